@@ -1,0 +1,474 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * harness.h - a small kselftest-style test harness.
+ *
+ * Tests register themselves at load time (constructor attributes), the
+ * generated main() runs each one in a forked child with its own timeout,
+ * so a crash, an abort or a hang fails that test only. Output is TAP:
+ *
+ *   TAP version 13
+ *   1..N
+ *   ok 1 suite.name
+ *   not ok 2 suite.other   # file.c:42: expected a == b (3 vs 4)
+ *   ok 3 suite.third # SKIP no IPv6 on loopback
+ *   3 passed, 1 failed, 1 skipped          <- the closing plain line
+ *
+ * Interface (mirrors tools/testing/selftests/kselftest_harness.h):
+ *   TEST(name) { ... }
+ *   TEST_TIMEOUT(name, seconds) { ... }
+ *   FIXTURE(f) { members };  FIXTURE_SETUP(f) { self->... }
+ *   FIXTURE_TEARDOWN(f) { ... }  TEST_F(f, name) { ... }
+ *   TEST_F_TIMEOUT(f, name, seconds) { ... }
+ *   ASSERT_*(a, b) stop the test on failure, EXPECT_*(a, b) continue.
+ *   SKIP(statement, fmt, ...) records a skip with its reason and runs
+ *   `statement` (usually `return`).
+ *   TH_LOG(fmt, ...) prints a diagnostic line ("# ...").
+ *
+ * Command line of every test binary: [-t FILTER] (substring of the test
+ * name; repeatable) [-l] list tests.
+ */
+#ifndef EDGESTEER_HARNESS_H
+#define EDGESTEER_HARNESS_H
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TH_DEFAULT_TIMEOUT 30
+#define TH_MAX_TESTS 512
+#define TH_MSG_MAX 1024
+
+struct th_metadata;
+typedef void (*th_fn)(struct th_metadata *t);
+
+struct th_metadata {
+	const char *name;
+	const char *fixture;
+	th_fn fn;
+	int timeout;
+	/* set in the child, read by the parent through shared memory */
+	volatile int failed;
+	volatile int skipped;
+	char msg[TH_MSG_MAX];
+};
+
+struct th_shared {
+	int failed;
+	int skipped;
+	char msg[TH_MSG_MAX];
+};
+
+static struct th_metadata *th_tests[TH_MAX_TESTS];
+static int th_ntests;
+static struct th_shared *th_result; /* mmap'd MAP_SHARED, per run */
+static volatile int th_in_child;
+
+static inline void th_register(struct th_metadata *t)
+{
+	if (th_ntests < TH_MAX_TESTS)
+		th_tests[th_ntests++] = t;
+}
+
+static inline void th_note_failure(const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static inline void th_note_failure(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+	char buf[TH_MSG_MAX];
+	size_t n;
+
+	th_result->failed = 1;
+	n = (size_t)snprintf(buf, sizeof(buf), "%s:%d: ", file, line);
+	va_start(ap, fmt);
+	if (n < sizeof(buf))
+		vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
+	va_end(ap);
+	fprintf(stdout, "# %s\n", buf);
+	fflush(stdout);
+	/* keep the first failure: it is usually the cause */
+	if (!th_result->msg[0])
+		snprintf(th_result->msg, sizeof(th_result->msg), "%s", buf);
+}
+
+#define TH_LOG(fmt, ...) do { fprintf(stdout, "# " fmt "\n", ##__VA_ARGS__); fflush(stdout); } while (0)
+
+#define SKIP(statement, fmt, ...) do {						\
+	th_result->skipped = 1;							\
+	snprintf(th_result->msg, sizeof(th_result->msg), fmt, ##__VA_ARGS__);	\
+	statement;								\
+} while (0)
+
+/* Comparison core: integers are compared as intmax_t/uintmax_t. */
+#define __TH_CMP(a, b, op, is_assert) do {					\
+	__typeof__(a) __a = (a);						\
+	__typeof__(b) __b = (b);						\
+	if (!(__a op __b)) {							\
+		th_note_failure(__FILE__, __LINE__,				\
+			"expected %s %s %s (%jd vs %jd)", #a, #op, #b,		\
+			(intmax_t)__a, (intmax_t)__b);				\
+		if (is_assert)							\
+			_exit(1);						\
+	}									\
+} while (0)
+
+#define ASSERT_EQ(a, b) __TH_CMP(a, b, ==, 1)
+#define ASSERT_NE(a, b) __TH_CMP(a, b, !=, 1)
+#define ASSERT_LT(a, b) __TH_CMP(a, b, <, 1)
+#define ASSERT_LE(a, b) __TH_CMP(a, b, <=, 1)
+#define ASSERT_GT(a, b) __TH_CMP(a, b, >, 1)
+#define ASSERT_GE(a, b) __TH_CMP(a, b, >=, 1)
+#define EXPECT_EQ(a, b) __TH_CMP(a, b, ==, 0)
+#define EXPECT_NE(a, b) __TH_CMP(a, b, !=, 0)
+#define EXPECT_LT(a, b) __TH_CMP(a, b, <, 0)
+#define EXPECT_LE(a, b) __TH_CMP(a, b, <=, 0)
+#define EXPECT_GT(a, b) __TH_CMP(a, b, >, 0)
+#define EXPECT_GE(a, b) __TH_CMP(a, b, >=, 0)
+
+#define __TH_BOOL(cond, want, is_assert) do {					\
+	if (!!(cond) != (want)) {						\
+		th_note_failure(__FILE__, __LINE__, "expected %s to be %s",	\
+				#cond, (want) ? "true" : "false");		\
+		if (is_assert)							\
+			_exit(1);						\
+	}									\
+} while (0)
+#define ASSERT_TRUE(c)  __TH_BOOL(c, 1, 1)
+#define ASSERT_FALSE(c) __TH_BOOL(c, 0, 1)
+#define EXPECT_TRUE(c)  __TH_BOOL(c, 1, 0)
+#define EXPECT_FALSE(c) __TH_BOOL(c, 0, 0)
+
+#define __TH_STR(a, b, want_eq, is_assert) do {				\
+	const char *__a = (a), *__b = (b);					\
+	int __eq = __a && __b && strcmp(__a, __b) == 0;				\
+	if (__eq != (want_eq)) {						\
+		th_note_failure(__FILE__, __LINE__,				\
+			"expected %s %s %s (\"%s\" vs \"%s\")", #a,		\
+			(want_eq) ? "==" : "!=", #b,				\
+			__a ? __a : "(null)", __b ? __b : "(null)");		\
+		if (is_assert)							\
+			_exit(1);						\
+	}									\
+} while (0)
+#define ASSERT_STREQ(a, b) __TH_STR(a, b, 1, 1)
+#define ASSERT_STRNE(a, b) __TH_STR(a, b, 0, 1)
+#define EXPECT_STREQ(a, b) __TH_STR(a, b, 1, 0)
+#define EXPECT_STRNE(a, b) __TH_STR(a, b, 0, 0)
+
+/* Memory comparison with the first differing offset in the message. */
+#define __TH_MEM(a, b, len, is_assert) do {					\
+	const unsigned char *__a = (const void *)(a), *__b = (const void *)(b); \
+	size_t __l = (len), __i;						\
+	for (__i = 0; __i < __l && __a[__i] == __b[__i]; __i++)		\
+		;								\
+	if (__i != __l) {							\
+		th_note_failure(__FILE__, __LINE__,				\
+			"%s and %s differ at offset %zu of %zu", #a, #b,	\
+			__i, __l);						\
+		if (is_assert)							\
+			_exit(1);						\
+	}									\
+} while (0)
+#define ASSERT_MEMEQ(a, b, len) __TH_MEM(a, b, len, 1)
+#define EXPECT_MEMEQ(a, b, len) __TH_MEM(a, b, len, 0)
+
+/* TEST(name): a plain test. */
+#define TEST(name) TEST_TIMEOUT(name, TH_DEFAULT_TIMEOUT)
+#define TEST_TIMEOUT(name, secs)						\
+	static void th_test_##name(struct th_metadata *_metadata);		\
+	static struct th_metadata th_meta_##name = {				\
+		.name = #name, .fn = th_test_##name, .timeout = (secs) };	\
+	__attribute__((constructor)) static void th_reg_##name(void)		\
+	{ th_register(&th_meta_##name); }					\
+	static void th_test_##name(struct th_metadata *_metadata __attribute__((unused)))
+
+/* FIXTURE(f) { int fd; }; -> struct th_fixture_f */
+#define FIXTURE(f) struct th_fixture_##f
+#define FIXTURE_SETUP(f)							\
+	static void th_setup_##f(struct th_metadata *_metadata __attribute__((unused)), \
+				 struct th_fixture_##f *self)
+#define FIXTURE_TEARDOWN(f)							\
+	static void th_teardown_##f(struct th_metadata *_metadata __attribute__((unused)), \
+				    struct th_fixture_##f *self)
+
+/*
+ * TEST_F runs setup, the body in a grandchild (so ASSERT's _exit still
+ * lets teardown run), then teardown.
+ */
+#define TEST_F(f, name) TEST_F_TIMEOUT(f, name, TH_DEFAULT_TIMEOUT)
+#define TEST_F_TIMEOUT(f, name, secs)						\
+	static void th_body_##f##_##name(struct th_metadata *_metadata,		\
+					 struct th_fixture_##f *self);		\
+	static void th_test_##f##_##name(struct th_metadata *_metadata)	\
+	{									\
+		struct th_fixture_##f self_;					\
+		pid_t pid;							\
+		int st = 0;							\
+		memset(&self_, 0, sizeof(self_));				\
+		th_setup_##f(_metadata, &self_);				\
+		if (th_result->failed || th_result->skipped) {			\
+			th_teardown_##f(_metadata, &self_);			\
+			return;							\
+		}								\
+		fflush(stdout);							\
+		pid = fork();							\
+		if (pid == 0) {							\
+			th_body_##f##_##name(_metadata, &self_);		\
+			fflush(stdout);						\
+			_exit(0);						\
+		}								\
+		if (pid < 0 || waitpid(pid, &st, 0) < 0)			\
+			th_note_failure(__FILE__, __LINE__, "fork: %s", strerror(errno)); \
+		else if (WIFSIGNALED(st))					\
+			th_note_failure(__FILE__, __LINE__, "test body killed by signal %d", WTERMSIG(st)); \
+		th_teardown_##f(_metadata, &self_);				\
+	}									\
+	static struct th_metadata th_meta_##f##_##name = {			\
+		.name = #name, .fixture = #f,					\
+		.fn = th_test_##f##_##name, .timeout = (secs) };		\
+	__attribute__((constructor)) static void th_reg_##f##_##name(void)	\
+	{ th_register(&th_meta_##f##_##name); }				\
+	static void th_body_##f##_##name(struct th_metadata *_metadata __attribute__((unused)), \
+					 struct th_fixture_##f *self __attribute__((unused)))
+
+static inline double th_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Run one test in a child with its own process group; on timeout the
+ * whole group is killed so helpers it started (servers, sleeps) go too.
+ * Returns 0 pass, 1 fail, 2 skip.
+ */
+static inline int th_run_one(struct th_metadata *t, char *why, size_t whylen)
+{
+	double deadline = th_now() + t->timeout;
+	pid_t pid;
+	int st = 0;
+
+	memset(th_result, 0, sizeof(*th_result));
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		snprintf(why, whylen, "fork: %s", strerror(errno));
+		return 1;
+	}
+	if (pid == 0) {
+		setpgid(0, 0);
+		th_in_child = 1;
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		t->fn(t);
+		fflush(stdout);
+		_exit(th_result->failed ? 1 : 0);
+	}
+	setpgid(pid, pid);
+	for (;;) {
+		pid_t r = waitpid(pid, &st, WNOHANG);
+
+		if (r == pid)
+			break;
+		if (r < 0) {
+			snprintf(why, whylen, "waitpid: %s", strerror(errno));
+			return 1;
+		}
+		if (th_now() > deadline) {
+			kill(-pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			snprintf(why, whylen, "timed out after %d s", t->timeout);
+			return 1;
+		}
+		usleep(2000);
+	}
+	/* clean up whatever the test left running in its group */
+	kill(-pid, SIGKILL);
+	if (WIFSIGNALED(st)) {
+		snprintf(why, whylen, "killed by signal %d (%s)", WTERMSIG(st),
+			 strsignal(WTERMSIG(st)));
+		return 1;
+	}
+	if (th_result->failed || WEXITSTATUS(st) != 0) {
+		snprintf(why, whylen, "%s", th_result->msg[0] ? th_result->msg : "exit status non-zero");
+		return 1;
+	}
+	if (th_result->skipped) {
+		snprintf(why, whylen, "%s", th_result->msg);
+		return 2;
+	}
+	return 0;
+}
+
+static inline int th_match(const char *name, char **filters, int nf)
+{
+	int i;
+
+	if (!nf)
+		return 1;
+	for (i = 0; i < nf; i++)
+		if (strstr(name, filters[i]))
+			return 1;
+	return 0;
+}
+
+static inline int th_main(int argc, char **argv)
+{
+	char *filters[32];
+	int nf = 0, list = 0, i, n = 0, passed = 0, failed = 0, skipped = 0, c;
+	char full[256], why[TH_MSG_MAX];
+
+	while ((c = getopt(argc, argv, "t:l")) != -1) {
+		if (c == 't' && nf < 32)
+			filters[nf++] = optarg;
+		else if (c == 'l')
+			list = 1;
+		else {
+			fprintf(stderr, "usage: %s [-t FILTER]... [-l]\n", argv[0]);
+			return 2;
+		}
+	}
+	th_result = mmap(NULL, sizeof(*th_result), PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (th_result == MAP_FAILED) {
+		perror("mmap");
+		return 2;
+	}
+	for (i = 0; i < th_ntests; i++) {
+		struct th_metadata *t = th_tests[i];
+
+		snprintf(full, sizeof(full), "%s%s%s", t->fixture ? t->fixture : "",
+			 t->fixture ? "." : "", t->name);
+		if (th_match(full, filters, nf))
+			n++;
+	}
+	if (list) {
+		for (i = 0; i < th_ntests; i++)
+			printf("%s%s%s\n", th_tests[i]->fixture ? th_tests[i]->fixture : "",
+			       th_tests[i]->fixture ? "." : "", th_tests[i]->name);
+		return 0;
+	}
+	printf("TAP version 13\n1..%d\n", n);
+	n = 0;
+	for (i = 0; i < th_ntests; i++) {
+		struct th_metadata *t = th_tests[i];
+		double t0;
+		int r;
+
+		snprintf(full, sizeof(full), "%s%s%s", t->fixture ? t->fixture : "",
+			 t->fixture ? "." : "", t->name);
+		if (!th_match(full, filters, nf))
+			continue;
+		n++;
+		printf("# RUN %s\n", full);
+		fflush(stdout);
+		why[0] = 0;
+		t0 = th_now();
+		r = th_run_one(t, why, sizeof(why));
+		if (r == 0) {
+			passed++;
+			printf("ok %d %s # %.2fs\n", n, full, th_now() - t0);
+		} else if (r == 2) {
+			skipped++;
+			printf("ok %d %s # SKIP %s\n", n, full, why);
+		} else {
+			failed++;
+			printf("not ok %d %s # %s\n", n, full, why);
+		}
+		fflush(stdout);
+	}
+	printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
+	return failed ? 1 : 0;
+}
+
+#define TEST_HARNESS_MAIN int main(int argc, char **argv) { return th_main(argc, argv); }
+
+/* ---- helpers for end-to-end tests ------------------------------------ */
+
+/* Run a shell command; returns its exit status (or -1). Echoes on failure. */
+static inline int th_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static inline int th_sh(const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+	st = system(cmd);
+	if (st == -1)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Run a shell command and capture up to len-1 bytes of its stdout. */
+static inline int th_sh_out(char *out, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static inline int th_sh_out(char *out, size_t len, const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+	size_t n = 0;
+	FILE *p;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	while (n + 1 < len) {
+		size_t r = fread(out + n, 1, len - 1 - n, p);
+
+		if (!r)
+			break;
+		n += r;
+	}
+	out[n] = 0;
+	/* drain so the writer never blocks on a full pipe */
+	while (fgetc(p) != EOF)
+		;
+	st = pclose(p);
+	if (st == -1)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Poll a shell condition until it succeeds or timeout_ms passes. */
+static inline int th_wait_sh(int timeout_ms, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static inline int th_wait_sh(int timeout_ms, const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+	double end = th_now() + timeout_ms / 1000.0;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	do {
+		if (th_sh("%s", cmd) == 0)
+			return 0;
+		usleep(20000);
+	} while (th_now() < end);
+	return -1;
+}
+
+#endif /* EDGESTEER_HARNESS_H */

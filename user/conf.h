@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * conf.h - the configuration, as parsed from one INI file.
+ *
+ * conf_load() parses and validates the whole file before anything is
+ * applied; every error names file, line and key and says what is allowed.
+ * All limits below are enforced by the parser with an error, never by
+ * silent truncation. Durations are kept in milliseconds, sizes in bytes.
+ */
+#ifndef EDGESTEER_CONF_H
+#define EDGESTEER_CONF_H
+
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define CONF_DEFAULT_PATH   "/etc/edgesteer/edgesteer.conf"
+#define CONF_MAX_LISTEN     8	/* listen addresses per list */
+#define CONF_MAX_UPSTREAMS  8	/* upstreams per route */
+#define CONF_MAX_ROUTES     1024	/* routes per [proxy] */
+#define CONF_MAX_PREFIXES   4096	/* entries per allow/deny list */
+#define CONF_MAX_PORTS      64	/* ports per class */
+#define CONF_MAX_IFACES     16
+#define CONF_MAX_SECTIONS   32	/* [proxy]/[forward]/[watchdog] each */
+#define CONF_MAX_USB_IDS    16
+#define CONF_NAME_MAX       64
+#define CONF_PATH_MAX       256
+#define CONF_HOST_MAX       256
+
+/* An address with port, as written and as resolved at load time. */
+struct conf_addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char text[CONF_HOST_MAX + 8];	/* as written, e.g. "[::]:443" */
+};
+
+struct conf_prefix {
+	int family;		/* AF_INET or AF_INET6 */
+	uint8_t addr[16];	/* network byte order */
+	uint8_t plen;
+};
+
+struct conf_prefix_list {
+	struct conf_prefix *v;
+	int n;
+};
+
+enum conf_xdp_mode { XDP_MODE_AUTO, XDP_MODE_NATIVE, XDP_MODE_GENERIC };
+enum conf_steer_kind { STEER_PASS, STEER_CPUS };
+enum conf_on_exit { ON_EXIT_KEEP, ON_EXIT_DETACH };
+enum conf_proxy_proto { PROTO_TLS, PROTO_HTTP };
+enum conf_pp { PP_OFF, PP_V1, PP_V2 };
+enum conf_framing { FRAMING_OCTET, FRAMING_LF };
+enum conf_slow { SLOW_SKIP, SLOW_DISCONNECT };
+enum conf_oversize { OVERSIZE_TRUNCATE, OVERSIZE_DROP };
+
+struct conf_steer {
+	enum conf_steer_kind kind;
+	uint64_t cpus;		/* bit mask of target CPUs for STEER_CPUS */
+};
+
+struct conf_global {
+	char control_socket[108];
+	char control_group[CONF_NAME_MAX];	/* "" = root only */
+	char pin_path[CONF_PATH_MAX];
+	bool metrics_on;
+	struct conf_addr metrics_listen;
+	int log_level;				/* LOG_ERR..LOG_DEBUG */
+	uint32_t drain_timeout_ms;		/* SIGTERM grace */
+};
+
+struct conf_xdp {
+	char ifaces[CONF_MAX_IFACES][IFNAMSIZ];
+	int n_ifaces;
+	enum conf_xdp_mode mode;
+	uint16_t syslog_ports[CONF_MAX_PORTS];
+	int n_syslog_ports;
+	uint16_t proxy_ports[CONF_MAX_PORTS];
+	int n_proxy_ports;
+	uint32_t syslog_rate_pps;	/* 0 = no rate limit */
+	uint32_t syslog_burst;
+	struct conf_prefix_list allow_syslog, deny_syslog, allow_proxy, deny_proxy;
+	struct conf_steer steer_syslog, steer_proxy;
+	uint32_t cpumap_qsize;
+	enum conf_on_exit on_exit;
+};
+
+struct conf_route {
+	char name[CONF_HOST_MAX];	/* lower case, no trailing dot; "*.x" wildcard */
+	bool wildcard;
+	struct conf_addr upstreams[CONF_MAX_UPSTREAMS];
+	int n_upstreams;
+	enum conf_pp proxy_protocol;
+	char cert[CONF_PATH_MAX];	/* terminate=CERT,KEY: TLS ends here */
+	char key[CONF_PATH_MAX];
+	int line;
+};
+
+struct conf_proxy {
+	char name[CONF_NAME_MAX];
+	struct conf_addr listen[CONF_MAX_LISTEN];
+	int n_listen;
+	enum conf_proxy_proto protocol;
+	struct conf_route *routes;
+	int n_routes;
+	struct conf_route default_route;	/* n_upstreams == 0: none */
+	struct conf_route no_sni_route;		/* n_upstreams == 0: none */
+	enum conf_pp proxy_protocol;		/* default for routes */
+	uint32_t hello_timeout_ms;
+	uint32_t connect_timeout_ms;
+	uint32_t idle_timeout_ms;
+	uint32_t max_connections;
+	uint32_t pipe_size;
+	int line;
+};
+
+struct conf_syslog {
+	bool enabled;			/* a [syslog] section exists */
+	struct conf_addr listen[CONF_MAX_LISTEN];
+	int n_listen;
+	uint32_t max_message;
+	enum conf_oversize oversize;
+	uint64_t ring_size;		/* bytes */
+	uint32_t ring_messages;
+	uint32_t rcvbuf;		/* UDP SO_RCVBUF(FORCE) */
+	struct conf_addr tls_listen[CONF_MAX_LISTEN];
+	int n_tls_listen;
+	char cert[CONF_PATH_MAX];
+	char key[CONF_PATH_MAX];
+	char client_ca[CONF_PATH_MAX];
+	char client_issuer[CONF_HOST_MAX];
+	enum conf_framing framing;
+	enum conf_slow slow_subscriber;
+	uint32_t handshake_timeout_ms;
+	uint32_t max_subscribers;
+};
+
+struct conf_forward {
+	char name[CONF_NAME_MAX];
+	struct conf_addr collectors[CONF_MAX_UPSTREAMS];
+	int n_collectors;
+	char ca[CONF_PATH_MAX];
+	char server_name[CONF_HOST_MAX];
+	char cert[CONF_PATH_MAX];	/* optional client certificate */
+	char key[CONF_PATH_MAX];
+	char spool_dir[CONF_PATH_MAX];	/* "" = no spool */
+	uint64_t spool_max;
+	uint32_t connect_timeout_ms;
+	uint32_t handshake_timeout_ms;
+	uint32_t write_timeout_ms;
+	uint32_t backoff_min_ms;
+	uint32_t backoff_max_ms;
+	int line;
+};
+
+struct conf_watchdog {
+	char iface[IFNAMSIZ];		/* "*" = every USB NIC with a listed id */
+	uint32_t usb_ids[CONF_MAX_USB_IDS];	/* vendor << 16 | product */
+	int n_usb_ids;
+	uint32_t interval_ms;
+	uint32_t stall_after_ms;
+	bool probe_on;
+	struct conf_addr probe;		/* port unused */
+	uint32_t min_reset_interval_ms;
+	uint32_t max_resets_per_hour;
+	bool dry_run;
+	bool link_bounce;		/* ladder step 1 */
+	char reset_command[CONF_PATH_MAX];
+	char sysfs_root[CONF_PATH_MAX];	/* "/sys"; tests point it elsewhere */
+	char dev_root[CONF_PATH_MAX];	/* "/dev" */
+	int line;
+};
+
+struct conf {
+	char path[CONF_PATH_MAX];
+	struct conf_global global;
+	bool has_xdp;
+	struct conf_xdp xdp;
+	struct conf_proxy proxies[CONF_MAX_SECTIONS];
+	int n_proxies;
+	struct conf_syslog syslog;
+	struct conf_forward forwards[CONF_MAX_SECTIONS];
+	int n_forwards;
+	struct conf_watchdog watchdogs[CONF_MAX_SECTIONS];
+	int n_watchdogs;
+};
+
+/*
+ * Parse and validate `path`. On success *out is a new config (conf_free
+ * it). On failure every error has been written to `errf` (stderr when
+ * NULL) as "FILE:LINE: [SECTION] KEY: message" and the return is -EINVAL
+ * (or -errno when the file cannot be read).
+ */
+int conf_load(const char *path, struct conf **out, void *errf);
+/* Parse from a string (tests); `name` stands in for the file name. */
+int conf_load_string(const char *name, const char *text, struct conf **out, void *errf);
+void conf_free(struct conf *c);
+
+/* Value parsers, shared with the CLI; each returns 0 or -EINVAL. */
+int conf_parse_duration_ms(const char *s, uint32_t *ms);
+int conf_parse_size(const char *s, uint64_t *bytes);
+int conf_parse_bool(const char *s, bool *b);
+/* "host:port", "[v6]:port", "v4:port"; names resolved (AI_ADDRCONFIG off). */
+int conf_parse_hostport(const char *s, struct conf_addr *a, char *err, size_t errlen);
+int conf_parse_prefix(const char *s, struct conf_prefix *p);
+/* "1", "0-3", "0,2-3" into a mask */
+int conf_parse_cpus(const char *s, uint64_t *mask);
+/* Normalise a server name for routing: lower case, trailing dot removed. */
+void conf_normalize_name(char *s);
+
+/* Printable address "1.2.3.4:5" / "[::1]:5" of a sockaddr. */
+const char *conf_addr_str(const struct sockaddr *sa, char *buf, size_t len);
+
+#endif

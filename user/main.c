@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * main.c - the subcommand table of the edgesteer binary.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmds.h"
+
+#ifndef EDGESTEER_VERSION
+#define EDGESTEER_VERSION "0.1"
+#endif
+
+struct cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *usage;
+};
+
+static int cmd_help(int argc, char **argv);
+
+static const struct cmd cmds[] = {
+	{ "check", cmd_check, "check [-c FILE]           validate a config file and exit" },
+	{ "help", cmd_help, "help                      this text" },
+};
+
+static int cmd_help(int argc, char **argv)
+{
+	size_t i;
+
+	printf("edgesteer %s - XDP steering, SNI proxy, syslog relay and NIC watchdog\n\n"
+	       "usage: edgesteer COMMAND [OPTIONS]\n\n", EDGESTEER_VERSION);
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		printf("  edgesteer %s\n", cmds[i].usage);
+	printf("\n-c FILE defaults to /etc/edgesteer/edgesteer.conf.\n");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2) {
+		cmd_help(argc, argv);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("edgesteer %s\n", EDGESTEER_VERSION);
+		return 0;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
+		return cmd_help(argc - 1, argv + 1);
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "edgesteer: unknown command '%s'; try 'edgesteer help'\n", argv[1]);
+	return 2;
+}
