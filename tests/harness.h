@@ -30,7 +30,9 @@
 #ifndef EDGESTEER_HARNESS_H
 #define EDGESTEER_HARNESS_H
 
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -114,7 +116,12 @@ static inline void th_note_failure(const char *file, int line, const char *fmt, 
 #define __TH_CMP(a, b, op, is_assert) do {					\
 	__typeof__(a) __a = (a);						\
 	__typeof__(b) __b = (b);						\
-	if (!(__a op __b)) {							\
+	int __ok;								\
+	_Pragma("GCC diagnostic push")						\
+	_Pragma("GCC diagnostic ignored \"-Wsign-compare\"")			\
+	__ok = (__a op __b);							\
+	_Pragma("GCC diagnostic pop")						\
+	if (!__ok) {								\
 		th_note_failure(__FILE__, __LINE__,				\
 			"expected %s %s %s (%jd vs %jd)", #a, #op, #b,		\
 			(intmax_t)__a, (intmax_t)__b);				\
@@ -184,14 +191,14 @@ static inline void th_note_failure(const char *file, int line, const char *fmt, 
 #define EXPECT_MEMEQ(a, b, len) __TH_MEM(a, b, len, 0)
 
 /* TEST(name): a plain test. */
-#define TEST(name) TEST_TIMEOUT(name, TH_DEFAULT_TIMEOUT)
-#define TEST_TIMEOUT(name, secs)						\
-	static void th_test_##name(struct th_metadata *_metadata);		\
-	static struct th_metadata th_meta_##name = {				\
-		.name = #name, .fn = th_test_##name, .timeout = (secs) };	\
-	__attribute__((constructor)) static void th_reg_##name(void)		\
-	{ th_register(&th_meta_##name); }					\
-	static void th_test_##name(struct th_metadata *_metadata __attribute__((unused)))
+#define TEST(tname) TEST_TIMEOUT(tname, TH_DEFAULT_TIMEOUT)
+#define TEST_TIMEOUT(tname, secs)						\
+	static void th_test_##tname(struct th_metadata *_metadata);		\
+	static struct th_metadata th_meta_##tname = {				\
+		.name = #tname, .fn = th_test_##tname, .timeout = (secs) };	\
+	__attribute__((constructor)) static void th_reg_##tname(void)		\
+	{ th_register(&th_meta_##tname); }					\
+	static void th_test_##tname(struct th_metadata *_metadata __attribute__((unused)))
 
 /* FIXTURE(f) { int fd; }; -> struct th_fixture_f */
 #define FIXTURE(f) struct th_fixture_##f
@@ -206,11 +213,11 @@ static inline void th_note_failure(const char *file, int line, const char *fmt, 
  * TEST_F runs setup, the body in a grandchild (so ASSERT's _exit still
  * lets teardown run), then teardown.
  */
-#define TEST_F(f, name) TEST_F_TIMEOUT(f, name, TH_DEFAULT_TIMEOUT)
-#define TEST_F_TIMEOUT(f, name, secs)						\
-	static void th_body_##f##_##name(struct th_metadata *_metadata,		\
+#define TEST_F(f, tname) TEST_F_TIMEOUT(f, tname, TH_DEFAULT_TIMEOUT)
+#define TEST_F_TIMEOUT(f, tname, secs)						\
+	static void th_body_##f##_##tname(struct th_metadata *_metadata,		\
 					 struct th_fixture_##f *self);		\
-	static void th_test_##f##_##name(struct th_metadata *_metadata)	\
+	static void th_test_##f##_##tname(struct th_metadata *_metadata)	\
 	{									\
 		struct th_fixture_##f self_;					\
 		pid_t pid;							\
@@ -224,7 +231,7 @@ static inline void th_note_failure(const char *file, int line, const char *fmt, 
 		fflush(stdout);							\
 		pid = fork();							\
 		if (pid == 0) {							\
-			th_body_##f##_##name(_metadata, &self_);		\
+			th_body_##f##_##tname(_metadata, &self_);		\
 			fflush(stdout);						\
 			_exit(0);						\
 		}								\
@@ -234,12 +241,12 @@ static inline void th_note_failure(const char *file, int line, const char *fmt, 
 			th_note_failure(__FILE__, __LINE__, "test body killed by signal %d", WTERMSIG(st)); \
 		th_teardown_##f(_metadata, &self_);				\
 	}									\
-	static struct th_metadata th_meta_##f##_##name = {			\
-		.name = #name, .fixture = #f,					\
-		.fn = th_test_##f##_##name, .timeout = (secs) };		\
-	__attribute__((constructor)) static void th_reg_##f##_##name(void)	\
-	{ th_register(&th_meta_##f##_##name); }				\
-	static void th_body_##f##_##name(struct th_metadata *_metadata __attribute__((unused)), \
+	static struct th_metadata th_meta_##f##_##tname = {			\
+		.name = #tname, .fixture = #f,					\
+		.fn = th_test_##f##_##tname, .timeout = (secs) };		\
+	__attribute__((constructor)) static void th_reg_##f##_##tname(void)	\
+	{ th_register(&th_meta_##f##_##tname); }				\
+	static void th_body_##f##_##tname(struct th_metadata *_metadata __attribute__((unused)), \
 					 struct th_fixture_##f *self __attribute__((unused)))
 
 static inline double th_now(void)
