@@ -37,7 +37,7 @@ BPF_ARCH  := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wno-unused-parameter
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Iuser -I$(BUILD)/skel -MMD -MP
+CFLAGS   += -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -iquote user -I$(BUILD)/skel -MMD -MP
 LDLIBS   := -lbpf -lelf -lz -lbearssl -linih -lsystemd -lm
 
 BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror -Iinclude -Ibpf \
@@ -57,7 +57,7 @@ TEST_SRCS := $(wildcard tests/unit/*.c tests/bpf/*.c tests/e2e/*.c)
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 
 # Fuzzers: clang, libFuzzer, ASan and UBSan; the library is rebuilt with them.
-FUZZ_CFLAGS := -O1 -g -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I$(BUILD)/skel \
+FUZZ_CFLAGS := -O1 -g -std=gnu11 -D_GNU_SOURCE -Iinclude -iquote user -I$(BUILD)/skel \
 	       -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
 	       -fno-omit-frame-pointer -MMD -MP
 FUZZ_SRCS := $(wildcard tests/fuzz/*.c)
