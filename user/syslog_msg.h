@@ -82,7 +82,7 @@ size_t syslog_frame_emit(struct syslog_frame *f, const uint8_t *msg, uint8_t *ds
 enum { SYSLOG_FRAME_NEED_MORE = 0, SYSLOG_FRAME_OK = 1 };
 /*
  * Decode the first frame of buf[0..len). Returns SYSLOG_FRAME_OK with
- * *msg/*msg_len pointing into buf and *consumed the frame's length,
+ * msg and msg_len pointing into buf and consumed the frame's length,
  * SYSLOG_FRAME_NEED_MORE when buf holds only part of a frame, or
  * -EBADMSG when it cannot be a frame (bad length field, length > max).
  */
