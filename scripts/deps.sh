@@ -7,7 +7,8 @@ set -eu
 PACKAGES=(
 	# build
 	make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
-	libbearssl-dev libinih-dev libsystemd-dev pkg-config linux-libc-dev
+	libbearssl-dev libinih-dev libsystemd-dev pkg-config
+	linux-libc-dev
 	# tests: fuzzing runtime, namespaces, real peers
 	libclang-rt-14-dev iproute2 openssl curl nginx-light rsyslog
 	rsyslog-openssl rsyslog-gnutls bsdutils socat procps psmisc

@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * reqsrv.c - bounded one-shot request/response connections on the loop.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "reqsrv.h"
+
+struct reqsrv_client {
+	struct reqsrv *srv;
+	struct loop_fd h;
+	struct loop_timer deadline;
+	char req[REQSRV_REQ_MAX + 1];
+	size_t req_len;
+	struct reqsrv_reply reply;
+	size_t sent;
+	bool in_use;
+};
+
+struct reqsrv {
+	struct loop *l;
+	struct loop_fd h;
+	const struct reqsrv_ops *ops;
+	void *ctx;
+	uint64_t refused;
+	struct reqsrv_client clients[REQSRV_MAX_CLIENTS];
+};
+
+int reqsrv_append(struct reqsrv_reply *r, const char *data, size_t len)
+{
+	if (r->len + len + 1 > r->cap) {
+		size_t cap = r->cap ? r->cap : 4096;
+		char *b;
+
+		while (cap < r->len + len + 1)
+			cap *= 2;
+		if (cap > REQSRV_REPLY_MAX)
+			return -ENOSPC;
+		b = realloc(r->buf, cap);
+		if (!b)
+			return -ENOMEM;
+		r->buf = b;
+		r->cap = cap;
+	}
+	memcpy(r->buf + r->len, data, len);
+	r->len += len;
+	r->buf[r->len] = 0;
+	return 0;
+}
+
+int reqsrv_printf(struct reqsrv_reply *r, const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+	int n, err;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -ENOMEM;
+	err = reqsrv_append(r, s, (size_t)n);
+	free(s);
+	return err;
+}
+
+static void client_close(struct reqsrv_client *c)
+{
+	struct loop *l = c->srv->l;
+	int fd = c->h.fd;
+
+	loop_fd_del(l, &c->h);
+	loop_timer_cancel(l, &c->deadline);
+	if (fd >= 0)
+		close(fd);
+	free(c->reply.buf);
+	memset(&c->reply, 0, sizeof(c->reply));
+	c->in_use = false;
+}
+
+static void client_on_deadline(struct loop_timer *t)
+{
+	struct reqsrv_client *c = container_of(t, struct reqsrv_client, deadline);
+
+	pr_warn("%s: client timed out after %u ms; closed", c->srv->ops->name, c->srv->ops->timeout_ms);
+	client_close(c);
+}
+
+static void client_write(struct reqsrv_client *c)
+{
+	while (c->sent < c->reply.len) {
+		ssize_t n = send(c->h.fd, c->reply.buf + c->sent, c->reply.len - c->sent,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			loop_fd_mod(c->srv->l, &c->h, EPOLLOUT);
+			return;
+		}
+		if (n <= 0) {
+			client_close(c);
+			return;
+		}
+		c->sent += (size_t)n;
+	}
+	client_close(c);
+}
+
+static void client_answer(struct reqsrv_client *c, size_t len)
+{
+	c->req[len] = 0;
+	c->srv->ops->handle(c->srv->ctx, c->req, len, &c->reply);
+	client_write(c);
+}
+
+static void client_on_io(struct loop_fd *h, uint32_t events)
+{
+	struct reqsrv_client *c = container_of(h, struct reqsrv_client, h);
+	const struct reqsrv_ops *ops = c->srv->ops;
+
+	if (h->events & EPOLLOUT) {
+		if (events & (EPOLLERR | EPOLLHUP))
+			client_close(c);
+		else
+			client_write(c);
+		return;
+	}
+	for (;;) {
+		ssize_t n = recv(h->fd, c->req + c->req_len, ops->req_max - c->req_len, MSG_DONTWAIT);
+		size_t done;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n <= 0) {
+			/* EOF: a request without its terminator is still answered */
+			if (n == 0 && c->req_len)
+				client_answer(c, c->req_len);
+			else
+				client_close(c);
+			return;
+		}
+		c->req_len += (size_t)n;
+		done = ops->complete(c->req, c->req_len);
+		if (done) {
+			client_answer(c, done);
+			return;
+		}
+		if (c->req_len == ops->req_max) {
+			pr_warn("%s: request longer than %zu bytes; closed", ops->name, ops->req_max);
+			client_close(c);
+			return;
+		}
+	}
+}
+
+static void refuse(struct reqsrv *s, int fd)
+{
+	s->refused++;
+	if (s->ops->refusal)
+		(void)!send(fd, s->ops->refusal, strlen(s->ops->refusal), MSG_NOSIGNAL | MSG_DONTWAIT);
+	close(fd);
+}
+
+static void on_accept(struct loop_fd *h, uint32_t events)
+{
+	struct reqsrv *s = container_of(h, struct reqsrv, h);
+
+	for (;;) {
+		struct reqsrv_client *c = NULL;
+		int fd = accept4(h->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC), i;
+
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			return;	/* EAGAIN; on EMFILE the next event retries */
+		}
+		if (s->ops->allow && !s->ops->allow(s->ctx, fd)) {
+			refuse(s, fd);
+			continue;
+		}
+		for (i = 0; i < REQSRV_MAX_CLIENTS && !c; i++)
+			if (!s->clients[i].in_use)
+				c = &s->clients[i];
+		if (!c) {
+			refuse(s, fd);
+			continue;
+		}
+		memset(c, 0, sizeof(*c));
+		c->srv = s;
+		c->in_use = true;
+		loop_timer_init(&c->deadline, client_on_deadline);
+		if (loop_fd_add(s->l, &c->h, fd, EPOLLIN | EPOLLRDHUP, client_on_io)) {
+			close(fd);
+			c->in_use = false;
+			continue;
+		}
+		loop_timer_arm(s->l, &c->deadline, s->ops->timeout_ms);
+	}
+}
+
+int reqsrv_start(struct loop *l, int listen_fd, const struct reqsrv_ops *ops, void *ctx,
+		 struct reqsrv **out)
+{
+	struct reqsrv *s = calloc(1, sizeof(*s));
+	int err;
+
+	if (!s)
+		return -ENOMEM;
+	s->l = l;
+	s->ops = ops;
+	s->ctx = ctx;
+	err = loop_fd_add(l, &s->h, listen_fd, EPOLLIN, on_accept);
+	if (err) {
+		free(s);
+		return err;
+	}
+	*out = s;
+	return 0;
+}
+
+uint64_t reqsrv_refused(const struct reqsrv *s)
+{
+	return s->refused;
+}
+
+void reqsrv_free(struct reqsrv *s)
+{
+	int i, fd;
+
+	if (!s)
+		return;
+	for (i = 0; i < REQSRV_MAX_CLIENTS; i++)
+		if (s->clients[i].in_use)
+			client_close(&s->clients[i]);
+	fd = s->h.fd;
+	loop_fd_del(s->l, &s->h);
+	if (fd >= 0)
+		close(fd);
+	free(s);
+}
