@@ -144,7 +144,8 @@ static inline void th_note_failure(const char *file, int line, const char *fmt, 
 #define EXPECT_GE(a, b) __TH_CMP(a, b, >=, 0)
 
 #define __TH_BOOL(cond, want, is_assert) do {					\
-	if (!!(cond) != (want)) {						\
+	int __c = (cond) ? 1 : 0;						\
+	if (__c != (want)) {							\
 		th_note_failure(__FILE__, __LINE__, "expected %s to be %s",	\
 				#cond, (want) ? "true" : "false");		\
 		if (is_assert)							\

@@ -50,6 +50,7 @@ struct parse_ctx {
 	size_t pos;
 	int line;
 	int section_line;
+	int xdp_line, syslog_line;	/* header lines, for validate() */
 	/* current section */
 	char section[128];
 	enum section_kind kind;
@@ -587,6 +588,14 @@ static void unknown_key(struct parse_ctx *p, const char *name, const char *allow
 	conf_error(p, name, "unknown key; allowed here: %s", allowed);
 }
 
+static bool addr_is_loopback(const struct conf_addr *a)
+{
+	if (a->ss.ss_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)&a->ss)->sin_addr.s_addr) >> 24) == 127;
+	return a->ss.ss_family == AF_INET6 &&
+	       IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)&a->ss)->sin6_addr);
+}
+
 static void key_global(struct parse_ctx *p, const char *name, const char *val)
 {
 	static const char *const levels[] = { "emerg", "alert", "crit", "err", "warning",
@@ -611,6 +620,9 @@ static void key_global(struct parse_ctx *p, const char *name, const char *val)
 	} else if (KEY("metrics_listen", 3)) {
 		if (conf_parse_hostport(val, &g->metrics_listen, err, sizeof(err)))
 			conf_error(p, name, "%s", err);
+		else if (!addr_is_loopback(&g->metrics_listen))
+			conf_error(p, name, "'%s' is not a loopback address: metrics are served on "
+				   "127.0.0.0/8 or [::1] only (put a reverse proxy in front to expose them)", val);
 		else
 			g->metrics_on = true;
 	} else if (KEY("log_level", 4)) {
@@ -982,6 +994,10 @@ static void open_section(struct parse_ctx *p, const char *section)
 		}
 		if (seen)
 			*seen = true;
+		if (kind[0] == 'x')
+			p->xdp_line = p->section_line;
+		else if (kind[0] == 's')
+			p->syslog_line = p->section_line;
 		p->kind = kind[0] == 'g' ? SEC_GLOBAL : kind[0] == 'x' ? SEC_XDP : SEC_SYSLOG;
 		return;
 	}
@@ -1154,7 +1170,7 @@ static void validate(struct parse_ctx *p)
 	if (c->has_xdp) {
 		struct conf_xdp *x = &c->xdp;
 
-		p->line = p->section_line = 0;
+		p->line = p->section_line = p->xdp_line;
 		snprintf(p->section, sizeof(p->section), "xdp");
 		if (!x->n_ifaces)
 			conf_error(p, "interfaces", "required in [xdp]: the interfaces to attach to");
@@ -1193,7 +1209,7 @@ static void validate(struct parse_ctx *p)
 		struct conf_syslog *s = &c->syslog;
 
 		snprintf(p->section, sizeof(p->section), "syslog");
-		p->section_line = 0;
+		p->line = p->section_line = p->syslog_line;
 		if (!s->n_listen && !s->n_tls_listen)
 			conf_error(p, "listen", "[syslog] needs 'listen' (UDP) addresses");
 		if (s->n_tls_listen) {
