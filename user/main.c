@@ -20,12 +20,8 @@ struct cmd {
 static int cmd_help(int argc, char **argv);
 
 static const struct cmd cmds[] = {
-	{ "run", cmd_run, "run [-c FILE] [-v]                 run the daemon in the foreground" },
-	{ "check", cmd_check, "check [-c FILE]                    validate a config file and exit" },
-	{ "status", cmd_status, "status [-c FILE] [-s SOCK]         what the daemon runs" },
-	{ "metrics", cmd_metrics, "metrics [-c FILE] [-s SOCK]        Prometheus text of every counter" },
-	{ "reload", cmd_reload, "reload [-c FILE] [-s SOCK]         re-read the config (as SIGHUP)" },
-	{ "help", cmd_help, "help                               this text" },
+	{ "check", cmd_check, "check [-c FILE]           validate a config file and exit" },
+	{ "help", cmd_help, "help                      this text" },
 };
 
 static int cmd_help(int argc, char **argv)
