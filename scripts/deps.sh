@@ -15,6 +15,7 @@ PACKAGES=(
 	systemd prometheus ethtool python3
 	# benchmarks: the peers we measure against
 	haproxy sniproxy xdp-tools iperf3
+	libnginx-mod-stream    # nginx stream + ssl_preread for the proxy bench
 )
 
 missing=()
