@@ -894,9 +894,13 @@ static void key_watchdog(struct parse_ctx *p, const char *name, const char *val)
 		set_path(p, name, val, w->sysfs_root, sizeof(w->sysfs_root));
 	} else if (KEY("dev_root", 10)) {
 		set_path(p, name, val, w->dev_root, sizeof(w->dev_root));
+	} else if (KEY("backoff", 11)) {
+		set_u32(p, name, val, &w->backoff, 1, 16);
+	} else if (KEY("recover_wait", 12)) {
+		set_duration(p, name, val, &w->recover_wait_ms, 10);
 	} else if (!take_dup(p)) {
 		unknown_key(p, name, "usb_ids interval stall_after probe min_reset_interval max_resets_per_hour "
-			    "dry_run link_bounce reset_command sysfs_root dev_root");
+			    "dry_run link_bounce reset_command sysfs_root dev_root backoff recover_wait");
 	}
 }
 
@@ -963,6 +967,8 @@ static void defaults_watchdog(struct conf_watchdog *w)
 	w->min_reset_interval_ms = 60000;
 	w->max_resets_per_hour = 4;
 	w->link_bounce = true;
+	w->backoff = 2;
+	w->recover_wait_ms = 10000;
 	strcpy(w->sysfs_root, "/sys");
 	strcpy(w->dev_root, "/dev");
 }
@@ -1250,6 +1256,8 @@ static void validate(struct parse_ctx *p)
 		p->section_line = w->line;
 		if (w->stall_after_ms < w->interval_ms)
 			conf_error(p, NULL, "stall_after must be at least one interval");
+		if (w->recover_wait_ms < w->interval_ms)
+			conf_error(p, NULL, "recover_wait must be at least one interval");
 	}
 }
 

@@ -168,6 +168,8 @@ struct conf_watchdog {
 	bool dry_run;
 	bool link_bounce;		/* ladder step 1 */
 	char reset_command[CONF_PATH_MAX];
+	uint32_t backoff;		/* min_reset_interval factor per recent reset */
+	uint32_t recover_wait_ms;	/* per ladder step: time for packets to return */
 	char sysfs_root[CONF_PATH_MAX];	/* "/sys"; tests point it elsewhere */
 	char dev_root[CONF_PATH_MAX];	/* "/dev" */
 	int line;

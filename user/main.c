@@ -21,6 +21,7 @@ static int cmd_help(int argc, char **argv);
 
 static const struct cmd cmds[] = {
 	{ "check", cmd_check, "check [-c FILE]           validate a config file and exit" },
+	{ "usb-reset", cmd_usb_reset, "usb-reset [-c FILE] IFACE   reset the USB adapter behind IFACE" },
 	{ "help", cmd_help, "help                      this text" },
 };
 
