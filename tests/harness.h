@@ -212,7 +212,9 @@ static inline void th_note_failure(const char *file, int line, const char *fmt, 
 
 /*
  * TEST_F runs setup, the body in a grandchild (so ASSERT's _exit still
- * lets teardown run), then teardown.
+ * lets teardown run), then teardown. The fixture lives in shared memory:
+ * teardown sees what the body changed. Processes the body starts are its
+ * children, not the teardown's: teardown may kill them, not reap them.
  */
 #define TEST_F(f, tname) TEST_F_TIMEOUT(f, tname, TH_DEFAULT_TIMEOUT)
 #define TEST_F_TIMEOUT(f, tname, secs)						\
@@ -220,19 +222,24 @@ static inline void th_note_failure(const char *file, int line, const char *fmt, 
 					 struct th_fixture_##f *self);		\
 	static void th_test_##f##_##tname(struct th_metadata *_metadata)	\
 	{									\
-		struct th_fixture_##f self_;					\
+		/* shared, so teardown sees what the body changed */	\
+		struct th_fixture_##f *self_ = mmap(NULL, sizeof(*self_),	\
+			PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0); \
 		pid_t pid;							\
 		int st = 0;							\
-		memset(&self_, 0, sizeof(self_));				\
-		th_setup_##f(_metadata, &self_);				\
+		if (self_ == MAP_FAILED) {					\
+			th_note_failure(__FILE__, __LINE__, "mmap: %s", strerror(errno)); \
+			return;							\
+		}								\
+		th_setup_##f(_metadata, self_);					\
 		if (th_result->failed || th_result->skipped) {			\
-			th_teardown_##f(_metadata, &self_);			\
+			th_teardown_##f(_metadata, self_);			\
 			return;							\
 		}								\
 		fflush(stdout);							\
 		pid = fork();							\
 		if (pid == 0) {							\
-			th_body_##f##_##tname(_metadata, &self_);		\
+			th_body_##f##_##tname(_metadata, self_);		\
 			fflush(stdout);						\
 			_exit(0);						\
 		}								\
@@ -240,7 +247,7 @@ static inline void th_note_failure(const char *file, int line, const char *fmt, 
 			th_note_failure(__FILE__, __LINE__, "fork: %s", strerror(errno)); \
 		else if (WIFSIGNALED(st))					\
 			th_note_failure(__FILE__, __LINE__, "test body killed by signal %d", WTERMSIG(st)); \
-		th_teardown_##f(_metadata, &self_);				\
+		th_teardown_##f(_metadata, self_);				\
 	}									\
 	static struct th_metadata th_meta_##f##_##tname = {			\
 		.name = #tname, .fixture = #f,					\

@@ -213,7 +213,8 @@ int ctl_server_start(struct loop *l, const char *path, const char *group,
 		pr_err("control socket %s: bind: %s", path, strerror(-err));
 		goto fail;
 	}
-	if (s->has_group && (chown(path, (uid_t)-1, s->gid) < 0 || chmod(path, 0660) < 0)) {
+	if (chmod(path, 0600) < 0 ||
+	    (s->has_group && (chown(path, (uid_t)-1, s->gid) < 0 || chmod(path, 0660) < 0))) {
 		err = -errno;
 		pr_err("control socket %s: cannot give group '%s' access: %s", path, group, strerror(errno));
 		goto fail_unlink;
@@ -282,11 +283,9 @@ int ctl_call_buf(const char *path, const char *req, char **body)
 	fd = ctl_connect(path);
 	if (fd < 0)
 		return fd;
-	if (send(fd, line, (size_t)n, MSG_NOSIGNAL) != n) {
-		n = -errno;
-		close(fd);
-		return n ? n : -EIO;
-	}
+	/* A refused client is answered and closed at once: a failed send
+	 * still leaves that answer to read. */
+	(void)!send(fd, line, (size_t)n, MSG_NOSIGNAL);
 	for (;;) {
 		ssize_t got = recv(fd, buf, sizeof(buf), 0);
 

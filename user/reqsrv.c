@@ -165,9 +165,16 @@ static void client_on_io(struct loop_fd *h, uint32_t events)
 
 static void refuse(struct reqsrv *s, int fd)
 {
+	char sink[512];
+
 	s->refused++;
 	if (s->ops->refusal)
 		(void)!send(fd, s->ops->refusal, strlen(s->ops->refusal), MSG_NOSIGNAL | MSG_DONTWAIT);
+	/* read what already came so the close is orderly and the peer gets
+	 * the refusal rather than a reset */
+	while (recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0)
+		;
+	shutdown(fd, SHUT_WR);
 	close(fd);
 }
 
