@@ -31,4 +31,42 @@ void bpfctl_close(struct bpfctl *b, bool detach);
 /* Remove every program and pin edgesteer left behind. */
 int bpfctl_detach_all(const char *pin_path);
 
+/*
+ * Lower level, for stats.c, the BPF tests and the benchmark (added by
+ * bpfctl.c; the functions above are built on these).
+ */
+#include "edgesteer_abi.h"
+
+/* File descriptors of the shared maps (owned by whoever opened them). */
+struct bpfctl_maps {
+	int config, stats, ifaces, lpm4, lpm6, rl4, rl6, cpumap;
+};
+
+/* Fill the config record, the LPM tries and the cpumap from `x`, live:
+ * the policy switches generation in one write, see bpfctl.c. */
+int bpfctl_write_config(const struct bpfctl_maps *m, const struct conf_xdp *x);
+
+/* One interface slot's counters, summed over CPUs. */
+struct bpfctl_counters {
+	uint32_t slot;
+	struct es_iface iface;		/* name, ifindex, ES_IF_* flags */
+	bool attached;			/* a live pinned link on that ifindex */
+	struct es_iface_stats st;
+};
+
+/* Read every used slot under pin_path into out[0..max); *n = count.
+ * -ENOENT when nothing is pinned there. */
+int bpfctl_read_counters(const char *pin_path, struct bpfctl_counters *out, int max, int *n);
+/* Sum one slot of an es_stats map over all possible CPUs. */
+int bpfctl_read_slot(int stats_fd, uint32_t slot, struct es_iface_stats *out);
+
+/* Names for tables and labels: "syslog", "drop-policy", ... */
+const char *bpfctl_class_name(int cls);
+const char *bpfctl_verdict_name(int verdict);
+
+/* Route libbpf's messages: muted below debug level, the first warning
+ * kept so that a failure can be reported in one line of our own. */
+void bpfctl_quiet_libbpf(void);
+const char *bpfctl_libbpf_last(void);
+
 #endif

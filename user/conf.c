@@ -682,9 +682,12 @@ static void key_xdp(struct parse_ctx *p, const char *name, const char *val)
 			x->on_exit = (enum conf_on_exit)v;
 	} else if (KEY("cpumap_qsize", 9)) {
 		set_u32(p, name, val, &x->cpumap_qsize, 8, 16384);
+	} else if (KEY("syslog_rate_v6_prefix", 10)) {
+		set_u32(p, name, val, &x->syslog_rate_v6_prefix, 32, 128);
 	} else if (!take_dup(p)) {
 		unknown_key(p, name, "interfaces mode syslog_ports proxy_ports syslog_rate_pps syslog_burst "
-			    "allow_syslog deny_syslog allow_proxy deny_proxy steer_syslog steer_proxy on_exit cpumap_qsize");
+			    "syslog_rate_v6_prefix allow_syslog deny_syslog allow_proxy deny_proxy steer_syslog "
+			    "steer_proxy on_exit cpumap_qsize");
 	}
 }
 
@@ -923,6 +926,7 @@ static void defaults_xdp(struct conf_xdp *x)
 	x->n_proxy_ports = 1;
 	x->on_exit = ON_EXIT_KEEP;
 	x->cpumap_qsize = 2048;
+	x->syslog_rate_v6_prefix = 64;
 }
 
 static void defaults_proxy(struct conf_proxy *px)

@@ -81,6 +81,7 @@ struct conf_xdp {
 	int n_proxy_ports;
 	uint32_t syslog_rate_pps;	/* 0 = no rate limit */
 	uint32_t syslog_burst;
+	uint32_t syslog_rate_v6_prefix;	/* IPv6 sources share a bucket per /N */
 	struct conf_prefix_list allow_syslog, deny_syslog, allow_proxy, deny_proxy;
 	struct conf_steer steer_syslog, steer_proxy;
 	uint32_t cpumap_qsize;

@@ -20,9 +20,12 @@ struct cmd {
 static int cmd_help(int argc, char **argv);
 
 static const struct cmd cmds[] = {
+	{ "attach", cmd_attach, "attach [-c FILE]          attach XDP per [xdp] and exit (stays attached)" },
 	{ "check", cmd_check, "check [-c FILE]           validate a config file and exit" },
+	{ "detach", cmd_detach, "detach [-c FILE|-p PIN]   remove every XDP program and pin" },
 	{ "usb-reset", cmd_usb_reset, "usb-reset [-c FILE] IFACE   reset the USB adapter behind IFACE" },
 	{ "help", cmd_help, "help                      this text" },
+	{ "stats", cmd_stats, "stats [--json] [-c FILE]  counters: XDP per interface, class, verdict" },
 };
 
 static int cmd_help(int argc, char **argv)

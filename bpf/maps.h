@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * maps.h - the maps of steer.bpf.c. Layouts come from edgesteer_abi.h;
+ * user space pins and reuses them (see user/bpfctl.c), so every map here
+ * carries BTF for its key and value.
+ */
+#ifndef EDGESTEER_BPF_MAPS_H
+#define EDGESTEER_BPF_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "edgesteer_abi.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct es_config);
+} es_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ES_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, struct es_iface_stats);
+} es_stats SEC(".maps");
+
+/* Never read by the program; defined here so that it is created and
+ * pinned with the others and bpftool can show slot -> interface. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ES_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, struct es_iface);
+} es_ifaces SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, ES_LPM_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct es_lpm4_key);
+	__type(value, struct es_policy);
+} es_lpm4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, ES_LPM_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct es_lpm6_key);
+	__type(value, struct es_policy);
+} es_lpm6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, ES_RL_SOURCES);
+	__type(key, __u32);
+	__type(value, struct es_bucket);
+} es_rl4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, ES_RL_SOURCES);
+	__type(key, struct es_rl6_key);
+	__type(value, struct es_bucket);
+} es_rl6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_CPUMAP);
+	__uint(max_entries, ES_MAX_CPUS);
+	__type(key, __u32);
+	__type(value, struct bpf_cpumap_val);
+} es_cpumap SEC(".maps");
+
+#endif

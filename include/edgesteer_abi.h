@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * edgesteer_abi.h - the one contract between the XDP program (bpf/) and
+ * user space (user/bpfctl.c, user/stats.c, tests, benchmarks).
+ *
+ * Everything here is either a map key/value layout, an enum that indexes
+ * a map, a limit, or a pin name. Nothing else is shared. The header
+ * includes only the kernel's integer types, so it compiles the same under
+ * clang -target bpf and under gcc for user space.
+ *
+ * Map overview (all pinned under [global] pin_path, BTF-described, so
+ * `bpftool map dump pinned /sys/fs/bpf/edgesteer/es_stats` prints names):
+ *
+ *   es_config   ARRAY[1]        struct es_config: ports, policy generation,
+ *                               rate limit, steering tables
+ *   es_stats    PERCPU_ARRAY    struct es_iface_stats per interface slot
+ *   es_ifaces   ARRAY           struct es_iface: which interface owns a slot
+ *                               (user space only; the program never reads it)
+ *   es_lpm4     LPM_TRIE        struct es_lpm4_key -> struct es_policy
+ *   es_lpm6     LPM_TRIE        struct es_lpm6_key -> struct es_policy
+ *   es_rl4      LRU_HASH        __u32 source address -> struct es_bucket
+ *   es_rl6      LRU_HASH        struct es_rl6_key -> struct es_bucket
+ *   es_cpumap   CPUMAP          CPU -> queue, for steering
+ *
+ * Links (one per interface) are pinned as link_<ifname> in the same
+ * directory; a pinned link keeps the program attached after the
+ * controller exits (fail-static).
+ */
+#ifndef EDGESTEER_ABI_H
+#define EDGESTEER_ABI_H
+
+#include <linux/types.h>
+
+/* Bumped whenever a layout below changes; pinned maps of another layout
+ * are replaced rather than reused (their sizes differ anyway). */
+#define ES_ABI_VERSION 1
+
+/* Traffic classes. The order is the order of the counter arrays. */
+enum es_class {
+	ES_CLASS_SYSLOG = 0,	/* UDP to a port in es_config.syslog_ports */
+	ES_CLASS_PROXY = 1,	/* TCP to a port in es_config.proxy_ports */
+	ES_CLASS_OTHER = 2,	/* everything else, and whatever could not be parsed */
+	ES_CLASS_MAX = 3,
+};
+
+/* What happened to a frame. */
+enum es_verdict {
+	ES_V_PASS = 0,		/* XDP_PASS to the stack on the receiving CPU */
+	ES_V_STEER = 1,		/* XDP_REDIRECT into es_cpumap */
+	ES_V_DROP_POLICY = 2,	/* source matched a deny prefix / missed an allow list */
+	ES_V_DROP_RATELIMIT = 3,/* syslog source over its token bucket */
+	ES_V_DROP_MALFORMED = 4,/* truncated or inconsistent header */
+	ES_VERDICT_MAX = 5,
+};
+
+#define ES_MAX_IFACES	 64	/* interface slots in es_stats / es_ifaces */
+#define ES_MAX_CPUS	 64	/* es_cpumap entries; matches the conf CPU mask */
+#define ES_STEER_TABLE	 64	/* flow-hash indirection table, power of two */
+#define ES_PORT_WORDS	 1024	/* 65536 ports / 64 bits */
+#define ES_RL_SOURCES	 65536	/* token buckets per family (LRU) */
+#define ES_LPM_ENTRIES	 16384	/* prefixes per family, both generations */
+#define ES_IPV6_MAX_EXT	 6	/* extension headers walked before giving up */
+#define ES_IFNAMSIZ	 16
+
+/* es_config.flags */
+#define ES_CF_RATELIMIT	(1u << 0)	/* syslog token bucket enabled */
+
+/*
+ * One CPU steering table per class. `on` = 0: XDP_PASS on the receiving
+ * CPU. Otherwise the flow hash of the frame (addresses and ports) picks
+ * cpu[hash % ES_STEER_TABLE], filled round-robin by user space with the
+ * configured CPUs, so one flow always lands on one CPU (no reordering)
+ * and flows spread evenly over the set.
+ */
+struct es_steer {
+	__u32 on;
+	__u8 cpu[ES_STEER_TABLE];
+};
+
+/*
+ * The single configuration record, es_config[0]. The program does one
+ * lookup per frame. User space rewrites it in place on reload; a frame
+ * racing the write sees every field either old or new, and every field is
+ * valid on its own (the policy switch itself is the one-byte policy_gen),
+ * so no frame is ever judged by an invalid configuration.
+ */
+struct es_config {
+	__u32 abi_version;	/* ES_ABI_VERSION */
+	__u32 flags;		/* ES_CF_* */
+	/* LPM generation in use (0 or 1): keys of the other generation are
+	 * being written or removed by user space and are never consulted. */
+	__u8 policy_gen;
+	/* Bit (gen * ES_CLASS_MAX + class): that class has prefix rules in
+	 * that generation; without the bit the trie lookup is skipped. */
+	__u8 policy_mask;
+	__u8 rl_v6_prefix;	/* IPv6 sources share a bucket per /N (default 64) */
+	__u8 pad0;
+	/* Syslog token bucket as GCRA: one token every rl_interval_ns,
+	 * rl_tau_ns = (burst - 1) * interval of tolerance. */
+	__u64 rl_interval_ns;
+	__u64 rl_tau_ns;
+	struct es_steer steer[ES_CLASS_MAX];
+	/* Destination port sets, bit p of word p / 64 (host byte order). */
+	__u64 syslog_ports[ES_PORT_WORDS];
+	__u64 proxy_ports[ES_PORT_WORDS];
+};
+
+/* Packets and bytes (bytes as the program sees the frame: link header
+ * included, FCS not). */
+struct es_ctr {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/* Per-CPU counters of one interface slot. */
+struct es_iface_stats {
+	struct es_ctr rx;		/* every frame the program saw: what the watchdog reads */
+	struct es_ctr later_fragments;	/* non-first IP fragments (also in other/pass) */
+	struct es_ctr cls[ES_CLASS_MAX][ES_VERDICT_MAX];
+};
+
+/* es_ifaces[slot]: written by user space when it assigns a slot. */
+#define ES_IF_L3	(1u << 0)	/* no Ethernet header: parsed from the IP header */
+#define ES_IF_GENERIC	(1u << 1)	/* attached in generic (skb) mode */
+struct es_iface {
+	char name[ES_IFNAMSIZ];		/* "" = slot free */
+	__u32 ifindex;			/* last ifindex attached to */
+	__u32 flags;			/* ES_IF_* */
+};
+
+/* LPM keys: prefixlen counts from `gen`, so prefixlen = 16 + address
+ * prefix length. Generation and class lead the key so that one trie
+ * holds both generations and all classes. */
+struct es_lpm4_key {
+	__u32 prefixlen;
+	__u8 gen;
+	__u8 cls;
+	__u8 addr[4];
+};
+
+struct es_lpm6_key {
+	__u32 prefixlen;
+	__u8 gen;
+	__u8 cls;
+	__u8 addr[16];
+};
+
+enum es_action {
+	ES_ACT_ALLOW = 1,
+	ES_ACT_DENY = 2,
+};
+
+struct es_policy {
+	__u32 action;		/* enum es_action */
+};
+
+struct es_rl6_key {
+	__u8 addr[16];		/* masked to rl_v6_prefix bits */
+};
+
+/* GCRA state: the theoretical arrival time of the next conforming frame. */
+struct es_bucket {
+	__u64 tat_ns;
+};
+
+/* Pin names below [global] pin_path. */
+#define ES_PIN_CONFIG	"es_config"
+#define ES_PIN_STATS	"es_stats"
+#define ES_PIN_IFACES	"es_ifaces"
+#define ES_PIN_LPM4	"es_lpm4"
+#define ES_PIN_LPM6	"es_lpm6"
+#define ES_PIN_RL4	"es_rl4"
+#define ES_PIN_RL6	"es_rl6"
+#define ES_PIN_CPUMAP	"es_cpumap"
+#define ES_PIN_LINK_PREFIX "link_"
+
+#endif
