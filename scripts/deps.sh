@@ -13,7 +13,8 @@ PACKAGES=(
 	libclang-rt-14-dev iproute2 openssl curl nginx-light rsyslog
 	rsyslog-openssl rsyslog-gnutls bsdutils socat procps psmisc
 	systemd prometheus ethtool python3
-	# benchmarks: the peers we measure against
+	# benchmarks: the peers we measure against; libssl-dev for the syslog sink
+	libssl-dev
 	haproxy sniproxy xdp-tools iperf3
 	libnginx-mod-stream    # nginx stream + ssl_preread for the proxy bench
 )

@@ -1,0 +1,418 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# syslog.sh - the syslog relay benchmark: edgesteer against rsyslog.
+#
+# A relay takes ~200-byte RFC 5424 messages over UDP on 127.0.0.1 and
+# delivers them over TLS (RFC 5425 octet counting), either to one
+# collector or to 8 subscribers. The relays compared:
+#   rsyslog     stock rsyslogd: imudp with the kernel's default receive
+#               buffer, omfwd with the ossl driver (8 omfwd actions for the
+#               8-subscriber case: rsyslog has no subscriber mode)
+#   rsyslog-4m  the same with imudp rcvbufSize="4m"
+#   edgesteer   `edgesteer run -c FILE` with [syslog] (+ [forward] for the
+#               collector, tls_listen with client certificates for the
+#               subscribers), default settings otherwise
+# syslog-gen (build/bench/) sends paced, numbered messages; syslog-sink is
+# the TLS collector (server) or the subscribers (clients) and counts every
+# sequence number per connection.
+#
+# For each relay and output: a ladder of short probes (BENCH_PROBE seconds)
+# from BENCH_START msg/s up by x1.6 until a message is lost or the
+# generator cannot keep the rate, two bisection steps between the last
+# good and first bad rate, then the candidate is held for BENCH_HOLD
+# seconds (10): the rate reported is the highest held with no loss on
+# every connection. CPU per message is utime+stime of the relay process
+# (all threads, /proc/PID/stat) over the held run, divided by the messages
+# sent; it is also measured at a fixed BENCH_REF msg/s that every relay
+# passes, so that batching at high rates flatters nobody. A rate marked
+# "+" is the generator's ceiling on this machine, not the relay's.
+#
+# Environment: BUILD, BENCH_SYSLOG_PORT (base, default 25000; uses
+# base..base+199), BENCH_HOLD, BENCH_PROBE, BENCH_START, BENCH_STEPS,
+# BENCH_REF, BENCH_SUBSCRIBERS, BENCH_SYSTEMS ("rsyslog rsyslog-4m
+# edgesteer"), BENCH_OUTPUTS ("1 8"), BENCH_PERF=1 (perf record the
+# edgesteer hold runs into the temp dir, kept).
+set -u
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+BENCH_BIN=$BUILD/bench
+PORT_BASE=${BENCH_SYSLOG_PORT:-25000}
+HOLD=${BENCH_HOLD:-10}
+PROBE=${BENCH_PROBE:-1.5}
+START=${BENCH_START:-20000}
+STEPS=${BENCH_STEPS:-10}
+REF=${BENCH_REF:-20000}
+REF_SECONDS=${BENCH_REF_SECONDS:-5}
+SUBS=${BENCH_SUBSCRIBERS:-8}
+SYSTEMS=${BENCH_SYSTEMS:-rsyslog rsyslog-4m edgesteer}
+OUTPUTS=${BENCH_OUTPUTS:-1 $SUBS}
+MAX_SEQ=$((1 << 24))
+CLK_TCK=$(getconf CLK_TCK)
+
+T=
+PIDS=()
+log() { printf '%s\n' "$*"; }
+die() { log "syslog.sh: $*"; exit 1; }
+
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	PIDS=()
+	[ -n "$T" ] && [ -z "${BENCH_PERF:-}" ] && rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+stop_pids() {
+	local p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	PIDS=()
+}
+
+now_us() { local t=${EPOCHREALTIME/[.,]/}; echo $((10#$t)); }
+fgt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > b) }'; }
+
+# ---- build ------------------------------------------------------------------
+
+build_tools() {
+	local cf="-O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes"
+	mkdir -p "$BENCH_BIN" || die "cannot create $BENCH_BIN"
+	gcc $cf -o "$BENCH_BIN/syslog-gen" "$ROOT/scripts/bench/syslog-gen.c" ||
+		die "building syslog-gen failed"
+	gcc $cf -o "$BENCH_BIN/syslog-sink" "$ROOT/scripts/bench/syslog-sink.c" -lssl -lcrypto ||
+		die "building syslog-sink failed (needs libssl-dev: scripts/deps.sh)"
+}
+
+# How to start edgesteer's relay: the daemon when it has `run`, else a
+# local runner (scripts/bench/syslog-runner.c, not part of the tree) that
+# links the library. Sets ES_MODE to "run", "runner" or "".
+detect_edgesteer() {
+	ES_MODE=
+	if [ -x "$BUILD/edgesteer" ] && "$BUILD/edgesteer" help 2>&1 | grep -q 'edgesteer run'; then
+		ES_MODE=run
+	elif [ -f "$ROOT/scripts/bench/syslog-runner.c" ] && [ -f "$BUILD/libedgesteer.a" ] &&
+		nm "$BUILD/libedgesteer.a" 2>/dev/null | grep -q ' T syslog_start$'; then
+		gcc -O2 -g -std=gnu11 -D_GNU_SOURCE -Iinclude -iquote "$ROOT/user" \
+			-o "$BENCH_BIN/syslog-runner" "$ROOT/scripts/bench/syslog-runner.c" \
+			"$BUILD/libedgesteer.a" -lbpf -lelf -lz -lbearssl -linih -lsystemd -lm &&
+			ES_MODE=runner
+	fi
+}
+
+# ---- certificates -----------------------------------------------------------
+
+mkcert() { # NAME CN SAN
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/$1.key" \
+		-out "$T/$1.csr" -subj "/CN=$2/O=edgesteer-bench" 2>/dev/null &&
+		printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth,clientAuth\n' "$3" >"$T/$1.ext" &&
+		openssl x509 -req -in "$T/$1.csr" -CA "$T/ca.crt" -CAkey "$T/ca.key" -CAcreateserial \
+			-out "$T/$1.crt" -days 2 -extfile "$T/$1.ext" 2>/dev/null
+}
+
+make_certs() {
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/ca.key" \
+		-out "$T/ca.crt" -days 2 -subj "/CN=Bench CA/O=edgesteer-bench" 2>/dev/null &&
+		mkcert collector collector DNS:collector,IP:127.0.0.1 &&
+		mkcert gateway gateway DNS:gateway,IP:127.0.0.1 &&
+		mkcert subscriber subscriber DNS:subscriber || die "openssl could not make the test certificates"
+}
+
+# ---- relays -----------------------------------------------------------------
+
+# Each configuration gets its own ports: UDP in, TLS subscribers, collector.
+set_ports() { # INDEX
+	UDP_PORT=$((PORT_BASE + $1 * 10 + 1))
+	SUB_PORT=$((PORT_BASE + $1 * 10 + 2))
+	COL_PORT=$((PORT_BASE + $1 * 10 + 3))
+}
+
+start_sink_server() { # CONNS
+	STATS=$T/stats.$COL_PORT
+	"$BENCH_BIN/syslog-sink" -l "127.0.0.1:$COL_PORT" -c "$T/collector.crt" -k "$T/collector.key" \
+		-s "$STATS" -m $MAX_SEQ 2>>"$T/sink.log" &
+	PIDS+=($!)
+}
+
+start_sink_clients() { # CONNS
+	STATS=$T/stats.$SUB_PORT
+	"$BENCH_BIN/syslog-sink" -C "127.0.0.1:$SUB_PORT" -n "$1" -c "$T/subscriber.crt" \
+		-k "$T/subscriber.key" -a "$T/ca.crt" -s "$STATS" -m $MAX_SEQ 2>>"$T/sink.log" &
+	PIDS+=($!)
+}
+
+start_rsyslog() { # BUFSIZE("" = stock) OUTPUTS
+	local conf=$T/rsyslog.$UDP_PORT.conf work=$T/rsyslog.$UDP_PORT.d i rcv=
+	mkdir -p "$work"
+	[ -n "$1" ] && rcv=" rcvbufSize=\"$1\""
+	{
+		echo "global(workDirectory=\"$work\" DefaultNetstreamDriver=\"ossl\""
+		echo "       DefaultNetstreamDriverCAFile=\"$T/ca.crt\")"
+		echo "module(load=\"imudp\")"
+		echo "input(type=\"imudp\" address=\"127.0.0.1\" port=\"$UDP_PORT\"$rcv)"
+		for ((i = 0; i < $2; i++)); do
+			echo "action(type=\"omfwd\" target=\"127.0.0.1\" port=\"$COL_PORT\" protocol=\"tcp\""
+			echo "       StreamDriver=\"ossl\" StreamDriverMode=\"1\" StreamDriverAuthMode=\"x509/name\""
+			echo "       StreamDriverPermittedPeers=\"collector\" TCP_Framing=\"octet-counted\""
+			echo "       template=\"RSYSLOG_SyslogProtocol23Format\")"
+		done
+	} >"$conf"
+	rsyslogd -n -f "$conf" -i "$work/pid" >>"$T/relay.log" 2>&1 &
+	RELAY_PID=$!
+	PIDS+=($RELAY_PID)
+}
+
+start_edgesteer() { # OUTPUTS (1 = forward to a collector, N = N subscribers)
+	local conf=$T/edgesteer.$UDP_PORT.conf
+	{
+		echo "[global]"
+		echo "control_socket = $T/ctl.$UDP_PORT.sock"
+		echo "pin_path = /sys/fs/bpf/es-bench-syslog-$$"
+		echo "[syslog]"
+		echo "listen = 127.0.0.1:$UDP_PORT"
+		if [ "$1" -gt 1 ]; then
+			echo "tls_listen = 127.0.0.1:$SUB_PORT"
+			echo "cert = $T/gateway.crt"
+			echo "key = $T/gateway.key"
+			echo "client_ca = $T/ca.crt"
+		else
+			echo "[forward bench]"
+			echo "collector = 127.0.0.1:$COL_PORT"
+			echo "ca = $T/ca.crt"
+			echo "server_name = collector"
+		fi
+	} >"$conf"
+	if [ "$ES_MODE" = run ]; then
+		"$BUILD/edgesteer" run -c "$conf" >>"$T/relay.log" 2>&1 &
+	else
+		"$BENCH_BIN/syslog-runner" "$conf" >>"$T/relay.log" 2>&1 &
+	fi
+	RELAY_PID=$!
+	PIDS+=($RELAY_PID)
+}
+
+wait_port() { # PROTO(tcp|udp) PORT: until something listens there (5 s)
+	local i hex
+	hex=$(printf '%04X' "$2")
+	for ((i = 0; i < 50; i++)); do
+		grep -q ":$hex " "/proc/net/$1" 2>/dev/null && return 0
+		kill -0 "$RELAY_PID" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+cpu_ticks() { # PID: utime+stime of all its threads
+	awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+udp_drops() { # the relay's UDP socket drop counter
+	awk -v p="$(printf ':%04X' "$UDP_PORT")" 'index($2, p) == length($2) - 4 { d += $NF } END { print d + 0 }' \
+		/proc/net/udp
+}
+
+# Read the sink's counts for RUN over CONNS connections:
+# "min_unique sum_unique conns dup reorder"
+sink_counts() { # RUN CONNS
+	awk -v run="$1" -v k="$2" '$4 == run { n++; u = $8; if (min == "" || u < min) min = u; s += u; d += $10; r += $12 }
+		END { if (n < k) min = 0; print min + 0, s + 0, n + 0, d + 0, r + 0 }' "$STATS" 2>/dev/null ||
+		echo "0 0 0 0 0"
+}
+
+# ---- one trial --------------------------------------------------------------
+
+# trial RATE SECONDS: send run $RUN at RATE, wait until every connection
+# has everything or nothing more arrives. Sets SENT ACH LOST DUP REORDER
+# DROPS CPU_US GENLIM; returns 0 when nothing was lost.
+RUN=0
+trial() {
+	local rate=$1 secs=$2 c0 c1 d0 out min sum n t last_sum=-1 last_change deadline
+	RUN=$((RUN + 1))
+	c0=$(cpu_ticks "$RELAY_PID")
+	d0=$(udp_drops)
+	out=$("$BENCH_BIN/syslog-gen" -d "127.0.0.1:$UDP_PORT" -r "$rate" -t "$secs" -R "$RUN") ||
+		die "syslog-gen failed"
+	SENT=$(sed -n 's/.*sent=\([0-9]*\).*/\1/p' <<<"$out")
+	ACH=$(sed -n 's/.* rate=\([0-9]*\).*/\1/p' <<<"$out")
+	# drained: all there, or nothing new for 1 s, or 15 s in all
+	last_change=$(now_us)
+	deadline=$((last_change + 15000000))
+	while :; do
+		read -r min sum n DUP REORDER < <(sink_counts "$RUN" "$CONNS")
+		[ "$min" -ge "$SENT" ] && break
+		t=$(now_us)
+		if [ "$sum" != "$last_sum" ]; then
+			last_sum=$sum
+			last_change=$t
+		elif [ $((t - last_change)) -gt 1000000 ] || [ "$t" -gt "$deadline" ]; then
+			break
+		fi
+		sleep 0.1
+	done
+	kill -0 "$RELAY_PID" 2>/dev/null || die "the relay (pid $RELAY_PID) died; see its log above"
+	c1=$(cpu_ticks "$RELAY_PID")
+	DROPS=$(($(udp_drops) - d0))
+	LOST=$((SENT - min))
+	CPU_US=$(awk -v c=$((c1 - c0)) -v hz="$CLK_TCK" -v n="$SENT" 'BEGIN { printf "%.2f", n ? c * 1e6 / hz / n : 0 }')
+	GENLIM=0
+	fgt "$(awk -v r="$rate" 'BEGIN { print r * 0.95 }')" "$ACH" && GENLIM=1
+	log "$(printf '  %-11s %2s out  %7s msg/s x %4ss: sent %8s (%7s/s)  lost %7s  udp drops %7s  dup %s reorder %s  cpu %6s us/msg%s' \
+		"$NAME" "$CONNS" "$rate" "$secs" "$SENT" "$ACH" "$LOST" "$DROPS" "$DUP" "$REORDER" "$CPU_US" \
+		"$([ $GENLIM = 1 ] && echo '  (generator ceiling)')")"
+	[ "$LOST" -eq 0 ]
+}
+
+# ---- the search -------------------------------------------------------------
+
+# Sets MAX_RATE (0 when even the lowest probe lost), MAX_PLUS ("+" at the
+# generator's ceiling), CPU_MAX, CPU_REF.
+search() {
+	local rate=$START good=0 bad=0 s mid i ok
+	MAX_PLUS=
+	for ((s = 0; s < STEPS; s++)); do
+		if trial "$rate" "$PROBE"; then ok=1; else ok=0; fi
+		if [ $GENLIM = 1 ]; then
+			[ $ok = 1 ] && good=$ACH && MAX_PLUS=+
+			[ $ok = 0 ] && bad=$rate
+			break
+		fi
+		if [ $ok = 1 ]; then
+			good=$rate
+			rate=$(awk -v r="$rate" 'BEGIN { printf "%d", r * 1.6 }')
+		else
+			bad=$rate
+			break
+		fi
+	done
+	for ((s = 0; s < 4 && good == 0 && rate > 1000; s++)); do
+		rate=$((rate / 2))
+		if trial "$rate" "$PROBE"; then good=$rate; else bad=$rate; fi
+	done
+	if [ "$bad" -gt 0 ] && [ "$good" -gt 0 ] && [ -z "$MAX_PLUS" ]; then
+		for ((s = 0; s < 2; s++)); do
+			mid=$(((good + bad) / 2))
+			if trial "$mid" "$PROBE"; then good=$mid; else bad=$mid; fi
+		done
+	fi
+	MAX_RATE=0 CPU_MAX=-
+	for ((i = 0; i < 3 && good > 0; i++)); do
+		if trial "$good" "$HOLD"; then
+			MAX_RATE=$good CPU_MAX=$CPU_US
+			if [ $GENLIM = 1 ]; then MAX_RATE=$ACH MAX_PLUS=+; fi
+			break
+		fi
+		good=$(awk -v r="$good" -v a="$ACH" -v g=$GENLIM 'BEGIN { printf "%d", (g ? a : r) * 0.85 }')
+		MAX_PLUS=
+	done
+	CPU_REF=-
+	if trial "$REF" "$REF_SECONDS"; then CPU_REF=$CPU_US; else CPU_REF="$CPU_US*"; fi
+}
+
+# ---- one configuration ------------------------------------------------------
+
+RESULTS=()
+bench_one() { # INDEX SYSTEM OUTPUTS
+	local idx=$1 sys=$2 outs=$3 min sum n
+	NAME=$sys CONNS=$outs RUN=0
+	set_ports "$idx"
+	: >"$T/relay.log"
+	case $sys in
+	rsyslog | rsyslog-4m)
+		start_sink_server "$outs"
+		start_rsyslog "$([ "$sys" = rsyslog-4m ] && echo 4m)" "$outs"
+		;;
+	edgesteer)
+		[ "$outs" -eq 1 ] && start_sink_server 1
+		start_edgesteer "$outs"
+		;;
+	esac
+	if ! wait_port udp "$UDP_PORT"; then
+		log "  $sys: the relay did not come up:"; sed 's/^/    /' "$T/relay.log" >&2
+		RESULTS+=("$sys $outs failed - - -"); stop_pids; return
+	fi
+	if [ "$sys" = edgesteer ] && [ "$outs" -gt 1 ]; then
+		wait_port tcp "$SUB_PORT" || { log "  $sys: no TLS listener on $SUB_PORT"; stop_pids; return; }
+		start_sink_clients "$outs"
+		sleep 0.5
+	fi
+	# warm-up: connections up, TLS sessions established
+	RUN=0
+	"$BENCH_BIN/syslog-gen" -d "127.0.0.1:$UDP_PORT" -r 2000 -t 0.5 -R 0 >/dev/null
+	for ((n = 0; n < 50; n++)); do
+		read -r min sum _ _ _ < <(sink_counts 0 "$outs")
+		[ "$min" -gt 0 ] && break
+		sleep 0.1
+	done
+	if [ "$min" -eq 0 ]; then
+		log "  $sys: not every one of $outs connections received the warm-up messages"
+		sed 's/^/    /' "$T/relay.log" "$T/sink.log" >&2
+		RESULTS+=("$sys $outs failed - - -"); stop_pids; return
+	fi
+	sleep 0.3
+	search
+	if [ -n "${BENCH_PERF:-}" ] && [ "$sys" = edgesteer ] && [ "$MAX_RATE" -gt 0 ]; then
+		perf record -g -o "$T/perf.$outs.data" -p "$RELAY_PID" -- sleep "$HOLD" >/dev/null 2>&1 &
+		local perf_pid=$!
+		trial "$MAX_RATE" "$HOLD"
+		wait $perf_pid
+		log "  perf data: $T/perf.$outs.data"
+	fi
+	RESULTS+=("$sys $outs $MAX_RATE$MAX_PLUS $CPU_MAX $CPU_REF")
+	stop_pids
+}
+
+# ---- the table --------------------------------------------------------------
+
+print_table() {
+	printf '%s\n' "${RESULTS[@]}" | awk -v ref="$REF" '
+	{ sys[NR] = $1; out[NR] = $2; rate[NR] = $3; cmax[NR] = $4; cref[NR] = $5
+	  r = $3; sub(/\+$/, "", r); key = $1 " " $2; R[key] = r; CM[key] = $4; CR[key] = $5 }
+	function ratio(a, b) { sub(/\*$/, "", a); sub(/\*$/, "", b)
+		return (a + 0 > 0 && b + 0 > 0 && a != "-" && b != "-") ? sprintf("%.2f", a / b) : "-" }
+	END {
+		printf "%-11s %-10s %14s %12s %12s %9s %9s %10s %10s\n", "relay", "output", "max msg/s", \
+			"cpu us/msg", "us/msg@" int(ref / 1000) "k", "rate/rs", "rate/rs4m", "cpu/rs4m", \
+			"@" int(ref / 1000) "k/rs4m"
+		for (i = 1; i <= NR; i++) {
+			o = out[i] == 1 ? "collector" : out[i] " subs"
+			r = rate[i]; sub(/\+$/, "", r)
+			k4 = "rsyslog-4m " out[i]; ks = "rsyslog " out[i]
+			printf "%-11s %-10s %14s %12s %12s %9s %9s %10s %10s\n", sys[i], o, rate[i], cmax[i], cref[i], \
+				ratio(r, R[ks]), ratio(r, R[k4]), ratio(cmax[i], CM[k4]), ratio(cref[i], CR[k4])
+		}
+	}'
+}
+
+# ---- main -------------------------------------------------------------------
+
+command -v rsyslogd >/dev/null || die "rsyslogd not found (scripts/deps.sh installs rsyslog)"
+[ -f /usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_ossl.so ] || ls /usr/lib/*/rsyslog/lmnsd_ossl.so >/dev/null 2>&1 ||
+	die "rsyslog's ossl driver is missing (package rsyslog-openssl)"
+T=$(mktemp -d /tmp/es-bench-syslog.XXXXXX) || die "mktemp failed"
+build_tools
+make_certs
+detect_edgesteer
+
+echo "== syslog relay: UDP in, TLS out (RFC 5425), ${HOLD}s with no loss, 200-byte RFC 5424 messages"
+echo "   $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(nproc) CPUs, Linux $(uname -r), $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "   rsyslogd $(rsyslogd -v | sed -n '1s/^rsyslogd *\([^ ]*\).*/\1/p'), net.core.rmem_default $(sysctl -n net.core.rmem_default)"
+[ -z "$ES_MODE" ] && log "   edgesteer: no 'edgesteer run' and no relay in libedgesteer.a yet; its rows are skipped"
+
+t0=$SECONDS
+idx=0
+for outs in $OUTPUTS; do
+	for sys in $SYSTEMS; do
+		if [ "$sys" = edgesteer ] && [ -z "$ES_MODE" ]; then continue; fi
+		bench_one "$idx" "$sys" "$outs"
+		idx=$((idx + 1))
+	done
+done
+echo
+print_table
+echo "(cpu: utime+stime of the relay process per message sent; '+' = the generator's ceiling;"
+echo " '*' = lost messages at the reference rate; ratios against stock rsyslog (rs) and rsyslog with a 4 MiB buffer (rs4m);"
+echo " bench took $((SECONDS - t0)) s)"
