@@ -1,0 +1,693 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * BPF_PROG_TEST_RUN tests of bpf/steer.bpf.c on crafted frames: every
+ * class and verdict over every encapsulation the program parses, the
+ * policy tries, the token bucket, steering, and the frame truncated at
+ * every byte offset of its headers.
+ *
+ * Each test loads two instances of the program exactly as bpfctl does (an
+ * Ethernet one on slot 0 and an IP-first one on slot 1, sharing maps, not
+ * pinned), writes the configuration through bpfctl_write_config() and
+ * checks, after every frame, the return code and that exactly the one
+ * expected counter moved (packets by 1, bytes by the frame length) on the
+ * expected slot and nothing else did.
+ */
+#include "harness.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+
+#include "bpfctl.h"
+#include "conf.h"
+#include "frames.h"
+#include "steer.skel.h"
+
+struct env {
+	struct steer *eth, *l3;
+	struct bpfctl_maps m;
+	struct es_iface_stats last[2];
+};
+
+static const char *const map_names[] = {
+	"es_config", "es_stats", "es_ifaces", "es_lpm4", "es_lpm6", "es_rl4", "es_rl6", "es_cpumap",
+};
+
+static struct steer *load_instance(uint32_t slot, bool l3, const struct steer *share)
+{
+	struct steer *s = steer__open();
+	size_t i;
+
+	ASSERT_TRUE(s != NULL);
+	s->rodata->es_slot = slot;
+	s->rodata->es_l3 = l3;
+	if (share)
+		for (i = 0; i < sizeof(map_names) / sizeof(map_names[0]); i++) {
+			struct bpf_map *mine = bpf_object__find_map_by_name(s->obj, map_names[i]);
+			struct bpf_map *theirs = bpf_object__find_map_by_name(share->obj, map_names[i]);
+
+			ASSERT_TRUE(mine && theirs);
+			ASSERT_EQ(bpf_map__reuse_fd(mine, bpf_map__fd(theirs)), 0);
+		}
+	ASSERT_EQ(steer__load(s), 0);
+	return s;
+}
+
+static void write_conf(struct env *e, const char *xdp_lines)
+{
+	char text[4096];
+	struct conf *c = NULL;
+
+	snprintf(text, sizeof(text), "[xdp]\ninterfaces = lo\n%s\n", xdp_lines);
+	ASSERT_EQ(conf_load_string("test.conf", text, &c, NULL), 0);
+	ASSERT_EQ(bpfctl_write_config(&e->m, &c->xdp), 0);
+	conf_free(c);
+}
+
+static void snapshot(struct env *e)
+{
+	ASSERT_EQ(bpfctl_read_slot(e->m.stats, 0, &e->last[0]), 0);
+	ASSERT_EQ(bpfctl_read_slot(e->m.stats, 1, &e->last[1]), 0);
+}
+
+static void env_open(struct env *e, const char *xdp_lines)
+{
+	bpfctl_quiet_libbpf();
+	memset(e, 0, sizeof(*e));
+	e->eth = load_instance(0, false, NULL);
+	e->l3 = load_instance(1, true, e->eth);
+	e->m.config = bpf_map__fd(e->eth->maps.es_config);
+	e->m.stats = bpf_map__fd(e->eth->maps.es_stats);
+	e->m.ifaces = bpf_map__fd(e->eth->maps.es_ifaces);
+	e->m.lpm4 = bpf_map__fd(e->eth->maps.es_lpm4);
+	e->m.lpm6 = bpf_map__fd(e->eth->maps.es_lpm6);
+	e->m.rl4 = bpf_map__fd(e->eth->maps.es_rl4);
+	e->m.rl6 = bpf_map__fd(e->eth->maps.es_rl6);
+	e->m.cpumap = bpf_map__fd(e->eth->maps.es_cpumap);
+	write_conf(e, xdp_lines);
+	snapshot(e);
+}
+
+static int run(struct steer *s, const uint8_t *f, size_t len, uint32_t repeat, uint32_t *retval)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = (uint32_t)len, .repeat = repeat);
+	int err = bpf_prog_test_run_opts(bpf_program__fd(s->progs.es_steer), &o);
+
+	*retval = o.retval;
+	return err ? -errno : 0;
+}
+
+static uint32_t xdp_action(int verdict)
+{
+	return verdict == ES_V_PASS ? XDP_PASS : verdict == ES_V_STEER ? XDP_REDIRECT : XDP_DROP;
+}
+
+/*
+ * The counters of `slot` moved by exactly n frames of `len` bytes into
+ * (cls, verdict); everything else (the other slot too) is unchanged.
+ * Returns a description of the first difference, or NULL.
+ */
+static const char *counters_moved(struct env *e, int slot, int cls, int verdict, uint64_t n,
+				  uint64_t len, uint64_t later_frags)
+{
+	static char why[256];
+	struct es_iface_stats now, want;
+	int s, c, v;
+
+	for (s = 0; s < 2; s++) {
+		if (bpfctl_read_slot(e->m.stats, (uint32_t)s, &now))
+			return "reading es_stats failed";
+		want = e->last[s];
+		if (s == slot) {
+			want.rx.packets += n;
+			want.rx.bytes += n * len;
+			want.cls[cls][verdict].packets += n;
+			want.cls[cls][verdict].bytes += n * len;
+			want.later_fragments.packets += later_frags;
+			want.later_fragments.bytes += later_frags * len;
+		}
+		if (memcmp(&now, &want, sizeof(now))) {
+			snprintf(why, sizeof(why), "slot %d: rx %llu/%llu want %llu/%llu", s,
+				 (unsigned long long)now.rx.packets, (unsigned long long)now.rx.bytes,
+				 (unsigned long long)want.rx.packets, (unsigned long long)want.rx.bytes);
+			for (c = 0; c < ES_CLASS_MAX; c++)
+				for (v = 0; v < ES_VERDICT_MAX; v++)
+					if (now.cls[c][v].packets != want.cls[c][v].packets)
+						snprintf(why + strlen(why), sizeof(why) - strlen(why),
+							 "; %s/%s %llu want %llu", bpfctl_class_name(c),
+							 bpfctl_verdict_name(v),
+							 (unsigned long long)now.cls[c][v].packets,
+							 (unsigned long long)want.cls[c][v].packets);
+			return why;
+		}
+		e->last[s] = now;
+	}
+	return NULL;
+}
+
+/* One frame through the instance; return code and counters as expected. */
+#define EXPECT_FRAME(E_, L3_, F_, LEN_, CLS_, VERDICT_, WHAT_) do {			\
+	uint32_t __rv = 0;								\
+	const char *__why;								\
+	ASSERT_EQ(run((L3_) ? (E_)->l3 : (E_)->eth, F_, LEN_, 1, &__rv), 0);		\
+	__why = counters_moved(E_, (L3_) ? 1 : 0, CLS_, VERDICT_, 1, LEN_, 0);		\
+	if (__why || __rv != xdp_action(VERDICT_))					\
+		TH_LOG("%s (len %zu): expected %s/%s, got action %u; %s", WHAT_,	\
+		       (size_t)(LEN_), bpfctl_class_name(CLS_),				\
+		       bpfctl_verdict_name(VERDICT_), __rv, __why ? __why : "counters ok"); \
+	EXPECT_EQ(__rv, xdp_action(VERDICT_));						\
+	EXPECT_TRUE(__why == NULL);							\
+} while (0)
+
+/* Build the frame of `spec` and expect (cls, verdict). */
+#define EXPECT_SPEC(E_, SPEC_, CLS_, VERDICT_, WHAT_) do {				\
+	uint8_t __f[FRAME_MAX];								\
+	size_t __len = frame_build(&(SPEC_), __f, NULL);				\
+	EXPECT_FRAME(E_, (SPEC_).l3, __f, __len, CLS_, VERDICT_, WHAT_);		\
+} while (0)
+
+#define PORTS "syslog_ports = 514 601\nproxy_ports = 443 8443\n"
+
+TEST(classes_plain_ethernet_v4_v6)
+{
+	struct env e;
+	struct frame_spec s;
+	int fam;
+
+	env_open(&e, PORTS);
+	for (fam = 4; fam <= 6; fam += 2) {
+		s = (struct frame_spec){ .family = fam, .proto = IPPROTO_UDP, .dport = 514, .payload = 40 };
+		EXPECT_SPEC(&e, s, ES_CLASS_SYSLOG, ES_V_PASS, "udp/514");
+		s.dport = 601;
+		EXPECT_SPEC(&e, s, ES_CLASS_SYSLOG, ES_V_PASS, "udp/601");
+		s.dport = 53;
+		EXPECT_SPEC(&e, s, ES_CLASS_OTHER, ES_V_PASS, "udp/53");
+		s = (struct frame_spec){ .family = fam, .proto = IPPROTO_TCP, .dport = 443 };
+		EXPECT_SPEC(&e, s, ES_CLASS_PROXY, ES_V_PASS, "tcp/443 SYN");
+		s.dport = 8443;
+		s.payload = 100;
+		EXPECT_SPEC(&e, s, ES_CLASS_PROXY, ES_V_PASS, "tcp/8443 data");
+		s.dport = 514;	/* syslog is UDP only */
+		EXPECT_SPEC(&e, s, ES_CLASS_OTHER, ES_V_PASS, "tcp/514");
+		s = (struct frame_spec){ .family = fam, .proto = IPPROTO_UDP, .dport = 443 };
+		EXPECT_SPEC(&e, s, ES_CLASS_OTHER, ES_V_PASS, "udp/443 (proxy is TCP only)");
+		s = (struct frame_spec){ .family = fam, .proto = fam == 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6 };
+		EXPECT_SPEC(&e, s, ES_CLASS_OTHER, ES_V_PASS, "icmp");
+	}
+	s = (struct frame_spec){ .ethertype = 0x0806, .payload = 28 };
+	EXPECT_SPEC(&e, s, ES_CLASS_OTHER, ES_V_PASS, "arp");
+	/* Ethernet padding after the IP packet is fine */
+	{
+		uint8_t f[FRAME_MAX];
+		size_t len;
+
+		s = (struct frame_spec){ .family = 4, .proto = IPPROTO_UDP, .dport = 514 };
+		len = frame_build(&s, f, NULL);
+		EXPECT_FRAME(&e, 0, f, len + 18, ES_CLASS_SYSLOG, ES_V_PASS, "padded to 60 bytes");
+	}
+}
+
+TEST(vlan_and_qinq)
+{
+	struct env e;
+	struct frame_spec s;
+	int fam, tags;
+
+	env_open(&e, PORTS);
+	for (fam = 4; fam <= 6; fam += 2)
+		for (tags = 1; tags <= 2; tags++) {
+			s = (struct frame_spec){ .vlans = tags, .family = fam, .proto = IPPROTO_UDP, .dport = 514, .payload = 20 };
+			EXPECT_SPEC(&e, s, ES_CLASS_SYSLOG, ES_V_PASS, "vlan syslog");
+			s = (struct frame_spec){ .vlans = tags, .family = fam, .proto = IPPROTO_TCP, .dport = 443 };
+			EXPECT_SPEC(&e, s, ES_CLASS_PROXY, ES_V_PASS, "vlan proxy");
+			s.dport = 80;
+			EXPECT_SPEC(&e, s, ES_CLASS_OTHER, ES_V_PASS, "vlan other");
+		}
+	/* a third tag is not parsed: other, passed */
+	s = (struct frame_spec){ .vlans = 3, .family = 4, .proto = IPPROTO_UDP, .dport = 514 };
+	EXPECT_SPEC(&e, s, ES_CLASS_OTHER, ES_V_PASS, "three tags");
+}
+
+TEST(pppoe_session)
+{
+	struct env e;
+	struct frame_spec s;
+	int fam;
+
+	env_open(&e, PORTS);
+	for (fam = 4; fam <= 6; fam += 2) {
+		s = (struct frame_spec){ .pppoe = 1, .family = fam, .proto = IPPROTO_UDP, .dport = 514, .payload = 30 };
+		EXPECT_SPEC(&e, s, ES_CLASS_SYSLOG, ES_V_PASS, "pppoe syslog");
+		s.ppp_pfc = 1;
+		EXPECT_SPEC(&e, s, ES_CLASS_SYSLOG, ES_V_PASS, "pppoe syslog, compressed protocol field");
+		s = (struct frame_spec){ .pppoe = 1, .vlans = 1, .family = fam, .proto = IPPROTO_TCP, .dport = 443 };
+		EXPECT_SPEC(&e, s, ES_CLASS_PROXY, ES_V_PASS, "vlan + pppoe proxy");
+		s = (struct frame_spec){ .pppoe = 1, .vlans = 2, .family = fam, .proto = IPPROTO_UDP, .dport = 53 };
+		EXPECT_SPEC(&e, s, ES_CLASS_OTHER, ES_V_PASS, "qinq + pppoe other");
+	}
+	/* LCP and friends: other */
+	s = (struct frame_spec){ .pppoe = 1, .ppp_proto = 0xc021, .family = 4, .proto = IPPROTO_UDP, .dport = 514 };
+	EXPECT_SPEC(&e, s, ES_CLASS_OTHER, ES_V_PASS, "ppp lcp");
+	/* PPPoE discovery: other */
+	s = (struct frame_spec){ .ethertype = 0x8863, .payload = 20 };
+	EXPECT_SPEC(&e, s, ES_CLASS_OTHER, ES_V_PASS, "pppoe discovery");
+}
+
+TEST(l3_interface_without_ethernet)
+{
+	struct env e;
+	struct frame_spec s;
+	uint8_t f[FRAME_MAX];
+	size_t len;
+	int fam;
+
+	env_open(&e, PORTS);
+	for (fam = 4; fam <= 6; fam += 2) {
+		s = (struct frame_spec){ .l3 = 1, .family = fam, .proto = IPPROTO_UDP, .dport = 514, .payload = 50 };
+		EXPECT_SPEC(&e, s, ES_CLASS_SYSLOG, ES_V_PASS, "l3 syslog");
+		s = (struct frame_spec){ .l3 = 1, .family = fam, .proto = IPPROTO_TCP, .dport = 443 };
+		EXPECT_SPEC(&e, s, ES_CLASS_PROXY, ES_V_PASS, "l3 proxy");
+		s.dport = 25;
+		EXPECT_SPEC(&e, s, ES_CLASS_OTHER, ES_V_PASS, "l3 other");
+	}
+	/* not IP at all: other */
+	s = (struct frame_spec){ .l3 = 1, .family = 4, .proto = IPPROTO_UDP, .dport = 514 };
+	len = frame_build(&s, f, NULL);
+	f[0] = 0x20;
+	EXPECT_FRAME(&e, 1, f, len, ES_CLASS_OTHER, ES_V_PASS, "l3 version 2");
+}
+
+TEST(ipv4_options)
+{
+	struct env e;
+	struct frame_spec s;
+	uint8_t f[FRAME_MAX];
+	size_t len;
+	int w;
+
+	env_open(&e, PORTS);
+	for (w = 1; w <= 10; w++) {
+		s = (struct frame_spec){ .ip_opt_words = w, .family = 4, .proto = IPPROTO_UDP, .dport = 514, .payload = 10 };
+		EXPECT_SPEC(&e, s, ES_CLASS_SYSLOG, ES_V_PASS, "ipv4 options, syslog");
+		s = (struct frame_spec){ .ip_opt_words = w, .vlans = 1, .family = 4, .proto = IPPROTO_TCP, .dport = 443 };
+		EXPECT_SPEC(&e, s, ES_CLASS_PROXY, ES_V_PASS, "ipv4 options, proxy");
+	}
+	/* IHL below 5 */
+	s = (struct frame_spec){ .family = 4, .proto = IPPROTO_UDP, .dport = 514, .payload = 10 };
+	len = frame_build(&s, f, NULL);
+	f[14] = 0x44;
+	EXPECT_FRAME(&e, 0, f, len, ES_CLASS_OTHER, ES_V_DROP_MALFORMED, "ihl 4");
+	/* IHL beyond the total length */
+	f[14] = 0x4f;
+	EXPECT_FRAME(&e, 0, f, len, ES_CLASS_OTHER, ES_V_DROP_MALFORMED, "ihl 15 in a short packet");
+}
+
+TEST(ipv6_extension_headers)
+{
+	struct env e;
+	struct frame_spec s;
+	uint8_t f[FRAME_MAX];
+	size_t len;
+	int n;
+
+	env_open(&e, PORTS);
+	for (n = 1; n <= ES_IPV6_MAX_EXT; n++) {
+		s = (struct frame_spec){ .v6_ext = n, .family = 6, .proto = IPPROTO_UDP, .dport = 514, .payload = 10 };
+		EXPECT_SPEC(&e, s, ES_CLASS_SYSLOG, ES_V_PASS, "v6 ext, syslog");
+		s = (struct frame_spec){ .v6_ext = n, .pppoe = 1, .family = 6, .proto = IPPROTO_TCP, .dport = 443 };
+		EXPECT_SPEC(&e, s, ES_CLASS_PROXY, ES_V_PASS, "v6 ext in pppoe, proxy");
+	}
+	/* one more than we walk: refused, not guessed at */
+	s = (struct frame_spec){ .v6_ext = ES_IPV6_MAX_EXT + 1, .family = 6, .proto = IPPROTO_UDP, .dport = 514 };
+	EXPECT_SPEC(&e, s, ES_CLASS_OTHER, ES_V_DROP_MALFORMED, "too many ext headers");
+	/* an extension header longer than the payload */
+	s = (struct frame_spec){ .v6_ext = 1, .family = 6, .proto = IPPROTO_UDP, .dport = 514 };
+	len = frame_build(&s, f, NULL);
+	f[14 + 40 + 1] = 200;
+	EXPECT_FRAME(&e, 0, f, len, ES_CLASS_OTHER, ES_V_DROP_MALFORMED, "ext hdrlen beyond payload");
+	/* payload length beyond the frame */
+	s = (struct frame_spec){ .family = 6, .proto = IPPROTO_UDP, .dport = 514 };
+	len = frame_build(&s, f, NULL);
+	f[14 + 5] += 1;
+	EXPECT_FRAME(&e, 0, f, len, ES_CLASS_OTHER, ES_V_DROP_MALFORMED, "payload_len beyond frame");
+}
+
+TEST(fragments_first_classified_later_passed)
+{
+	struct env e;
+	struct frame_spec s;
+	uint8_t f[FRAME_MAX];
+	uint32_t rv;
+	size_t len;
+	int fam;
+
+	env_open(&e, PORTS "deny_syslog = 192.0.2.0/24 2001:db8::/32\n");
+	for (fam = 4; fam <= 6; fam += 2) {
+		s = (struct frame_spec){ .frag = FRAG_FIRST, .family = fam, .proto = IPPROTO_UDP, .dport = 514, .payload = 100,
+					 .src = fam == 4 ? "203.0.113.1" : "2001:db9::1" };
+		EXPECT_SPEC(&e, s, ES_CLASS_SYSLOG, ES_V_PASS, "first fragment");
+		/* the first fragment of a denied source is dropped by policy */
+		s.src = NULL;
+		EXPECT_SPEC(&e, s, ES_CLASS_SYSLOG, ES_V_DROP_POLICY, "first fragment, denied");
+		/* later fragments: no ports, counted and passed, even from a denied source */
+		s = (struct frame_spec){ .frag = FRAG_LATER, .family = fam, .proto = IPPROTO_UDP, .payload = 200 };
+		len = frame_build(&s, f, NULL);
+		ASSERT_EQ(run(e.eth, f, len, 1, &rv), 0);
+		EXPECT_EQ(rv, XDP_PASS);
+		EXPECT_TRUE(counters_moved(&e, 0, ES_CLASS_OTHER, ES_V_PASS, 1, len, 1) == NULL);
+		/* a first fragment too short for the UDP header (RFC 1858) */
+		s = (struct frame_spec){ .frag = FRAG_FIRST, .family = fam, .proto = IPPROTO_UDP, .dport = 514 };
+		len = frame_build(&s, f, NULL);
+		if (fam == 4)
+			f[14 + 3] -= 4;		/* IP total length: 4 bytes of UDP */
+		else
+			f[14 + 5] -= 4;
+		EXPECT_FRAME(&e, 0, f, len - 4, ES_CLASS_OTHER, ES_V_DROP_MALFORMED, "tiny first fragment");
+	}
+	/* also on an IP-first interface */
+	s = (struct frame_spec){ .l3 = 1, .frag = FRAG_LATER, .family = 4, .proto = IPPROTO_UDP, .payload = 64 };
+	len = frame_build(&s, f, NULL);
+	ASSERT_EQ(run(e.l3, f, len, 1, &rv), 0);
+	EXPECT_EQ(rv, XDP_PASS);
+	EXPECT_TRUE(counters_moved(&e, 1, ES_CLASS_OTHER, ES_V_PASS, 1, len, 1) == NULL);
+}
+
+TEST(lpm_allow_deny_both_families)
+{
+	struct env e;
+	struct frame_spec s;
+	struct {
+		int fam, proto;
+		uint16_t dport;
+		const char *src;
+		int cls, verdict;
+	} cases[] = {
+		/* syslog: allow list with a longer deny inside it */
+		{ 4, IPPROTO_UDP, 514, "192.0.2.10", ES_CLASS_SYSLOG, ES_V_PASS },
+		{ 4, IPPROTO_UDP, 514, "192.0.2.200", ES_CLASS_SYSLOG, ES_V_DROP_POLICY },
+		{ 4, IPPROTO_UDP, 514, "203.0.113.5", ES_CLASS_SYSLOG, ES_V_DROP_POLICY },
+		{ 6, IPPROTO_UDP, 514, "2001:db8::1", ES_CLASS_SYSLOG, ES_V_PASS },
+		{ 6, IPPROTO_UDP, 514, "2001:db8:0:ffff::1", ES_CLASS_SYSLOG, ES_V_PASS },
+		{ 6, IPPROTO_UDP, 514, "2001:db8:1::1", ES_CLASS_SYSLOG, ES_V_DROP_POLICY },
+		{ 6, IPPROTO_UDP, 514, "2001:db9::1", ES_CLASS_SYSLOG, ES_V_DROP_POLICY },
+		/* proxy: deny only, with an allowed hole (allow list => default deny) */
+		{ 4, IPPROTO_TCP, 443, "198.51.100.7", ES_CLASS_PROXY, ES_V_DROP_POLICY },
+		{ 4, IPPROTO_TCP, 443, "10.9.9.9", ES_CLASS_PROXY, ES_V_DROP_POLICY },
+		{ 4, IPPROTO_TCP, 443, "10.1.2.3", ES_CLASS_PROXY, ES_V_PASS },
+		{ 4, IPPROTO_TCP, 443, "172.16.0.1", ES_CLASS_PROXY, ES_V_DROP_POLICY },
+		{ 4, IPPROTO_TCP, 443, "10.7.7.7", ES_CLASS_PROXY, ES_V_DROP_POLICY },	/* in both lists: deny */
+		{ 6, IPPROTO_TCP, 443, "2001:db8:bad::1", ES_CLASS_PROXY, ES_V_DROP_POLICY },
+		{ 6, IPPROTO_TCP, 443, "2001:db8:600d::1", ES_CLASS_PROXY, ES_V_PASS },
+		{ 6, IPPROTO_TCP, 443, "2001:db8:600d:bad::1", ES_CLASS_PROXY, ES_V_DROP_POLICY },
+		/* other passes untouched, whatever the source */
+		{ 4, IPPROTO_UDP, 53, "198.51.100.7", ES_CLASS_OTHER, ES_V_PASS },
+		{ 6, IPPROTO_TCP, 22, "2001:db8:bad::1", ES_CLASS_OTHER, ES_V_PASS },
+	};
+	size_t i;
+	int v;
+
+	env_open(&e, PORTS
+		 "allow_syslog = 192.0.2.0/24 2001:db8::/48\n"
+		 "deny_syslog = 192.0.2.128/25 2001:db8:1::/48\n"
+		 "deny_proxy = 198.51.100.0/24 10.0.0.0/8 2001:db8:bad::/48 2001:db8:600d:bad::/64\n"
+		 "allow_proxy = 10.1.2.0/24 10.7.7.0/24 2001:db8:600d::/48\n"
+		 "deny_proxy = 10.7.7.0/24\n");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		s = (struct frame_spec){ .family = cases[i].fam, .proto = cases[i].proto,
+					 .dport = cases[i].dport, .src = cases[i].src, .payload = 8 };
+		EXPECT_SPEC(&e, s, cases[i].cls, cases[i].verdict, cases[i].src);
+		s.l3 = 1;
+		EXPECT_SPEC(&e, s, cases[i].cls, cases[i].verdict, cases[i].src);
+	}
+
+	/* live update: new rules, no re-load, no leftovers of the old ones */
+	for (v = 0; v < 3; v++) {
+		struct es_lpm4_key k4;
+		struct es_lpm6_key k6;
+		int n4 = 0, n6 = 0;
+		void *prev = NULL;
+
+		write_conf(&e, PORTS "deny_proxy = 192.0.2.10/32\n");
+		snapshot(&e);
+		s = (struct frame_spec){ .family = 4, .proto = IPPROTO_TCP, .dport = 443, .src = "198.51.100.7" };
+		EXPECT_SPEC(&e, s, ES_CLASS_PROXY, ES_V_PASS, "after update: old deny gone");
+		s.src = "192.0.2.10";
+		EXPECT_SPEC(&e, s, ES_CLASS_PROXY, ES_V_DROP_POLICY, "after update: new deny");
+		s = (struct frame_spec){ .family = 4, .proto = IPPROTO_UDP, .dport = 514, .src = "203.0.113.5" };
+		EXPECT_SPEC(&e, s, ES_CLASS_SYSLOG, ES_V_PASS, "after update: allow list gone");
+		while (!bpf_map_get_next_key(e.m.lpm4, prev, &k4)) {
+			n4++;
+			prev = &k4;
+		}
+		prev = NULL;
+		while (!bpf_map_get_next_key(e.m.lpm6, prev, &k6)) {
+			n6++;
+			prev = &k6;
+		}
+		EXPECT_EQ(n4, 1);
+		EXPECT_EQ(n6, 0);
+	}
+}
+
+TEST(token_bucket_exact_burst)
+{
+	struct env e;
+	struct frame_spec s;
+	uint8_t f[FRAME_MAX];
+	uint32_t rv;
+	size_t len;
+
+	/* 1 pps: nothing refills during the test */
+	env_open(&e, PORTS "syslog_rate_pps = 1\nsyslog_burst = 5\n");
+	s = (struct frame_spec){ .family = 4, .proto = IPPROTO_UDP, .dport = 514, .src = "192.0.2.1", .payload = 60 };
+	len = frame_build(&s, f, NULL);
+	/* 20 in one burst (repeat = 20 in one syscall): exactly 5 pass */
+	ASSERT_EQ(run(e.eth, f, len, 20, &rv), 0);
+	ASSERT_EQ(bpfctl_read_slot(e.m.stats, 0, &e.last[1]), 0);
+	EXPECT_EQ(e.last[1].cls[ES_CLASS_SYSLOG][ES_V_PASS].packets, 5);
+	EXPECT_EQ(e.last[1].cls[ES_CLASS_SYSLOG][ES_V_DROP_RATELIMIT].packets, 15);
+	EXPECT_EQ(e.last[1].cls[ES_CLASS_SYSLOG][ES_V_DROP_RATELIMIT].bytes, 15 * len);
+	EXPECT_EQ(e.last[1].rx.packets, 20);
+	snapshot(&e);
+	/* the same source stays limited, frame by frame */
+	EXPECT_FRAME(&e, 0, f, len, ES_CLASS_SYSLOG, ES_V_DROP_RATELIMIT, "still over the limit");
+	/* another source has its own bucket */
+	s.src = "192.0.2.2";
+	len = frame_build(&s, f, NULL);
+	for (int i = 0; i < 5; i++)
+		EXPECT_FRAME(&e, 0, f, len, ES_CLASS_SYSLOG, ES_V_PASS, "second source, in burst");
+	EXPECT_FRAME(&e, 0, f, len, ES_CLASS_SYSLOG, ES_V_DROP_RATELIMIT, "second source, over");
+	/* proxy traffic is never rate limited */
+	s = (struct frame_spec){ .family = 4, .proto = IPPROTO_TCP, .dport = 443, .src = "192.0.2.1" };
+	len = frame_build(&s, f, NULL);
+	EXPECT_FRAME(&e, 0, f, len, ES_CLASS_PROXY, ES_V_PASS, "proxy from a limited source");
+	/* IPv6: one bucket per /64 by default */
+	s = (struct frame_spec){ .family = 6, .proto = IPPROTO_UDP, .dport = 514, .src = "2001:db8:0:1::a" };
+	len = frame_build(&s, f, NULL);
+	for (int i = 0; i < 3; i++)
+		EXPECT_FRAME(&e, 0, f, len, ES_CLASS_SYSLOG, ES_V_PASS, "v6 a");
+	s.src = "2001:db8:0:1::b";
+	len = frame_build(&s, f, NULL);
+	for (int i = 0; i < 2; i++)
+		EXPECT_FRAME(&e, 0, f, len, ES_CLASS_SYSLOG, ES_V_PASS, "v6 b, same /64");
+	EXPECT_FRAME(&e, 0, f, len, ES_CLASS_SYSLOG, ES_V_DROP_RATELIMIT, "v6 b, /64 bucket empty");
+	s.src = "2001:db8:0:2::b";
+	len = frame_build(&s, f, NULL);
+	EXPECT_FRAME(&e, 0, f, len, ES_CLASS_SYSLOG, ES_V_PASS, "v6, other /64");
+	/* per address when configured so */
+	write_conf(&e, PORTS "syslog_rate_pps = 1\nsyslog_burst = 5\nsyslog_rate_v6_prefix = 128\n");
+	s.src = "2001:db8:0:1::c";
+	len = frame_build(&s, f, NULL);
+	EXPECT_FRAME(&e, 0, f, len, ES_CLASS_SYSLOG, ES_V_PASS, "v6 /128 buckets");
+	/* policy comes before the bucket: denied frames spend no tokens */
+	write_conf(&e, PORTS "syslog_rate_pps = 1\nsyslog_burst = 2\ndeny_syslog = 192.0.2.99\n");
+	s = (struct frame_spec){ .family = 4, .proto = IPPROTO_UDP, .dport = 514, .src = "192.0.2.99" };
+	len = frame_build(&s, f, NULL);
+	for (int i = 0; i < 4; i++)
+		EXPECT_FRAME(&e, 0, f, len, ES_CLASS_SYSLOG, ES_V_DROP_POLICY, "denied, not rate limited");
+}
+
+TEST(token_bucket_refills_at_the_rate)
+{
+	struct env e;
+	struct frame_spec s;
+	uint8_t f[FRAME_MAX];
+	uint32_t rv;
+	uint64_t passed;
+	double t0, el;
+	size_t len;
+	int i;
+
+	/* 100 pps, burst 2 */
+	env_open(&e, PORTS "syslog_rate_pps = 100\nsyslog_burst = 2\n");
+	s = (struct frame_spec){ .family = 4, .proto = IPPROTO_UDP, .dport = 514, .src = "192.0.2.1" };
+	len = frame_build(&s, f, NULL);
+	ASSERT_EQ(run(e.eth, f, len, 50, &rv), 0);
+	ASSERT_EQ(bpfctl_read_slot(e.m.stats, 0, &e.last[0]), 0);
+	EXPECT_EQ(e.last[0].cls[ES_CLASS_SYSLOG][ES_V_PASS].packets, 2);
+	/* idle long enough to refill: the bucket is full again, never fuller */
+	usleep(150 * 1000);
+	ASSERT_EQ(run(e.eth, f, len, 50, &rv), 0);
+	ASSERT_EQ(bpfctl_read_slot(e.m.stats, 0, &e.last[1]), 0);
+	EXPECT_EQ(e.last[1].cls[ES_CLASS_SYSLOG][ES_V_PASS].packets, 4);
+	/* offered at ~500 pps for ~300 ms: about 100 pps pass */
+	usleep(150 * 1000);
+	t0 = th_now();
+	for (i = 0; i < 150; i++) {
+		ASSERT_EQ(run(e.eth, f, len, 1, &rv), 0);
+		usleep(2000);
+	}
+	el = th_now() - t0;
+	ASSERT_EQ(bpfctl_read_slot(e.m.stats, 0, &e.last[0]), 0);
+	passed = e.last[0].cls[ES_CLASS_SYSLOG][ES_V_PASS].packets - 4;
+	TH_LOG("%llu of 150 passed in %.0f ms at 100 pps, burst 2",
+	       (unsigned long long)passed, el * 1000);
+	EXPECT_LE(passed, (uint64_t)(el * 100) + 2 + 2);
+	EXPECT_GE(passed, (uint64_t)(el * 100 * 0.7));
+}
+
+TEST(steering_to_cpumap)
+{
+	struct env e;
+	struct frame_spec s;
+	struct es_config *cfg = calloc(1, sizeof(*cfg));
+	uint32_t key = 0, cpu;
+	int i, seen0 = 0;
+
+	ASSERT_TRUE(cfg != NULL);
+	env_open(&e, PORTS "steer_syslog = cpus 0-1\nsteer_proxy = cpu 0\n");
+	/* the indirection table spreads over the set */
+	ASSERT_EQ(bpf_map_lookup_elem(e.m.config, &key, cfg), 0);
+	EXPECT_EQ(cfg->steer[ES_CLASS_SYSLOG].on, 1);
+	for (i = 0; i < ES_STEER_TABLE; i++)
+		seen0 += cfg->steer[ES_CLASS_SYSLOG].cpu[i] == 0;
+	EXPECT_EQ(seen0, ES_STEER_TABLE / 2);
+	EXPECT_EQ(cfg->steer[ES_CLASS_OTHER].on, 0);
+
+	s = (struct frame_spec){ .family = 4, .proto = IPPROTO_UDP, .dport = 514 };
+	EXPECT_SPEC(&e, s, ES_CLASS_SYSLOG, ES_V_STEER, "syslog steered");
+	s = (struct frame_spec){ .family = 6, .proto = IPPROTO_TCP, .dport = 443 };
+	EXPECT_SPEC(&e, s, ES_CLASS_PROXY, ES_V_STEER, "proxy steered");
+	s = (struct frame_spec){ .family = 4, .proto = IPPROTO_UDP, .dport = 53 };
+	EXPECT_SPEC(&e, s, ES_CLASS_OTHER, ES_V_PASS, "other never steered");
+	/* a CPU without a queue: the frame passes on the receiving CPU */
+	for (cpu = 0; cpu < 2; cpu++)
+		bpf_map_delete_elem(e.m.cpumap, &cpu);
+	s = (struct frame_spec){ .family = 4, .proto = IPPROTO_UDP, .dport = 514 };
+	EXPECT_SPEC(&e, s, ES_CLASS_SYSLOG, ES_V_PASS, "no queue: pass");
+	/* back to pass by live update */
+	write_conf(&e, PORTS);
+	EXPECT_SPEC(&e, s, ES_CLASS_SYSLOG, ES_V_PASS, "steer off");
+	free(cfg);
+}
+
+TEST(inconsistent_headers_malformed)
+{
+	struct env e;
+	struct frame_spec s;
+	uint8_t f[FRAME_MAX];
+	size_t len;
+
+	env_open(&e, PORTS);
+	/* UDP length below 8 / beyond the IP payload: classified by port, dropped */
+	s = (struct frame_spec){ .family = 4, .proto = IPPROTO_UDP, .dport = 514, .payload = 10 };
+	len = frame_build(&s, f, NULL);
+	f[14 + 20 + 5] = 4;
+	EXPECT_FRAME(&e, 0, f, len, ES_CLASS_SYSLOG, ES_V_DROP_MALFORMED, "udp len 4");
+	f[14 + 20 + 5] = 19;
+	EXPECT_FRAME(&e, 0, f, len, ES_CLASS_SYSLOG, ES_V_DROP_MALFORMED, "udp len beyond payload");
+	/* TCP data offset below 5 / beyond the segment */
+	s = (struct frame_spec){ .family = 6, .proto = IPPROTO_TCP, .dport = 443 };
+	len = frame_build(&s, f, NULL);
+	f[14 + 40 + 12] = 4 << 4;
+	EXPECT_FRAME(&e, 0, f, len, ES_CLASS_PROXY, ES_V_DROP_MALFORMED, "tcp doff 4");
+	f[14 + 40 + 12] = 15 << 4;
+	EXPECT_FRAME(&e, 0, f, len, ES_CLASS_PROXY, ES_V_DROP_MALFORMED, "tcp doff 15");
+	/* IPv4: version 6 under EtherType IPv4; total length below the header */
+	s = (struct frame_spec){ .family = 4, .proto = IPPROTO_UDP, .dport = 514, .payload = 10 };
+	len = frame_build(&s, f, NULL);
+	f[14] = 0x65;
+	EXPECT_FRAME(&e, 0, f, len, ES_CLASS_OTHER, ES_V_DROP_MALFORMED, "ipv4 version 6");
+	f[14] = 0x45;
+	f[14 + 2] = 0;
+	f[14 + 3] = 16;
+	EXPECT_FRAME(&e, 0, f, len, ES_CLASS_OTHER, ES_V_DROP_MALFORMED, "tot_len 16");
+	/* PPPoE: wrong version/type, length beyond the frame, IP beyond the PPPoE length */
+	s = (struct frame_spec){ .pppoe = 1, .family = 4, .proto = IPPROTO_UDP, .dport = 514, .payload = 10 };
+	len = frame_build(&s, f, NULL);
+	f[14] = 0x12;
+	EXPECT_FRAME(&e, 0, f, len, ES_CLASS_OTHER, ES_V_DROP_MALFORMED, "pppoe ver 2");
+	f[14] = 0x11;
+	f[14 + 4] = 0x10;
+	EXPECT_FRAME(&e, 0, f, len, ES_CLASS_OTHER, ES_V_DROP_MALFORMED, "pppoe length beyond frame");
+	len = frame_build(&s, f, NULL);
+	f[14 + 5] -= 3;		/* PPPoE length shorter than the IP packet inside */
+	EXPECT_FRAME(&e, 0, f, len, ES_CLASS_OTHER, ES_V_DROP_MALFORMED, "ip beyond pppoe length");
+	f[14 + 4] = 0;
+	f[14 + 5] = 1;		/* shorter than the PPP protocol field */
+	EXPECT_FRAME(&e, 0, f, len, ES_CLASS_OTHER, ES_V_DROP_MALFORMED, "pppoe length 1");
+}
+
+/*
+ * Every frame kind, cut at every byte offset up to the end of its
+ * headers and beyond (into the payload): never classified, always
+ * counted as malformed. The kernel's test_run refuses frames shorter than
+ * an Ethernet header (14 bytes), so the cut starts there; the refusal is
+ * checked too.
+ */
+TEST(truncated_at_every_offset)
+{
+	struct env e;
+	struct frame_spec specs[] = {
+		{ .family = 4, .proto = IPPROTO_UDP, .dport = 514, .payload = 16 },
+		{ .family = 6, .proto = IPPROTO_TCP, .dport = 443, .payload = 16 },
+		{ .vlans = 2, .family = 4, .ip_opt_words = 3, .proto = IPPROTO_TCP, .dport = 443, .payload = 8 },
+		{ .vlans = 1, .pppoe = 1, .family = 6, .v6_ext = 3, .proto = IPPROTO_UDP, .dport = 514, .payload = 8 },
+		{ .pppoe = 1, .family = 4, .proto = IPPROTO_UDP, .dport = 514, .payload = 8 },
+		{ .family = 6, .frag = FRAG_FIRST, .proto = IPPROTO_UDP, .dport = 514, .payload = 8 },
+		{ .l3 = 1, .family = 4, .ip_opt_words = 2, .proto = IPPROTO_UDP, .dport = 514, .payload = 16 },
+		{ .l3 = 1, .family = 6, .v6_ext = 2, .proto = IPPROTO_TCP, .dport = 443, .payload = 16 },
+	};
+	uint8_t f[FRAME_MAX];
+	size_t i, len, hdrs, cut;
+	uint32_t rv;
+	int checked = 0;
+
+	env_open(&e, PORTS "allow_syslog = 0.0.0.0/0 ::/0\nsyslog_rate_pps = 1000\n");
+	for (i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
+		struct steer *inst = specs[i].l3 ? e.l3 : e.eth;
+
+		len = frame_build(&specs[i], f, &hdrs);
+		ASSERT_LT(hdrs, len);
+		for (cut = 0; cut < 14; cut++)
+			EXPECT_EQ(run(inst, f, cut, 1, &rv), -EINVAL);
+		for (cut = 14; cut < len; cut++) {
+			EXPECT_FRAME(&e, specs[i].l3, f, cut, ES_CLASS_OTHER, ES_V_DROP_MALFORMED, "truncated");
+			checked++;
+		}
+		/* and the whole frame is fine */
+		EXPECT_FRAME(&e, specs[i].l3, f, len,
+			     specs[i].proto == IPPROTO_UDP ? ES_CLASS_SYSLOG : ES_CLASS_PROXY, ES_V_PASS, "whole");
+	}
+	TH_LOG("%d truncated frames checked", checked);
+}
+
+TEST(port_sets_update_live)
+{
+	struct env e;
+	struct frame_spec s = { .family = 4, .proto = IPPROTO_UDP, .dport = 10514 };
+
+	env_open(&e, PORTS);
+	EXPECT_SPEC(&e, s, ES_CLASS_OTHER, ES_V_PASS, "10514 before");
+	write_conf(&e, "syslog_ports = 514 10514 65535\nproxy_ports = 1 443\n");
+	EXPECT_SPEC(&e, s, ES_CLASS_SYSLOG, ES_V_PASS, "10514 after");
+	s.dport = 65535;
+	EXPECT_SPEC(&e, s, ES_CLASS_SYSLOG, ES_V_PASS, "65535");
+	s.proto = IPPROTO_TCP;
+	s.dport = 1;
+	EXPECT_SPEC(&e, s, ES_CLASS_PROXY, ES_V_PASS, "tcp/1");
+	s.dport = 8443;
+	EXPECT_SPEC(&e, s, ES_CLASS_OTHER, ES_V_PASS, "8443 removed");
+}
+
+TEST_HARNESS_MAIN
