@@ -97,7 +97,7 @@ detect_edgesteer() {
 		ES_MODE=run
 	elif [ -f "$ROOT/scripts/bench/syslog-runner.c" ] && [ -f "$BUILD/libedgesteer.a" ] &&
 		nm "$BUILD/libedgesteer.a" 2>/dev/null | grep -q ' T syslog_start$'; then
-		gcc -O2 -g -std=gnu11 -D_GNU_SOURCE -Iinclude -iquote "$ROOT/user" \
+		gcc -O2 -g -std=gnu11 -D_GNU_SOURCE -I"$ROOT/include" -iquote "$ROOT/user" -I"$BUILD/skel" \
 			-o "$BENCH_BIN/syslog-runner" "$ROOT/scripts/bench/syslog-runner.c" \
 			"$BUILD/libedgesteer.a" -lbpf -lelf -lz -lbearssl -linih -lsystemd -lm &&
 			ES_MODE=runner
@@ -368,6 +368,7 @@ bench_one() { # INDEX SYSTEM OUTPUTS
 # ---- the table --------------------------------------------------------------
 
 print_table() {
+	[ ${#RESULTS[@]} -gt 0 ] || { echo "no results"; return; }
 	printf '%s\n' "${RESULTS[@]}" | awk -v ref="$REF" '
 	{ sys[NR] = $1; out[NR] = $2; rate[NR] = $3; cmax[NR] = $4; cref[NR] = $5
 	  r = $3; sub(/\+$/, "", r); key = $1 " " $2; R[key] = r; CM[key] = $4; CR[key] = $5 }
