@@ -12,7 +12,7 @@ PACKAGES=(
 	# tests: fuzzing runtime, namespaces, real peers
 	libclang-rt-14-dev iproute2 openssl curl nginx-light rsyslog
 	rsyslog-openssl rsyslog-gnutls bsdutils socat procps psmisc
-	systemd prometheus ethtool python3
+	systemd prometheus ethtool python3 iputils-ping
 	# benchmarks: the peers we measure against; libssl-dev for the syslog sink
 	libssl-dev
 	haproxy sniproxy xdp-tools iperf3
