@@ -169,14 +169,6 @@ struct watchdog {
 	uint64_t nl_overruns, discover_skipped;
 };
 
-/*
- * The XDP side (bpfctl.c) is linked in when the daemon uses it. These
- * weak references let the watchdog run on the kernel's counters where it
- * is not (the standalone usb-reset command, unit tests).
- */
-#pragma weak bpfctl_iface_rx
-#pragma weak bpfctl_attach_iface
-
 static void nic_tick(struct loop_timer *t);
 static void nic_next_step(struct wd_nic *n, uint64_t now);
 
@@ -347,7 +339,7 @@ static void nic_try_attach(struct wd_nic *n)
 
 	if (!n->need_attach || !n->ifindex)
 		return;
-	if (!w->b || !bpfctl_attach_iface) {
+	if (!w->b) {
 		n->need_attach = false;
 		return;
 	}
@@ -375,7 +367,7 @@ static void nic_sample(struct wd_nic *n, const struct link_info *li, struct wd_s
 	s->up = li->flags & IFF_UP;
 	s->carrier = li->flags & IFF_LOWER_UP;
 	s->tx = li->tx_packets;
-	if (bpfctl_iface_rx && n->w->pin_path[0] && bpfctl_iface_rx(n->w->pin_path, li->ifindex, &pk, &by) == 0) {
+	if (n->w->pin_path[0] && bpfctl_iface_rx(n->w->pin_path, li->ifindex, &pk, &by) == 0) {
 		s->rx = pk;
 		s->source = SRC_XDP;
 	} else {
@@ -614,7 +606,7 @@ static int run_command(struct wd_nic *n, const struct usbdev *u, bool have_usb)
 	}
 	n->cmd_pid = pid;
 	n->cmd_deadline = loop_now(n->w->l) + WD_CMD_TIMEOUT_MS;
-	pr_notice("watchdog: %s: running reset_command '%s' (pid %d)", nic_name(n), n->cf.reset_command, (int)pid);
+	pr_notice("watchdog: %s: recovery step reset-command: running '%s' (pid %d)", nic_name(n), n->cf.reset_command, (int)pid);
 	return 0;
 }
 
@@ -645,7 +637,7 @@ static int run_step(struct wd_nic *n, enum wd_step s)
 			pr_warn("watchdog: %s: link bounce skipped: the interface is gone", nic_name(n));
 			return -ENODEV;
 		}
-		pr_warn("watchdog: %s: recovery step 1: link down and up", nic_name(n));
+		pr_warn("watchdog: %s: recovery step link-bounce: link down and up", nic_name(n));
 		rc = nl_set_up(w, n->ifindex, false);
 		if (!rc)
 			rc = nl_set_up(w, n->ifindex, true);
@@ -659,7 +651,7 @@ static int run_step(struct wd_nic *n, enum wd_step s)
 			return rc;
 		}
 		snprintf(n->port, sizeof(n->port), "%s", u.port);
-		pr_warn("watchdog: %s: recovery step: USBDEVFS_RESET of %04x:%04x at USB port %s (%s)", nic_name(n),
+		pr_warn("watchdog: %s: recovery step usb-reset: USBDEVFS_RESET of %04x:%04x at USB port %s (%s)", nic_name(n),
 			u.vendor, u.product, u.port, u.node);
 		rc = usbdev_reset(&u, err, sizeof(err));
 		if (rc)

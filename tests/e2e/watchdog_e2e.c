@@ -22,6 +22,7 @@
 #include <sched.h>
 #include <sys/stat.h>
 
+#include "bpfctl.h"
 #include "conf.h"
 #include "log.h"
 #include "loop.h"
@@ -33,6 +34,8 @@ FIXTURE(wd) {
 	char g[48], p[48];
 	char gif[IFNAMSIZ], pif[IFNAMSIZ];
 	char metrics[160], log[160], resets[160];
+	char pins[96];
+	const char *src;	/* counter source the watchdog reads: xdp or kernel */
 	pid_t child;
 };
 
@@ -48,6 +51,7 @@ FIXTURE_SETUP(wd)
 	snprintf(self->metrics, sizeof(self->metrics), "%s/metrics", self->dir);
 	snprintf(self->log, sizeof(self->log), "%s/log", self->dir);
 	snprintf(self->resets, sizeof(self->resets), "%s/resets", self->dir);
+	snprintf(self->pins, sizeof(self->pins), "/sys/fs/bpf/es-test-watchdog-%d", pid);
 	th_sh("ip netns del %s 2>/dev/null; ip netns del %s 2>/dev/null; rm -rf %s", self->g, self->p, self->dir);
 	if (th_sh("ip netns add %s && ip netns add %s && "
 		  "ip -n %s link add %s type veth peer name %s netns %s && "
@@ -99,6 +103,7 @@ FIXTURE_TEARDOWN(wd)
 	/* stop only what runs inside our namespaces (the pings we started) */
 	th_sh("for n in %s %s; do p=$(ip netns pids $n 2>/dev/null); [ -n \"$p\" ] && kill -9 $p; done; "
 	      "ip netns del %s 2>/dev/null; ip netns del %s 2>/dev/null; true", self->g, self->p, self->g, self->p);
+	th_sh("rm -rf %s", self->pins);
 	if (getenv("WD_KEEP_LOG") == NULL)
 		th_sh("rm -rf %s", self->dir);
 }
@@ -136,21 +141,27 @@ static void dump_metrics(struct loop_timer *t)
 /* Keys each test may set differently. */
 #define DEFAULTS "recover_wait = 1s\nmax_resets_per_hour = 4\nmin_reset_interval = 500ms\n"
 
-static void start_watchdog(struct th_metadata *_metadata, struct th_fixture_wd *self, const char *extra)
+/* With `xdp`, edgesteer's XDP program is attached to the gateway's veth
+ * and the watchdog reads its per-interface rx counter. */
+static void start_watchdog(struct th_metadata *_metadata, struct th_fixture_wd *self, bool xdp, const char *extra)
 {
-	char text[2048], ns[96];
+	char text[2048], ns[96], xdpsec[128] = "";
 	pid_t pid;
 
+	if (xdp)
+		snprintf(xdpsec, sizeof(xdpsec), "[xdp]\ninterfaces = %s\n", self->gif);
+	self->src = xdp ? "xdp" : "kernel";
 	snprintf(text, sizeof(text),
-		 "[global]\npin_path = /sys/fs/bpf/es-test-watchdog-%d\n"
+		 "[global]\npin_path = %s\n%s"
 		 "[watchdog %s]\ninterval = 100ms\nstall_after = 1s\n"
 		 "reset_command = %s/reset.sh\nsysfs_root = %s/sys\ndev_root = %s/dev\n%s",
-		 getpid(), self->gif, self->dir, self->dir, self->dir, extra);
+		 self->pins, xdpsec, self->gif, self->dir, self->dir, self->dir, extra);
 	snprintf(ns, sizeof(ns), "/run/netns/%s", self->g);
 	fflush(stdout);
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
+		struct bpfctl *b = NULL;
 		struct conf *c;
 		int fd = open(ns, O_RDONLY | O_CLOEXEC);
 
@@ -163,7 +174,9 @@ static void start_watchdog(struct th_metadata *_metadata, struct th_fixture_wd *
 		log_set_level(LOG_DEBUG);
 		if (conf_load_string("e2e.conf", text, &c, stderr))
 			_exit(4);
-		if (loop_new(&c_loop) || watchdog_start(c_loop, c, NULL, &c_wd))
+		if (xdp && bpfctl_open(c, &b))
+			_exit(6);
+		if (loop_new(&c_loop) || watchdog_start(c_loop, c, b, &c_wd))
 			_exit(5);
 		c_metrics = self->metrics;
 		loop_timer_init(&c_dump, dump_metrics);
@@ -285,7 +298,7 @@ TEST_F_TIMEOUT(wd, stall_detected_and_reset_brings_packets_back, 40)
 
 	th_sh("touch %s/lift", self->dir);
 	start_pings(self);
-	start_watchdog(_metadata, self, DEFAULTS "link_bounce = yes\n");
+	start_watchdog(_metadata, self, true, DEFAULTS "link_bounce = yes\n");
 	ASSERT_GE(wait_state(self, "ok", 5000), 0);
 	blackhole(self);
 	t_black = th_now();
@@ -314,9 +327,9 @@ TEST_F_TIMEOUT(wd, stall_detected_and_reset_brings_packets_back, 40)
 	/* traffic and counters resume */
 	mstate(self->metrics, self->gif, st, sizeof(st));
 	EXPECT_STREQ(st, "ok");
-	rx0 = mval(self->metrics, "edgesteer_watchdog_rx_packets{iface=\"%s\",source=\"kernel\"}", self->gif);
+	rx0 = mval(self->metrics, "edgesteer_watchdog_rx_packets{iface=\"%s\",source=\"%s\"}", self->gif, self->src);
 	usleep(500000);
-	rx1 = mval(self->metrics, "edgesteer_watchdog_rx_packets{iface=\"%s\",source=\"kernel\"}", self->gif);
+	rx1 = mval(self->metrics, "edgesteer_watchdog_rx_packets{iface=\"%s\",source=\"%s\"}", self->gif, self->src);
 	EXPECT_GT(rx1, rx0 + 5);
 	EXPECT_GT(mval(self->metrics, "edgesteer_watchdog_last_recovery_timestamp_seconds{iface=\"%s\"}", self->gif), 0);
 }
@@ -329,7 +342,7 @@ TEST_F_TIMEOUT(wd, persistent_blackhole_is_rate_limited, 40)
 	double t0;
 
 	start_pings(self);
-	start_watchdog(_metadata, self, "link_bounce = no\nrecover_wait = 300ms\nmax_resets_per_hour = 3\n"
+	start_watchdog(_metadata, self, true, "link_bounce = no\nrecover_wait = 300ms\nmax_resets_per_hour = 3\n"
 		       "min_reset_interval = 1s\nbackoff = 2\n");
 	ASSERT_GE(wait_state(self, "ok", 5000), 0);
 	blackhole(self);
@@ -359,7 +372,7 @@ TEST_F_TIMEOUT(wd, quiet_link_with_probe_answered_is_never_reset, 30)
 {
 	char k[256], st[32];
 
-	start_watchdog(_metadata, self, DEFAULTS "probe = 10.77.0.2\n");
+	start_watchdog(_metadata, self, false, DEFAULTS "probe = 10.77.0.2\n");
 	sleep(4);
 	EXPECT_EQ(count_lines(self->resets), 0);
 	EXPECT_EQ(mval(self->metrics, "%s", KEY(k, "edgesteer_watchdog_stalls_total{iface=\"%s\"}", self->gif)), 0);
@@ -377,7 +390,7 @@ TEST_F_TIMEOUT(wd, carrier_loss_is_reported_not_reset, 30)
 	char k[256], st[32];
 
 	start_pings(self);
-	start_watchdog(_metadata, self, DEFAULTS);
+	start_watchdog(_metadata, self, true, DEFAULTS);
 	ASSERT_GE(wait_state(self, "ok", 5000), 0);
 	th_sh("ip -n %s link set %s down", self->p, self->pif);
 	ASSERT_GE(wait_state(self, "no-carrier", 2000), 0);
@@ -393,15 +406,15 @@ TEST_F_TIMEOUT(wd, carrier_loss_is_reported_not_reset, 30)
 }
 
 /* The reset deletes and re-creates the interface (new ifindex): the
- * watchdog follows it, and counting resumes on the new one. */
-TEST_F_TIMEOUT(wd, interface_recreated_during_reset_is_followed, 40)
+ * watchdog follows it, re-attaches XDP, and the XDP counter moves again. */
+TEST_F_TIMEOUT(wd, interface_recreated_during_reset_xdp_reattached, 40)
 {
 	char k[256], out[64];
 	long long idx0, idx1, rx0, rx1;
 
 	th_sh("touch %s/recreate", self->dir);
 	start_pings(self);
-	start_watchdog(_metadata, self, DEFAULTS "link_bounce = no\n");
+	start_watchdog(_metadata, self, true, DEFAULTS "link_bounce = no\n");
 	ASSERT_GE(wait_state(self, "ok", 5000), 0);
 	idx0 = mval(self->metrics, "%s", KEY(k, "edgesteer_watchdog_ifindex{iface=\"%s\"}", self->gif));
 	ASSERT_GT(idx0, 0);
@@ -414,10 +427,13 @@ TEST_F_TIMEOUT(wd, interface_recreated_during_reset_is_followed, 40)
 	EXPECT_NE(idx1, idx0);
 	EXPECT_EQ(idx1, atoll(out));
 	EXPECT_EQ(mval(self->metrics, "%s", KEY(k, "edgesteer_watchdog_reappeared_total{iface=\"%s\"}", self->gif)), 1);
+	/* XDP was attached again to the new interface, and counts there */
+	EXPECT_EQ(mval(self->metrics, "%s", KEY(k, "edgesteer_watchdog_xdp_reattach_total{iface=\"%s\"}", self->gif)), 1);
+	EXPECT_EQ(th_sh("ip -n %s link show %s | grep -q xdp", self->g, self->gif), 0);
 	EXPECT_EQ(count_lines(self->resets), 1);
-	rx0 = mval(self->metrics, "%s", KEY(k, "edgesteer_watchdog_rx_packets{iface=\"%s\",source=\"kernel\"}", self->gif));
+	rx0 = mval(self->metrics, "%s", KEY(k, "edgesteer_watchdog_rx_packets{iface=\"%s\",source=\"%s\"}", self->gif, self->src));
 	usleep(500000);
-	rx1 = mval(self->metrics, "%s", KEY(k, "edgesteer_watchdog_rx_packets{iface=\"%s\",source=\"kernel\"}", self->gif));
+	rx1 = mval(self->metrics, "%s", KEY(k, "edgesteer_watchdog_rx_packets{iface=\"%s\",source=\"%s\"}", self->gif, self->src));
 	EXPECT_GT(rx1, rx0 + 5);
 }
 
