@@ -631,8 +631,10 @@ static void key_global(struct parse_ctx *p, const char *name, const char *val)
 			g->log_level = lvl;
 	} else if (KEY("drain_timeout", 5)) {
 		set_duration(p, name, val, &g->drain_timeout_ms, 0);
+	} else if (KEY("max_connections", 6)) {
+		set_u32(p, name, val, &g->max_connections, 0, 10000000);
 	} else if (!take_dup(p)) {
-		unknown_key(p, name, "control_socket control_group pin_path metrics_listen log_level drain_timeout");
+		unknown_key(p, name, "control_socket control_group pin_path metrics_listen log_level drain_timeout max_connections");
 	}
 }
 
@@ -750,9 +752,11 @@ static void key_proxy(struct parse_ctx *p, const char *name, const char *val)
 		set_size(p, name, val, &sz, 4096, 16u << 20);
 		if (sz)
 			px->pipe_size = (uint32_t)sz;
+	} else if (KEY("access_log", 9)) {
+		set_bool(p, name, val, &px->access_log);
 	} else if (!take_dup(p)) {
 		unknown_key(p, name, "listen protocol route default no_sni proxy_protocol hello_timeout "
-			    "connect_timeout idle_timeout max_connections pipe_size");
+			    "connect_timeout idle_timeout max_connections pipe_size access_log");
 	}
 }
 
@@ -937,6 +941,7 @@ static void defaults_proxy(struct conf_proxy *px)
 	px->idle_timeout_ms = 300000;
 	px->max_connections = 10000;
 	px->pipe_size = 1u << 16;
+	px->access_log = true;
 }
 
 static void defaults_syslog(struct conf_syslog *s)

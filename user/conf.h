@@ -69,6 +69,7 @@ struct conf_global {
 	struct conf_addr metrics_listen;
 	int log_level;				/* LOG_ERR..LOG_DEBUG */
 	uint32_t drain_timeout_ms;		/* SIGTERM grace */
+	uint32_t max_connections;		/* all [proxy] together; 0 = from RLIMIT_NOFILE */
 };
 
 struct conf_xdp {
@@ -114,6 +115,7 @@ struct conf_proxy {
 	uint32_t idle_timeout_ms;
 	uint32_t max_connections;
 	uint32_t pipe_size;
+	bool access_log;			/* one line per connection at info */
 	int line;
 };
 

@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * proxy_util.h - helpers of the proxy end-to-end tests.
+ *
+ * Each test runs in its own network namespace (unshare(CLONE_NEWNET) in
+ * the harness's forked child, loopback brought up), so addresses and
+ * ports never collide with other helpers' tests and nothing leaks out;
+ * the namespace disappears with the test's processes. The proxy runs in
+ * a forked child that calls conf_load_string() + loop_new() +
+ * proxy_start() + loop_run() directly, so the test knows its PID (to
+ * count its fds) and can give it its own limits.
+ */
+#ifndef EDGESTEER_PROXY_UTIL_H
+#define EDGESTEER_PROXY_UTIL_H
+
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include "conf.h"
+#include "log.h"
+#include "loop.h"
+#include "proxy.h"
+
+/* Enter a fresh network namespace with loopback up. */
+static inline int pu_netns(void)
+{
+	if (unshare(CLONE_NEWNET) < 0)
+		return -errno;
+	return th_sh("ip link set lo up") ? -EIO : 0;
+}
+
+/*
+ * Fork the proxy with `conf`. `nofile` > 0 sets its RLIMIT_NOFILE;
+ * `logfile` (may be NULL) receives its stderr (access log). Waits until
+ * `port` on 127.0.0.1 accepts. Returns the PID or -1.
+ */
+static inline pid_t pu_proxy(const char *conf, int port, int nofile, const char *logfile)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		struct proxy_set *ps = NULL;
+		struct conf *c = NULL;
+		struct loop *l = NULL;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (logfile) {
+			int fd = open(logfile, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
+
+			if (fd >= 0) {
+				dup2(fd, 2);
+				close(fd);
+			}
+		}
+		log_set_prefix(0);
+		if (nofile > 0) {
+			struct rlimit rl = { .rlim_cur = (rlim_t)nofile, .rlim_max = (rlim_t)nofile };
+
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+		if (conf_load_string("test.conf", conf, &c, stderr) || loop_new(&l) ||
+		    proxy_start(l, c, &ps))
+			_exit(3);
+		conf_free(c);
+		loop_run(l);
+		_exit(0);
+	}
+	for (int i = 0; i < 500; i++) {
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+		int fd = socket(AF_INET, SOCK_STREAM, 0), st;
+
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0) {
+			close(fd);
+			return pid;
+		}
+		if (fd >= 0)
+			close(fd);
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return -1;
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	return -1;
+}
+
+static inline void pu_kill(pid_t pid)
+{
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+}
+
+static inline int pu_addr(const char *ip, int port, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (strchr(ip, ':')) {
+		struct sockaddr_in6 *a = (void *)ss;
+
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons((uint16_t)port);
+		inet_pton(AF_INET6, ip, &a->sin6_addr);
+		return sizeof(*a);
+	}
+	struct sockaddr_in *a = (void *)ss;
+
+	a->sin_family = AF_INET;
+	a->sin_port = htons((uint16_t)port);
+	inet_pton(AF_INET, ip, &a->sin_addr);
+	return sizeof(*a);
+}
+
+/* Blocking connect; -errno on failure. */
+static inline int pu_connect(const char *ip, int port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = (socklen_t)pu_addr(ip, port, &ss);
+	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0), err;
+
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static inline int pu_listen(const char *ip, int port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = (socklen_t)pu_addr(ip, port, &ss);
+	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 4096) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static inline void pu_timeout(int fd, int ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+static inline int pu_write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Read exactly len bytes (or up to EOF); returns bytes read or -errno. */
+static inline ssize_t pu_read_n(int fd, void *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = recv(fd, (uint8_t *)buf + got, len - got, 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return got ? (ssize_t)got : -errno;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+/* Wait for EOF (0), data (>0) or error/timeout (<0) within ms. */
+static inline int pu_wait_eof(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char b[256];
+	ssize_t n;
+
+	if (poll(&p, 1, ms) <= 0)
+		return -ETIMEDOUT;
+	n = recv(fd, b, sizeof(b), MSG_DONTWAIT);
+	if (n < 0)
+		return -errno;
+	return (int)n;
+}
+
+static inline int pu_count_fds(pid_t pid)
+{
+	char path[64];
+	struct dirent *d;
+	DIR *dir;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	dir = opendir(path);
+	if (!dir)
+		return -1;
+	while ((d = readdir(dir)))
+		if (d->d_name[0] != '.')
+			n++;
+	closedir(dir);
+	return n;
+}
+
+/* Load a seed hello from tests/fuzz/corpus/sni. */
+static inline size_t pu_seed(const char *file, uint8_t *buf, size_t cap)
+{
+	const char *src = getenv("EDGESTEER_SRC");
+	char path[512];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/tests/fuzz/corpus/sni/%s", src ? src : ".", file);
+	f = fopen(path, "rb");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, cap, f);
+	fclose(f);
+	return n;
+}
+
+/* A deterministic byte stream: byte o is byte o%8 of splitmix64(o/8 + seed). */
+static inline uint64_t pu_mix(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ull;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+static inline void pu_fill(uint8_t *buf, size_t len, uint64_t off, uint64_t seed)
+{
+	for (size_t i = 0; i < len; i++) {
+		uint64_t o = off + i, w = pu_mix(o / 8 + seed);
+
+		if (!(o & 7) && i + 8 <= len) {
+			memcpy(buf + i, &w, 8);
+			i += 7;
+			continue;
+		}
+		buf[i] = (uint8_t)(w >> (8 * (o & 7)));
+	}
+}
+
+/* Compare buf with the stream at off; returns the first bad index or -1. */
+static inline ssize_t pu_check(const uint8_t *buf, size_t len, uint64_t off, uint64_t seed)
+{
+	for (size_t i = 0; i < len; i++) {
+		uint64_t o = off + i, w = pu_mix(o / 8 + seed);
+
+		if (!(o & 7) && i + 8 <= len) {
+			if (memcmp(buf + i, &w, 8))
+				return (ssize_t)i;
+			i += 7;
+			continue;
+		}
+		if (buf[i] != (uint8_t)(w >> (8 * (o & 7))))
+			return (ssize_t)i;
+	}
+	return -1;
+}
+
+#endif
