@@ -129,6 +129,7 @@ struct wd_nic {
 	enum wd_step step;
 	uint64_t stall_at, step_at, step_deadline;
 	bool was_up;
+	bool manual;			/* RECOVERING from watchdog_reset_now() */
 	bool held_logged, absent_logged;
 	bool need_attach, attach_logged;
 	/* probe */
@@ -669,6 +670,7 @@ static int run_step(struct wd_nic *n, enum wd_step s)
 
 static void nic_recovered(struct wd_nic *n, uint64_t now)
 {
+	n->manual = false;
 	n->recoveries[n->step]++;
 	n->last_recovery = unix_now();
 	pr_notice("watchdog: %s: packets are back after %s (%llu ms after the stall was declared)", nic_name(n),
@@ -988,7 +990,13 @@ static void nic_tick(struct loop_timer *t)
 		if (n->state == WD_ST_RECOVERING && !n->cmd_pid && now >= n->step_deadline) {
 			pr_err("watchdog: %s: did not come back within %u ms after %s", nic_name(n),
 			       n->cf.recover_wait_ms, wd_step_name(n->step));
-			nic_next_step(n, now);
+			if (n->manual) {
+				n->manual = false;
+				n->step = WD_STEP_NONE;
+				nic_set_state(n, WD_ST_ABSENT);
+			} else {
+				nic_next_step(n, now);
+			}
 		} else if (n->state != WD_ST_RECOVERING && n->state != WD_ST_GIVEN_UP) {
 			nic_set_state(n, WD_ST_ABSENT);
 		}
@@ -1002,10 +1010,18 @@ static void nic_tick(struct loop_timer *t)
 
 	switch (n->state) {
 	case WD_ST_RECOVERING:
-		if (v == WD_V_OK)
+		if (v == WD_V_OK) {
 			nic_recovered(n, now);
-		else if (!n->cmd_pid && now >= n->step_deadline)
+		} else if (!n->cmd_pid && now >= n->step_deadline && n->manual) {
+			/* a human asked for one reset, not for the rest of the ladder */
+			pr_warn("watchdog: %s: no packets within %u ms of the manual reset", nic_name(n),
+				n->cf.recover_wait_ms);
+			n->manual = false;
+			n->step = WD_STEP_NONE;
+			nic_set_state(n, WD_ST_QUIET);
+		} else if (!n->cmd_pid && now >= n->step_deadline) {
 			nic_next_step(n, now);
+		}
 		return;
 	case WD_ST_GIVEN_UP:
 		if (v == WD_V_OK) {
@@ -1194,7 +1210,9 @@ int watchdog_reload(struct watchdog *w, const struct conf *c)
 			continue;
 		}
 		if (n->state == WD_ST_GIVEN_UP) {
-			pr_notice("watchdog: %s: reload clears the given-up state", nic_name(n));
+			/* the operator looked at it: a fresh hourly budget */
+			pr_notice("watchdog: %s: reload clears the given-up state and the reset budget", nic_name(n));
+			wd_limiter_init(n->lim, n->cf.min_reset_interval_ms, n->cf.max_resets_per_hour, n->cf.backoff);
 			nic_set_state(n, WD_ST_STALLED);
 			n->held_logged = false;
 		}
@@ -1251,6 +1269,7 @@ int watchdog_reset_now(struct watchdog *w, const char *ifname, char *msg, size_t
 		n->step_at = now;
 		n->step_deadline = now + n->cf.recover_wait_ms;
 		n->was_up = true;
+		n->manual = true;
 		wd_rule_restart(&n->rule);
 		nic_set_state(n, WD_ST_RECOVERING);
 	}

@@ -36,6 +36,7 @@ FIXTURE(wd) {
 	char metrics[160], log[160], resets[160];
 	char pins[96];
 	const char *src;	/* counter source the watchdog reads: xdp or kernel */
+	const char *section;	/* [watchdog NAME]: the veth, or "*" */
 	pid_t child;
 };
 
@@ -114,6 +115,34 @@ static struct watchdog *c_wd;
 static struct loop_timer c_dump;
 static const char *c_metrics;
 static struct loop *c_loop;
+static struct th_fixture_wd *c_self;
+static char c_text[2048];
+
+/* SIGUSR1: what `edgesteer usb-reset IFACE` through the daemon does. */
+static void on_usr1(struct loop *l, int signo, void *arg)
+{
+	char msg[600], path[160];
+	int rc = watchdog_reset_now(c_wd, c_self->gif, msg, sizeof(msg));
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/manual", c_self->dir);
+	f = fopen(path, "w");
+	if (f) {
+		fprintf(f, "%d %s\n", rc, msg);
+		fclose(f);
+	}
+}
+
+/* SIGHUP: reload the same configuration. */
+static void on_hup(struct loop *l, int signo, void *arg)
+{
+	struct conf *c;
+
+	if (conf_load_string("e2e.conf", c_text, &c, stderr) == 0)
+		watchdog_reload(c_wd, c);
+	/* the watchdog copies what it needs; the old conf is not referenced */
+	conf_free(c);
+}
 
 static void dump_metrics(struct loop_timer *t)
 {
@@ -153,9 +182,9 @@ static void start_watchdog(struct th_metadata *_metadata, struct th_fixture_wd *
 	self->src = xdp ? "xdp" : "kernel";
 	snprintf(text, sizeof(text),
 		 "[global]\npin_path = %s\n%s"
-		 "[watchdog %s]\ninterval = 100ms\nstall_after = 1s\n"
+		 "[watchdog %s]\nusb_ids = 0b95:1790\ninterval = 100ms\nstall_after = 1s\n"
 		 "reset_command = %s/reset.sh\nsysfs_root = %s/sys\ndev_root = %s/dev\n%s",
-		 self->pins, xdpsec, self->gif, self->dir, self->dir, self->dir, extra);
+		 self->pins, xdpsec, self->section ? self->section : self->gif, self->dir, self->dir, self->dir, extra);
 	snprintf(ns, sizeof(ns), "/run/netns/%s", self->g);
 	fflush(stdout);
 	pid = fork();
@@ -179,6 +208,10 @@ static void start_watchdog(struct th_metadata *_metadata, struct th_fixture_wd *
 		if (loop_new(&c_loop) || watchdog_start(c_loop, c, b, &c_wd))
 			_exit(5);
 		c_metrics = self->metrics;
+		c_self = self;
+		snprintf(c_text, sizeof(c_text), "%s", text);
+		loop_signal(c_loop, SIGUSR1, on_usr1, NULL);
+		loop_signal(c_loop, SIGHUP, on_hup, NULL);
 		loop_timer_init(&c_dump, dump_metrics);
 		loop_timer_arm(c_loop, &c_dump, 0);
 		loop_run(c_loop);
@@ -435,6 +468,90 @@ TEST_F_TIMEOUT(wd, interface_recreated_during_reset_xdp_reattached, 40)
 	usleep(500000);
 	rx1 = mval(self->metrics, "%s", KEY(k, "edgesteer_watchdog_rx_packets{iface=\"%s\",source=\"%s\"}", self->gif, self->src));
 	EXPECT_GT(rx1, rx0 + 5);
+}
+
+/* [watchdog *]: every USB NIC with a listed id, found through sysfs. */
+TEST_F_TIMEOUT(wd, wildcard_watches_listed_usb_nics_only, 30)
+{
+	char k[256], other[IFNAMSIZ], twin[IFNAMSIZ];
+
+	snprintf(other, sizeof(other), "wdx%d", getpid());
+	snprintf(twin, sizeof(twin), "wdy%d", getpid());
+	/* a Realtek NIC (not listed) and a second AX88179 whose netdev is not
+	 * in this namespace (so it stays "absent") */
+	th_sh("d=%s/sys/devices/pci0000:00/0000:00:14.0/usb1; for x in '1-3 0bda 8153 4 %s' '1-2 0b95 1790 3 %s'; do "
+	      "set -- $x; mkdir -p $d/$1/$1:1.0/net/$5 && echo $2 > $d/$1/idVendor && echo $3 > $d/$1/idProduct && "
+	      "echo 1 > $d/$1/busnum && echo $4 > $d/$1/devnum && ln -s ../../../$1:1.0 $d/$1/$1:1.0/net/$5/device && "
+	      "ln -s ../../devices/pci0000:00/0000:00:14.0/usb1/$1/$1:1.0/net/$5 %s/sys/class/net/$5; done",
+	      self->dir, other, twin, self->dir);
+	th_sh("touch %s/lift", self->dir);
+	self->section = "*";
+	start_pings(self);
+	start_watchdog(_metadata, self, true, DEFAULTS "link_bounce = no\n");
+	ASSERT_GE(wait_state(self, "ok", 5000), 0);
+	EXPECT_EQ(mval(self->metrics, "%s", KEY(k, "edgesteer_watchdog_state{iface=\"%s\",state=\"absent\"}", twin)), 1);
+	EXPECT_EQ(th_sh("grep -q 'iface=\"%s\"' %s", other, self->metrics), 1);
+	blackhole(self);
+	ASSERT_GE(wait_value(self, KEY(k, "edgesteer_watchdog_recoveries_total{iface=\"%s\",step=\"reset-command\"}",
+					self->gif), 1, 8000), 0);
+	EXPECT_EQ(th_sh("grep -q ' 1-1 0b95:1790' %s", self->resets), 0);
+	EXPECT_EQ(count_lines(self->resets), 1);
+}
+
+/* dry_run: the stall is reported, the ladder is not run. */
+TEST_F_TIMEOUT(wd, dry_run_only_reports, 30)
+{
+	char k[256];
+
+	th_sh("touch %s/lift", self->dir);
+	start_pings(self);
+	start_watchdog(_metadata, self, true, DEFAULTS "dry_run = yes\n");
+	ASSERT_GE(wait_state(self, "ok", 5000), 0);
+	blackhole(self);
+	ASSERT_GE(wait_value(self, KEY(k, "edgesteer_watchdog_dry_run_actions_total{iface=\"%s\"}", self->gif), 1, 5000), 0);
+	sleep(1);
+	EXPECT_EQ(count_lines(self->resets), 0);
+	EXPECT_EQ(mval(self->metrics, "%s", KEY(k, "edgesteer_watchdog_steps_total{iface=\"%s\",step=\"link-bounce\"}", self->gif)), 0);
+	EXPECT_EQ(mval(self->metrics, "%s", KEY(k, "edgesteer_watchdog_steps_total{iface=\"%s\",step=\"usb-reset\"}", self->gif)), 0);
+	EXPECT_EQ(th_sh("grep -q 'dry-run: would run the recovery ladder' %s", self->log), 0);
+	EXPECT_EQ(th_sh("ip -n %s link show %s | grep -q 'state UP'", self->g, self->gif), 0);
+}
+
+/* The daemon's manual reset path (watchdog_reset_now): on this tree the
+ * node is a regular file, so it must fail and say exactly why. */
+TEST_F_TIMEOUT(wd, manual_reset_reports_the_device_error, 30)
+{
+	char out[700];
+
+	start_pings(self);
+	start_watchdog(_metadata, self, false, DEFAULTS);
+	ASSERT_GE(wait_state(self, "ok", 5000), 0);
+	kill(self->child, SIGUSR1);
+	ASSERT_EQ(th_wait_sh(3000, "test -s %s/manual", self->dir), 0);
+	th_sh_out(out, sizeof(out), "cat %s/manual", self->dir);
+	TH_LOG("%s", out);
+	EXPECT_EQ(atoi(out), -ENOTTY);
+	EXPECT_TRUE(strstr(out, "/dev/bus/usb/001/002") != NULL);
+	EXPECT_TRUE(strstr(out, "not a USB device node") != NULL);
+	EXPECT_TRUE(strstr(out, self->gif) != NULL);
+}
+
+/* Given up after the hourly budget; a reload gives a fresh budget. */
+TEST_F_TIMEOUT(wd, reload_gives_a_given_up_nic_a_fresh_budget, 40)
+{
+	char k[256];
+
+	start_pings(self);
+	start_watchdog(_metadata, self, true, "link_bounce = no\nrecover_wait = 300ms\nmax_resets_per_hour = 1\n"
+		       "min_reset_interval = 500ms\n");
+	ASSERT_GE(wait_state(self, "ok", 5000), 0);
+	blackhole(self);
+	ASSERT_GE(wait_state(self, "given-up", 8000), 0);
+	EXPECT_EQ(count_lines(self->resets), 1);
+	kill(self->child, SIGHUP);
+	ASSERT_GE(wait_value(self, KEY(k, "edgesteer_watchdog_given_up_total{iface=\"%s\"}", self->gif), 2, 8000), 0);
+	EXPECT_EQ(count_lines(self->resets), 2);
+	EXPECT_EQ(th_sh("grep -q 'reload clears the given-up state' %s", self->log), 0);
 }
 
 TEST_HARNESS_MAIN

@@ -255,4 +255,32 @@ TEST_F(tree, reset_without_permission)
 	EXPECT_TRUE(strstr(err, "run as root") != NULL);
 }
 
+/* `edgesteer usb-reset IFACE`, standalone, on the fake tree. */
+TEST_F(tree, usb_reset_command_line)
+{
+	const char *bin = getenv("EDGESTEER") ? getenv("EDGESTEER") : "build/edgesteer";
+	char out[1024], roots[400];
+
+	if (access(bin, X_OK))
+		SKIP(return, "%s not built", bin);
+	snprintf(roots, sizeof(roots), "--sysfs-root %s --dev-root %s", self->sys, self->dev);
+	EXPECT_EQ(th_sh_out(out, sizeof(out), "%s usb-reset %s -n eth3 2>&1", bin, roots), 0);
+	TH_LOG("%s", out);
+	EXPECT_TRUE(strstr(out, "eth3: USB 0b95:1790 at port 2-2.4.3, bus 002 device 007") != NULL);
+	EXPECT_TRUE(strstr(out, "dry run") != NULL);
+	/* the real ioctl on a regular file */
+	EXPECT_EQ(th_sh_out(out, sizeof(out), "%s usb-reset %s eth1 2>&1", bin, roots), 1);
+	EXPECT_TRUE(strstr(out, "not a USB device node") != NULL);
+	EXPECT_EQ(th_sh_out(out, sizeof(out), "%s usb-reset %s eth2 2>&1", bin, roots), 1);
+	EXPECT_TRUE(strstr(out, "does not exist") != NULL);
+	EXPECT_EQ(th_sh_out(out, sizeof(out), "%s usb-reset %s enp3s0 2>&1", bin, roots), 1);
+	EXPECT_TRUE(strstr(out, "not a USB interface") != NULL);
+	/* roots from the config file's [watchdog IFACE] */
+	th_sh("printf '[watchdog eth4]\\nsysfs_root = %s\\ndev_root = %s\\n' > %s/es.conf", self->sys, self->dev,
+	      self->root);
+	EXPECT_EQ(th_sh_out(out, sizeof(out), "%s usb-reset -c %s/es.conf -n eth4 2>&1", bin, self->root), 0);
+	EXPECT_TRUE(strstr(out, "0bda:8153 at port 2-2.2") != NULL);
+	EXPECT_EQ(th_sh("%s usb-reset >/dev/null 2>&1", bin), 2);
+}
+
 TEST_HARNESS_MAIN
