@@ -67,7 +67,6 @@ struct pppoe_hdr {
 
 /* What the classifier needs to know about a frame. */
 struct pkt {
-	void *l3;		/* IP header (in the frame) */
 	__u32 l3_max;		/* bytes the link layer says L3 may span */
 	__u8 family;		/* 4, 6, or 0 for non-IP */
 	__u8 l4proto;		/* IPPROTO_UDP/TCP/..., valid when family != 0 */
@@ -166,7 +165,6 @@ static __always_inline int parse_ipv4(struct cursor *c, struct pkt *p)
 	avail = (__u32)(c->end - (void *)iph);
 	if (hlen < sizeof(*iph) || tot < hlen || tot > avail || tot > p->l3_max)
 		return PARSE_BAD;
-	p->l3 = iph;
 	p->family = 4;
 	p->l4proto = iph->protocol;
 	frag = bpf_ntohs(iph->frag_off);
@@ -203,7 +201,6 @@ static __always_inline int parse_ipv6(struct cursor *c, struct pkt *p)
 	avail = (__u32)(c->end - (void *)ip6);
 	if (plen + sizeof(*ip6) > avail || plen + sizeof(*ip6) > p->l3_max)
 		return PARSE_BAD;
-	p->l3 = ip6;
 	p->family = 6;
 	nh = ip6->nexthdr;
 	c->pos = ip6 + 1;

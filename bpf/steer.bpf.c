@@ -10,6 +10,13 @@
  * Port sets are bitmaps in the configuration record, so classification is
  * a bit test, whatever the number of ports.
  *
+ * Verifier cost: the program is cut into three functions at the points
+ * where parse paths fan out. es_steer() walks the link layer (0-2 VLAN
+ * tags, PPPoE, or nothing) and hands only scalars on; es_parse_ip() and
+ * es_decide() are global functions, verified once on their own instead of
+ * once per link-layer path, which keeps verification far below the
+ * kernel's limit and load time short. Two BPF-to-BPF calls cost a few ns.
+ *
  * User space loads one instance of this program per interface, with two
  * read-only knobs set before load: the interface's counter slot and
  * whether the interface has an Ethernet header. The verifier sees them as
@@ -42,31 +49,23 @@
 const volatile __u32 es_slot = 0;	/* index into es_stats */
 const volatile __u32 es_l3 = 0;		/* 1: frames start at the IP header */
 
-/* Source prefix policy. Returns non-zero when the frame is to be dropped. */
-static __always_inline int policy_denies(const struct es_config *cfg, const struct pkt *p, __u32 cls)
-{
-	struct es_policy *pol;
-	__u8 gen = cfg->policy_gen & 1;
+/* Largest offset of the IP header: Ethernet, two VLAN tags, PPPoE + PPP. */
+#define ES_L3_MAX_OFF 64
 
-	if (!(cfg->policy_mask & (1u << (gen * ES_CLASS_MAX + cls))))
-		return 0;
-	if (p->family == 4) {
-		struct es_lpm4_key k4 = {
-			.prefixlen = 16 + 32, .gen = gen, .cls = (__u8)cls,
-		};
+/* What es_parse_ip() found, handed across the global-function boundary
+ * (scalars only: packet pointers do not cross it). */
+struct ip_info {
+	__u32 l3_off;		/* IP header offset in the frame */
+	__u32 family;		/* 4 or 6 */
+	__u32 l4proto;
+	__u32 later_frag;	/* non-first fragment: no ports */
+	__u32 sport, dport;	/* network byte order */
+};
 
-		__builtin_memcpy(k4.addr, &((struct iphdr *)p->l3)->saddr, 4);
-		pol = bpf_map_lookup_elem(&es_lpm4, &k4);
-	} else {
-		struct es_lpm6_key k6 = {
-			.prefixlen = 16 + 128, .gen = gen, .cls = (__u8)cls,
-		};
-
-		__builtin_memcpy(k6.addr, &((struct ipv6hdr *)p->l3)->saddr, 16);
-		pol = bpf_map_lookup_elem(&es_lpm6, &k6);
-	}
-	return pol && pol->action == ES_ACT_DENY;
-}
+/* es_parse_ip() results */
+#define IP_OK		0
+#define IP_BAD		1	/* malformed before the ports were read */
+#define IP_BAD_L4	2	/* malformed L4 header, ports read */
 
 static __always_inline __u32 v6_mask(__u32 plen, __u32 word)
 {
@@ -77,6 +76,33 @@ static __always_inline __u32 v6_mask(__u32 plen, __u32 word)
 	if (!bits)
 		return 0;
 	return bpf_htonl(~0u << (32 - bits));
+}
+
+/* Source prefix policy. Returns non-zero when the frame is to be dropped. */
+static __always_inline int policy_denies(const struct es_config *cfg, __u32 family,
+					 const void *saddr, __u32 cls)
+{
+	struct es_policy *pol;
+	__u8 gen = cfg->policy_gen & 1;
+
+	if (!(cfg->policy_mask & (1u << (gen * ES_CLASS_MAX + cls))))
+		return 0;
+	if (family == 4) {
+		struct es_lpm4_key k4 = {
+			.prefixlen = 16 + 32, .gen = gen, .cls = (__u8)cls,
+		};
+
+		__builtin_memcpy(k4.addr, saddr, 4);
+		pol = bpf_map_lookup_elem(&es_lpm4, &k4);
+	} else {
+		struct es_lpm6_key k6 = {
+			.prefixlen = 16 + 128, .gen = gen, .cls = (__u8)cls,
+		};
+
+		__builtin_memcpy(k6.addr, saddr, 16);
+		pol = bpf_map_lookup_elem(&es_lpm6, &k6);
+	}
+	return pol && pol->action == ES_ACT_DENY;
 }
 
 /*
@@ -90,7 +116,7 @@ static __always_inline __u32 v6_mask(__u32 plen, __u32 word)
  * makes the limit stricter, never looser.
  * Returns non-zero when the frame is over the limit.
  */
-static __always_inline int rate_limited(const struct es_config *cfg, const struct pkt *p)
+static __always_inline int rate_limited(const struct es_config *cfg, __u32 family, const __u32 *saddr)
 {
 	struct es_bucket *b, nb;
 	__u64 now = bpf_ktime_get_coarse_ns(), tat;
@@ -100,17 +126,16 @@ static __always_inline int rate_limited(const struct es_config *cfg, const struc
 		__u32 w[4];
 	} k = {};
 
-	if (p->family == 4) {
-		k.v4 = ((struct iphdr *)p->l3)->saddr;
+	if (family == 4) {
+		k.v4 = saddr[0];
 		map = &es_rl4;
 	} else {
-		struct ipv6hdr *ip6 = p->l3;
 		__u32 plen = cfg->rl_v6_prefix;
 
-		k.w[0] = ip6->saddr.in6_u.u6_addr32[0] & v6_mask(plen, 0);
-		k.w[1] = ip6->saddr.in6_u.u6_addr32[1] & v6_mask(plen, 1);
-		k.w[2] = ip6->saddr.in6_u.u6_addr32[2] & v6_mask(plen, 2);
-		k.w[3] = ip6->saddr.in6_u.u6_addr32[3] & v6_mask(plen, 3);
+		k.w[0] = saddr[0] & v6_mask(plen, 0);
+		k.w[1] = saddr[1] & v6_mask(plen, 1);
+		k.w[2] = saddr[2] & v6_mask(plen, 2);
+		k.w[3] = saddr[3] & v6_mask(plen, 3);
 		map = &es_rl6;
 	}
 	b = bpf_map_lookup_elem(map, &k);
@@ -132,25 +157,101 @@ static __always_inline int rate_limited(const struct es_config *cfg, const struc
 	return 0;
 }
 
-/* Flow hash over addresses and ports: one flow, one CPU. */
-static __always_inline __u32 flow_hash(const struct pkt *p)
+/*
+ * IP and L4 headers from l3_off on: fills *ii, returns IP_OK, IP_BAD or
+ * IP_BAD_L4. A global function: verified once, whatever the link layer.
+ */
+__attribute__((noinline)) int es_parse_ip(struct xdp_md *ctx, struct ip_info *ii, __u64 l3_off,
+					  __u32 l3_max, __u32 proto)
 {
-	__u32 h = ((__u32)p->sport << 16) | p->dport;
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct pkt p = { .l3_max = l3_max };
+	struct cursor c = { .end = data_end };
+	int l4;
 
-	if (p->family == 4) {
-		struct iphdr *iph = p->l3;
+	if (!ii || l3_off > ES_L3_MAX_OFF)
+		return IP_BAD;
+	c.pos = data + l3_off;
+	if (proto == bpf_htons(ETH_P_IP))
+		l4 = parse_ipv4(&c, &p);
+	else
+		l4 = parse_ipv6(&c, &p);
+	if (l4 == PARSE_BAD)
+		return IP_BAD;
+	ii->l3_off = (__u32)l3_off;
+	ii->family = p.family;
+	ii->l4proto = p.l4proto;
+	ii->later_frag = p.later_frag;
+	if (p.later_frag || (p.l4proto != IPPROTO_UDP && p.l4proto != IPPROTO_TCP))
+		return IP_OK;
+	l4 = parse_l4(&c, &p);
+	ii->sport = p.sport;
+	ii->dport = p.dport;
+	return l4 ? IP_BAD_L4 : IP_OK;
+}
 
-		h ^= iph->saddr ^ iph->daddr;
+/* Policy, rate limit, steering; `family` is a constant at each call site,
+ * so each address family gets its own straight-line copy. */
+static __always_inline int decide(const struct es_config *cfg, const struct ip_info *ii, __u64 cls,
+				  __u32 family, const __u32 *sa, __u32 h)
+{
+	__u32 cpu;
+
+	if (policy_denies(cfg, family, sa, cls))
+		return ES_V_DROP_POLICY;
+	if (cls == ES_CLASS_SYSLOG && (cfg->flags & ES_CF_RATELIMIT) && rate_limited(cfg, family, sa))
+		return ES_V_DROP_RATELIMIT;
+	if (!cfg->steer[cls].on)
+		return ES_V_PASS;
+	/* Flow hash over addresses and ports (Fibonacci hashing: the top
+	 * bits of the product are well mixed): one flow, one CPU. */
+	h ^= (ii->sport << 16) | ii->dport;
+	h = (h * 0x9E3779B1u) >> 26;
+	cpu = cfg->steer[cls].cpu[h & (ES_STEER_TABLE - 1)];
+	/* A CPU without a cpumap entry falls back to XDP_PASS. */
+	if (bpf_redirect_map(&es_cpumap, cpu, XDP_PASS) == XDP_REDIRECT)
+		return ES_V_STEER;
+	return ES_V_PASS;
+}
+
+/*
+ * Policy, rate limit and steering of a syslog or proxy frame; returns its
+ * verdict (es_steer() turns it into the XDP action). A global function.
+ */
+__attribute__((noinline)) int es_decide(struct xdp_md *ctx, struct ip_info *ii, __u64 cls)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct es_config *cfg;
+	__u32 key = 0;
+	__u64 l3_off;
+
+	if (!ii || cls >= ES_CLASS_OTHER)
+		return ES_V_PASS;
+	cfg = bpf_map_lookup_elem(&es_config, &key);
+	if (!cfg)
+		return ES_V_PASS;
+	l3_off = ii->l3_off;
+	if (l3_off > ES_L3_MAX_OFF)
+		return ES_V_DROP_MALFORMED;
+	if (ii->family == 4) {
+		struct iphdr *iph = data + l3_off;
+
+		if ((void *)(iph + 1) > data_end)
+			return ES_V_DROP_MALFORMED;
+		return decide(cfg, ii, cls, 4, &iph->saddr, iph->saddr ^ iph->daddr);
 	} else {
-		struct ipv6hdr *ip6 = p->l3;
+		struct ipv6hdr *ip6 = data + l3_off;
+		__u32 *sa, *da;
 
-		h ^= ip6->saddr.in6_u.u6_addr32[0] ^ ip6->saddr.in6_u.u6_addr32[1] ^
-		     ip6->saddr.in6_u.u6_addr32[2] ^ ip6->saddr.in6_u.u6_addr32[3] ^
-		     ip6->daddr.in6_u.u6_addr32[0] ^ ip6->daddr.in6_u.u6_addr32[1] ^
-		     ip6->daddr.in6_u.u6_addr32[2] ^ ip6->daddr.in6_u.u6_addr32[3];
+		if ((void *)(ip6 + 1) > data_end)
+			return ES_V_DROP_MALFORMED;
+		sa = ip6->saddr.in6_u.u6_addr32;
+		da = ip6->daddr.in6_u.u6_addr32;
+		return decide(cfg, ii, cls, 6, sa,
+			      sa[0] ^ sa[1] ^ sa[2] ^ sa[3] ^ da[0] ^ da[1] ^ da[2] ^ da[3]);
 	}
-	/* Fibonacci hashing: the top bits of the product are well mixed. */
-	return (h * 0x9E3779B1u) >> 26;
 }
 
 SEC("xdp")
@@ -159,14 +260,14 @@ int es_steer(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct cursor c = { .pos = data, .end = data_end };
-	struct pkt p = { .l3_max = 0xffff };
+	struct ip_info ii = {};
 	struct es_iface_stats *st;
 	struct es_config *cfg;
 	struct es_ctr *ctr;
-	__u32 key = 0, slot = es_slot;
-	__u32 cls = ES_CLASS_OTHER, verdict = ES_V_PASS;
+	__u32 key = 0, slot = es_slot, l3_max = 0xffff, dport;
+	__u64 cls = ES_CLASS_OTHER, verdict = ES_V_PASS;	/* 64-bit: bounds stay on one register */
 	__u64 len = data_end - data;
-	int proto, action = XDP_PASS;
+	int proto, r;
 
 	st = bpf_map_lookup_elem(&es_stats, &slot);
 	cfg = bpf_map_lookup_elem(&es_config, &key);
@@ -183,57 +284,41 @@ int es_steer(struct xdp_md *ctx)
 	} else {
 		proto = parse_eth(&c);
 		if (proto == bpf_htons(ETH_P_PPP_SES))
-			proto = parse_pppoe(&c, &p.l3_max);
+			proto = parse_pppoe(&c, &l3_max);
 	}
-	if (proto == bpf_htons(ETH_P_IP))
-		proto = parse_ipv4(&c, &p);
-	else if (proto == bpf_htons(ETH_P_IPV6))
-		proto = parse_ipv6(&c, &p);
-	else if (proto != PARSE_BAD)
-		goto count;		/* not IP: other, pass */
 	if (proto == PARSE_BAD)
 		goto malformed;
-	if (p.later_frag) {
+	if (proto != bpf_htons(ETH_P_IP) && proto != bpf_htons(ETH_P_IPV6))
+		goto count;		/* not IP: other, pass */
+
+	r = es_parse_ip(ctx, &ii, (__u64)(c.pos - data), l3_max, (__u32)proto);
+	if (r == IP_BAD)
+		goto malformed;
+	if (ii.later_frag) {
 		st->later_fragments.packets++;
 		st->later_fragments.bytes += len;
 		goto count;
 	}
-
-	if (p.l4proto == IPPROTO_UDP || p.l4proto == IPPROTO_TCP) {
-		int bad = parse_l4(&c, &p);
-		__u32 dport = bpf_ntohs(p.dport);
-
-		/* Ports read: classify even a malformed frame, so its class
-		 * shows where the garbage was aimed. */
-		if (p.l4proto == IPPROTO_UDP) {
-			if ((cfg->syslog_ports[dport >> 6] >> (dport & 63)) & 1)
-				cls = ES_CLASS_SYSLOG;
-		} else if ((cfg->proxy_ports[dport >> 6] >> (dport & 63)) & 1) {
+	/* Classify by destination port: a bit test in the port sets. Ports
+	 * read but the L4 header bad: the class still shows where the
+	 * garbage was aimed. */
+	dport = bpf_ntohs((__u16)ii.dport);
+	if (ii.l4proto == IPPROTO_UDP) {
+		if ((cfg->syslog_ports[dport >> 6] >> (dport & 63)) & 1)
+			cls = ES_CLASS_SYSLOG;
+	} else if (ii.l4proto == IPPROTO_TCP) {
+		if ((cfg->proxy_ports[dport >> 6] >> (dport & 63)) & 1)
 			cls = ES_CLASS_PROXY;
-		}
-		if (bad)
-			goto malformed_cls;
 	}
-	if (cls == ES_CLASS_OTHER)
-		goto count;
-
-	if (policy_denies(cfg, &p, cls)) {
-		verdict = ES_V_DROP_POLICY;
-		action = XDP_DROP;
-		goto count;
-	}
-	if (cls == ES_CLASS_SYSLOG && (cfg->flags & ES_CF_RATELIMIT) && rate_limited(cfg, &p)) {
-		verdict = ES_V_DROP_RATELIMIT;
-		action = XDP_DROP;
-		goto count;
-	}
-	if (cfg->steer[cls].on) {
-		__u32 cpu = cfg->steer[cls].cpu[flow_hash(&p) & (ES_STEER_TABLE - 1)];
-
-		/* A CPU without a cpumap entry falls back to XDP_PASS. */
-		action = bpf_redirect_map(&es_cpumap, cpu, XDP_PASS);
-		if (action == XDP_REDIRECT)
-			verdict = ES_V_STEER;
+	if (r == IP_BAD_L4)
+		goto malformed_cls;
+	if (cls != ES_CLASS_OTHER) {
+		verdict = (__u64)es_decide(ctx, &ii, cls);
+		/* The compiler knows es_decide()'s range, the verifier does
+		 * not (a global function): hide it, so the check stays. */
+		asm volatile("" : "+r"(verdict));
+		if (verdict >= ES_VERDICT_MAX)
+			verdict = ES_V_DROP_MALFORMED;
 	}
 	goto count;
 
@@ -241,14 +326,13 @@ malformed:
 	cls = ES_CLASS_OTHER;
 malformed_cls:
 	verdict = ES_V_DROP_MALFORMED;
-	action = XDP_DROP;
 count:
 	st->rx.packets++;
 	st->rx.bytes += len;
 	ctr = &st->cls[cls][verdict];
 	ctr->packets++;
 	ctr->bytes += len;
-	return action;
+	return verdict == ES_V_PASS ? XDP_PASS : verdict == ES_V_STEER ? XDP_REDIRECT : XDP_DROP;
 }
 
 char LICENSE[] SEC("license") = "GPL";
