@@ -23,7 +23,7 @@ static const struct cmd cmds[] = {
 	{ "attach", cmd_attach, "attach [-c FILE]          attach XDP per [xdp] and exit (stays attached)" },
 	{ "check", cmd_check, "check [-c FILE]           validate a config file and exit" },
 	{ "detach", cmd_detach, "detach [-c FILE|-p PIN]   remove every XDP program and pin" },
-	{ "usb-reset", cmd_usb_reset, "usb-reset [-c FILE] IFACE   reset the USB adapter behind IFACE" },
+	{ "usb-reset", cmd_usb_reset, "usb-reset [-c FILE] IFACE reset the USB adapter behind IFACE (via the daemon if up)" },
 	{ "help", cmd_help, "help                      this text" },
 	{ "stats", cmd_stats, "stats [--json] [-c FILE]  counters: XDP per interface, class, verdict" },
 };

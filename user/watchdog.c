@@ -63,6 +63,7 @@
 #include <unistd.h>
 
 #include "cmds.h"
+#include "ctl.h"
 #include "log.h"
 #include "usbdev.h"
 #include "wdpolicy.h"
@@ -481,6 +482,7 @@ err:
 
 static void probe_send(struct wd_nic *n)
 {
+	struct sockaddr_storage dst;
 	uint8_t pkt[16] = { 0 };
 	int rc;
 
@@ -501,7 +503,10 @@ static void probe_send(struct wd_nic *n)
 
 		memcpy(pkt + 2, &c, 2);
 	}			/* ICMPv6: the kernel computes the checksum */
-	if (sendto(n->probe_fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&n->cf.probe.ss, n->cf.probe.len) < 0)
+	memcpy(&dst, &n->cf.probe.ss, sizeof(dst));
+	if (dst.ss_family == AF_INET6 && IN6_IS_ADDR_LINKLOCAL(&((struct sockaddr_in6 *)&dst)->sin6_addr))
+		((struct sockaddr_in6 *)&dst)->sin6_scope_id = (uint32_t)n->ifindex;
+	if (sendto(n->probe_fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&dst, n->cf.probe.len) < 0)
 		n->probe_errors++;	/* e.g. ENETUNREACH without an address yet */
 	else
 		n->probes_sent++;
@@ -982,10 +987,9 @@ static void nic_tick(struct loop_timer *t)
 	}
 	rc = nic_lookup(n, &li);
 	if (rc) {
-		if (rc != -ENODEV)
-			pr_warn("watchdog: %s: cannot read the link: %s", nic_name(n), strerror(-rc));
-		else if (!n->absent_logged)
-			pr_warn("watchdog: %s: no such interface; waiting for it to appear", nic_name(n));
+		if (!n->absent_logged)
+			pr_warn("watchdog: %s: %s; waiting for it to appear", nic_name(n),
+				rc == -ENODEV ? "no such interface" : strerror(-rc));
 		n->absent_logged = true;
 		if (n->state == WD_ST_RECOVERING && !n->cmd_pid && now >= n->step_deadline) {
 			pr_err("watchdog: %s: did not come back within %u ms after %s", nic_name(n),
@@ -1002,6 +1006,7 @@ static void nic_tick(struct loop_timer *t)
 		}
 		return;
 	}
+	n->absent_logged = false;
 	nic_try_attach(n);
 	if (n->cf.probe_on && (li.flags & IFF_UP))
 		probe_send(n);
@@ -1399,35 +1404,46 @@ void watchdog_free(struct watchdog *w)
 
 static void usb_reset_usage(void)
 {
-	fprintf(stderr, "usage: edgesteer usb-reset [-c FILE] [--sysfs-root DIR] [--dev-root DIR] [-n] IFACE\n"
+	fprintf(stderr, "usage: edgesteer usb-reset [-c FILE] [-s SOCKET] [--standalone] [--sysfs-root DIR]\n"
+		"                            [--dev-root DIR] [-n] IFACE\n"
 		"  Reset the USB adapter behind IFACE (USBDEVFS_RESET), found through sysfs.\n"
-		"  -c FILE         take sysfs_root/dev_root from [watchdog IFACE] or [watchdog *]\n"
-		"  --sysfs-root    default /sys;  --dev-root  default /dev\n"
-		"  -n, --dry-run   only show which device would be reset\n");
+		"  Through the running daemon when it answers on its control socket (it then\n"
+		"  follows the interface back and re-attaches XDP); standalone otherwise.\n"
+		"  -c FILE         config: control socket, and sysfs_root/dev_root from\n"
+		"                  [watchdog IFACE] or [watchdog *]\n"
+		"  -s SOCKET       the daemon's control socket\n"
+		"  --standalone    never ask the daemon\n"
+		"  --sysfs-root    default /sys;  --dev-root  default /dev (imply --standalone)\n"
+		"  -n, --dry-run   only show which device would be reset (standalone)\n");
 }
 
 int cmd_usb_reset(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
-		{ "sysfs-root", required_argument, NULL, 's' },
-		{ "dev-root", required_argument, NULL, 'd' },
+		{ "sysfs-root", required_argument, NULL, 'Y' },
+		{ "dev-root", required_argument, NULL, 'D' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "socket", required_argument, NULL, 'S' },
+		{ "standalone", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	char sys[CONF_PATH_MAX] = "/sys", dev[CONF_PATH_MAX] = "/dev", err[USBDEV_ERR_MAX];
-	const char *cfg = NULL, *ifname, *o_sys = NULL, *o_dev = NULL;
-	bool dry = false;
+	const char *cfg = NULL, *ifname, *o_sys = NULL, *o_dev = NULL, *sock = NULL;
+	bool dry = false, standalone = false;
 	struct usbdev u;
 	int opt, rc;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "c:nh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:s:nh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': cfg = optarg; break;
-		case 's': o_sys = optarg; break;
-		case 'd': o_dev = optarg; break;
+		case 's':
+		case 'S': sock = optarg; break;
+		case 'A': standalone = true; break;
+		case 'Y': o_sys = optarg; break;
+		case 'D': o_dev = optarg; break;
 		case 'n': dry = true; break;
 		case 'h': usb_reset_usage(); return 0;
 		default: usb_reset_usage(); return 2;
@@ -1438,6 +1454,20 @@ int cmd_usb_reset(int argc, char **argv)
 		return 2;
 	}
 	ifname = argv[optind];
+	if (!standalone && !dry && !o_sys && !o_dev) {
+		char pbuf[CONF_PATH_MAX], req[CTL_REQ_MAX];
+		const char *path = ctl_socket_path(cfg, sock, pbuf, sizeof(pbuf));
+
+		snprintf(req, sizeof(req), "usb-reset %s", ifname);
+		rc = ctl_call(path, req, stdout);
+		if (rc >= 0)
+			return rc ? 1 : 0;	/* the daemon answered (errors are on stderr) */
+		if (sock) {
+			fprintf(stderr, "edgesteer usb-reset: cannot reach the daemon at %s: %s\n", sock, strerror(-rc));
+			return 1;
+		}
+		/* no daemon: do it here */
+	}
 	if (cfg) {
 		struct conf *c;
 		const struct conf_watchdog *pick = NULL;
