@@ -75,17 +75,19 @@ FIXTURE_SETUP(wd)
 	      "#!/bin/sh\n"
 	      "echo \"$(date +%%s.%%N) $EDGESTEER_IFACE $EDGESTEER_IFINDEX $EDGESTEER_USB_PORT $EDGESTEER_USB_ID\" >> %s\n"
 	      "if [ -e %s/recreate ]; then\n"
+	      "  new=$(cat %s/recreate); [ -n \"$new\" ] || new=%s\n"
+	      "  mac=$(ip -n %s -o link show %s | sed -n 's|.*link/ether \\([0-9a-f:]*\\).*|\\1|p')\n"
 	      "  ip -n %s link del %s\n"
-	      "  ip -n %s link add %s type veth peer name %s netns %s\n"
-	      "  ip -n %s addr add 10.77.0.1/24 dev %s; ip -n %s link set %s up\n"
+	      "  ip -n %s link add $new address $mac type veth peer name %s netns %s\n"
+	      "  ip -n %s addr add 10.77.0.1/24 dev $new; ip -n %s link set $new up\n"
 	      "  ip -n %s addr add 10.77.0.2/24 dev %s; ip -n %s link set %s up\n"
 	      "fi\n"
 	      "[ -e %s/lift ] && tc -n %s qdisc del dev %s root\n"
 	      "exit 0\n"
 	      "EOF\nchmod +x %s/reset.sh",
-	      self->dir, self->resets, self->dir,
-	      self->g, self->gif, self->g, self->gif, self->pif, self->p,
-	      self->g, self->gif, self->g, self->gif, self->p, self->pif, self->p, self->pif,
+	      self->dir, self->resets, self->dir, self->dir, self->gif,
+	      self->g, self->gif, self->g, self->gif, self->g, self->pif, self->p,
+	      self->g, self->g, self->p, self->pif, self->p, self->pif,
 	      self->dir, self->p, self->pif, self->dir);
 }
 
@@ -468,6 +470,27 @@ TEST_F_TIMEOUT(wd, interface_recreated_during_reset_xdp_reattached, 40)
 	usleep(500000);
 	rx1 = mval(self->metrics, "%s", KEY(k, "edgesteer_watchdog_rx_packets{iface=\"%s\",source=\"%s\"}", self->gif, self->src));
 	EXPECT_GT(rx1, rx0 + 5);
+}
+
+/* The adapter comes back under another name (udev renamed it): the
+ * watchdog recognises it by its MAC address and keeps watching it. */
+TEST_F_TIMEOUT(wd, interface_back_under_a_new_name_matched_by_mac, 40)
+{
+	char k[256], newname[IFNAMSIZ];
+
+	snprintf(newname, sizeof(newname), "wdr%d", getpid());
+	th_sh("echo %s > %s/recreate", newname, self->dir);
+	start_pings(self);
+	start_watchdog(_metadata, self, true, DEFAULTS "link_bounce = no\n");
+	ASSERT_GE(wait_state(self, "ok", 5000), 0);
+	blackhole(self);
+	ASSERT_GE(wait_value(self, KEY(k, "edgesteer_watchdog_recoveries_total{iface=\"%s\",step=\"reset-command\"}",
+					newname), 1, 8000), 0);
+	EXPECT_EQ(mval(self->metrics, "%s", KEY(k, "edgesteer_watchdog_reappeared_total{iface=\"%s\"}", newname)), 1);
+	EXPECT_EQ(mval(self->metrics, "%s", KEY(k, "edgesteer_watchdog_xdp_reattach_total{iface=\"%s\"}", newname)), 1);
+	EXPECT_EQ(th_sh("grep -q 'is back under the name %s' %s", newname, self->log), 0);
+	EXPECT_EQ(th_sh("ip -n %s link show %s | grep -q xdp", self->g, newname), 0);
+	EXPECT_EQ(th_sh("grep -q 'iface=\"%s\"' %s", self->gif, self->metrics), 1);
 }
 
 /* [watchdog *]: every USB NIC with a listed id, found through sysfs. */
