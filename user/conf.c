@@ -754,9 +754,11 @@ static void key_proxy(struct parse_ctx *p, const char *name, const char *val)
 			px->pipe_size = (uint32_t)sz;
 	} else if (KEY("access_log", 9)) {
 		set_bool(p, name, val, &px->access_log);
+	} else if (KEY("splice", 10)) {
+		set_bool(p, name, val, &px->splice);
 	} else if (!take_dup(p)) {
 		unknown_key(p, name, "listen protocol route default no_sni proxy_protocol hello_timeout "
-			    "connect_timeout idle_timeout max_connections pipe_size access_log");
+			    "connect_timeout idle_timeout max_connections pipe_size access_log splice");
 	}
 }
 
@@ -942,6 +944,7 @@ static void defaults_proxy(struct conf_proxy *px)
 	px->max_connections = 10000;
 	px->pipe_size = 1u << 16;
 	px->access_log = true;
+	px->splice = true;
 }
 
 static void defaults_syslog(struct conf_syslog *s)

@@ -116,6 +116,7 @@ struct conf_proxy {
 	uint32_t max_connections;
 	uint32_t pipe_size;
 	bool access_log;			/* one line per connection at info */
+	bool splice;				/* no: read/write (diagnostics, odd kernels) */
 	int line;
 };
 

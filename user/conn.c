@@ -862,6 +862,7 @@ int conn_new(struct front *f, int fd, const struct sockaddr *peer, socklen_t ple
 	c->ufd = -1;
 	c->ch.fd = c->uh.fd = -1;
 	c->ctr = -1;
+	c->up.copy = c->down.copy = !c->cfg->px.splice;
 	if (plen > sizeof(c->peer))
 		plen = sizeof(c->peer);
 	memcpy(&c->peer, peer, plen);

@@ -29,6 +29,7 @@
 #include "conf.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "proxy.h"
 
 /* Enter a fresh network namespace with loopback up. */
@@ -37,6 +38,45 @@ static inline int pu_netns(void)
 	if (unshare(CLONE_NEWNET) < 0)
 		return -errno;
 	return th_sh("ip link set lo up") ? -EIO : 0;
+}
+
+/* Options of the next pu_proxy(): set before calling it. */
+static const char *pu_reload_conf;	/* SIGHUP: proxy_reload() with this */
+static const char *pu_metrics_file;	/* SIGUSR1: Prometheus text written here */
+static void (*pu_child_init)(void);	/* run in the child before proxy_start */
+static struct proxy_set *pu_ps;
+
+static inline void pu_on_hup(struct loop *l, int signo, void *arg)
+{
+	struct conf *c = NULL;
+
+	if (pu_reload_conf && conf_load_string("reload.conf", pu_reload_conf, &c, stderr) == 0) {
+		if (proxy_reload(pu_ps, c))
+			fprintf(stderr, "reload failed\n");
+		conf_free(c);
+	}
+}
+
+static inline void pu_on_usr1(struct loop *l, int signo, void *arg)
+{
+	struct metric_sink *s = NULL;
+	char tmp[300];
+	const char *text;
+	size_t len;
+	FILE *f;
+
+	if (!pu_metrics_file || metric_sink_new(METRIC_PROM, 1 << 20, &s))
+		return;
+	proxy_metrics(pu_ps, s);
+	text = metric_sink_finish(s, &len);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", pu_metrics_file);
+	f = fopen(tmp, "w");
+	if (f) {
+		fwrite(text, 1, len, f);
+		fclose(f);
+		rename(tmp, pu_metrics_file);
+	}
+	metric_sink_free(s);
 }
 
 /*
@@ -72,9 +112,18 @@ static inline pid_t pu_proxy(const char *conf, int port, int nofile, const char 
 
 			setrlimit(RLIMIT_NOFILE, &rl);
 		}
-		if (conf_load_string("test.conf", conf, &c, stderr) || loop_new(&l) ||
-		    proxy_start(l, c, &ps))
+		if (pu_child_init)
+			pu_child_init();
+		if (conf_load_string("test.conf", conf, &c, stderr) || loop_new(&l))
 			_exit(3);
+		/* before the listeners exist: a test may signal once it connects */
+		if (pu_reload_conf)
+			loop_signal(l, SIGHUP, pu_on_hup, NULL);
+		if (pu_metrics_file)
+			loop_signal(l, SIGUSR1, pu_on_usr1, NULL);
+		if (proxy_start(l, c, &ps))
+			_exit(3);
+		pu_ps = ps;
 		conf_free(c);
 		loop_run(l);
 		_exit(0);
@@ -95,6 +144,35 @@ static inline pid_t pu_proxy(const char *conf, int port, int nofile, const char 
 		usleep(10000);
 	}
 	kill(pid, SIGKILL);
+	return -1;
+}
+
+/* Ask the proxy for its counters; the text (or "" after 3 s). */
+static inline void pu_metrics(pid_t pid, char *out, size_t len)
+{
+	unlink(pu_metrics_file);
+	kill(pid, SIGUSR1);
+	out[0] = 0;
+	for (int i = 0; i < 300; i++) {
+		FILE *f = fopen(pu_metrics_file, "r");
+
+		if (f) {
+			size_t n = fread(out, 1, len - 1, f);
+
+			out[n] = 0;
+			fclose(f);
+			return;
+		}
+		usleep(10000);
+	}
+}
+
+/* The value of the sample whose line starts with `prefix` (-1: none). */
+static inline long long pu_metric(const char *text, const char *prefix)
+{
+	for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (!strncmp(p, prefix, strlen(prefix)) && p[strlen(prefix)] == ' ')
+			return atoll(p + strlen(prefix) + 1);
 	return -1;
 }
 
