@@ -1018,6 +1018,15 @@ uint64_t tls_bytes_sent(const struct tls_session *t)
 	return t->sent;
 }
 
+uint64_t tls_bytes_produced(struct tls_session *t)
+{
+	size_t len = 0;
+
+	if (br_ssl_engine_current_state(t->eng) & BR_SSL_SENDREC)
+		br_ssl_engine_sendrec_buf(t->eng, &len);
+	return t->sent + len;
+}
+
 size_t tls_session_size(const struct tls_session *t)
 {
 	return sizeof(*t) + t->bufsize;

@@ -105,6 +105,8 @@ const char *tls_server_name(const struct tls_session *t);
 const char *tls_peer_issuer(const struct tls_session *t);
 /* Ciphertext bytes handed to the kernel so far. */
 uint64_t tls_bytes_sent(const struct tls_session *t);
+/* Ciphertext produced so far: sent plus records waiting in the engine. */
+uint64_t tls_bytes_produced(struct tls_session *t);
 /* Bytes this session holds in memory (context + buffer). */
 size_t tls_session_size(const struct tls_session *t);
 
