@@ -352,11 +352,9 @@ static void on_sub(struct loop_fd *h, uint32_t events)
 
 	if (events & (EPOLLERR | EPOLLHUP | EPOLLRDHUP)) {
 		if (s->state == SUB_HANDSHAKE) {
-			/* let the engine read what is left: the alert that explains it */
+			/* let the engine read what is left (the alert that explains
+			 * it); tls_io() logs the failure */
 			tls_io(s->tls);
-			if (!(br_ssl_engine_current_state(tls_engine(s->tls)) & BR_SSL_CLOSED))
-				pr_warn("tls: subscriber %s: handshake failed: connection closed by the peer",
-					s->peer);
 			sub_close(s, CR_HANDSHAKE_FAILED);
 		} else {
 			sub_close(s, CR_PEER_CLOSED);
