@@ -853,7 +853,7 @@ static int detach_one(struct bpfctl *b, struct bpfctl_link *bl)
 int bpfctl_open(const struct conf *c, struct bpfctl **out)
 {
 	struct bpfctl *b;
-	int err, i, failed = 0;
+	int err, i;
 
 	*out = NULL;
 	b = calloc(1, sizeof(*b));
@@ -874,16 +874,13 @@ int bpfctl_open(const struct conf *c, struct bpfctl **out)
 	err = bpfctl_write_config(&b->m, &c->xdp);
 	if (err)
 		goto fail;
+	/* An interface that cannot be attached now (absent USB NIC, another
+	 * program on it) is logged and skipped: the rest of the gateway keeps
+	 * working and bpfctl_attach_iface() retries it when it appears. */
 	for (i = 0; i < c->xdp.n_ifaces; i++)
-		if (attach_one(b, c->xdp.ifaces[i]))
-			failed++;
-	if (failed == c->xdp.n_ifaces && failed) {
-		err = -ENODEV;
-		goto fail;
-	}
+		attach_one(b, c->xdp.ifaces[i]);
 	*out = b;
-	/* some interfaces attached: run with those, the errors are logged */
-	return failed ? -EAGAIN : 0;
+	return 0;
 fail:
 	bpfctl_close(b, false);
 	return err;
@@ -892,6 +889,7 @@ fail:
 int bpfctl_apply(struct bpfctl *b, const struct conf *c)
 {
 	int i, j, err, ret = 0;
+	bool mode_changed;
 
 	if (strcmp(b->pin_path, c->global.pin_path))
 		pr_warn("[global] pin_path changed to %s; it takes effect on restart, still using %s",
@@ -906,10 +904,13 @@ int bpfctl_apply(struct bpfctl *b, const struct conf *c)
 		if (j == c->xdp.n_ifaces)
 			detach_one(b, &b->links[i]);
 	}
+	/* The configuration is live in the maps already: attach only new
+	 * interfaces, and re-create links only when the mode changed. */
+	mode_changed = b->mode != c->xdp.mode;
 	b->mode = c->xdp.mode;
-	/* every configured interface gets the current program: replacement
-	 * is atomic, and a mode change re-creates the link */
 	for (j = 0; j < c->xdp.n_ifaces; j++) {
+		if (find_link(b, c->xdp.ifaces[j]) && !mode_changed)
+			continue;
 		err = attach_one(b, c->xdp.ifaces[j]);
 		if (err)
 			ret = err;
@@ -920,6 +921,11 @@ int bpfctl_apply(struct bpfctl *b, const struct conf *c)
 int bpfctl_attach_iface(struct bpfctl *b, const char *ifname)
 {
 	return attach_one(b, ifname);
+}
+
+int bpfctl_attached(const struct bpfctl *b)
+{
+	return b->n_links;
 }
 
 int bpfctl_iface_rx(const char *pin_path, int ifindex, uint64_t *packets, uint64_t *bytes)
@@ -1154,11 +1160,14 @@ int cmd_attach(int argc, char **argv)
 		return 1;
 	}
 	err = bpfctl_open(c, &b);
+	if (!err && bpfctl_attached(b) < c->xdp.n_ifaces) {
+		fprintf(stderr, "edgesteer attach: %d of %d interfaces attached (see above)\n",
+			bpfctl_attached(b), c->xdp.n_ifaces);
+		err = -ENODEV;
+	}
 	/* fail-static: leave the pinned links and maps behind */
 	bpfctl_close(b, false);
 	conf_free(c);
-	if (err == -EAGAIN)
-		fprintf(stderr, "edgesteer attach: some interfaces were not attached (see above)\n");
 	return err ? 1 : 0;
 }
 

@@ -15,12 +15,16 @@
 struct bpfctl;
 
 /* Load (or re-use the pinned maps under c->global.pin_path), fill the
- * config maps and attach to every interface of c->xdp. */
+ * config maps and attach to every interface of c->xdp. An interface that
+ * cannot be attached (absent, another XDP program on it) is logged and
+ * skipped; 0 means the data plane is ready (see bpfctl_attached()). */
 int bpfctl_open(const struct conf *c, struct bpfctl **out);
 /* Reload: update config maps live, attach/detach the interface diff. */
 int bpfctl_apply(struct bpfctl *b, const struct conf *c);
 /* (Re-)attach one interface, e.g. after it came back with a new ifindex. */
 int bpfctl_attach_iface(struct bpfctl *b, const char *ifname);
+/* How many interfaces are attached now. */
+int bpfctl_attached(const struct bpfctl *b);
 /* Per-interface totals the watchdog reads (from the pinned maps). */
 int bpfctl_iface_rx(const char *pin_path, int ifindex, uint64_t *packets, uint64_t *bytes);
 /* Emit every XDP counter; reads pins, so it works without the daemon. */
