@@ -42,14 +42,8 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
-#include <linux/if_link.h>
-#include <linux/netlink.h>
-#include <linux/rtnetlink.h>
 #include <net/if.h>
-#include <netinet/icmp6.h>
 #include <netinet/in.h>
-#include <netinet/ip.h>
-#include <netinet/ip_icmp.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -65,19 +59,15 @@
 #include "cmds.h"
 #include "ctl.h"
 #include "log.h"
+#include "rtnl.h"
 #include "usbdev.h"
+#include "wdprobe.h"
 #include "wdpolicy.h"
 #include "watchdog.h"
 
 extern char **environ;
 
-#ifndef IFF_LOWER_UP
-#define IFF_LOWER_UP 0x10000	/* <linux/if.h>; clashes with <net/if.h> */
-#endif
-
 #define WD_CMD_TIMEOUT_MS 60000	/* reset_command is killed after this */
-#define WD_NL_TIMEOUT_MS 1000	/* deadline of one netlink request */
-#define WD_NL_BUF 32768
 #define WD_MAX_NICS 64		/* [watchdog *] discovers at most this many */
 
 enum wd_src { SRC_KERNEL, SRC_XDP };
@@ -100,15 +90,6 @@ static const char *const state_names[WD_ST_COUNT] = {
 	[WD_ST_RECOVERING] = "recovering", [WD_ST_GIVEN_UP] = "given-up",
 };
 
-struct link_info {
-	int ifindex;
-	char name[IFNAMSIZ];
-	unsigned flags;
-	uint8_t mac[6];
-	bool has_mac;
-	bool has_stats;
-	uint64_t rx_packets, tx_packets;
-};
 
 struct wd_nic {
 	struct watchdog *w;
@@ -133,11 +114,8 @@ struct wd_nic {
 	bool manual;			/* RECOVERING from watchdog_reset_now() */
 	bool held_logged, absent_logged;
 	bool need_attach, attach_logged;
-	/* probe */
-	int probe_fd;
-	struct loop_fd probe_h;
-	uint16_t probe_id, probe_seq;
-	bool probe_answered;
+	bool probe_logged;
+	struct wd_probe probe;
 	/* reset_command */
 	pid_t cmd_pid;
 	struct loop_fd cmd_h;
@@ -149,7 +127,6 @@ struct wd_nic {
 	uint64_t stalls, carrier_losses, episodes, exhausted, given_up_total, dry_runs;
 	uint64_t steps[WD_STEP_COUNT], step_failures[WD_STEP_COUNT], recoveries[WD_STEP_COUNT];
 	uint64_t reattach, reattach_failures, manual_resets, reappeared;
-	uint64_t probes_sent, probes_answered, probe_errors;
 	uint64_t last_stall, last_reset, last_recovery;	/* unix seconds */
 };
 
@@ -166,8 +143,7 @@ struct watchdog {
 	struct loop_timer discover;
 	int nl_ev;			/* link events */
 	struct loop_fd nl_h;
-	int nl_rq;			/* requests (blocking, with deadline) */
-	uint32_t nl_seq;
+	struct rtnl rq;			/* requests (blocking, with deadline) */
 	uint64_t nl_overruns, discover_skipped;
 };
 
@@ -182,146 +158,6 @@ static uint64_t unix_now(void)
 static const char *nic_name(const struct wd_nic *n)
 {
 	return n->ifname;
-}
-
-/* ---- rtnetlink ---------------------------------------------------------- */
-
-static int nl_open(int groups, bool nonblock)
-{
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = (uint32_t)groups };
-	struct timeval tv = { .tv_sec = WD_NL_TIMEOUT_MS / 1000, .tv_usec = (WD_NL_TIMEOUT_MS % 1000) * 1000 };
-	int fd, rcv = 1 << 20;
-
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0), NETLINK_ROUTE);
-	if (fd < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
-	if (!nonblock)
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	return fd;
-}
-
-static void parse_link(struct nlmsghdr *nh, struct link_info *li)
-{
-	struct ifinfomsg *ifi = NLMSG_DATA(nh);
-	int len = (int)nh->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*ifi));
-	struct rtattr *rta;
-
-	memset(li, 0, sizeof(*li));
-	li->ifindex = ifi->ifi_index;
-	li->flags = ifi->ifi_flags;
-	for (rta = IFLA_RTA(ifi); RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
-		size_t plen = RTA_PAYLOAD(rta);
-
-		switch (rta->rta_type) {
-		case IFLA_IFNAME:
-			snprintf(li->name, sizeof(li->name), "%.*s", (int)strnlen(RTA_DATA(rta), plen),
-				 (const char *)RTA_DATA(rta));
-			break;
-		case IFLA_ADDRESS:
-			if (plen == 6) {
-				memcpy(li->mac, RTA_DATA(rta), 6);
-				li->has_mac = true;
-			}
-			break;
-		case IFLA_STATS64:
-			if (plen >= sizeof(struct rtnl_link_stats64)) {
-				struct rtnl_link_stats64 st;
-
-				memcpy(&st, RTA_DATA(rta), sizeof(st));
-				li->rx_packets = st.rx_packets;
-				li->tx_packets = st.tx_packets;
-				li->has_stats = true;
-			}
-			break;
-		}
-	}
-}
-
-/* One request, one answer (or ack), within WD_NL_TIMEOUT_MS. */
-static int nl_talk(struct watchdog *w, struct nlmsghdr *req, struct link_info *li)
-{
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	static char buf[WD_NL_BUF];
-	uint32_t seq = ++w->nl_seq;
-	ssize_t n;
-
-	req->nlmsg_seq = seq;
-	if (sendto(w->nl_rq, req, req->nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return -errno;
-	for (;;) {
-		struct nlmsghdr *nh;
-
-		n = recv(w->nl_rq, buf, sizeof(buf), 0);
-		if (n < 0)
-			return errno == EAGAIN ? -ETIMEDOUT : -errno;
-		for (nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)n); nh = NLMSG_NEXT(nh, n)) {
-			if (nh->nlmsg_seq != seq)
-				continue;	/* a late answer to a timed-out request */
-			if (nh->nlmsg_type == NLMSG_ERROR) {
-				struct nlmsgerr *e = NLMSG_DATA(nh);
-
-				return e->error;
-			}
-			if (nh->nlmsg_type == RTM_NEWLINK && li) {
-				parse_link(nh, li);
-				return 0;
-			}
-		}
-	}
-}
-
-static int nl_get_link(struct watchdog *w, int ifindex, const char *name, struct link_info *li)
-{
-	struct {
-		struct nlmsghdr nh;
-		struct ifinfomsg ifi;
-		char attrs[64];
-	} req;
-	struct rtattr *rta;
-
-	memset(&req, 0, sizeof(req));
-	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(req.ifi));
-	req.nh.nlmsg_type = RTM_GETLINK;
-	req.nh.nlmsg_flags = NLM_F_REQUEST;
-	req.ifi.ifi_family = AF_UNSPEC;
-	req.ifi.ifi_index = ifindex;
-	if (!ifindex) {
-		size_t l = strlen(name) + 1;
-
-		if (l > IFNAMSIZ)
-			return -EINVAL;
-		rta = (struct rtattr *)((char *)&req + NLMSG_ALIGN(req.nh.nlmsg_len));
-		rta->rta_type = IFLA_IFNAME;
-		rta->rta_len = (unsigned short)RTA_LENGTH(l);
-		memcpy(RTA_DATA(rta), name, l);
-		req.nh.nlmsg_len = NLMSG_ALIGN(req.nh.nlmsg_len) + RTA_ALIGN(rta->rta_len);
-	}
-	return nl_talk(w, &req.nh, li);
-}
-
-static int nl_set_up(struct watchdog *w, int ifindex, bool up)
-{
-	struct {
-		struct nlmsghdr nh;
-		struct ifinfomsg ifi;
-	} req;
-
-	memset(&req, 0, sizeof(req));
-	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(req.ifi));
-	req.nh.nlmsg_type = RTM_NEWLINK;
-	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	req.ifi.ifi_family = AF_UNSPEC;
-	req.ifi.ifi_index = ifindex;
-	req.ifi.ifi_flags = up ? IFF_UP : 0;
-	req.ifi.ifi_change = IFF_UP;
-	return nl_talk(w, &req.nh, NULL);
 }
 
 /* ---- XDP (re-)attach and counters ---------------------------------------- */
@@ -361,7 +197,7 @@ static void nic_try_attach(struct wd_nic *n)
 	pr_notice("watchdog: %s: XDP re-attached (ifindex %d)", nic_name(n), n->ifindex);
 }
 
-static void nic_sample(struct wd_nic *n, const struct link_info *li, struct wd_sample *s)
+static void nic_sample(struct wd_nic *n, const struct rtnl_link *li, struct wd_sample *s)
 {
 	uint64_t pk = 0, by = 0;
 
@@ -376,140 +212,10 @@ static void nic_sample(struct wd_nic *n, const struct link_info *li, struct wd_s
 		s->rx = li->rx_packets;
 		s->source = SRC_KERNEL;
 	}
-	s->probe_answered = n->probe_answered;
-	n->probe_answered = false;
+	s->probe_answered = wd_probe_answered(&n->probe);
 	n->rx = s->rx;
 	n->tx = s->tx;
 	n->src = (enum wd_src)s->source;
-}
-
-/* ---- probe: ICMP echo to a neighbour, through this interface only -------- */
-
-static uint16_t inet_csum(const void *data, size_t len)
-{
-	const uint8_t *p = data;
-	uint32_t sum = 0;
-
-	for (; len > 1; p += 2, len -= 2)
-		sum += (uint32_t)(p[0] << 8 | p[1]);
-	if (len)
-		sum += (uint32_t)(p[0] << 8);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return htons((uint16_t)~sum);
-}
-
-static void probe_close(struct wd_nic *n)
-{
-	if (n->probe_fd < 0)
-		return;
-	loop_fd_del(n->w->l, &n->probe_h);
-	close(n->probe_fd);
-	n->probe_fd = -1;
-}
-
-static void probe_read(struct loop_fd *h, uint32_t events)
-{
-	struct wd_nic *n = container_of(h, struct wd_nic, probe_h);
-	struct sockaddr_storage from;
-	uint8_t buf[1500];
-	int i;
-
-	for (i = 0; i < 64; i++) {
-		socklen_t fl = sizeof(from);
-		ssize_t len = recvfrom(n->probe_fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
-		const uint8_t *icmp = buf;
-		size_t ilen;
-
-		if (len < 0)
-			return;
-		ilen = (size_t)len;
-		if (n->cf.probe.ss.ss_family == AF_INET) {
-			const struct sockaddr_in *want = (const struct sockaddr_in *)&n->cf.probe.ss;
-			size_t ihl = (size_t)(buf[0] & 0x0f) * 4;
-
-			if (ilen < ihl + 8 || ((struct sockaddr_in *)&from)->sin_addr.s_addr != want->sin_addr.s_addr)
-				continue;
-			icmp = buf + ihl;
-			ilen -= ihl;
-			if (icmp[0] != ICMP_ECHOREPLY)
-				continue;
-		} else {
-			const struct sockaddr_in6 *want = (const struct sockaddr_in6 *)&n->cf.probe.ss;
-
-			if (ilen < 8 || memcmp(&((struct sockaddr_in6 *)&from)->sin6_addr, &want->sin6_addr, 16) ||
-			    icmp[0] != ICMP6_ECHO_REPLY)
-				continue;
-		}
-		if ((uint16_t)(icmp[4] << 8 | icmp[5]) != n->probe_id)
-			continue;
-		n->probe_answered = true;
-		n->probes_answered++;
-	}
-}
-
-static int probe_open(struct wd_nic *n)
-{
-	int v6 = n->cf.probe.ss.ss_family == AF_INET6;
-	int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
-	int rc;
-
-	if (fd < 0)
-		return -errno;
-	if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, n->ifname, (socklen_t)strlen(n->ifname)) < 0)
-		goto err;
-	if (v6) {
-		struct icmp6_filter f;
-
-		ICMP6_FILTER_SETBLOCKALL(&f);
-		ICMP6_FILTER_SETPASS(ICMP6_ECHO_REPLY, &f);
-		setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &f, sizeof(f));
-	}
-	n->probe_fd = fd;
-	rc = loop_fd_add(n->w->l, &n->probe_h, fd, EPOLLIN, probe_read);
-	if (rc) {
-		n->probe_fd = -1;
-		close(fd);
-		return rc;
-	}
-	return 0;
-err:
-	rc = -errno;
-	close(fd);
-	return rc;
-}
-
-static void probe_send(struct wd_nic *n)
-{
-	struct sockaddr_storage dst;
-	uint8_t pkt[16] = { 0 };
-	int rc;
-
-	if (n->probe_fd < 0 && (rc = probe_open(n))) {
-		pr_warn("watchdog: %s: cannot open the probe socket for %s: %s", nic_name(n), n->cf.probe.text,
-			strerror(-rc));
-		return;
-	}
-	n->probe_seq++;
-	pkt[0] = n->cf.probe.ss.ss_family == AF_INET6 ? ICMP6_ECHO_REQUEST : ICMP_ECHO;
-	pkt[4] = (uint8_t)(n->probe_id >> 8);
-	pkt[5] = (uint8_t)n->probe_id;
-	pkt[6] = (uint8_t)(n->probe_seq >> 8);
-	pkt[7] = (uint8_t)n->probe_seq;
-	memcpy(pkt + 8, "edgestr", 8);
-	if (pkt[0] == ICMP_ECHO) {
-		uint16_t c = inet_csum(pkt, sizeof(pkt));
-
-		memcpy(pkt + 2, &c, 2);
-	}			/* ICMPv6: the kernel computes the checksum */
-	memcpy(&dst, &n->cf.probe.ss, sizeof(dst));
-	if (dst.ss_family == AF_INET6 && IN6_IS_ADDR_LINKLOCAL(&((struct sockaddr_in6 *)&dst)->sin6_addr))
-		((struct sockaddr_in6 *)&dst)->sin6_scope_id = (uint32_t)n->ifindex;
-	if (sendto(n->probe_fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&dst, n->cf.probe.len) < 0)
-		n->probe_errors++;	/* e.g. ENETUNREACH without an address yet */
-	else
-		n->probes_sent++;
 }
 
 /* ---- the ladder ----------------------------------------------------------- */
@@ -644,9 +350,9 @@ static int run_step(struct wd_nic *n, enum wd_step s)
 			return -ENODEV;
 		}
 		pr_warn("watchdog: %s: recovery step link-bounce: link down and up", nic_name(n));
-		rc = nl_set_up(w, n->ifindex, false);
+		rc = rtnl_set_up(&w->rq, n->ifindex, false);
 		if (!rc)
-			rc = nl_set_up(w, n->ifindex, true);
+			rc = rtnl_set_up(&w->rq, n->ifindex, true);
 		if (rc)
 			pr_err("watchdog: %s: link down/up failed: %s", nic_name(n), strerror(-rc));
 		return rc;
@@ -775,12 +481,12 @@ static void nic_gone(struct wd_nic *n)
 		n->state == WD_ST_RECOVERING ? "; waiting for it to come back" : "");
 	n->ifindex = 0;
 	n->absent_logged = true;
-	probe_close(n);
+	wd_probe_close(&n->probe);
 	if (n->state != WD_ST_RECOVERING && n->state != WD_ST_GIVEN_UP)
 		nic_set_state(n, WD_ST_ABSENT);
 }
 
-static void nic_adopt(struct wd_nic *n, const struct link_info *li)
+static void nic_adopt(struct wd_nic *n, const struct rtnl_link *li)
 {
 	struct watchdog *w = n->w;
 	char old[IFNAMSIZ];
@@ -797,7 +503,7 @@ static void nic_adopt(struct wd_nic *n, const struct link_info *li)
 	}
 	n->absent_logged = false;
 	wd_rule_restart(&n->rule);
-	probe_close(n);
+	wd_probe_close(&n->probe);
 	if (!first && li->ifindex != n->ifindex_seen) {
 		n->reappeared++;
 		pr_notice("watchdog: %s: interface is back with ifindex %d (was %d)", nic_name(n), li->ifindex,
@@ -810,7 +516,7 @@ static void nic_adopt(struct wd_nic *n, const struct link_info *li)
 		nic_set_state(n, WD_ST_QUIET);
 	/* an adapter re-enumerated during recovery comes back down */
 	if (n->state == WD_ST_RECOVERING && n->was_up && !(li->flags & IFF_UP)) {
-		int rc = nl_set_up(w, li->ifindex, true);
+		int rc = rtnl_set_up(&w->rq, li->ifindex, true);
 
 		if (rc)
 			pr_err("watchdog: %s: cannot set the interface up again: %s", nic_name(n), strerror(-rc));
@@ -892,10 +598,10 @@ static void discover_tick(struct loop_timer *t)
 
 static void on_link_event(struct watchdog *w, struct nlmsghdr *nh)
 {
-	struct link_info li;
+	struct rtnl_link li;
 	struct wd_nic *n;
 
-	parse_link(nh, &li);
+	rtnl_parse_link(nh, &li);
 	if (nh->nlmsg_type == RTM_DELLINK) {
 		for (n = w->nics; n; n = n->next)
 			if (n->ifindex == li.ifindex)
@@ -907,7 +613,7 @@ static void on_link_event(struct watchdog *w, struct nlmsghdr *nh)
 			if (li.name[0] && strcmp(li.name, n->ifname)) {
 				pr_notice("watchdog: %s: renamed to %s", n->ifname, li.name);
 				snprintf(n->ifname, sizeof(n->ifname), "%s", li.name);
-				probe_close(n);
+				wd_probe_close(&n->probe);
 			}
 			return;
 		}
@@ -927,7 +633,7 @@ static void on_link_event(struct watchdog *w, struct nlmsghdr *nh)
 static void nl_events(struct loop_fd *h, uint32_t events)
 {
 	struct watchdog *w = container_of(h, struct watchdog, nl_h);
-	static char buf[WD_NL_BUF];
+	static char buf[RTNL_BUF];
 	int round;
 
 	for (round = 0; round < 64; round++) {
@@ -951,20 +657,20 @@ static void nl_events(struct loop_fd *h, uint32_t events)
 /* ---- the tick ---------------------------------------------------------------- */
 
 /* Find the interface again by name, then by USB port. */
-static int nic_lookup(struct wd_nic *n, struct link_info *li)
+static int nic_lookup(struct wd_nic *n, struct rtnl_link *li)
 {
 	char name[IFNAMSIZ];
 	int rc;
 
 	if (n->ifindex) {
-		rc = nl_get_link(n->w, n->ifindex, NULL, li);
+		rc = rtnl_get_link(&n->w->rq, n->ifindex, NULL, li);
 		if (rc != -ENODEV)
 			return rc;
 		nic_gone(n);
 	}
-	rc = nl_get_link(n->w, 0, n->ifname, li);
+	rc = rtnl_get_link(&n->w->rq, 0, n->ifname, li);
 	if (rc == -ENODEV && n->port[0] && usbdev_iface_by_port(n->cf.sysfs_root, n->port, name, sizeof(name)) == 0)
-		rc = nl_get_link(n->w, 0, name, li);
+		rc = rtnl_get_link(&n->w->rq, 0, name, li);
 	if (!rc)
 		nic_adopt(n, li);
 	return rc;
@@ -975,7 +681,7 @@ static void nic_tick(struct loop_timer *t)
 	struct wd_nic *n = container_of(t, struct wd_nic, tick);
 	struct watchdog *w = n->w;
 	uint64_t now = loop_update_time(w->l);
-	struct link_info li;
+	struct rtnl_link li;
 	struct wd_sample s;
 	enum wd_verdict v;
 	int rc;
@@ -1008,8 +714,13 @@ static void nic_tick(struct loop_timer *t)
 	}
 	n->absent_logged = false;
 	nic_try_attach(n);
-	if (n->cf.probe_on && (li.flags & IFF_UP))
-		probe_send(n);
+	if (n->cf.probe_on && (li.flags & IFF_UP)) {
+		rc = wd_probe_send(&n->probe, w->l, &n->cf.probe, n->ifname, n->ifindex);
+		if (rc && !n->probe_logged)
+			pr_warn("watchdog: %s: cannot open the probe socket for %s: %s", nic_name(n), n->cf.probe.text,
+				strerror(-rc));
+		n->probe_logged = rc != 0;
+	}
 	nic_sample(n, &li, &s);
 	v = wd_rule_sample(&n->rule, &s, now);
 
@@ -1096,9 +807,8 @@ static struct wd_nic *nic_new(struct watchdog *w, const struct conf_watchdog *cf
 	wd_rule_init(&n->rule, cf->stall_after_ms);
 	wd_limiter_init(n->lim, cf->min_reset_interval_ms, cf->max_resets_per_hour, cf->backoff);
 	nic_apply_conf(n, cf);
-	n->probe_fd = -1;
 	n->cmd_h.fd = -1;
-	n->probe_id = (uint16_t)(getpid() ^ (w->n_nics * 7919));
+	wd_probe_init(&n->probe, (uint16_t)(getpid() ^ (w->n_nics * 7919)));
 	n->state = WD_ST_ABSENT;
 	loop_timer_init(&n->tick, nic_tick);
 	n->next = w->nics;
@@ -1112,7 +822,7 @@ static struct wd_nic *nic_new(struct watchdog *w, const struct conf_watchdog *cf
 static void nic_free(struct wd_nic *n)
 {
 	cmd_kill(n);
-	probe_close(n);
+	wd_probe_close(&n->probe);
 	loop_timer_cancel(n->w->l, &n->tick);
 	free(n->lim);
 	free(n);
@@ -1142,14 +852,14 @@ int watchdog_start(struct loop *l, const struct conf *c, struct bpfctl *b, struc
 		return -ENOMEM;
 	w->l = l;
 	w->b = b;
-	w->nl_ev = w->nl_rq = -1;
+	w->nl_ev = -1;
+	w->rq.fd = -1;
 	w->nl_h.fd = -1;
 	wd_set_conf(w, c);
-	rc = nl_open(0, false);
+	rc = rtnl_open(&w->rq);
 	if (rc < 0)
 		goto fail;
-	w->nl_rq = rc;
-	rc = nl_open(RTMGRP_LINK, true);
+	rc = rtnl_open_events(RTMGRP_LINK);
 	if (rc < 0)
 		goto fail;
 	w->nl_ev = rc;
@@ -1357,14 +1067,14 @@ void watchdog_metrics(struct watchdog *w, struct metric_sink *s)
 		metric(s, METRIC_COUNTER, "edgesteer_watchdog_xdp_reattach_failures_total", "XDP re-attach attempts that failed",
 		       n->reattach_failures, "iface", n->ifname, NULL);
 	FOR_NICS(w, n)
-		metric(s, METRIC_COUNTER, "edgesteer_watchdog_probes_sent_total", "ICMP probes sent", n->probes_sent,
+		metric(s, METRIC_COUNTER, "edgesteer_watchdog_probes_sent_total", "ICMP probes sent", n->probe.sent,
 		       "iface", n->ifname, NULL);
 	FOR_NICS(w, n)
 		metric(s, METRIC_COUNTER, "edgesteer_watchdog_probes_answered_total", "ICMP probe replies",
-		       n->probes_answered, "iface", n->ifname, NULL);
+		       n->probe.answered_total, "iface", n->ifname, NULL);
 	FOR_NICS(w, n)
 		metric(s, METRIC_COUNTER, "edgesteer_watchdog_probe_errors_total", "ICMP probes the kernel refused to send",
-		       n->probe_errors, "iface", n->ifname, NULL);
+		       n->probe.errors, "iface", n->ifname, NULL);
 	FOR_NICS(w, n)
 		metric(s, METRIC_GAUGE, "edgesteer_watchdog_last_stall_timestamp_seconds", "Unix time of the last stall (0: never)",
 		       n->last_stall, "iface", n->ifname, NULL);
@@ -1395,8 +1105,7 @@ void watchdog_free(struct watchdog *w)
 		loop_fd_del(w->l, &w->nl_h);
 	if (w->nl_ev >= 0)
 		close(w->nl_ev);
-	if (w->nl_rq >= 0)
-		close(w->nl_rq);
+	rtnl_close(&w->rq);
 	free(w);
 }
 

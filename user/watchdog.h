@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * watchdog.h - NIC stall detection and the USB reset ladder.
- * (Contract used by daemon.c and ctl.c; owner: watchdog.c, usbreset.c.)
+ * (Contract used by daemon.c and ctl.c; owner: watchdog.c, with wdpolicy.c,
+ * usbdev.c, rtnl.c and wdprobe.c.)
  */
 #ifndef EDGESTEER_WATCHDOG_H
 #define EDGESTEER_WATCHDOG_H
