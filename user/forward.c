@@ -849,14 +849,16 @@ int forward_drain(struct forwarder *f)
 	if (f->state == FWD_UP)
 		return 1;	/* connected: let it deliver, the daemon's drain_timeout bounds this */
 	if (!f->draining) {
+		uint64_t first = ring_first(f->r->ring), from = f->ack_seq > first ? f->ack_seq : first;
+		unsigned long long n = ring_next(f->r->ring) - from;
+
 		f->draining = true;
 		if (f->spool_fd >= 0)
-			pr_info("syslog: [forward %s] collector down at shutdown: spooling %llu messages",
-				f->fc.name, (unsigned long long)(ring_next(f->r->ring) - f->ack_seq));
+			pr_info("syslog: [forward %s] collector down at shutdown: spooling the %llu "
+				"unconfirmed messages still in the ring", f->fc.name, n);
 		else
 			pr_warn("syslog: [forward %s] collector down at shutdown and no spool_dir: "
-				"%llu messages will be lost", f->fc.name,
-				(unsigned long long)(ring_next(f->r->ring) - f->ack_seq));
+				"%llu unconfirmed messages are lost", f->fc.name, n);
 		spool_unconfirmed(f);
 	}
 	return 0;

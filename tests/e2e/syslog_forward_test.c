@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * End to end: the forwarder against rsyslog as the TLS collector (imtcp
+ * with the ossl or gtls stream driver, RFC 5425 octet framing), run as our
+ * own process with its own config, pid file and work dir in /tmp.
+ * Delivery is at-least-once and in order: the checker accepts repeats of
+ * earlier messages (counted) but no loss and no reordering.
+ * Ports 22100-22199.
+ */
+#include "harness.h"
+
+#include "syslog_helpers.h"
+
+struct rsys {
+	char dir[256];
+	pid_t pid;
+	int port;
+};
+
+static int rsys_start(struct rsys *r, const char *certs, const char *driver)
+{
+	char pidf[320];
+	int i;
+
+	th_sh("mkdir -p %s/work", r->dir);
+	th_sh("cat > %s/rs.conf <<'EOF'\n"
+	      "global(workDirectory=\"%s/work\"\n"
+	      "  DefaultNetstreamDriverCAFile=\"%s/ca.crt\"\n"
+	      "  DefaultNetstreamDriverCertFile=\"%s/server.crt\"\n"
+	      "  DefaultNetstreamDriverKeyFile=\"%s/server.key\")\n"
+	      "module(load=\"imtcp\" StreamDriver.Name=\"%s\" StreamDriver.Mode=\"1\" StreamDriver.AuthMode=\"anon\")\n"
+	      "input(type=\"imtcp\" port=\"%d\" address=\"127.0.0.1\")\n"
+	      "template(name=\"raw\" type=\"string\" string=\"%%rawmsg%%\\n\")\n"
+	      ":inputname, isequal, \"imtcp\" action(type=\"omfile\" file=\"%s/out.log\" template=\"raw\")\n"
+	      "EOF", r->dir, r->dir, certs, certs, certs, driver, r->port, r->dir);
+	snprintf(pidf, sizeof(pidf), "%s/rs.pid", r->dir);
+	unlink(pidf);
+	if (th_sh("rsyslogd -n -f %s/rs.conf -i %s >>%s/rs.log 2>&1 &", r->dir, pidf, r->dir))
+		return -1;
+	for (i = 0; i < 250; i++) {
+		FILE *f = fopen(pidf, "r");
+
+		if (f) {
+			int ok = fscanf(f, "%d", &r->pid) == 1;
+
+			fclose(f);
+			if (ok && wait_port(r->port, 50) == 0)
+				return 0;
+		}
+		usleep(20000);
+	}
+	return -1;
+}
+
+static void rsys_stop(struct rsys *r)
+{
+	int i;
+
+	if (r->pid <= 0)
+		return;
+	kill(r->pid, SIGTERM);
+	for (i = 0; i < 250 && kill(r->pid, 0) == 0; i++)
+		usleep(20000);
+	if (kill(r->pid, 0) == 0)
+		kill(r->pid, SIGKILL);
+	r->pid = 0;
+}
+
+/* Check out.log: test_msg() lines, byte-exact, in order; repeats allowed. */
+static long check_out(const char *dir, struct seq_check *c)
+{
+	char path[320], *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *f;
+
+	memset(c, 0, sizeof(*c));
+	c->allow_dups = true;
+	snprintf(path, sizeof(path), "%s/out.log", dir);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while ((n = getline(&line, &cap, f)) > 0) {
+		if (line[n - 1] == '\n')
+			n--;
+		if (seq_cb(c, (uint8_t *)line, (size_t)n))
+			break;
+	}
+	free(line);
+	fclose(f);
+	return c->got;
+}
+
+static long wait_out(const char *dir, struct seq_check *c, long want, int ms)
+{
+	double end = th_now() + ms / 1000.0;
+
+	while (check_out(dir, c) < want && !c->bad && th_now() < end)
+		usleep(50000);
+	return c->got;
+}
+
+FIXTURE(fwd) {
+	char certs[200];
+	struct rsys rs;
+	pid_t relay;
+};
+
+FIXTURE_SETUP(fwd)
+{
+	if (access("/usr/sbin/rsyslogd", X_OK))
+		SKIP(return, "rsyslogd not installed");
+	if (mkcerts_into(self->certs, sizeof(self->certs), "fwd"))
+		SKIP(return, "scripts/mkcerts.sh failed (openssl missing?)");
+	snprintf(self->rs.dir, sizeof(self->rs.dir), "%s/rs", self->certs);
+	self->relay = 0;
+}
+
+FIXTURE_TEARDOWN(fwd)
+{
+	if (self->relay > 0) {
+		kill(self->relay, SIGKILL);
+		waitpid(self->relay, NULL, 0);
+	}
+	rsys_stop(&self->rs);
+	if (self->certs[0]) {
+		th_sh("grep -hE 'error|warn|forward' %s/relay.log 2>/dev/null | head -20 | sed 's/^/# relay: /'",
+		      self->certs);
+		th_sh("rm -rf %s", self->certs);
+	}
+}
+
+static pid_t relay(struct th_fixture_fwd *self, int udp, const char *collectors, const char *extra)
+{
+	char conf[4096];
+
+	snprintf(conf, sizeof(conf),
+		 "[syslog]\nlisten = 127.0.0.1:%d\n%s\n"
+		 "[forward central]\ncollector = %s\nca = %s/ca.crt\nserver_name = localhost\n"
+		 "spool_dir = %s/spool\nbackoff_min = 100ms\nbackoff_max = 500ms\n"
+		 "connect_timeout = 1s\nhandshake_timeout = 700ms\nwrite_timeout = 3s\n",
+		 udp, extra, collectors, self->certs, self->certs);
+	return relay_start(self->certs, conf);
+}
+
+static void send_chunks(int port, unsigned from, unsigned to)
+{
+	unsigned k;
+
+	for (k = from; k < to; k += 500) {
+		send_range(port, k, k + 500 < to ? k + 500 : to, 0, 0);
+		usleep(5000);
+	}
+}
+
+static void run_restart(struct th_fixture_fwd *self, const char *driver, int udp, int port)
+{
+	struct seq_check c;
+	long long spooled, overflow;
+	char coll[64];
+
+	self->rs.port = port;
+	ASSERT_EQ(rsys_start(&self->rs, self->certs, driver), 0);
+	snprintf(coll, sizeof(coll), "127.0.0.1:%d", port);
+	/* a ring of 2048 messages: the outage below overflows it into the spool */
+	self->relay = relay(self, udp, coll, "ring_messages = 2048\nring_size = 1M\n");
+	usleep(300000);
+	send_chunks(udp, 0, 5000);
+	EXPECT_EQ(wait_out(self->rs.dir, &c, 5000, 15000), 5000);
+	ASSERT_FALSE(c.bad);
+
+	/* collector down for a few seconds while 10000 more arrive */
+	rsys_stop(&self->rs);
+	send_chunks(udp, 5000, 15000);
+	sleep(2);
+	ASSERT_EQ(rsys_start(&self->rs, self->certs, driver), 0);
+	wait_out(self->rs.dir, &c, 15000, 20000);
+	if (c.bad)
+		TH_LOG("%s", c.why);
+	EXPECT_FALSE(c.bad);
+	EXPECT_EQ(c.got, 15000);
+	EXPECT_EQ(c.gaps, 0);
+	EXPECT_EQ(c.last, 14999);
+	spooled = relay_metric(self->relay, self->certs, "edgesteer_syslog_forward_spooled_total", NULL);
+	overflow = relay_metric(self->relay, self->certs, "edgesteer_syslog_forward_overflow_total", NULL);
+	TH_LOG("%s: 15000 delivered, %ld repeated, %lld went through the spool", driver, c.dups, spooled);
+	EXPECT_GT(spooled, 0);
+	EXPECT_EQ(overflow, 0);
+}
+
+TEST_F_TIMEOUT(fwd, rsyslog_ossl_collector_restart_loses_nothing, 90)
+{
+	run_restart(self, "ossl", 22101, 22102);
+}
+
+TEST_F_TIMEOUT(fwd, rsyslog_gtls_collector_restart_loses_nothing, 90)
+{
+	run_restart(self, "gtls", 22111, 22112);
+}
+
+TEST_F_TIMEOUT(fwd, silent_collector_times_out_and_next_one_is_used, 60)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(22121) };
+	struct seq_check c;
+	int hole, one = 1;
+	long long hs_timeouts;
+	char coll[64];
+	double t0;
+
+	/* a collector that accepts (the kernel does) and never answers */
+	hole = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(hole, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ASSERT_EQ(bind(hole, (struct sockaddr *)&a, sizeof(a)), 0);
+	ASSERT_EQ(listen(hole, 16), 0);
+	self->rs.port = 22122;
+	snprintf(coll, sizeof(coll), "127.0.0.1:22121 127.0.0.1:22122");
+	self->relay = relay(self, 22123, coll, "");
+	usleep(200000);
+	send_chunks(22123, 0, 1000);
+	/* stuck on the silent one: intake and counters still answer at once */
+	t0 = th_now();
+	EXPECT_EQ(relay_metric(self->relay, self->certs, "edgesteer_syslog_accepted_total", NULL), 1000);
+	EXPECT_LT(th_now() - t0, 1.0);
+	usleep(900000);
+	hs_timeouts = relay_metric(self->relay, self->certs, "edgesteer_syslog_forward_failures_total",
+				   "reason=\"handshake_timeout\"");
+	EXPECT_GE(hs_timeouts, 1);
+	/* the second collector comes up: everything arrives there */
+	ASSERT_EQ(rsys_start(&self->rs, self->certs, "ossl"), 0);
+	send_chunks(22123, 1000, 2000);
+	EXPECT_EQ(wait_out(self->rs.dir, &c, 2000, 20000), 2000);
+	EXPECT_FALSE(c.bad);
+	EXPECT_EQ(c.gaps, 0);
+	close(hole);
+}
+
+TEST_F_TIMEOUT(fwd, spool_survives_relay_restart, 60)
+{
+	struct seq_check c;
+	long long spooled;
+	int st = 0;
+
+	self->rs.port = 22132;
+	/* collector down; the relay gets 3000 messages and is stopped */
+	self->relay = relay(self, 22131, "127.0.0.1:22132", "ring_messages = 1024\nring_size = 1M\n");
+	usleep(200000);
+	send_chunks(22131, 0, 3000);
+	usleep(300000);
+	spooled = relay_metric(self->relay, self->certs, "edgesteer_syslog_forward_spooled_total", NULL);
+	EXPECT_GT(spooled, 0);
+	kill(self->relay, SIGTERM);
+	waitpid(self->relay, &st, 0);
+	self->relay = 0;
+	EXPECT_TRUE(WIFEXITED(st));
+	/* a new relay on the same spool, then the collector */
+	self->relay = relay(self, 22131, "127.0.0.1:22132", "ring_messages = 1024\nring_size = 1M\n");
+	usleep(200000);
+	send_chunks(22131, 3000, 3500);
+	ASSERT_EQ(rsys_start(&self->rs, self->certs, "ossl"), 0);
+	wait_out(self->rs.dir, &c, 3500, 20000);
+	if (c.bad)
+		TH_LOG("%s", c.why);
+	EXPECT_EQ(c.got, 3500);
+	EXPECT_EQ(c.gaps, 0);
+	EXPECT_EQ(c.last, 3499);
+	EXPECT_EQ(relay_metric(self->relay, self->certs, "edgesteer_syslog_forward_overflow_total", NULL), 0);
+}
+
+TEST_HARNESS_MAIN
