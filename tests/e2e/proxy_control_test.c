@@ -356,4 +356,34 @@ TEST_TIMEOUT(terminate_route_uses_the_transform_hook, 30)
 	pu_kill(px);
 }
 
+TEST_TIMEOUT(failed_reload_changes_nothing, 30)
+{
+	static const char *c1 =
+		"[proxy r]\nlisten = 127.0.0.1:21400\nroute = app.example.com 127.0.0.1:21402\naccess_log = no\n";
+	/* 192.0.2.1 is not on this host: bind fails, the reload must not apply */
+	static const char *c2 =
+		"[proxy r]\nlisten = 192.0.2.1:21400\nroute = app.example.com 127.0.0.1:21403\naccess_log = no\n";
+	uint8_t skip[4096];
+	int up1, c, u;
+	size_t hl;
+	pid_t px;
+
+	ASSERT_EQ(pu_netns(), 0);
+	up1 = pu_listen("127.0.0.1", UP1);
+	pu_reload_conf = c2;
+	px = pu_proxy(c1, PX_PORT, 0, "/dev/null");
+	ASSERT_GT(px, 0);
+	kill(px, SIGHUP);
+	usleep(200000);
+	c = hello_client(PX_PORT, "openssl_tls13_sni.bin", &hl);
+	ASSERT_GE(c, 0);
+	u = accept_one(up1, 3000);
+	ASSERT_GE(u, 0);
+	ASSERT_EQ(pu_read_n(u, skip, hl), (ssize_t)hl);
+	EXPECT_EQ(exchange(c, u, "still"), 0);
+	close(c);
+	close(u);
+	pu_kill(px);
+}
+
 TEST_HARNESS_MAIN

@@ -174,6 +174,7 @@ TEST_F_TIMEOUT(px, bulk_1gib_each_way_byte_exact, 150)
 	pthread_t ut, wt;
 	const char *err;
 	double t0 = th_now(), dt;
+	long cpu0 = pu_cpu_ms(self->proxy);
 	int fd;
 
 	ASSERT_GT(hl, 0);
@@ -195,8 +196,9 @@ TEST_F_TIMEOUT(px, bulk_1gib_each_way_byte_exact, 150)
 	EXPECT_EQ(err, NULL);
 	EXPECT_EQ(u.err, NULL);
 	EXPECT_EQ(w.err, 0);
-	TH_LOG("2 x 1 GiB through the proxy in %.2f s (%.2f Gbit/s each way, test peers included)",
-	       dt, 8.0 * (double)BULK / dt / 1e9);
+	TH_LOG("2 x 1 GiB through the proxy in %.2f s (%.2f Gbit/s each way, test peers included); "
+	       "proxy CPU %.3f s per GB moved", dt, 8.0 * (double)BULK / dt / 1e9,
+	       (double)(pu_cpu_ms(self->proxy) - cpu0) / 1000.0 / (2.0 * (double)BULK / 1e9));
 	close(fd);
 }
 
@@ -543,6 +545,55 @@ TEST(http_host_routing)
 	memset(buf, 0, sizeof(buf));
 	ASSERT_GT(pu_read_n(fd, buf, sizeof(buf) - 1), 12);
 	EXPECT_EQ(strncmp((char *)buf, "HTTP/1.1 421 ", 13), 0);
+	close(fd);
+	pu_kill(px);
+}
+
+TEST(ipv6_listener_and_upstream_with_proxy_v2)
+{
+	static const char *conf =
+		"[proxy six]\n"
+		"listen = [::1]:21040 127.0.0.1:21040\n"
+		"default = [::1]:21041 proxy_protocol=v2\n"
+		"access_log = no\n";
+	uint8_t h[4096], got[4096];
+	size_t hl = pu_seed("openssl_tls13_sni.bin", h, sizeof(h));
+	int up, fd, ufd;
+	pid_t px;
+
+	ASSERT_EQ(pu_netns(), 0);
+	up = pu_listen("::1", 21041);
+	ASSERT_GE(up, 0);
+	px = pu_proxy(conf, 21040, 0, NULL);
+	ASSERT_GT(px, 0);
+	fd = pu_connect("::1", 21040);
+	ASSERT_GE(fd, 0);
+	pu_timeout(fd, 3000);
+	ASSERT_EQ(pu_write_all(fd, h, hl), 0);
+	ufd = upstream_accept(up, 3000);
+	ASSERT_GE(ufd, 0);
+	/* v2 header: signature, PROXY TCP6, 36 address bytes + authority TLV */
+	ASSERT_EQ(pu_read_n(ufd, got, 16), 16);
+	EXPECT_MEMEQ(got, "\r\n\r\n\0\r\nQUIT\n\x21\x21", 14);
+	{
+		size_t body = (size_t)got[14] << 8 | got[15];
+		uint8_t loop6[16] = { [15] = 1 };
+
+		ASSERT_EQ(body, 36 + 3 + strlen("app.example.com"));
+		ASSERT_EQ(pu_read_n(ufd, got, body), (ssize_t)body);
+		EXPECT_MEMEQ(got, loop6, 16);		/* source ::1 */
+		EXPECT_MEMEQ(got + 16, loop6, 16);	/* destination ::1 */
+		EXPECT_EQ(got[34] << 8 | got[35], 21040);
+		EXPECT_EQ(got[36], 0x02);		/* PP2_TYPE_AUTHORITY */
+		EXPECT_MEMEQ(got + 39, "app.example.com", 15);
+	}
+	ASSERT_EQ(pu_read_n(ufd, got, hl), (ssize_t)hl);
+	EXPECT_MEMEQ(got, h, hl);
+	close(ufd);
+	close(fd);
+	/* the IPv4 listener of the same section works too */
+	fd = pu_connect("127.0.0.1", 21040);
+	ASSERT_GE(fd, 0);
 	close(fd);
 	pu_kill(px);
 }

@@ -317,6 +317,28 @@ static inline int pu_count_fds(pid_t pid)
 	return n;
 }
 
+/* CPU time (user + system, in ms) the process has used. */
+static inline long pu_cpu_ms(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut = 0, st = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (!fgets(buf, sizeof(buf), f)) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+		return -1;
+	return (long)((ut + st) * 1000 / (unsigned long)sysconf(_SC_CLK_TCK));
+}
+
 /* Load a seed hello from tests/fuzz/corpus/sni. */
 static inline size_t pu_seed(const char *file, uint8_t *buf, size_t cap)
 {
