@@ -222,6 +222,8 @@ static void nic_sample(struct wd_nic *n, const struct rtnl_link *li, struct wd_s
 
 static void nic_set_state(struct wd_nic *n, enum wd_state s)
 {
+	if (n->state != s)
+		pr_debug("watchdog: %s: %s -> %s", nic_name(n), state_names[n->state], state_names[s]);
 	n->state = s;
 }
 
