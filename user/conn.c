@@ -575,8 +575,12 @@ static int connect_next(struct conn *c)
 		int fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 		if (fd < 0) {
-			conn_fail(c, CLOSE_NO_RESOURCES, errno);
-			return -1;
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+				conn_fail(c, CLOSE_NO_RESOURCES, errno);
+				return -1;
+			}
+			c->last_err = errno;	/* e.g. no IPv6 here: try the next */
+			continue;
 		}
 		if (connect(fd, (const struct sockaddr *)&a->ss, a->len) == 0 || errno == EINPROGRESS) {
 			c->ufd = fd;

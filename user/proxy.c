@@ -385,7 +385,11 @@ static int proxy_apply(struct proxy_set *s, const struct conf *c)
 					if (fd < 0 || !same_addr(&o->addr, &l->addr))
 						continue;
 					loop_fd_del(s->loop, &o->h);
-					loop_fd_add(s->loop, &l->h, fd, EPOLLIN, on_accept);
+					if (loop_fd_add(s->loop, &l->h, fd, EPOLLIN, on_accept)) {
+						pr_err("[proxy %s] listen %s: cannot keep it across the reload; "
+						       "closed", l->front->name, l->addr.text);
+						close(fd);
+					}
 					break;
 				}
 		}
