@@ -123,7 +123,7 @@ TEST_TIMEOUT(slowloris_does_not_stall_a_good_client, 60)
 
 	ASSERT_GT(hl, 0);
 	raise_nofile();
-	ASSERT_EQ(pu_netns(), 0);
+	PU_NETNS();
 	echo_start(&e, UP_PORT);
 	snprintf(conf, sizeof(conf), conf_fmt, 0, "2s", 5000, "no");
 	px = pu_proxy(conf, PX_PORT, 0, NULL);
@@ -178,7 +178,7 @@ TEST_TIMEOUT(fd_count_unchanged_after_1000_connections, 90)
 	pid_t px;
 
 	raise_nofile();
-	ASSERT_EQ(pu_netns(), 0);
+	PU_NETNS();
 	echo_start(&e, UP_PORT);
 	snprintf(conf, sizeof(conf), conf_fmt, 0, "2s", 5000, "no");
 	px = pu_proxy(conf, PX_PORT, 0, NULL);
@@ -233,7 +233,7 @@ static void limit_pauses(struct th_metadata *_metadata, int global, int local)
 	long c0, c1;
 	pid_t px;
 
-	ASSERT_EQ(pu_netns(), 0);
+	PU_NETNS();
 	echo_start(&e, UP_PORT);
 	snprintf(conf, sizeof(conf), conf_fmt, global, "5s", local, "no");
 	px = pu_proxy(conf, PX_PORT, 0, NULL);
@@ -287,7 +287,7 @@ TEST_TIMEOUT(emfile_pauses_listener_then_resumes, 30)
 	long c0, c1;
 	pid_t px;
 
-	ASSERT_EQ(pu_netns(), 0);
+	PU_NETNS();
 	echo_start(&e, UP_PORT);
 	/* the global limit is high: EMFILE (nofile = 48) is what stops accepting */
 	snprintf(conf, sizeof(conf), conf_fmt, 1000, "5s", 1000, "no");
@@ -334,7 +334,7 @@ TEST_TIMEOUT(access_log_one_line_per_connection, 30)
 	pid_t px;
 	int fd;
 
-	ASSERT_EQ(pu_netns(), 0);
+	PU_NETNS();
 	echo_start(&e, UP_PORT);
 	snprintf(log, sizeof(log), "/tmp/es-proxy-log-%d", (int)getpid());
 	snprintf(conf, sizeof(conf), conf_fmt, 0, "1s", 100, "yes");

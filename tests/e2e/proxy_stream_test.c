@@ -58,7 +58,7 @@ FIXTURE(px) {
 
 FIXTURE_SETUP(px)
 {
-	ASSERT_EQ(pu_netns(), 0);
+	PU_NETNS();
 	/* 10.99.0.2 sits behind a veth whose peer has no address: SYNs to it
 	 * vanish without an answer (a blackhole, not a refusal) */
 	ASSERT_EQ(th_sh("ip link add es-px-v0 type veth peer name es-px-v1 && "
@@ -519,7 +519,7 @@ TEST(http_host_routing)
 	int up, fd, ufd;
 	pid_t px;
 
-	ASSERT_EQ(pu_netns(), 0);
+	PU_NETNS();
 	up = pu_listen("127.0.0.1", 21021);
 	ASSERT_GE(up, 0);
 	px = pu_proxy(conf, 21020, 0, NULL);
@@ -561,7 +561,7 @@ TEST(ipv6_listener_and_upstream_with_proxy_v2)
 	int up, fd, ufd;
 	pid_t px;
 
-	ASSERT_EQ(pu_netns(), 0);
+	PU_NETNS();
 	up = pu_listen("::1", 21041);
 	ASSERT_GE(up, 0);
 	px = pu_proxy(conf, 21040, 0, NULL);

@@ -40,6 +40,14 @@ static inline int pu_netns(void)
 	return th_sh("ip link set lo up") ? -EIO : 0;
 }
 
+/* In a test or setup: a private namespace, or skip when not allowed (not root). */
+#define PU_NETNS() do {								\
+	int __e = pu_netns();							\
+	if (__e == -EPERM)							\
+		SKIP(return, "needs root (CAP_SYS_ADMIN) for a network namespace"); \
+	ASSERT_EQ(__e, 0);							\
+} while (0)
+
 /* Options of the next pu_proxy(): set before calling it. */
 static const char *pu_reload_conf;	/* SIGHUP: proxy_reload() with this */
 static const char *pu_metrics_file;	/* SIGUSR1: Prometheus text written here */

@@ -3,8 +3,8 @@
 """Write the crafted part of the seed corpus of tests/fuzz/sni.c.
 
 The real hellos in tests/fuzz/corpus/sni/ (openssl_*, curl_*, bearssl_*)
-were captured from the clients themselves (see the README section on the
-proxy); the hellos below have shapes this machine's clients do not send:
+were captured from the clients themselves with tests/fuzz/capture_hello.sh
+(bearssl_* with a ten-line br_ssl_client program); the hellos below have shapes this machine's clients do not send:
 GREASE everywhere, an ECH outer hello, a post-quantum-sized key share
 (X25519MLKEM768, about 1.7 KB in all) and hellos fragmented over several
 TLS records. Deterministic: the same bytes on every run.
