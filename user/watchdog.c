@@ -908,11 +908,13 @@ int watchdog_reload(struct watchdog *w, const struct conf *c)
 				}
 			continue;
 		}
+		/* also a NIC [watchdog *] found: a named section now owns it */
 		for (n = w->nics; n; n = n->next)
-			if (!n->wildcard && (!strcmp(n->ifname, cf->iface)))
+			if (!strcmp(n->ifname, cf->iface))
 				break;
 		if (n) {
 			n->stale = false;
+			n->wildcard = false;
 			nic_apply_conf(n, cf);
 		} else if (!nic_new(w, cf, cf->iface, false)) {
 			return -ENOMEM;

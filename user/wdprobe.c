@@ -54,9 +54,8 @@ bool wd_probe_answered(struct wd_probe *p)
 	return a;
 }
 
-/* Is this datagram an echo reply from our peer with our identifier? */
-static bool is_our_reply(const struct wd_probe *p, const struct sockaddr_storage *from, const uint8_t *buf,
-			 size_t len)
+bool wd_probe_match(const struct wd_probe *p, const struct sockaddr_storage *from, const uint8_t *buf,
+		    size_t len)
 {
 	const uint8_t *icmp = buf;
 
@@ -96,7 +95,7 @@ static void probe_read(struct loop_fd *h, uint32_t events)
 
 		if (len < 0)
 			return;
-		if (is_our_reply(p, &from, buf, (size_t)len)) {
+		if (wd_probe_match(p, &from, buf, (size_t)len)) {
 			p->answered = true;
 			p->answered_total++;
 		}

@@ -33,6 +33,11 @@ int wd_probe_send(struct wd_probe *p, struct loop *l, const struct conf_addr *pe
 		  int ifindex);
 /* Was an answer seen since the last call? Clears the flag. */
 bool wd_probe_answered(struct wd_probe *p);
+/* Is this datagram (as a raw socket returns it: IPv4 with its header,
+ * ICMPv6 without) an echo reply from the peer with our identifier?
+ * Pure; bounds-checked on its own. */
+bool wd_probe_match(const struct wd_probe *p, const struct sockaddr_storage *from, const uint8_t *buf,
+		    size_t len);
 /* Close the socket (the interface went away or was renamed). */
 void wd_probe_close(struct wd_probe *p);
 
