@@ -115,6 +115,7 @@ struct wd_nic {
 	bool held_logged, absent_logged;
 	bool need_attach, attach_logged;
 	bool probe_logged;
+	bool carrier_lost;		/* up without carrier at the last sample */
 	struct wd_probe probe;
 	/* reset_command */
 	pid_t cmd_pid;
@@ -678,6 +679,23 @@ static int nic_lookup(struct wd_nic *n, struct rtnl_link *li)
 	return rc;
 }
 
+/* Report carrier changes (in any state but our own link bounce). */
+static void nic_carrier(struct wd_nic *n, bool lost)
+{
+	if (lost == n->carrier_lost)
+		return;
+	n->carrier_lost = lost;
+	if (n->state == WD_ST_RECOVERING)
+		return;
+	if (lost) {
+		n->carrier_losses++;
+		pr_warn("watchdog: %s: carrier lost (cable, peer or switch port): reported, not a stall; no reset",
+			nic_name(n));
+	} else {
+		pr_notice("watchdog: %s: carrier is back", nic_name(n));
+	}
+}
+
 static void nic_tick(struct loop_timer *t)
 {
 	struct wd_nic *n = container_of(t, struct wd_nic, tick);
@@ -725,6 +743,7 @@ static void nic_tick(struct loop_timer *t)
 	}
 	nic_sample(n, &li, &s);
 	v = wd_rule_sample(&n->rule, &s, now);
+	nic_carrier(n, s.up && !s.carrier);
 
 	switch (n->state) {
 	case WD_ST_RECOVERING:
@@ -749,13 +768,6 @@ static void nic_tick(struct loop_timer *t)
 		return;
 	default:
 		break;
-	}
-	if (v == WD_V_NO_CARRIER && n->state != WD_ST_NO_CARRIER) {
-		n->carrier_losses++;
-		pr_warn("watchdog: %s: carrier lost (cable, peer or switch port): reported, not a stall; no reset",
-			nic_name(n));
-	} else if (v != WD_V_NO_CARRIER && n->state == WD_ST_NO_CARRIER) {
-		pr_notice("watchdog: %s: carrier is back", nic_name(n));
 	}
 	if (v == WD_V_OK && n->state == WD_ST_STALLED)
 		pr_notice("watchdog: %s: packets are back without a reset", nic_name(n));
