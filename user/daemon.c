@@ -43,6 +43,7 @@
 #include "metrics_http.h"
 #include "proxy.h"
 #include "syslog.h"
+#include "tls_term.h"
 #include "watchdog.h"
 
 #define DRAIN_POLL_MS 100
@@ -447,6 +448,7 @@ static int daemon_run(const char *conf_path, bool verbose)
 		pr_err("xdp: cannot start the data plane: %s", strerror(-rc));
 		goto fail;
 	}
+	tls_term_register();	/* terminate= routes end TLS with BearSSL */
 	if ((rc = proxy_start(d.l, d.conf, &d.proxy))) {
 		pr_err("proxy: cannot start: %s", strerror(-rc));
 		goto fail;

@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * End to end: [proxy] routes with terminate=CERT,KEY. The proxy (forked,
+ * with the BearSSL terminator registered) completes the handshake with
+ * the certificate of the route the SNI picked, and forwards plaintext to
+ * an nginx plain-HTTP upstream (optionally after a PROXY header). Clients
+ * are curl and openssl s_client. Private network namespace; ports 22200+.
+ */
+#include "proxy_util.h"
+
+#include "tls_term.h"
+
+#define PORT 22201
+
+FIXTURE(term) {
+	char dir[64];
+	char certs[96];
+	pid_t nginx, proxy;
+};
+
+static pid_t start_nginx(const char *dir)
+{
+	char path[128];
+	FILE *f;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/nginx.conf", dir);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "worker_processes 1;\ndaemon off;\npid %s/nginx.pid;\nerror_log %s/error.log;\n"
+		"events { worker_connections 256; }\n"
+		"http {\n access_log off;\n client_body_temp_path %s;\n proxy_temp_path %s;\n"
+		" fastcgi_temp_path %s;\n uwsgi_temp_path %s;\n scgi_temp_path %s;\n"
+		" server { listen 127.0.0.1:22202; root %s/www;\n"
+		"   location = /hello { return 200 \"hello $host\\n\"; } }\n"
+		" server { listen 127.0.0.1:22203 proxy_protocol;\n"
+		"   location / { return 200 \"pp=$proxy_protocol_addr\\n\"; } }\n"
+		"}\n", dir, dir, dir, dir, dir, dir, dir, dir);
+	fclose(f);
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		char elog[128];
+
+		snprintf(elog, sizeof(elog), "%s/error.log", dir);
+		execlp("nginx", "nginx", "-p", dir, "-e", elog, "-c", path, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 300; i++) {
+		int fd = pu_connect("127.0.0.1", 22203);
+
+		if (fd >= 0) {
+			close(fd);
+			return pid;
+		}
+		usleep(10000);
+	}
+	return -1;
+}
+
+FIXTURE_SETUP(term)
+{
+	char conf[2048];
+	const char *src = getenv("EDGESTEER_SRC");
+
+	ASSERT_EQ(pu_netns(), 0);
+	snprintf(self->dir, sizeof(self->dir), "/tmp/es-syslog-term-%d", (int)getpid());
+	snprintf(self->certs, sizeof(self->certs), "%s/certs", self->dir);
+	th_sh("rm -rf %s", self->dir);
+	ASSERT_EQ(th_sh("mkdir -p %s/www", self->dir), 0);
+	if (th_sh("%s/scripts/mkcerts.sh %s app.test ec.test pp.test >/dev/null", src ? src : ".", self->certs))
+		SKIP(return, "scripts/mkcerts.sh failed (openssl missing?)");
+	/* 100 MiB of incompressible bytes and their digest */
+	ASSERT_EQ(th_sh("head -c 100M /dev/urandom > %s/www/big && sha256sum < %s/www/big | cut -c1-64 > %s/big.sha",
+			self->dir, self->dir, self->dir), 0);
+	self->nginx = start_nginx(self->dir);
+	ASSERT_GT(self->nginx, 0);
+	snprintf(conf, sizeof(conf),
+		 "[proxy term]\nlisten = 127.0.0.1:%d\nprotocol = tls\nidle_timeout = 5s\n"
+		 "route = app.test 127.0.0.1:22202 terminate=%s/server.crt,%s/server.key\n"
+		 "route = ec.test 127.0.0.1:22202 terminate=%s/server-ec.crt,%s/server-ec.key\n"
+		 "route = pp.test 127.0.0.1:22203 proxy_protocol=v1 terminate=%s/server.crt,%s/server.key\n"
+		 "route = pass.test 127.0.0.1:22204\n",
+		 PORT, self->certs, self->certs, self->certs, self->certs, self->certs, self->certs);
+	pu_child_init = tls_term_register;
+	self->proxy = pu_proxy(conf, PORT, 0, NULL);
+	ASSERT_GT(self->proxy, 0);
+}
+
+FIXTURE_TEARDOWN(term)
+{
+	pu_kill(self->proxy);
+	pu_kill(self->nginx);
+	if (self->dir[0])
+		th_sh("rm -rf %s", self->dir);
+}
+
+static int curl(const char *certs, const char *ca, const char *name, const char *path, char *out, size_t len)
+{
+	return th_sh_out(out, len, "curl -s --max-time 10 --cacert %s/%s --resolve %s:%d:127.0.0.1 https://%s:%d%s",
+			 certs, ca, name, PORT, name, PORT, path);
+}
+
+TEST_F_TIMEOUT(term, curl_gets_plain_upstream_page_with_the_routes_certificate, 30)
+{
+	char out[256];
+
+	/* RSA route: verified against the RSA CA, the page from plain HTTP */
+	ASSERT_EQ(curl(self->certs, "ca.crt", "app.test", "/hello", out, sizeof(out)), 0);
+	EXPECT_STREQ(out, "hello app.test\n");
+	/* EC route: only the EC CA verifies it, so the EC certificate was chosen */
+	ASSERT_EQ(curl(self->certs, "ca-ec.crt", "ec.test", "/hello", out, sizeof(out)), 0);
+	EXPECT_STREQ(out, "hello ec.test\n");
+	EXPECT_NE(curl(self->certs, "ca.crt", "ec.test", "/hello", out, sizeof(out)), 0);
+	EXPECT_NE(curl(self->certs, "ca-ec.crt", "app.test", "/hello", out, sizeof(out)), 0);
+	/* PROXY v1 before the plaintext */
+	ASSERT_EQ(curl(self->certs, "ca.crt", "pp.test", "/", out, sizeof(out)), 0);
+	EXPECT_STREQ(out, "pp=127.0.0.1\n");
+	/* TLS 1.3-only clients cannot connect: BearSSL is TLS 1.2 */
+	EXPECT_NE(th_sh("curl -s --max-time 5 --tlsv1.3 --cacert %s/ca.crt --resolve app.test:%d:127.0.0.1 "
+			"https://app.test:%d/hello >/dev/null", self->certs, PORT, PORT), 0);
+}
+
+TEST_F_TIMEOUT(term, openssl_s_client_request_and_close, 30)
+{
+	char out[4096];
+
+	ASSERT_EQ(th_sh_out(out, sizeof(out),
+			    "printf 'GET /hello HTTP/1.0\\r\\nHost: app.test\\r\\n\\r\\n' | timeout 10 "
+			    "openssl s_client -connect 127.0.0.1:%d -servername app.test -CAfile %s/ca.crt "
+			    "-verify_return_error -ign_eof -quiet 2>/dev/null", PORT, self->certs), 0);
+	EXPECT_TRUE(strstr(out, "HTTP/1.1 200 OK") != NULL);
+	EXPECT_TRUE(strstr(out, "hello app.test") != NULL);
+	/* garbage after a valid hello fails the session, not the proxy */
+	th_sh("(printf '\\x16\\x03\\x01\\x00\\x05hello'; sleep 0.2) | timeout 5 openssl s_client -connect 127.0.0.1:%d "
+	      "-servername app.test >/dev/null 2>&1", PORT);
+	EXPECT_EQ(curl(self->certs, "ca.crt", "app.test", "/hello", out, sizeof(out)), 0);
+}
+
+TEST_F_TIMEOUT(term, hundred_mib_byte_exact_and_no_leaks, 120)
+{
+	char want[80], got[80];
+	int fds0, fds1;
+	double t0;
+
+	fds0 = pu_count_fds(self->proxy);
+	ASSERT_EQ(th_sh_out(want, sizeof(want), "cat %s/big.sha", self->dir), 0);
+	t0 = th_now();
+	ASSERT_EQ(th_sh_out(got, sizeof(got),
+			    "curl -s --max-time 60 --cacert %s/ca.crt --resolve app.test:%d:127.0.0.1 "
+			    "https://app.test:%d/big | sha256sum | cut -c1-64", self->certs, PORT, PORT), 0);
+	TH_LOG("100 MiB through the terminating proxy in %.2f s", th_now() - t0);
+	EXPECT_STREQ(got, want);
+	/* and twice at once, EC and RSA */
+	ASSERT_EQ(th_sh_out(got, sizeof(got),
+			    "(curl -s --max-time 60 --cacert %s/ca-ec.crt --resolve ec.test:%d:127.0.0.1 "
+			    "https://ec.test:%d/big | sha256sum | cut -c1-64 > %s/ec.sha) & "
+			    "curl -s --max-time 60 --cacert %s/ca.crt --resolve app.test:%d:127.0.0.1 "
+			    "https://app.test:%d/big | sha256sum | cut -c1-64; wait",
+			    self->certs, PORT, PORT, self->dir, self->certs, PORT, PORT), 0);
+	EXPECT_STREQ(got, want);
+	ASSERT_EQ(th_sh_out(got, sizeof(got), "cat %s/ec.sha", self->dir), 0);
+	EXPECT_STREQ(got, want);
+	/* every connection is gone: fds back where they were */
+	usleep(200000);
+	fds1 = pu_count_fds(self->proxy);
+	EXPECT_EQ(fds1, fds0);
+}
+
+TEST_HARNESS_MAIN
