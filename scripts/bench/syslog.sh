@@ -385,6 +385,19 @@ print_table() {
 			printf "%-11s %-10s %14s %12s %12s %9s %9s %10s %10s\n", sys[i], o, rate[i], cmax[i], cref[i], \
 				ratio(r, R[ks]), ratio(r, R[k4]), ratio(cmax[i], CM[k4]), ratio(cref[i], CR[k4])
 		}
+		# the goals of issue 6, for edgesteer, against the stronger rsyslog (4 MiB)
+		for (i = 1; i <= NR; i++) {
+			if (sys[i] != "edgesteer")
+				continue
+			o = out[i] == 1 ? "collector" : out[i] " subscribers"
+			k4 = "rsyslog-4m " out[i]
+			printf "goal, %s: no loss up to the generator ceiling: %s", o, \
+				rate[i] ~ /\+$/ ? "met" : "MISSED (loss above " rate[i] " msg/s)"
+			c = ratio(cmax[i], CM[k4]); d = ratio(cref[i], CR[k4])
+			printf "; cpu/msg <= 0.5 x rsyslog-4m: %s at max rate, %s at %dk msg/s\n", \
+				c == "-" ? "n/a" : (c + 0 <= 0.5 ? "met (" c ")" : "MISSED (" c ")"), \
+				d == "-" ? "n/a" : (d + 0 <= 0.5 ? "met (" d ")" : "MISSED (" d ")"), ref / 1000
+		}
 	}'
 }
 
