@@ -344,6 +344,55 @@ TEST_F(px, half_close_upstream_client_sees_eof_promptly)
 	close(fd);
 }
 
+/* close() with SO_LINGER 0: the peer gets a reset, not a FIN */
+static void reset_close(int fd)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+}
+
+static void reset_tears_down(struct th_metadata *_metadata, struct th_fixture_px *self, bool upstream_resets)
+{
+	uint8_t h[4096], b[8];
+	size_t hl = hello_for("openssl_tls13_sni.bin", h, sizeof(h));
+	int fd = pu_connect("127.0.0.1", PX_PORT), ufd, r;
+	double t0;
+
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(pu_write_all(fd, h, hl), 0);
+	ufd = upstream_accept(self->up, 3000);
+	ASSERT_GE(ufd, 0);
+	ASSERT_EQ(pu_read_n(ufd, b, 1), 1);
+	/* a pair in the middle of a conversation, both sides silent now */
+	t0 = th_now();
+	reset_close(upstream_resets ? ufd : fd);
+	r = pu_wait_eof(upstream_resets ? fd : ufd, 2000);
+	if (!upstream_resets) {
+		/* the upstream still has the unread rest of the hello queued */
+		uint8_t rest[4096];
+
+		while (r > 0)
+			r = (int)recv(ufd, rest, sizeof(rest), 0);
+		r = r < 0 ? -errno : 0;
+	}
+	EXPECT_NE(r, -ETIMEDOUT);
+	EXPECT_LE(r, 0);
+	EXPECT_LT(th_now() - t0, 0.5);
+	close(upstream_resets ? fd : ufd);
+}
+
+TEST_F(px, upstream_reset_tears_down_the_pair)
+{
+	reset_tears_down(_metadata, self, true);
+}
+
+TEST_F(px, client_reset_tears_down_the_pair)
+{
+	reset_tears_down(_metadata, self, false);
+}
+
 /* ---- failing upstreams ------------------------------------------------- */
 
 /* Connect and send a hello for `name`: the crafted GREASE seed with its
