@@ -16,7 +16,9 @@
  * route it; the upstream is a plain TCP server, not TLS, so the numbers
  * isolate the proxy. The upstream reads the whole hello record first, then
  * per port:
- *   SINK    read and discard until EOF, then close   (bulk up)
+ *   SINK    write one byte 'A', read and discard until EOF, then close
+ *           (bulk up; like a TLS client, the sender waits for the
+ *           server's first bytes before it streams)
  *   SOURCE  write without end until the peer goes     (bulk down)
  *   HOLD    write one byte 'A', then wait for EOF     (idle connections)
  *   CLOSE   write one byte 'A' and close              (connection rate)
@@ -302,6 +304,12 @@ static void srv_readable(int ep, int fd)
 		if (!c->hello_done)
 			continue;
 		switch (c->mode) {
+		case SRV_SINK:
+			if (write(fd, "A", 1) != 1) {
+				srv_close(ep, fd);
+				return;
+			}
+			break;
 		case SRV_SOURCE:
 			ep_ctl(ep, EPOLL_CTL_MOD, fd, EPOLLIN | EPOLLOUT);
 			break;
@@ -468,9 +476,11 @@ static int cmd_bulk(int argc, char **argv)
 	memset(buf, 'y', sizeof(buf));
 
 	fd = connect_blocking(&sa);
+	write_all(fd, hello, hello_len);
+	if (up && read(fd, buf, 1) != 1)	/* the sink's 'A': routed and connected */
+		die("bulk up: no answer to the hello");
 	start = now_ns();
 	deadline = start + (int64_t)(secs * 1e9);
-	write_all(fd, hello, hello_len);
 	if (up) {
 		while (now_ns() < deadline) {
 			ssize_t w = write(fd, buf, sizeof(buf));
