@@ -52,17 +52,17 @@ struct {
 } es_lpm6 SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, ES_RL_SOURCES);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ES_RL_SLOTS);
 	__type(key, __u32);
-	__type(value, struct es_bucket);
+	__type(value, struct es_bucket4);
 } es_rl4 SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, ES_RL_SOURCES);
-	__type(key, struct es_rl6_key);
-	__type(value, struct es_bucket);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ES_RL_SLOTS);
+	__type(key, __u32);
+	__type(value, struct es_bucket6);
 } es_rl6 SEC(".maps");
 
 struct {

@@ -18,8 +18,8 @@
  *                               (user space only; the program never reads it)
  *   es_lpm4     LPM_TRIE        struct es_lpm4_key -> struct es_policy
  *   es_lpm6     LPM_TRIE        struct es_lpm6_key -> struct es_policy
- *   es_rl4      LRU_HASH        __u32 source address -> struct es_bucket
- *   es_rl6      LRU_HASH        struct es_rl6_key -> struct es_bucket
+ *   es_rl4      ARRAY           struct es_bucket4: syslog token buckets, IPv4
+ *   es_rl6      ARRAY           struct es_bucket6: the same per IPv6 /N
  *   es_cpumap   CPUMAP          CPU -> queue, for steering
  *
  * Links (one per interface) are pinned as link_<ifname> in the same
@@ -57,7 +57,9 @@ enum es_verdict {
 #define ES_MAX_CPUS	 64	/* es_cpumap entries; matches the conf CPU mask */
 #define ES_STEER_TABLE	 64	/* flow-hash indirection table, power of two */
 #define ES_PORT_WORDS	 1024	/* 65536 ports / 64 bits */
-#define ES_RL_SOURCES	 65536	/* token buckets per family (LRU) */
+#define ES_RL_BITS	 16
+#define ES_RL_SLOTS	 (1u << ES_RL_BITS)	/* token bucket slots per family */
+#define ES_RL_SHIFT	 20	/* token bucket time unit: 2^-20 jiffy */
 #define ES_LPM_ENTRIES	 16384	/* prefixes per family, both generations */
 #define ES_IPV6_MAX_EXT	 6	/* extension headers walked before giving up */
 #define ES_IFNAMSIZ	 16
@@ -95,10 +97,13 @@ struct es_config {
 	__u8 policy_mask;
 	__u8 rl_v6_prefix;	/* IPv6 sources share a bucket per /N (default 64) */
 	__u8 pad0;
-	/* Syslog token bucket as GCRA: one token every rl_interval_ns,
-	 * rl_tau_ns = (burst - 1) * interval of tolerance. */
-	__u64 rl_interval_ns;
-	__u64 rl_tau_ns;
+	/* Syslog token bucket as GCRA, in units of 2^-ES_RL_SHIFT jiffy:
+	 * one token every rl_interval, rl_tau = (burst - 1) * interval of
+	 * tolerance. rl_seed (odd) keys the hash that picks a bucket slot. */
+	__u64 rl_interval;
+	__u64 rl_tau;
+	__u32 rl_seed;
+	__u32 hz;		/* the kernel's HZ the units were computed with */
 	struct es_steer steer[ES_CLASS_MAX];
 	/* Destination port sets, bit p of word p / 64 (host byte order). */
 	__u64 syslog_ports[ES_PORT_WORDS];
@@ -154,13 +159,22 @@ struct es_policy {
 	__u32 action;		/* enum es_action */
 };
 
-struct es_rl6_key {
-	__u8 addr[16];		/* masked to rl_v6_prefix bits */
+/*
+ * Token bucket slots: a direct-mapped table indexed by a keyed hash of the
+ * source. A slot remembers its source; an idle bucket (tat <= now) is a
+ * full one, so a new source may take the slot over without losing
+ * anything. Two sources active at the same moment on one slot share its
+ * bucket, which can only make the limit stricter for them.
+ */
+struct es_bucket4 {
+	__u32 addr;		/* source, network order */
+	__u32 pad;
+	__u64 tat;		/* theoretical arrival time of the next conforming frame */
 };
 
-/* GCRA state: the theoretical arrival time of the next conforming frame. */
-struct es_bucket {
-	__u64 tat_ns;
+struct es_bucket6 {
+	__u32 addr[4];		/* source masked to rl_v6_prefix bits */
+	__u64 tat;
 };
 
 /* Pin names below [global] pin_path. */

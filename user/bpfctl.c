@@ -50,8 +50,13 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/random.h>
 #include <sys/statfs.h>
+#include <sys/utsname.h>
+#include <math.h>
+#include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -245,6 +250,88 @@ static int zero_slot(int stats_fd, uint32_t slot)
 
 /* ---- configuration --------------------------------------------------- */
 
+static uint32_t random_odd(void)
+{
+	uint32_t v = 0;
+
+	if (getrandom(&v, sizeof(v), 0) != sizeof(v))
+		v = (uint32_t)time(NULL) * 2654435761u;
+	return v | 1;
+}
+
+/* CONFIG_HZ from a kernel config file, 0 when there is none. */
+static uint32_t hz_from_config(const char *path)
+{
+	char line[256];
+	unsigned hz = 0;
+	gzFile f = gzopen(path, "r");	/* reads plain files too */
+
+	if (!f)
+		return 0;
+	while (gzgets(f, line, sizeof(line)))
+		if (sscanf(line, "CONFIG_HZ=%u", &hz) == 1)
+			break;
+	gzclose(f);
+	return hz;
+}
+
+/* Count jiffies against CLOCK_MONOTONIC with a two-instruction program. */
+static uint32_t hz_measured(void)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_jiffies64 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	static const unsigned known[] = { 100, 250, 300, 1000 };
+	uint8_t frame[64] = { 0 };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = sizeof(frame));
+	struct timespec t0, t1;
+	uint32_t j0, j1, best = 250;
+	double hz;
+	int fd, i;
+
+	fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "es_hz", "GPL", insns, 2, NULL);
+	if (fd < 0)
+		return best;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	bpf_prog_test_run_opts(fd, &o);
+	j0 = o.retval;
+	usleep(200 * 1000);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	bpf_prog_test_run_opts(fd, &o);
+	j1 = o.retval;
+	close(fd);
+	hz = (double)(j1 - j0) / ((double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	for (i = 0; i < 4; i++)
+		if (fabs(hz - known[i]) < fabs(hz - best))
+			best = known[i];
+	return best;
+}
+
+/*
+ * The kernel's HZ, which turns a rate into jiffies for the token bucket:
+ * from the kernel config (/proc/config.gz, /boot/config-RELEASE), else
+ * measured once (200 ms).
+ */
+static uint32_t kernel_hz(void)
+{
+	static uint32_t hz;
+	struct utsname u;
+	char path[128];
+
+	if (hz)
+		return hz;
+	hz = hz_from_config("/proc/config.gz");
+	if (!hz && !uname(&u)) {
+		snprintf(path, sizeof(path), "/boot/config-%s", u.release);
+		hz = hz_from_config(path);
+	}
+	if (!hz)
+		hz = hz_measured();
+	pr_debug("kernel HZ %u", hz);
+	return hz;
+}
+
 static void port_bits(__u64 *words, const uint16_t *ports, int n)
 {
 	int i;
@@ -415,11 +502,16 @@ int bpfctl_write_config(const struct bpfctl_maps *m, const struct conf_xdp *x)
 	if (x->allow_proxy.n || x->deny_proxy.n)
 		nc->policy_mask |= (uint8_t)(1u << (gen * ES_CLASS_MAX + ES_CLASS_PROXY));
 	nc->rl_v6_prefix = (uint8_t)(x->syslog_rate_v6_prefix ? x->syslog_rate_v6_prefix : 64);
+	/* keep the slot hash across reloads, so live buckets stay put */
+	nc->rl_seed = cur->rl_seed & 1 ? cur->rl_seed : random_odd();
+	nc->hz = kernel_hz();
 	if (x->syslog_rate_pps) {
 		uint32_t burst = x->syslog_burst ? x->syslog_burst : x->syslog_rate_pps;
 
-		nc->rl_interval_ns = 1000000000ull / x->syslog_rate_pps;
-		nc->rl_tau_ns = (uint64_t)(burst - 1) * nc->rl_interval_ns;
+		nc->rl_interval = ((uint64_t)nc->hz << ES_RL_SHIFT) / x->syslog_rate_pps;
+		if (!nc->rl_interval)
+			nc->rl_interval = 1;
+		nc->rl_tau = (uint64_t)(burst - 1) * nc->rl_interval;
 	}
 	steer_table(&nc->steer[ES_CLASS_SYSLOG], &x->steer_syslog);
 	steer_table(&nc->steer[ES_CLASS_PROXY], &x->steer_proxy);

@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * xdp_bench.c - ns per frame through BPF_PROG_TEST_RUN, in one run, for:
+ *   floor       a two-instruction XDP_PASS program (test_run's own cost)
+ *   edgesteer   bpf/steer.bpf.c with every feature on: port sets, allow
+ *               and deny prefix tries for syslog and proxy (both
+ *               families, BENCH_PREFIXES prefixes each), the syslog token
+ *               bucket (at a rate high enough that every frame conforms,
+ *               so the full path runs), per-CPU counters
+ *   xdp-filter  xdp-tools' xdpfilt_alw_all.o (all features: Ethernet,
+ *               IPv4, IPv6, TCP and UDP port maps; a port filter for 23
+ *               plus BENCH_PREFIXES addresses in its IPv4 map), loaded
+ *               here through libbpf with its pinning switched off
+ * over a syslog datagram, a TCP SYN to a proxy port and an `other` frame
+ * (UDP to port 53), plain Ethernet and QinQ + PPPoE, plus IPv6 variants.
+ * Each measurement is test_run's average over `repeat` runs; rounds
+ * interleave the programs, and the median of the rounds is printed with
+ * the minimum beside it. Every frame must come back XDP_PASS from every
+ * program (checked), so all do their whole work.
+ *
+ * Usage: xdp_bench [-n REPEAT] [-r ROUNDS] [-p PREFIXES] [-f XDP_FILTER_OBJ]
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+
+#include "../../tests/bpf/frames.h"
+#include "bpfctl.h"
+#include "conf.h"
+#include "steer.skel.h"
+
+#define MAX_ROUNDS 51
+
+enum { P_FLOOR, P_ES, P_XF, P_MAX };
+static const char *const prog_names[P_MAX] = { "floor", "edgesteer", "xdp-filter" };
+
+struct kind {
+	const char *name;
+	struct frame_spec spec;
+	uint8_t frame[FRAME_MAX];
+	size_t len;
+	double ns[P_MAX][MAX_ROUNDS];
+};
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int load_floor(void)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_PASS },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+
+	return bpf_prog_load(BPF_PROG_TYPE_XDP, "es_floor", "GPL", insns, 2, NULL);
+}
+
+/* xdp-filter: its maps are pinned by name (libxdp convention); not here. */
+static int load_xdp_filter(const char *path, int prefixes, struct bpf_object **out)
+{
+	struct bpf_object *obj;
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	int ncpu = libbpf_num_possible_cpus(), i, err;
+	uint64_t *vals = calloc((size_t)ncpu, sizeof(uint64_t));
+	uint32_t key;
+
+	if (!vals)
+		return -ENOMEM;
+	obj = bpf_object__open_file(path, NULL);
+	if (!obj) {
+		err = -errno;
+		fprintf(stderr, "xdp_bench: %s: %s (xdp-tools installed?)\n", path, strerror(-err));
+		goto out;
+	}
+	bpf_object__for_each_map(map, obj)
+		bpf_map__set_pin_path(map, NULL);
+	err = bpf_object__load(obj);
+	if (err) {
+		fprintf(stderr, "xdp_bench: loading %s failed: %s\n", path, strerror(-err));
+		bpf_object__close(obj);
+		goto out;
+	}
+	/* a port filter: TCP and UDP destination port 23 */
+	map = bpf_object__find_map_by_name(obj, "filter_ports");
+	key = htons(23);
+	for (i = 0; i < ncpu; i++)
+		vals[i] = (1 << 1) | (1 << 2) | (1 << 3);	/* DST | TCP | UDP */
+	if (!map || bpf_map_update_elem(bpf_map__fd(map), &key, vals, BPF_ANY)) {
+		err = -ENOENT;
+		fprintf(stderr, "xdp_bench: %s: no filter_ports map\n", path);
+		bpf_object__close(obj);
+		goto out;
+	}
+	/* and some blocked addresses, as a user with a block list has */
+	map = bpf_object__find_map_by_name(obj, "filter_ipv4");
+	for (i = 0; map && i < prefixes && i < 10000; i++) {
+		uint32_t a = htonl(0xC6120000u + (uint32_t)i);	/* 198.18.x.y */
+
+		vals[0] = 1;	/* SRC */
+		for (int c = 1; c < ncpu; c++)
+			vals[c] = 1;
+		bpf_map_update_elem(bpf_map__fd(map), &a, vals, BPF_ANY);
+	}
+	prog = bpf_object__next_program(obj, NULL);
+	err = prog ? bpf_program__fd(prog) : -ENOENT;
+	*out = obj;
+out:
+	free(vals);
+	return err;
+}
+
+/* `key = PREFIX` lines (one per line: config lines are bounded). */
+static char *prefix_lines(const char *key, const char *fmt, int n)
+{
+	size_t cap = (size_t)n * 64 + 64, len = 0;
+	char *s = malloc(cap);
+	int i;
+
+	if (!s)
+		return NULL;
+	s[0] = 0;
+	for (i = 0; i < n; i++) {
+		len += (size_t)snprintf(s + len, cap - len, "%s = ", key);
+		len += (size_t)snprintf(s + len, cap - len, fmt, (i >> 8) & 0xff, i & 0xff);
+		len += (size_t)snprintf(s + len, cap - len, "\n");
+	}
+	return s;
+}
+
+static int run_one(int fd, const uint8_t *f, size_t len, uint32_t repeat, double *ns, uint32_t *rv)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = (uint32_t)len, .repeat = repeat);
+
+	if (bpf_prog_test_run_opts(fd, &o))
+		return -errno;
+	*ns = o.duration;
+	*rv = o.retval;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *xf_path = "/usr/lib/x86_64-linux-gnu/bpf/xdpfilt_alw_all.o";
+	uint32_t repeat = 2000000;
+	int rounds = 7, prefixes = 1000, opt, k, p, r, err, fds[P_MAX];
+	struct bpf_object *xf = NULL;
+	struct steer *es = NULL;
+	struct bpfctl_maps m;
+	struct conf *c = NULL;
+	char *conf_text, *d4, *d6, *d4p, *d6p;
+	cpu_set_t cpus;
+	struct kind kinds[] = {
+		{ .name = "syslog  udp/514  eth", .spec = { .family = 4, .proto = IPPROTO_UDP, .dport = 514, .payload = 120,
+					    .src = "192.0.2.10" } },
+		{ .name = "proxy   tcp/443  eth SYN", .spec = { .family = 4, .proto = IPPROTO_TCP, .dport = 443, .src = "192.0.2.10" } },
+		{ .name = "other   udp/53   eth", .spec = { .family = 4, .proto = IPPROTO_UDP, .dport = 53, .payload = 40,
+					    .src = "192.0.2.10" } },
+		{ .name = "syslog  udp/514  qinq+pppoe", .spec = { .vlans = 2, .pppoe = 1, .family = 4, .proto = IPPROTO_UDP,
+						   .dport = 514, .payload = 120, .src = "192.0.2.10" } },
+		{ .name = "proxy   tcp/443  qinq+pppoe", .spec = { .vlans = 2, .pppoe = 1, .family = 4, .proto = IPPROTO_TCP,
+						   .dport = 443, .src = "192.0.2.10" } },
+		{ .name = "other   udp/53   qinq+pppoe", .spec = { .vlans = 2, .pppoe = 1, .family = 4, .proto = IPPROTO_UDP,
+						   .dport = 53, .payload = 40, .src = "192.0.2.10" } },
+		{ .name = "syslog  udp/514  eth ipv6", .spec = { .family = 6, .proto = IPPROTO_UDP, .dport = 514, .payload = 120,
+						 .src = "2001:db8::10" } },
+		{ .name = "proxy   tcp/443  eth ipv6", .spec = { .family = 6, .proto = IPPROTO_TCP, .dport = 443,
+						 .src = "2001:db8::10" } },
+	};
+	const int nk = (int)(sizeof(kinds) / sizeof(kinds[0]));
+
+	while ((opt = getopt(argc, argv, "n:r:p:f:")) != -1) {
+		switch (opt) {
+		case 'n': repeat = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case 'r': rounds = atoi(optarg); break;
+		case 'p': prefixes = atoi(optarg); break;
+		case 'f': xf_path = optarg; break;
+		default:
+			fprintf(stderr, "usage: xdp_bench [-n REPEAT] [-r ROUNDS] [-p PREFIXES] [-f XDP_FILTER_OBJ]\n");
+			return 2;
+		}
+	}
+	if (rounds < 1 || rounds > MAX_ROUNDS || prefixes < 1 || prefixes > 4000 || !repeat) {
+		fprintf(stderr, "xdp_bench: rounds 1..%d, prefixes 1..4000, repeat > 0\n", MAX_ROUNDS);
+		return 2;
+	}
+	/* one CPU, so every program sees the same cache and frequency */
+	CPU_ZERO(&cpus);
+	CPU_SET(0, &cpus);
+	sched_setaffinity(0, sizeof(cpus), &cpus);
+	bpfctl_quiet_libbpf();
+
+	fds[P_FLOOR] = load_floor();
+	if (fds[P_FLOOR] < 0) {
+		fprintf(stderr, "xdp_bench: loading the floor program: %s (root?)\n", strerror(errno));
+		return 1;
+	}
+
+	es = steer__open();
+	if (!es || steer__load(es)) {
+		fprintf(stderr, "xdp_bench: loading steer.bpf.o: %s\n", bpfctl_libbpf_last());
+		return 1;
+	}
+	m = (struct bpfctl_maps){
+		.config = bpf_map__fd(es->maps.es_config), .stats = bpf_map__fd(es->maps.es_stats),
+		.ifaces = bpf_map__fd(es->maps.es_ifaces), .lpm4 = bpf_map__fd(es->maps.es_lpm4),
+		.lpm6 = bpf_map__fd(es->maps.es_lpm6), .rl4 = bpf_map__fd(es->maps.es_rl4),
+		.rl6 = bpf_map__fd(es->maps.es_rl6), .cpumap = bpf_map__fd(es->maps.es_cpumap),
+	};
+	/* every feature: both classes with allow and deny lists in both
+	 * families, the token bucket, several ports per class */
+	d4 = prefix_lines("deny_syslog", "198.18.%d.%d/32", prefixes);
+	d6 = prefix_lines("deny_syslog", "2001:db8:bad:%x:%x::/80", prefixes);
+	d4p = prefix_lines("deny_proxy", "198.19.%d.%d/32", prefixes);
+	d6p = prefix_lines("deny_proxy", "2001:db8:bee:%x:%x::/80", prefixes);
+	conf_text = malloc((size_t)prefixes * 300 + 4096);
+	if (!d4 || !d6 || !d4p || !d6p || !conf_text)
+		return 1;
+	sprintf(conf_text,
+		"[xdp]\ninterfaces = lo\n"
+		"syslog_ports = 514 601 6514\nproxy_ports = 443 8443 993\n"
+		"allow_syslog = 192.0.2.0/24 10.0.0.0/8 2001:db8::/48\n"
+		"deny_syslog = 192.0.2.128/25\n%s%s"
+		"allow_proxy = 0.0.0.0/0 ::/0\n"
+		"deny_proxy = 203.0.113.0/24\n%s%s"
+		"syslog_rate_pps = 100000000\nsyslog_burst = 100000000\n",
+		d4, d6, d4p, d6p);
+	if (conf_load_string("bench.conf", conf_text, &c, NULL) || bpfctl_write_config(&m, &c->xdp)) {
+		fprintf(stderr, "xdp_bench: configuring edgesteer failed\n");
+		return 1;
+	}
+	fds[P_ES] = bpf_program__fd(es->progs.es_steer);
+
+	fds[P_XF] = load_xdp_filter(xf_path, prefixes, &xf);
+	if (fds[P_XF] < 0)
+		return 1;
+
+	for (k = 0; k < nk; k++)
+		kinds[k].len = frame_build(&kinds[k].spec, kinds[k].frame, NULL);
+
+	printf("xdp: BPF_PROG_TEST_RUN, %u runs per measurement, %d rounds, median (min) ns per frame;\n"
+	       "     edgesteer: ports, %d+%d deny prefixes per class and family, allow lists, token bucket, counters\n"
+	       "     xdp-filter: %s, port 23 filtered, %d IPv4 addresses listed\n\n",
+	       repeat, rounds, prefixes, 1, xf_path, prefixes);
+	for (r = 0; r < rounds; r++)
+		for (k = 0; k < nk; k++)
+			for (p = 0; p < P_MAX; p++) {
+				uint32_t rv = 0;
+
+				err = run_one(fds[p], kinds[k].frame, kinds[k].len, repeat, &kinds[k].ns[p][r], &rv);
+				if (err || rv != XDP_PASS) {
+					fprintf(stderr, "xdp_bench: %s on '%s': %s, action %u (want XDP_PASS)\n",
+						prog_names[p], kinds[k].name, err ? strerror(-err) : "ok", rv);
+					return 1;
+				}
+			}
+
+	printf("%-28s %14s %14s %8s %14s %8s %10s\n", "frame", "floor", "edgesteer", "+floor",
+	       "xdp-filter", "+floor", "xf/es(+)");
+	for (k = 0; k < nk; k++) {
+		double med[P_MAX], mn[P_MAX];
+
+		for (p = 0; p < P_MAX; p++) {
+			qsort(kinds[k].ns[p], (size_t)rounds, sizeof(double), cmp_double);
+			med[p] = kinds[k].ns[p][rounds / 2];
+			mn[p] = kinds[k].ns[p][0];
+		}
+		printf("%-28s %6.1f (%5.1f) %6.1f (%5.1f) %+8.1f %6.1f (%5.1f) %+8.1f %9.1fx\n", kinds[k].name,
+		       med[P_FLOOR], mn[P_FLOOR], med[P_ES], mn[P_ES], med[P_ES] - med[P_FLOOR],
+		       med[P_XF], mn[P_XF], med[P_XF] - med[P_FLOOR],
+		       (med[P_XF] - med[P_FLOOR]) / (med[P_ES] - med[P_FLOOR] > 0.5 ? med[P_ES] - med[P_FLOOR] : 0.5));
+	}
+	printf("\n+floor: cost above the empty program; xf/es(+): xdp-filter's cost above the floor over edgesteer's.\n");
+
+	conf_free(c);
+	free(conf_text);
+	free(d4);
+	free(d6);
+	free(d4p);
+	free(d6p);
+	bpf_object__close(xf);
+	steer__destroy(es);
+	close(fds[P_FLOOR]);
+	return 0;
+}
