@@ -70,9 +70,8 @@ struct daemon {
 
 /* ---- metrics ----------------------------------------------------------- */
 
-static void daemon_render(void *ctx, struct metric_sink *s)
+static void render(struct daemon *d, struct metric_sink *s, bool with_xdp)
 {
-	struct daemon *d = ctx;
 
 	metric(s, METRIC_GAUGE, "edgesteer_up", "1 while the daemon runs", 1, NULL);
 	metric(s, METRIC_GAUGE, "edgesteer_uptime_seconds", "Seconds since start",
@@ -81,7 +80,7 @@ static void daemon_render(void *ctx, struct metric_sink *s)
 	       d->reloads_ok, "result", "ok", NULL);
 	metric(s, METRIC_COUNTER, "edgesteer_reloads_total", "Config reloads by result",
 	       d->reloads_failed, "result", "refused", NULL);
-	if (d->conf->has_xdp)
+	if (with_xdp && d->conf->has_xdp)
 		bpfctl_metrics(d->conf->global.pin_path, s);
 	if (d->proxy)
 		proxy_metrics(d->proxy, s);
@@ -89,6 +88,11 @@ static void daemon_render(void *ctx, struct metric_sink *s)
 		syslog_metrics(d->syslog, s);
 	if (d->wd)
 		watchdog_metrics(d->wd, s);
+}
+
+static void daemon_render(void *ctx, struct metric_sink *s)
+{
+	render(ctx, s, true);
 }
 
 /* ---- reload ------------------------------------------------------------ */
@@ -255,7 +259,7 @@ static void on_sd_watchdog(struct loop_timer *t)
 
 /* ---- control socket ---------------------------------------------------- */
 
-static void render_into(struct daemon *d, enum metric_format fmt, struct ctl_reply *r)
+static void render_into(struct daemon *d, enum metric_format fmt, bool with_xdp, struct ctl_reply *r)
 {
 	struct metric_sink *s = NULL;
 	const char *text;
@@ -266,7 +270,7 @@ static void render_into(struct daemon *d, enum metric_format fmt, struct ctl_rep
 		reqsrv_printf(&r->body, "out of memory");
 		return;
 	}
-	daemon_render(d, s);
+	render(d, s, with_xdp);
 	text = metric_sink_finish(s, &len);
 	if (text)
 		reqsrv_append(&r->body, text, len);
@@ -298,9 +302,10 @@ static void on_ctl(void *ctx, const char *cmd, const char *arg, struct ctl_reply
 			      d->conf->syslog.enabled ? "on" : "off", d->conf->n_forwards,
 			      d->conf->n_watchdogs, d->stopping ? "state: stopping\n" : "state: running\n");
 	} else if (!strcmp(cmd, "stats")) {
-		render_into(d, !strcmp(arg, "json") ? METRIC_JSON : METRIC_TABLE, r);
+		/* "stats [json|table] [noxdp]": the CLI reads XDP from the pins */
+		render_into(d, strstr(arg, "json") ? METRIC_JSON : METRIC_TABLE, !strstr(arg, "noxdp"), r);
 	} else if (!strcmp(cmd, "metrics")) {
-		render_into(d, METRIC_PROM, r);
+		render_into(d, METRIC_PROM, true, r);
 	} else if (!strcmp(cmd, "reload")) {
 		char *msg = NULL;
 

@@ -15,9 +15,10 @@
  *                "labels":{"iface":"eth0","class":"syslog","verdict":"pass"},
  *                "value":12}, ...], "dropped":0}
  *
- * Seam for the daemon's counters (proxy, syslog relay, watchdog): add a
- * section to `sections[]` below whose functions fetch them over the
- * control socket; nothing else here needs to change.
+ * The daemon's counters (proxy, syslog relay, watchdog) come over the
+ * control socket when it runs: the table shows XDP from the pins and then
+ * the daemon's samples (`stats table noxdp`); --json is the daemon's whole
+ * document (it reads the same pins), or XDP alone without a daemon.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -28,18 +29,11 @@
 #include "bpfctl.h"
 #include "cmds.h"
 #include "conf.h"
+#include "ctl.h"
 #include "log.h"
 #include "metrics.h"
 
 #define STATS_JSON_MAX (4u << 20)
-
-struct stats_section {
-	const char *name;
-	/* human table on stdout; 0 or -errno */
-	int (*table)(const struct conf *c);
-	/* samples into the JSON sink; 0 or -errno */
-	int (*json)(const struct conf *c, struct metric_sink *s);
-};
 
 /* ---- XDP --------------------------------------------------------------- */
 
@@ -112,51 +106,62 @@ static int xdp_json(const struct conf *c, struct metric_sink *s)
 	return err;
 }
 
-static const struct stats_section sections[] = {
-	{ "xdp", xdp_table, xdp_json },
-};
+/* ---- the daemon's counters ---------------------------------------------- */
+
+/*
+ * Proxy, syslog relay and watchdog counters live in the daemon; ask it over
+ * the control socket. Not running is not an error: the XDP section above
+ * still reports what the data plane counted.
+ */
+static int daemon_section(const char *sock, char **body)
+{
+	int rc = ctl_call_buf(sock, "stats table noxdp", body);
+
+	if (rc < 0) {
+		free(*body);
+		*body = NULL;
+		printf("\ndaemon: not running at %s (proxy, syslog and watchdog counters need it)\n", sock);
+		return 0;
+	}
+	if (rc) {
+		fprintf(stderr, "edgesteer stats: daemon: %s\n", *body);
+		return 1;
+	}
+	return 0;
+}
 
 /* ---- the command ------------------------------------------------------- */
 
 int cmd_stats(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *path = CONF_DEFAULT_PATH;
+	struct cli_opts o = { 0 };
 	struct metric_sink *sink = NULL;
-	struct conf *c = NULL;
-	bool json = false;
-	size_t i;
-	int opt, err = 0, rc = 0;
+	struct conf c;
+	char *body = NULL;
+	int err = 0, rc = 0;
 
-	while ((opt = getopt_long(argc, argv, "c:jh", opts, NULL)) != -1) {
-		if (opt == 'c') {
-			path = optarg;
-		} else if (opt == 'j') {
-			json = true;
-		} else {
-			fprintf(stderr, "usage: edgesteer stats [--json] [-c FILE]\n");
-			return 2;
-		}
-	}
-	if (conf_load(path, &c, NULL)) {
-		fprintf(stderr, "edgesteer stats: %s: cannot use this configuration\n", path);
-		return 1;
-	}
+	if (ctl_cli_parse(argc, argv, &o, "stats [--json] [-c FILE] [-s SOCKET]") < 0)
+		return 2;
+	/* only the pin path is needed: a light read, so a config with errors
+	 * elsewhere (or none at all, with -s) still shows the counters */
+	memset(&c, 0, sizeof(c));
+	ctl_global_key(o.conf, "pin_path", "/sys/fs/bpf/edgesteer", c.global.pin_path,
+		       sizeof(c.global.pin_path));
 	bpfctl_quiet_libbpf();
-	if (json) {
+	if (o.json) {
 		const char *text;
 
+		/* a running daemon answers with everything, XDP included (it
+		 * reads the same pins); otherwise the XDP samples alone */
+		if (ctl_call_buf(o.sock_buf, "stats json", &body) == 0) {
+			fputs(body, stdout);
+			goto out;
+		}
 		err = metric_sink_new(METRIC_JSON, STATS_JSON_MAX, &sink);
 		if (err)
 			goto out;
-		for (i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
-			if (sections[i].json(c, sink))
-				rc = 1;
+		if (xdp_json(&c, sink))
+			rc = 1;
 		text = metric_sink_finish(sink, NULL);
 		if (!text) {
 			fprintf(stderr, "edgesteer stats: JSON output exceeds %u bytes\n", STATS_JSON_MAX);
@@ -165,12 +170,14 @@ int cmd_stats(int argc, char **argv)
 		}
 		fputs(text, stdout);
 	} else {
-		for (i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
-			if (sections[i].table(c))
-				rc = 1;
+		if (xdp_table(&c))
+			rc = 1;
+		rc |= daemon_section(o.sock_buf, &body);
+		if (body)
+			printf("\n%s", body);
 	}
 out:
+	free(body);
 	metric_sink_free(sink);
-	conf_free(c);
 	return err ? 1 : rc;
 }
