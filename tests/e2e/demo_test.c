@@ -10,7 +10,10 @@ TEST_TIMEOUT(demo_runs_with_duration, 180)
 	char out[65536];
 	int rc;
 
-	rc = th_sh_out(out, sizeof(out), "cd %s && BUILD=%s scripts/demo.sh 6 2>&1 | tail -n 25", src, build);
+	rc = th_sh_out(out, sizeof(out),
+		       "cd %s && BUILD=%s scripts/demo.sh 6 > /tmp/es-demo-test-%d.log 2>&1; "
+		       "rc=$?; tail -n 25 /tmp/es-demo-test-%d.log; rm -f /tmp/es-demo-test-%d.log; exit $rc",
+		       src, build, getpid(), getpid(), getpid());
 	TH_LOG("%s", out);
 	EXPECT_EQ(rc, 0);
 	EXPECT_TRUE(strstr(out, "demo OK: traffic flowed end to end") != NULL);
