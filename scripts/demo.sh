@@ -55,7 +55,9 @@ link() { # peer-ns peer-if gw-if subnet
 	inns "$1" ip addr add "10.77.$4.2/24" dev "$2"
 	inns gw ip link set "$3" up
 	inns "$1" ip link set "$2" up
-	inns "$1" ip route add default via "10.77.$4.1"
+	# no default route: every peer only talks to the gateway on its link,
+	# and a resolver lookup fails at once instead of timing out (rsyslog
+	# looks up its own name at start)
 }
 link client eth0 gw-c 1
 link up1 eth0 gw-u1 2
@@ -109,6 +111,12 @@ action(type="omfile" file="$work/coll/received.log" template="RSYSLOG_FileFormat
 EOF
 inns coll rsyslogd -n -f "$work/rsyslog.conf" -i "$work/rsyslog.pid" 2>"$work/rsyslog.err" &
 pids+=($!)
+# rsyslog accepts TCP before its TLS worker runs; wait for a real handshake
+for _ in $(seq 50); do
+	inns coll timeout 1 openssl s_client -connect 10.77.4.2:6514 -CAfile "$work/coll/ca.crt" \
+		</dev/null >/dev/null 2>&1 && break
+	sleep 0.1
+done
 
 say "edgesteer on the gateway"
 cat > "$work/edgesteer.conf" <<EOF
@@ -146,7 +154,9 @@ spool_dir = $work/spool
 EOF
 mkdir -p "$work/spool"
 "$bin" check -c "$work/edgesteer.conf" || die "demo config does not validate"
-inns gw "$bin" run -c "$work/edgesteer.conf" 2>"$work/edgesteer.log" &
+# nsenter --net, not `ip netns exec`: the latter remounts /sys, which hides
+# the host's bpffs where the maps are pinned.
+nsenter --net="/run/netns/$(ns gw)" "$bin" run ${DEMO_VERBOSE:+-v} -c "$work/edgesteer.conf" 2>"$work/edgesteer.log" &
 pids+=($!)
 for _ in $(seq 50); do
 	"$bin" status -s "$work/control.sock" >/dev/null 2>&1 && break
@@ -196,5 +206,10 @@ fail=0
 [ "$got" -eq "$sent" ] || { echo "FAIL: collector received $got of $sent messages"; fail=1; }
 [ "$xs" -ge "$sent" ] || { echo "FAIL: XDP counted $xs syslog packets for $sent sent"; fail=1; }
 [ "$xp" -gt 0 ] || { echo "FAIL: XDP counted no proxy packets"; fail=1; }
-[ $fail = 0 ] && say "demo OK: traffic flowed end to end" || tail -n 20 "$work/edgesteer.log"
+if [ $fail = 0 ]; then
+	say "demo OK: traffic flowed end to end"
+else
+	"$bin" stats -s "$work/control.sock" | grep -A2 -E 'syslog_forward_(up|sent|failures)'
+	tail -n 20 "$work/edgesteer.log" "$work/rsyslog.err"
+fi
 exit $fail

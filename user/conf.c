@@ -493,6 +493,7 @@ static void parse_route(struct parse_ctx *p, const char *key, const char *val,
 	static const char *const pp_names[] = { "off", "v1", "v2", NULL };
 	char err[CONF_HOST_MAX + 128];
 	bool have_name = !named;
+	int nerr = p->nerr;
 
 	memset(r, 0, sizeof(*r));
 	r->proxy_protocol = px->proxy_protocol;
@@ -555,7 +556,7 @@ static void parse_route(struct parse_ctx *p, const char *key, const char *val,
 	}
 	if (!have_name)
 		conf_error(p, key, "expected NAME UPSTREAM [UPSTREAM...]");
-	else if (!r->n_upstreams)
+	else if (!r->n_upstreams && p->nerr == nerr)	/* not again after a bad one */
 		conf_error(p, key, "expected at least one upstream HOST:PORT");
 }
 

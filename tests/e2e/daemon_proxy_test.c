@@ -150,7 +150,7 @@ TEST_F_TIMEOUT(dp, reload_with_broken_file_keeps_serving, 60)
 	start_daemon(_metadata, self);
 	write_conf(self, PORT_UP2, "route = broken.test 127.0.0.1:99999\n");
 	EXPECT_EQ(th_sh_out(out, sizeof(out), "%s reload -s %s/ctl.sock 2>&1", bin(), self->dir), 1);
-	EXPECT_TRUE(strstr(out, "edgesteer.conf:10: [proxy web] route") != NULL);
+	EXPECT_TRUE(strstr(out, "edgesteer.conf:9: [proxy web] route") != NULL);
 	/* the old route still serves */
 	ASSERT_EQ(which_upstream(self, out, sizeof(out)), 0);
 	EXPECT_STREQ(out, "up1\n");
