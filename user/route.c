@@ -59,8 +59,10 @@ int route_table_new(const struct conf_route *routes, int n, struct route_table *
 		else
 			t->exact[t->n_exact++] = (struct route_ent){ .key = r->name, .r = r };
 	}
-	qsort(t->exact, t->n_exact, sizeof(*t->exact), ent_cmp);
-	qsort(t->wild, t->n_wild, sizeof(*t->wild), ent_cmp);
+	if (t->n_exact)
+		qsort(t->exact, t->n_exact, sizeof(*t->exact), ent_cmp);
+	if (t->n_wild)
+		qsort(t->wild, t->n_wild, sizeof(*t->wild), ent_cmp);
 	if (has_dup(t->exact, t->n_exact) || has_dup(t->wild, t->n_wild)) {
 		route_table_free(t);
 		return -EINVAL;

@@ -65,6 +65,11 @@ static inline void pu_on_hup(struct loop *l, int signo, void *arg)
 	}
 }
 
+static inline void pu_on_term(struct loop *l, int signo, void *arg)
+{
+	loop_stop(l);
+}
+
 static inline void pu_on_usr1(struct loop *l, int signo, void *arg)
 {
 	struct metric_sink *s = NULL;
@@ -129,12 +134,16 @@ static inline pid_t pu_proxy(const char *conf, int port, int nofile, const char 
 			loop_signal(l, SIGHUP, pu_on_hup, NULL);
 		if (pu_metrics_file)
 			loop_signal(l, SIGUSR1, pu_on_usr1, NULL);
+		loop_signal(l, SIGTERM, pu_on_term, NULL);
 		if (proxy_start(l, c, &ps))
 			_exit(3);
 		pu_ps = ps;
 		conf_free(c);
 		loop_run(l);
-		_exit(0);
+		/* an orderly end, so leak checkers (ASan builds) see everything freed */
+		proxy_free(ps);
+		loop_free(l);
+		exit(0);
 	}
 	for (int i = 0; i < 500; i++) {
 		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
@@ -184,12 +193,19 @@ static inline long long pu_metric(const char *text, const char *prefix)
 	return -1;
 }
 
+/* SIGTERM (the proxy frees everything and exits), SIGKILL after 2 s. */
 static inline void pu_kill(pid_t pid)
 {
-	if (pid > 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
+	if (pid <= 0)
+		return;
+	kill(pid, SIGTERM);
+	for (int i = 0; i < 200; i++) {
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return;
+		usleep(10000);
 	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
 }
 
 static inline int pu_addr(const char *ip, int port, struct sockaddr_storage *ss)
