@@ -986,6 +986,32 @@ static void defaults_watchdog(struct conf_watchdog *w)
 	strcpy(w->dev_root, "/dev");
 }
 
+/*
+ * Take the next slot of a named-section array (proxies, forwards,
+ * watchdogs): refuses a repeated name and a full array with an error;
+ * sets name, line and p->cur. Evaluates to the slot or NULL.
+ */
+#define NAMED_SLOT(p, arr, n, namefield, kindname, name) ({			\
+	__typeof__(&(arr)[0]) slot_ = NULL;					\
+	int i_;									\
+	for (i_ = 0; i_ < (n); i_++)						\
+		if (!strcmp((arr)[i_].namefield, (name)))			\
+			break;							\
+	if (i_ < (n))								\
+		conf_error((p), NULL, "[%s %s] appears twice (first on line %d)", \
+			   (kindname), (name), (arr)[i_].line);			\
+	else if ((n) >= CONF_MAX_SECTIONS)					\
+		conf_error((p), NULL, "more than %d [%s] sections",		\
+			   CONF_MAX_SECTIONS, (kindname));			\
+	else {									\
+		slot_ = &(arr)[(n)++];						\
+		snprintf(slot_->namefield, sizeof(slot_->namefield), "%s", (name)); \
+		slot_->line = (p)->section_line;				\
+		(p)->cur = slot_;						\
+	}									\
+	slot_;									\
+})
+
 /* Split "proxy web" into kind and name. */
 static void open_section(struct parse_ctx *p, const char *section)
 {
@@ -1033,54 +1059,28 @@ static void open_section(struct parse_ctx *p, const char *section)
 		conf_error(p, NULL, "name '%s' is too long", name);
 		return;
 	}
+	/* the three named kinds share one slot allocator */
 	if (kind[0] == 'p') {
-		for (int i = 0; i < c->n_proxies; i++)
-			if (!strcmp(c->proxies[i].name, name)) {
-				conf_error(p, NULL, "[proxy %s] appears twice (first on line %d)", name, c->proxies[i].line);
-				return;
-			}
-		if (c->n_proxies >= CONF_MAX_SECTIONS) {
-			conf_error(p, NULL, "more than %d [proxy] sections", CONF_MAX_SECTIONS);
-			return;
+		struct conf_proxy *px = NAMED_SLOT(p, c->proxies, c->n_proxies, name, "proxy", name);
+
+		if (px) {
+			defaults_proxy(px);
+			p->kind = SEC_PROXY;
 		}
-		struct conf_proxy *px = &c->proxies[c->n_proxies++];
-		defaults_proxy(px);
-		strcpy(px->name, name);
-		px->line = p->section_line;
-		p->cur = px;
-		p->kind = SEC_PROXY;
 	} else if (kind[0] == 'f') {
-		for (int i = 0; i < c->n_forwards; i++)
-			if (!strcmp(c->forwards[i].name, name)) {
-				conf_error(p, NULL, "[forward %s] appears twice (first on line %d)", name, c->forwards[i].line);
-				return;
-			}
-		if (c->n_forwards >= CONF_MAX_SECTIONS) {
-			conf_error(p, NULL, "more than %d [forward] sections", CONF_MAX_SECTIONS);
-			return;
+		struct conf_forward *f = NAMED_SLOT(p, c->forwards, c->n_forwards, name, "forward", name);
+
+		if (f) {
+			defaults_forward(f);
+			p->kind = SEC_FORWARD;
 		}
-		struct conf_forward *f = &c->forwards[c->n_forwards++];
-		defaults_forward(f);
-		strcpy(f->name, name);
-		f->line = p->section_line;
-		p->cur = f;
-		p->kind = SEC_FORWARD;
 	} else {
-		for (int i = 0; i < c->n_watchdogs; i++)
-			if (!strcmp(c->watchdogs[i].iface, name)) {
-				conf_error(p, NULL, "[watchdog %s] appears twice (first on line %d)", name, c->watchdogs[i].line);
-				return;
-			}
-		if (c->n_watchdogs >= CONF_MAX_SECTIONS) {
-			conf_error(p, NULL, "more than %d [watchdog] sections", CONF_MAX_SECTIONS);
-			return;
+		struct conf_watchdog *w = NAMED_SLOT(p, c->watchdogs, c->n_watchdogs, iface, "watchdog", name);
+
+		if (w) {
+			defaults_watchdog(w);
+			p->kind = SEC_WATCHDOG;
 		}
-		struct conf_watchdog *w = &c->watchdogs[c->n_watchdogs++];
-		defaults_watchdog(w);
-		strcpy(w->iface, name);
-		w->line = p->section_line;
-		p->cur = w;
-		p->kind = SEC_WATCHDOG;
 	}
 }
 
