@@ -21,7 +21,7 @@ set -u
 duration=${1:-${DURATION:-}}
 top=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-build}
-bin="$top/$BUILD/edgesteer"
+case $BUILD in /*) bin="$BUILD/edgesteer" ;; *) bin="$top/$BUILD/edgesteer" ;; esac
 tag="esdemo$$"
 work=$(mktemp -d /tmp/edgesteer-demo.XXXXXX)
 pids=()
