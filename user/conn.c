@@ -120,11 +120,15 @@ static struct pipe_pair *pipe_get(struct front *f)
 		free(p);
 		return NULL;
 	}
-	if (f->pool_pipe_size != 65536 && fcntl(fds[1], F_SETPIPE_SZ, (int)f->pool_pipe_size) < 0) {
+	/* Also at the default size: past /proc/sys/fs/pipe-user-pages-soft
+	 * the kernel hands unprivileged users 8 KiB pipes, and this is
+	 * where that shows (EPERM), counted and warned about once. */
+	if (fcntl(fds[1], F_SETPIPE_SZ, (int)f->pool_pipe_size) < 0) {
 		/* Over /proc/sys/fs/pipe-max-size or the user's pipe budget:
-		 * the default size still works, just with more wakeups. */
+		 * the pipe still works, just with more wakeups. */
 		if (!f->pipe_resize_failed++)
-			pr_warn("[proxy %s] pipe_size %u: F_SETPIPE_SZ: %s; using the default size",
+			pr_warn("[proxy %s] pipe_size %u: F_SETPIPE_SZ: %s; using a smaller pipe "
+				"(see /proc/sys/fs/pipe-max-size and pipe-user-pages-soft)",
 				f->name, f->pool_pipe_size, strerror(errno));
 	}
 	p->r = fds[0];

@@ -563,6 +563,10 @@ void proxy_metrics(struct proxy_set *p, struct metric_sink *s)
 		metric(s, METRIC_COUNTER, "edgesteer_proxy_pipes_created_total", "Pipes created",
 		       f->pipes_created, "proxy", f->name, NULL);
 	for (f = p->fronts; f; f = f->next)
+		metric(s, METRIC_COUNTER, "edgesteer_proxy_pipe_resize_failures_total",
+		       "Pipes that could not get pipe_size (F_SETPIPE_SZ refused)",
+		       f->pipe_resize_failed, "proxy", f->name, NULL);
+	for (f = p->fronts; f; f = f->next)
 		metric(s, METRIC_COUNTER, "edgesteer_proxy_copy_fallback_total",
 		       "Directions moved with read/write because splice or a pipe was refused",
 		       f->copy_fallback, "proxy", f->name, NULL);
