@@ -53,6 +53,20 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * 2);	/* generation x (syslog, proxy) */
+	__type(key, __u32);
+	__type(value, struct es_dir4_l1);
+} es_dir4_l1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ES_DIR4_CHUNKS);
+	__type(key, __u32);
+	__type(value, struct es_dir4_chunk);
+} es_dir4_chunk SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, ES_RL_SLOTS);
 	__type(key, __u32);
 	__type(value, struct es_bucket4);

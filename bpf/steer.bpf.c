@@ -96,7 +96,32 @@ static __always_inline int policy_denies(const struct es_config *cfg, __u32 fami
 		struct es_lpm4_key k4 = {
 			.prefixlen = 16 + 32, .gen = gen, .cls = (__u8)cls,
 		};
+		__u32 a = bpf_ntohl(*(const __u32 *)saddr), k = gen * 2 + cls, e;
+		struct es_dir4_l1 *l1;
+		struct es_dir4_chunk *ch;
 
+		/* the direct table first: /16, then /24 and /32 chunks */
+		l1 = bpf_map_lookup_elem(&es_dir4_l1, &k);
+		if (!l1)
+			return 0;
+		e = l1->e[a >> 16];
+		if (e & ES_DIR_IND) {
+			k = e & ~ES_DIR_IND;
+			ch = bpf_map_lookup_elem(&es_dir4_chunk, &k);
+			if (!ch)
+				return 0;
+			e = ch->e[(a >> 8) & 0xff];
+			if (e & ES_DIR_IND) {
+				k = e & ~ES_DIR_IND;
+				ch = bpf_map_lookup_elem(&es_dir4_chunk, &k);
+				if (!ch)
+					return 0;
+				e = ch->e[a & 0xff];
+			}
+		}
+		if (!(e & ES_DIR_TRIE))
+			return (e & ES_DIR_ACT) == ES_ACT_DENY;
+		/* that part of the table overflowed its chunk pool: the trie */
 		__builtin_memcpy(k4.addr, saddr, 4);
 		pol = bpf_map_lookup_elem(&es_lpm4, &k4);
 	} else {

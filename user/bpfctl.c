@@ -439,14 +439,133 @@ static int write_class_rules(const struct bpfctl_maps *m, uint8_t gen, uint8_t c
 	return err;
 }
 
+/*
+ * The IPv4 direct table of one class (see es_dir4_l1 in the ABI header),
+ * painted from the rules in order of increasing prefix length, allow
+ * before deny at equal length: each prefix overwrites what a shorter one
+ * said about its addresses, so the result is longest-prefix-wins, with
+ * the same precedence as the trie. A /17../32 prefix needs a chunk per
+ * /16 (and /24) it touches; when a generation's pool runs dry, the entry
+ * says "ask the trie" instead, which holds the same rules.
+ */
+struct dir4_rule {
+	uint32_t addr;		/* host order */
+	uint8_t plen;
+	uint8_t action;
+	uint8_t order;		/* at equal length: implicit deny, allow, deny */
+};
+
+struct dir4_build {
+	struct es_dir4_l1 l1;
+	struct es_dir4_chunk *chunks;	/* the generation's pool */
+	uint32_t base;			/* map index of chunks[0] */
+	int n, max;
+	bool overflowed;
+};
+
+static int dir4_rule_cmp(const void *a, const void *b)
+{
+	const struct dir4_rule *x = a, *y = b;
+
+	if (x->plen != y->plen)
+		return x->plen - y->plen;
+	return x->order - y->order;
+}
+
+/* The chunk behind *e, made from a final entry when needed; NULL when
+ * the entry is (or now becomes) "ask the trie". */
+static struct es_dir4_chunk *dir4_chunk(struct dir4_build *d, __u16 *e)
+{
+	struct es_dir4_chunk *c;
+	int i;
+
+	if (*e & ES_DIR_IND)
+		return &d->chunks[(*e & ~ES_DIR_IND) - d->base];
+	if (*e & ES_DIR_TRIE)
+		return NULL;
+	if (d->n == d->max) {
+		*e = ES_DIR_TRIE;
+		d->overflowed = true;
+		return NULL;
+	}
+	c = &d->chunks[d->n];
+	for (i = 0; i < 256; i++)
+		c->e[i] = *e;
+	*e = (__u16)(ES_DIR_IND | (d->base + (uint32_t)d->n++));
+	return c;
+}
+
+static void dir4_paint(__u16 *e, uint32_t from, uint32_t count, uint8_t action)
+{
+	uint32_t i;
+
+	for (i = from; i < from + count; i++)
+		if (!(e[i] & (ES_DIR_IND | ES_DIR_TRIE)))
+			e[i] = action;
+}
+
+static void dir4_add(struct dir4_build *d, const struct dir4_rule *r)
+{
+	struct es_dir4_chunk *c1, *c2;
+	uint32_t a = r->addr;
+
+	if (r->plen <= 16) {
+		dir4_paint(d->l1.e, a >> 16, 1u << (16 - r->plen), r->action);
+		return;
+	}
+	c1 = dir4_chunk(d, &d->l1.e[a >> 16]);
+	if (!c1)
+		return;
+	if (r->plen <= 24) {
+		dir4_paint(c1->e, (a >> 8) & 0xff, 1u << (24 - r->plen), r->action);
+		return;
+	}
+	c2 = dir4_chunk(d, &c1->e[(a >> 8) & 0xff]);
+	if (c2)
+		dir4_paint(c2->e, a & 0xff, 1u << (32 - r->plen), r->action);
+}
+
+static int write_dir4(const struct bpfctl_maps *m, uint8_t gen, uint8_t cls,
+		      const struct conf_prefix_list *allow, const struct conf_prefix_list *deny,
+		      struct dir4_build *d)
+{
+	struct dir4_rule *rules = calloc((size_t)(allow->n + deny->n + 1), sizeof(*rules));
+	uint32_t key = gen * 2u + cls;
+	int n = 0, k;
+
+	if (!rules)
+		return -ENOMEM;
+	memset(&d->l1, 0, sizeof(d->l1));
+	if (allow->n)
+		rules[n++] = (struct dir4_rule){ 0, 0, ES_ACT_DENY, 0 };
+	for (k = 0; k < allow->n + deny->n; k++) {
+		const struct conf_prefix *pf = k < allow->n ? &allow->v[k] : &deny->v[k - allow->n];
+
+		if (pf->family != AF_INET)
+			continue;
+		rules[n].addr = (uint32_t)pf->addr[0] << 24 | (uint32_t)pf->addr[1] << 16 |
+				(uint32_t)pf->addr[2] << 8 | pf->addr[3];
+		rules[n].plen = pf->plen;
+		rules[n].action = k < allow->n ? ES_ACT_ALLOW : ES_ACT_DENY;
+		rules[n].order = k < allow->n ? 1 : 2;
+		n++;
+	}
+	qsort(rules, (size_t)n, sizeof(*rules), dir4_rule_cmp);
+	for (k = 0; k < n; k++)
+		dir4_add(d, &rules[k]);
+	free(rules);
+	return bpf_map_update_elem(m->dir4_l1, &key, &d->l1, BPF_ANY) ? -errno : 0;
+}
+
 int bpfctl_write_config(const struct bpfctl_maps *m, const struct conf_xdp *x)
 {
 	struct es_config *cur = calloc(1, sizeof(*cur)), *nc = calloc(1, sizeof(*nc));
+	struct dir4_build *dir = NULL;
 	struct bpf_cpumap_val cv;
 	uint64_t want_cpus;
 	uint32_t key = 0, cpu;
 	uint8_t gen;
-	int err;
+	int err, i;
 
 	if (!cur || !nc) {
 		err = -ENOMEM;
@@ -469,6 +588,29 @@ int bpfctl_write_config(const struct bpfctl_maps *m, const struct conf_xdp *x)
 		       strerror(-err), ES_LPM_ENTRIES);
 		goto out;
 	}
+	/* the IPv4 direct tables of both classes share the generation's pool */
+	dir = calloc(1, sizeof(*dir));
+	if (!dir || !(dir->chunks = calloc(ES_DIR4_CHUNKS / 2, sizeof(*dir->chunks)))) {
+		err = -ENOMEM;
+		goto out;
+	}
+	dir->base = gen * (ES_DIR4_CHUNKS / 2u);
+	dir->max = ES_DIR4_CHUNKS / 2;
+	err = write_dir4(m, gen, ES_CLASS_SYSLOG, &x->allow_syslog, &x->deny_syslog, dir);
+	err = err ?: write_dir4(m, gen, ES_CLASS_PROXY, &x->allow_proxy, &x->deny_proxy, dir);
+	for (i = 0; i < dir->n && !err; i++) {
+		uint32_t k = dir->base + (uint32_t)i;
+
+		if (bpf_map_update_elem(m->dir4_chunk, &k, &dir->chunks[i], BPF_ANY))
+			err = -errno;
+	}
+	if (err) {
+		pr_err("es_dir4_l1/es_dir4_chunk: writing the IPv4 policy table: %s", strerror(-err));
+		goto out;
+	}
+	if (dir->overflowed)
+		pr_info("IPv4 prefix rules need more than %d table chunks; the rest is looked up in "
+			"the trie (slower, same result)", ES_DIR4_CHUNKS / 2);
 
 	/* 2. the cpumap queues steering will use */
 	want_cpus = (x->steer_syslog.kind == STEER_CPUS ? x->steer_syslog.cpus : 0) |
@@ -538,6 +680,9 @@ int bpfctl_write_config(const struct bpfctl_maps *m, const struct conf_xdp *x)
 		if (!(want_cpus & (1ull << cpu)))
 			bpf_map_delete_elem(m->cpumap, &cpu);
 out:
+	if (dir)
+		free(dir->chunks);
+	free(dir);
 	free(cur);
 	free(nc);
 	return err;
@@ -559,6 +704,8 @@ static const struct map_ref map_refs[] = {
 	{ ES_PIN_RL4, offsetof(struct bpfctl_maps, rl4) },
 	{ ES_PIN_RL6, offsetof(struct bpfctl_maps, rl6) },
 	{ ES_PIN_CPUMAP, offsetof(struct bpfctl_maps, cpumap) },
+	{ ES_PIN_DIR4_L1, offsetof(struct bpfctl_maps, dir4_l1) },
+	{ ES_PIN_DIR4_CHUNK, offsetof(struct bpfctl_maps, dir4_chunk) },
 };
 #define N_MAPS ((int)(sizeof(map_refs) / sizeof(map_refs[0])))
 

@@ -43,7 +43,7 @@ int bpfctl_detach_all(const char *pin_path);
 
 /* File descriptors of the shared maps (owned by whoever opened them). */
 struct bpfctl_maps {
-	int config, stats, ifaces, lpm4, lpm6, rl4, rl6, cpumap;
+	int config, stats, ifaces, lpm4, lpm6, rl4, rl6, cpumap, dir4_l1, dir4_chunk;
 };
 
 /* Fill the config record, the LPM tries and the cpumap from `x`, live:

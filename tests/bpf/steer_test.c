@@ -31,6 +31,7 @@ struct env {
 
 static const char *const map_names[] = {
 	"es_config", "es_stats", "es_ifaces", "es_lpm4", "es_lpm6", "es_rl4", "es_rl6", "es_cpumap",
+	"es_dir4_l1", "es_dir4_chunk",
 };
 
 static struct steer *load_instance(uint32_t slot, bool l3, const struct steer *share)
@@ -55,13 +56,16 @@ static struct steer *load_instance(uint32_t slot, bool l3, const struct steer *s
 
 static void write_conf(struct env *e, const char *xdp_lines)
 {
-	char text[4096];
+	size_t len = strlen(xdp_lines) + 64;
+	char *text = malloc(len);
 	struct conf *c = NULL;
 
-	snprintf(text, sizeof(text), "[xdp]\ninterfaces = lo\n%s\n", xdp_lines);
+	ASSERT_TRUE(text != NULL);
+	snprintf(text, len, "[xdp]\ninterfaces = lo\n%s\n", xdp_lines);
 	ASSERT_EQ(conf_load_string("test.conf", text, &c, NULL), 0);
 	ASSERT_EQ(bpfctl_write_config(&e->m, &c->xdp), 0);
 	conf_free(c);
+	free(text);
 }
 
 static void snapshot(struct env *e)
@@ -84,6 +88,8 @@ static void env_open(struct env *e, const char *xdp_lines)
 	e->m.rl4 = bpf_map__fd(e->eth->maps.es_rl4);
 	e->m.rl6 = bpf_map__fd(e->eth->maps.es_rl6);
 	e->m.cpumap = bpf_map__fd(e->eth->maps.es_cpumap);
+	e->m.dir4_l1 = bpf_map__fd(e->eth->maps.es_dir4_l1);
+	e->m.dir4_chunk = bpf_map__fd(e->eth->maps.es_dir4_chunk);
 	write_conf(e, xdp_lines);
 	snapshot(e);
 }
@@ -126,6 +132,7 @@ static const char *counters_moved(struct env *e, int slot, int cls, int verdict,
 			want.later_fragments.packets += later_frags;
 			want.later_fragments.bytes += later_frags * len;
 		}
+		e->last[s] = now;	/* one wrong frame must not fail the next ones */
 		if (memcmp(&now, &want, sizeof(now))) {
 			snprintf(why, sizeof(why), "slot %d: rx %llu/%llu want %llu/%llu", s,
 				 (unsigned long long)now.rx.packets, (unsigned long long)now.rx.bytes,
@@ -138,9 +145,10 @@ static const char *counters_moved(struct env *e, int slot, int cls, int verdict,
 							 bpfctl_verdict_name(v),
 							 (unsigned long long)now.cls[c][v].packets,
 							 (unsigned long long)want.cls[c][v].packets);
+			if (s == 0 && bpfctl_read_slot(e->m.stats, 1, &e->last[1]))
+				return "reading es_stats failed";
 			return why;
 		}
-		e->last[s] = now;
 	}
 	return NULL;
 }
@@ -447,6 +455,111 @@ TEST(lpm_allow_deny_both_families)
 		EXPECT_EQ(n4, 1);
 		EXPECT_EQ(n6, 0);
 	}
+}
+
+/* Verdict of a source by the documented precedence, computed plainly. */
+struct ref_rule {
+	uint32_t addr;
+	int plen, deny;
+};
+
+static int ref_verdict(const struct ref_rule *r, int n, int has_allow, uint32_t a)
+{
+	int best = -1, i, deny = has_allow;
+
+	for (i = 0; i < n; i++) {
+		uint32_t mask = r[i].plen ? ~0u << (32 - r[i].plen) : 0;
+
+		if ((a & mask) != r[i].addr)
+			continue;
+		if (r[i].plen > best || (r[i].plen == best && r[i].deny)) {
+			best = r[i].plen;
+			deny = r[i].deny;
+		}
+	}
+	return deny ? ES_V_DROP_POLICY : ES_V_PASS;
+}
+
+/*
+ * Random overlapping IPv4 prefixes in a small space, random sources: the
+ * direct table (and the trie behind it) against the plain reference.
+ */
+TEST_TIMEOUT(lpm_ipv4_random_against_reference, 60)
+{
+	struct ref_rule rules[150];
+	char *text = malloc(150 * 64 + 256);
+	struct env e;
+	struct frame_spec s;
+	char src[32];
+	int i, n = 0, has_allow = 0, round, denied;
+	size_t len = 0;
+
+	ASSERT_TRUE(text != NULL);
+	srand(12345);
+	for (round = 0; round < 2; round++) {
+		n = has_allow = 0;
+		len = (size_t)sprintf(text, PORTS);
+		for (i = 0; i < 150; i++) {
+			int plen = round == 0 ? 19 + rand() % 14 : 8 + rand() % 25;
+			uint32_t a = (10u << 24) | ((uint32_t)rand() & 0x0003ffff);
+
+			a &= ~0u << (32 - plen);
+			rules[n].addr = a;
+			rules[n].plen = plen;
+			/* the second round has an allow list, so a default deny */
+			rules[n].deny = round == 0 ? 1 : rand() % 3 == 0;
+			has_allow |= !rules[n].deny;
+			len += (size_t)sprintf(text + len, "%s_proxy = %u.%u.%u.%u/%d\n",
+					       rules[n].deny ? "deny" : "allow", a >> 24, (a >> 16) & 0xff,
+					       (a >> 8) & 0xff, a & 0xff, plen);
+			n++;
+		}
+		env_open(&e, text);
+		for (i = denied = 0; i < 1500; i++) {
+			uint32_t a = (10u << 24) | ((uint32_t)rand() & 0x0003ffff);
+			int want = ref_verdict(rules, n, has_allow, a);
+
+			snprintf(src, sizeof(src), "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
+			s = (struct frame_spec){ .family = 4, .proto = IPPROTO_TCP, .dport = 443, .src = src };
+			EXPECT_SPEC(&e, s, ES_CLASS_PROXY, want, src);
+			denied += want == ES_V_DROP_POLICY;
+		}
+		TH_LOG("round %d: %d of 1500 sources denied", round, denied);
+		EXPECT_GT(denied, 100);
+		EXPECT_LT(denied, 1400);
+		steer__destroy(e.l3);
+		steer__destroy(e.eth);
+	}
+	free(text);
+}
+
+/* More /24s with /32 rules than a generation's chunk pool holds: the
+ * rest is answered by the trie, with the same result. */
+TEST_TIMEOUT(lpm_ipv4_table_overflows_into_trie, 60)
+{
+	int n = ES_DIR4_CHUNKS / 2 + 200, i;
+	char *text = malloc((size_t)n * 48 + 256), src[32];
+	struct env e;
+	struct frame_spec s;
+	size_t len;
+
+	ASSERT_TRUE(text != NULL);
+	len = (size_t)sprintf(text, PORTS);
+	for (i = 0; i < n; i++)
+		len += (size_t)sprintf(text + len, "deny_proxy = 10.%d.%d.7/32\n", i / 256, i % 256);
+	env_open(&e, text);
+	for (i = 0; i < n; i += 37) {
+		s = (struct frame_spec){ .family = 4, .proto = IPPROTO_TCP, .dport = 443, .src = src };
+		snprintf(src, sizeof(src), "10.%d.%d.7", i / 256, i % 256);
+		EXPECT_SPEC(&e, s, ES_CLASS_PROXY, ES_V_DROP_POLICY, src);
+		snprintf(src, sizeof(src), "10.%d.%d.8", i / 256, i % 256);
+		EXPECT_SPEC(&e, s, ES_CLASS_PROXY, ES_V_PASS, src);
+	}
+	/* the last ones are certainly beyond the pool */
+	snprintf(src, sizeof(src), "10.%d.%d.7", (n - 1) / 256, (n - 1) % 256);
+	s = (struct frame_spec){ .family = 4, .proto = IPPROTO_TCP, .dport = 443, .src = src };
+	EXPECT_SPEC(&e, s, ES_CLASS_PROXY, ES_V_DROP_POLICY, src);
+	free(text);
 }
 
 TEST(token_bucket_exact_burst)
