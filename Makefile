@@ -115,10 +115,12 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS)
 tests: $(BIN) $(TEST_BINS) $(BPF_OBJS)
 fuzzers: $(FUZZ_BINS)
 
-# The README's test command. Dependencies first, then every test binary and
+# The README's test command. Dependencies first, the gcc build, the clang
+# build (warnings must be clean under both), then every test binary and
 # every fuzzer (FUZZ_SECONDS each), with one grand total at the end.
 test: deps
 	$(Q)$(MAKE) --no-print-directory tests fuzzers
+	$(Q)$(MAKE) --no-print-directory check-clang
 	$(Q)BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run.sh $(T)
 
 demo: deps
