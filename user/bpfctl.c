@@ -147,15 +147,30 @@ static int pin_file(char *buf, size_t len, const char *pin_path, const char *nam
 	return 0;
 }
 
-static int open_pinned(const char *pin_path, const char *name)
+/* Open a pinned map for reading, only if its layout is this binary's:
+ * a map of another edgesteer version would not fit our buffers. */
+static int open_pinned(const char *pin_path, const char *name, uint32_t value_size)
 {
 	char path[CONF_PATH_MAX + 32];
+	struct bpf_map_info info;
+	uint32_t len = sizeof(info);
 	int fd;
 
 	if (pin_file(path, sizeof(path), pin_path, name))
 		return -ENAMETOOLONG;
 	fd = bpf_obj_get(path);
-	return fd < 0 ? -errno : fd;
+	if (fd < 0)
+		return -errno;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.value_size != value_size ||
+	    info.key_size != sizeof(uint32_t) || info.max_entries != ES_MAX_IFACES) {
+		pr_err("%s: not an edgesteer map of this version (value size %u, expected %u); "
+		       "restart the controller or run 'edgesteer attach' to replace it", path,
+		       info.value_size, value_size);
+		close(fd);
+		return -EPROTO;
+	}
+	return fd;
 }
 
 /* mkdir -p on a bpf filesystem, with an error that says how to fix it. */
@@ -1070,21 +1085,61 @@ static int detach_link_pin(const char *pin_path, const char *ifname)
 	return 0;
 }
 
-/* Interface removed from the configuration: program, pin and slot go. */
-static int detach_one(struct bpfctl *b, struct bpfctl_link *bl)
+/* Program, pin and counter slot of one interface go. */
+static int forget_iface(struct bpfctl *b, const char *name, uint32_t slot)
 {
 	struct es_iface e;
 	int err;
 
-	err = detach_link_pin(b->pin_path, bl->name);
+	err = detach_link_pin(b->pin_path, name);
+	memset(&e, 0, sizeof(e));
+	bpf_map_update_elem(b->m.ifaces, &slot, &e, BPF_ANY);
+	zero_slot(b->m.stats, slot);
+	pr_info("%s: XDP detached", name);
+	return err;
+}
+
+/* Interface removed from the configuration. */
+static int detach_one(struct bpfctl *b, struct bpfctl_link *bl)
+{
+	int err = forget_iface(b, bl->name, bl->slot);
+
 	if (bl->link_fd >= 0)
 		close(bl->link_fd);
-	memset(&e, 0, sizeof(e));
-	bpf_map_update_elem(b->m.ifaces, &bl->slot, &e, BPF_ANY);
-	zero_slot(b->m.stats, bl->slot);
-	pr_info("%s: XDP detached", bl->name);
 	*bl = b->links[--b->n_links];
 	return err;
+}
+
+/*
+ * Links pinned by an earlier run for interfaces the configuration no
+ * longer names: the configuration is the truth, so they go (with their
+ * slots), as they would on a reload.
+ */
+static void drop_unconfigured(struct bpfctl *b, const struct conf_xdp *x)
+{
+	size_t plen = strlen(ES_PIN_LINK_PREFIX);
+	struct dirent *de;
+	uint32_t slot;
+	DIR *d;
+	int i;
+
+	d = opendir(b->pin_path);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		const char *name = de->d_name + plen;
+
+		if (strncmp(de->d_name, ES_PIN_LINK_PREFIX, plen))
+			continue;
+		for (i = 0; i < x->n_ifaces; i++)
+			if (!strcmp(x->ifaces[i], name))
+				break;
+		if (i < x->n_ifaces || find_link(b, name))
+			continue;
+		if (!slot_for(b, name, &slot))
+			forget_iface(b, name, slot);
+	}
+	closedir(d);
 }
 
 /* ---- the contract of bpfctl.h ---------------------------------------- */
@@ -1118,6 +1173,7 @@ int bpfctl_open(const struct conf *c, struct bpfctl **out)
 	 * working and bpfctl_attach_iface() retries it when it appears. */
 	for (i = 0; i < c->xdp.n_ifaces; i++)
 		attach_one(b, c->xdp.ifaces[i]);
+	drop_unconfigured(b, &c->xdp);
 	*out = b;
 	return 0;
 fail:
@@ -1174,8 +1230,8 @@ int bpfctl_iface_rx(const char *pin_path, int ifindex, uint64_t *packets, uint64
 	int ifaces = -1, stats = -1, err = -ENOENT;
 	uint32_t i;
 
-	ifaces = open_pinned(pin_path, ES_PIN_IFACES);
-	stats = open_pinned(pin_path, ES_PIN_STATS);
+	ifaces = open_pinned(pin_path, ES_PIN_IFACES, sizeof(struct es_iface));
+	stats = open_pinned(pin_path, ES_PIN_STATS, sizeof(struct es_iface_stats));
 	if (ifaces < 0 || stats < 0) {
 		err = ifaces < 0 ? ifaces : stats;
 		goto out;
@@ -1226,10 +1282,10 @@ int bpfctl_read_counters(const char *pin_path, struct bpfctl_counters *out, int 
 	uint32_t i;
 
 	*n = 0;
-	ifaces = open_pinned(pin_path, ES_PIN_IFACES);
+	ifaces = open_pinned(pin_path, ES_PIN_IFACES, sizeof(struct es_iface));
 	if (ifaces < 0)
 		return ifaces;
-	stats = open_pinned(pin_path, ES_PIN_STATS);
+	stats = open_pinned(pin_path, ES_PIN_STATS, sizeof(struct es_iface_stats));
 	if (stats < 0) {
 		close(ifaces);
 		return stats;

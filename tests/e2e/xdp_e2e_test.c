@@ -428,7 +428,7 @@ TEST_F_TIMEOUT(xdp, tun_device_parsed_from_ip_header, 60)
 	};
 	int want[] = { ES_CLASS_SYSLOG, ES_CLASS_SYSLOG, ES_CLASS_PROXY, ES_CLASS_OTHER };
 	long count[ES_CLASS_MAX] = { 0 };
-	char nspath[96], out[4096];
+	char nspath[96], out[4096], both[2 * IFNAMSIZ + 2];
 	struct ifreq ifr;
 	uint8_t f[FRAME_MAX];
 	size_t i, len;
@@ -448,8 +448,17 @@ TEST_F_TIMEOUT(xdp, tun_device_parsed_from_ip_header, 60)
 	ASSERT_EQ(ioctl(tfd, TUNSETIFF, &ifr), 0);
 	ASSERT_EQ(th_sh("ip addr add 10.202.0.1/24 dev %s && ip addr add fd00:202::1/64 dev %s nodad && "
 			"ip link set %s up", self->tun, self->tun, self->tun), 0);
+	/* first on both interfaces, then on the tun only: the next attach
+	 * takes the program off the interface the config no longer names */
+	snprintf(both, sizeof(both), "%s %s", self->tun, self->vg);
+	write_conf(self, both, "");
+	ASSERT_EQ(th_sh("%s attach -c %s", self->bin, self->conf), 0);
+	ASSERT_NE(prog_id(self, self->g, self->vg), 0);
 	write_conf(self, self->tun, "");
 	ASSERT_EQ(th_sh("%s attach -c %s", self->bin, self->conf), 0);
+	EXPECT_EQ(prog_id(self, self->g, self->vg), 0);
+	EXPECT_NE(th_sh("test -e %s/link_%s", self->pin, self->vg), 0);
+	ASSERT_NE(prog_id(self, self->g, self->tun), 0);
 	ASSERT_EQ(th_sh_out(out, sizeof(out), "%s stats -c %s", self->bin, self->conf), 0);
 	EXPECT_TRUE(strstr(out, "IP header") != NULL);
 
