@@ -954,7 +954,7 @@ static void defaults_syslog(struct conf_syslog *s)
 	s->oversize = OVERSIZE_TRUNCATE;
 	s->ring_size = 64u << 20;
 	s->ring_messages = 1u << 20;
-	s->rcvbuf = 8u << 20;
+	s->rcvbuf = 32u << 20;	/* ~25k small datagrams (skb truesize ~1.2 KB each) */
 	s->framing = FRAMING_OCTET;
 	s->slow_subscriber = SLOW_SKIP;
 	s->handshake_timeout_ms = 10000;

@@ -27,6 +27,7 @@ struct syslog_relay {
 	struct forwarder *fwd[CONF_MAX_SECTIONS];
 	int n_fwd;
 	bool draining;				/* intake stopped */
+	struct loop_timer coalesce;		/* hands new messages to readers */
 	/* recvmmsg batch, shared by every UDP listener */
 	struct mmsghdr *msgs;
 	struct iovec *iov;
