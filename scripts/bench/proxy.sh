@@ -29,7 +29,9 @@
 # Knobs (environment): BENCH_BULK_SECS (4), BENCH_RATE_SECS (3),
 # BENCH_CONCS ("1 16 128"), BENCH_IDLE (10000), BENCH_TARGETS
 # ("direct edgesteer haproxy nginx sniproxy"),
-# BENCH_PORT_BASE (24000; uses BASE..BASE+49 on 127.0.0.1).
+# BENCH_PORT_BASE (24000; uses BASE..BASE+49 on 127.0.0.1), BENCH_PIPE_SIZE
+# (unset: each proxy's default, 64K for both edgesteer and HAProxy; e.g.
+# 1M sets edgesteer's pipe_size and HAProxy's tune.pipesize alike).
 # Peers whose binary is missing are skipped with a note.
 set -euo pipefail
 
@@ -165,6 +167,7 @@ start_edgesteer() {
 		echo "idle_timeout = 300s"
 		echo "max_connections = $((IDLE + 1000))"
 		echo "access_log = no	; the peers run without access logs too"
+		[ -z "${BENCH_PIPE_SIZE:-}" ] || echo "pipe_size = $BENCH_PIPE_SIZE"
 	} >"$f"
 	"${ES_RUN[@]}" -c "$f" >"$TMP/edgesteer.log" 2>&1 &
 	PEER_PID=$!
@@ -176,6 +179,7 @@ start_haproxy() {
 		echo "global"
 		echo "  maxconn $((IDLE + 200))"
 		echo "  maxpipes 500"
+		[ -z "${BENCH_PIPE_SIZE:-}" ] || echo "  tune.pipesize $(numfmt --from=iec "$BENCH_PIPE_SIZE")"
 		echo "  nbthread 1"
 		echo "  pidfile $TMP/haproxy.pid"
 		echo "defaults"
@@ -358,8 +362,8 @@ cell() {	# TARGET METRIC BASE_TARGET -> "value ratio"
 print_table() {
 	local ran=() t row c
 	for t in $TARGETS; do [ -n "${R[$t,gbps_up]:-}${R[$t,rate_1]:-}" ] && ran+=("$t"); done
-	printf '\nProxy benchmark, %s, %s, %s CPUs, loopback; bulk %ss, rate %ss, %s idle\n' \
-		"$(date -u +%Y-%m-%d)" "$(uname -r)" "$(nproc)" "$BULK_SECS" "$RATE_SECS" "$IDLE"
+	printf '\nProxy benchmark, %s, %s, %s CPUs, loopback; bulk %ss, rate %ss, %s idle, pipes %s\n' \
+		"$(date -u +%Y-%m-%d)" "$(uname -r)" "$(nproc)" "$BULK_SECS" "$RATE_SECS" "$IDLE" "${BENCH_PIPE_SIZE:-default}"
 	printf '%-30s' "metric (ratio to)"; for t in "${ran[@]}"; do printf '%16s' "$t"; done; echo
 	row() {	# LABEL METRIC BASE
 		printf '%-30s' "$1"

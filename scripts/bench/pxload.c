@@ -689,10 +689,13 @@ static int cmd_rate(int argc, char **argv)
 	end = now_ns();
 	if (n_lat)
 		qsort(lat, n_lat, sizeof(*lat), cmp_u32);
-	printf("conns=%zu errors=%llu secs=%.3f rate=%.0f p50_us=%u p99_us=%u\n",
+#define PCT(p) (n_lat ? lat[(size_t)((double)n_lat * (p))] : 0)
+	printf("conns=%zu errors=%llu secs=%.3f rate=%.0f p50_us=%u p90_us=%u p99_us=%u "
+	       "p999_us=%u max_us=%u\n",
 	       n_lat, (unsigned long long)errors, (double)(end - start) / 1e9,
 	       (double)n_lat * 1e9 / (double)(end - start),
-	       n_lat ? lat[n_lat / 2] : 0, n_lat ? lat[n_lat * 99 / 100] : 0);
+	       PCT(0.5), PCT(0.9), PCT(0.99), PCT(0.999), n_lat ? lat[n_lat - 1] : 0);
+#undef PCT
 	free(lat);
 	free(conns);
 	return 0;
