@@ -17,6 +17,7 @@ PACKAGES=(
 	libssl-dev
 	haproxy sniproxy xdp-tools iperf3
 	libnginx-mod-stream    # nginx stream + ssl_preread for the proxy bench
+	linux-perf             # bench: syscalls per connection, profiles
 )
 
 missing=()

@@ -14,6 +14,7 @@
 #   rate      connect, ClientHello, one-byte answer, close, at several
 #             concurrencies: connections/s, p50/p99 latency, proxy CPU
 #             microseconds per connection
+#   syscalls  per connection at concurrency 16 (perf stat, untimed run)
 #   idle      BENCH_IDLE (10,000) proxied connections held open: proxy RSS
 #             delta over its baseline, per connection
 #
@@ -317,6 +318,22 @@ bench_target() {	# TARGET
 		R[$t,cpuconn]=$(awk -v t=$ticks -v hz="$HZ" -v n=$conns 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
 	fi
 
+	# syscalls per connection (c=16, 1 s, untimed: the tracepoint costs a
+	# little): a noise-free view of how much each proxy asks of the kernel
+	if [ ${#pids[@]} -gt 0 ] && command -v perf >/dev/null; then
+		local perf_pid n
+		perf stat -x, -e raw_syscalls:sys_enter -p "$(IFS=,; echo "${pids[*]}")" \
+			-o "$TMP/perf.out" -- sleep 1.5 >/dev/null 2>&1 &
+		perf_pid=$!
+		sleep 0.2
+		out=$("$PXLOAD" rate "$addr_close" close.bench 16 1) || true
+		wait $perf_pid || true
+		n=$(awk -F, '/raw_syscalls/ { print $1 }' "$TMP/perf.out" 2>/dev/null)
+		case $n in '' | *[!0-9]*) log "$t: perf stat gave no syscall count" ;;
+		*) R[$t,syscalls]=$(awk -v n="$n" -v c="$(kv conns "$out")" 'BEGIN { if (c > 0) printf "%.1f", n / c }') ;;
+		esac
+	fi
+
 	# idle connections: RSS delta over the baseline
 	if [ ${#pids[@]} -gt 0 ] && [ "$IDLE" -gt 0 ]; then
 		r0=$(rss_kb "${pids[@]}")
@@ -381,6 +398,7 @@ print_table() {
 		echo
 	done
 	row "CPU us/conn (haproxy)" cpuconn haproxy
+	row "syscalls/conn (haproxy)" syscalls haproxy
 	row "RSS B/idle conn (haproxy)" rss haproxy
 }
 
