@@ -55,15 +55,29 @@ struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 2 * 2);	/* generation x (syslog, proxy) */
 	__type(key, __u32);
-	__type(value, struct es_dir4_l1);
+	__type(value, struct es_dir_l1);
 } es_dir4_l1 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, ES_DIR4_CHUNKS);
 	__type(key, __u32);
-	__type(value, struct es_dir4_chunk);
+	__type(value, struct es_dir_chunk);
 } es_dir4_chunk SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * 2);
+	__type(key, __u32);
+	__type(value, struct es_dir_l1);
+} es_dir6_l1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ES_DIR6_CHUNKS);
+	__type(key, __u32);
+	__type(value, struct es_dir_chunk);
+} es_dir6_chunk SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -83,12 +83,18 @@ static __always_inline __u32 v6_mask(__u32 plen, __u32 word)
 	return bpf_htonl(~0u << (32 - bits));
 }
 
-/* Source prefix policy. Returns non-zero when the frame is to be dropped. */
+/*
+ * Source prefix policy: the direct table, then (only where it says so)
+ * the trie. Returns non-zero when the frame is to be dropped.
+ */
 static __always_inline int policy_denies(const struct es_config *cfg, __u32 family,
 					 const void *saddr, __u32 cls)
 {
 	struct es_policy *pol;
+	struct es_dir_l1 *l1;
+	struct es_dir_chunk *ch;
 	__u8 gen = cfg->policy_gen & 1;
+	__u32 k = gen * 2 + cls, e;
 
 	if (!(cfg->policy_mask & (1u << (gen * ES_CLASS_MAX + cls))))
 		return 0;
@@ -96,11 +102,8 @@ static __always_inline int policy_denies(const struct es_config *cfg, __u32 fami
 		struct es_lpm4_key k4 = {
 			.prefixlen = 16 + 32, .gen = gen, .cls = (__u8)cls,
 		};
-		__u32 a = bpf_ntohl(*(const __u32 *)saddr), k = gen * 2 + cls, e;
-		struct es_dir4_l1 *l1;
-		struct es_dir4_chunk *ch;
+		__u32 a = bpf_ntohl(*(const __u32 *)saddr);
 
-		/* the direct table first: /16, then /24 and /32 chunks */
 		l1 = bpf_map_lookup_elem(&es_dir4_l1, &k);
 		if (!l1)
 			return 0;
@@ -121,14 +124,31 @@ static __always_inline int policy_denies(const struct es_config *cfg, __u32 fami
 		}
 		if (!(e & ES_DIR_TRIE))
 			return (e & ES_DIR_ACT) == ES_ACT_DENY;
-		/* that part of the table overflowed its chunk pool: the trie */
 		__builtin_memcpy(k4.addr, saddr, 4);
 		pol = bpf_map_lookup_elem(&es_lpm4, &k4);
 	} else {
 		struct es_lpm6_key k6 = {
 			.prefixlen = 16 + 128, .gen = gen, .cls = (__u8)cls,
 		};
+		const __u32 *w = saddr;
+		__u64 hi = (__u64)bpf_ntohl(w[0]) << 32 | bpf_ntohl(w[1]);
+		int lvl;
 
+		l1 = bpf_map_lookup_elem(&es_dir6_l1, &k);
+		if (!l1)
+			return 0;
+		e = l1->e[hi >> 48];
+		for (lvl = 0; lvl < ES_DIR6_LEVELS; lvl++) {
+			if (!(e & ES_DIR_IND))
+				break;
+			k = e & ~ES_DIR_IND;
+			ch = bpf_map_lookup_elem(&es_dir6_chunk, &k);
+			if (!ch)
+				return 0;
+			e = ch->e[(hi >> (40 - 8 * lvl)) & 0xff];
+		}
+		if (!(e & (ES_DIR_TRIE | ES_DIR_IND)))
+			return (e & ES_DIR_ACT) == ES_ACT_DENY;
 		__builtin_memcpy(k6.addr, saddr, 16);
 		pol = bpf_map_lookup_elem(&es_lpm6, &k6);
 	}

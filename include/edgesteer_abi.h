@@ -18,9 +18,11 @@
  *                               (user space only; the program never reads it)
  *   es_lpm4     LPM_TRIE        struct es_lpm4_key -> struct es_policy
  *   es_lpm6     LPM_TRIE        struct es_lpm6_key -> struct es_policy
- *   es_dir4_l1  ARRAY[4]        struct es_dir4_l1: IPv4 policy by /16, per
+ *   es_dir4_l1  ARRAY[4]        struct es_dir_l1: IPv4 policy by /16, per
  *                               generation and class (index gen * 2 + class)
- *   es_dir4_chunk ARRAY         struct es_dir4_chunk: /24 and /32 levels
+ *   es_dir4_chunk ARRAY         struct es_dir_chunk: its /24 and /32 levels
+ *   es_dir6_l1  ARRAY[4]        struct es_dir_l1: IPv6 policy by /16
+ *   es_dir6_chunk ARRAY         struct es_dir_chunk: its /24 .. /64 levels
  *   es_rl4      ARRAY           struct es_bucket4: syslog token buckets, IPv4
  *   es_rl6      ARRAY           struct es_bucket6: the same per IPv6 /N
  *   es_cpumap   CPUMAP          CPU -> queue, for steering
@@ -181,25 +183,29 @@ struct es_bucket6 {
 };
 
 /*
- * IPv4 policy as a three-level direct table (/16, then /24, then /32),
- * built by user space from the same prefixes as es_lpm4: three inlined
- * array reads instead of a trie walk. An entry below ES_DIR_IND is final:
- * its low two bits are the action (0 none, ES_ACT_ALLOW, ES_ACT_DENY), or
- * ES_DIR_TRIE says "ask es_lpm4" (used when the chunk pool of a
- * generation is full). An entry with ES_DIR_IND set names a chunk of 256
- * entries for the next 8 bits. Generation g owns chunks
- * [g * ES_DIR4_CHUNKS / 2, (g + 1) * ES_DIR4_CHUNKS / 2).
+ * Policy as direct tables, built by user space from the same prefixes as
+ * the tries: a few inlined array reads instead of a trie walk. Level 1 is
+ * indexed by the top 16 bits of the source, every further level (a chunk
+ * of 256 entries) by the next 8 bits: IPv4 has levels for /24 and /32,
+ * IPv6 for /24, /32, ... /64. An entry below ES_DIR_IND is final: its low
+ * two bits are the action (0 none, ES_ACT_ALLOW, ES_ACT_DENY), or
+ * ES_DIR_TRIE says "ask the trie" (IPv6 prefixes longer than /64, and any
+ * part that did not fit the chunk pool). An entry with ES_DIR_IND set
+ * names the chunk for the next 8 bits. Generation g owns chunks
+ * [g * CHUNKS / 2, (g + 1) * CHUNKS / 2) of its family's pool.
  */
 #define ES_DIR4_CHUNKS	2048
+#define ES_DIR6_CHUNKS	2048
+#define ES_DIR6_LEVELS	6	/* chunk levels below /16: down to /64 */
 #define ES_DIR_IND	0x8000
 #define ES_DIR_TRIE	0x0004
 #define ES_DIR_ACT	0x0003
 
-struct es_dir4_l1 {
+struct es_dir_l1 {
 	__u16 e[65536];		/* by the top 16 bits of the source */
 };
 
-struct es_dir4_chunk {
+struct es_dir_chunk {
 	__u16 e[256];		/* by the next 8 bits */
 };
 
@@ -214,6 +220,8 @@ struct es_dir4_chunk {
 #define ES_PIN_CPUMAP	"es_cpumap"
 #define ES_PIN_DIR4_L1	"es_dir4_l1"
 #define ES_PIN_DIR4_CHUNK "es_dir4_chunk"
+#define ES_PIN_DIR6_L1	"es_dir6_l1"
+#define ES_PIN_DIR6_CHUNK "es_dir6_chunk"
 #define ES_PIN_LINK_PREFIX "link_"
 
 #endif

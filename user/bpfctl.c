@@ -455,32 +455,34 @@ static int write_class_rules(const struct bpfctl_maps *m, uint8_t gen, uint8_t c
 }
 
 /*
- * The IPv4 direct table of one class (see es_dir4_l1 in the ABI header),
- * painted from the rules in order of increasing prefix length, allow
- * before deny at equal length: each prefix overwrites what a shorter one
- * said about its addresses, so the result is longest-prefix-wins, with
- * the same precedence as the trie. A /17../32 prefix needs a chunk per
- * /16 (and /24) it touches; when a generation's pool runs dry, the entry
- * says "ask the trie" instead, which holds the same rules.
+ * The direct table of one class and family (see struct es_dir_l1 in the
+ * ABI header), painted from the rules in order of increasing prefix
+ * length, at equal length the implicit deny first, then allow, then deny:
+ * each prefix overwrites what a shorter one said about its addresses, so
+ * the result is longest-prefix-wins with the trie's precedence. A prefix
+ * longer than /16 needs a chunk on each level it reaches; when a
+ * generation's pool runs dry, or an IPv6 prefix is longer than /64, the
+ * entry says "ask the trie" instead, which holds the same rules.
  */
-struct dir4_rule {
-	uint32_t addr;		/* host order */
+struct dir_rule {
+	uint8_t addr[16];
 	uint8_t plen;
 	uint8_t action;
 	uint8_t order;		/* at equal length: implicit deny, allow, deny */
 };
 
-struct dir4_build {
-	struct es_dir4_l1 l1;
-	struct es_dir4_chunk *chunks;	/* the generation's pool */
+struct dir_build {
+	struct es_dir_l1 l1;
+	struct es_dir_chunk *chunks;	/* the generation's pool */
 	uint32_t base;			/* map index of chunks[0] */
 	int n, max;
+	int levels;			/* chunk levels: 2 for IPv4, ES_DIR6_LEVELS */
 	bool overflowed;
 };
 
-static int dir4_rule_cmp(const void *a, const void *b)
+static int dir_rule_cmp(const void *a, const void *b)
 {
-	const struct dir4_rule *x = a, *y = b;
+	const struct dir_rule *x = a, *y = b;
 
 	if (x->plen != y->plen)
 		return x->plen - y->plen;
@@ -489,9 +491,9 @@ static int dir4_rule_cmp(const void *a, const void *b)
 
 /* The chunk behind *e, made from a final entry when needed; NULL when
  * the entry is (or now becomes) "ask the trie". */
-static struct es_dir4_chunk *dir4_chunk(struct dir4_build *d, __u16 *e)
+static struct es_dir_chunk *dir_chunk(struct dir_build *d, __u16 *e)
 {
-	struct es_dir4_chunk *c;
+	struct es_dir_chunk *c;
 	int i;
 
 	if (*e & ES_DIR_IND)
@@ -510,7 +512,7 @@ static struct es_dir4_chunk *dir4_chunk(struct dir4_build *d, __u16 *e)
 	return c;
 }
 
-static void dir4_paint(__u16 *e, uint32_t from, uint32_t count, uint8_t action)
+static void dir_paint(__u16 *e, uint32_t from, uint32_t count, uint8_t action)
 {
 	uint32_t i;
 
@@ -519,32 +521,38 @@ static void dir4_paint(__u16 *e, uint32_t from, uint32_t count, uint8_t action)
 			e[i] = action;
 }
 
-static void dir4_add(struct dir4_build *d, const struct dir4_rule *r)
+static void dir_add(struct dir_build *d, const struct dir_rule *r)
 {
-	struct es_dir4_chunk *c1, *c2;
-	uint32_t a = r->addr;
+	const uint8_t *a = r->addr;
+	struct es_dir_chunk *c;
+	__u16 *e;
+	int lvl;
 
 	if (r->plen <= 16) {
-		dir4_paint(d->l1.e, a >> 16, 1u << (16 - r->plen), r->action);
+		dir_paint(d->l1.e, (uint32_t)(a[0] << 8 | a[1]), 1u << (16 - r->plen), r->action);
 		return;
 	}
-	c1 = dir4_chunk(d, &d->l1.e[a >> 16]);
-	if (!c1)
-		return;
-	if (r->plen <= 24) {
-		dir4_paint(c1->e, (a >> 8) & 0xff, 1u << (24 - r->plen), r->action);
-		return;
+	e = &d->l1.e[a[0] << 8 | a[1]];
+	for (lvl = 1; lvl <= d->levels; lvl++) {
+		c = dir_chunk(d, e);
+		if (!c)
+			return;
+		if (r->plen <= 16 + 8 * lvl) {
+			dir_paint(c->e, a[1 + lvl], 1u << (16 + 8 * lvl - r->plen), r->action);
+			return;
+		}
+		e = &c->e[a[1 + lvl]];
 	}
-	c2 = dir4_chunk(d, &c1->e[(a >> 8) & 0xff]);
-	if (c2)
-		dir4_paint(c2->e, a & 0xff, 1u << (32 - r->plen), r->action);
+	/* longer than the table reaches: that entry defers to the trie */
+	if (!(*e & ES_DIR_IND))
+		*e = ES_DIR_TRIE;
 }
 
-static int write_dir4(const struct bpfctl_maps *m, uint8_t gen, uint8_t cls,
-		      const struct conf_prefix_list *allow, const struct conf_prefix_list *deny,
-		      struct dir4_build *d)
+static int write_dir(int l1_fd, uint8_t gen, uint8_t cls, int family,
+		     const struct conf_prefix_list *allow, const struct conf_prefix_list *deny,
+		     struct dir_build *d)
 {
-	struct dir4_rule *rules = calloc((size_t)(allow->n + deny->n + 1), sizeof(*rules));
+	struct dir_rule *rules = calloc((size_t)(allow->n + deny->n + 1), sizeof(*rules));
 	uint32_t key = gen * 2u + cls;
 	int n = 0, k;
 
@@ -552,35 +560,67 @@ static int write_dir4(const struct bpfctl_maps *m, uint8_t gen, uint8_t cls,
 		return -ENOMEM;
 	memset(&d->l1, 0, sizeof(d->l1));
 	if (allow->n)
-		rules[n++] = (struct dir4_rule){ 0, 0, ES_ACT_DENY, 0 };
+		rules[n++] = (struct dir_rule){ .plen = 0, .action = ES_ACT_DENY, .order = 0 };
 	for (k = 0; k < allow->n + deny->n; k++) {
 		const struct conf_prefix *pf = k < allow->n ? &allow->v[k] : &deny->v[k - allow->n];
 
-		if (pf->family != AF_INET)
+		if (pf->family != family)
 			continue;
-		rules[n].addr = (uint32_t)pf->addr[0] << 24 | (uint32_t)pf->addr[1] << 16 |
-				(uint32_t)pf->addr[2] << 8 | pf->addr[3];
+		memcpy(rules[n].addr, pf->addr, 16);
 		rules[n].plen = pf->plen;
 		rules[n].action = k < allow->n ? ES_ACT_ALLOW : ES_ACT_DENY;
 		rules[n].order = k < allow->n ? 1 : 2;
 		n++;
 	}
-	qsort(rules, (size_t)n, sizeof(*rules), dir4_rule_cmp);
+	qsort(rules, (size_t)n, sizeof(*rules), dir_rule_cmp);
 	for (k = 0; k < n; k++)
-		dir4_add(d, &rules[k]);
+		dir_add(d, &rules[k]);
 	free(rules);
-	return bpf_map_update_elem(m->dir4_l1, &key, &d->l1, BPF_ANY) ? -errno : 0;
+	return bpf_map_update_elem(l1_fd, &key, &d->l1, BPF_ANY) ? -errno : 0;
+}
+
+/* Both classes of one family into generation `gen`: L1 tables, then the
+ * chunks they use. */
+static int write_dir_family(const struct bpfctl_maps *m, const struct conf_xdp *x, uint8_t gen,
+			    int family)
+{
+	struct dir_build *d = calloc(1, sizeof(*d));
+	int pool = family == AF_INET ? ES_DIR4_CHUNKS / 2 : ES_DIR6_CHUNKS / 2;
+	int l1_fd = family == AF_INET ? m->dir4_l1 : m->dir6_l1;
+	int chunk_fd = family == AF_INET ? m->dir4_chunk : m->dir6_chunk;
+	int err = -ENOMEM, i;
+
+	if (!d || !(d->chunks = calloc((size_t)pool, sizeof(*d->chunks))))
+		goto out;
+	d->base = gen * (uint32_t)pool;
+	d->max = pool;
+	d->levels = family == AF_INET ? 2 : ES_DIR6_LEVELS;
+	err = write_dir(l1_fd, gen, ES_CLASS_SYSLOG, family, &x->allow_syslog, &x->deny_syslog, d);
+	err = err ?: write_dir(l1_fd, gen, ES_CLASS_PROXY, family, &x->allow_proxy, &x->deny_proxy, d);
+	for (i = 0; i < d->n && !err; i++) {
+		uint32_t k = d->base + (uint32_t)i;
+
+		if (bpf_map_update_elem(chunk_fd, &k, &d->chunks[i], BPF_ANY))
+			err = -errno;
+	}
+	if (!err && d->overflowed)
+		pr_info("IPv%d prefix rules need more than %d table chunks; the rest is looked up in "
+			"the trie (slower, same result)", family == AF_INET ? 4 : 6, pool);
+out:
+	if (d)
+		free(d->chunks);
+	free(d);
+	return err;
 }
 
 int bpfctl_write_config(const struct bpfctl_maps *m, const struct conf_xdp *x)
 {
 	struct es_config *cur = calloc(1, sizeof(*cur)), *nc = calloc(1, sizeof(*nc));
-	struct dir4_build *dir = NULL;
 	struct bpf_cpumap_val cv;
 	uint64_t want_cpus;
 	uint32_t key = 0, cpu;
 	uint8_t gen;
-	int err, i;
+	int err;
 
 	if (!cur || !nc) {
 		err = -ENOMEM;
@@ -603,29 +643,13 @@ int bpfctl_write_config(const struct bpfctl_maps *m, const struct conf_xdp *x)
 		       strerror(-err), ES_LPM_ENTRIES);
 		goto out;
 	}
-	/* the IPv4 direct tables of both classes share the generation's pool */
-	dir = calloc(1, sizeof(*dir));
-	if (!dir || !(dir->chunks = calloc(ES_DIR4_CHUNKS / 2, sizeof(*dir->chunks)))) {
-		err = -ENOMEM;
-		goto out;
-	}
-	dir->base = gen * (ES_DIR4_CHUNKS / 2u);
-	dir->max = ES_DIR4_CHUNKS / 2;
-	err = write_dir4(m, gen, ES_CLASS_SYSLOG, &x->allow_syslog, &x->deny_syslog, dir);
-	err = err ?: write_dir4(m, gen, ES_CLASS_PROXY, &x->allow_proxy, &x->deny_proxy, dir);
-	for (i = 0; i < dir->n && !err; i++) {
-		uint32_t k = dir->base + (uint32_t)i;
-
-		if (bpf_map_update_elem(m->dir4_chunk, &k, &dir->chunks[i], BPF_ANY))
-			err = -errno;
-	}
+	/* the direct tables in front of the tries */
+	err = write_dir_family(m, x, gen, AF_INET);
+	err = err ?: write_dir_family(m, x, gen, AF_INET6);
 	if (err) {
-		pr_err("es_dir4_l1/es_dir4_chunk: writing the IPv4 policy table: %s", strerror(-err));
+		pr_err("es_dir4/es_dir6: writing the policy tables: %s", strerror(-err));
 		goto out;
 	}
-	if (dir->overflowed)
-		pr_info("IPv4 prefix rules need more than %d table chunks; the rest is looked up in "
-			"the trie (slower, same result)", ES_DIR4_CHUNKS / 2);
 
 	/* 2. the cpumap queues steering will use */
 	want_cpus = (x->steer_syslog.kind == STEER_CPUS ? x->steer_syslog.cpus : 0) |
@@ -695,9 +719,6 @@ int bpfctl_write_config(const struct bpfctl_maps *m, const struct conf_xdp *x)
 		if (!(want_cpus & (1ull << cpu)))
 			bpf_map_delete_elem(m->cpumap, &cpu);
 out:
-	if (dir)
-		free(dir->chunks);
-	free(dir);
 	free(cur);
 	free(nc);
 	return err;
@@ -721,6 +742,8 @@ static const struct map_ref map_refs[] = {
 	{ ES_PIN_CPUMAP, offsetof(struct bpfctl_maps, cpumap) },
 	{ ES_PIN_DIR4_L1, offsetof(struct bpfctl_maps, dir4_l1) },
 	{ ES_PIN_DIR4_CHUNK, offsetof(struct bpfctl_maps, dir4_chunk) },
+	{ ES_PIN_DIR6_L1, offsetof(struct bpfctl_maps, dir6_l1) },
+	{ ES_PIN_DIR6_CHUNK, offsetof(struct bpfctl_maps, dir6_chunk) },
 };
 #define N_MAPS ((int)(sizeof(map_refs) / sizeof(map_refs[0])))
 

@@ -43,7 +43,8 @@ int bpfctl_detach_all(const char *pin_path);
 
 /* File descriptors of the shared maps (owned by whoever opened them). */
 struct bpfctl_maps {
-	int config, stats, ifaces, lpm4, lpm6, rl4, rl6, cpumap, dir4_l1, dir4_chunk;
+	int config, stats, ifaces, lpm4, lpm6, rl4, rl6, cpumap;
+	int dir4_l1, dir4_chunk, dir6_l1, dir6_chunk;
 };
 
 /* Fill the config record, the LPM tries and the cpumap from `x`, live:

@@ -219,6 +219,7 @@ int main(int argc, char **argv)
 		.lpm6 = bpf_map__fd(es->maps.es_lpm6), .rl4 = bpf_map__fd(es->maps.es_rl4),
 		.rl6 = bpf_map__fd(es->maps.es_rl6), .cpumap = bpf_map__fd(es->maps.es_cpumap),
 		.dir4_l1 = bpf_map__fd(es->maps.es_dir4_l1), .dir4_chunk = bpf_map__fd(es->maps.es_dir4_chunk),
+		.dir6_l1 = bpf_map__fd(es->maps.es_dir6_l1), .dir6_chunk = bpf_map__fd(es->maps.es_dir6_chunk),
 	};
 	/* every feature: both classes with allow and deny lists in both
 	 * families, the token bucket, several ports per class */

@@ -31,7 +31,7 @@ struct env {
 
 static const char *const map_names[] = {
 	"es_config", "es_stats", "es_ifaces", "es_lpm4", "es_lpm6", "es_rl4", "es_rl6", "es_cpumap",
-	"es_dir4_l1", "es_dir4_chunk",
+	"es_dir4_l1", "es_dir4_chunk", "es_dir6_l1", "es_dir6_chunk",
 };
 
 static struct steer *load_instance(uint32_t slot, bool l3, const struct steer *share)
@@ -90,6 +90,8 @@ static void env_open(struct env *e, const char *xdp_lines)
 	e->m.cpumap = bpf_map__fd(e->eth->maps.es_cpumap);
 	e->m.dir4_l1 = bpf_map__fd(e->eth->maps.es_dir4_l1);
 	e->m.dir4_chunk = bpf_map__fd(e->eth->maps.es_dir4_chunk);
+	e->m.dir6_l1 = bpf_map__fd(e->eth->maps.es_dir6_l1);
+	e->m.dir6_chunk = bpf_map__fd(e->eth->maps.es_dir6_chunk);
 	write_conf(e, xdp_lines);
 	snapshot(e);
 }
@@ -527,6 +529,96 @@ TEST_TIMEOUT(lpm_ipv4_random_against_reference, 60)
 		TH_LOG("round %d: %d of 1500 sources denied", round, denied);
 		EXPECT_GT(denied, 100);
 		EXPECT_LT(denied, 1400);
+		steer__destroy(e.l3);
+		steer__destroy(e.eth);
+	}
+	free(text);
+}
+
+struct ref_rule6 {
+	uint8_t addr[16];
+	int plen, deny;
+};
+
+static int match6(const uint8_t *a, const uint8_t *p, int plen)
+{
+	int i;
+
+	for (i = 0; i < 16 && plen > 0; i++, plen -= 8) {
+		uint8_t m = plen >= 8 ? 0xff : (uint8_t)(0xff << (8 - plen));
+
+		if ((a[i] & m) != p[i])
+			return 0;
+	}
+	return 1;
+}
+
+static void rand6(uint8_t *a)
+{
+	static const uint8_t base[6] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0 };
+
+	memset(a, 0, 16);
+	memcpy(a, base, 6);
+	a[7] = (uint8_t)(rand() & 7);
+	a[8] = (uint8_t)(rand() & 3);
+	a[11] = (uint8_t)(rand() & 1);
+	a[15] = (uint8_t)(rand() & 3);
+}
+
+/* The same for IPv6: prefixes from /40 to /128, so the table answers
+ * some and defers the ones longer than /64 to the trie. */
+TEST_TIMEOUT(lpm_ipv6_random_against_reference, 60)
+{
+	struct ref_rule6 rules[80];
+	char *text = malloc(80 * 96 + 256), src[64];
+	struct env e;
+	struct frame_spec s;
+	int i, j, n, round, denied;
+	size_t len;
+
+	ASSERT_TRUE(text != NULL);
+	srand(777);
+	for (round = 0; round < 2; round++) {
+		int has_allow = 0;
+
+		len = (size_t)sprintf(text, PORTS);
+		for (n = 0; n < 80; n++) {
+			int plen = round == 0 ? 64 + rand() % 65 : 40 + rand() % 89, b;
+
+			rand6(rules[n].addr);
+			for (b = 0; b < 16; b++) {
+				int keep = plen - b * 8;
+
+				rules[n].addr[b] &= keep >= 8 ? 0xff : keep <= 0 ? 0 : (uint8_t)(0xff << (8 - keep));
+			}
+			rules[n].plen = plen;
+			rules[n].deny = round == 0 ? 1 : rand() % 3 == 0;
+			has_allow |= !rules[n].deny;
+			inet_ntop(AF_INET6, rules[n].addr, src, sizeof(src));
+			len += (size_t)sprintf(text + len, "%s_syslog = %s/%d\n", rules[n].deny ? "deny" : "allow",
+					       src, plen);
+		}
+		env_open(&e, text);
+		for (i = denied = 0; i < 1000; i++) {
+			uint8_t a[16];
+			int best = -1, deny = has_allow, want;
+
+			rand6(a);
+			for (j = 0; j < n; j++)
+				if (match6(a, rules[j].addr, rules[j].plen) &&
+				    (rules[j].plen > best || (rules[j].plen == best && rules[j].deny))) {
+					best = rules[j].plen;
+					deny = rules[j].deny;
+				}
+			want = deny ? ES_V_DROP_POLICY : ES_V_PASS;
+			inet_ntop(AF_INET6, a, src, sizeof(src));
+			s = (struct frame_spec){ .family = 6, .proto = IPPROTO_UDP, .dport = 514, .src = src };
+			EXPECT_SPEC(&e, s, ES_CLASS_SYSLOG, want, src);
+			denied += deny;
+		}
+		TH_LOG("round %d: %d of 1000 sources denied", round, denied);
+		EXPECT_GT(denied, 100);
+		EXPECT_LT(denied, 900);
 		steer__destroy(e.l3);
 		steer__destroy(e.eth);
 	}
