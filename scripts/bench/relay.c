@@ -17,7 +17,8 @@
  *            waits for the end
  * Ends of stream: up ends when the client half-closes (propagated with
  * shutdown) and the upstream closes; down ends when the client closes.
- * At exit it prints cpu_us=N (its utime+stime). Blocking I/O on purpose: one connection, one direction, nothing else to
+ * At exit it prints in=N out=N (bytes the sender's socket received, bytes
+ * the receiver's socket had acknowledged) and cpu_us=N (its utime+stime). Blocking I/O on purpose: one connection, one direction, nothing else to
  * serve, so the cost measured is the data path alone.
  */
 #ifndef _GNU_SOURCE
@@ -25,8 +26,8 @@
 #endif
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/sock_diag.h>
 #include <netinet/in.h>
+#include <linux/tcp.h>
 #include <arpa/inet.h>
 #include <poll.h>
 #include <signal.h>
@@ -145,24 +146,35 @@ static void wait_hup(int fd)
 		;
 }
 
-/*
- * Redirected skbs stay charged to the socket they arrived on until the
- * psock backlog has sent them on; wait for that (at most 1 s) so that the
- * FIN we send upstream next cannot overtake data.
- */
-static void drain_wait(int fd)
+static void tcp_bytes(int fd, uint64_t *received, uint64_t *acked)
 {
-	for (int i = 0; i < 1000; i++) {
-		uint32_t mi[SK_MEMINFO_VARS];
-		socklen_t len = sizeof(mi);
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
 
-		if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mi, &len) != 0)
-			die("SO_MEMINFO");
-		if (mi[SK_MEMINFO_RMEM_ALLOC] == 0)
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
+		die("TCP_INFO");
+	*received = ti.tcpi_bytes_received;
+	*acked = ti.tcpi_bytes_acked;
+}
+
+/*
+ * Redirected skbs wait in the other socket's psock queue, charged to
+ * neither socket; wait (at most 60 s) until the upstream has acknowledged
+ * every byte the client sent, so that the FIN we send next cannot
+ * overtake data and the client's timing covers the delivery.
+ */
+static void wait_delivered(int from, int to)
+{
+	for (int i = 0; i < 60000; i++) {
+		uint64_t in, out, dummy;
+
+		tcp_bytes(from, &in, &dummy);
+		tcp_bytes(to, &dummy, &out);
+		if (out >= in)
 			return;
 		usleep(1000);
 	}
-	fprintf(stderr, "relay: receive memory not drained after 1 s\n");
+	fprintf(stderr, "relay: not everything was delivered after 60 s\n");
 }
 
 int main(int argc, char **argv)
@@ -236,7 +248,7 @@ int main(int argc, char **argv)
 		}
 		if (skel) {
 			wait_hup(cfd);
-			drain_wait(cfd);
+			wait_delivered(cfd, ufd);
 		} else if (strcmp(mode, "splice") == 0) {
 			pump_splice(cfd, ufd);
 		} else {
@@ -251,6 +263,16 @@ int main(int argc, char **argv)
 			pump_splice(ufd, cfd);
 		else
 			pump_copy(ufd, cfd);
+	}
+	{
+		/* bytes in from the sender vs bytes the receiver acknowledged:
+		 * what a relay accepted and never delivered shows as a gap */
+		uint64_t cin, cout, uin, uout;
+
+		tcp_bytes(cfd, &cin, &cout);
+		tcp_bytes(ufd, &uin, &uout);
+		printf("in=%llu out=%llu\n", (unsigned long long)(up ? cin : uin),
+		       (unsigned long long)(up ? uout : cout));
 	}
 	close(cfd);
 	close(ufd);

@@ -11,8 +11,14 @@
 # direct path. Sockmap work runs in softirq and kworker context, not in the
 # relay process, so the fair cost is system-wide: busy CPU time from
 # /proc/stat (all CPUs) per GB moved, and that minus the direct path's
-# (the relay's own share). The relay process's utime+stime (it reports
-# its getrusage at exit) is shown too.
+# (the relay's own share). The relay process's utime+stime per GB (it
+# reports its getrusage at exit) is shown too. "in-out MB": bytes the relay
+# accepted from the sender minus bytes the receiver acknowledged when the
+# connection ended. Going down, the client stops reading after SECS and
+# closes: with splice that gap is socket buffers plus one pipe (a few MB);
+# a sockmap redirect has no backpressure, the sender's window stays open
+# and the kernel queues without bound (hundreds of MB per second here).
+# Going up, the relay waits until everything is delivered.
 #
 # Knobs: BENCH_SOCKMAP_SECS (4), BENCH_PORT_BASE (24000; this part uses
 # BASE+50..BASE+59 on 127.0.0.1). Needs root for BPF; skipped otherwise.
@@ -111,6 +117,8 @@ for mode in $MODES; do
 			kill $relay_pid 2>/dev/null || true
 			wait $relay_pid 2>/dev/null || true
 			relay_us=$(kv cpu_us "$(cat "$TMP/relay.log")")
+			R[$mode,gap_$dir]=$(awk -v i="$(kv in "$(cat "$TMP/relay.log")")" \
+				-v o="$(kv out "$(cat "$TMP/relay.log")")" 'BEGIN { d = i - o; printf "%.1f", d > 0 ? d / 1e6 : 0 }')
 			[ -n "$relay_us" ] || { log "$mode $dir: relay did not finish: $(cat "$TMP/relay.log")"; relay_us=0; }
 		fi
 		gb=$(awk -v b="$(kv bytes "$out")" 'BEGIN { print b / 1e9 }')
@@ -122,16 +130,18 @@ done
 
 printf '\nSockmap vs splice, %s, %s, %s CPUs, loopback, one connection %ss each way\n' \
 	"$(date -u +%Y-%m-%d)" "$(uname -r)" "$(nproc)" "$SECS"
-printf '%-9s %-5s %16s %14s %14s %14s\n' relay dir "Gbit/s (direct)" "system s/GB" "relay's s/GB" "relay proc s/GB"
+printf '%-9s %-5s %16s %12s %12s %12s %14s\n' relay dir "Gbit/s (direct)" "system s/GB" "relay's s/GB" \
+	"relay proc" "in-out MB"
 for mode in $MODES; do
 	for dir in up down; do
 		[ -n "${R[$mode,gbps_$dir]:-}" ] || continue
 		awk -v m=$mode -v d=$dir -v g="${R[$mode,gbps_$dir]}" -v dg="${R[direct,gbps_$dir]:-0}" \
-		    -v s="${R[$mode,sys_$dir]}" -v ds="${R[direct,sys_$dir]:-0}" -v p="${R[$mode,proc_$dir]}" '
+		    -v s="${R[$mode,sys_$dir]}" -v ds="${R[direct,sys_$dir]:-0}" -v p="${R[$mode,proc_$dir]}" \
+		    -v gap="${R[$mode,gap_$dir]:--}" '
 		BEGIN {
 			r = dg > 0 ? sprintf("%.2fx", g / dg) : ""
-			printf "%-9s %-5s %10.2f %5s %14.3f %14s %14s\n", m, d, g, m == "direct" ? "" : r, s,
-				m == "direct" ? "-" : sprintf("%.3f", s - ds), m == "direct" ? "-" : sprintf("%.3f", p)
+			printf "%-9s %-5s %10.2f %5s %12.3f %12s %12s %14s\n", m, d, g, m == "direct" ? "" : r, s,
+				m == "direct" ? "-" : sprintf("%.3f", s - ds), m == "direct" ? "-" : sprintf("%.3f", p), gap
 		}'
 	done
 done | tee "$OUT/sockmap-table.txt"
