@@ -5,9 +5,10 @@
  *
  * One frame costs two inlined array lookups (this interface's per-CPU
  * counters and the configuration record) before any parsing; a syslog or
- * proxy frame then costs at most one LPM lookup (skipped when its class
- * has no prefix rules) and, for syslog with a rate set, one more inlined
- * array access (the token bucket) and an inlined jiffies read.
+ * proxy frame then costs a few inlined reads of the direct policy table
+ * (none when its class has no prefix rules; an LPM trie lookup only where
+ * the table defers to it) and, for syslog with a rate set, one more
+ * inlined array access (the token bucket) and an inlined jiffies read.
  * Port sets are bitmaps in the configuration record, so classification is
  * a bit test, whatever the number of ports.
  *
