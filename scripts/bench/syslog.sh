@@ -88,19 +88,11 @@ build_tools() {
 		die "building syslog-sink failed (needs libssl-dev: scripts/deps.sh)"
 }
 
-# How to start edgesteer's relay: the daemon when it has `run`, else a
-# local runner (scripts/bench/syslog-runner.c, not part of the tree) that
-# links the library. Sets ES_MODE to "run", "runner" or "".
+# edgesteer is measured when the build has `edgesteer run`.
 detect_edgesteer() {
 	ES_MODE=
 	if [ -x "$BUILD/edgesteer" ] && "$BUILD/edgesteer" help 2>&1 | grep -q 'edgesteer run'; then
 		ES_MODE=run
-	elif [ -f "$ROOT/scripts/bench/syslog-runner.c" ] && [ -f "$BUILD/libedgesteer.a" ] &&
-		nm "$BUILD/libedgesteer.a" 2>/dev/null | grep -q ' T syslog_start$'; then
-		gcc -O2 -g -std=gnu11 -D_GNU_SOURCE -I"$ROOT/include" -iquote "$ROOT/user" -I"$BUILD/skel" \
-			-o "$BENCH_BIN/syslog-runner" "$ROOT/scripts/bench/syslog-runner.c" \
-			"$BUILD/libedgesteer.a" -lbpf -lelf -lz -lbearssl -linih -lsystemd -lm &&
-			ES_MODE=runner
 	fi
 }
 
@@ -186,11 +178,7 @@ start_edgesteer() { # OUTPUTS (1 = forward to a collector, N = N subscribers)
 			echo "server_name = collector"
 		fi
 	} >"$conf"
-	if [ "$ES_MODE" = run ]; then
-		"$BUILD/edgesteer" run -c "$conf" >>"$T/relay.log" 2>&1 &
-	else
-		"$BENCH_BIN/syslog-runner" "$conf" >>"$T/relay.log" 2>&1 &
-	fi
+	"$BUILD/edgesteer" run -c "$conf" >>"$T/relay.log" 2>&1 &
 	RELAY_PID=$!
 	PIDS+=($RELAY_PID)
 }
@@ -414,7 +402,11 @@ detect_edgesteer
 echo "== syslog relay: UDP in, TLS out (RFC 5425), ${HOLD}s with no loss, 200-byte RFC 5424 messages"
 echo "   $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(nproc) CPUs, Linux $(uname -r), $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "   rsyslogd $(rsyslogd -v | sed -n '1s/^rsyslogd *\([^ ]*\).*/\1/p'), net.core.rmem_default $(sysctl -n net.core.rmem_default)"
-[ -z "$ES_MODE" ] && log "   edgesteer: no 'edgesteer run' and no relay in libedgesteer.a yet; its rows are skipped"
+if [ -n "$ES_MODE" ]; then
+	echo "   edgesteer $("$BUILD/edgesteer" --version | sed 's/^edgesteer //') ($BUILD/edgesteer run), default [syslog] settings"
+else
+	log "   edgesteer: $BUILD/edgesteer has no 'run' command; its rows are skipped"
+fi
 
 t0=$SECONDS
 idx=0
