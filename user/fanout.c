@@ -27,6 +27,9 @@
  * to the oldest message still held and adds the gap to its `skipped`
  * counter (slow_subscriber = skip), or is disconnected (= disconnect).
  * The skip happens between frames only, so the stream stays well formed.
+ * Skips are noticed when the subscriber can write again; a subscriber
+ * that never does is found by a once-a-second sweep when the policy is
+ * to disconnect (its fd should not be held forever).
  * A frame larger than one record (max_message > ~16 KB) may be split
  * across records; if its message is evicted mid-frame the subscriber is
  * disconnected, since the rest of the frame no longer exists.
@@ -52,6 +55,7 @@
 #define ACCEPT_PER_WAKEUP 64
 #define PUMP_BUDGET (256u << 10)	/* plaintext bytes per turn, for fairness */
 #define EMFILE_PAUSE_MS 200
+#define SWEEP_MS 1000		/* slow_subscriber = disconnect: find stalled ones */
 
 enum sub_state {
 	SUB_HANDSHAKE,	/* TLS handshake running; the deadline is armed */
@@ -110,6 +114,7 @@ struct fanout {
 	uint32_t n_subs;
 	uint64_t next_id;
 	struct loop_defer kick;		/* runs the idle list after intake */
+	struct loop_timer sweep;	/* disconnects overtaken stalled subscribers */
 	struct loop_defer again;	/* subscribers that used up their budget */
 	struct sub **again_list;
 	uint64_t handshakes_ok, closed[CR_MAX];
@@ -387,6 +392,20 @@ static void on_again(struct loop_defer *d)
 	run_idle(container_of(d, struct fanout, again));
 }
 
+static void on_sweep(struct loop_timer *t)
+{
+	struct fanout *f = container_of(t, struct fanout, sweep);
+	uint64_t first = ring_first(f->r->ring);
+	struct sub *s, *next;
+
+	for (s = f->subs; s; s = next) {
+		next = s->next;
+		if (s->state == SUB_ACTIVE && s->pos < first && f->sc.slow_subscriber == SLOW_DISCONNECT)
+			sub_close(s, CR_SLOW);
+	}
+	loop_timer_arm(f->r->l, t, SWEEP_MS);
+}
+
 void fanout_notify(struct fanout *f)
 {
 	if (f->idle)
@@ -579,6 +598,8 @@ int fanout_new(struct syslog_relay *r, const struct conf_syslog *sc, struct fano
 		return -ENOMEM;
 	f->r = r;
 	f->sc = *sc;
+	loop_timer_init(&f->sweep, on_sweep);
+	loop_timer_arm(r->l, &f->sweep, SWEEP_MS);
 	err = load_tls(f, sc);
 	if (err)
 		goto fail;
@@ -710,6 +731,7 @@ void fanout_free(struct fanout *f)
 		sub_close(f->subs, CR_SHUTDOWN);
 	loop_defer_cancel(f->r->l, &f->kick);
 	loop_defer_cancel(f->r->l, &f->again);
+	loop_timer_cancel(f->r->l, &f->sweep);
 	tls_cred_free(f->cred);
 	tls_anchors_free(f->ca);
 	free(f);

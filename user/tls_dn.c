@@ -285,6 +285,7 @@ int tls_dn_canon(const char *in, char *out, size_t outlen)
 				lastsig = vl;
 		}
 		vl = lastsig;
+		val[vl] = 0;
 		for (i = 0; i < sizeof(oid_names) / sizeof(oid_names[0]); i++)
 			if (!strcasecmp(type, oid_names[i].name)) {
 				put(&o, oid_names[i].name, strlen(oid_names[i].name));
@@ -292,15 +293,22 @@ int tls_dn_canon(const char *in, char *out, size_t outlen)
 				break;
 			}
 		if (!known) {
-			if (!isdigit((unsigned char)type[0]))
+			/* a dotted OID */
+			if (strspn(type, "0123456789.") != tl || !isdigit((unsigned char)type[0]))
 				return -EINVAL;
 			put(&o, type, tl);
 		}
 		put(&o, "=", 1);
-		if (vl && val[0] == '#' && !known)
-			put(&o, val, vl);
-		else
+		if (vl > 1 && val[0] == '#' && !known && strspn(val + 1, "0123456789abcdefABCDEF") == vl - 1) {
+			/* "#hex": the DER of a non-string value, as tls_dn_from_der prints it */
+			for (i = 0; i < vl; i++) {
+				char ch = (char)tolower((unsigned char)val[i]);
+
+				put(&o, &ch, 1);
+			}
+		} else {
 			put_value(&o, (const uint8_t *)val, vl);
+		}
 		if (!*s)
 			break;
 		put(&o, s, 1);	/* ',' or '+' */

@@ -351,4 +351,62 @@ TEST_F_TIMEOUT(relay, oversize_drop_policy_and_lf_framing, 30)
 	tsub_close(&a);
 }
 
+static void udp6_send(int port, const char *m)
+{
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port) };
+	int fd = socket(AF_INET6, SOCK_DGRAM, 0);
+
+	a.sin6_addr = in6addr_loopback;
+	sendto(fd, m, strlen(m), 0, (struct sockaddr *)&a, sizeof(a));
+	close(fd);
+}
+
+TEST_F_TIMEOUT(relay, reload_ipv6_listener_and_disconnect_policy, 40)
+{
+	char conf[4096];
+	struct tsub a, b;
+	struct seq_check c = { .next = 0 };
+	double end;
+
+	start(self, 22041, 22042, "ring_messages = 1024\nring_size = 1M\n");
+	ASSERT_EQ(wait_port(22042, 5000), 0);
+	ASSERT_EQ(tsub_connect(&a, 22042, self->dir, "client.crt", "client.key", 0), 0);
+	ASSERT_EQ(tsub_connect(&b, 22042, self->dir, "client-ec.crt", "client-ec.key", 2048), 0);
+	usleep(50000);
+	/* add [::1] to the UDP listeners, slow subscribers are now cut off */
+	snprintf(conf, sizeof(conf),
+		 "[syslog]\nlisten = 127.0.0.1:22041 [::1]:22041\ntls_listen = 127.0.0.1:22042\n"
+		 "cert = %s/server.crt\nkey = %s/server.key\nclient_ca = %s/ca.crt\n"
+		 "client_issuer = CN=Edge Test CA,O=Example\nring_messages = 1024\nring_size = 1M\n"
+		 "slow_subscriber = disconnect\n", self->dir, self->dir, self->dir);
+	ASSERT_EQ(relay_reload(self->pid, self->dir, conf), 0);
+	/* the subscriber connected before the reload still gets everything, v4 and v6 */
+	udp6_send(22041, "<13>over ipv6");
+	end = th_now() + 3;
+	while (a.len < 16 && th_now() < end)
+		tsub_pump(&a, 20);
+	ASSERT_EQ(a.len, 16);
+	EXPECT_MEMEQ(a.buf, "13 <13>over ipv6", 16);
+	a.len = 0;
+	/* B does not read: overtaken, it is disconnected, A is not */
+	for (long k = 0; k < 20000; k += 500) {
+		send_range(22041, (unsigned)k, (unsigned)(k + 500), 0, 0);
+		tsub_collect(&a, &c, k + 500, 5000);
+	}
+	EXPECT_EQ(c.got, 20000);
+	EXPECT_EQ(c.gaps, 0);
+	usleep(1100000);	/* the once-a-second sweep finds B */
+	EXPECT_EQ(relay_metric(self->pid, self->dir, "edgesteer_syslog_subscriber_closed_total",
+			       "reason=\"slow_subscriber\""), 1);
+	EXPECT_EQ(relay_metric(self->pid, self->dir, "edgesteer_syslog_subscribers", NULL), 1);
+	/* a reload that cannot bind fails and names the address */
+	snprintf(conf, sizeof(conf),
+		 "[syslog]\nlisten = 127.0.0.1:22041 192.0.2.1:22041\ntls_listen = 127.0.0.1:22042\n"
+		 "cert = %s/server.crt\nkey = %s/server.key\nclient_ca = %s/ca.crt\n",
+		 self->dir, self->dir, self->dir);
+	EXPECT_NE(relay_reload(self->pid, self->dir, conf), 0);
+	tsub_close(&a);
+	tsub_close(&b);
+}
+
 TEST_HARNESS_MAIN

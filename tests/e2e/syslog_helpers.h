@@ -53,6 +53,29 @@ static void rc_on_usr1(struct loop *l, int signo, void *arg)
 	metric_sink_free(s);
 }
 
+/* SIGHUP: syslog_reload() with DIR/reload.conf; the result in DIR/reload.rc */
+static char rc_dir[256];
+
+static void rc_on_hup(struct loop *l, int signo, void *arg)
+{
+	char path[320];
+	struct conf *c;
+	int rc = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/reload.conf", rc_dir);
+	if (conf_load(path, &c, NULL) == 0) {
+		rc = syslog_reload(rc_child.r, c);
+		conf_free(c);
+	}
+	snprintf(path, sizeof(path), "%s/reload.rc", rc_dir);
+	f = fopen(path, "w");
+	if (f) {
+		fprintf(f, "%d\n", rc);
+		fclose(f);
+	}
+}
+
 static struct loop_timer rc_drain_timer;
 
 static void rc_drain_tick(struct loop_timer *t)
@@ -89,6 +112,7 @@ static inline pid_t relay_start(const char *dir, const char *conf)
 		log_set_prefix(0);
 		log_set_level(LOG_DEBUG);
 		snprintf(rc_child.metrics_path, sizeof(rc_child.metrics_path), "%s/metrics.prom", dir);
+		snprintf(rc_dir, sizeof(rc_dir), "%s", dir);
 		if (conf_load_string("test.conf", conf, &c, NULL))
 			_exit(3);
 		if (loop_new(&rc_child.l))
@@ -102,6 +126,7 @@ static inline pid_t relay_start(const char *dir, const char *conf)
 		loop_timer_init(&rc_drain_timer, rc_drain_tick);
 		loop_signal(rc_child.l, SIGUSR1, rc_on_usr1, NULL);
 		loop_signal(rc_child.l, SIGTERM, rc_on_term, NULL);
+		loop_signal(rc_child.l, SIGHUP, rc_on_hup, NULL);
 		loop_run(rc_child.l);
 		syslog_free(rc_child.r);
 		loop_free(rc_child.l);
@@ -138,6 +163,33 @@ static inline long long relay_metric(pid_t pid, const char *dir, const char *nam
 	}
 	fclose(f);
 	return v;
+}
+
+/* Write DIR/reload.conf, SIGHUP the relay, return syslog_reload()'s result. */
+static inline int relay_reload(pid_t pid, const char *dir, const char *conf)
+{
+	char path[320];
+	int rc = -100, i;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/reload.conf", dir);
+	f = fopen(path, "w");
+	if (!f)
+		return -100;
+	fputs(conf, f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/reload.rc", dir);
+	unlink(path);
+	kill(pid, SIGHUP);
+	for (i = 0; i < 500 && access(path, R_OK); i++)
+		usleep(2000);
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%d", &rc) != 1)
+			rc = -100;
+		fclose(f);
+	}
+	return rc;
 }
 
 static inline long relay_rss_kb(pid_t pid)
