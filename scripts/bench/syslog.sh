@@ -257,7 +257,8 @@ trial() {
 # ---- the search -------------------------------------------------------------
 
 # Sets MAX_RATE (0 when even the lowest probe lost), MAX_PLUS ("+" at the
-# generator's ceiling), CPU_MAX, CPU_REF.
+# generator's ceiling, "^" when the ladder ended without loss), CPU_MAX,
+# CPU_REF.
 search() {
 	local rate=$START good=0 bad=0 s mid i ok
 	MAX_PLUS=
@@ -276,11 +277,12 @@ search() {
 			break
 		fi
 	done
+	[ "$bad" = 0 ] && [ -z "$MAX_PLUS" ] && MAX_PLUS="^"	# the ladder ended first
 	for ((s = 0; s < 4 && good == 0 && rate > 1000; s++)); do
 		rate=$((rate / 2))
 		if trial "$rate" "$PROBE"; then good=$rate; else bad=$rate; fi
 	done
-	if [ "$bad" -gt 0 ] && [ "$good" -gt 0 ] && [ -z "$MAX_PLUS" ]; then
+	if [ "$bad" -gt 0 ] && [ "$good" -gt 0 ] && [ "$MAX_PLUS" != + ]; then
 		for ((s = 0; s < 2; s++)); do
 			mid=$(((good + bad) / 2))
 			if trial "$mid" "$PROBE"; then good=$mid; else bad=$mid; fi
@@ -294,7 +296,7 @@ search() {
 			break
 		fi
 		good=$(awk -v r="$good" -v a="$ACH" -v g=$GENLIM 'BEGIN { printf "%d", (g ? a : r) * 0.85 }')
-		MAX_PLUS=
+		MAX_PLUS=-
 	done
 	CPU_REF=-
 	if trial "$REF" "$REF_SECONDS"; then CPU_REF=$CPU_US; else CPU_REF="$CPU_US*"; fi
@@ -349,7 +351,7 @@ bench_one() { # INDEX SYSTEM OUTPUTS
 		wait $perf_pid
 		log "  perf data: $T/perf.$outs.data"
 	fi
-	RESULTS+=("$sys $outs $MAX_RATE$MAX_PLUS $CPU_MAX $CPU_REF")
+	RESULTS+=("$sys $outs $MAX_RATE${MAX_PLUS#-} $CPU_MAX $CPU_REF")
 	stop_pids
 }
 
@@ -359,7 +361,7 @@ print_table() {
 	[ ${#RESULTS[@]} -gt 0 ] || { echo "no results"; return; }
 	printf '%s\n' "${RESULTS[@]}" | awk -v ref="$REF" '
 	{ sys[NR] = $1; out[NR] = $2; rate[NR] = $3; cmax[NR] = $4; cref[NR] = $5
-	  r = $3; sub(/\+$/, "", r); key = $1 " " $2; R[key] = r; CM[key] = $4; CR[key] = $5 }
+	  r = $3; sub(/[+^]$/, "", r); key = $1 " " $2; R[key] = r; CM[key] = $4; CR[key] = $5 }
 	function ratio(a, b) { sub(/\*$/, "", a); sub(/\*$/, "", b)
 		return (a + 0 > 0 && b + 0 > 0 && a != "-" && b != "-") ? sprintf("%.2f", a / b) : "-" }
 	END {
@@ -368,7 +370,7 @@ print_table() {
 			"@" int(ref / 1000) "k/rs4m"
 		for (i = 1; i <= NR; i++) {
 			o = out[i] == 1 ? "collector" : out[i] " subs"
-			r = rate[i]; sub(/\+$/, "", r)
+			r = rate[i]; sub(/[+^]$/, "", r)
 			k4 = "rsyslog-4m " out[i]; ks = "rsyslog " out[i]
 			printf "%-11s %-10s %14s %12s %12s %9s %9s %10s %10s\n", sys[i], o, rate[i], cmax[i], cref[i], \
 				ratio(r, R[ks]), ratio(r, R[k4]), ratio(cmax[i], CM[k4]), ratio(cref[i], CR[k4])
@@ -380,7 +382,8 @@ print_table() {
 			o = out[i] == 1 ? "collector" : out[i] " subscribers"
 			k4 = "rsyslog-4m " out[i]
 			printf "goal, %s: no loss up to the generator ceiling: %s", o, \
-				rate[i] ~ /\+$/ ? "met" : "MISSED (loss above " rate[i] " msg/s)"
+				rate[i] ~ /\+$/ ? "met" : rate[i] ~ /\^$/ ? "not reached (BENCH_STEPS too low)" : \
+				"MISSED (loss above " rate[i] " msg/s)"
 			c = ratio(cmax[i], CM[k4]); d = ratio(cref[i], CR[k4])
 			printf "; cpu/msg <= 0.5 x rsyslog-4m: %s at max rate, %s at %dk msg/s\n", \
 				c == "-" ? "n/a" : (c + 0 <= 0.5 ? "met (" c ")" : "MISSED (" c ")"), \
@@ -419,6 +422,6 @@ for outs in $OUTPUTS; do
 done
 echo
 print_table
-echo "(cpu: utime+stime of the relay process per message sent; '+' = the generator's ceiling;"
+echo "(cpu: utime+stime of the relay process per message sent; '+' = the generator's ceiling; '^' = no loss, ladder ended;"
 echo " '*' = lost messages at the reference rate; ratios against stock rsyslog (rs) and rsyslog with a 4 MiB buffer (rs4m);"
 echo " bench took $((SECONDS - t0)) s)"
