@@ -118,7 +118,7 @@ for mode in $MODES; do
 			wait $relay_pid 2>/dev/null || true
 			relay_us=$(kv cpu_us "$(cat "$TMP/relay.log")")
 			R[$mode,gap_$dir]=$(awk -v i="$(kv in "$(cat "$TMP/relay.log")")" \
-				-v o="$(kv out "$(cat "$TMP/relay.log")")" 'BEGIN { d = i - o; printf "%.1f", d > 0 ? d / 1e6 : 0 }')
+				-v o="$(kv out "$(cat "$TMP/relay.log")")" 'BEGIN { d = i - o; printf "%.1f", (d > 0 ? d / 1e6 : 0) }')
 			[ -n "$relay_us" ] || { log "$mode $dir: relay did not finish: $(cat "$TMP/relay.log")"; relay_us=0; }
 		fi
 		gb=$(awk -v b="$(kv bytes "$out")" 'BEGIN { print b / 1e9 }')
