@@ -89,7 +89,7 @@ struct sub {
 	struct sub *idle_next, *idle_prev;
 	struct sub *next, *prev;	/* all subscribers */
 	uint64_t sent_msgs, sent_bytes, skipped, discarded_rx;
-	uint64_t connected_at;
+	uint64_t connected_at;		/* loop ms, for the close log line */
 	char peer[64];
 };
 
@@ -116,7 +116,6 @@ struct fanout {
 	struct loop_defer kick;		/* runs the idle list after intake */
 	struct loop_timer sweep;	/* disconnects overtaken stalled subscribers */
 	struct loop_defer again;	/* subscribers that used up their budget */
-	struct sub **again_list;
 	uint64_t handshakes_ok, closed[CR_MAX];
 	uint64_t skipped_closed, sent_closed;	/* totals of subscribers gone */
 };
@@ -169,9 +168,10 @@ static void sub_close(struct sub *s, enum close_reason why)
 	f->skipped_closed += s->skipped;
 	f->sent_closed += s->sent_msgs;
 	if (s->state == SUB_ACTIVE || why != CR_HANDSHAKE_FAILED)
-		pr_info("syslog: subscriber %s (#%llu) closed: %s; sent %llu messages, skipped %llu",
-			s->peer, (unsigned long long)s->id, close_reason_names[why],
-			(unsigned long long)s->sent_msgs, (unsigned long long)s->skipped);
+		pr_info("syslog: subscriber %s (#%llu) closed: %s; sent %llu messages, skipped %llu, "
+			"%llu s connected", s->peer, (unsigned long long)s->id, close_reason_names[why],
+			(unsigned long long)s->sent_msgs, (unsigned long long)s->skipped,
+			(unsigned long long)((loop_now(l) - s->connected_at) / 1000));
 	idle_del(s);
 	loop_timer_cancel(l, &s->hs_timer);
 	if (fd >= 0) {

@@ -131,7 +131,6 @@ struct forwarder {
 	/* counters */
 	uint64_t sent_msgs, sent_bytes, acked_msgs, resent_msgs, spooled_msgs, overflow;
 	uint64_t connects, fails[FR_MAX];
-	uint64_t max_sent_seq;
 	char peer[CONF_HOST_MAX + 8];
 };
 
@@ -798,7 +797,6 @@ void forward_start(struct forwarder *f)
 
 	if (!f->ack_seq || f->ack_seq > first)
 		f->ack_seq = f->send_seq = first;
-	f->max_sent_seq = f->send_seq;
 	fwd_connect(f);
 }
 
