@@ -73,17 +73,6 @@ struct ip_info {
 #define IP_BAD		1	/* malformed before the ports were read */
 #define IP_BAD_L4	2	/* malformed L4 header, ports read */
 
-static __always_inline __u32 v6_mask(__u32 plen, __u32 word)
-{
-	__u32 bits = plen > word * 32 ? plen - word * 32 : 0;
-
-	if (bits >= 32)
-		return ~0u;
-	if (!bits)
-		return 0;
-	return bpf_htonl(~0u << (32 - bits));
-}
-
 /*
  * Source prefix policy: the direct table, then (only where it says so)
  * the trie. Returns non-zero when the frame is to be dropped.
@@ -210,12 +199,12 @@ static __always_inline int rate_limited(const struct es_config *cfg, __u32 famil
 		return gcra(cfg, &b->tat, now);
 	} else {
 		struct es_bucket6 *b;
-		__u32 plen = cfg->rl_v6_prefix, w0, w1, w2, w3;
+		__u32 w0, w1, w2, w3;
 
-		w0 = saddr[0] & v6_mask(plen, 0);
-		w1 = saddr[1] & v6_mask(plen, 1);
-		w2 = saddr[2] & v6_mask(plen, 2);
-		w3 = saddr[3] & v6_mask(plen, 3);
+		w0 = saddr[0] & cfg->rl_v6_mask[0];
+		w1 = saddr[1] & cfg->rl_v6_mask[1];
+		w2 = saddr[2] & cfg->rl_v6_mask[2];
+		w3 = saddr[3] & cfg->rl_v6_mask[3];
 		slot = ((w0 ^ w1 * 0x85ebca6bu ^ w2 * 0xc2b2ae35u ^ w3 * 0x27d4eb2fu) * cfg->rl_seed) >>
 		       (32 - ES_RL_BITS);
 		b = bpf_map_lookup_elem(&es_rl6, &slot);

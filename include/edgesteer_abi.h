@@ -109,6 +109,7 @@ struct es_config {
 	__u64 rl_tau;
 	__u32 rl_seed;
 	__u32 hz;		/* the kernel's HZ the units were computed with */
+	__u32 rl_v6_mask[4];	/* rl_v6_prefix as a mask, network order */
 	struct es_steer steer[ES_CLASS_MAX];
 	/* Destination port sets, bit p of word p / 64 (host byte order). */
 	__u64 syslog_ports[ES_PORT_WORDS];

@@ -620,7 +620,7 @@ int bpfctl_write_config(const struct bpfctl_maps *m, const struct conf_xdp *x)
 	uint64_t want_cpus;
 	uint32_t key = 0, cpu;
 	uint8_t gen;
-	int err;
+	int err, i;
 
 	if (!cur || !nc) {
 		err = -ENOMEM;
@@ -683,6 +683,11 @@ int bpfctl_write_config(const struct bpfctl_maps *m, const struct conf_xdp *x)
 	if (x->allow_proxy.n || x->deny_proxy.n)
 		nc->policy_mask |= (uint8_t)(1u << (gen * ES_CLASS_MAX + ES_CLASS_PROXY));
 	nc->rl_v6_prefix = (uint8_t)(x->syslog_rate_v6_prefix ? x->syslog_rate_v6_prefix : 64);
+	for (i = 0; i < 4; i++) {
+		int bits = nc->rl_v6_prefix - 32 * i;
+
+		nc->rl_v6_mask[i] = htonl(bits >= 32 ? ~0u : bits <= 0 ? 0 : ~0u << (32 - bits));
+	}
 	/* keep the slot hash across reloads, so live buckets stay put */
 	nc->rl_seed = cur->rl_seed & 1 ? cur->rl_seed : random_odd();
 	nc->hz = kernel_hz();

@@ -712,6 +712,45 @@ TEST(token_bucket_exact_burst)
 		EXPECT_FRAME(&e, 0, f, len, ES_CLASS_SYSLOG, ES_V_DROP_POLICY, "denied, not rate limited");
 }
 
+/*
+ * Two sources on one bucket slot (found by searching with the map's
+ * hash seed): while the first is active they share its bucket (stricter,
+ * never looser); once it is idle, the second takes the slot over.
+ */
+TEST(token_bucket_slot_sharing)
+{
+	struct env e;
+	struct frame_spec s;
+	struct es_config *cfg = calloc(1, sizeof(*cfg));
+	uint32_t key = 0, a, b, slot_a;
+	char src_a[32], src_b[32];
+
+	ASSERT_TRUE(cfg != NULL);
+	env_open(&e, PORTS "syslog_rate_pps = 100\nsyslog_burst = 2\n");
+	ASSERT_EQ(bpf_map_lookup_elem(e.m.config, &key, cfg), 0);
+	a = htonl(0x0a000001);
+	slot_a = (a * cfg->rl_seed) >> (32 - ES_RL_BITS);
+	for (b = 0x0a000002; b < 0x0b000000; b++)
+		if (((htonl(b) * cfg->rl_seed) >> (32 - ES_RL_BITS)) == slot_a)
+			break;
+	ASSERT_LT(b, 0x0b000000);
+	b = htonl(b);
+	inet_ntop(AF_INET, &a, src_a, sizeof(src_a));
+	inet_ntop(AF_INET, &b, src_b, sizeof(src_b));
+	TH_LOG("%s and %s share slot %u", src_a, src_b, slot_a);
+
+	s = (struct frame_spec){ .family = 4, .proto = IPPROTO_UDP, .dport = 514, .src = src_a };
+	EXPECT_SPEC(&e, s, ES_CLASS_SYSLOG, ES_V_PASS, "a 1");
+	EXPECT_SPEC(&e, s, ES_CLASS_SYSLOG, ES_V_PASS, "a 2");
+	s.src = src_b;
+	EXPECT_SPEC(&e, s, ES_CLASS_SYSLOG, ES_V_DROP_RATELIMIT, "b while a is active: shared, empty");
+	usleep(100 * 1000);	/* 10 intervals: a's bucket is idle again */
+	EXPECT_SPEC(&e, s, ES_CLASS_SYSLOG, ES_V_PASS, "b takes the idle slot");
+	EXPECT_SPEC(&e, s, ES_CLASS_SYSLOG, ES_V_PASS, "b 2");
+	EXPECT_SPEC(&e, s, ES_CLASS_SYSLOG, ES_V_DROP_RATELIMIT, "b over its burst");
+	free(cfg);
+}
+
 TEST(token_bucket_refills_at_the_rate)
 {
 	struct env e;
