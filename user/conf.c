@@ -34,6 +34,7 @@
 
 #include "cmds.h"
 #include "conf.h"
+#include "tls_dn.h"
 
 #define LINE_MAX_LEN 199	/* inih's INI_MAX_LINE minus the newline */
 
@@ -797,8 +798,13 @@ static void key_syslog(struct parse_ctx *p, const char *name, const char *val)
 	} else if (KEY("client_ca", 7)) {
 		set_path(p, name, val, s->client_ca, sizeof(s->client_ca));
 	} else if (KEY("client_issuer", 8)) {
+		char dn[TLS_DN_MAX];
+
 		if (strlen(val) >= sizeof(s->client_issuer))
 			conf_error(p, name, "longer than %zu bytes", sizeof(s->client_issuer) - 1);
+		else if (val[0] && tls_dn_canon(val, dn, sizeof(dn)))
+			conf_error(p, name, "'%s' is not a distinguished name like "
+				   "\"CN=Edge Subscribers CA,O=Example\"", val);
 		else
 			strcpy(s->client_issuer, val);
 	} else if (KEY("framing", 9)) {
