@@ -89,6 +89,7 @@ struct sub {
 	struct sub *idle_next, *idle_prev;
 	struct sub *next, *prev;	/* all subscribers */
 	uint64_t sent_msgs, sent_bytes, skipped, discarded_rx;
+	uint64_t pumps;			/* times it was run: lesson 6 is tested on this */
 	uint64_t connected_at;		/* loop ms, for the close log line */
 	char peer[64];
 };
@@ -294,6 +295,7 @@ static void sub_pump(struct sub *s)
 	bool caught_up = false;
 	int rc;
 
+	s->pumps++;
 	for (;;) {
 		long moved;
 
@@ -333,9 +335,15 @@ static void sub_pump(struct sub *s)
 				sub_close(s, rc == TLS_CLOSED ? CR_PEER_CLOSED : CR_IO_ERROR);
 				return;
 			}
-			loop_defer(f->r->l, &f->again, on_again);
-			idle_add(s);	/* the again pass walks idle subscribers too */
+			/* more to send: come back after this iteration through the
+			 * idle list, unless the socket is full (EPOLLOUT resumes it) */
 			loop_fd_mod(f->r->l, &s->h, tls_events(s->tls) | EPOLLRDHUP);
+			if (!(br_ssl_engine_current_state(eng) & BR_SSL_SENDREC)) {
+				idle_add(s);
+				loop_defer(f->r->l, &f->again, on_again);
+			} else {
+				idle_del(s);
+			}
 			return;
 		}
 	}
@@ -624,8 +632,9 @@ int fanout_reload(struct fanout *f, const struct conf_syslog *sc)
 	f->sc.handshake_timeout_ms = sc->handshake_timeout_ms;
 	f->sc.max_subscribers = sc->max_subscribers;
 	f->sc.framing = sc->framing;	/* for new subscribers only */
-	if (strcmp(f->sc.cert, sc->cert) || strcmp(f->sc.key, sc->key) ||
-	    strcmp(f->sc.client_ca, sc->client_ca) || strcmp(f->sc.client_issuer, sc->client_issuer)) {
+	if (sc->n_tls_listen &&
+	    (strcmp(f->sc.cert, sc->cert) || strcmp(f->sc.key, sc->key) ||
+	     strcmp(f->sc.client_ca, sc->client_ca) || strcmp(f->sc.client_issuer, sc->client_issuer))) {
 		e = load_tls(f, sc);
 		if (e == -EBUSY)
 			pr_warn("syslog: TLS files changed while subscribers are connected; "
@@ -717,6 +726,10 @@ void fanout_metrics(struct fanout *f, struct metric_sink *s)
 		 "Messages the subscriber missed because it fell behind the ring", x->skipped);
 	EACH_SUB(METRIC_GAUGE, "edgesteer_syslog_subscriber_lag_messages", "Messages not yet sent to the subscriber",
 		 next - x->pos);
+	EACH_SUB(METRIC_COUNTER, "edgesteer_syslog_subscriber_wakeups_total",
+		 "Times the subscriber was run (socket ready, or caught up and new messages)", x->pumps);
+	EACH_SUB(METRIC_COUNTER, "edgesteer_syslog_subscriber_received_bytes_total",
+		 "Application bytes the subscriber sent us (dropped)", x->discarded_rx);
 	EACH_SUB(METRIC_GAUGE, "edgesteer_syslog_subscriber_memory_bytes", "Memory held for the subscriber",
 		 (uint64_t)(sizeof(*x) + tls_session_size(x->tls)));
 #undef EACH_SUB
