@@ -364,6 +364,46 @@ TEST_F_TIMEOUT(relay, oversize_drop_policy_and_lf_framing, 30)
 	tsub_close(&a);
 }
 
+TEST_F_TIMEOUT(relay, openssl_s_client_subscriber_gets_the_stream, 30)
+{
+	struct seq_check c = { .next = 0 };
+	struct tsub file = { 0 };
+	char path[320];
+	size_t want = 0;
+	FILE *f;
+
+	start(self, 22051, 22052, "");
+	ASSERT_EQ(wait_port(22052, 5000), 0);
+	/* OpenSSL as the subscriber: its stdout is the decrypted stream */
+	ASSERT_EQ(th_sh("(sleep 4 | timeout 6 openssl s_client -connect 127.0.0.1:22052 -CAfile %s/ca.crt "
+			"-cert %s/client.crt -key %s/client.key -verify_return_error -quiet "
+			"> %s/stream.bin 2>%s/s_client.err &)", self->dir, self->dir, self->dir,
+			self->dir, self->dir), 0);
+	usleep(1000000);
+	send_range(22051, 0, 2000, 0, 0);
+	/* what s_client wrote must decode exactly */
+	for (unsigned i = 0; i < 2000; i++) {
+		char m[512], h[16];
+		size_t ml = test_msg(m, sizeof(m), i);
+
+		want += ml + (size_t)snprintf(h, sizeof(h), "%zu ", ml);
+	}
+	th_wait_sh(5000, "test $(stat -c %%s %s/stream.bin) -ge %zu", self->dir, want);
+	usleep(300000);
+	snprintf(path, sizeof(path), "%s/stream.bin", self->dir);
+	f = fopen(path, "r");
+	ASSERT_TRUE(f != NULL);
+	file.cap = 16u << 20;
+	file.buf = malloc(file.cap);
+	file.len = fread(file.buf, 1, file.cap, f);
+	fclose(f);
+	EXPECT_EQ(tsub_take(&file, FRAMING_OCTET, seq_cb, &c), 2000);
+	EXPECT_EQ(file.len, 0);
+	EXPECT_EQ(c.got, 2000);
+	EXPECT_EQ(c.gaps, 0);
+	free(file.buf);
+}
+
 static void udp6_send(int port, const char *m)
 {
 	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port) };
