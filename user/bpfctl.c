@@ -63,6 +63,7 @@
 
 #include "bpfctl.h"
 #include "cmds.h"
+#include "ctl.h"
 #include "log.h"
 #include "steer.skel.h"
 
@@ -1496,20 +1497,29 @@ int cmd_attach(int argc, char **argv)
 
 int cmd_detach(int argc, char **argv)
 {
-	const char *path = CONF_DEFAULT_PATH, *pin = NULL;
+	const char *path = CONF_DEFAULT_PATH, *pin = NULL, *sock = NULL;
+	char sockbuf[128], *body = NULL;
 	struct conf *c = NULL;
 	int opt, err;
 
-	while ((opt = getopt(argc, argv, "c:p:h")) != -1) {
+	while ((opt = getopt(argc, argv, "c:p:s:h")) != -1) {
 		if (opt == 'c') {
 			path = optarg;
 		} else if (opt == 'p') {
 			pin = optarg;
+		} else if (opt == 's') {
+			sock = optarg;
 		} else {
-			fprintf(stderr, "usage: edgesteer detach [-c FILE | -p PIN_PATH]\n");
+			fprintf(stderr, "usage: edgesteer detach [-c FILE | -p PIN_PATH] [-s SOCKET]\n");
 			return 2;
 		}
 	}
+	/* A running daemon detaches itself first, so it does not keep using
+	 * links and maps removed under it; then whatever is left goes. */
+	ctl_socket_path(pin ? NULL : path, sock, sockbuf, sizeof(sockbuf));
+	if (ctl_call_buf(sockbuf, "detach", &body) == 0)
+		printf("daemon at %s: %s", sockbuf, body);
+	free(body);
 	if (!pin) {
 		if (load_conf_for("detach", path, &c)) {
 			fprintf(stderr, "edgesteer detach: or name the pin directory: edgesteer detach -p %s\n",

@@ -64,22 +64,22 @@ struct daemon {
 	uint64_t drain_deadline;
 	bool stopping;
 	uint64_t started_ms;
-	uint64_t reloads_ok, reloads_failed;
-	int exit_code;
+	uint64_t reloads_ok, reloads_refused, reloads_partial;
 };
 
 /* ---- metrics ----------------------------------------------------------- */
 
 static void render(struct daemon *d, struct metric_sink *s, bool with_xdp)
 {
-
 	metric(s, METRIC_GAUGE, "edgesteer_up", "1 while the daemon runs", 1, NULL);
 	metric(s, METRIC_GAUGE, "edgesteer_uptime_seconds", "Seconds since start",
 	       (loop_now(d->l) - d->started_ms) / 1000, NULL);
 	metric(s, METRIC_COUNTER, "edgesteer_reloads_total", "Config reloads by result",
 	       d->reloads_ok, "result", "ok", NULL);
 	metric(s, METRIC_COUNTER, "edgesteer_reloads_total", "Config reloads by result",
-	       d->reloads_failed, "result", "refused", NULL);
+	       d->reloads_refused, "result", "refused", NULL);
+	metric(s, METRIC_COUNTER, "edgesteer_reloads_total", "Config reloads by result",
+	       d->reloads_partial, "result", "applied_with_errors", NULL);
 	if (with_xdp && d->conf->has_xdp)
 		bpfctl_metrics(d->conf->global.pin_path, s);
 	if (d->proxy)
@@ -112,6 +112,7 @@ static int daemon_apply(struct daemon *d, struct conf *nc, FILE *err)
 		d->bpf = NULL;
 		rc = 0;
 	}
+	watchdog_set_bpfctl(d->wd, d->bpf);
 	if (rc) {
 		fprintf(err, "xdp: %s\n", strerror(-rc));
 		failed++;
@@ -171,7 +172,7 @@ static int daemon_reload(struct daemon *d, char **msg)
 	rc = conf_load(d->conf_path, &nc, err);
 	if (rc) {
 		fflush(err);
-		d->reloads_failed++;
+		d->reloads_refused++;
 		pr_err("reload: %s refused, the running configuration stays:\n%s", d->conf_path, text);
 		sd_notifyf(0, "READY=1\nSTATUS=Running; last reload refused (%s has errors)", d->conf_path);
 		fclose(err);
@@ -184,7 +185,7 @@ static int daemon_reload(struct daemon *d, char **msg)
 	conf_free(d->conf);
 	d->conf = nc;
 	if (rc) {
-		d->reloads_failed++;
+		d->reloads_partial++;
 		pr_err("reload: %s applied with errors:\n%s", d->conf_path, text);
 		sd_notifyf(0, "READY=1\nSTATUS=Running; last reload applied with errors");
 		*msg = text;
@@ -288,14 +289,14 @@ static void on_ctl(void *ctx, const char *cmd, const char *arg, struct ctl_reply
 	if (!strcmp(cmd, "status")) {
 		reqsrv_printf(&r->body,
 			      "edgesteer running, pid %d, up %llu s\n"
-			      "config: %s (reloads: %llu ok, %llu refused)\n"
+			      "config: %s (reloads: %llu ok, %llu failed)\n"
 			      "xdp: %s on %d interfaces (pins in %s)\n"
 			      "proxies: %d, active connections: %zu\n"
 			      "syslog relay: %s, forwards: %d\n"
 			      "watchdogs: %d\n%s",
 			      getpid(), (unsigned long long)((loop_now(d->l) - d->started_ms) / 1000),
 			      d->conf_path, (unsigned long long)d->reloads_ok,
-			      (unsigned long long)d->reloads_failed,
+			      (unsigned long long)(d->reloads_refused + d->reloads_partial),
 			      d->bpf ? "attached" : "off", d->conf->has_xdp ? d->conf->xdp.n_ifaces : 0,
 			      d->conf->global.pin_path, d->conf->n_proxies,
 			      d->proxy ? proxy_active(d->proxy) : (size_t)0,
@@ -336,6 +337,7 @@ static void on_ctl(void *ctx, const char *cmd, const char *arg, struct ctl_reply
 		if (d->bpf) {
 			bpfctl_close(d->bpf, true);
 			d->bpf = NULL;
+			watchdog_set_bpfctl(d->wd, NULL);
 		}
 		reqsrv_printf(&r->body, "XDP programs and pins removed; 'edgesteer reload' attaches again\n");
 	} else {

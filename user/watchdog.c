@@ -857,6 +857,12 @@ static void wd_set_conf(struct watchdog *w, const struct conf *c)
 		}
 }
 
+void watchdog_set_bpfctl(struct watchdog *w, struct bpfctl *b)
+{
+	if (w)
+		w->b = b;
+}
+
 int watchdog_start(struct loop *l, const struct conf *c, struct bpfctl *b, struct watchdog **out)
 {
 	struct watchdog *w = calloc(1, sizeof(*w));

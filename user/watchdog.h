@@ -20,6 +20,9 @@ struct watchdog;
  * NULL when no [xdp] is configured: then only the kernel counters count). */
 int watchdog_start(struct loop *l, const struct conf *c, struct bpfctl *b, struct watchdog **out);
 int watchdog_reload(struct watchdog *w, const struct conf *c);
+/* The daemon's data plane came or went (reload, `edgesteer detach`):
+ * re-attach through `b` from now on (NULL: no XDP to re-attach). */
+void watchdog_set_bpfctl(struct watchdog *w, struct bpfctl *b);
 /* Manual reset through the daemon (`edgesteer usb-reset IFACE`);
  * writes a one-line result into msg. */
 int watchdog_reset_now(struct watchdog *w, const char *ifname, char *msg, size_t msglen);
