@@ -397,8 +397,15 @@ static void fwd_teardown(struct forwarder *f)
 
 	if (f->h.fd >= 0) {
 		int fd = f->h.fd;
+		char junk[4096];
 
 		loop_fd_del(l, &f->h);
+		/* close() with unread input sends RST, and an RST makes the
+		 * collector's kernel drop what it acknowledged but its process
+		 * has not read yet - messages we count as confirmed. Read first
+		 * so the close is a FIN. */
+		while (recv(fd, junk, sizeof(junk), MSG_DONTWAIT) > 0)
+			;
 		close(fd);
 	}
 	tls_free(f->tls);

@@ -28,7 +28,8 @@ FIXTURE_TEARDOWN(relay)
 		waitpid(self->pid, NULL, 0);
 	}
 	if (self->dir[0]) {
-		th_sh("test -f %s/relay.log && grep -E 'error|warn' %s/relay.log | head -20 | sed 's/^/# relay: /'",
+		if (th_result->failed)
+			th_sh("test -f %s/relay.log && grep -E 'error|warn' %s/relay.log | head -20 | sed 's/^/# relay: /'",
 		      self->dir, self->dir);
 		th_sh("rm -rf %s", self->dir);
 	}
