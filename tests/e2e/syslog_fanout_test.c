@@ -405,6 +405,47 @@ TEST_F_TIMEOUT(relay, openssl_s_client_subscriber_gets_the_stream, 30)
 	free(file.buf);
 }
 
+TEST_F_TIMEOUT(relay, memory_does_not_grow_with_stalled_subscribers, 60)
+{
+	enum { NSUB = 40 };
+	static struct tsub subs[NSUB];
+	struct tsub a;
+	struct seq_check c = { .next = 0 };
+	long rss0, rss1, rss2;
+	long long mem;
+	int i;
+
+	start(self, 22061, 22062, "ring_size = 4M\nring_messages = 16384\n");
+	ASSERT_EQ(wait_port(22062, 5000), 0);
+	ASSERT_EQ(tsub_connect(&a, 22062, self->dir, "client.crt", "client.key", 0), 0);
+	/* fill the ring once so its pages count in the baseline */
+	for (long k = 0; k < 20000; k += 1000) {
+		send_range(22061, (unsigned)k, (unsigned)(k + 1000), 0, 0);
+		tsub_collect(&a, &c, k + 1000, 5000);
+	}
+	rss0 = relay_rss_kb(self->pid);
+	for (i = 0; i < NSUB; i++)
+		ASSERT_EQ(tsub_connect(&subs[i], 22062, self->dir, "client.crt", "client.key", 2048), 0);
+	rss1 = relay_rss_kb(self->pid);
+	/* 40 subscribers that never read, 60,000 more messages */
+	for (long k = 20000; k < 80000; k += 1000) {
+		send_range(22061, (unsigned)k, (unsigned)(k + 1000), 0, 0);
+		tsub_collect(&a, &c, k + 1000, 5000);
+	}
+	EXPECT_EQ(c.got, 80000);
+	EXPECT_EQ(c.gaps, 0);
+	rss2 = relay_rss_kb(self->pid);
+	mem = relay_metric(self->pid, self->dir, "edgesteer_syslog_subscriber_memory_bytes", NULL);
+	TH_LOG("relay RSS %ld kB, %ld kB with %d subscribers (%lld bytes each by the counter), "
+	       "%ld kB after 60,000 messages they never read", rss0, rss1, NSUB, mem, rss2);
+	EXPECT_LT(mem, 32 * 1024);
+	EXPECT_LT(rss1 - rss0, NSUB * 48);	/* ~25 KB each, allocator slack included */
+	EXPECT_LT(rss2 - rss1, 2048);		/* lag costs nothing */
+	for (i = 0; i < NSUB; i++)
+		tsub_close(&subs[i]);
+	tsub_close(&a);
+}
+
 static void udp6_send(int port, const char *m)
 {
 	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port) };
