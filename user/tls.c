@@ -837,6 +837,8 @@ int tls_server_new(const struct tls_server_opts *o, int fd, size_t bufsize, bool
 		br_ssl_engine_set_x509(t->eng, &t->xc.vtable);
 		br_ssl_server_set_trust_anchor_names_alt(cc, o->client_ca->ta, o->client_ca->n);
 	}
+	if (o->cache)
+		br_ssl_server_set_cache(cc, o->cache);
 	br_ssl_engine_set_buffer(t->eng, t->buf, t->bufsize, bidi);
 	if (!br_ssl_server_reset(cc)) {
 		pr_err("tls: %s %s: cannot start a server session: %s", t->what, t->peer,

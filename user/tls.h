@@ -60,6 +60,7 @@ struct tls_server_opts {
 	void *sni_arg;
 	const struct tls_anchors *client_ca;	/* NULL: no client certificate asked */
 	const char *client_issuer;		/* canonical DN or NULL/"": any issuer */
+	const br_ssl_session_cache_class **cache; /* optional resumption cache, shared */
 };
 
 struct tls_client_opts {

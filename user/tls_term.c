@@ -24,6 +24,10 @@
  * Credentials are loaded once per (CERT, KEY) and reloaded when either
  * file's mtime changes; a replaced credential stays in memory for the
  * sessions that still use it (one per distinct load, never per session).
+ * Each credential has its own session-resumption cache (BearSSL's LRU in
+ * CACHE_BYTES, ~2,000 sessions), so a returning client skips the
+ * public-key work, and a session only ever resumes under the certificate
+ * it was made with.
  * A session costs its context plus a full-duplex ~33 KB buffer.
  */
 #include <errno.h>
@@ -38,10 +42,14 @@
 #include "tls.h"
 #include "tls_term.h"
 
+#define CACHE_BYTES (200u << 10)
+
 struct cred_ent {
 	char cert[CONF_PATH_MAX], key[CONF_PATH_MAX];
 	struct timespec mc, mk;
 	struct tls_cred *cred;
+	br_ssl_session_cache_lru lru;
+	unsigned char *store;
 	struct cred_ent *next;
 };
 
@@ -57,7 +65,7 @@ static bool same_time(const struct timespec *a, const struct timespec *b)
 	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
 }
 
-static const struct tls_cred *cred_get(const char *cert, const char *key)
+static struct cred_ent *cred_get(const char *cert, const char *key)
 {
 	struct stat sc, sk;
 	struct cred_ent *e;
@@ -69,16 +77,19 @@ static const struct tls_cred *cred_get(const char *cert, const char *key)
 	for (e = creds; e; e = e->next)
 		if (!strcmp(e->cert, cert) && !strcmp(e->key, key)) {
 			if (same_time(&e->mc, &sc.st_mtim) && same_time(&e->mk, &sk.st_mtim))
-				return e->cred;
+				return e;
 			break;	/* changed on disk: load anew, keep the old for live sessions */
 		}
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return NULL;
-	if (tls_cred_load(cert, key, &e->cred)) {
+	e->store = malloc(CACHE_BYTES);
+	if (!e->store || tls_cred_load(cert, key, &e->cred)) {
+		free(e->store);
 		free(e);
 		return NULL;
 	}
+	br_ssl_session_cache_lru_init(&e->lru, e->store, CACHE_BYTES);
 	snprintf(e->cert, sizeof(e->cert), "%s", cert);
 	snprintf(e->key, sizeof(e->key), "%s", key);
 	e->mc = sc.st_mtim;
@@ -86,21 +97,23 @@ static const struct tls_cred *cred_get(const char *cert, const char *key)
 	e->next = creds;
 	creds = e;
 	pr_info("tls: loaded %s certificate %s for terminating routes", tls_cred_type(e->cred), cert);
-	return e->cred;
+	return e;
 }
 
 static int term_open(const struct conf_route *r, int fd, const uint8_t *hello, size_t len, void **state)
 {
 	struct tls_server_opts o = { 0 };
+	struct cred_ent *ce = cred_get(r->cert, r->key);
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	char peer[64] = "?";
 	struct term *x;
 	int err;
 
-	o.cred = cred_get(r->cert, r->key);
-	if (!o.cred)
+	if (!ce)
 		return -EINVAL;
+	o.cred = ce->cred;
+	o.cache = &ce->lru.vtable;
 	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
 		conf_addr_str((struct sockaddr *)&ss, peer, sizeof(peer));
 	x = calloc(1, sizeof(*x));

@@ -136,6 +136,11 @@ TEST_F_TIMEOUT(term, openssl_s_client_request_and_close, 30)
 	th_sh("(printf '\\x16\\x03\\x01\\x00\\x05hello'; sleep 0.2) | timeout 5 openssl s_client -connect 127.0.0.1:%d "
 	      "-servername app.test >/dev/null 2>&1", PORT);
 	EXPECT_EQ(curl(self->certs, "ca.crt", "app.test", "/hello", out, sizeof(out)), 0);
+	/* a returning client resumes its session (BearSSL's LRU cache) */
+	ASSERT_EQ(th_sh_out(out, sizeof(out),
+			    "timeout 10 openssl s_client -connect 127.0.0.1:%d -servername app.test -CAfile %s/ca.crt "
+			    "-reconnect </dev/null 2>/dev/null | grep -c '^Reused'", PORT, self->certs), 0);
+	EXPECT_GE(atoi(out), 5);
 }
 
 TEST_F_TIMEOUT(term, hundred_mib_byte_exact_and_no_leaks, 120)
