@@ -13,6 +13,8 @@
 #include "log.h"
 #include "reqsrv.h"
 
+#define REQSRV_FD_RETRY_MS 250	/* accepting resumes this long after EMFILE */
+
 struct reqsrv_client {
 	struct reqsrv *srv;
 	struct loop_fd h;
@@ -30,6 +32,8 @@ struct reqsrv {
 	const struct reqsrv_ops *ops;
 	void *ctx;
 	uint64_t refused;
+	uint64_t paused_fds;		/* accept4() failed for want of fds or memory */
+	struct loop_timer retry;	/* resumes accepting after such a failure */
 	struct reqsrv_client clients[REQSRV_MAX_CLIENTS];
 };
 
@@ -83,6 +87,26 @@ static void client_close(struct reqsrv_client *c)
 	free(c->reply.buf);
 	memset(&c->reply, 0, sizeof(c->reply));
 	c->in_use = false;
+}
+
+/* Out of fds (or memory) in accept4(): the connection stays in the
+ * backlog and level-triggered epoll would report it again at once, a
+ * busy loop. Stop polling the listener and retry after a while. */
+static void accept_pause(struct reqsrv *s, int err)
+{
+	if (!s->paused_fds++)
+		pr_warn("%s: accept: %s; not accepting for %d ms (raise the fd limit?)",
+			s->ops->name, strerror(err), REQSRV_FD_RETRY_MS);
+	if (loop_fd_mod(s->l, &s->h, 0) == 0)
+		loop_timer_arm(s->l, &s->retry, REQSRV_FD_RETRY_MS);
+}
+
+static void accept_resume(struct loop_timer *t)
+{
+	struct reqsrv *s = container_of(t, struct reqsrv, retry);
+
+	if (loop_fd_mod(s->l, &s->h, EPOLLIN))
+		loop_timer_arm(s->l, &s->retry, REQSRV_FD_RETRY_MS);
 }
 
 static void client_on_deadline(struct loop_timer *t)
@@ -189,7 +213,11 @@ static void on_accept(struct loop_fd *h, uint32_t events)
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			return;	/* EAGAIN; on EMFILE the next event retries */
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+				accept_pause(s, errno);
+			else if (errno != EAGAIN)
+				pr_warn("%s: accept: %s", s->ops->name, strerror(errno));
+			return;
 		}
 		if (s->ops->allow && !s->ops->allow(s->ctx, fd)) {
 			refuse(s, fd);
@@ -226,6 +254,7 @@ int reqsrv_start(struct loop *l, int listen_fd, const struct reqsrv_ops *ops, vo
 	s->l = l;
 	s->ops = ops;
 	s->ctx = ctx;
+	loop_timer_init(&s->retry, accept_resume);
 	err = loop_fd_add(l, &s->h, listen_fd, EPOLLIN, on_accept);
 	if (err) {
 		free(s);
@@ -249,6 +278,7 @@ void reqsrv_free(struct reqsrv *s)
 	for (i = 0; i < REQSRV_MAX_CLIENTS; i++)
 		if (s->clients[i].in_use)
 			client_close(&s->clients[i]);
+	loop_timer_cancel(s->l, &s->retry);
 	fd = s->h.fd;
 	loop_fd_del(s->l, &s->h);
 	if (fd >= 0)
