@@ -88,7 +88,7 @@ int conf_parse_duration_ms(const char *s, uint32_t *ms)
 
 	errno = 0;
 	v = strtod(s, &end);
-	if (end == s || errno || v < 0)
+	if (end == s || errno || !(v >= 0))	/* also NaN, which strtod() accepts */
 		return -EINVAL;
 	if (!strcmp(end, "ms"))
 		mult = 1;

@@ -243,6 +243,10 @@ TEST(value_parsers)
 	EXPECT_EQ(ms, 3600000);
 	EXPECT_NE(conf_parse_duration_ms("1d", &ms), 0);
 	EXPECT_NE(conf_parse_duration_ms("", &ms), 0);
+	/* strtod() takes these; none is a duration (NaN to uint32_t is UB) */
+	EXPECT_NE(conf_parse_duration_ms("nan", &ms), 0);
+	EXPECT_NE(conf_parse_duration_ms("NAN(1)ms", &ms), 0);
+	EXPECT_NE(conf_parse_duration_ms("inf", &ms), 0);
 	EXPECT_EQ(conf_parse_size("64M", &sz), 0);
 	EXPECT_EQ(sz, 64u << 20);
 	EXPECT_EQ(conf_parse_size("1GiB", &sz), 0);
