@@ -8,6 +8,7 @@
  * it) from inside another connection's callback without a use-after-free.
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -359,7 +360,9 @@ int loop_run_once(struct loop *l, int max_wait_ms)
 		timeout = 0;
 	} else if (l->heap_len) {
 		uint64_t d = l->heap[0]->deadline;
-		int until = d > l->now ? (int)(d - l->now) : 0;
+		/* clamped: a deadline past INT_MAX ms must not become a
+		 * negative timeout, which epoll reads as "forever" */
+		int until = d <= l->now ? 0 : d - l->now > INT_MAX ? INT_MAX : (int)(d - l->now);
 
 		if (timeout < 0 || until < timeout)
 			timeout = until;

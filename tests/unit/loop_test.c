@@ -161,6 +161,25 @@ TEST(signal_through_signalfd)
 	loop_free(l);
 }
 
+/* A timer further away than INT_MAX ms (uint32 durations reach 49 days)
+ * must not turn the epoll timeout negative, i.e. into "wait forever". */
+TEST_TIMEOUT(far_timer_does_not_block_forever, 5)
+{
+	struct loop *l;
+	struct loop_timer t;
+	double t0;
+
+	ASSERT_EQ(loop_new(&l), 0);
+	loop_timer_init(&t, NULL);
+	loop_timer_arm(l, &t, 3000000000ull);
+	t0 = th_now();
+	ASSERT_EQ(loop_run_once(l, 20), 0);
+	EXPECT_LT(th_now() - t0, 1.0);
+	EXPECT_TRUE(loop_timer_armed(&t));
+	loop_timer_cancel(l, &t);
+	loop_free(l);
+}
+
 TEST(harness_catches_crash_expected_fail_is_reported)
 {
 	/* sanity of the harness itself: a passing EXPECT chain */
