@@ -468,11 +468,24 @@ static void splice_event(struct conn *c, bool client, uint32_t ev)
 
 static int connect_next(struct conn *c);
 
+/* A transform (terminate=) whose handshake is still running. */
+static bool xf_handshaking(const struct conn *c)
+{
+	return c->xf && c->xf->established && !c->xf->established(c->xf_state);
+}
+
 static void enter_splice(struct conn *c)
 {
+	uint64_t idle = c->cfg->px.idle_timeout_ms, hs = c->cfg->px.hello_timeout_ms;
+
 	c->state = CONN_SPLICE;
-	loop_timer_arm(c->set->loop, &c->timer, c->cfg->px.idle_timeout_ms);
 	c->last_io = loop_now(c->set->loop);
+	if (xf_handshaking(c)) {
+		c->xf_deadline = c->last_io + hs;
+		loop_timer_arm(c->set->loop, &c->timer, hs < idle ? hs : idle);
+	} else {
+		loop_timer_arm(c->set->loop, &c->timer, idle);
+	}
 	/* Level-triggered: bytes that arrived meanwhile wake us at once. */
 	splice_settle(c, true, 0);
 }
@@ -838,12 +851,24 @@ static void on_timer(struct loop_timer *t)
 		return;
 	case CONN_REPLAY:
 	case CONN_SPLICE:
+		if (c->xf_deadline && xf_handshaking(c)) {
+			if (loop_now(l) >= c->xf_deadline) {
+				conn_close(c, CLOSE_HELLO_TIMEOUT);
+				return;
+			}
+		} else {
+			c->xf_deadline = 0;
+		}
 		/* The deadline is moved lazily: activity only stamps last_io. */
 		quiet = loop_now(l) - c->last_io;
-		if (quiet >= idle)
+		if (quiet >= idle) {
 			conn_close(c, CLOSE_IDLE_TIMEOUT);
-		else
-			loop_timer_arm(l, &c->timer, idle - quiet);
+			return;
+		}
+		idle -= quiet;
+		if (c->xf_deadline && c->xf_deadline - loop_now(l) < idle)
+			idle = c->xf_deadline - loop_now(l);
+		loop_timer_arm(l, &c->timer, idle);
 		return;
 	case CONN_REFUSE:
 		conn_close(c, c->refuse_why);

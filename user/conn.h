@@ -25,7 +25,7 @@ struct proxy_set;
 /* Why a connection ended: counted per [proxy] and written to the access log. */
 enum close_reason {
 	CLOSE_DONE,		/* both directions finished with EOF */
-	CLOSE_HELLO_TIMEOUT,	/* no complete hello / request head in time */
+	CLOSE_HELLO_TIMEOUT,	/* no complete hello / request head (terminate=: handshake) in time */
 	CLOSE_HELLO_EOF,	/* client closed before its hello was complete */
 	CLOSE_BAD_HELLO,	/* not a ClientHello / HTTP head, or malformed */
 	CLOSE_HELLO_TOO_LARGE,	/* no answer within SNI_MAX_HELLO bytes */
@@ -76,6 +76,10 @@ struct conn_xform_ops {
 	int (*shutdown_wr)(void *state, int fd);	/* close_notify; 0 or -errno (-EAGAIN: retry) */
 	uint32_t (*want)(void *state);
 	void (*close)(void *state);
+	/* Optional: has the transform's own handshake finished? Until it
+	 * has, hello_timeout (counted from entering SPLICE) bounds it, so
+	 * a client that stalls mid-handshake is not kept for idle_timeout. */
+	bool (*established)(void *state);
 };
 /* Register the transform used by terminate= routes (one for the process). */
 void conn_register_xform(const struct conn_xform_ops *ops);
@@ -171,6 +175,7 @@ struct conn {
 	int cfd, ufd;			/* the fds (a socket may be unregistered) */
 	struct loop_timer timer;	/* the one deadline of the current state */
 	uint64_t t_start, last_io;	/* loop clock, ms */
+	uint64_t xf_deadline;		/* transform handshake due (0: none) */
 	union {
 		struct sockaddr sa;
 		struct sockaddr_in in;

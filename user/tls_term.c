@@ -19,7 +19,9 @@
  * the upstream. TLS 1.2 has no half-close: once either side sent
  * close_notify the session ends in both directions, so a client that
  * sends close_notify before reading the whole response loses the rest -
- * as with any TLS server. Deadlines are conn.c's (hello, connect, idle).
+ * as with any TLS server. Deadlines are conn.c's (hello, connect, idle);
+ * hello_timeout also bounds the rest of the handshake, counted from when
+ * the upstream is connected (conn.c asks established()).
  *
  * Credentials are loaded once per (CERT, KEY) and reloaded when either
  * file's mtime changes; a replaced credential stays in memory for the
@@ -234,6 +236,13 @@ static uint32_t term_want(void *state)
 	return tls_events(x->t) & EPOLLOUT;
 }
 
+static bool term_established(void *state)
+{
+	struct term *x = state;
+
+	return tls_handshake_done(x->t);
+}
+
 static void term_close(void *state)
 {
 	struct term *x = state;
@@ -250,6 +259,7 @@ static const struct conn_xform_ops tls_term_ops = {
 	.shutdown_wr = term_shutdown_wr,
 	.want = term_want,
 	.close = term_close,
+	.established = term_established,
 };
 
 void tls_term_register(void)

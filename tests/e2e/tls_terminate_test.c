@@ -173,4 +173,61 @@ TEST_F_TIMEOUT(term, hundred_mib_byte_exact_and_no_leaks, 120)
 	EXPECT_EQ(fds1, fds0);
 }
 
+/*
+ * Lesson 3 on terminate= routes: the hello deadline must cover the whole
+ * handshake, not just the ClientHello. A client that sends its hello,
+ * gets the server's flight and then stalls holds a TLS session and an
+ * upstream connection; it must be closed at hello_timeout, not at the
+ * (much longer) idle_timeout. Own proxy, ports 27001-27002.
+ */
+TEST_TIMEOUT(stalled_handshake_closed_at_hello_timeout, 40)
+{
+	const char *src = getenv("EDGESTEER_SRC");
+	char dir[64], conf[1024];
+	uint8_t hello[4096], rec[5];
+	int up, fd, rc = -1;
+	size_t hl;
+	pid_t px;
+	double t0;
+
+	PU_NETNS();
+	snprintf(dir, sizeof(dir), "/tmp/es-review-term-%d", (int)getpid());
+	th_sh("rm -rf %s", dir);
+	if (th_sh("%s/scripts/mkcerts.sh %s/certs app.test >/dev/null", src ? src : ".", dir))
+		SKIP(return, "scripts/mkcerts.sh failed (openssl missing?)");
+	hl = pu_seed("openssl_tls12_sni.bin", hello, sizeof(hello));	/* www.example.org */
+	ASSERT_GT(hl, 0);
+	up = pu_listen("127.0.0.1", 27002);	/* connects complete in the backlog */
+	ASSERT_GE(up, 0);
+	snprintf(conf, sizeof(conf),
+		 "[proxy stall]\nlisten = 127.0.0.1:27001\nprotocol = tls\nhello_timeout = 1s\n"
+		 "idle_timeout = 30s\nroute = www.example.org 127.0.0.1:27002 terminate=%s/certs/server.crt,"
+		 "%s/certs/server.key\n", dir, dir);
+	pu_child_init = tls_term_register;
+	px = pu_proxy(conf, 27001, 0, NULL);
+	ASSERT_GT(px, 0);
+	fd = pu_connect("127.0.0.1", 27001);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(pu_write_all(fd, hello, hl), 0);
+	/* the server's first flight arrives: the handshake is under way */
+	pu_timeout(fd, 5000);
+	ASSERT_EQ(pu_read_n(fd, rec, sizeof(rec)), (ssize_t)sizeof(rec));
+	EXPECT_EQ(rec[0], 0x16);
+	t0 = th_now();
+	/* then the client says nothing more; drain what the server sent */
+	while (th_now() - t0 < 10) {
+		rc = pu_wait_eof(fd, 10000);
+		if (rc <= 0)
+			break;
+	}
+	TH_LOG("closed after %.1f s (rc %d)", th_now() - t0, rc);
+	EXPECT_LE(rc, 0);
+	EXPECT_NE(rc, -ETIMEDOUT);
+	EXPECT_LT(th_now() - t0, 3.0);
+	close(fd);
+	close(up);
+	pu_kill(px);
+	th_sh("rm -rf %s", dir);
+}
+
 TEST_HARNESS_MAIN
