@@ -31,28 +31,42 @@ void log_msg(int level, const char *fmt, ...)
 		[LOG_ERR] = "error", [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
 		[LOG_INFO] = "info", [LOG_DEBUG] = "debug",
 	};
-	char line[2048];
-	size_t n;
+	char msg[2048], line[4096], pfx[8];
+	size_t n = 0, pl;
+	const char *p;
 	va_list ap;
 
 	if (level > log_level)
 		return;
 	if (log_prefix < 0)
 		log_prefix = !isatty(STDERR_FILENO);
-	if (log_prefix)
-		n = (size_t)snprintf(line, sizeof(line), "<%d>", level & 7);
-	else
-		n = (size_t)snprintf(line, sizeof(line), "%s: ", words[level & 7]);
 	va_start(ap, fmt);
-	vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);	/* a longer message is cut */
 	va_end(ap);
-	n = strlen(line);
-	if (n && line[n - 1] == '\n')
-		line[--n] = 0;
-	/* one write per line so concurrent writers never interleave mid-line */
-	if (n + 1 < sizeof(line)) {
-		line[n++] = '\n';
-		line[n] = 0;
+	snprintf(pfx, sizeof(pfx), "<%d>", level & 7);
+	pl = strlen(pfx);
+	if (log_prefix) {
+		memcpy(line, pfx, pl);
+		n = pl;
+	} else {
+		n = (size_t)snprintf(line, sizeof(line), "%s: ", words[level & 7]);
 	}
+	/* Every line of a multi-line message gets the "<N>" prefix: journald
+	 * files each line by its own, the rest at the unit's default level. */
+	for (p = msg; *p && n + 1 < sizeof(line); p++) {
+		if (p[0] == '\n' && p[1]) {
+			line[n++] = '\n';
+			if (log_prefix && n + pl + 1 < sizeof(line)) {
+				memcpy(line + n, pfx, pl);
+				n += pl;
+			}
+			continue;
+		}
+		if (p[0] != '\n')
+			line[n++] = *p;
+	}
+	/* one write per line so concurrent writers never interleave mid-line;
+	 * always ends with its newline, truncated or not */
+	line[n++] = '\n';
 	(void)!write(STDERR_FILENO, line, n);
 }
