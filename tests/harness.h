@@ -23,6 +23,8 @@
  *   SKIP(statement, fmt, ...) records a skip with its reason and runs
  *   `statement` (usually `return`).
  *   TH_LOG(fmt, ...) prints a diagnostic line ("# ...").
+ *   TH_PRIVATE_NETNS() in a FIXTURE_SETUP or a TEST: the test gets a
+ *   network namespace of its own (see th_private_netns()).
  *
  * Command line of every test binary: [-t FILTER] (substring of the test
  * name; repeatable) [-l] list tests.
@@ -35,6 +37,7 @@
 #endif
 #include <errno.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -485,5 +488,27 @@ static inline int th_wait_sh(int timeout_ms, const char *fmt, ...)
 	} while (th_now() < end);
 	return -1;
 }
+
+/*
+ * Move the calling test (and every process it starts afterwards) into a
+ * network namespace of its own with loopback up. Fixed ports on 127.0.0.1
+ * then cannot collide with another test binary, another run of the suite
+ * on the same machine or a service there, and nothing listening survives
+ * the test's processes. Each TEST and each FIXTURE_SETUP runs in its own
+ * forked child, so this never leaks into the next test. Returns 0 or -errno.
+ */
+static inline int th_private_netns(void)
+{
+	if (unshare(CLONE_NEWNET) < 0)
+		return -errno;
+	return th_sh("ip link set lo up") ? -EIO : 0;
+}
+
+#define TH_PRIVATE_NETNS() do {							\
+	int __e = th_private_netns();						\
+	if (__e == -EPERM)							\
+		SKIP(return, "needs root (CAP_SYS_ADMIN) for a network namespace"); \
+	ASSERT_EQ(__e, 0);							\
+} while (0)
 
 #endif /* EDGESTEER_HARNESS_H */

@@ -21,7 +21,7 @@ export EDGESTEER_BUILD="$top/$BUILD"
 if ! mountpoint -q /sys/fs/bpf 2>/dev/null; then
 	mount -t bpf bpf /sys/fs/bpf 2>/dev/null || echo "# warning: cannot mount bpffs on /sys/fs/bpf"
 fi
-ulimit -n 65536 2>/dev/null || ulimit -n 4096 2>/dev/null || true
+ulimit -n 65536 2>/dev/null || ulimit -n hard 2>/dev/null || true
 ulimit -l unlimited 2>/dev/null || true
 
 pass=0 fail=0 skip=0

@@ -49,22 +49,31 @@ static void write_conf(FIXTURE(dp) *self, int upstream_port, const char *extra)
 	fclose(f);
 }
 
+/* nginx in the foreground, in the background of the test's shell: it
+ * stays in the test's process group, so the harness kills it even when
+ * the test times out before its teardown runs. Ready once it listens. */
 static int start_nginx(const char *dir, int port, const char *name)
 {
-	return th_sh("mkdir -p %s/%s/tmp && cat > %s/%s/nginx.conf <<EOF\n"
-		     "worker_processes 1; pid %s/%s/nginx.pid; error_log %s/%s/error.log;\n"
+	if (th_sh("mkdir -p %s/%s/tmp && cat > %s/%s/nginx.conf <<EOF\n"
+		     "daemon off; worker_processes 1; pid %s/%s/nginx.pid; error_log %s/%s/error.log;\n"
 		     "events { worker_connections 64; }\n"
 		     "http { access_log off; client_body_temp_path %s/%s/tmp;\n"
 		     "  server { listen 127.0.0.1:%d ssl; ssl_certificate %s/certs/server.crt;\n"
 		     "    ssl_certificate_key %s/certs/server.key; root %s/www;\n"
 		     "    location = /id { default_type text/plain; return 200 '%s\\n'; } } }\n"
-		     "EOF\nnginx -c %s/%s/nginx.conf",
+		     "EOF\nnginx -c %s/%s/nginx.conf >>%s/%s/error.log 2>&1 &",
 		     dir, name, dir, name, dir, name, dir, name, dir, name, port, dir, dir, dir, name,
-		     dir, name);
+		     dir, name, dir, name))
+		return -1;
+	if (th_wait_sh(10000, "ss -Hltn 'sport = :%d' | grep -q .", port) == 0)
+		return 0;
+	th_sh("sed 's/^/# nginx %s: /' %s/%s/error.log", name, dir, name);
+	return -1;
 }
 
 FIXTURE_SETUP(dp)
 {
+	TH_PRIVATE_NETNS();
 	snprintf(self->dir, sizeof(self->dir), "/tmp/es-dproxy-%d", getpid());
 	th_sh("rm -rf %s; mkdir -p %s/www", self->dir, self->dir);
 	ASSERT_EQ(th_sh("%s/scripts/mkcerts.sh %s/certs demo.test >/dev/null", src(), self->dir), 0);

@@ -50,6 +50,7 @@ FIXTURE_SETUP(daemon)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 
+	TH_PRIVATE_NETNS();
 	snprintf(self->dir, sizeof(self->dir), "/tmp/es-daemon-%d", getpid());
 	snprintf(self->conf, sizeof(self->conf), "%s/edgesteer.conf", self->dir);
 	snprintf(self->sock, sizeof(self->sock), "%s/ctl.sock", self->dir);

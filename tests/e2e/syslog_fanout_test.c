@@ -3,7 +3,9 @@
  * End to end: UDP syslog in (logger and a C sender), TLS subscribers out.
  * The relay runs in a forked child (conf_load_string + loop_new +
  * syslog_start + loop_run); its counters are read through SIGUSR1.
- * Ports 22000-22099; certificates from scripts/mkcerts.sh in /tmp.
+ * Each test runs in a network namespace of its own (TH_PRIVATE_NETNS),
+ * ports 22000-22099 on its loopback; certificates from scripts/mkcerts.sh
+ * in /tmp.
  */
 #include "harness.h"
 
@@ -16,6 +18,7 @@ FIXTURE(relay) {
 
 FIXTURE_SETUP(relay)
 {
+	TH_PRIVATE_NETNS();
 	if (mkcerts_into(self->dir, sizeof(self->dir), "fan"))
 		SKIP(return, "scripts/mkcerts.sh failed (openssl missing?)");
 	self->pid = 0;

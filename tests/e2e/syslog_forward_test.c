@@ -5,7 +5,8 @@
  * own process with its own config, pid file and work dir in /tmp.
  * Delivery is at-least-once and in order: the checker accepts repeats of
  * earlier messages (counted) but no loss and no reordering.
- * Ports 22100-22199.
+ * Each test runs in a network namespace of its own (TH_PRIVATE_NETNS),
+ * ports 22100-22199 on its loopback.
  */
 #include "harness.h"
 
@@ -108,6 +109,7 @@ FIXTURE(fwd) {
 
 FIXTURE_SETUP(fwd)
 {
+	TH_PRIVATE_NETNS();
 	if (access("/usr/sbin/rsyslogd", X_OK))
 		SKIP(return, "rsyslogd not installed");
 	if (mkcerts_into(self->certs, sizeof(self->certs), "fwd"))

@@ -68,11 +68,17 @@ static void rc_on_hup(struct loop *l, int signo, void *arg)
 		rc = syslog_reload(rc_child.r, c);
 		conf_free(c);
 	}
-	snprintf(path, sizeof(path), "%s/reload.rc", rc_dir);
+	/* written aside and renamed: the test polls for the file and must
+	 * never read it empty */
+	snprintf(path, sizeof(path), "%s/reload.rc.tmp", rc_dir);
 	f = fopen(path, "w");
 	if (f) {
+		char final[320];
+
 		fprintf(f, "%d\n", rc);
 		fclose(f);
+		snprintf(final, sizeof(final), "%s/reload.rc", rc_dir);
+		rename(path, final);
 	}
 }
 
@@ -146,7 +152,8 @@ static inline long long relay_metric(pid_t pid, const char *dir, const char *nam
 	snprintf(path, sizeof(path), "%s/metrics.prom", dir);
 	unlink(path);
 	kill(pid, SIGUSR1);
-	for (i = 0; i < 500 && access(path, R_OK); i++)
+	/* generous: a loaded CI machine may take a while to run the child */
+	for (i = 0; i < 2500 && access(path, R_OK); i++)
 		usleep(2000);
 	f = fopen(path, "r");
 	if (!f)
@@ -181,7 +188,8 @@ static inline int relay_reload(pid_t pid, const char *dir, const char *conf)
 	snprintf(path, sizeof(path), "%s/reload.rc", dir);
 	unlink(path);
 	kill(pid, SIGHUP);
-	for (i = 0; i < 500 && access(path, R_OK); i++)
+	/* generous: a loaded CI machine may take a while to run the child */
+	for (i = 0; i < 2500 && access(path, R_OK); i++)
 		usleep(2000);
 	f = fopen(path, "r");
 	if (f) {
