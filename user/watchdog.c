@@ -804,6 +804,17 @@ static void nic_apply_conf(struct wd_nic *n, const struct conf_watchdog *cf)
 	n->lim->backoff = n->cf.backoff;
 }
 
+/* A reload's settings for a watched NIC. The probe socket is opened
+ * once for one neighbour: a changed (or removed) probe closes it, and the
+ * next tick opens one for the new neighbour. */
+static void nic_reconf(struct wd_nic *n, const struct conf_watchdog *cf)
+{
+	if (n->cf.probe_on != cf->probe_on || n->cf.probe.len != cf->probe.len ||
+	    memcmp(&n->cf.probe.ss, &cf->probe.ss, cf->probe.len))
+		wd_probe_close(&n->probe);
+	nic_apply_conf(n, cf);
+}
+
 static struct wd_nic *nic_new(struct watchdog *w, const struct conf_watchdog *cf, const char *ifname, bool wild)
 {
 	struct wd_nic *n = calloc(1, sizeof(*n));
@@ -922,7 +933,7 @@ int watchdog_reload(struct watchdog *w, const struct conf *c)
 			for (n = w->nics; n; n = n->next)
 				if (n->wildcard) {
 					n->stale = false;
-					nic_apply_conf(n, cf);
+					nic_reconf(n, cf);
 				}
 			continue;
 		}
@@ -933,7 +944,7 @@ int watchdog_reload(struct watchdog *w, const struct conf *c)
 		if (n) {
 			n->stale = false;
 			n->wildcard = false;
-			nic_apply_conf(n, cf);
+			nic_reconf(n, cf);
 		} else if (!nic_new(w, cf, cf->iface, false)) {
 			return -ENOMEM;
 		}

@@ -135,12 +135,20 @@ static void on_usr1(struct loop *l, int signo, void *arg)
 	}
 }
 
-/* SIGHUP: reload the same configuration. */
+/* SIGHUP: reload the same configuration, or <dir>/reload.conf if the
+ * test wrote one. */
 static void on_hup(struct loop *l, int signo, void *arg)
 {
+	char path[160];
 	struct conf *c;
+	int rc;
 
-	if (conf_load_string("e2e.conf", c_text, &c, stderr) == 0)
+	snprintf(path, sizeof(path), "%s/reload.conf", c_self->dir);
+	if (access(path, R_OK) == 0)
+		rc = conf_load(path, &c, stderr);
+	else
+		rc = conf_load_string("e2e.conf", c_text, &c, stderr);
+	if (rc == 0)
 		watchdog_reload(c_wd, c);
 	/* the watchdog copies what it needs; the old conf is not referenced */
 	conf_free(c);
@@ -188,6 +196,18 @@ static void start_watchdog(struct th_metadata *_metadata, struct th_fixture_wd *
 		 "reset_command = %s/reset.sh\nsysfs_root = %s/sys\ndev_root = %s/dev\n%s",
 		 self->pins, xdpsec, self->section ? self->section : self->gif, self->dir, self->dir, self->dir, extra);
 	snprintf(ns, sizeof(ns), "/run/netns/%s", self->g);
+	{
+		char path[160];
+		FILE *f;
+
+		/* for tests that reload an edited copy */
+		snprintf(path, sizeof(path), "%s/e2e.conf", self->dir);
+		f = fopen(path, "w");
+		if (f) {
+			fputs(text, f);
+			fclose(f);
+		}
+	}
 	fflush(stdout);
 	pid = fork();
 	ASSERT_GE(pid, 0);
@@ -575,6 +595,21 @@ TEST_F_TIMEOUT(wd, reload_gives_a_given_up_nic_a_fresh_budget, 40)
 	ASSERT_GE(wait_value(self, KEY(k, "edgesteer_watchdog_given_up_total{iface=\"%s\"}", self->gif), 2, 8000), 0);
 	EXPECT_EQ(count_lines(self->resets), 2);
 	EXPECT_EQ(th_sh("grep -q 'reload clears the given-up state' %s", self->log), 0);
+}
+
+/* A reload that moves the probe to another neighbour probes that one:
+ * the open probe socket must not keep the old address. */
+TEST_F_TIMEOUT(wd, reload_moves_the_probe_to_the_new_neighbour, 30)
+{
+	char k[256];
+
+	start_watchdog(_metadata, self, false, DEFAULTS "dry_run = yes\nprobe = 10.77.0.9\n");
+	ASSERT_GE(wait_value(self, KEY(k, "edgesteer_watchdog_probes_sent_total{iface=\"%s\"}", self->gif), 5, 5000), 0);
+	EXPECT_EQ(mval(self->metrics, "%s", KEY(k, "edgesteer_watchdog_probes_answered_total{iface=\"%s\"}", self->gif)), 0);
+	ASSERT_EQ(th_sh("sed 's/^probe = 10.77.0.9$/probe = 10.77.0.2/' %s/e2e.conf > %s/reload.conf && "
+			"grep -q '^probe = 10.77.0.2$' %s/reload.conf", self->dir, self->dir, self->dir), 0);
+	kill(self->child, SIGHUP);
+	EXPECT_GE(wait_value(self, KEY(k, "edgesteer_watchdog_probes_answered_total{iface=\"%s\"}", self->gif), 3, 5000), 0);
 }
 
 TEST_HARNESS_MAIN
