@@ -473,7 +473,8 @@ static void set_steer(struct parse_ctx *p, const char *key, const char *val, str
 			conf_error(p, key, "'cpu' takes one CPU; use 'cpus %s' for a set", rest);
 			return;
 		}
-		if (s->cpus >> sysconf(_SC_NPROCESSORS_CONF) && sysconf(_SC_NPROCESSORS_CONF) < 64) {
+		/* the bound first: a shift by 64 or more is undefined */
+		if (sysconf(_SC_NPROCESSORS_CONF) < 64 && s->cpus >> sysconf(_SC_NPROCESSORS_CONF)) {
 			conf_error(p, key, "'%s' names a CPU this machine does not have (it has %ld)", val,
 				   sysconf(_SC_NPROCESSORS_CONF));
 			return;
