@@ -107,8 +107,13 @@ static int daemon_apply(struct daemon *d, struct conf *nc, FILE *err)
 	} else if (nc->has_xdp) {
 		rc = bpfctl_open(nc, &d->bpf);
 	} else {
-		if (d->bpf)
-			bpfctl_close(d->bpf, d->conf->xdp.on_exit == ON_EXIT_DETACH);
+		/* [xdp] is gone: detach, as for interfaces dropped from
+		 * `interfaces`. on_exit = keep is for the daemon exiting, not
+		 * for a policy the config no longer has. */
+		if (d->bpf) {
+			bpfctl_close(d->bpf, true);
+			pr_notice("reload: no [xdp] section any more; XDP detached and pins removed");
+		}
 		d->bpf = NULL;
 		rc = 0;
 	}

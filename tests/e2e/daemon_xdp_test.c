@@ -169,4 +169,19 @@ TEST_F_TIMEOUT(dx, usb_reset_through_the_daemon_names_the_problem, 30)
 	EXPECT_EQ(th_sh("grep -q 'manual reset: g0' %s/daemon.log", self->dir), 0);
 }
 
+/* A reload that drops [xdp] takes the data plane away, as dropping each
+ * interface from `interfaces` does: on_exit = keep is about the daemon
+ * exiting, not about a policy that is no longer configured. */
+TEST_F_TIMEOUT(dx, reload_without_xdp_section_detaches, 60)
+{
+	start_daemon(_metadata, self);
+	EXPECT_EQ(th_sh("ip -n %s link show g0 | grep -q xdp", self->gw), 0);
+	ASSERT_EQ(th_sh("sed -i '/^\\[xdp\\]/,/^$/d' %s/edgesteer.conf && ! grep -q xdp %s/edgesteer.conf",
+			self->dir, self->dir), 0);
+	ASSERT_EQ(th_sh("%s reload -s %s/ctl.sock >/dev/null", bin(), self->dir), 0);
+	EXPECT_NE(th_sh("ip -n %s link show g0 | grep -q xdp", self->gw), 0);
+	EXPECT_NE(th_sh("ls %s/link_* >/dev/null 2>&1", self->pin), 0);
+	stop_daemon(_metadata, self);
+}
+
 TEST_HARNESS_MAIN
