@@ -73,7 +73,14 @@ struct th_shared {
 	int failed;
 	int skipped;
 	char msg[TH_MSG_MAX];
+	volatile pid_t body;	/* a TEST_F body running now, else 0 */
 };
+
+/* After a TEST_F body times out it is killed and its teardown gets this
+ * long to delete namespaces, pins and files before the group is killed. */
+#ifndef TH_TEARDOWN_GRACE
+#define TH_TEARDOWN_GRACE 30
+#endif
 
 static struct th_metadata *th_tests[TH_MAX_TESTS];
 static int th_ntests;
@@ -246,9 +253,11 @@ static inline void th_note_failure(const char *file, int line, const char *fmt, 
 			fflush(stdout);						\
 			_exit(0);						\
 		}								\
-		if (pid < 0 || waitpid(pid, &st, 0) < 0)			\
+		th_result->body = pid > 0 ? pid : 0;				\
+		if (pid < 0 || waitpid(pid, &st, 0) < 0) {			\
+			th_result->body = 0;					\
 			th_note_failure(__FILE__, __LINE__, "fork: %s", strerror(errno)); \
-		else if (WIFSIGNALED(st))					\
+		} else if ((th_result->body = 0), WIFSIGNALED(st))		\
 			th_note_failure(__FILE__, __LINE__, "test body killed by signal %d", WTERMSIG(st)); \
 		th_teardown_##f(_metadata, self_);				\
 	}									\
@@ -271,11 +280,15 @@ static inline double th_now(void)
 /*
  * Run one test in a child with its own process group; on timeout the
  * whole group is killed so helpers it started (servers, sleeps) go too.
+ * A TEST_F whose body times out loses the body first and keeps its
+ * teardown (up to TH_TEARDOWN_GRACE s), so what the setup created outside
+ * the process group (namespaces, pins, files) is still deleted.
  * Returns 0 pass, 1 fail, 2 skip.
  */
 static inline int th_run_one(struct th_metadata *t, char *why, size_t whylen)
 {
 	double deadline = th_now() + t->timeout;
+	bool timed_out = false;
 	pid_t pid;
 	int st = 0;
 
@@ -306,12 +319,26 @@ static inline int th_run_one(struct th_metadata *t, char *why, size_t whylen)
 			return 1;
 		}
 		if (th_now() > deadline) {
+			pid_t body = th_result->body;
+
+			if (!timed_out && body > 0) {
+				timed_out = true;
+				kill(body, SIGKILL);
+				deadline = th_now() + TH_TEARDOWN_GRACE;
+				continue;
+			}
 			kill(-pid, SIGKILL);
 			waitpid(pid, &st, 0);
-			snprintf(why, whylen, "timed out after %d s", t->timeout);
+			snprintf(why, whylen, "timed out after %d s%s", t->timeout,
+				 timed_out ? " (and so did its teardown)" : "");
 			return 1;
 		}
 		usleep(2000);
+	}
+	if (timed_out) {
+		kill(-pid, SIGKILL);
+		snprintf(why, whylen, "timed out after %d s (teardown ran)", t->timeout);
+		return 1;
 	}
 	/* clean up whatever the test left running in its group */
 	kill(-pid, SIGKILL);
