@@ -116,7 +116,7 @@ TEST_F_TIMEOUT(relay, two_subscribers_one_stalled, 90)
 	ASSERT_EQ(tsub_connect(&a, 22002, self->dir, "client.crt", "client.key", 0), 0);
 	/* B: EC client certificate, a tiny receive buffer, and it will not read */
 	ASSERT_EQ(tsub_connect(&b, 22002, self->dir, "client-ec.crt", "client-ec.key", 2048), 0);
-	usleep(100000);
+	ASSERT_EQ(relay_wait_subscribers(self->pid, self->dir, 2, 10000), 0);
 
 	/* real logger first, then a C sender for byte-exact checks */
 	ASSERT_EQ(th_sh("seq 0 %ld | sed 's/^/logger-line-/' | logger -n 127.0.0.1 -P 22001 -d "
@@ -306,7 +306,7 @@ TEST_F_TIMEOUT(relay, oversized_binary_empty_never_corrupt_the_stream, 30)
 	start(self, 22021, 22022, "max_message = 512\noversize = truncate\n");
 	ASSERT_EQ(wait_port(22022, 5000), 0);
 	ASSERT_EQ(tsub_connect(&a, 22022, self->dir, "client.crt", "client.key", 0), 0);
-	usleep(50000);
+	ASSERT_EQ(relay_wait_subscribers(self->pid, self->dir, 1, 10000), 0);
 	memset(big, 'x', sizeof(big));
 	memcpy(big, "<13>1 - host app - - - ", 23);
 
@@ -352,7 +352,7 @@ TEST_F_TIMEOUT(relay, oversize_drop_policy_and_lf_framing, 30)
 	start(self, 22031, 22032, "max_message = 512\noversize = drop\nframing = lf\n");
 	ASSERT_EQ(wait_port(22032, 5000), 0);
 	ASSERT_EQ(tsub_connect(&a, 22032, self->dir, "client.crt", "client.key", 0), 0);
-	usleep(50000);
+	ASSERT_EQ(relay_wait_subscribers(self->pid, self->dir, 1, 10000), 0);
 	memset(big, 'x', sizeof(big));
 	memcpy(big, "<13>", 4);
 	udp_send(fd, 22031, "<13>one", 7);
@@ -378,12 +378,13 @@ TEST_F_TIMEOUT(relay, openssl_s_client_subscriber_gets_the_stream, 30)
 
 	start(self, 22051, 22052, "");
 	ASSERT_EQ(wait_port(22052, 5000), 0);
-	/* OpenSSL as the subscriber: its stdout is the decrypted stream */
-	ASSERT_EQ(th_sh("(sleep 4 | timeout 6 openssl s_client -connect 127.0.0.1:22052 -CAfile %s/ca.crt "
+	/* OpenSSL as the subscriber: its stdout is the decrypted stream; it
+	 * lives until its stdin closes, the test's end kills it earlier */
+	ASSERT_EQ(th_sh("(sleep 20 | timeout 25 openssl s_client -connect 127.0.0.1:22052 -CAfile %s/ca.crt "
 			"-cert %s/client.crt -key %s/client.key -verify_return_error -quiet "
 			"> %s/stream.bin 2>%s/s_client.err &)", self->dir, self->dir, self->dir,
 			self->dir, self->dir), 0);
-	usleep(1000000);
+	ASSERT_EQ(relay_wait_subscribers(self->pid, self->dir, 1, 10000), 0);
 	send_range(22051, 0, 2000, 0, 0);
 	/* what s_client wrote must decode exactly */
 	for (unsigned i = 0; i < 2000; i++) {
@@ -392,7 +393,7 @@ TEST_F_TIMEOUT(relay, openssl_s_client_subscriber_gets_the_stream, 30)
 
 		want += ml + (size_t)snprintf(h, sizeof(h), "%zu ", ml);
 	}
-	th_wait_sh(5000, "test $(stat -c %%s %s/stream.bin) -ge %zu", self->dir, want);
+	th_wait_sh(10000, "test $(stat -c %%s %s/stream.bin) -ge %zu", self->dir, want);
 	usleep(300000);
 	snprintf(path, sizeof(path), "%s/stream.bin", self->dir);
 	f = fopen(path, "r");
@@ -470,7 +471,7 @@ TEST_F_TIMEOUT(relay, reload_ipv6_listener_and_disconnect_policy, 40)
 	ASSERT_EQ(wait_port(22042, 5000), 0);
 	ASSERT_EQ(tsub_connect(&a, 22042, self->dir, "client.crt", "client.key", 0), 0);
 	ASSERT_EQ(tsub_connect(&b, 22042, self->dir, "client-ec.crt", "client-ec.key", 2048), 0);
-	usleep(50000);
+	ASSERT_EQ(relay_wait_subscribers(self->pid, self->dir, 2, 10000), 0);
 	/* add [::1] to the UDP listeners, slow subscribers are now cut off */
 	snprintf(conf, sizeof(conf),
 		 "[syslog]\nlisten = 127.0.0.1:22041 [::1]:22041\ntls_listen = 127.0.0.1:22042\n"

@@ -136,6 +136,7 @@ FIXTURE_TEARDOWN(fwd)
 static pid_t relay(struct th_fixture_fwd *self, int udp, const char *collectors, const char *extra)
 {
 	char conf[4096];
+	pid_t pid;
 
 	snprintf(conf, sizeof(conf),
 		 "[syslog]\nlisten = 127.0.0.1:%d\n%s\n"
@@ -143,7 +144,11 @@ static pid_t relay(struct th_fixture_fwd *self, int udp, const char *collectors,
 		 "spool_dir = %s/spool\nbackoff_min = 100ms\nbackoff_max = 500ms\n"
 		 "connect_timeout = 1s\nhandshake_timeout = 700ms\nwrite_timeout = 1s\n",
 		 udp, extra, collectors, self->certs, self->certs);
-	return relay_start(self->certs, conf);
+	pid = relay_start(self->certs, conf);
+	/* ready once it holds its UDP port: what is sent before would be lost */
+	if (pid > 0 && wait_udp_bound(udp, 10000))
+		TH_LOG("relay did not bind UDP %d within 10 s", udp);
+	return pid;
 }
 
 static void send_chunks(int port, unsigned from, unsigned to)
@@ -167,7 +172,6 @@ static void run_restart(struct th_fixture_fwd *self, const char *driver, int udp
 	snprintf(coll, sizeof(coll), "127.0.0.1:%d", port);
 	/* a ring of 2048 messages: the outage below overflows it into the spool */
 	self->relay = relay(self, udp, coll, "ring_messages = 2048\nring_size = 1M\n");
-	usleep(300000);
 	send_chunks(udp, 0, 5000);
 	EXPECT_EQ(wait_out(self->rs.dir, &c, 5000, 15000), 5000);
 	ASSERT_FALSE(c.bad);
@@ -219,15 +223,14 @@ TEST_F_TIMEOUT(fwd, silent_collector_times_out_and_next_one_is_used, 60)
 	self->rs.port = 22122;
 	snprintf(coll, sizeof(coll), "127.0.0.1:22121 127.0.0.1:22122");
 	self->relay = relay(self, 22123, coll, "");
-	usleep(200000);
 	send_chunks(22123, 0, 1000);
 	/* stuck on the silent one: intake and counters still answer at once */
 	t0 = th_now();
 	EXPECT_EQ(relay_metric(self->relay, self->certs, "edgesteer_syslog_accepted_total", NULL), 1000);
 	EXPECT_LT(th_now() - t0, 1.0);
-	usleep(900000);
-	hs_timeouts = relay_metric(self->relay, self->certs, "edgesteer_syslog_forward_failures_total",
-				   "reason=\"handshake_timeout\"");
+	/* handshake_timeout = 700ms after the connect */
+	hs_timeouts = relay_wait_metric(self->relay, self->certs, "edgesteer_syslog_forward_failures_total",
+					"reason=\"handshake_timeout\"", 1, 10000);
 	EXPECT_GE(hs_timeouts, 1);
 	/* the second collector comes up: everything arrives there */
 	ASSERT_EQ(rsys_start(&self->rs, self->certs, "ossl"), 0);
@@ -247,10 +250,9 @@ TEST_F_TIMEOUT(fwd, spool_survives_relay_restart, 60)
 	self->rs.port = 22132;
 	/* collector down; the relay gets 3000 messages and is stopped */
 	self->relay = relay(self, 22131, "127.0.0.1:22132", "ring_messages = 1024\nring_size = 1M\n");
-	usleep(200000);
 	send_chunks(22131, 0, 3000);
-	usleep(300000);
-	spooled = relay_metric(self->relay, self->certs, "edgesteer_syslog_forward_spooled_total", NULL);
+	spooled = relay_wait_metric(self->relay, self->certs, "edgesteer_syslog_forward_spooled_total",
+				    NULL, 1, 10000);
 	EXPECT_GT(spooled, 0);
 	kill(self->relay, SIGTERM);
 	waitpid(self->relay, &st, 0);
@@ -258,7 +260,6 @@ TEST_F_TIMEOUT(fwd, spool_survives_relay_restart, 60)
 	EXPECT_TRUE(WIFEXITED(st));
 	/* a new relay on the same spool, then the collector */
 	self->relay = relay(self, 22131, "127.0.0.1:22132", "ring_messages = 1024\nring_size = 1M\n");
-	usleep(200000);
 	send_chunks(22131, 3000, 3500);
 	ASSERT_EQ(rsys_start(&self->rs, self->certs, "ossl"), 0);
 	wait_out(self->rs.dir, &c, 3500, 20000);
@@ -279,16 +280,16 @@ TEST_F_TIMEOUT(fwd, frozen_collector_hits_write_timeout_then_gets_everything, 90
 	self->rs.port = 22142;
 	ASSERT_EQ(rsys_start(&self->rs, self->certs, "ossl"), 0);
 	self->relay = relay(self, 22141, "127.0.0.1:22142", "");
-	usleep(300000);
 	send_chunks(22141, 0, 1000);
 	ASSERT_EQ(wait_out(self->rs.dir, &c, 1000, 10000), 1000);
 	/* freeze the collector: its kernel buffers fill, then nothing is
 	 * acknowledged; reconnects get TCP but never a handshake */
 	kill(self->rs.pid, SIGSTOP);
 	send_chunks(22141, 1000, (unsigned)N);
-	usleep(3500000);
-	wto = relay_metric(self->relay, self->certs, "edgesteer_syslog_forward_failures_total",
-			   "reason=\"write_timeout\"");
+	/* write_timeout = 1s: the first one comes a second after the buffers
+	 * filled; wait for it, generously */
+	wto = relay_wait_metric(self->relay, self->certs, "edgesteer_syslog_forward_failures_total",
+				"reason=\"write_timeout\"", 1, 15000);
 	TH_LOG("write timeouts %lld, handshake timeouts %lld", wto,
 	       relay_metric(self->relay, self->certs, "edgesteer_syslog_forward_failures_total",
 			    "reason=\"handshake_timeout\""));

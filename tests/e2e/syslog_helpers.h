@@ -172,6 +172,60 @@ static inline long long relay_metric(pid_t pid, const char *dir, const char *nam
 	return v;
 }
 
+/* Poll a counter until it reaches `want` or ms pass; returns the last
+ * value read. For conditions a test must wait for (a subscriber's
+ * handshake done on the relay's side, the spool written), instead of a
+ * sleep that guesses how fast a loaded machine is. */
+static inline long long relay_wait_metric(pid_t pid, const char *dir, const char *name,
+					  const char *labels, long long want, int ms)
+{
+	double end = th_now() + ms / 1000.0;
+	long long v;
+
+	for (;;) {
+		v = relay_metric(pid, dir, name, labels);
+		if (v >= want || th_now() >= end)
+			return v;
+		usleep(10000);
+	}
+}
+
+/* Until `n` subscriber handshakes completed on the relay's side: a
+ * subscriber gets the messages that arrive after that. */
+static inline int relay_wait_subscribers(pid_t pid, const char *dir, long long n, int ms)
+{
+	return relay_wait_metric(pid, dir, "edgesteer_syslog_subscriber_handshakes_total", NULL,
+				 n, ms) >= n ? 0 : -1;
+}
+
+/* Until a UDP socket is bound to `port` in our network namespace (the
+ * relay's: tests run in their own, TH_PRIVATE_NETNS), so that nothing sent
+ * is lost to a socket that does not exist yet. Read from /proc/net/udp:
+ * a probe bind() of our own could take the port from the relay. */
+static inline int wait_udp_bound(int port, int ms)
+{
+	double end = th_now() + ms / 1000.0;
+	char want[16], line[256];
+
+	snprintf(want, sizeof(want), ":%04X ", port);
+	do {
+		FILE *f = fopen("/proc/net/udp", "r");
+		bool found = false;
+
+		while (f && !found && fgets(line, sizeof(line), f)) {
+			char *local = strchr(line, ':');	/* after "sl:" */
+
+			found = local && (local = strchr(local + 1, ':')) && !strncmp(local, want, 6);
+		}
+		if (f)
+			fclose(f);
+		if (found)
+			return 0;
+		usleep(10000);
+	} while (th_now() < end);
+	return -1;
+}
+
 /* Write DIR/reload.conf, SIGHUP the relay, return syslog_reload()'s result. */
 static inline int relay_reload(pid_t pid, const char *dir, const char *conf)
 {
