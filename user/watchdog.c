@@ -1059,8 +1059,8 @@ void watchdog_metrics(struct watchdog *w, struct metric_sink *s)
 		metric(s, METRIC_GAUGE, "edgesteer_watchdog_tx_packets", "Kernel transmit counter", n->tx,
 		       "iface", n->ifname, NULL);
 	FOR_NICS(w, n)
-		metric(s, METRIC_GAUGE, "edgesteer_watchdog_quiet_ms", "Time without received packets",
-		       wd_rule_quiet_ms(&n->rule, now), "iface", n->ifname, NULL);
+		metric(s, METRIC_GAUGE, "edgesteer_watchdog_quiet_seconds", "Time without received packets",
+		       wd_rule_quiet_ms(&n->rule, now) / 1000, "iface", n->ifname, NULL);
 	FOR_NICS(w, n)
 		metric(s, METRIC_COUNTER, "edgesteer_watchdog_stalls_total", "Stalls declared", n->stalls,
 		       "iface", n->ifname, NULL);

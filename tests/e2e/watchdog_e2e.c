@@ -612,4 +612,16 @@ TEST_F_TIMEOUT(wd, reload_moves_the_probe_to_the_new_neighbour, 30)
 	EXPECT_GE(wait_value(self, KEY(k, "edgesteer_watchdog_probes_answered_total{iface=\"%s\"}", self->gif), 3, 5000), 0);
 }
 
+/* What the watchdog exports passes promtool's checks (names, units). */
+TEST_F_TIMEOUT(wd, metrics_pass_promtool, 20)
+{
+	char k[256];
+
+	if (th_sh("command -v promtool >/dev/null"))
+		SKIP(return, "promtool not installed");
+	start_watchdog(_metadata, self, false, DEFAULTS "dry_run = yes\nprobe = 10.77.0.2\n");
+	ASSERT_GE(wait_value(self, KEY(k, "edgesteer_watchdog_probes_sent_total{iface=\"%s\"}", self->gif), 2, 5000), 0);
+	EXPECT_EQ(th_sh("promtool check metrics < %s", self->metrics), 0);
+}
+
 TEST_HARNESS_MAIN
