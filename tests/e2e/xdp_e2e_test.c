@@ -150,6 +150,25 @@ static void sent_by_a(struct th_fixture_xdp *self, long *tcp, long *udp)
 	ASSERT_EQ(sscanf(out, "%ld %ld", tcp, udp), 2);
 }
 
+/* sent_by_a() once A's stack has gone quiet: the same counts 300 ms
+ * apart (delayed ACKs, the ACK of the last FIN), at most 5 s. A fixed
+ * sleep could snapshot before a late ACK, which XDP then counts too. */
+static void sent_by_a_settled(struct th_fixture_xdp *self, long *tcp, long *udp)
+{
+	double end = th_now() + 5;
+	long t, u;
+
+	sent_by_a(self, &t, &u);
+	do {
+		usleep(300000);
+		sent_by_a(self, tcp, udp);
+		if (*tcp == t && *udp == u)
+			return;
+		t = *tcp;
+		u = *udp;
+	} while (th_now() < end);
+}
+
 /* Poll stats until (cls, verdict) reaches want (the veth delivers
  * asynchronously), then require it to be exactly want. */
 static void expect_count(struct th_fixture_xdp *self, const char *iface, int cls, int verdict, long want)
@@ -226,8 +245,7 @@ static void every_class(struct th_metadata *_metadata, struct th_fixture_xdp *se
 	ASSERT_EQ(tcp_session(self, "10.201.0.2"), 0);
 	ASSERT_EQ(tcp_session(self, "[fd00:201::2]"), 0);
 	ASSERT_EQ(th_sh("ip netns exec %s ping -q -c 3 -i 0.2 10.201.0.2 >/dev/null", self->a), 0);
-	usleep(300000);	/* let delayed ACKs go out */
-	sent_by_a(self, &tcp1, &udp1);
+	sent_by_a_settled(self, &tcp1, &udp1);
 	TH_LOG("%s: A sent %ld UDP datagrams and %ld TCP segments", mode, udp1 - udp0, tcp1 - tcp0);
 	EXPECT_EQ(udp1 - udp0, 9);
 	EXPECT_GE(tcp1 - tcp0, 10);	/* two sessions: handshake, data, echo, close */
@@ -308,16 +326,14 @@ TEST_F_TIMEOUT(xdp, deny_and_rate_limit_drop_real_traffic, 60)
 
 	/* v6 TCP from a denied source never connects; v4 does */
 	EXPECT_NE(tcp_session(self, "[fd00:201::2]"), 0);
-	usleep(300000);
-	sent_by_a(self, &tcp1, &udp1);
+	sent_by_a_settled(self, &tcp1, &udp1);
 	EXPECT_EQ(udp1 - udp0, 11);
 	EXPECT_GE(tcp1 - tcp0, 1);
 	expect_count(self, self->vg, ES_CLASS_PROXY, ES_V_DROP_POLICY, tcp1 - tcp0);
 	EXPECT_EQ(self->st[ES_CLASS_PROXY][ES_V_PASS], 0);
 	sent_by_a(self, &tcp0, &udp0);
 	EXPECT_EQ(tcp_session(self, "10.201.0.2"), 0);
-	usleep(300000);
-	sent_by_a(self, &tcp1, &udp1);
+	sent_by_a_settled(self, &tcp1, &udp1);
 	expect_count(self, self->vg, ES_CLASS_PROXY, ES_V_PASS, tcp1 - tcp0);
 }
 
