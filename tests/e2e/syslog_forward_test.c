@@ -82,8 +82,11 @@ static long check_out(const char *dir, struct seq_check *c)
 	if (!f)
 		return 0;
 	while ((n = getline(&line, &cap, f)) > 0) {
-		if (line[n - 1] == '\n')
-			n--;
+		/* rsyslog writes the file in blocks: a last line without its
+		 * LF is still being written, the next poll reads it whole */
+		if (line[n - 1] != '\n')
+			break;
+		n--;
 		if (seq_cb(c, (uint8_t *)line, (size_t)n))
 			break;
 	}
