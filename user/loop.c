@@ -36,6 +36,7 @@ struct loop {
 	size_t heap_len, heap_cap;
 	/* deferred work, FIFO */
 	struct loop_defer *defer_head, *defer_tail;
+	struct loop_defer *run_last;	/* while running: the last job of this pass */
 	/* current batch */
 	struct epoll_event events[LOOP_BATCH];
 	int nevents, cur;
@@ -278,6 +279,10 @@ void loop_defer_cancel(struct loop *l, struct loop_defer *d)
 			*pp = d->next;
 			if (l->defer_tail == d)
 				l->defer_tail = prev;
+			/* the pass in progress now ends at the one before
+			 * (NULL: nothing of it is left) */
+			if (l->run_last == d)
+				l->run_last = prev;
 			break;
 		}
 	}
@@ -287,22 +292,26 @@ void loop_defer_cancel(struct loop *l, struct loop_defer *d)
 
 static void run_deferred(struct loop *l)
 {
-	/* Work queued while running runs in the same pass, bounded by the
-	 * snapshot of the tail so a self-requeueing job cannot starve I/O. */
-	struct loop_defer *last = l->defer_tail;
-
-	while (l->defer_head) {
+	/* Only what was queued before the pass runs in it, bounded by the
+	 * snapshot of the tail (kept right when that job is cancelled), so a
+	 * self-requeueing job cannot starve I/O. */
+	l->run_last = l->defer_tail;
+	while (l->defer_head && l->run_last) {
 		struct loop_defer *d = l->defer_head;
+		bool last = d == l->run_last;
 
 		l->defer_head = d->next;
 		if (!l->defer_head)
 			l->defer_tail = NULL;
 		d->queued = false;
 		d->next = NULL;
+		if (last)
+			l->run_last = NULL;
 		d->cb(d);
-		if (d == last)
+		if (last)
 			break;
 	}
+	l->run_last = NULL;
 }
 
 /* ---- signals ----------------------------------------------------------- */

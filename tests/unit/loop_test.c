@@ -161,6 +161,44 @@ TEST(signal_through_signalfd)
 	loop_free(l);
 }
 
+/*
+ * The deferred queue runs what was queued before it started, so a job
+ * that re-queues itself waits for the next iteration. That must hold
+ * also when a job cancels the one that was last in the queue.
+ */
+static struct loop *g_dl;
+static struct loop_defer g_da, g_db, g_dc;
+static int g_dc_runs;
+
+static void on_dc(struct loop_defer *d)
+{
+	g_dc_runs++;
+	loop_defer(g_dl, d, on_dc);	/* always more to do */
+}
+
+static void on_da(struct loop_defer *d)
+{
+	loop_defer_cancel(g_dl, &g_db);	/* B was the last one queued */
+	loop_defer(g_dl, &g_dc, on_dc);
+}
+
+static void on_db(struct loop_defer *d)
+{
+}
+
+TEST_TIMEOUT(defer_cancel_of_the_last_job_keeps_the_bound, 5)
+{
+	ASSERT_EQ(loop_new(&g_dl), 0);
+	loop_defer(g_dl, &g_da, on_da);
+	loop_defer(g_dl, &g_db, on_db);
+	ASSERT_EQ(loop_run_once(g_dl, 0), 0);
+	EXPECT_LE(g_dc_runs, 1);
+	ASSERT_EQ(loop_run_once(g_dl, 0), 0);
+	EXPECT_LE(g_dc_runs, 2);
+	loop_defer_cancel(g_dl, &g_dc);
+	loop_free(g_dl);
+}
+
 /* A timer further away than INT_MAX ms (uint32 durations reach 49 days)
  * must not turn the epoll timeout negative, i.e. into "wait forever". */
 TEST_TIMEOUT(far_timer_does_not_block_forever, 5)
