@@ -34,55 +34,22 @@ FIXTURE(rt) {
 
 static pid_t start_nginx(struct th_metadata *_metadata, const char *dir)
 {
-	char conf[4096], path[128];
+	char servers[4096];
 	size_t n = 0;
-	FILE *f;
-	pid_t pid;
 
-	n += (size_t)snprintf(conf + n, sizeof(conf) - n,
-		"worker_processes 1;\ndaemon off;\npid %s/nginx.pid;\nerror_log %s/error.log;\n"
-		"events { worker_connections 256; }\n"
-		"http {\n access_log off;\n client_body_temp_path %s;\n proxy_temp_path %s;\n"
-		" fastcgi_temp_path %s;\n uwsgi_temp_path %s;\n scgi_temp_path %s;\n",
-		dir, dir, dir, dir, dir, dir, dir);
+	servers[0] = 0;
 	for (int i = 0; i < 4; i++)
-		n += (size_t)snprintf(conf + n, sizeof(conf) - n,
+		n += (size_t)snprintf(servers + n, sizeof(servers) - n,
 			" server { listen 127.0.0.1:%d ssl; ssl_certificate %s/%s.crt;"
 			" ssl_certificate_key %s/%s.key; location / { return 200 \"page=%s\\n\"; } }\n",
 			21201 + i, dir, names[i], dir, names[i], names[i]);
 	for (int v = 0; v < 2; v++)
-		n += (size_t)snprintf(conf + n, sizeof(conf) - n,
+		n += (size_t)snprintf(servers + n, sizeof(servers) - n,
 			" server { listen 127.0.0.1:%d ssl proxy_protocol; ssl_certificate %s/pp.crt;"
 			" ssl_certificate_key %s/pp.key; location / {"
 			" return 200 \"pp=$proxy_protocol_addr:$proxy_protocol_port\\n\"; } }\n",
 			21205 + v, dir, dir);
-	snprintf(conf + n, sizeof(conf) - n, "}\n");
-	snprintf(path, sizeof(path), "%s/nginx.conf", dir);
-	f = fopen(path, "w");
-	if (!f)
-		return -1;
-	fputs(conf, f);
-	fclose(f);
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0) {
-		char elog[128];
-
-		snprintf(elog, sizeof(elog), "%s/error.log", dir);
-		execlp("nginx", "nginx", "-p", dir, "-e", elog, "-c", path, (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 300; i++) {
-		int fd = pu_connect("127.0.0.1", 21206);
-
-		if (fd >= 0) {
-			close(fd);
-			return pid;
-		}
-		usleep(10000);
-	}
-	th_sh("cat %s/error.log", dir);
-	return -1;
+	return pu_nginx(dir, servers, 21206);
 }
 
 FIXTURE_SETUP(rt)

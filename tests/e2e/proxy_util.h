@@ -244,6 +244,50 @@ static inline int pu_connect(const char *ip, int port)
 	return fd;
 }
 
+/*
+ * nginx in the foreground in a child: `servers` (server { } blocks) go
+ * into an http { } block whose pid, logs and temp paths are all under
+ * `dir`. Waits until 127.0.0.1:`port` accepts. Returns the PID, or -1
+ * after printing nginx's error log.
+ */
+static inline pid_t pu_nginx(const char *dir, const char *servers, int port)
+{
+	char path[128];
+	FILE *f;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/nginx.conf", dir);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "worker_processes 1;\ndaemon off;\npid %s/nginx.pid;\nerror_log %s/error.log;\n"
+		"events { worker_connections 256; }\n"
+		"http {\n access_log off;\n client_body_temp_path %s;\n proxy_temp_path %s;\n"
+		" fastcgi_temp_path %s;\n uwsgi_temp_path %s;\n scgi_temp_path %s;\n%s}\n",
+		dir, dir, dir, dir, dir, dir, dir, servers);
+	fclose(f);
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		char elog[128];
+
+		snprintf(elog, sizeof(elog), "%s/error.log", dir);
+		execlp("nginx", "nginx", "-p", dir, "-e", elog, "-c", path, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 300; i++) {
+		int fd = pu_connect("127.0.0.1", port);
+
+		if (fd >= 0) {
+			close(fd);
+			return pid;
+		}
+		usleep(10000);
+	}
+	th_sh("cat %s/error.log", dir);
+	return -1;
+}
+
 static inline int pu_listen(const char *ip, int port)
 {
 	struct sockaddr_storage ss;

@@ -20,43 +20,14 @@ FIXTURE(term) {
 
 static pid_t start_nginx(const char *dir)
 {
-	char path[128];
-	FILE *f;
-	pid_t pid;
+	char servers[1024];
 
-	snprintf(path, sizeof(path), "%s/nginx.conf", dir);
-	f = fopen(path, "w");
-	if (!f)
-		return -1;
-	fprintf(f, "worker_processes 1;\ndaemon off;\npid %s/nginx.pid;\nerror_log %s/error.log;\n"
-		"events { worker_connections 256; }\n"
-		"http {\n access_log off;\n client_body_temp_path %s;\n proxy_temp_path %s;\n"
-		" fastcgi_temp_path %s;\n uwsgi_temp_path %s;\n scgi_temp_path %s;\n"
-		" server { listen 127.0.0.1:22202; root %s/www;\n"
-		"   location = /hello { return 200 \"hello $host\\n\"; } }\n"
-		" server { listen 127.0.0.1:22203 proxy_protocol;\n"
-		"   location / { return 200 \"pp=$proxy_protocol_addr\\n\"; } }\n"
-		"}\n", dir, dir, dir, dir, dir, dir, dir, dir);
-	fclose(f);
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0) {
-		char elog[128];
-
-		snprintf(elog, sizeof(elog), "%s/error.log", dir);
-		execlp("nginx", "nginx", "-p", dir, "-e", elog, "-c", path, (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 300; i++) {
-		int fd = pu_connect("127.0.0.1", 22203);
-
-		if (fd >= 0) {
-			close(fd);
-			return pid;
-		}
-		usleep(10000);
-	}
-	return -1;
+	snprintf(servers, sizeof(servers),
+		 " server { listen 127.0.0.1:22202; root %s/www;\n"
+		 "   location = /hello { return 200 \"hello $host\\n\"; } }\n"
+		 " server { listen 127.0.0.1:22203 proxy_protocol;\n"
+		 "   location / { return 200 \"pp=$proxy_protocol_addr\\n\"; } }\n", dir);
+	return pu_nginx(dir, servers, 22203);
 }
 
 FIXTURE_SETUP(term)
