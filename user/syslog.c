@@ -71,12 +71,27 @@ static void udp_close(struct udp_listener *u)
 
 static void on_udp(struct loop_fd *h, uint32_t events);
 
+/* SO_RCVBUFFORCE (SO_RCVBUF without CAP_NET_ADMIN); u->rcvbuf is what
+ * the kernel granted, warned about when short. */
+static void udp_set_rcvbuf(struct udp_listener *u, int fd, uint32_t rcvbuf)
+{
+	int v = (int)rcvbuf;
+	socklen_t sl = sizeof(u->rcvbuf);
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+	getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &u->rcvbuf, &sl);
+	/* the kernel reports double the size (bookkeeping overhead) */
+	if ((uint32_t)u->rcvbuf / 2 < rcvbuf)
+		pr_warn("syslog: listen %s: receive buffer is %d bytes, not %u "
+			"(no CAP_NET_ADMIN? raise net.core.rmem_max)", u->addr.text, u->rcvbuf / 2, rcvbuf);
+}
+
 static int udp_open(struct syslog_relay *r, const struct conf_addr *a, uint32_t rcvbuf,
 		    struct udp_listener **out)
 {
 	struct udp_listener *u;
-	int fd, one = 1, err, v = (int)rcvbuf;
-	socklen_t sl = sizeof(u->rcvbuf);
+	int fd, one = 1, err;
 
 	u = calloc(1, sizeof(*u));
 	if (!u)
@@ -93,13 +108,7 @@ static int udp_open(struct syslog_relay *r, const struct conf_addr *a, uint32_t 
 	}
 	if (a->ss.ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) < 0)
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
-	getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &u->rcvbuf, &sl);
-	/* the kernel reports double the size (bookkeeping overhead) */
-	if ((uint32_t)u->rcvbuf / 2 < rcvbuf)
-		pr_warn("syslog: listen %s: receive buffer is %d bytes, not %u "
-			"(no CAP_NET_ADMIN? raise net.core.rmem_max)", a->text, u->rcvbuf / 2, rcvbuf);
+	udp_set_rcvbuf(u, fd, rcvbuf);
 	setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
 	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) < 0) {
 		err = -errno;
@@ -355,6 +364,8 @@ int syslog_reload(struct syslog_relay *r, const struct conf *c)
 	/* UDP listeners: close those gone, open those new */
 	for (i = 0; i < r->n_udp; ) {
 		if (!r->draining && addr_in(&r->udp[i]->addr, ns->listen, ns->n_listen)) {
+			if (ns->rcvbuf != r->sc.rcvbuf)
+				udp_set_rcvbuf(r->udp[i], r->udp[i]->h.fd, ns->rcvbuf);
 			i++;
 			continue;
 		}
