@@ -275,7 +275,7 @@ static inline pid_t pu_nginx(const char *dir, const char *servers, int port)
 		execlp("nginx", "nginx", "-p", dir, "-e", elog, "-c", path, (char *)NULL);
 		_exit(127);
 	}
-	for (int i = 0; i < 300; i++) {
+	for (int i = 0; i < 1000; i++) {	/* up to ~10 s: a loaded machine */
 		int fd = pu_connect("127.0.0.1", port);
 
 		if (fd >= 0) {
