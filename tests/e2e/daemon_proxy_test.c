@@ -111,7 +111,7 @@ static void start_daemon(struct th_metadata *_metadata, FIXTURE(dp) *self)
 	}
 	self->pid = pid;
 	ASSERT_GT(pid, 0);
-	ASSERT_EQ(th_wait_sh(5000, "%s status -s %s/ctl.sock >/dev/null 2>&1", bin(), self->dir), 0);
+	ASSERT_EQ(th_wait_sh(15000, "%s status -s %s/ctl.sock >/dev/null 2>&1", bin(), self->dir), 0);
 }
 
 /* GET /id through the proxy: which upstream answers. */

@@ -118,7 +118,7 @@ static void start_daemon(struct th_metadata *_metadata, FIXTURE(daemon) *self)
 	}
 	self->pid = pid;
 	ASSERT_GT(self->pid, 0);
-	ASSERT_EQ(wait_notify(self->notify_fd, "READY=1", 5000, self->seen, sizeof(self->seen)), 1);
+	ASSERT_EQ(wait_notify(self->notify_fd, "READY=1", 15000, self->seen, sizeof(self->seen)), 1);
 }
 
 TEST_F(daemon, notify_sequence_ready_watchdog_reloading_stopping)
@@ -128,12 +128,12 @@ TEST_F(daemon, notify_sequence_ready_watchdog_reloading_stopping)
 
 	start_daemon(_metadata, self);
 	EXPECT_TRUE(strstr(seen, "STATUS=") != NULL);
-	ASSERT_EQ(wait_notify(self->notify_fd, "WATCHDOG=1", 2000, seen, sizeof(self->seen)), 1);
+	ASSERT_EQ(wait_notify(self->notify_fd, "WATCHDOG=1", 5000, seen, sizeof(self->seen)), 1);
 	kill(self->pid, SIGHUP);
-	ASSERT_EQ(wait_notify(self->notify_fd, "RELOADING=1", 2000, seen, sizeof(self->seen)), 1);
-	ASSERT_EQ(wait_notify(self->notify_fd, "READY=1", 2000, seen, sizeof(self->seen)), 1);
+	ASSERT_EQ(wait_notify(self->notify_fd, "RELOADING=1", 5000, seen, sizeof(self->seen)), 1);
+	ASSERT_EQ(wait_notify(self->notify_fd, "READY=1", 5000, seen, sizeof(self->seen)), 1);
 	kill(self->pid, SIGTERM);
-	ASSERT_EQ(wait_notify(self->notify_fd, "STOPPING=1", 2000, seen, sizeof(self->seen)), 1);
+	ASSERT_EQ(wait_notify(self->notify_fd, "STOPPING=1", 5000, seen, sizeof(self->seen)), 1);
 	ASSERT_EQ(waitpid(self->pid, &st, 0), self->pid);
 	self->pid = 0;
 	EXPECT_TRUE(WIFEXITED(st));

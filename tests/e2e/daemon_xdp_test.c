@@ -81,7 +81,7 @@ static void start_daemon(struct th_metadata *_metadata, FIXTURE(dx) *self)
 	}
 	self->pid = pid;
 	ASSERT_GT(pid, 0);
-	ASSERT_EQ(th_wait_sh(5000, "%s status -s %s/ctl.sock >/dev/null 2>&1", bin(), self->dir), 0);
+	ASSERT_EQ(th_wait_sh(15000, "%s status -s %s/ctl.sock >/dev/null 2>&1", bin(), self->dir), 0);
 }
 
 static void stop_daemon(struct th_metadata *_metadata, FIXTURE(dx) *self)

@@ -145,7 +145,7 @@ static inline pid_t pu_proxy(const char *conf, int port, int nofile, const char 
 		loop_free(l);
 		exit(0);
 	}
-	for (int i = 0; i < 500; i++) {
+	for (int i = 0; i < 1500; i++) {	/* ~15 s: a loaded machine */
 		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 		int fd = socket(AF_INET, SOCK_STREAM, 0), st;
 
@@ -164,13 +164,13 @@ static inline pid_t pu_proxy(const char *conf, int port, int nofile, const char 
 	return -1;
 }
 
-/* Ask the proxy for its counters; the text (or "" after 3 s). */
+/* Ask the proxy for its counters; the text (or "" after 10 s). */
 static inline void pu_metrics(pid_t pid, char *out, size_t len)
 {
 	unlink(pu_metrics_file);
 	kill(pid, SIGUSR1);
 	out[0] = 0;
-	for (int i = 0; i < 300; i++) {
+	for (int i = 0; i < 1000; i++) {
 		FILE *f = fopen(pu_metrics_file, "r");
 
 		if (f) {

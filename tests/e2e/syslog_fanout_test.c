@@ -112,7 +112,7 @@ TEST_F_TIMEOUT(relay, two_subscribers_one_stalled, 90)
 	long rss;
 
 	start(self, 22001, 22002, "ring_size = 1M\nring_messages = 4096\n");
-	ASSERT_EQ(wait_port(22002, 5000), 0);
+	ASSERT_EQ(wait_port(22002, 15000), 0);
 	ASSERT_EQ(tsub_connect(&a, 22002, self->dir, "client.crt", "client.key", 0), 0);
 	/* B: EC client certificate, a tiny receive buffer, and it will not read */
 	ASSERT_EQ(tsub_connect(&b, 22002, self->dir, "client-ec.crt", "client-ec.key", 2048), 0);
@@ -218,7 +218,7 @@ TEST_F_TIMEOUT(relay, bad_clients_rejected_without_blocking, 60)
 	double t0;
 
 	start(self, 22011, 22012, "handshake_timeout = 3s\n");
-	ASSERT_EQ(wait_port(22012, 5000), 0);
+	ASSERT_EQ(wait_port(22012, 15000), 0);
 	ASSERT_EQ(tsub_connect(&a, 22012, self->dir, "client.crt", "client.key", 0), 0);
 
 	/* a connection that sends nothing, one that stops halfway through a
@@ -304,7 +304,7 @@ TEST_F_TIMEOUT(relay, oversized_binary_empty_never_corrupt_the_stream, 30)
 	double end;
 
 	start(self, 22021, 22022, "max_message = 512\noversize = truncate\n");
-	ASSERT_EQ(wait_port(22022, 5000), 0);
+	ASSERT_EQ(wait_port(22022, 15000), 0);
 	ASSERT_EQ(tsub_connect(&a, 22022, self->dir, "client.crt", "client.key", 0), 0);
 	ASSERT_EQ(relay_wait_subscribers(self->pid, self->dir, 1, 10000), 0);
 	memset(big, 'x', sizeof(big));
@@ -350,7 +350,7 @@ TEST_F_TIMEOUT(relay, oversize_drop_policy_and_lf_framing, 30)
 	const char want[] = "<13>one\n<13>two three\n";
 
 	start(self, 22031, 22032, "max_message = 512\noversize = drop\nframing = lf\n");
-	ASSERT_EQ(wait_port(22032, 5000), 0);
+	ASSERT_EQ(wait_port(22032, 15000), 0);
 	ASSERT_EQ(tsub_connect(&a, 22032, self->dir, "client.crt", "client.key", 0), 0);
 	ASSERT_EQ(relay_wait_subscribers(self->pid, self->dir, 1, 10000), 0);
 	memset(big, 'x', sizeof(big));
@@ -377,7 +377,7 @@ TEST_F_TIMEOUT(relay, openssl_s_client_subscriber_gets_the_stream, 30)
 	FILE *f;
 
 	start(self, 22051, 22052, "");
-	ASSERT_EQ(wait_port(22052, 5000), 0);
+	ASSERT_EQ(wait_port(22052, 15000), 0);
 	/* OpenSSL as the subscriber: its stdout is the decrypted stream; it
 	 * lives until its stdin closes, the test's end kills it earlier */
 	ASSERT_EQ(th_sh("(sleep 20 | timeout 25 openssl s_client -connect 127.0.0.1:22052 -CAfile %s/ca.crt "
@@ -420,7 +420,7 @@ TEST_F_TIMEOUT(relay, memory_does_not_grow_with_stalled_subscribers, 60)
 	int i;
 
 	start(self, 22061, 22062, "ring_size = 4M\nring_messages = 16384\n");
-	ASSERT_EQ(wait_port(22062, 5000), 0);
+	ASSERT_EQ(wait_port(22062, 15000), 0);
 	ASSERT_EQ(tsub_connect(&a, 22062, self->dir, "client.crt", "client.key", 0), 0);
 	/* fill the ring once so its pages count in the baseline */
 	for (long k = 0; k < 20000; k += 1000) {
@@ -468,7 +468,7 @@ TEST_F_TIMEOUT(relay, reload_ipv6_listener_and_disconnect_policy, 40)
 	double end;
 
 	start(self, 22041, 22042, "ring_messages = 1024\nring_size = 1M\n");
-	ASSERT_EQ(wait_port(22042, 5000), 0);
+	ASSERT_EQ(wait_port(22042, 15000), 0);
 	ASSERT_EQ(tsub_connect(&a, 22042, self->dir, "client.crt", "client.key", 0), 0);
 	ASSERT_EQ(tsub_connect(&b, 22042, self->dir, "client-ec.crt", "client-ec.key", 2048), 0);
 	ASSERT_EQ(relay_wait_subscribers(self->pid, self->dir, 2, 10000), 0);

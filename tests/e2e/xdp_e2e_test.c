@@ -201,7 +201,7 @@ static void start_echo(struct th_fixture_xdp *self)
 {
 	ASSERT_EQ(th_sh("ip netns exec %s socat TCP6-LISTEN:%d,ipv6only=0,reuseaddr,fork EXEC:cat "
 			">/dev/null 2>&1 & echo $! >> %s/pids", self->g, PROXY_PORT, self->dir), 0);
-	ASSERT_EQ(th_wait_sh(3000, "ip netns exec %s ss -Htln 'sport = :%d' | grep -q LISTEN",
+	ASSERT_EQ(th_wait_sh(10000, "ip netns exec %s ss -Htln 'sport = :%d' | grep -q LISTEN",
 			     self->g, PROXY_PORT), 0);
 }
 
@@ -423,7 +423,7 @@ TEST_F_TIMEOUT(xdp, steering_delivers_through_cpumap, 60)
 			"  __import__(\"os\").rename(\"%s/recv.tmp\",\"%s/recv\")\n"
 			"' >/dev/null 2>&1 & echo $! >> %s/pids",
 			self->g, SYSLOG_PORT, self->dir, self->dir, self->dir, self->dir), 0);
-	ASSERT_EQ(th_wait_sh(3000, "ip netns exec %s ss -Huln 'sport = :%d' | grep -q %d",
+	ASSERT_EQ(th_wait_sh(10000, "ip netns exec %s ss -Huln 'sport = :%d' | grep -q %d",
 			     self->g, SYSLOG_PORT, SYSLOG_PORT), 0);
 	send_syslog(self, "10.201.0.2", 6);
 	expect_count(self, self->vg, ES_CLASS_SYSLOG, ES_V_STEER, 6);
