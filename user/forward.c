@@ -8,13 +8,22 @@
  * Positions. A forwarder reads the same ring as the subscribers, by
  * sequence number. It keeps two: `send_seq`, the next message to write,
  * and `ack_seq`, below which everything is confirmed. RFC 5425 has no
- * application acknowledgements, so "confirmed" means the collector's TCP
- * acknowledged the bytes that carried the message: after each record is
- * flushed, a mark {ciphertext offset, send_seq, spool offset} is queued;
- * acked bytes are the ciphertext written minus SIOCOUTQ (bytes the kernel
- * still holds unacknowledged); marks at or below that move ack_seq. On any
- * connection failure send_seq falls back to ack_seq, so every message not
- * confirmed is sent again on the next connection.
+ * application acknowledgements, and a TCP ACK only says the bytes reached
+ * the collector's kernel: a collector that is frozen, or that drops a
+ * session on an error, never reads what sits in its receive buffer
+ * (rsyslog does exactly that with a session that ends without
+ * close_notify). So "confirmed" means *read by the collector process*,
+ * which TCP does tell us indirectly: the receive buffer can hold at most
+ * about twice the largest window the peer ever advertised, so bytes
+ * acknowledged more than `2 * max window + CONFIRM_EXTRA` before the
+ * latest acknowledged byte must have been read (CONFIRM_EXTRA covers the
+ * collector's own TLS and read buffers). After each record is flushed a
+ * mark {ciphertext offset, send_seq, spool offset} is queued; TCP_INFO
+ * gives bytes acked and the peer's window; marks at or below the
+ * confirmed offset move ack_seq. An orderly end - our close_notify at
+ * shutdown answered by the collector closing - confirms everything. On
+ * any connection failure send_seq falls back to ack_seq, so every message
+ * not confirmed is sent again on the next connection.
  *
  * Spool. Messages the forwarder still needs (seq >= ack_seq) that the
  * ring evicts are appended, in order, to <spool_dir>/<NAME>.spool as
@@ -29,30 +38,29 @@
  * numbers continue after the spool's last one.
  *
  * Delivery guarantee: at-least-once and in order, per [forward], across
- * reconnects, collector restarts and (with a spool) our own restarts, for
- * every message not reported in edgesteer_syslog_forward_overflow_total.
- * A message may be delivered twice when a connection fails after the
- * collector's kernel received it but before its ACK reached us, or when
- * we exit without the .pos file (crash: the spool is replayed from its
- * start). The collector's TCP ACK is not its fsync: a collector that
- * loses its own buffers loses them (RELP would be needed for that).
+ * reconnects, collector restarts and freezes, and (with a spool) our own
+ * restarts, for every message not reported in
+ * edgesteer_syslog_forward_overflow_total. After a failed connection the
+ * unconfirmed messages - up to a receive buffer's worth - are sent again;
+ * after a crash without the .pos file the spool is replayed from its
+ * start. "Read by the collector" is not its fsync: a collector that
+ * loses its own queue loses it (RELP would be needed for that).
  *
  * Collectors. The addresses of one [forward] are alternatives: one
  * connection at a time, the next address after each failure. Deadlines:
  * connect_timeout for TCP, handshake_timeout for TLS (a collector that
  * accepts and never answers is dropped when it passes), write_timeout
- * while written data stays unacknowledged. Reconnects wait backoff_min,
+ * while written data gets no TCP acknowledgement. Reconnects wait backoff_min,
  * doubling per failure up to backoff_max, reset once data is confirmed.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/sockios.h>
+#include <stddef.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
+#include <linux/tcp.h>	/* the full struct tcp_info (bytes_acked, snd_wnd) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -62,7 +70,8 @@
 #include "syslog_msg.h"
 #include "tls.h"
 
-#define MARKS 256
+#define MARKS 1024
+#define CONFIRM_EXTRA (256u << 10)
 #define ACK_POLL_MS 50
 #define PUMP_BUDGET (256u << 10)
 #define SPOOL_WBUF (64u << 10)
@@ -102,12 +111,15 @@ struct forwarder {
 	int cur;			/* collector index */
 	struct loop_fd h;
 	struct loop_timer timer;	/* backoff or the current deadline */
-	struct loop_timer ack_timer;	/* polls SIOCOUTQ while data is unconfirmed */
+	struct loop_timer ack_timer;	/* polls TCP_INFO while bytes are unacknowledged */
 	struct loop_timer flush_timer;	/* spool write buffer */
 	struct loop_defer kick;
 	struct tls_session *tls;
 	uint32_t backoff_ms;
 	bool draining;
+	bool closing;			/* close_notify sent at shutdown; waiting for the peer */
+	uint64_t max_wnd;		/* largest window the collector advertised */
+	uint64_t raw_acked, unacked;	/* TCP: bytes acknowledged, and still not */
 	/* positions */
 	uint64_t ack_seq, send_seq;
 	struct mark marks[MARKS];
@@ -419,6 +431,7 @@ static void fwd_teardown(struct forwarder *f)
 	f->send_seq = f->ack_seq;
 	f->spool_rd = f->spool_ack;
 	f->mcount = 0;
+	f->max_wnd = f->raw_acked = f->unacked = 0;
 	f->frame_open = false;
 	f->record_open = false;
 }
@@ -440,15 +453,11 @@ static void fwd_fail(struct forwarder *f, enum fail_reason why, const char *deta
 	f->backoff_ms = f->backoff_ms * 2 > f->fc.backoff_max_ms ? f->fc.backoff_max_ms : f->backoff_ms * 2;
 }
 
-static void check_acks(struct forwarder *f)
+static void pop_marks(struct forwarder *f, uint64_t point)
 {
-	int outq = 0;
-	uint64_t acked, old = f->ack_seq;
+	uint64_t old = f->ack_seq;
 
-	if (!f->tls || ioctl(f->h.fd, SIOCOUTQ, &outq) < 0)
-		return;
-	acked = tls_bytes_sent(f->tls) - (uint64_t)outq;
-	while (f->mcount && f->marks[f->mhead].cipher_end <= acked) {
+	while (f->mcount && f->marks[f->mhead].cipher_end <= point) {
 		struct mark *m = &f->marks[f->mhead];
 
 		if (m->seq_end > f->ack_seq)
@@ -460,17 +469,42 @@ static void check_acks(struct forwarder *f)
 	}
 	if (f->ack_seq != old) {
 		f->acked_msgs += f->ack_seq - old;
-		f->backoff_ms = f->fc.backoff_min_ms;
 		/* every spooled message is older than the ring: all confirmed */
 		if (f->spool_end && f->ack_seq >= ring_first(f->r->ring) && f->spool_rd >= f->spool_end)
 			spool_truncate(f);
-		if (f->mcount)
+	}
+}
+
+static void check_acks(struct forwarder *f)
+{
+	struct tcp_info ti;
+	socklen_t tl = sizeof(ti);
+	uint64_t slack, raw;
+
+	memset(&ti, 0, sizeof(ti));
+	if (!f->tls || getsockopt(f->h.fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) < 0)
+		return;
+	raw = ti.tcpi_bytes_acked;
+	if (tl < offsetof(struct tcp_info, tcpi_snd_wnd) + sizeof(ti.tcpi_snd_wnd))
+		f->max_wnd = 32u << 20;	/* kernel < 5.4: assume a large tcp_rmem */
+	else if (ti.tcpi_snd_wnd > f->max_wnd)
+		f->max_wnd = ti.tcpi_snd_wnd;
+	slack = 2 * f->max_wnd + CONFIRM_EXTRA;
+	pop_marks(f, raw > slack ? raw - slack : 0);
+	f->unacked = tls_bytes_sent(f->tls) > raw ? tls_bytes_sent(f->tls) - raw : 0;
+	if (raw != f->raw_acked) {
+		/* the collector's TCP moves: the write deadline starts over */
+		f->raw_acked = raw;
+		f->backoff_ms = f->fc.backoff_min_ms;
+		if (f->unacked)
 			loop_timer_arm(f->r->l, &f->timer, f->fc.write_timeout_ms);
 	}
-	if (!f->mcount)
-		loop_timer_cancel(f->r->l, &f->timer);
-	else if (!loop_timer_armed(&f->ack_timer))
+	if (!f->unacked) {
+		if (f->state == FWD_UP)
+			loop_timer_cancel(f->r->l, &f->timer);
+	} else if (!loop_timer_armed(&f->ack_timer)) {
 		loop_timer_arm(f->r->l, &f->ack_timer, ACK_POLL_MS);
+	}
 }
 
 static void on_ack_timer(struct loop_timer *t)
@@ -587,6 +621,17 @@ static void on_kick(struct loop_defer *d)
 	fwd_pump(container_of(d, struct forwarder, kick));
 }
 
+/* Our close_notify at shutdown was answered: the collector read it all. */
+static void fwd_closed_cleanly(struct forwarder *f)
+{
+	pop_marks(f, UINT64_MAX);
+	pr_info("syslog: [forward %s] collector %s closed the session after reading everything",
+		f->fc.name, f->peer);
+	fwd_teardown(f);
+	f->closing = false;
+	f->state = FWD_BACKOFF;	/* shutting down: no reconnect */
+}
+
 static void fwd_pump(struct forwarder *f)
 {
 	br_ssl_engine_context *eng;
@@ -598,6 +643,10 @@ static void fwd_pump(struct forwarder *f)
 		long moved;
 
 		rc = tls_io(f->tls);
+		if (rc && f->closing && (rc == TLS_CLOSED || rc == -ECONNRESET)) {
+			fwd_closed_cleanly(f);
+			return;
+		}
 		if (rc) {
 			const char *d = rc == TLS_CLOSED ? "close_notify" :
 					rc == -EPROTO ? tls_error_name(tls_last_error(f->tls)) : strerror(-rc);
@@ -660,6 +709,13 @@ static void on_fd(struct loop_fd *h, uint32_t events)
 		f->state = FWD_HANDSHAKE;
 		f->connects++;
 		loop_timer_arm(f->r->l, &f->timer, f->fc.handshake_timeout_ms);
+	} else if (f->closing && (events & (EPOLLHUP | EPOLLRDHUP))) {
+		int rc = tls_io(f->tls);
+
+		if (rc == TLS_CLOSED || rc == -ECONNRESET || (events & EPOLLHUP)) {
+			fwd_closed_cleanly(f);
+			return;
+		}
 	} else if (events & (EPOLLERR | EPOLLHUP | EPOLLRDHUP)) {
 		/* let the engine read what explains it (an alert) first */
 		if (f->tls && tls_io(f->tls) == -EPROTO) {
@@ -689,7 +745,7 @@ static void on_timer(struct loop_timer *t)
 		break;
 	case FWD_UP:
 		check_acks(f);
-		if (loop_timer_armed(&f->timer) || !f->mcount)
+		if (loop_timer_armed(&f->timer) || !f->unacked)
 			break;	/* progress after all */
 		fwd_fail(f, FR_WRITE_TIMEOUT, "collector stopped acknowledging");
 		break;
@@ -851,8 +907,20 @@ int forward_drain(struct forwarder *f)
 
 	if (done)
 		return 0;
-	if (f->state == FWD_UP)
-		return 1;	/* connected: let it deliver, the daemon's drain_timeout bounds this */
+	if (f->state == FWD_UP) {
+		/* connected: let it deliver (the daemon's drain_timeout bounds
+		 * this); once the collector's TCP has everything, close_notify
+		 * - its answer proves it read it all */
+		check_acks(f);
+		if (!f->closing && f->send_seq >= ring_next(f->r->ring) && f->spool_rd >= f->spool_end &&
+		    !f->frame_open && !f->unacked &&
+		    !(br_ssl_engine_current_state(tls_engine(f->tls)) & BR_SSL_SENDREC)) {
+			f->closing = true;
+			br_ssl_engine_close(tls_engine(f->tls));
+			fwd_pump(f);
+		}
+		return 1;
+	}
 	if (!f->draining) {
 		uint64_t first = ring_first(f->r->ring), from = f->ack_seq > first ? f->ack_seq : first;
 		unsigned long long n = ring_next(f->r->ring) - from;
@@ -886,7 +954,8 @@ void forward_metrics(struct forwarder **fw, int n, struct metric_sink *s)
 	EACH(METRIC_COUNTER, "edgesteer_syslog_forward_bytes_total", "Framed bytes written to the collector",
 	     f->sent_bytes);
 	EACH(METRIC_COUNTER, "edgesteer_syslog_forward_confirmed_total",
-	     "Messages confirmed by the collector's TCP acknowledgements", f->acked_msgs);
+	     "Messages the collector has read (acknowledged beyond its receive buffer, or close_notify)",
+	     f->acked_msgs);
 	EACH(METRIC_COUNTER, "edgesteer_syslog_forward_resent_total",
 	     "Messages sent again after a connection failed before confirming them", f->resent_msgs);
 	EACH(METRIC_COUNTER, "edgesteer_syslog_forward_spooled_total", "Messages written to the spool",

@@ -24,11 +24,15 @@ static int rsys_start(struct rsys *r, const char *certs, const char *driver)
 	int i;
 
 	th_sh("mkdir -p %s/work", r->dir);
+	/* main_queue: rsyslog's default queue (100k, 2 s enqueue timeout)
+	 * discards when a thawed or restarted collector gets a backlog and
+	 * its repeats at once on a loaded machine; this test is about us */
 	th_sh("cat > %s/rs.conf <<'EOF'\n"
 	      "global(workDirectory=\"%s/work\"\n"
 	      "  DefaultNetstreamDriverCAFile=\"%s/ca.crt\"\n"
 	      "  DefaultNetstreamDriverCertFile=\"%s/server.crt\"\n"
 	      "  DefaultNetstreamDriverKeyFile=\"%s/server.key\")\n"
+	      "main_queue(queue.size=\"1000000\" queue.timeoutEnqueue=\"60000\")\n"
 	      "module(load=\"imtcp\" StreamDriver.Name=\"%s\" StreamDriver.Mode=\"1\" StreamDriver.AuthMode=\"anon\")\n"
 	      "input(type=\"imtcp\" port=\"%d\" address=\"127.0.0.1\")\n"
 	      "template(name=\"raw\" type=\"string\" string=\"%%rawmsg%%\\n\")\n"
@@ -129,14 +133,17 @@ FIXTURE_TEARDOWN(fwd)
 	}
 	rsys_stop(&self->rs);
 	if (self->certs[0]) {
-		if (th_result->failed)
+		if (th_result->failed) {
 			th_sh("grep -hE 'error|warn|forward' %s/relay.log 2>/dev/null | head -20 | sed 's/^/# relay: /'",
-		      self->certs);
+			      self->certs);
+			th_sh("grep -v unexpected %s/rs/rs.log 2>/dev/null | sort | uniq -c | sort -rn | head -12 | sed 's/^/# rsyslog: /'", self->certs);
+		}
 		th_sh("rm -rf %s", self->certs);
 	}
 }
 
-static pid_t relay(struct th_fixture_fwd *self, int udp, const char *collectors, const char *extra)
+static pid_t relay_wt(struct th_fixture_fwd *self, int udp, const char *collectors, const char *extra,
+		      const char *write_timeout)
 {
 	char conf[4096];
 	pid_t pid;
@@ -145,13 +152,18 @@ static pid_t relay(struct th_fixture_fwd *self, int udp, const char *collectors,
 		 "[syslog]\nlisten = 127.0.0.1:%d\n%s\n"
 		 "[forward central]\ncollector = %s\nca = %s/ca.crt\nserver_name = localhost\n"
 		 "spool_dir = %s/spool\nbackoff_min = 100ms\nbackoff_max = 500ms\n"
-		 "connect_timeout = 1s\nhandshake_timeout = 700ms\nwrite_timeout = 1s\n",
-		 udp, extra, collectors, self->certs, self->certs);
+		 "connect_timeout = 1s\nhandshake_timeout = 700ms\nwrite_timeout = %s\n",
+		 udp, extra, collectors, self->certs, self->certs, write_timeout);
 	pid = relay_start(self->certs, conf);
 	/* ready once it holds its UDP port: what is sent before would be lost */
 	if (pid > 0 && wait_udp_bound(udp, 10000))
 		TH_LOG("relay did not bind UDP %d within 10 s", udp);
 	return pid;
+}
+
+static pid_t relay(struct th_fixture_fwd *self, int udp, const char *collectors, const char *extra)
+{
+	return relay_wt(self, udp, collectors, extra, "5s");
 }
 
 static void send_chunks(int port, unsigned from, unsigned to)
@@ -282,15 +294,15 @@ TEST_F_TIMEOUT(fwd, frozen_collector_hits_write_timeout_then_gets_everything, 90
 
 	self->rs.port = 22142;
 	ASSERT_EQ(rsys_start(&self->rs, self->certs, "ossl"), 0);
-	self->relay = relay(self, 22141, "127.0.0.1:22142", "");
+	self->relay = relay_wt(self, 22141, "127.0.0.1:22142", "", "2s");
 	send_chunks(22141, 0, 1000);
 	ASSERT_EQ(wait_out(self->rs.dir, &c, 1000, 10000), 1000);
 	/* freeze the collector: its kernel buffers fill, then nothing is
 	 * acknowledged; reconnects get TCP but never a handshake */
 	kill(self->rs.pid, SIGSTOP);
 	send_chunks(22141, 1000, (unsigned)N);
-	/* write_timeout = 1s: the first one comes a second after the buffers
-	 * filled; wait for it, generously */
+	/* write_timeout = 2s: the first one comes two seconds after the
+	 * buffers filled; wait for it, generously */
 	wto = relay_wait_metric(self->relay, self->certs, "edgesteer_syslog_forward_failures_total",
 				"reason=\"write_timeout\"", 1, 15000);
 	TH_LOG("write timeouts %lld, handshake timeouts %lld", wto,
@@ -300,12 +312,51 @@ TEST_F_TIMEOUT(fwd, frozen_collector_hits_write_timeout_then_gets_everything, 90
 	/* the relay is still responsive meanwhile */
 	EXPECT_EQ(relay_metric(self->relay, self->certs, "edgesteer_syslog_accepted_total", NULL), N);
 	kill(self->rs.pid, SIGCONT);
-	wait_out(self->rs.dir, &c, N, 30000);
+	wait_out(self->rs.dir, &c, N, 60000);
 	if (c.bad)
 		TH_LOG("%s", c.why);
+	if (c.got != N)
+		TH_LOG("first gap at %ld (%ld missing); resent %lld, confirmed %lld, write timeouts %lld, up %lld",
+		       c.first_gap, c.gap_msgs, relay_metric(self->relay, self->certs, "edgesteer_syslog_forward_resent_total", NULL),
+		       relay_metric(self->relay, self->certs, "edgesteer_syslog_forward_confirmed_total", NULL),
+		       relay_metric(self->relay, self->certs, "edgesteer_syslog_forward_failures_total",
+				    "reason=\"write_timeout\""),
+		       relay_metric(self->relay, self->certs, "edgesteer_syslog_forward_up", NULL));
 	EXPECT_EQ(c.got, N);
 	EXPECT_EQ(c.gaps, 0);
 	TH_LOG("all %ld delivered after the thaw, %ld repeated", N, c.dups);
+}
+
+TEST_F_TIMEOUT(fwd, clean_shutdown_confirms_everything_with_close_notify, 40)
+{
+	struct seq_check c;
+	struct stat st;
+	char path[320], log[16384];
+	int status = 0;
+	double t0;
+
+	self->rs.port = 22152;
+	ASSERT_EQ(rsys_start(&self->rs, self->certs, "ossl"), 0);
+	self->relay = relay(self, 22151, "127.0.0.1:22152", "");
+	usleep(300000);
+	send_chunks(22151, 0, 3000);
+	ASSERT_EQ(wait_out(self->rs.dir, &c, 3000, 10000), 3000);
+	/* SIGTERM: the forwarder sends close_notify, rsyslog closes, and
+	 * only that counts as "read everything" for the last bytes */
+	EXPECT_LT(relay_metric(self->relay, self->certs, "edgesteer_syslog_forward_confirmed_total", NULL), 3000);
+	t0 = th_now();
+	kill(self->relay, SIGTERM);
+	waitpid(self->relay, &status, 0);
+	self->relay = 0;
+	EXPECT_LT(th_now() - t0, 3.0);
+	EXPECT_TRUE(WIFEXITED(status));
+	th_sh_out(log, sizeof(log), "cat %s/relay.log", self->certs);
+	EXPECT_TRUE(strstr(log, "closed the session after reading everything") != NULL);
+	/* nothing left to deliver: the spool is empty */
+	snprintf(path, sizeof(path), "%s/spool/central.spool", self->certs);
+	EXPECT_EQ(stat(path, &st), 0);
+	EXPECT_EQ(st.st_size, 0);
+	EXPECT_EQ(c.dups, 0);
 }
 
 TEST_HARNESS_MAIN

@@ -453,7 +453,7 @@ static inline long tsub_take(struct tsub *s, enum conf_framing fr, frame_cb cb, 
  * byte-exact; records how many and where gaps were. */
 struct seq_check {
 	long next;		/* expected index of the next message, -1: any */
-	long got, gaps, gap_msgs, last, dups;
+	long got, gaps, gap_msgs, last, dups, first_gap;
 	bool allow_dups;	/* at-least-once: a repeat of earlier messages is fine */
 	bool bad;
 	char why[256];
@@ -476,7 +476,8 @@ static inline int seq_cb(void *arg, const uint8_t *m, size_t len)
 	wl = test_msg(want, sizeof(want), (unsigned)idx);
 	if (wl != len || memcmp(want, m, len)) {
 		c->bad = true;
-		snprintf(c->why, sizeof(c->why), "message %ld not byte-exact", idx);
+		snprintf(c->why, sizeof(c->why), "message %ld not byte-exact (%zu bytes, want %zu): '%.*s'",
+			 idx, len, wl, (int)(len > 150 ? 150 : len), m);
 		return -1;
 	}
 	if (c->next >= 0 && idx != c->next) {
@@ -489,6 +490,8 @@ static inline int seq_cb(void *arg, const uint8_t *m, size_t len)
 			snprintf(c->why, sizeof(c->why), "message %ld after %ld: out of order", idx, c->last);
 			return -1;
 		}
+		if (!c->gaps)
+			c->first_gap = c->next;
 		c->gaps++;
 		c->gap_msgs += idx - c->next;
 	}
