@@ -24,8 +24,8 @@
  * the upstream is connected (conn.c asks established()).
  *
  * Credentials are loaded once per (CERT, KEY) and reloaded when either
- * file's mtime changes; a replaced credential stays in memory for the
- * sessions that still use it (one per distinct load, never per session).
+ * file's mtime changes; a replaced credential stays in memory while
+ * sessions still use it and is freed with the last of them.
  * Each credential has its own session-resumption cache (BearSSL's LRU in
  * CACHE_BYTES, ~2,000 sessions), so a returning client skips the
  * public-key work, and a session only ever resumes under the certificate
@@ -52,6 +52,8 @@ struct cred_ent {
 	struct tls_cred *cred;
 	br_ssl_session_cache_lru lru;
 	unsigned char *store;
+	int refs;			/* live sessions using it */
+	bool stale;			/* replaced on disk: freed at refs == 0 */
 	struct cred_ent *next;
 };
 
@@ -59,8 +61,25 @@ static struct cred_ent *creds;
 
 struct term {
 	struct tls_session *t;
+	struct cred_ent *ce;
 	int fd;
 };
+
+static void cred_put(struct cred_ent *e)
+{
+	struct cred_ent **pp;
+
+	if (e->refs || !e->stale)
+		return;
+	for (pp = &creds; *pp; pp = &(*pp)->next)
+		if (*pp == e) {
+			*pp = e->next;
+			break;
+		}
+	tls_cred_free(e->cred);
+	free(e->store);
+	free(e);
+}
 
 static bool same_time(const struct timespec *a, const struct timespec *b)
 {
@@ -77,10 +96,14 @@ static struct cred_ent *cred_get(const char *cert, const char *key)
 		return NULL;
 	}
 	for (e = creds; e; e = e->next)
-		if (!strcmp(e->cert, cert) && !strcmp(e->key, key)) {
+		if (!e->stale && !strcmp(e->cert, cert) && !strcmp(e->key, key)) {
 			if (same_time(&e->mc, &sc.st_mtim) && same_time(&e->mk, &sk.st_mtim))
 				return e;
-			break;	/* changed on disk: load anew, keep the old for live sessions */
+			/* changed on disk: load anew; the old one stays while
+			 * live sessions use it, then goes */
+			e->stale = true;
+			cred_put(e);
+			break;
 		}
 	e = calloc(1, sizeof(*e));
 	if (!e)
@@ -122,6 +145,7 @@ static int term_open(const struct conf_route *r, int fd, const uint8_t *hello, s
 	if (!x)
 		return -ENOMEM;
 	x->fd = fd;
+	x->ce = ce;
 	err = tls_server_new(&o, fd, TLS_BUF_BIDI, true, "client", peer, &x->t);
 	if (err) {
 		free(x);
@@ -149,6 +173,7 @@ static int term_open(const struct conf_route *r, int fd, const uint8_t *hello, s
 		free(x);
 		return err < 0 ? err : -EPROTO;
 	}
+	ce->refs++;
 	*state = x;
 	return 0;
 }
@@ -248,6 +273,8 @@ static void term_close(void *state)
 	struct term *x = state;
 
 	tls_free(x->t);
+	x->ce->refs--;
+	cred_put(x->ce);
 	free(x);
 }
 
