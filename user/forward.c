@@ -31,9 +31,11 @@
  * send_seq is older than the ring's oldest message, it is read from the
  * spool (through a read-ahead buffer), then from the ring again. The file
  * only grows until everything in it is confirmed; then it is truncated.
- * Beyond spool_max (or with no spool_dir) a needed message is lost and
- * counted (`overflow`). On shutdown everything unconfirmed still in the
- * ring is spooled and the confirmed offset is saved in NAME.spool.pos,
+ * Beyond spool_max (or with no spool_dir) an evicted message is not kept;
+ * if it is ever needed - not sent yet, or to be sent again after a failed
+ * connection - it is skipped and counted (`overflow`). On shutdown
+ * everything unconfirmed still in the ring is spooled and the confirmed
+ * offset is saved in NAME.spool.pos,
  * so the next run delivers the spool first, then new messages; sequence
  * numbers continue after the spool's last one.
  *
@@ -391,10 +393,8 @@ void forward_evict(struct forwarder *f, uint64_t seq, const uint8_t *p, uint32_t
 
 	if (seq < f->ack_seq)
 		return;		/* confirmed already */
-	if (!spool_append(f, seq, p, len)) {
-		f->overflow++;
-		return;
-	}
+	if (!spool_append(f, seq, p, len))
+		return;		/* counted as overflow if it is ever needed (next_message) */
 	f->spooled_msgs++;
 	/* already sent (unconfirmed): the reader is past it unless it rewinds */
 	if (seq < f->send_seq && f->spool_rd == end)
@@ -548,13 +548,19 @@ static bool next_message(struct forwarder *f, uint64_t *seq, const uint8_t **p, 
 			break;
 		}
 		if (*seq >= f->send_seq) {
+			/* a hole before it: evicted while the spool was full */
+			f->overflow += *seq - f->send_seq;
+			f->send_seq = *seq;
 			*rec = SPOOL_HDR + *len;
 			return true;
 		}
 		f->spool_rd += SPOOL_HDR + *len;	/* sent before the reconnect and confirmed */
 	}
-	if (f->send_seq < ring_first(ring))
-		f->send_seq = ring_first(ring);	/* the gap was counted as overflow */
+	if (f->send_seq < ring_first(ring)) {
+		/* gone from the ring and not in the spool: cannot be (re)sent */
+		f->overflow += ring_first(ring) - f->send_seq;
+		f->send_seq = ring_first(ring);
+	}
 	*rec = 0;
 	*seq = f->send_seq;
 	return ring_get(ring, f->send_seq, p, len) == 0;
@@ -963,7 +969,8 @@ void forward_metrics(struct forwarder **fw, int n, struct metric_sink *s)
 	EACH(METRIC_GAUGE, "edgesteer_syslog_forward_spool_bytes", "Bytes in the spool file",
 	     f->spool_end);
 	EACH(METRIC_COUNTER, "edgesteer_syslog_forward_overflow_total",
-	     "Messages lost: evicted from the ring with the spool full or absent", f->overflow);
+	     "Messages that could not be sent or sent again: gone from the ring, spool full or absent",
+	     f->overflow);
 	EACH(METRIC_GAUGE, "edgesteer_syslog_forward_lag_messages", "Messages not yet confirmed",
 	     ring_next(f->r->ring) - f->ack_seq);
 	EACH(METRIC_COUNTER, "edgesteer_syslog_forward_connects_total", "TLS connections established",

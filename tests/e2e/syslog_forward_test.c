@@ -359,4 +359,33 @@ TEST_F_TIMEOUT(fwd, clean_shutdown_confirms_everything_with_close_notify, 40)
 	EXPECT_EQ(c.dups, 0);
 }
 
+TEST_F_TIMEOUT(fwd, without_spool_what_overflows_is_counted_exactly, 40)
+{
+	struct seq_check c;
+	char conf[4096];
+	long long overflow;
+
+	/* no spool_dir, a ring of 1024 messages, the collector down while
+	 * 5000 arrive: what it gets plus what is counted is what was sent */
+	snprintf(conf, sizeof(conf),
+		 "[syslog]\nlisten = 127.0.0.1:22161\nring_messages = 1024\nring_size = 1M\n"
+		 "[forward central]\ncollector = 127.0.0.1:22162\nca = %s/ca.crt\nserver_name = localhost\n"
+		 "backoff_min = 100ms\nbackoff_max = 300ms\n", self->certs);
+	self->relay = relay_start(self->certs, conf);
+	ASSERT_EQ(wait_udp_bound(22161, 10000), 0);
+	send_chunks(22161, 0, 5000);
+	EXPECT_EQ(relay_wait_metric(self->relay, self->certs, "edgesteer_syslog_accepted_total", NULL,
+				    5000, 10000), 5000);
+	self->rs.port = 22162;
+	ASSERT_EQ(rsys_start(&self->rs, self->certs, "ossl"), 0);
+	wait_out(self->rs.dir, &c, 1024, 15000);
+	EXPECT_FALSE(c.bad);
+	EXPECT_EQ(c.got, 1024);
+	EXPECT_EQ(c.last, 4999);
+	overflow = relay_wait_metric(self->relay, self->certs, "edgesteer_syslog_forward_overflow_total", NULL,
+				     5000 - 1024, 5000);
+	EXPECT_EQ(overflow, 5000 - 1024);
+	EXPECT_EQ(c.got + overflow, 5000);
+}
+
 TEST_HARNESS_MAIN
