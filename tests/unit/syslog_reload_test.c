@@ -35,6 +35,8 @@ TEST(reload_applies_rcvbuf_to_kept_listener)
 
 	if (geteuid())
 		SKIP(return, "SO_RCVBUFFORCE needs root");
+	/* a loopback of its own: 27201 may be taken by another run */
+	TH_PRIVATE_NETNS();
 	ASSERT_EQ(conf_load_string("a.conf", "[syslog]\nlisten = 127.0.0.1:27201\nrcvbuf = 1M\n", &c1, stderr), 0);
 	ASSERT_EQ(conf_load_string("b.conf", "[syslog]\nlisten = 127.0.0.1:27201\nrcvbuf = 4M\n", &c2, stderr), 0);
 	ASSERT_EQ(loop_new(&l), 0);
