@@ -180,7 +180,9 @@ while :; do
 	now=$(date +%s)
 	[ -t 1 ] && printf '\033[H\033[2J'
 	say "after $((now - t0))s: https upstream1 ok=$ok1 upstream2 ok=$ok2; syslog sent=$sent, collector has $(grep -c 'demo message' "$work/coll/received.log" 2>/dev/null || echo 0)"
-	"$bin" stats -s "$work/control.sock" 2>/dev/null | grep -E 'xdp_packets_total|proxy_.*connections|syslog_.*(received|forwarded|delivered)' | head -n 30
+	"$bin" metrics -s "$work/control.sock" 2>/dev/null |
+		grep -E '^edgesteer_(xdp_packets_total[{].*verdict="(pass|drop_[a-z]*)"[}] [1-9]|xdp_rx_packets_total|proxy_route_connections_total|syslog_accepted_total|syslog_forward_(sent|confirmed)_total)' |
+		head -n 30
 	if [ -n "$duration" ] && [ $((now - t0)) -ge "$duration" ]; then
 		break
 	fi
