@@ -180,7 +180,7 @@ static void on_accept(struct loop_fd *h, uint32_t ev)
 			struct sockaddr_in6 in6;
 		} peer;
 		socklen_t plen = sizeof(peer);
-		int fd;
+		int fd, rc;
 
 		if (!front_may_accept(f))
 			break;
@@ -197,8 +197,11 @@ static void on_accept(struct loop_fd *h, uint32_t ev)
 			pr_warn("[proxy %s] accept on %s: %s", f->name, l->addr.text, strerror(errno));
 			break;
 		}
-		if (conn_new(f, fd, &peer.sa, plen) == -ENOMEM) {
-			fd_pressure(s, ENOMEM);
+		rc = conn_new(f, fd, &peer.sa, plen);
+		if (rc) {
+			/* ENOMEM, or epoll's watch limit (ENOSPC): the next accept
+			 * would fail the same way, so pause like for fds, loudly */
+			fd_pressure(s, -rc);
 			return;
 		}
 	}

@@ -153,10 +153,20 @@ int cmd_stats(int argc, char **argv)
 
 		/* a running daemon answers with everything, XDP included (it
 		 * reads the same pins); otherwise the XDP samples alone */
-		if (ctl_call_buf(o.sock_buf, "stats json", &body) == 0) {
+		rc = ctl_call_buf(o.sock_buf, "stats json", &body);
+		if (rc == 0) {
 			fputs(body, stdout);
 			goto out;
 		}
+		if (rc == 1) {
+			/* the daemon answered, with an error: say so, do not
+			 * pass XDP alone off as the whole picture */
+			fprintf(stderr, "edgesteer stats: daemon at %s: %s\n", o.sock_buf, body);
+			goto out;
+		}
+		rc = 0;
+		free(body);
+		body = NULL;
 		err = metric_sink_new(METRIC_JSON, STATS_JSON_MAX, &sink);
 		if (err)
 			goto out;

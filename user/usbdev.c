@@ -207,7 +207,9 @@ int usbdev_reset(const struct usbdev *u, char *err, size_t errlen)
 	struct stat st;
 	int fd, rc = 0;
 
-	fd = open(u->node, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO or a stuck node under a wrong dev_root must not
+	 * block the loop; usbfs ignores the flag for the ioctl */
+	fd = open(u->node, O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		rc = -errno;
 		if (rc == -ENOENT)
