@@ -29,7 +29,7 @@
 #
 # Knobs (environment): BENCH_BULK_SECS (4), BENCH_RATE_SECS (3),
 # BENCH_CONCS ("1 16 128"), BENCH_IDLE (10000), BENCH_TARGETS
-# ("direct edgesteer haproxy nginx sniproxy"; "floor" adds floorproxy.c),
+# ("direct edgesteer haproxy nginx sniproxy"),
 # BENCH_PORT_BASE (24000; uses BASE..BASE+49 on 127.0.0.1), BENCH_PIPE_SIZE
 # (unset: each proxy's default, 64K for both edgesteer and HAProxy; e.g.
 # 1M sets edgesteer's pipe_size and HAProxy's tune.pipesize alike).
@@ -48,7 +48,7 @@ BASE=${BENCH_PORT_BASE:-24000}
 
 P_SINK=$((BASE + 1)) P_SOURCE=$((BASE + 2)) P_HOLD=$((BASE + 3)) P_CLOSE=$((BASE + 4))
 declare -A PORT=([edgesteer]=$((BASE + 10)) [haproxy]=$((BASE + 20))
-		 [nginx]=$((BASE + 30)) [sniproxy]=$((BASE + 40)) [floor]=$((BASE + 45)))
+		 [nginx]=$((BASE + 30)) [sniproxy]=$((BASE + 40)))
 HZ=$(getconf CLK_TCK)
 OUT=$BUILD/bench
 PXLOAD=$OUT/pxload
@@ -252,20 +252,9 @@ start_sniproxy() {
 	PEER_PID=$!
 }
 
-# The floor: scripts/bench/floorproxy.c, the cheapest splice proxy we can
-# write (HAProxy's syscall pattern, no limits or timeouts), routing by
-# listening port: BASE+45..48 -> sink, source, hold, close.
-start_floor() {
-	local p=${PORT[floor]}
-	"$OUT/floorproxy" $p:$P_SINK $((p + 1)):$P_SOURCE $((p + 2)):$P_HOLD $((p + 3)):$P_CLOSE \
-		>"$TMP/floor.log" 2>&1 &
-	PEER_PID=$!
-}
-
 available() {	# TARGET -> 0 when it can run here
 	case $1 in
 	direct) return 0 ;;
-	floor) $CC $BCFLAGS -o "$OUT/floorproxy" "$SRC/scripts/bench/floorproxy.c" ;;
 	edgesteer) have_edgesteer ;;
 	*) command -v "$1" >/dev/null ;;
 	esac
@@ -295,10 +284,6 @@ bench_target() {	# TARGET
 		read -ra pids <<<"$(pids_of "$PEER_PID")"
 		addr_sink=127.0.0.1:${PORT[$t]} addr_source=$addr_sink
 		addr_hold=$addr_sink addr_close=$addr_sink
-		if [ "$t" = floor ]; then
-			addr_source=127.0.0.1:$((PORT[floor] + 1))
-			addr_hold=127.0.0.1:$((PORT[floor] + 2)) addr_close=127.0.0.1:$((PORT[floor] + 3))
-		fi
 	fi
 	log "$t: bulk, rate, idle (pids ${pids[*]:-none})"
 
