@@ -2,19 +2,25 @@
 /*
  * syslog-sink - TLS syslog collector and subscriber for the benchmark.
  *
- * One epoll thread, OpenSSL. Either a collector (-l: a TLS server that
- * accepts any number of relays' connections) or a set of subscribers
- * (-C with -n: TLS clients with a client certificate). Each connection
- * parses RFC 5425 octet-counted frames (or LF-terminated lines with -F
- * lf) and reads the fixed-width tail " r=RUN s=SEQ" that syslog-gen
- * writes. Per connection it keeps the current run and a bitmap of the
- * sequence numbers seen in it: unique, duplicate and reordered messages
- * are counted exactly. A message of a newer run starts a new count; one
- * of an older run is counted as stale.
+ * One epoll thread, OpenSSL. Either a collector (-l: a TLS server on
+ * -P consecutive ports, each accepting any number of connections) or a
+ * set of subscribers (-C with -n: TLS clients with a client
+ * certificate). Each connection parses RFC 5425 octet-counted frames (or
+ * LF-terminated lines with -F lf) and reads the fixed-width tail
+ * " r=RUN s=SEQ" that syslog-gen writes.
+ *
+ * Counting is per output: per listening port for the collector (a relay
+ * may spread one output over several connections - rsyslog opens one per
+ * queue worker thread - and may reconnect), per connection for the
+ * subscribers. Each output keeps the current run and a bitmap of the
+ * sequence numbers seen in it, so unique and duplicate messages are
+ * counted exactly; reordering is counted per connection. A message of a
+ * newer run starts a new count; one of an older run is counted as stale.
  *
  * Every 100 ms the counts are written to the stats file (-s; atomically,
- * by rename) as one line per connection:
- *   conn ID run R frames F unique U dup D reorder O bad B stale S up 0|1
+ * by rename) as one line per output:
+ *   conn ID run R frames F unique U dup D reorder O bad B stale S up N
+ * where N is the number of its connections still open.
  * SIGTERM/SIGINT end it after a last write.
  */
 #include <arpa/inet.h>
@@ -35,9 +41,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_CONNS 64
-#define RBUF      (256 * 1024)
-#define MAX_FRAME 65536
+#define MAX_CONNS  256
+#define MAX_GROUPS 64
+#define RBUF       (256 * 1024)
+#define MAX_FRAME  65536
+
+/* One output: what it received in the current run, over all its connections. */
+struct group {
+	unsigned run;
+	int up;			/* connections open */
+	uint64_t frames, unique, dup, reorder, bad, stale;
+	uint8_t *seen;		/* bitmap of sequence numbers in `run` */
+};
 
 struct conn {
 	int id, fd;
@@ -45,13 +60,15 @@ struct conn {
 	bool up, handshaken;
 	char *buf;		/* unparsed plaintext */
 	size_t len;
-	unsigned run;
-	uint64_t frames, unique, dup, reorder, bad, stale, last;
-	uint8_t *seen;		/* bitmap of sequence numbers in `run` */
+	struct group *g;
+	unsigned run;		/* of `last` */
+	uint64_t last;		/* last sequence number, for reordering */
 };
 
 static struct conn conns[MAX_CONNS];
 static int n_conns;
+static struct group groups[MAX_GROUPS];
+static int n_groups;
 static uint64_t max_seq = 1ull << 24;
 static bool lf_framing;
 static volatile sig_atomic_t stop;
@@ -106,37 +123,42 @@ static void message(struct conn *c, const char *m, size_t n)
 
 	while (n && (m[n - 1] == '\n' || m[n - 1] == '\r' || m[n - 1] == 0 || m[n - 1] == ' '))
 		n--;
-	c->frames++;
+	struct group *g = c->g;
+
+	g->frames++;
 	if (n < 20 || memcmp(m + n - 20, " r=", 3) || memcmp(m + n - 13, " s=", 3)) {
-		c->bad++;
+		g->bad++;
 		return;
 	}
 	unsigned run = (unsigned)digits(m + n - 17, 4, &ok);
 	uint64_t seq = digits(m + n - 10, 10, &ok);
 	if (!ok || seq >= max_seq) {
-		c->bad++;
+		g->bad++;
 		return;
 	}
-	if (run < c->run) {
-		c->stale++;
+	if (run < g->run) {
+		g->stale++;
 		return;
 	}
-	if (run > c->run) {
+	if (run > g->run) {
+		g->run = run;
+		g->unique = g->dup = g->reorder = g->bad = g->stale = 0;
+		g->frames = 1;
+		memset(g->seen, 0, max_seq / 8 + 1);
+	}
+	if (run != c->run) {
 		c->run = run;
-		c->unique = c->dup = c->reorder = c->bad = c->stale = 0;
-		c->frames = 1;
 		c->last = UINT64_MAX;
-		memset(c->seen, 0, max_seq / 8 + 1);
 	}
-	if (c->seen[seq >> 3] & (1u << (seq & 7))) {
-		c->dup++;
+	if (c->last != UINT64_MAX && seq < c->last)
+		g->reorder++;
+	c->last = seq;
+	if (g->seen[seq >> 3] & (1u << (seq & 7))) {
+		g->dup++;
 		return;
 	}
-	c->seen[seq >> 3] |= (uint8_t)(1u << (seq & 7));
-	c->unique++;
-	if (c->last != UINT64_MAX && seq != c->last + 1)
-		c->reorder += seq < c->last;
-	c->last = seq;
+	g->seen[seq >> 3] |= (uint8_t)(1u << (seq & 7));
+	g->unique++;
 }
 
 /* Parse whole frames out of c->buf; keep the partial rest. */
@@ -184,6 +206,7 @@ static void conn_close(int ep, struct conn *c, const char *why)
 	c->ssl = NULL;
 	c->fd = -1;
 	c->up = false;
+	c->g->up--;
 }
 
 static void conn_io(int ep, struct conn *c)
@@ -234,7 +257,17 @@ static void conn_io(int ep, struct conn *c)
 	}
 }
 
-static struct conn *conn_new(int fd, SSL_CTX *ctx, bool server)
+static struct group *group_new(void)
+{
+	struct group *g = &groups[n_groups++];
+
+	g->seen = calloc(1, max_seq / 8 + 1);
+	if (!g->seen)
+		ssl_die("out of memory");
+	return g;
+}
+
+static struct conn *conn_new(int fd, SSL_CTX *ctx, bool server, struct group *g)
 {
 	if (n_conns >= MAX_CONNS) {
 		close(fd);
@@ -243,10 +276,11 @@ static struct conn *conn_new(int fd, SSL_CTX *ctx, bool server)
 	struct conn *c = &conns[n_conns];
 	c->id = n_conns++;
 	c->fd = fd;
+	c->g = g;
+	g->up++;
 	c->buf = malloc(RBUF);
-	c->seen = calloc(1, max_seq / 8 + 1);
 	c->ssl = SSL_new(ctx);
-	if (!c->buf || !c->seen || !c->ssl)
+	if (!c->buf || !c->ssl)
 		ssl_die("out of memory");
 	SSL_set_fd(c->ssl, fd);
 	if (server)
@@ -269,12 +303,12 @@ static void write_stats(void)
 	f = fopen(tmp, "w");
 	if (!f)
 		return;
-	for (int i = 0; i < n_conns; i++) {
-		struct conn *c = &conns[i];
+	for (int i = 0; i < n_groups; i++) {
+		struct group *g = &groups[i];
 		fprintf(f, "conn %d run %u frames %llu unique %llu dup %llu reorder %llu bad %llu stale %llu up %d\n",
-			c->id, c->run, (unsigned long long)c->frames, (unsigned long long)c->unique,
-			(unsigned long long)c->dup, (unsigned long long)c->reorder, (unsigned long long)c->bad,
-			(unsigned long long)c->stale, c->up);
+			i, g->run, (unsigned long long)g->frames, (unsigned long long)g->unique,
+			(unsigned long long)g->dup, (unsigned long long)g->reorder, (unsigned long long)g->bad,
+			(unsigned long long)g->stale, g->up);
 	}
 	fclose(f);
 	rename(tmp, stats_path);
@@ -291,12 +325,14 @@ static double now_s(void)
 int main(int argc, char **argv)
 {
 	const char *listen_at = NULL, *connect_to = NULL, *cert = NULL, *key = NULL, *ca = NULL;
-	int n_clients = 1, opt, ep, lfd = -1;
+	int n_clients = 1, n_ports = 1, opt, ep;
+	int lfds[MAX_GROUPS];
 	struct sockaddr_in sa;
 
-	while ((opt = getopt(argc, argv, "l:C:n:c:k:a:s:m:F:")) != -1) {
+	while ((opt = getopt(argc, argv, "l:P:C:n:c:k:a:s:m:F:")) != -1) {
 		switch (opt) {
 		case 'l': listen_at = optarg; break;
+		case 'P': n_ports = atoi(optarg); break;
 		case 'C': connect_to = optarg; break;
 		case 'n': n_clients = atoi(optarg); break;
 		case 'c': cert = optarg; break;
@@ -308,7 +344,8 @@ int main(int argc, char **argv)
 		default: goto usage;
 		}
 	}
-	if (!!listen_at == !!connect_to || n_clients < 1 || n_clients > MAX_CONNS || !max_seq ||
+	if (!!listen_at == !!connect_to || n_clients < 1 || n_clients > MAX_GROUPS || n_ports < 1 ||
+	    n_ports > MAX_GROUPS || !max_seq ||
 	    parse_addr(listen_at ? listen_at : connect_to, &sa) || (listen_at && (!cert || !key)))
 		goto usage;
 
@@ -332,15 +369,23 @@ int main(int argc, char **argv)
 
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (listen_at) {
-		int one = 1;
-		lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-		setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(lfd, 64)) {
-			fprintf(stderr, "syslog-sink: listen %s: %s\n", listen_at, strerror(errno));
-			return 1;
+		uint16_t port0 = ntohs(sa.sin_port);
+
+		for (int i = 0; i < n_ports; i++) {
+			int one = 1, lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+			group_new();
+			sa.sin_port = htons((uint16_t)(port0 + i));
+			setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+			if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(lfd, 64)) {
+				fprintf(stderr, "syslog-sink: listen %s (+%d): %s\n", listen_at, i, strerror(errno));
+				return 1;
+			}
+			lfds[i] = lfd;
+			/* a listener carries its index + 1, a connection its pointer */
+			struct epoll_event ev = { .events = EPOLLIN, .data.u64 = (uint64_t)i + 1 };
+			epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
 		}
-		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
-		epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
 	} else {
 		for (int i = 0; i < n_clients; i++) {
 			int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -349,7 +394,7 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			fcntl(fd, F_SETFL, O_NONBLOCK);
-			struct conn *c = conn_new(fd, ctx, false);
+			struct conn *c = conn_new(fd, ctx, false, group_new());
 			struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT, .data.ptr = c };
 			epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 		}
@@ -361,16 +406,19 @@ int main(int argc, char **argv)
 		int n = epoll_wait(ep, evs, 64, 100);
 
 		for (int i = 0; i < n; i++) {
-			struct conn *c = evs[i].data.ptr;
-			if (!c) {
-				int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK);
+			struct conn *c;
+			if (evs[i].data.u64 <= (uint64_t)n_ports && listen_at) {
+				int k = (int)evs[i].data.u64 - 1;
+				int fd = accept4(lfds[k], NULL, NULL, SOCK_NONBLOCK);
 				if (fd < 0)
 					continue;
-				c = conn_new(fd, ctx, true);
+				c = conn_new(fd, ctx, true, &groups[k]);
 				if (!c)
 					continue;
 				struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
 				epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+			} else {
+				c = evs[i].data.ptr;
 			}
 			if (c->up)
 				conn_io(ep, c);
@@ -384,7 +432,7 @@ int main(int argc, char **argv)
 	write_stats();
 	return 0;
 usage:
-	fprintf(stderr, "usage: syslog-sink (-l IPV4:PORT -c CERT -k KEY | -C IPV4:PORT [-n N] [-c CERT -k KEY])\n"
+	fprintf(stderr, "usage: syslog-sink (-l IPV4:PORT [-P PORTS] -c CERT -k KEY | -C IPV4:PORT [-n N] [-c CERT -k KEY])\n"
 			"                   [-a CA] [-s STATS] [-m MAX_SEQ] [-F octet|lf]\n");
 	return 2;
 }
