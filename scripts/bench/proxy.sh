@@ -138,20 +138,11 @@ upstream_of() {
 	esac
 }
 
-# `edgesteer run` when the binary has it; otherwise the same daemon linked
-# from libedgesteer.a into scripts/bench/esrun.c.
+# `edgesteer run` from the build.
 ES_RUN=()
 have_edgesteer() {
-	# (grep without -q: an early exit would fail the pipe under pipefail)
-	if [ -x "$BUILD/edgesteer" ] && "$BUILD/edgesteer" help 2>&1 | grep 'edgesteer run' >/dev/null; then
-		ES_RUN=("$BUILD/edgesteer" run)
-		return 0
-	fi
-	[ -f "$BUILD/libedgesteer.a" ] && nm "$BUILD/libedgesteer.a" 2>/dev/null | grep ' T cmd_run$' >/dev/null || return 1
-	$CC $BCFLAGS -iquote "$SRC/user" -o "$OUT/esrun" "$SRC/scripts/bench/esrun.c" "$BUILD/libedgesteer.a" \
-		$(sed -n 's/^LDLIBS *:= *//p' "$SRC/Makefile") -lpthread || return 1
-	ES_RUN=("$OUT/esrun" run)
-	log "edgesteer: the binary has no 'run' command yet; using $OUT/esrun (the same daemon from libedgesteer.a)"
+	[ -x "$BUILD/edgesteer" ] || return 1
+	ES_RUN=("$BUILD/edgesteer" run)
 }
 
 start_edgesteer() {
