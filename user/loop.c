@@ -224,10 +224,15 @@ void loop_timer_arm(struct loop *l, struct loop_timer *t, uint64_t ms)
 		size_t cap = l->heap_cap ? l->heap_cap * 2 : 64;
 		struct loop_timer **h = realloc(l->heap, cap * sizeof(*h));
 
-		/* Out of memory for the heap: fire as soon as possible instead
-		 * of silently never; callers' deadlines are safety nets. */
-		if (!h)
+		/* Out of memory for the heap: a timer we cannot arm is a
+		 * deadline silently lost (a connection held forever), so stop
+		 * loudly instead; systemd restarts us (Restart=on-failure). */
+		if (!h) {
+			static const char msg[] = "<2>event loop: out of memory for the timer heap; aborting\n";
+
+			(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
 			abort();
+		}
 		l->heap = h;
 		l->heap_cap = cap;
 	}
