@@ -1036,6 +1036,40 @@ static void per_step(struct metric_sink *s, struct watchdog *w, const char *name
 			       "iface", n->ifname, "step", wd_step_name((enum wd_step)st), NULL);
 }
 
+/* Per-interface counters that are a plain uint64_t field of wd_nic. */
+static const struct {
+	enum metric_type type;
+	const char *name, *help;
+	size_t off;
+} plain[] = {
+		{ METRIC_COUNTER, "edgesteer_watchdog_exhausted_total",
+		  "Ladders that ended without packets", offsetof(struct wd_nic, exhausted) },
+		{ METRIC_COUNTER, "edgesteer_watchdog_given_up_total",
+		  "Times the hourly budget ran out", offsetof(struct wd_nic, given_up_total) },
+		{ METRIC_COUNTER, "edgesteer_watchdog_dry_run_actions_total",
+		  "Ladders dry_run did not run", offsetof(struct wd_nic, dry_runs) },
+		{ METRIC_COUNTER, "edgesteer_watchdog_manual_resets_total",
+		  "Resets by usb-reset through the daemon", offsetof(struct wd_nic, manual_resets) },
+		{ METRIC_COUNTER, "edgesteer_watchdog_reappeared_total",
+		  "Interface came back with a new ifindex", offsetof(struct wd_nic, reappeared) },
+		{ METRIC_COUNTER, "edgesteer_watchdog_xdp_reattach_total",
+		  "XDP re-attached after a new ifindex", offsetof(struct wd_nic, reattach) },
+		{ METRIC_COUNTER, "edgesteer_watchdog_xdp_reattach_failures_total",
+		  "XDP re-attach attempts that failed", offsetof(struct wd_nic, reattach_failures) },
+		{ METRIC_COUNTER, "edgesteer_watchdog_probes_sent_total",
+		  "ICMP probes sent", offsetof(struct wd_nic, probe.sent) },
+		{ METRIC_COUNTER, "edgesteer_watchdog_probes_answered_total",
+		  "ICMP probe replies", offsetof(struct wd_nic, probe.answered_total) },
+		{ METRIC_COUNTER, "edgesteer_watchdog_probe_errors_total",
+		  "ICMP probes the kernel refused to send", offsetof(struct wd_nic, probe.errors) },
+		{ METRIC_GAUGE, "edgesteer_watchdog_last_stall_timestamp_seconds",
+		  "Unix time of the last stall (0: never)", offsetof(struct wd_nic, last_stall) },
+		{ METRIC_GAUGE, "edgesteer_watchdog_last_reset_timestamp_seconds",
+		  "Unix time of the last reset step (0: never)", offsetof(struct wd_nic, last_reset) },
+		{ METRIC_GAUGE, "edgesteer_watchdog_last_recovery_timestamp_seconds",
+		  "Unix time packets last came back after a reset", offsetof(struct wd_nic, last_recovery) },
+};
+
 void watchdog_metrics(struct watchdog *w, struct metric_sink *s)
 {
 	uint64_t now;
@@ -1076,47 +1110,12 @@ void watchdog_metrics(struct watchdog *w, struct metric_sink *s)
 	per_step(s, w, "edgesteer_watchdog_recoveries_total", "Recoveries, by the step that brought packets back",
 		 offsetof(struct wd_nic, recoveries));
 	FOR_NICS(w, n)
-		metric(s, METRIC_COUNTER, "edgesteer_watchdog_exhausted_total", "Ladders that ended without packets",
-		       n->exhausted, "iface", n->ifname, NULL);
-	FOR_NICS(w, n)
-		metric(s, METRIC_COUNTER, "edgesteer_watchdog_given_up_total", "Times the hourly budget ran out",
-		       n->given_up_total, "iface", n->ifname, NULL);
-	FOR_NICS(w, n)
-		metric(s, METRIC_COUNTER, "edgesteer_watchdog_dry_run_actions_total", "Ladders dry_run did not run",
-		       n->dry_runs, "iface", n->ifname, NULL);
-	FOR_NICS(w, n)
 		metric(s, METRIC_GAUGE, "edgesteer_watchdog_resets_last_hour", "Ladders started in the last hour",
 		       wd_limiter_recent(n->lim, now), "iface", n->ifname, NULL);
-	FOR_NICS(w, n)
-		metric(s, METRIC_COUNTER, "edgesteer_watchdog_manual_resets_total", "Resets by usb-reset through the daemon",
-		       n->manual_resets, "iface", n->ifname, NULL);
-	FOR_NICS(w, n)
-		metric(s, METRIC_COUNTER, "edgesteer_watchdog_reappeared_total", "Interface came back with a new ifindex",
-		       n->reappeared, "iface", n->ifname, NULL);
-	FOR_NICS(w, n)
-		metric(s, METRIC_COUNTER, "edgesteer_watchdog_xdp_reattach_total", "XDP re-attached after a new ifindex",
-		       n->reattach, "iface", n->ifname, NULL);
-	FOR_NICS(w, n)
-		metric(s, METRIC_COUNTER, "edgesteer_watchdog_xdp_reattach_failures_total", "XDP re-attach attempts that failed",
-		       n->reattach_failures, "iface", n->ifname, NULL);
-	FOR_NICS(w, n)
-		metric(s, METRIC_COUNTER, "edgesteer_watchdog_probes_sent_total", "ICMP probes sent", n->probe.sent,
-		       "iface", n->ifname, NULL);
-	FOR_NICS(w, n)
-		metric(s, METRIC_COUNTER, "edgesteer_watchdog_probes_answered_total", "ICMP probe replies",
-		       n->probe.answered_total, "iface", n->ifname, NULL);
-	FOR_NICS(w, n)
-		metric(s, METRIC_COUNTER, "edgesteer_watchdog_probe_errors_total", "ICMP probes the kernel refused to send",
-		       n->probe.errors, "iface", n->ifname, NULL);
-	FOR_NICS(w, n)
-		metric(s, METRIC_GAUGE, "edgesteer_watchdog_last_stall_timestamp_seconds", "Unix time of the last stall (0: never)",
-		       n->last_stall, "iface", n->ifname, NULL);
-	FOR_NICS(w, n)
-		metric(s, METRIC_GAUGE, "edgesteer_watchdog_last_reset_timestamp_seconds", "Unix time of the last reset step (0: never)",
-		       n->last_reset, "iface", n->ifname, NULL);
-	FOR_NICS(w, n)
-		metric(s, METRIC_GAUGE, "edgesteer_watchdog_last_recovery_timestamp_seconds", "Unix time packets last came back after a reset",
-		       n->last_recovery, "iface", n->ifname, NULL);
+	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
+		FOR_NICS(w, n)
+			metric(s, plain[i].type, plain[i].name, plain[i].help,
+			       *(const uint64_t *)((const char *)n + plain[i].off), "iface", n->ifname, NULL);
 	metric(s, METRIC_COUNTER, "edgesteer_watchdog_netlink_overruns_total", "Link event batches lost (ENOBUFS)",
 	       w->nl_overruns, NULL);
 	metric(s, METRIC_COUNTER, "edgesteer_watchdog_discover_skipped_total", "USB NICs not watched: limit reached",
