@@ -2,13 +2,14 @@
 #
 # One non-recursive Makefile; every output lands in $(BUILD).
 #   make            BPF objects, skeletons, the edgesteer binary
-#   make test       dependencies, build, every test binary and fuzzer
+#   make test       dependencies, layout check, build, every test and fuzzer
 #   make demo       dependencies, build, the demo topology (DURATION=N)
 #   make bench      benchmarks against the peers
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make V=1        show full commands
 #
-# Source files are picked up by wildcard: a new user/*.c joins the binary,
+# Source files are picked up by wildcard: a new user/*/*.c joins the
+# library (user/cli/*.c the binary's front end only),
 # a new tests/{unit,bpf,e2e}/*.c becomes a test binary, a new
 # tests/fuzz/*.c a libFuzzer target. Nothing here needs editing for that.
 
@@ -47,8 +48,10 @@ BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/skel/%.skel.h,$(BPF_SRCS))
 
-USER_SRCS := $(wildcard user/*.c)
-LIB_SRCS  := $(filter-out user/main.c,$(USER_SRCS))
+USER_SRCS := $(wildcard user/*/*.c)
+CLI_SRCS  := $(wildcard user/cli/*.c)
+LIB_SRCS  := $(filter-out $(CLI_SRCS),$(USER_SRCS))
+CLI_OBJS  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(CLI_SRCS))
 LIB_OBJS  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRCS))
 LIB       := $(BUILD)/libedgesteer.a
 BIN       := $(BUILD)/edgesteer
@@ -66,7 +69,7 @@ FUZZ_OBJS := $(patsubst user/%.c,$(BUILD)/fuzzobj/%.o,$(LIB_SRCS))
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps test tests fuzzers demo bench install clean check-clang
+.PHONY: all deps test tests fuzzers demo bench install clean check-clang check-layout
 
 all: $(BIN)
 
@@ -93,7 +96,7 @@ $(LIB): $(LIB_OBJS)
 	$(Q)rm -f $@
 	$(Q)ar rcs $@ $^
 
-$(BIN): $(BUILD)/user/main.o $(LIB)
+$(BIN): $(CLI_OBJS) $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -119,6 +122,7 @@ fuzzers: $(FUZZ_BINS)
 # build (warnings must be clean under both), then every test binary and
 # every fuzzer (FUZZ_SECONDS each), with one grand total at the end.
 test: deps
+	$(Q)$(MAKE) --no-print-directory check-layout
 	$(Q)$(MAKE) --no-print-directory tests fuzzers
 	$(Q)$(MAKE) --no-print-directory check-clang
 	$(Q)BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run.sh $(T)
@@ -130,6 +134,11 @@ demo: deps
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(BPF_OBJS)
 	$(Q)BUILD=$(BUILD) scripts/bench/run.sh
+
+# The include graph between user/ folders: the layers of the README's map,
+# no cycle, no other folder's *_int.h.
+check-layout:
+	$(Q)scripts/check-layout.py
 
 # Warnings must be clean under clang too.
 check-clang:
@@ -146,4 +155,4 @@ clean:
 	$(call msg,CLEAN,$(BUILD))
 	$(Q)rm -rf $(BUILD)
 
--include $(wildcard $(BUILD)/user/*.d $(BUILD)/tests/*/*.d $(BUILD)/fuzzobj/*.d $(BUILD)/fuzz/*.d)
+-include $(wildcard $(BUILD)/user/*/*.d $(BUILD)/tests/*/*.d $(BUILD)/fuzzobj/*/*.d $(BUILD)/fuzz/*.d)

@@ -18,8 +18,8 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
-#include "bpfctl.h"
-#include "conf.h"
+#include "xdp/bpfctl.h"
+#include "core/conf.h"
 #include "frames.h"
 #include "steer.skel.h"
 

@@ -7,7 +7,7 @@
  */
 #include "proxy_util.h"
 
-#include "conn.h"
+#include "proxy/proxy_int.h"
 
 #define PX_PORT  21400
 #define PX_PORT2 21401

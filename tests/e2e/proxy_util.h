@@ -26,11 +26,11 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
-#include "conf.h"
-#include "log.h"
-#include "loop.h"
-#include "metrics.h"
-#include "proxy.h"
+#include "core/conf.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/metrics.h"
+#include "proxy/proxy.h"
 
 /* Enter a fresh network namespace with loopback up. */
 static inline int pu_netns(void)

@@ -15,13 +15,13 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
-#include "conf.h"
-#include "log.h"
-#include "loop.h"
-#include "metrics.h"
-#include "syslog.h"
-#include "syslog_msg.h"
-#include "tls.h"
+#include "core/conf.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/metrics.h"
+#include "syslog/syslog.h"
+#include "syslog/syslog_msg.h"
+#include "tls/tls.h"
 
 struct relay_child {
 	struct loop *l;

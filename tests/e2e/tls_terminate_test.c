@@ -8,7 +8,7 @@
  */
 #include "proxy_util.h"
 
-#include "tls_term.h"
+#include "proxy/tls_term.h"
 
 #define PORT 22201
 

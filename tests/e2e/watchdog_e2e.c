@@ -22,12 +22,12 @@
 #include <sched.h>
 #include <sys/stat.h>
 
-#include "bpfctl.h"
-#include "conf.h"
-#include "log.h"
-#include "loop.h"
-#include "metrics.h"
-#include "watchdog.h"
+#include "xdp/bpfctl.h"
+#include "core/conf.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/metrics.h"
+#include "watchdog/watchdog.h"
 
 FIXTURE(wd) {
 	char dir[96];

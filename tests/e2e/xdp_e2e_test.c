@@ -26,10 +26,10 @@
 #include <sys/stat.h>
 
 #include "bpf/frames.h"
-#include "bpfctl.h"
-#include "conf.h"
+#include "xdp/bpfctl.h"
+#include "core/conf.h"
 #include "edgesteer_abi.h"
-#include "log.h"
+#include "core/log.h"
 
 #define SYSLOG_PORT 20514
 #define PROXY_PORT 20443

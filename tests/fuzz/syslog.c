@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "syslog_msg.h"
+#include "syslog/syslog_msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

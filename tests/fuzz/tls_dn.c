@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tls_dn.h"
+#include "core/dn.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -23,11 +23,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	switch (data[0] % 3) {
 	case 0:
-		if (tls_cert_issuer(data + 1, size - 1, out, sizeof(out)) == 0 && strlen(out) >= sizeof(out))
+		if (dn_cert_issuer(data + 1, size - 1, out, sizeof(out)) == 0 && strlen(out) >= sizeof(out))
 			abort();
 		break;
 	case 1:
-		if (tls_dn_from_der(data + 1, size - 1, out, sizeof(out)) == 0 && strlen(out) >= sizeof(out))
+		if (dn_from_der(data + 1, size - 1, out, sizeof(out)) == 0 && strlen(out) >= sizeof(out))
 			abort();
 		break;
 	default:
@@ -36,8 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			return 0;
 		memcpy(s, data + 1, size - 1);
 		s[size - 1] = 0;
-		if (tls_dn_canon(s, out, sizeof(out)) == 0) {
-			if (tls_dn_canon(out, again, sizeof(again)) != 0 || strcmp(out, again))
+		if (dn_canon(s, out, sizeof(out)) == 0) {
+			if (dn_canon(out, again, sizeof(again)) != 0 || strcmp(out, again))
 				abort();
 		}
 		free(s);

@@ -21,8 +21,8 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
-#include "bpfctl.h"
-#include "conf.h"
+#include "xdp/bpfctl.h"
+#include "core/conf.h"
 #include "steer.skel.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -5,7 +5,7 @@
 
 #include <arpa/inet.h>
 
-#include "conf.h"
+#include "core/conf.h"
 
 /* Parse `text`; return the error output (static buffer) and the rc. */
 static const char *parse(const char *text, struct conf **out, int *rc)

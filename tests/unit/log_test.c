@@ -5,7 +5,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "core/log.h"
 
 /* Run the logging calls with stderr on a temp file; return its text. */
 static ssize_t capture(char *out, size_t len, void (*fn)(void))

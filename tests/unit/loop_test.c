@@ -5,7 +5,7 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 
-#include "loop.h"
+#include "core/loop.h"
 
 struct tctx {
 	struct loop *l;

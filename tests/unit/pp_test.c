@@ -4,7 +4,7 @@
 
 #include <arpa/inet.h>
 
-#include "pp.h"
+#include "proxy/pp.h"
 
 static struct sockaddr_storage sa(const char *ip, int port)
 {

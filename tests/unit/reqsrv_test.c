@@ -9,8 +9,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "loop.h"
-#include "reqsrv.h"
+#include "core/loop.h"
+#include "core/reqsrv.h"
 
 static size_t line_complete(const char *req, size_t len)
 {

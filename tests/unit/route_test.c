@@ -2,8 +2,8 @@
 /* Unit tests of the route table: exact, wildcard, precedence, case, dots. */
 #include "harness.h"
 
-#include "conf.h"
-#include "route.h"
+#include "core/conf.h"
+#include "proxy/route.h"
 
 static const char *cfg =
 	"[proxy web]\n"

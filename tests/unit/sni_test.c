@@ -9,7 +9,7 @@
 
 #include <dirent.h>
 
-#include "sni.h"
+#include "proxy/sni.h"
 
 struct tcase {
 	const char *what;

@@ -2,7 +2,7 @@
 /* Unit tests of syslog message validation and RFC 5425 / LF framing. */
 #include "harness.h"
 
-#include "syslog_msg.h"
+#include "syslog/syslog_msg.h"
 
 struct vcase {
 	const char *in;

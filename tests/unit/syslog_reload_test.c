@@ -3,10 +3,10 @@
  * listeners it keeps. UDP on 127.0.0.1:27201 (the review range). */
 #include "harness.h"
 
-#include "conf.h"
-#include "loop.h"
-#include "metrics.h"
-#include "syslog.h"
+#include "core/conf.h"
+#include "core/loop.h"
+#include "core/metrics.h"
+#include "syslog/syslog.h"
 
 static long long rcvbuf_of(struct syslog_relay *r)
 {

@@ -2,7 +2,7 @@
 /* Unit tests of the message ring: positions, limits, eviction accounting. */
 #include "harness.h"
 
-#include "syslog_ring.h"
+#include "syslog/ring.h"
 
 struct evlog {
 	uint64_t seqs[4096];

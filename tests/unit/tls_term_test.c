@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* The TLS terminator's credential cache (user/tls_term.c). */
+/* The TLS terminator's credential cache (user/proxy/tls_term.c). */
 #include "harness.h"
 
 #include <malloc.h>
@@ -7,8 +7,8 @@
 #include <sys/stat.h>
 #include <utime.h>
 
-#include "conn.h"
-#include "tls_term.h"
+#include "proxy/proxy_int.h"
+#include "proxy/tls_term.h"
 
 static size_t heap_bytes(void)
 {

@@ -10,8 +10,8 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 
-#include "log.h"
-#include "tls.h"
+#include "core/log.h"
+#include "tls/tls.h"
 
 static char certdir[256];
 
@@ -38,18 +38,18 @@ TEST(dn_canonical_form_of_config_strings)
 {
 	char out[TLS_DN_MAX];
 
-	ASSERT_EQ(tls_dn_canon("CN=Edge Subscribers CA,O=Example", out, sizeof(out)), 0);
+	ASSERT_EQ(dn_canon("CN=Edge Subscribers CA,O=Example", out, sizeof(out)), 0);
 	EXPECT_STREQ(out, "CN=Edge Subscribers CA,O=Example");
-	ASSERT_EQ(tls_dn_canon("  cn = Edge Subscribers CA ,  o=Example ", out, sizeof(out)), 0);
+	ASSERT_EQ(dn_canon("  cn = Edge Subscribers CA ,  o=Example ", out, sizeof(out)), 0);
 	EXPECT_STREQ(out, "CN=Edge Subscribers CA,O=Example");
-	ASSERT_EQ(tls_dn_canon("CN=a\\,b+OU=x,emailaddress=a@b", out, sizeof(out)), 0);
+	ASSERT_EQ(dn_canon("CN=a\\,b+OU=x,emailaddress=a@b", out, sizeof(out)), 0);
 	EXPECT_STREQ(out, "CN=a\\,b+OU=x,emailAddress=a@b");
-	ASSERT_EQ(tls_dn_canon("CN=\\41\\42C,2.5.4.99=z", out, sizeof(out)), 0);
+	ASSERT_EQ(dn_canon("CN=\\41\\42C,2.5.4.99=z", out, sizeof(out)), 0);
 	EXPECT_STREQ(out, "CN=ABC,2.5.4.99=z");
-	EXPECT_EQ(tls_dn_canon("", out, sizeof(out)), -EINVAL);
-	EXPECT_EQ(tls_dn_canon("no equals", out, sizeof(out)), -EINVAL);
-	EXPECT_EQ(tls_dn_canon("bogus=1", out, sizeof(out)), -EINVAL);
-	EXPECT_EQ(tls_dn_canon("CN=x", out, 3), -ENOSPC);
+	EXPECT_EQ(dn_canon("", out, sizeof(out)), -EINVAL);
+	EXPECT_EQ(dn_canon("no equals", out, sizeof(out)), -EINVAL);
+	EXPECT_EQ(dn_canon("bogus=1", out, sizeof(out)), -EINVAL);
+	EXPECT_EQ(dn_canon("CN=x", out, 3), -ENOSPC);
 }
 
 static int read_der(const char *pem, uint8_t *der, size_t cap)
@@ -78,13 +78,13 @@ TEST(issuer_of_real_certificates)
 		SKIP(return, "mkcerts.sh failed (openssl missing?)");
 	n = read_der(cp("client.crt"), der, sizeof(der));
 	ASSERT_GT(n, 100);
-	ASSERT_EQ(tls_cert_issuer(der, (size_t)n, out, sizeof(out)), 0);
+	ASSERT_EQ(dn_cert_issuer(der, (size_t)n, out, sizeof(out)), 0);
 	EXPECT_STREQ(out, "CN=Edge Test CA,O=Example");
 	n = read_der(cp("client-inter.crt"), der, sizeof(der));
-	ASSERT_EQ(tls_cert_issuer(der, (size_t)n, out, sizeof(out)), 0);
+	ASSERT_EQ(dn_cert_issuer(der, (size_t)n, out, sizeof(out)), 0);
 	EXPECT_STREQ(out, "CN=Edge Other Sub CA,O=Example");
 	/* truncated input is refused, not over-read */
-	EXPECT_EQ(tls_cert_issuer(der, 40, out, sizeof(out)), -EINVAL);
+	EXPECT_EQ(dn_cert_issuer(der, 40, out, sizeof(out)), -EINVAL);
 	th_sh("rm -rf %s", certdir);
 }
 
@@ -148,7 +148,7 @@ static void run_pair(const char *srv_cert, const char *srv_key, const char *ca_f
 		abort();
 	if (cli_cert && tls_cred_load(cp(cli_cert), cp(cli_key), &ccred))
 		abort();
-	if (issuer && tls_dn_canon(issuer, canon, sizeof(canon)))
+	if (issuer && dn_canon(issuer, canon, sizeof(canon)))
 		abort();
 	socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv);
 	struct tls_server_opts so = { .cred = scred, .client_ca = cli_ca, .client_issuer = issuer ? canon : NULL };

@@ -8,7 +8,7 @@
 
 #include <sys/stat.h>
 
-#include "usbdev.h"
+#include "watchdog/usbdev.h"
 
 #define PCI "devices/pci0000:00/0000:00:14.0"
 

@@ -5,7 +5,7 @@
  */
 #include "harness.h"
 
-#include "wdpolicy.h"
+#include "watchdog/wdpolicy.h"
 
 #define IV 1000		/* interval */
 #define SA 30000	/* stall_after */

@@ -8,7 +8,7 @@
 
 #include <arpa/inet.h>
 
-#include "wdprobe.h"
+#include "watchdog/wdprobe.h"
 
 #define ID 0x4242
 

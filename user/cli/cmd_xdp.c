@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * cmd_xdp.c - attach and detach: XDP without the daemon.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "cmds.h"
+#include "core/conf.h"
+#include "core/ctl.h"
+#include "core/log.h"
+#include "xdp/bpfctl.h"
+
+static int load_conf_for(const char *cmd, const char *path, struct conf **c)
+{
+	int err = conf_load(path, c, NULL);
+
+	if (err) {
+		fprintf(stderr, "edgesteer %s: %s: cannot use this configuration\n", cmd, path);
+		return err;
+	}
+	log_set_level((*c)->global.log_level);
+	return 0;
+}
+
+int cmd_attach(int argc, char **argv)
+{
+	const char *path = CONF_DEFAULT_PATH;
+	struct bpfctl *b = NULL;
+	struct conf *c = NULL;
+	int opt, err;
+
+	while ((opt = getopt(argc, argv, "c:h")) != -1) {
+		if (opt == 'c') {
+			path = optarg;
+		} else {
+			fprintf(stderr, "usage: edgesteer attach [-c FILE]\n");
+			return 2;
+		}
+	}
+	if (load_conf_for("attach", path, &c))
+		return 1;
+	if (!c->has_xdp) {
+		fprintf(stderr, "edgesteer attach: %s has no [xdp] section: nothing to attach\n", path);
+		conf_free(c);
+		return 1;
+	}
+	err = bpfctl_open(c, &b);
+	if (!err && bpfctl_attached(b) < c->xdp.n_ifaces) {
+		fprintf(stderr, "edgesteer attach: %d of %d interfaces attached (see above)\n",
+			bpfctl_attached(b), c->xdp.n_ifaces);
+		err = -ENODEV;
+	}
+	/* fail-static: leave the pinned links and maps behind */
+	bpfctl_close(b, false);
+	conf_free(c);
+	return err ? 1 : 0;
+}
+
+int cmd_detach(int argc, char **argv)
+{
+	const char *path = CONF_DEFAULT_PATH, *pin = NULL, *sock = NULL;
+	char sockbuf[128], *body = NULL;
+	struct conf *c = NULL;
+	int opt, err;
+
+	while ((opt = getopt(argc, argv, "c:p:s:h")) != -1) {
+		if (opt == 'c') {
+			path = optarg;
+		} else if (opt == 'p') {
+			pin = optarg;
+		} else if (opt == 's') {
+			sock = optarg;
+		} else {
+			fprintf(stderr, "usage: edgesteer detach [-c FILE | -p PIN_PATH] [-s SOCKET]\n");
+			return 2;
+		}
+	}
+	/* A running daemon detaches itself first, so it does not keep using
+	 * links and maps removed under it; then whatever is left goes. */
+	ctl_socket_path(pin ? NULL : path, sock, sockbuf, sizeof(sockbuf));
+	if (ctl_call_buf(sockbuf, "detach", &body) == 0)
+		printf("daemon at %s: %s", sockbuf, body);
+	free(body);
+	if (!pin) {
+		if (load_conf_for("detach", path, &c)) {
+			fprintf(stderr, "edgesteer detach: or name the pin directory: edgesteer detach -p %s\n",
+				"/sys/fs/bpf/edgesteer");
+			return 1;
+		}
+		pin = c->global.pin_path;
+	}
+	err = bpfctl_detach_all(pin);
+	conf_free(c);
+	return err ? 1 : 0;
+}

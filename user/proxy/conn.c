@@ -1,0 +1,930 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * conn.c - one proxied connection: peek, route, connect, replay, splice.
+ *
+ * How it works. A connection owns two sockets (client, upstream), one
+ * timer and, only while bytes are in flight, up to two pipes; nothing
+ * else touches them (lesson 1). It walks enum conn_state:
+ *
+ *   HELLO --route--> CONNECT --ok--> REPLAY --all sent--> SPLICE --EOF both--> closed
+ *     |  \--no route--> REFUSE (alert / 421, SHUT_WR, read to EOF) --> closed
+ *     \--bad, timeout, EOF--> closed      CONNECT --fail--> next upstream / closed
+ *
+ * HELLO reads (never peeks) the client's first bytes into a buffer that
+ * grows to at most SNI_MAX_HELLO and parses them after every read, so a
+ * hello spread over any number of segments and records is found; REPLAY
+ * writes exactly those bytes, after the PROXY header if any, to the
+ * upstream before anything else moves (lesson 4). Accepting does no I/O
+ * beyond accept4() itself, and every state has a deadline (lesson 3).
+ *
+ * The pump (SPLICE). Each direction ("half") moves src -> pipe -> dst
+ * with splice(2), so payload never enters user space (lesson 5). A half
+ * reads only when its pipe is empty and then writes the pipe out; it
+ * asks for EPOLLIN on src while the pipe is empty and EPOLLOUT on dst
+ * while it is not, never both. That rule is what keeps the loop from
+ * spinning: "splice returned EAGAIN with bytes in the pipe" can mean
+ * either "socket empty" or "pipe full", and we never have to guess. The
+ * pipe comes from the front's pool when the half starts moving bytes and
+ * goes back as soon as it is empty, so an idle connection holds two
+ * sockets and no pipe. When splice is refused (EINVAL: a socket type
+ * without splice support) or no pipe can be had (EMFILE), the half falls
+ * back to read/write through a small buffer, also only held in flight.
+ *
+ * Endings (lesson 2). EOF on src is passed on with shutdown(dst,
+ * SHUT_WR) once the pipe is empty; when both halves have done that the
+ * connection is finished. EPOLLRDHUP is asked for together with EPOLLIN
+ * (asking for it alone, level-triggered, would spin while we wait for
+ * the other side); EPOLLERR tears the pair down at once; EPOLLHUP is read
+ * to EOF (the bytes before a FIN are still owed to the other side), and a
+ * socket that reported HUP while we want nothing from it is taken out of
+ * epoll until we do. An idle deadline catches everything else.
+ *
+ * Every ending goes through conn_close(c, reason): it writes the access
+ * log line, counts the reason, and releases fds, pipes, buffers, the
+ * timer and the config reference.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "proxy_int.h"
+#include "core/log.h"
+#include "pp.h"
+
+#define PUMP_ROUNDS	16		/* fairness: then back to the loop */
+#define COPY_BUF	(16u << 10)	/* read/write fallback buffer */
+#define POOL_MAX	64		/* idle pipes kept per [proxy] */
+#define REFUSE_LINGER_MS 1000		/* read an unrouted client to EOF this long */
+#define REFUSE_MAX_DISCARD (64u << 10)
+#define WARN_INTERVAL_MS 10000		/* per route: upstream failure warnings */
+
+static const struct conn_xform_ops *g_xform;
+
+void conn_register_xform(const struct conn_xform_ops *ops)
+{
+	g_xform = ops;
+}
+
+const struct conn_xform_ops *conn_xform(void)
+{
+	return g_xform;
+}
+
+static const char *const reason_names[CLOSE__COUNT] = {
+	[CLOSE_DONE] = "done",
+	[CLOSE_HELLO_TIMEOUT] = "hello_timeout",
+	[CLOSE_HELLO_EOF] = "hello_eof",
+	[CLOSE_BAD_HELLO] = "bad_hello",
+	[CLOSE_HELLO_TOO_LARGE] = "hello_too_large",
+	[CLOSE_UNROUTED] = "unrouted",
+	[CLOSE_CONNECT_FAILED] = "connect_failed",
+	[CLOSE_CONNECT_TIMEOUT] = "connect_timeout",
+	[CLOSE_IDLE_TIMEOUT] = "idle_timeout",
+	[CLOSE_CLIENT_ERROR] = "client_error",
+	[CLOSE_UPSTREAM_ERROR] = "upstream_error",
+	[CLOSE_NO_RESOURCES] = "no_resources",
+	[CLOSE_TRANSFORM_ERROR] = "transform_error",
+	[CLOSE_SHUTDOWN] = "shutdown",
+};
+
+const char *close_reason_str(enum close_reason r)
+{
+	return r < CLOSE__COUNT ? reason_names[r] : "?";
+}
+
+static const char *const state_names[] = {
+	[CONN_HELLO] = "hello", [CONN_CONNECT] = "connect", [CONN_REPLAY] = "replay",
+	[CONN_SPLICE] = "splice", [CONN_REFUSE] = "refuse",
+};
+
+/* ---- pipes ----------------------------------------------------------- */
+
+static struct pipe_pair *pipe_get(struct front *f)
+{
+	struct pipe_pair *p = f->pool;
+	int fds[2];
+
+	if (p) {
+		f->pool = p->next;
+		f->pool_len--;
+		return p;
+	}
+	p = malloc(sizeof(*p));
+	if (!p)
+		return NULL;
+	if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0) {
+		free(p);
+		return NULL;
+	}
+	/* Also at the default size: past /proc/sys/fs/pipe-user-pages-soft
+	 * the kernel hands unprivileged users 8 KiB pipes, and this is
+	 * where that shows (EPERM), counted and warned about once. */
+	if (fcntl(fds[1], F_SETPIPE_SZ, (int)f->pool_pipe_size) < 0) {
+		/* Over /proc/sys/fs/pipe-max-size or the user's pipe budget:
+		 * the pipe still works, just with more wakeups. */
+		if (!f->pipe_resize_failed++)
+			pr_warn("[proxy %s] pipe_size %u: F_SETPIPE_SZ: %s; using a smaller pipe "
+				"(see /proc/sys/fs/pipe-max-size and pipe-user-pages-soft)",
+				f->name, f->pool_pipe_size, strerror(errno));
+	}
+	p->r = fds[0];
+	p->w = fds[1];
+	p->next = NULL;
+	f->pipes_created++;
+	return p;
+}
+
+static void pipe_close(struct pipe_pair *p)
+{
+	close(p->r);
+	close(p->w);
+	free(p);
+}
+
+/* An empty pipe goes back to the pool; one with bytes in it is closed. */
+static void pipe_put(struct front *f, struct pipe_pair *p, bool empty)
+{
+	if (!empty || f->pool_len >= POOL_MAX) {
+		pipe_close(p);
+		return;
+	}
+	p->next = f->pool;
+	f->pool = p;
+	f->pool_len++;
+}
+
+/* Keep no more idle pipes than connections that could use them, so a
+ * proxy with no connections holds no pipe at all. */
+static void pipe_pool_trim(struct front *f, size_t keep)
+{
+	while (f->pool_len > keep) {
+		struct pipe_pair *p = f->pool;
+
+		f->pool = p->next;
+		f->pool_len--;
+		pipe_close(p);
+	}
+}
+
+void pipe_pool_drain(struct front *f)
+{
+	pipe_pool_trim(f, 0);
+}
+
+static void half_release(struct front *f, struct half *h)
+{
+	if (h->pipe) {
+		pipe_put(f, h->pipe, !h->inflight);
+		h->pipe = NULL;
+	}
+	free(h->buf);
+	h->buf = NULL;
+	h->off = 0;
+}
+
+/* ---- closing --------------------------------------------------------- */
+
+static struct route_ctr *ctr(struct conn *c)
+{
+	return c->ctr >= 0 ? &c->front->ctrs[c->ctr] : NULL;
+}
+
+static void access_log(struct conn *c, enum close_reason why)
+{
+	char client[INET6_ADDRSTRLEN + 8], err[96] = "";
+	const char *up = "-";
+
+	if (c->route && c->up_idx > 0)
+		up = c->route->upstreams[c->up_idx - 1].text;
+	if (c->last_err)
+		snprintf(err, sizeof(err), " error=\"%s\"", strerror(c->last_err));
+	conf_addr_str(&c->peer.sa, client, sizeof(client));
+	pr_info("proxy=%s client=%s name=%s route=%s upstream=%s up=%llu down=%llu ms=%llu state=%s reason=%s%s",
+		c->front->name, client, c->name ? c->name : "-",
+		c->ctr >= 0 ? c->front->ctrs[c->ctr].name : "-", up,
+		(unsigned long long)c->bytes_up, (unsigned long long)c->bytes_down,
+		(unsigned long long)(loop_now(c->set->loop) - c->t_start), state_names[c->state],
+		close_reason_str(why), err);
+}
+
+void conn_close(struct conn *c, enum close_reason why)
+{
+	struct proxy_set *s = c->set;
+	struct front *f = c->front;
+	struct loop *l = s->loop;
+
+	if (c->cfg->px.access_log)
+		access_log(c, why);
+	f->closed[why < CLOSE__COUNT ? why : CLOSE_SHUTDOWN]++;
+	if (ctr(c))
+		ctr(c)->active--;
+	loop_timer_cancel(l, &c->timer);
+	loop_fd_del(l, &c->ch);
+	loop_fd_del(l, &c->uh);
+	if (c->cfd >= 0)
+		close(c->cfd);
+	if (c->ufd >= 0)
+		close(c->ufd);
+	half_release(f, &c->up);
+	half_release(f, &c->down);
+	if (c->xf)
+		c->xf->close(c->xf_state);
+	free(c->name);
+	free(c->buf);
+	front_cfg_put(c->cfg);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	s->active--;
+	f->active--;
+	pipe_pool_trim(f, f->active);
+	free(c);
+	s->conn_closed(f);
+}
+
+void front_cfg_put(struct front_cfg *cfg)
+{
+	if (!cfg || --cfg->refs > 0)
+		return;
+	route_table_free(cfg->rt);
+	free(cfg->ctr_of_route);
+	free(cfg->px.routes);
+	free(cfg);
+}
+
+static void conn_fail(struct conn *c, enum close_reason why, int err)
+{
+	c->last_err = err;
+	conn_close(c, why);
+}
+
+static int sock_error(int fd)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		return errno;
+	return err;
+}
+
+/* ---- interest -------------------------------------------------------- */
+
+static void on_client(struct loop_fd *h, uint32_t ev);
+static void on_upstream(struct loop_fd *h, uint32_t ev);
+
+/* Set the interest of one socket, (re)registering it when needed. */
+static int want(struct conn *c, bool client, uint32_t ev)
+{
+	struct loop_fd *h = client ? &c->ch : &c->uh;
+	int fd = client ? c->cfd : c->ufd;
+
+	if (fd < 0)
+		return 0;
+	if (h->fd < 0)
+		return ev ? loop_fd_add(c->set->loop, h, fd, ev, client ? on_client : on_upstream) : 0;
+	return loop_fd_mod(c->set->loop, h, ev);
+}
+
+static uint32_t splice_want(const struct conn *c, bool client)
+{
+	const struct half *in = client ? &c->up : &c->down;	/* read from this socket */
+	const struct half *out = client ? &c->down : &c->up;	/* write to it */
+	uint32_t ev = 0;
+
+	if (!in->eof && !in->inflight)
+		ev |= EPOLLIN | EPOLLRDHUP;
+	if (out->inflight)
+		ev |= EPOLLOUT;
+	if (client && c->xf)
+		ev |= c->xf->want(c->xf_state);
+	return ev;
+}
+
+/* ---- the pump -------------------------------------------------------- */
+
+static ssize_t src_read(struct conn *c, struct half *h, int fd, void *buf, size_t len)
+{
+	if (h == &c->up && c->xf)
+		return c->xf->read(c->xf_state, fd, buf, len);
+	return read(fd, buf, len);
+}
+
+static ssize_t dst_write(struct conn *c, struct half *h, int fd, const void *buf, size_t len)
+{
+	if (h == &c->down && c->xf)
+		return c->xf->write(c->xf_state, fd, buf, len);
+	return send(fd, buf, len, MSG_NOSIGNAL);
+}
+
+static void dst_shut(struct conn *c, struct half *h, int fd)
+{
+	/* Errors do not matter here: a peer that is gone shows up as an
+	 * error on its next read or write. */
+	if (h == &c->down && c->xf)
+		c->xf->shutdown_wr(c->xf_state, fd);
+	else
+		shutdown(fd, SHUT_WR);
+}
+
+static void count(struct conn *c, struct half *h, size_t n)
+{
+	struct route_ctr *r = ctr(c);
+
+	if (h == &c->up) {
+		c->bytes_up += n;
+		if (r)
+			r->bytes_up += n;
+	} else {
+		c->bytes_down += n;
+		if (r)
+			r->bytes_down += n;
+	}
+}
+
+/* Move what can move now in one direction. 0, or -1 when c was closed. */
+static int pump(struct conn *c, struct half *h)
+{
+	bool up = h == &c->up, moved = false;
+	int src = up ? c->cfd : c->ufd, dst = up ? c->ufd : c->cfd;
+	enum close_reason src_err = up ? CLOSE_CLIENT_ERROR : CLOSE_UPSTREAM_ERROR;
+	enum close_reason dst_err = up ? CLOSE_UPSTREAM_ERROR : CLOSE_CLIENT_ERROR;
+	struct front *f = c->front;
+
+	for (int round = 0; round < PUMP_ROUNDS; round++) {
+		bool progress = false;
+		ssize_t n;
+
+		if (!h->eof && !h->inflight) {
+			if (!h->copy && !h->pipe) {
+				h->pipe = pipe_get(f);
+				if (!h->pipe) {
+					h->copy = true;	/* out of fds: copy instead */
+					f->copy_fallback++;
+				}
+			}
+			if (h->copy) {
+				if (!h->buf && !(h->buf = malloc(COPY_BUF)))
+					goto nomem;
+				h->off = 0;
+				n = src_read(c, h, src, h->buf, COPY_BUF);
+			} else {
+				n = splice(src, NULL, h->pipe->w, NULL, f->pool_pipe_size,
+					   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+				if (n < 0 && (errno == EINVAL || errno == ENOSYS)) {
+					h->copy = true;
+					f->copy_fallback++;
+					half_release(f, h);
+					continue;
+				}
+			}
+			if (n > 0) {
+				h->inflight = (size_t)n;
+				progress = true;
+			} else if (n == 0) {
+				h->eof = true;
+			} else if (errno != EAGAIN && errno != EINTR) {
+				conn_fail(c, c->xf && up ? CLOSE_TRANSFORM_ERROR : src_err, errno);
+				return -1;
+			}
+		}
+		if (h->inflight) {
+			if (h->copy)
+				n = dst_write(c, h, dst, h->buf + h->off, h->inflight);
+			else
+				n = splice(h->pipe->r, NULL, dst, NULL, h->inflight,
+					   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (n > 0) {
+				h->inflight -= (size_t)n;
+				h->off += (size_t)n;
+				count(c, h, (size_t)n);
+				progress = true;
+			} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+				conn_fail(c, c->xf && !up ? CLOSE_TRANSFORM_ERROR : dst_err, errno);
+				return -1;
+			}
+		}
+		if (!h->inflight && h->eof && !h->shut) {
+			dst_shut(c, h, dst);
+			h->shut = true;
+			progress = true;
+		}
+		if (!progress)
+			break;
+		moved = true;
+	}
+	if (!h->inflight)
+		half_release(f, h);	/* held only while bytes are in flight */
+	if (moved)
+		c->last_io = loop_now(c->set->loop);
+	return 0;
+nomem:
+	conn_fail(c, CLOSE_NO_RESOURCES, ENOMEM);
+	return -1;
+}
+
+/* After the pump: finished, or the interest both sockets need now. */
+static void splice_settle(struct conn *c, bool client, uint32_t ev)
+{
+	uint32_t cw, uw;
+
+	if (c->up.shut && c->down.shut) {
+		conn_close(c, CLOSE_DONE);
+		return;
+	}
+	cw = splice_want(c, true);
+	uw = splice_want(c, false);
+	/* HUP is reported whatever the interest; a socket that has told us
+	 * all it will and that we do not need now leaves epoll until we do. */
+	if ((ev & EPOLLHUP) && client && !cw)
+		loop_fd_del(c->set->loop, &c->ch);
+	if ((ev & EPOLLHUP) && !client && !uw)
+		loop_fd_del(c->set->loop, &c->uh);
+	if (want(c, true, cw) || want(c, false, uw))
+		conn_fail(c, CLOSE_NO_RESOURCES, ENOMEM);
+}
+
+static void splice_event(struct conn *c, bool client, uint32_t ev)
+{
+	struct half *in = client ? &c->up : &c->down, *out = client ? &c->down : &c->up;
+
+	if (ev & EPOLLERR) {
+		int fd = client ? c->cfd : c->ufd;
+
+		conn_fail(c, client ? CLOSE_CLIENT_ERROR : CLOSE_UPSTREAM_ERROR, sock_error(fd));
+		return;
+	}
+	if (client && c->xf) {
+		/* the transform may need either direction to make progress */
+		if (pump(c, &c->up) || pump(c, &c->down))
+			return;
+	} else {
+		if ((ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) && pump(c, in))
+			return;
+		if ((ev & EPOLLOUT) && pump(c, out))
+			return;
+	}
+	splice_settle(c, client, ev);
+}
+
+/* ---- upstream connect and replay ------------------------------------ */
+
+static int connect_next(struct conn *c);
+
+/* A transform (terminate=) whose handshake is still running. */
+static bool xf_handshaking(const struct conn *c)
+{
+	return c->xf && c->xf->established && !c->xf->established(c->xf_state);
+}
+
+static void enter_splice(struct conn *c)
+{
+	uint64_t idle = c->cfg->px.idle_timeout_ms, hs = c->cfg->px.hello_timeout_ms;
+
+	c->state = CONN_SPLICE;
+	c->last_io = loop_now(c->set->loop);
+	if (xf_handshaking(c)) {
+		c->xf_deadline = c->last_io + hs;
+		loop_timer_arm(c->set->loop, &c->timer, hs < idle ? hs : idle);
+	} else {
+		loop_timer_arm(c->set->loop, &c->timer, idle);
+	}
+	/* Level-triggered: bytes that arrived meanwhile wake us at once. */
+	splice_settle(c, true, 0);
+}
+
+static void replay_write(struct conn *c)
+{
+	while (c->buf_off < c->buf_len) {
+		ssize_t n = send(c->ufd, c->buf + c->buf_off, c->buf_len - c->buf_off, MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR) {
+				if (want(c, false, EPOLLOUT))
+					conn_fail(c, CLOSE_NO_RESOURCES, ENOMEM);
+				return;
+			}
+			conn_fail(c, CLOSE_UPSTREAM_ERROR, errno);
+			return;
+		}
+		c->buf_off += (size_t)n;
+		c->last_io = loop_now(c->set->loop);
+	}
+	count(c, &c->up, c->replay_hello);
+	free(c->buf);
+	c->buf = NULL;
+	c->buf_len = c->buf_off = 0;
+	enter_splice(c);
+}
+
+static void start_replay(struct conn *c)
+{
+	uint8_t hdr[PP_MAX_LEN];
+	size_t hello = c->xf ? 0 : c->buf_len;
+	int hl = 0;
+
+	if (c->route->proxy_protocol != PP_OFF) {
+		struct sockaddr_storage local;
+		socklen_t ll = sizeof(local);
+
+		if (getsockname(c->cfd, (struct sockaddr *)&local, &ll) < 0) {
+			conn_fail(c, CLOSE_CLIENT_ERROR, errno);
+			return;
+		}
+		hl = pp_build(c->route->proxy_protocol, &c->peer.sa, (struct sockaddr *)&local,
+			      c->name, hdr, sizeof(hdr));
+		if (hl < 0) {
+			conn_fail(c, CLOSE_NO_RESOURCES, -hl);
+			return;
+		}
+	}
+	if (hl) {
+		uint8_t *b = malloc((size_t)hl + hello);
+
+		if (!b) {
+			conn_fail(c, CLOSE_NO_RESOURCES, ENOMEM);
+			return;
+		}
+		memcpy(b, hdr, (size_t)hl);
+		if (hello)
+			memcpy(b + hl, c->buf, hello);
+		free(c->buf);
+		c->buf = b;
+	} else if (!hello) {
+		free(c->buf);
+		c->buf = NULL;
+	}
+	c->buf_len = (size_t)hl + hello;
+	c->buf_off = 0;
+	c->replay_hello = hello;
+	c->state = CONN_REPLAY;
+	loop_timer_arm(c->set->loop, &c->timer, c->cfg->px.idle_timeout_ms);
+	c->last_io = loop_now(c->set->loop);
+	replay_write(c);
+}
+
+static void upstream_failed(struct conn *c, int err)
+{
+	struct route_ctr *r = ctr(c);
+	uint64_t now = loop_now(c->set->loop);
+	const char *addr = c->route->upstreams[c->up_idx - 1].text;
+
+	loop_fd_del(c->set->loop, &c->uh);
+	close(c->ufd);
+	c->ufd = -1;
+	c->last_err = err;
+	if (r) {
+		r->connect_fail++;
+		if (!r->warned_at || now - r->warned_at >= WARN_INTERVAL_MS) {
+			r->warned_at = now;
+			pr_warn("[proxy %s] route %s: upstream %s: %s%s", c->front->name, r->name, addr,
+				strerror(err), c->up_idx < c->route->n_upstreams ? "; trying the next" : "");
+		}
+	}
+	connect_next(c);
+}
+
+/* Try the route's upstreams in order from c->up_idx. 0, or -1 when closed. */
+static int connect_next(struct conn *c)
+{
+	const struct conf_route *r = c->route;
+	struct loop *l = c->set->loop;
+
+	while (c->up_idx < r->n_upstreams) {
+		const struct conf_addr *a = &r->upstreams[c->up_idx++];
+		int fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+				conn_fail(c, CLOSE_NO_RESOURCES, errno);
+				return -1;
+			}
+			c->last_err = errno;	/* e.g. no IPv6 here: try the next */
+			continue;
+		}
+		if (connect(fd, (const struct sockaddr *)&a->ss, a->len) == 0 || errno == EINPROGRESS) {
+			c->ufd = fd;
+			if (loop_fd_add(l, &c->uh, fd, EPOLLOUT, on_upstream)) {
+				conn_fail(c, CLOSE_NO_RESOURCES, ENOMEM);
+				return -1;
+			}
+			c->state = CONN_CONNECT;
+			loop_timer_arm(l, &c->timer, c->cfg->px.connect_timeout_ms);
+			/* While connecting, the client only matters if it goes away. */
+			if (want(c, true, c->client_rdhup ? 0 : EPOLLRDHUP)) {
+				conn_fail(c, CLOSE_NO_RESOURCES, ENOMEM);
+				return -1;
+			}
+			return 0;
+		}
+		c->ufd = fd;
+		upstream_failed(c, errno);
+		return -1;	/* upstream_failed went on with the next one */
+	}
+	conn_close(c, c->last_err == ETIMEDOUT ? CLOSE_CONNECT_TIMEOUT : CLOSE_CONNECT_FAILED);
+	return -1;
+}
+
+/* ---- routing --------------------------------------------------------- */
+
+static void refuse(struct conn *c)
+{
+	static const uint8_t alert[] = { 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x70 };	/* fatal unrecognized_name */
+	static const char http421[] = "HTTP/1.1 421 Misdirected Request\r\n"
+				      "Content-Type: text/plain\r\nContent-Length: 23\r\n"
+				      "Connection: close\r\n\r\nno route for this host\n";
+	bool tls = c->cfg->px.protocol == PROTO_TLS;
+
+	/* A fresh socket always has room for this much; a short write
+	 * only shortens the answer to a client we are dropping anyway. */
+	if (send(c->cfd, tls ? (const void *)alert : http421, tls ? sizeof(alert) : sizeof(http421) - 1,
+		 MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		c->last_err = errno;
+	shutdown(c->cfd, SHUT_WR);
+	free(c->buf);
+	c->buf = NULL;
+	c->buf_len = 0;
+	c->state = CONN_REFUSE;
+	c->refuse_why = CLOSE_UNROUTED;
+	loop_timer_arm(c->set->loop, &c->timer, REFUSE_LINGER_MS < c->cfg->px.hello_timeout_ms ?
+			REFUSE_LINGER_MS : c->cfg->px.hello_timeout_ms);
+}
+
+static void route_conn(struct conn *c, enum sni_result res)
+{
+	const struct front_cfg *cfg = c->cfg;
+	const struct conf_route *r = NULL;
+	int k = 0;
+
+	if (res == SNI_OK) {
+		r = route_lookup(cfg->rt, c->name);
+		if (r)
+			k = cfg->ctr_of_route[r - cfg->px.routes];
+	} else if (cfg->px.no_sni_route.n_upstreams) {
+		r = &cfg->px.no_sni_route;
+		k = cfg->ctr_no_sni;
+	}
+	if (!r && cfg->px.default_route.n_upstreams) {
+		r = &cfg->px.default_route;
+		k = cfg->ctr_default;
+	}
+	c->ctr = k;	/* 0: "<unrouted>" */
+	c->front->ctrs[k].conns++;
+	c->front->ctrs[k].active++;
+	if (!r) {
+		refuse(c);
+		return;
+	}
+	c->route = r;
+	if (r->cert[0]) {
+		/* terminate=: the transform takes the hello (proxy_start
+		 * refuses such routes when no transform is registered). */
+		int err = g_xform ? g_xform->open(r, c->cfd, c->buf, c->buf_len, &c->xf_state) : -ENOTSUP;
+
+		if (err) {
+			conn_fail(c, CLOSE_TRANSFORM_ERROR, -err);
+			return;
+		}
+		c->xf = g_xform;
+		c->up.copy = c->down.copy = true;
+	}
+	connect_next(c);
+}
+
+/* Room for n bytes in the hello buffer, growing by powers of two. */
+static int hello_reserve(struct conn *c, size_t n)
+{
+	size_t cap = 512, need = c->buf_len + n;
+	uint8_t *b;
+
+	while (cap < c->buf_len)
+		cap *= 2;
+	if (c->buf && need <= cap)
+		return 0;
+	while (cap < need)
+		cap *= 2;
+	b = realloc(c->buf, cap);
+	if (!b)
+		return -ENOMEM;
+	c->buf = b;
+	return 0;
+}
+
+static void hello_read(struct conn *c, uint32_t ev)
+{
+	struct proxy_set *s = c->set;
+	char name[SNI_NAME_MAX];
+	enum sni_result r;
+	ssize_t n;
+
+	if (ev & EPOLLERR) {
+		conn_fail(c, CLOSE_CLIENT_ERROR, sock_error(c->cfd));
+		return;
+	}
+	n = read(c->cfd, s->scratch, SNI_MAX_HELLO - c->buf_len);
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			conn_fail(c, CLOSE_CLIENT_ERROR, errno);
+		return;
+	}
+	if (n == 0) {
+		conn_close(c, CLOSE_HELLO_EOF);
+		return;
+	}
+	if (hello_reserve(c, (size_t)n)) {
+		conn_fail(c, CLOSE_NO_RESOURCES, ENOMEM);
+		return;
+	}
+	memcpy(c->buf + c->buf_len, s->scratch, (size_t)n);
+	c->buf_len += (size_t)n;
+	if (c->cfg->px.protocol == PROTO_TLS)
+		r = sni_parse_tls(c->buf, c->buf_len, name, sizeof(name));
+	else
+		r = sni_parse_http(c->buf, c->buf_len, name, sizeof(name));
+	switch (r) {
+	case SNI_NEED_MORE:
+		if (c->buf_len >= SNI_MAX_HELLO)
+			conn_close(c, CLOSE_HELLO_TOO_LARGE);
+		return;
+	case SNI_BAD:
+		conn_close(c, CLOSE_BAD_HELLO);
+		return;
+	case SNI_OK:
+		c->name = strdup(name);
+		if (!c->name) {
+			conn_fail(c, CLOSE_NO_RESOURCES, ENOMEM);
+			return;
+		}
+		break;
+	case SNI_NONE:
+		break;
+	}
+	route_conn(c, r);
+}
+
+/* ---- events ---------------------------------------------------------- */
+
+static void refuse_read(struct conn *c)
+{
+	ssize_t n = read(c->cfd, c->set->scratch, sizeof(c->set->scratch));
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n > 0 && (c->buf_len += (size_t)n) < REFUSE_MAX_DISCARD)
+		return;
+	conn_close(c, c->refuse_why);
+}
+
+static void on_client(struct loop_fd *h, uint32_t ev)
+{
+	struct conn *c = container_of(h, struct conn, ch);
+
+	switch (c->state) {
+	case CONN_HELLO:
+		hello_read(c, ev);
+		return;
+	case CONN_CONNECT:
+	case CONN_REPLAY:
+		if (ev & (EPOLLERR | EPOLLHUP)) {
+			/* gone for good (reset): nobody to deliver to */
+			conn_fail(c, CLOSE_CLIENT_ERROR, sock_error(c->cfd));
+			return;
+		}
+		if (ev & EPOLLRDHUP) {
+			/* half-closed after its request: fine, the pump
+			 * will pass the EOF on once we are through */
+			c->client_rdhup = true;
+			if (want(c, true, 0))
+				conn_fail(c, CLOSE_NO_RESOURCES, ENOMEM);
+		}
+		return;
+	case CONN_SPLICE:
+		splice_event(c, true, ev);
+		return;
+	case CONN_REFUSE:
+		refuse_read(c);
+		return;
+	}
+}
+
+static void on_upstream(struct loop_fd *h, uint32_t ev)
+{
+	struct conn *c = container_of(h, struct conn, uh);
+
+	switch (c->state) {
+	case CONN_CONNECT: {
+		int err = sock_error(c->ufd);
+
+		if (!err && (ev & (EPOLLERR | EPOLLHUP)))
+			err = ECONNRESET;
+		if (err)
+			upstream_failed(c, err);
+		else
+			start_replay(c);
+		return;
+	}
+	case CONN_REPLAY:
+		if (ev & EPOLLERR) {
+			conn_fail(c, CLOSE_UPSTREAM_ERROR, sock_error(c->ufd));
+			return;
+		}
+		replay_write(c);
+		return;
+	case CONN_SPLICE:
+		splice_event(c, false, ev);
+		return;
+	case CONN_HELLO:
+	case CONN_REFUSE:
+		return;
+	}
+}
+
+static void on_timer(struct loop_timer *t)
+{
+	struct conn *c = container_of(t, struct conn, timer);
+	struct loop *l = c->set->loop;
+	uint64_t idle = c->cfg->px.idle_timeout_ms, quiet;
+
+	switch (c->state) {
+	case CONN_HELLO:
+		conn_close(c, CLOSE_HELLO_TIMEOUT);
+		return;
+	case CONN_CONNECT:
+		upstream_failed(c, ETIMEDOUT);
+		return;
+	case CONN_REPLAY:
+	case CONN_SPLICE:
+		if (c->xf_deadline && xf_handshaking(c)) {
+			if (loop_now(l) >= c->xf_deadline) {
+				conn_close(c, CLOSE_HELLO_TIMEOUT);
+				return;
+			}
+		} else {
+			c->xf_deadline = 0;
+		}
+		/* The deadline is moved lazily: activity only stamps last_io. */
+		quiet = loop_now(l) - c->last_io;
+		if (quiet >= idle) {
+			conn_close(c, CLOSE_IDLE_TIMEOUT);
+			return;
+		}
+		idle -= quiet;
+		if (c->xf_deadline && c->xf_deadline - loop_now(l) < idle)
+			idle = c->xf_deadline - loop_now(l);
+		loop_timer_arm(l, &c->timer, idle);
+		return;
+	case CONN_REFUSE:
+		conn_close(c, c->refuse_why);
+		return;
+	}
+}
+
+int conn_new(struct front *f, int fd, const struct sockaddr *peer, socklen_t plen)
+{
+	struct proxy_set *s = f->set;
+	struct conn *c = calloc(1, sizeof(*c));
+	int err;
+
+	if (!c) {
+		close(fd);
+		return -ENOMEM;
+	}
+	c->set = s;
+	c->front = f;
+	c->cfg = f->cfg;
+	c->cfg->refs++;
+	c->state = CONN_HELLO;
+	c->cfd = fd;
+	c->ufd = -1;
+	c->ch.fd = c->uh.fd = -1;
+	c->ctr = -1;
+	c->up.copy = c->down.copy = !c->cfg->px.splice;
+	if (plen > sizeof(c->peer))
+		plen = sizeof(c->peer);
+	memcpy(&c->peer, peer, plen);
+	c->t_start = c->last_io = loop_now(s->loop);
+	loop_timer_init(&c->timer, on_timer);
+	err = loop_fd_add(s->loop, &c->ch, fd, EPOLLIN | EPOLLRDHUP, on_client);
+	if (err) {
+		front_cfg_put(c->cfg);
+		close(fd);
+		free(c);
+		return err;
+	}
+	loop_timer_arm(s->loop, &c->timer, c->cfg->px.hello_timeout_ms);
+	c->next = s->conns;
+	if (s->conns)
+		s->conns->prev = c;
+	s->conns = c;
+	s->active++;
+	f->active++;
+	f->accepted++;
+	return 0;
+}

@@ -1,0 +1,569 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * proxy.c - the [proxy NAME] sections: listeners, accept, limits, reload
+ * and counters. The connection itself lives in conn.c.
+ *
+ * A "front" is one [proxy NAME] section. It survives reloads (matched by
+ * name) so that its counters and pipe pool do; what a reload changes is
+ * its config snapshot (struct front_cfg), which new connections take a
+ * reference to and established ones keep until they close.
+ *
+ * Limits (lesson 3). A listener is paused - its epoll interest set to
+ * nothing, not polled - while its front is at max_connections, while all
+ * fronts together are at [global] max_connections, and for a short while
+ * after accept4() fails with EMFILE/ENFILE/ENOBUFS/ENOMEM (the pending
+ * connection stays in the backlog, so level-triggered epoll would
+ * otherwise report it again at once: a busy loop). A connection that
+ * closes resumes paused listeners; a timer retries after fd pressure.
+ * Accepting never blocks and does no I/O on the new socket.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "proxy_int.h"
+#include "core/log.h"
+#include "proxy.h"
+
+#define ACCEPT_BATCH	 64	/* accepts per wakeup, then the others' turn */
+#define FD_RETRY_MS	 250	/* listeners resume this long after EMFILE */
+
+/* ---- counters by route name ------------------------------------------ */
+
+static int front_ctr(struct front *f, const char *name)
+{
+	int i;
+
+	for (i = 0; i < f->n_ctrs; i++)
+		if (!strcmp(f->ctrs[i].name, name))
+			return i;
+	if (f->n_ctrs == f->cap_ctrs) {
+		int cap = f->cap_ctrs ? f->cap_ctrs * 2 : 8;
+		struct route_ctr *v = realloc(f->ctrs, sizeof(*v) * (size_t)cap);
+
+		if (!v)
+			return -ENOMEM;
+		f->ctrs = v;
+		f->cap_ctrs = cap;
+	}
+	memset(&f->ctrs[f->n_ctrs], 0, sizeof(f->ctrs[0]));
+	snprintf(f->ctrs[f->n_ctrs].name, sizeof(f->ctrs[0].name), "%s", name);
+	return f->n_ctrs++;
+}
+
+/* ---- config snapshots ------------------------------------------------ */
+
+static int front_cfg_new(struct front *f, const struct conf_proxy *px, struct front_cfg **out)
+{
+	struct front_cfg *cfg = calloc(1, sizeof(*cfg));
+	int err = -ENOMEM, i;
+
+	if (!cfg)
+		return -ENOMEM;
+	cfg->refs = 1;
+	cfg->px = *px;
+	cfg->px.routes = NULL;
+	if (px->n_routes) {
+		cfg->px.routes = malloc(sizeof(*px->routes) * (size_t)px->n_routes);
+		cfg->ctr_of_route = malloc(sizeof(int) * (size_t)px->n_routes);
+		if (!cfg->px.routes || !cfg->ctr_of_route)
+			goto fail;
+		memcpy(cfg->px.routes, px->routes, sizeof(*px->routes) * (size_t)px->n_routes);
+	}
+	err = route_table_new(cfg->px.routes, cfg->px.n_routes, &cfg->rt);
+	if (err)
+		goto fail;
+	err = -ENOMEM;
+	for (i = 0; i < px->n_routes; i++)
+		if ((cfg->ctr_of_route[i] = front_ctr(f, px->routes[i].name)) < 0)
+			goto fail;
+	if ((cfg->ctr_default = front_ctr(f, "<default>")) < 0 ||
+	    (cfg->ctr_no_sni = front_ctr(f, "<no_sni>")) < 0)
+		goto fail;
+	for (i = 0; i < px->n_routes + 2; i++) {
+		const struct conf_route *r = i < px->n_routes ? &px->routes[i] :
+					     i == px->n_routes ? &px->default_route : &px->no_sni_route;
+
+		if (r->cert[0] && !conn_xform()) {
+			pr_err("[proxy %s] route %s (line %d): terminate= needs the TLS terminator, "
+			       "which this binary does not register; remove terminate= or use a build with it",
+			       px->name, r->name[0] ? r->name : "default/no_sni", r->line);
+			err = -ENOTSUP;
+			goto fail;
+		}
+	}
+	*out = cfg;
+	return 0;
+fail:
+	front_cfg_put(cfg);
+	return err;
+}
+
+/* ---- listeners ------------------------------------------------------- */
+
+static void listeners_update(struct proxy_set *s);
+
+static void fd_pressure(struct proxy_set *s, int err)
+{
+	if (!s->fd_pressure)
+		pr_warn("proxy: accept: %s; listeners paused for %d ms or until a connection closes",
+			strerror(err), FD_RETRY_MS);
+	s->fd_pressure = true;
+	s->paused_fds++;
+	loop_timer_arm(s->loop, &s->fd_timer, FD_RETRY_MS);
+	listeners_update(s);
+}
+
+static void on_fd_timer(struct loop_timer *t)
+{
+	struct proxy_set *s = container_of(t, struct proxy_set, fd_timer);
+
+	s->fd_pressure = false;
+	listeners_update(s);
+}
+
+static bool front_may_accept(const struct front *f)
+{
+	const struct proxy_set *s = f->set;
+
+	return !s->stopped && !f->retired && !s->fd_pressure && s->active < s->max_total &&
+	       f->active < f->cfg->px.max_connections;
+}
+
+static void listeners_update(struct proxy_set *s)
+{
+	for (struct front *f = s->fronts; f; f = f->next) {
+		bool ok = front_may_accept(f);
+
+		for (int i = 0; i < f->n_ls; i++) {
+			struct listener *l = &f->ls[i];
+
+			if (l->h.fd < 0 || ok != l->paused)
+				continue;
+			if (loop_fd_mod(s->loop, &l->h, ok ? EPOLLIN : 0))
+				continue;	/* stays as it was; retried on the next change */
+			l->paused = !ok;
+			if (!ok && f->active >= f->cfg->px.max_connections)
+				f->paused_limit++;
+			if (!ok && s->active >= s->max_total)
+				s->paused_total++;
+		}
+	}
+}
+
+static void on_accept(struct loop_fd *h, uint32_t ev)
+{
+	struct listener *l = container_of(h, struct listener, h);
+	struct front *f = l->front;
+	struct proxy_set *s = f->set;
+
+	for (int i = 0; i < ACCEPT_BATCH; i++) {
+		union {
+			struct sockaddr sa;
+			struct sockaddr_in in;
+			struct sockaddr_in6 in6;
+		} peer;
+		socklen_t plen = sizeof(peer);
+		int fd, rc;
+
+		if (!front_may_accept(f))
+			break;
+		fd = accept4(h->fd, &peer.sa, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			if (errno == ECONNABORTED || errno == EPROTO || errno == EPERM)
+				continue;	/* that one is gone; the next may be fine */
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+				fd_pressure(s, errno);
+				return;
+			}
+			pr_warn("[proxy %s] accept on %s: %s", f->name, l->addr.text, strerror(errno));
+			break;
+		}
+		rc = conn_new(f, fd, &peer.sa, plen);
+		if (rc) {
+			/* ENOMEM, or epoll's watch limit (ENOSPC): the next accept
+			 * would fail the same way, so pause like for fds, loudly */
+			fd_pressure(s, -rc);
+			return;
+		}
+	}
+	if (!front_may_accept(f))
+		listeners_update(s);
+}
+
+static int listener_open(struct proxy_set *s, struct listener *l)
+{
+	int fd, one = 1, err;
+
+	fd = socket(l->addr.ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto fail;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+		goto fail;
+	/* "[::]:443" next to "0.0.0.0:443" must not claim IPv4 too */
+	if (l->addr.ss.ss_family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
+		goto fail;
+	if (bind(fd, (struct sockaddr *)&l->addr.ss, l->addr.len) < 0 || listen(fd, SOMAXCONN) < 0)
+		goto fail;
+	err = loop_fd_add(s->loop, &l->h, fd, EPOLLIN, on_accept);
+	if (err) {
+		errno = -err;
+		goto fail;
+	}
+	l->paused = false;
+	return 0;
+fail:
+	err = -errno;
+	pr_err("[proxy %s] listen %s: %s", l->front->name, l->addr.text, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+static void listener_close(struct proxy_set *s, struct listener *l)
+{
+	int fd = l->h.fd;
+
+	if (fd < 0)
+		return;
+	loop_fd_del(s->loop, &l->h);
+	close(fd);
+}
+
+/* ---- fronts ---------------------------------------------------------- */
+
+static void front_free(struct proxy_set *s, struct front *f)
+{
+	struct front **pp;
+
+	for (pp = &s->fronts; *pp; pp = &(*pp)->next)
+		if (*pp == f) {
+			*pp = f->next;
+			break;
+		}
+	for (int i = 0; i < f->n_ls; i++)
+		listener_close(s, &f->ls[i]);
+	free(f->ls);
+	pipe_pool_drain(f);
+	front_cfg_put(f->cfg);
+	free(f->ctrs);
+	free(f);
+}
+
+static void front_conn_closed(struct front *f)
+{
+	struct proxy_set *s = f->set;
+
+	if (f->retired && !f->active) {
+		front_free(s, f);
+		return;
+	}
+	if (s->fd_pressure) {
+		/* a connection gave fds back: try accepting again now */
+		s->fd_pressure = false;
+		loop_timer_cancel(s->loop, &s->fd_timer);
+	}
+	for (struct front *g = s->fronts; g; g = g->next)
+		for (int i = 0; i < g->n_ls; i++)
+			if (g->ls[i].paused) {
+				listeners_update(s);
+				return;
+			}
+}
+
+static size_t resolve_max_total(const struct conf *c)
+{
+	struct rlimit rl;
+
+	if (c->global.max_connections)
+		return c->global.max_connections;
+	/* two sockets per idle connection; pipes come and go and fall back
+	 * to copying when fds run out */
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+		return 1000000;
+	return rl.rlim_cur > 96 ? (size_t)(rl.rlim_cur - 64) / 2 : 16;
+}
+
+static bool same_addr(const struct conf_addr *a, const struct conf_addr *b)
+{
+	return a->len == b->len && !memcmp(&a->ss, &b->ss, a->len);
+}
+
+/*
+ * Apply a config: every section gets a front (new or kept by name) with a
+ * new snapshot; listeners are kept by address (even across sections),
+ * opened when new and closed when gone. All or nothing: if a listener
+ * cannot be opened or a snapshot built, nothing changes.
+ */
+static int proxy_apply(struct proxy_set *s, const struct conf *c)
+{
+	struct front *nf[CONF_MAX_SECTIONS] = { 0 }, *fresh[CONF_MAX_SECTIONS] = { 0 };
+	struct front_cfg *ncfg[CONF_MAX_SECTIONS] = { 0 };
+	struct listener *nls[CONF_MAX_SECTIONS] = { 0 };
+	int err = 0, i, j;
+
+	/* 1. fronts and snapshots */
+	for (i = 0; i < c->n_proxies; i++) {
+		const struct conf_proxy *px = &c->proxies[i];
+		struct front *f;
+
+		for (f = s->fronts; f; f = f->next)
+			if (!f->retired && !strcmp(f->name, px->name))
+				break;
+		if (!f) {
+			f = fresh[i] = calloc(1, sizeof(*f));
+			if (!f) {
+				err = -ENOMEM;
+				goto rollback;
+			}
+			f->set = s;
+			snprintf(f->name, sizeof(f->name), "%s", px->name);
+			f->pool_pipe_size = px->pipe_size;
+			if (front_ctr(f, "<unrouted>") != 0) {
+				err = -ENOMEM;
+				goto rollback;
+			}
+		}
+		nf[i] = f;
+		err = front_cfg_new(f, px, &ncfg[i]);
+		if (err)
+			goto rollback;
+		nls[i] = calloc((size_t)px->n_listen, sizeof(struct listener));
+		if (!nls[i]) {
+			err = -ENOMEM;
+			goto rollback;
+		}
+	}
+	/* 2. listeners: take over an open one with the same address, or open */
+	for (i = 0; i < c->n_proxies; i++) {
+		for (j = 0; j < c->proxies[i].n_listen; j++) {
+			struct listener *l = &nls[i][j];
+			bool found = false;
+
+			l->h.fd = -1;
+			l->front = nf[i];
+			l->addr = c->proxies[i].listen[j];
+			for (struct front *f = s->fronts; f && !found; f = f->next)
+				for (int k = 0; k < f->n_ls && !found; k++)
+					if (f->ls[k].h.fd >= 0 && same_addr(&f->ls[k].addr, &l->addr))
+						found = true;
+			if (found)
+				continue;	/* moved in step 3 */
+			err = s->stopped ? 0 : listener_open(s, l);
+			if (err)
+				goto rollback;
+		}
+	}
+	/* 3. commit: move kept listeners, close the others, swap snapshots */
+	for (i = 0; i < c->n_proxies; i++) {
+		for (j = 0; j < c->proxies[i].n_listen; j++) {
+			struct listener *l = &nls[i][j];
+
+			if (l->h.fd >= 0 || s->stopped)
+				continue;
+			for (struct front *f = s->fronts; f && l->h.fd < 0; f = f->next)
+				for (int k = 0; k < f->n_ls; k++) {
+					struct listener *o = &f->ls[k];
+					int fd = o->h.fd;
+
+					if (fd < 0 || !same_addr(&o->addr, &l->addr))
+						continue;
+					loop_fd_del(s->loop, &o->h);
+					if (loop_fd_add(s->loop, &l->h, fd, EPOLLIN, on_accept)) {
+						pr_err("[proxy %s] listen %s: cannot keep it across the reload; "
+						       "closed", l->front->name, l->addr.text);
+						close(fd);
+					}
+					break;
+				}
+		}
+	}
+	for (struct front *f = s->fronts, *next; f; f = next) {
+		bool kept = false;
+
+		next = f->next;
+		for (i = 0; i < c->n_proxies; i++)
+			kept |= nf[i] == f;
+		for (j = 0; j < f->n_ls; j++)
+			listener_close(s, &f->ls[j]);
+		if (!kept) {
+			free(f->ls);
+			f->ls = NULL;
+			f->n_ls = 0;
+			f->retired = true;
+			if (!f->active)
+				front_free(s, f);
+		}
+	}
+	for (i = 0; i < c->n_proxies; i++) {
+		struct front *f = nf[i];
+
+		free(f->ls);
+		f->ls = nls[i];
+		f->n_ls = c->proxies[i].n_listen;
+		front_cfg_put(f->cfg);
+		f->cfg = ncfg[i];
+		if (f->pool_pipe_size != ncfg[i]->px.pipe_size) {
+			pipe_pool_drain(f);
+			f->pool_pipe_size = ncfg[i]->px.pipe_size;
+		}
+		if (fresh[i]) {
+			f->next = s->fronts;
+			s->fronts = f;
+		}
+	}
+	s->max_total = resolve_max_total(c);
+	listeners_update(s);
+	return 0;
+rollback:
+	for (i = 0; i < c->n_proxies; i++) {
+		if (nls[i]) {
+			for (j = 0; j < c->proxies[i].n_listen; j++)
+				if (nls[i][j].front)
+					listener_close(s, &nls[i][j]);
+			free(nls[i]);
+		}
+		front_cfg_put(ncfg[i]);
+		if (fresh[i]) {
+			free(fresh[i]->ctrs);
+			free(fresh[i]);
+		}
+	}
+	return err;
+}
+
+/* ---- the contract (proxy.h) ------------------------------------------ */
+
+int proxy_start(struct loop *l, const struct conf *c, struct proxy_set **out)
+{
+	struct proxy_set *s = calloc(1, sizeof(*s));
+	int err;
+
+	if (!s)
+		return -ENOMEM;
+	/* splice(2) has no MSG_NOSIGNAL: a peer that vanished must give
+	 * EPIPE, not kill the daemon. */
+	signal(SIGPIPE, SIG_IGN);
+	s->loop = l;
+	s->conn_closed = front_conn_closed;
+	loop_timer_init(&s->fd_timer, on_fd_timer);
+	err = proxy_apply(s, c);
+	if (err) {
+		proxy_free(s);
+		return err;
+	}
+	*out = s;
+	return 0;
+}
+
+int proxy_reload(struct proxy_set *p, const struct conf *c)
+{
+	return proxy_apply(p, c);
+}
+
+void proxy_stop_accepting(struct proxy_set *p)
+{
+	p->stopped = true;
+	for (struct front *f = p->fronts; f; f = f->next)
+		for (int i = 0; i < f->n_ls; i++)
+			listener_close(p, &f->ls[i]);
+}
+
+size_t proxy_active(const struct proxy_set *p)
+{
+	return p ? p->active : 0;
+}
+
+void proxy_free(struct proxy_set *p)
+{
+	if (!p)
+		return;
+	proxy_stop_accepting(p);
+	while (p->conns)
+		conn_close(p->conns, CLOSE_SHUTDOWN);
+	while (p->fronts)
+		front_free(p, p->fronts);
+	loop_timer_cancel(p->loop, &p->fd_timer);
+	free(p);
+}
+
+void proxy_metrics(struct proxy_set *p, struct metric_sink *s)
+{
+	struct front *f;
+	int i;
+
+	if (!p)
+		return;
+	for (f = p->fronts; f; f = f->next)
+		metric(s, METRIC_GAUGE, "edgesteer_proxy_active_connections",
+		       "Connections open now", f->active, "proxy", f->name, NULL);
+	for (f = p->fronts; f; f = f->next)
+		metric(s, METRIC_COUNTER, "edgesteer_proxy_accepted_total",
+		       "Connections accepted", f->accepted, "proxy", f->name, NULL);
+	for (f = p->fronts; f; f = f->next)
+		for (i = 0; i < CLOSE__COUNT; i++)
+			metric(s, METRIC_COUNTER, "edgesteer_proxy_closed_total",
+			       "Connections closed, by reason", f->closed[i], "proxy", f->name,
+			       "reason", close_reason_str(i), NULL);
+	for (f = p->fronts; f; f = f->next)
+		for (i = 0; i < f->n_ctrs; i++)
+			metric(s, METRIC_COUNTER, "edgesteer_proxy_route_connections_total",
+			       "Connections routed, by route", f->ctrs[i].conns, "proxy", f->name,
+			       "route", f->ctrs[i].name, NULL);
+	for (f = p->fronts; f; f = f->next)
+		for (i = 0; i < f->n_ctrs; i++)
+			metric(s, METRIC_GAUGE, "edgesteer_proxy_route_active_connections",
+			       "Connections open now, by route", f->ctrs[i].active, "proxy", f->name,
+			       "route", f->ctrs[i].name, NULL);
+	for (f = p->fronts; f; f = f->next)
+		for (i = 0; i < f->n_ctrs; i++) {
+			metric(s, METRIC_COUNTER, "edgesteer_proxy_route_bytes_total",
+			       "Payload bytes, by route and direction (up: client to upstream)",
+			       f->ctrs[i].bytes_up, "proxy", f->name, "route", f->ctrs[i].name,
+			       "direction", "up", NULL);
+			metric(s, METRIC_COUNTER, "edgesteer_proxy_route_bytes_total",
+			       "Payload bytes, by route and direction (up: client to upstream)",
+			       f->ctrs[i].bytes_down, "proxy", f->name, "route", f->ctrs[i].name,
+			       "direction", "down", NULL);
+		}
+	for (f = p->fronts; f; f = f->next)
+		for (i = 0; i < f->n_ctrs; i++)
+			metric(s, METRIC_COUNTER, "edgesteer_proxy_route_connect_failures_total",
+			       "Upstream connect attempts that failed, by route", f->ctrs[i].connect_fail,
+			       "proxy", f->name, "route", f->ctrs[i].name, NULL);
+	for (f = p->fronts; f; f = f->next)
+		metric(s, METRIC_COUNTER, "edgesteer_proxy_paused_total",
+		       "Times listeners paused, by cause", f->paused_limit,
+		       "proxy", f->name, "cause", "max_connections", NULL);
+	metric(s, METRIC_COUNTER, "edgesteer_proxy_paused_total",
+	       "Times listeners paused, by cause", p->paused_total,
+	       "proxy", "*", "cause", "global_max_connections", NULL);
+	metric(s, METRIC_COUNTER, "edgesteer_proxy_paused_total",
+	       "Times listeners paused, by cause", p->paused_fds,
+	       "proxy", "*", "cause", "out_of_fds", NULL);
+	for (f = p->fronts; f; f = f->next)
+		metric(s, METRIC_GAUGE, "edgesteer_proxy_pooled_pipes", "Idle pipes in the pool",
+		       f->pool_len, "proxy", f->name, NULL);
+	for (f = p->fronts; f; f = f->next)
+		metric(s, METRIC_COUNTER, "edgesteer_proxy_pipes_created_total", "Pipes created",
+		       f->pipes_created, "proxy", f->name, NULL);
+	for (f = p->fronts; f; f = f->next)
+		metric(s, METRIC_COUNTER, "edgesteer_proxy_pipe_resize_failures_total",
+		       "Pipes that could not get pipe_size (F_SETPIPE_SZ refused)",
+		       f->pipe_resize_failed, "proxy", f->name, NULL);
+	for (f = p->fronts; f; f = f->next)
+		metric(s, METRIC_COUNTER, "edgesteer_proxy_copy_fallback_total",
+		       "Directions moved with read/write because splice or a pipe was refused",
+		       f->copy_fallback, "proxy", f->name, NULL);
+	metric(s, METRIC_GAUGE, "edgesteer_proxy_max_connections",
+	       "Connection limit of all [proxy] sections together", p->max_total, NULL);
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * proxy.h - every [proxy NAME] section: listeners, routing, splice pump.
+ * (Contract used by daemon.c; owner: proxy.c and friends.)
+ */
+#ifndef EDGESTEER_PROXY_H
+#define EDGESTEER_PROXY_H
+
+#include <stddef.h>
+
+#include "core/conf.h"
+#include "core/loop.h"
+#include "core/metrics.h"
+
+struct proxy_set;
+
+/* Bind every listener of c->proxies and start accepting. */
+int proxy_start(struct loop *l, const struct conf *c, struct proxy_set **out);
+/* Reload: new routes and timeouts apply to new connections, listeners are
+ * added/removed by address, established connections survive. The config
+ * is copied; `c` may be freed afterwards. */
+int proxy_reload(struct proxy_set *p, const struct conf *c);
+/* SIGTERM: close listeners, keep serving established connections. */
+void proxy_stop_accepting(struct proxy_set *p);
+size_t proxy_active(const struct proxy_set *p);
+void proxy_metrics(struct proxy_set *p, struct metric_sink *s);
+/* Close everything (connections with reason "shutdown"). */
+void proxy_free(struct proxy_set *p);
+
+#endif

@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * conn.h - one proxied connection, and the proxy's internal types shared
+ * by conn.c (the connection state machine and splice pump) and proxy.c
+ * (listeners, accept, limits, reload, counters). Nothing outside the
+ * proxy module includes this file; the daemon uses proxy.h.
+ */
+#ifndef EDGESTEER_CONN_H
+#define EDGESTEER_CONN_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/conf.h"
+#include "core/loop.h"
+#include "route.h"
+#include "sni.h"
+
+struct conn;
+struct front;
+struct proxy_set;
+
+/* Why a connection ended: counted per [proxy] and written to the access log. */
+enum close_reason {
+	CLOSE_DONE,		/* both directions finished with EOF */
+	CLOSE_HELLO_TIMEOUT,	/* no complete hello / request head (terminate=: handshake) in time */
+	CLOSE_HELLO_EOF,	/* client closed before its hello was complete */
+	CLOSE_BAD_HELLO,	/* not a ClientHello / HTTP head, or malformed */
+	CLOSE_HELLO_TOO_LARGE,	/* no answer within SNI_MAX_HELLO bytes */
+	CLOSE_UNROUTED,		/* no route, no default: alert / 421 sent */
+	CLOSE_CONNECT_FAILED,	/* every upstream refused or was unreachable */
+	CLOSE_CONNECT_TIMEOUT,	/* the last upstream tried did not answer in time */
+	CLOSE_IDLE_TIMEOUT,	/* no byte either way for idle_timeout */
+	CLOSE_CLIENT_ERROR,	/* reset or error on the client socket */
+	CLOSE_UPSTREAM_ERROR,	/* reset or error on the upstream socket */
+	CLOSE_NO_RESOURCES,	/* out of fds or memory for this connection */
+	CLOSE_TRANSFORM_ERROR,	/* the route's byte transform failed (terminate=) */
+	CLOSE_SHUTDOWN,		/* the proxy was freed (daemon exit) */
+	CLOSE__COUNT
+};
+const char *close_reason_str(enum close_reason r);
+
+/* The states of a connection; each socket has this one owner (lesson 1). */
+enum conn_state {
+	CONN_HELLO,	/* reading the ClientHello / request head into c->buf;
+			 * client EPOLLIN, hello deadline armed */
+	CONN_CONNECT,	/* non-blocking connect to upstreams[c->up_idx - 1] in
+			 * flight; upstream EPOLLOUT, connect deadline armed */
+	CONN_REPLAY,	/* sending the PROXY header and the peeked bytes to the
+			 * upstream (partial writes resume on EPOLLOUT) */
+	CONN_SPLICE,	/* routed: both directions pumped, idle deadline */
+	CONN_REFUSE,	/* unrouted: alert / 421 written and SHUT_WR sent;
+			 * reading the client to EOF so the answer is not
+			 * destroyed by a reset; short deadline */
+};
+
+/*
+ * A byte transform for the client side, in place of splice: the hook
+ * for routes with terminate=CERT,KEY (TLS ends at the proxy). When a
+ * route has a certificate, conn.c asks the registered transform to
+ * open() with the bytes already read (the ClientHello); from then on
+ * the client side moves through read()/write() (plaintext) in copy mode
+ * and the upstream side stays a plain socket. want() adds the epoll
+ * events the transform needs on the client fd (e.g. EPOLLOUT to flush
+ * handshake records while the application has nothing to write).
+ * read/write follow read(2)/write(2): >0 bytes, 0 EOF (read), -1 with
+ * errno (EAGAIN: call again when want() says).
+ */
+struct conn_xform_ops {
+	const char *name;
+	int (*open)(const struct conf_route *r, int fd, const uint8_t *hello, size_t len, void **state);
+	ssize_t (*read)(void *state, int fd, void *buf, size_t len);
+	ssize_t (*write)(void *state, int fd, const void *buf, size_t len);
+	int (*shutdown_wr)(void *state, int fd);	/* close_notify; 0 or -errno (-EAGAIN: retry) */
+	uint32_t (*want)(void *state);
+	void (*close)(void *state);
+	/* Optional: has the transform's own handshake finished? Until it
+	 * has, hello_timeout (counted from entering SPLICE) bounds it, so
+	 * a client that stalls mid-handshake is not kept for idle_timeout. */
+	bool (*established)(void *state);
+};
+/* Register the transform used by terminate= routes (one for the process). */
+void conn_register_xform(const struct conn_xform_ops *ops);
+const struct conn_xform_ops *conn_xform(void);
+
+/* Counters of one route, kept across reloads by route name. */
+struct route_ctr {
+	char name[CONF_HOST_MAX];
+	uint64_t conns;		/* connections routed here */
+	uint64_t active;
+	uint64_t bytes_up;	/* client -> upstream */
+	uint64_t bytes_down;	/* upstream -> client */
+	uint64_t connect_fail;	/* upstream attempts that failed */
+	uint64_t warned_at;	/* loop ms of the last failure warning */
+};
+
+/* Immutable snapshot of one [proxy] section; connections hold a reference
+ * so a reload never changes the routes of an established connection. */
+struct front_cfg {
+	int refs;
+	struct conf_proxy px;		/* routes array owned by the snapshot */
+	struct route_table *rt;
+	int *ctr_of_route;		/* px.routes[i] -> front->ctrs index */
+	int ctr_default, ctr_no_sni;
+};
+
+struct pipe_pair {
+	int r, w;
+	struct pipe_pair *next;
+};
+
+struct listener {
+	struct loop_fd h;
+	struct front *front;
+	struct conf_addr addr;
+	bool paused;
+};
+
+/* One [proxy NAME] section, alive across reloads (matched by name). */
+struct front {
+	struct proxy_set *set;
+	struct front *next;
+	char name[CONF_NAME_MAX];
+	struct front_cfg *cfg;		/* what new connections use */
+	struct listener *ls;
+	int n_ls;
+	size_t active;
+	bool retired;			/* gone from the config; freed at active == 0 */
+	/* pipe pool: empty pipes, sized cfg->px.pipe_size */
+	struct pipe_pair *pool;
+	size_t pool_len;
+	uint32_t pool_pipe_size;
+	/* counters */
+	struct route_ctr *ctrs;		/* [0] is "<unrouted>" */
+	int n_ctrs, cap_ctrs;
+	uint64_t accepted;
+	uint64_t closed[CLOSE__COUNT];
+	uint64_t paused_limit;		/* times the listeners paused at max_connections */
+	uint64_t pipes_created, pipe_resize_failed, copy_fallback;
+};
+
+struct proxy_set {
+	struct loop *loop;
+	struct front *fronts;
+	struct conn *conns;		/* every live connection */
+	size_t active;
+	size_t max_total;		/* [global] max_connections, resolved */
+	bool stopped;			/* proxy_stop_accepting() */
+	bool fd_pressure;		/* EMFILE/ENFILE seen: listeners paused */
+	struct loop_timer fd_timer;	/* retry accepting after fd pressure */
+	uint64_t paused_total, paused_fds;
+	uint8_t scratch[SNI_MAX_HELLO];	/* hello reads land here first */
+	/* Set by proxy.c: a connection of f has closed (fds came back, a
+	 * retired front may go). A callback, so that conn.c never calls
+	 * into proxy.c: the listener side depends on the connection, not
+	 * the other way round. */
+	void (*conn_closed)(struct front *f);
+};
+
+/* One end-to-end direction: src socket -> pipe (or buffer) -> dst socket. */
+struct half {
+	struct pipe_pair *pipe;	/* held only while bytes are in flight */
+	uint8_t *buf;		/* copy mode: bytes in flight at buf[off..off+inflight) */
+	size_t off;
+	size_t inflight;
+	bool copy;		/* splice refused (or a transform): read/write */
+	bool eof;		/* read EOF from src */
+	bool shut;		/* EOF passed on: shutdown(dst, SHUT_WR) done */
+};
+
+struct conn {
+	struct proxy_set *set;
+	struct front *front;
+	struct front_cfg *cfg;
+	struct conn *prev, *next;
+	enum conn_state state;
+	struct loop_fd ch, uh;		/* client / upstream registrations */
+	int cfd, ufd;			/* the fds (a socket may be unregistered) */
+	struct loop_timer timer;	/* the one deadline of the current state */
+	uint64_t t_start, last_io;	/* loop clock, ms */
+	uint64_t xf_deadline;		/* transform handshake due (0: none) */
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} peer;
+	char *name;			/* SNI / Host, NULL when none */
+	const struct conf_route *route;
+	int ctr;			/* front->ctrs index */
+	int up_idx;			/* next upstream to try */
+	int last_err;			/* errno of the last failed upstream attempt */
+	enum close_reason refuse_why;
+	uint8_t *buf;			/* HELLO: peeked bytes; REPLAY: header + bytes */
+	size_t buf_len, buf_off;
+	size_t replay_hello;		/* bytes of buf that are the client's */
+	struct half up, down;		/* client->upstream, upstream->client */
+	uint64_t bytes_up, bytes_down;
+	const struct conn_xform_ops *xf;
+	void *xf_state;
+	bool client_rdhup;		/* client half-closed before SPLICE */
+};
+
+/* conn.c (proxy.c calls these; conn.c calls nothing in proxy.c) */
+int conn_new(struct front *f, int fd, const struct sockaddr *peer, socklen_t plen);
+void conn_close(struct conn *c, enum close_reason why);
+void pipe_pool_drain(struct front *f);
+/* Drop one reference to a config snapshot; the last one frees it. */
+void front_cfg_put(struct front_cfg *cfg);
+
+#endif

@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * tls_term.c - the proxy's TLS terminator (route option terminate=CERT,KEY).
+ *
+ * conn.c routes the connection by the ClientHello's server name as for
+ * any route, then hands the client side to this transform with the
+ * bytes it already read. The certificate is therefore the one of the
+ * route the SNI selected (default/no_sni routes have their own). open()
+ * feeds those bytes to a fresh BearSSL server engine as received records
+ * and pushes the server's first flight at once, so the handshake runs
+ * while conn.c connects the upstream. From then on read() and write()
+ * move plaintext through the engine; want() pushes records still queued
+ * in the engine (so a level-triggered EPOLLOUT never spins) and asks for
+ * EPOLLOUT only while the socket is full.
+ *
+ * Endings: an EOF from the upstream becomes close_notify to the client
+ * (shutdown_wr). The client's close_notify, or a TCP FIN after the
+ * handshake, reads as EOF and conn.c passes it on as shutdown(SHUT_WR) to
+ * the upstream. TLS 1.2 has no half-close: once either side sent
+ * close_notify the session ends in both directions, so a client that
+ * sends close_notify before reading the whole response loses the rest -
+ * as with any TLS server. Deadlines are conn.c's (hello, connect, idle);
+ * hello_timeout also bounds the rest of the handshake, counted from when
+ * the upstream is connected (conn.c asks established()).
+ *
+ * Credentials are loaded once per (CERT, KEY) and reloaded when either
+ * file's mtime changes; a replaced credential stays in memory while
+ * sessions still use it and is freed with the last of them.
+ * Each credential has its own session-resumption cache (BearSSL's LRU in
+ * CACHE_BYTES, ~2,000 sessions), so a returning client skips the
+ * public-key work, and a session only ever resumes under the certificate
+ * it was made with.
+ * A session costs its context plus a full-duplex ~33 KB buffer.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "proxy_int.h"
+#include "core/log.h"
+#include "tls/tls.h"
+#include "tls_term.h"
+
+#define CACHE_BYTES (200u << 10)
+
+struct cred_ent {
+	char cert[CONF_PATH_MAX], key[CONF_PATH_MAX];
+	struct timespec mc, mk;
+	struct tls_cred *cred;
+	br_ssl_session_cache_lru lru;
+	unsigned char *store;
+	int refs;			/* live sessions using it */
+	bool stale;			/* replaced on disk: freed at refs == 0 */
+	struct cred_ent *next;
+};
+
+static struct cred_ent *creds;
+
+struct term {
+	struct tls_session *t;
+	struct cred_ent *ce;
+	int fd;
+};
+
+static void cred_put(struct cred_ent *e)
+{
+	struct cred_ent **pp;
+
+	if (e->refs || !e->stale)
+		return;
+	for (pp = &creds; *pp; pp = &(*pp)->next)
+		if (*pp == e) {
+			*pp = e->next;
+			break;
+		}
+	tls_cred_free(e->cred);
+	free(e->store);
+	free(e);
+}
+
+static bool same_time(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+static struct cred_ent *cred_get(const char *cert, const char *key)
+{
+	struct stat sc, sk;
+	struct cred_ent *e;
+
+	if (stat(cert, &sc) < 0 || stat(key, &sk) < 0) {
+		pr_err("tls: terminate=%s,%s: %s", cert, key, strerror(errno));
+		return NULL;
+	}
+	for (e = creds; e; e = e->next)
+		if (!e->stale && !strcmp(e->cert, cert) && !strcmp(e->key, key)) {
+			if (same_time(&e->mc, &sc.st_mtim) && same_time(&e->mk, &sk.st_mtim))
+				return e;
+			/* changed on disk: load anew; the old one stays while
+			 * live sessions use it, then goes */
+			e->stale = true;
+			cred_put(e);
+			break;
+		}
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->store = malloc(CACHE_BYTES);
+	if (!e->store || tls_cred_load(cert, key, &e->cred)) {
+		free(e->store);
+		free(e);
+		return NULL;
+	}
+	br_ssl_session_cache_lru_init(&e->lru, e->store, CACHE_BYTES);
+	snprintf(e->cert, sizeof(e->cert), "%s", cert);
+	snprintf(e->key, sizeof(e->key), "%s", key);
+	e->mc = sc.st_mtim;
+	e->mk = sk.st_mtim;
+	e->next = creds;
+	creds = e;
+	pr_info("tls: loaded %s certificate %s for terminating routes", tls_cred_type(e->cred), cert);
+	return e;
+}
+
+static int term_open(const struct conf_route *r, int fd, const uint8_t *hello, size_t len, void **state)
+{
+	struct tls_server_opts o = { 0 };
+	struct cred_ent *ce = cred_get(r->cert, r->key);
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char peer[64] = "?";
+	struct term *x;
+	int err;
+
+	if (!ce)
+		return -EINVAL;
+	o.cred = ce->cred;
+	o.cache = &ce->lru.vtable;
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
+		conf_addr_str((struct sockaddr *)&ss, peer, sizeof(peer));
+	x = calloc(1, sizeof(*x));
+	if (!x)
+		return -ENOMEM;
+	x->fd = fd;
+	x->ce = ce;
+	err = tls_server_new(&o, fd, TLS_BUF_BIDI, true, "client", peer, &x->t);
+	if (err) {
+		free(x);
+		return err;
+	}
+	/* the bytes conn.c already read are the first records */
+	while (len) {
+		br_ssl_engine_context *eng = tls_engine(x->t);
+		unsigned char *buf;
+		size_t room;
+
+		if (!(br_ssl_engine_current_state(eng) & BR_SSL_RECVREC))
+			break;
+		buf = br_ssl_engine_recvrec_buf(eng, &room);
+		if (room > len)
+			room = len;
+		memcpy(buf, hello, room);
+		br_ssl_engine_recvrec_ack(eng, room);
+		hello += room;
+		len -= room;
+	}
+	err = tls_io(x->t);
+	if (err < 0 || len) {
+		tls_free(x->t);
+		free(x);
+		return err < 0 ? err : -EPROTO;
+	}
+	ce->refs++;
+	*state = x;
+	return 0;
+}
+
+/* tls_io's result as read(2)/write(2) would say it; 1: go on. */
+static int io_status(struct term *x, bool reading)
+{
+	int rc = tls_io(x->t);
+
+	if (rc == TLS_OK)
+		return 1;
+	if (rc == TLS_CLOSED || (rc == -ECONNRESET && reading && tls_handshake_done(x->t)))
+		return 0;	/* close_notify, or FIN after the handshake: EOF */
+	errno = rc == -EPROTO ? EPROTO : -rc;
+	return -1;
+}
+
+static ssize_t term_read(void *state, int fd, void *buf, size_t len)
+{
+	struct term *x = state;
+	br_ssl_engine_context *eng = tls_engine(x->t);
+	unsigned char *p;
+	size_t n;
+	int st = io_status(x, true);
+
+	/* plaintext already decrypted goes first, whatever came after it */
+	if (!(br_ssl_engine_current_state(eng) & BR_SSL_RECVAPP)) {
+		if (st <= 0)
+			return st;
+		errno = EAGAIN;
+		return -1;
+	}
+	p = br_ssl_engine_recvapp_buf(eng, &n);
+	if (n > len)
+		n = len;
+	memcpy(buf, p, n);
+	br_ssl_engine_recvapp_ack(eng, n);
+	return (ssize_t)n;
+}
+
+static ssize_t term_write(void *state, int fd, const void *buf, size_t len)
+{
+	struct term *x = state;
+	br_ssl_engine_context *eng = tls_engine(x->t);
+	unsigned char *p;
+	size_t n;
+	int st = io_status(x, false);
+
+	if (st <= 0) {
+		if (st == 0)
+			errno = EPIPE;	/* the session is over: nothing can be sent */
+		return -1;
+	}
+	if (!(br_ssl_engine_current_state(eng) & BR_SSL_SENDAPP)) {
+		errno = EAGAIN;
+		return -1;
+	}
+	p = br_ssl_engine_sendapp_buf(eng, &n);
+	if (n > len)
+		n = len;
+	memcpy(p, buf, n);
+	br_ssl_engine_sendapp_ack(eng, n);
+	br_ssl_engine_flush(eng, 0);
+	/* push now; a failure shows on the next call (errors are sticky) */
+	(void)tls_io(x->t);
+	return (ssize_t)n;
+}
+
+static int term_shutdown_wr(void *state, int fd)
+{
+	struct term *x = state;
+
+	tls_close_notify(x->t);
+	return 0;
+}
+
+static uint32_t term_want(void *state)
+{
+	struct term *x = state;
+
+	/* flush queued records here, so EPOLLOUT is asked only while the
+	 * socket is full (level-triggered epoll would spin otherwise) */
+	if (tls_events(x->t) & EPOLLOUT)
+		(void)tls_io(x->t);
+	return tls_events(x->t) & EPOLLOUT;
+}
+
+static bool term_established(void *state)
+{
+	struct term *x = state;
+
+	return tls_handshake_done(x->t);
+}
+
+static void term_close(void *state)
+{
+	struct term *x = state;
+
+	tls_free(x->t);
+	x->ce->refs--;
+	cred_put(x->ce);
+	free(x);
+}
+
+static const struct conn_xform_ops tls_term_ops = {
+	.name = "tls",
+	.open = term_open,
+	.read = term_read,
+	.write = term_write,
+	.shutdown_wr = term_shutdown_wr,
+	.want = term_want,
+	.close = term_close,
+	.established = term_established,
+};
+
+void tls_term_register(void)
+{
+	conn_register_xform(&tls_term_ops);
+}

@@ -1,0 +1,1008 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * forward.c - [forward NAME]: the gateway as a TLS client of a syslog
+ * collector (RFC 5425: TLS, octet-counted frames), with an on-disk spool.
+ *
+ * How it works.
+ *
+ * Positions. A forwarder reads the same ring as the subscribers, by
+ * sequence number. It keeps two: `send_seq`, the next message to write,
+ * and `ack_seq`, below which everything is confirmed. RFC 5425 has no
+ * application acknowledgements, and a TCP ACK only says the bytes reached
+ * the collector's kernel: a collector that is frozen, or that drops a
+ * session on an error, never reads what sits in its receive buffer
+ * (rsyslog does exactly that with a session that ends without
+ * close_notify). So "confirmed" means *read by the collector process*,
+ * which TCP does tell us indirectly: the receive buffer can hold at most
+ * about twice the largest window the peer ever advertised, so bytes
+ * acknowledged more than `2 * max window + CONFIRM_EXTRA` before the
+ * latest acknowledged byte must have been read (CONFIRM_EXTRA covers the
+ * collector's own TLS and read buffers). After each record is flushed a
+ * mark {ciphertext offset, send_seq, spool offset} is queued; TCP_INFO
+ * gives bytes acked and the peer's window; marks at or below the
+ * confirmed offset move ack_seq. An orderly end - our close_notify at
+ * shutdown answered by the collector closing - confirms everything. On
+ * any connection failure send_seq falls back to ack_seq, so every message
+ * not confirmed is sent again on the next connection.
+ *
+ * Spool. Messages the forwarder still needs (seq >= ack_seq) that the
+ * ring evicts are appended, in order, to <spool_dir>/<NAME>.spool as
+ * records [u32 len][u64 seq][bytes] through a 64 KB write buffer. While
+ * send_seq is older than the ring's oldest message, it is read from the
+ * spool (through a read-ahead buffer), then from the ring again. The file
+ * only grows until everything in it is confirmed; then it is truncated.
+ * Beyond spool_max (or with no spool_dir) an evicted message is not kept;
+ * if it is ever needed - not sent yet, or to be sent again after a failed
+ * connection - it is skipped and counted (`overflow`). On shutdown
+ * everything unconfirmed still in the ring is spooled and the confirmed
+ * offset is saved in NAME.spool.pos,
+ * so the next run delivers the spool first, then new messages; sequence
+ * numbers continue after the spool's last one.
+ *
+ * Delivery guarantee: at-least-once and in order, per [forward], across
+ * reconnects, collector restarts and freezes, and (with a spool) our own
+ * restarts, for every message not reported in
+ * edgesteer_syslog_forward_overflow_total. After a failed connection the
+ * unconfirmed messages - up to a receive buffer's worth - are sent again;
+ * after a crash without the .pos file the spool is replayed from its
+ * start. "Read by the collector" is not its fsync: a collector that
+ * loses its own queue loses it (RELP would be needed for that).
+ *
+ * Collectors. The addresses of one [forward] are alternatives: one
+ * connection at a time, the next address after each failure. Deadlines:
+ * connect_timeout for TCP, handshake_timeout for TLS (a collector that
+ * accepts and never answers is dropped when it passes), write_timeout
+ * while written data gets no TCP acknowledgement. Reconnects wait backoff_min,
+ * doubling per failure up to backoff_max, reset once data is confirmed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <netinet/in.h>
+#include <linux/tcp.h>	/* the full struct tcp_info (bytes_acked, snd_wnd) */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "syslog_int.h"
+#include "syslog_msg.h"
+#include "tls/tls.h"
+
+#define MARKS 1024
+#define CONFIRM_EXTRA (256u << 10)
+#define ACK_POLL_MS 50
+#define PUMP_BUDGET (256u << 10)
+#define SPOOL_WBUF (64u << 10)
+#define SPOOL_HDR 12u
+#define SPOOL_FLUSH_MS 1000
+
+enum fwd_state {
+	FWD_BACKOFF,	/* waiting for the backoff timer before connecting */
+	FWD_CONNECTING,	/* TCP connect in progress; connect_timeout armed */
+	FWD_HANDSHAKE,	/* TLS handshake; handshake_timeout armed */
+	FWD_UP,		/* streaming; write_timeout armed while data is unconfirmed */
+};
+
+static const char *const state_names[] = { "backoff", "connecting", "handshake", "up" };
+
+enum fail_reason {
+	FR_CONNECT, FR_CONNECT_TIMEOUT, FR_HANDSHAKE, FR_HANDSHAKE_TIMEOUT,
+	FR_WRITE_TIMEOUT, FR_CLOSED, FR_IO, FR_MAX
+};
+static const char *const fail_names[FR_MAX] = {
+	"connect", "connect_timeout", "handshake", "handshake_timeout", "write_timeout",
+	"closed_by_collector", "io_error",
+};
+
+struct mark {
+	uint64_t cipher_end;	/* ciphertext offset that completes the record */
+	uint64_t seq_end;	/* send_seq after the record */
+	uint64_t spool_off;	/* spool read offset after the record */
+};
+
+struct forwarder {
+	struct syslog_relay *r;
+	struct conf_forward fc;
+	struct tls_anchors *ca;
+	struct tls_cred *cred;
+	enum fwd_state state;
+	int cur;			/* collector index */
+	struct loop_fd h;
+	struct loop_timer timer;	/* backoff or the current deadline */
+	struct loop_timer ack_timer;	/* polls TCP_INFO while bytes are unacknowledged */
+	struct loop_timer flush_timer;	/* spool write buffer */
+	struct loop_defer kick;
+	struct tls_session *tls;
+	uint32_t backoff_ms;
+	bool draining;
+	bool closing;			/* close_notify sent at shutdown; waiting for the peer */
+	uint64_t max_wnd;		/* largest window the collector advertised */
+	uint64_t raw_acked, unacked;	/* TCP: bytes acknowledged, and still not */
+	/* positions */
+	uint64_t ack_seq, send_seq;
+	struct mark marks[MARKS];
+	int mhead, mcount;
+	/* frame in progress */
+	struct syslog_frame frame;
+	bool frame_open, record_open;
+	uint64_t cur_seq;
+	uint32_t cur_rec;		/* spool record size when from the spool, else 0 */
+	uint8_t *msgbuf;		/* stable copy of a message that spans records */
+	const uint8_t *cur_msg;
+	/* spool */
+	int spool_fd;
+	char spool_path[CONF_PATH_MAX + CONF_NAME_MAX + 16];
+	uint64_t spool_end, spool_flushed, spool_rd, spool_ack;
+	uint8_t *wbuf;
+	size_t wlen;
+	uint8_t *rbuf;			/* read-ahead */
+	size_t rbuf_cap, rbuf_len;
+	uint64_t rbuf_off;
+	/* counters */
+	uint64_t sent_msgs, sent_bytes, acked_msgs, resent_msgs, spooled_msgs, overflow;
+	uint64_t connects, fails[FR_MAX];
+	char peer[CONF_HOST_MAX + 8];
+};
+
+static void fwd_connect(struct forwarder *f);
+static void fwd_pump(struct forwarder *f);
+
+const char *forward_name(const struct forwarder *f)
+{
+	return f->fc.name;
+}
+
+/* ---- spool -------------------------------------------------------------- */
+
+static int spool_flush(struct forwarder *f)
+{
+	size_t off = 0;
+
+	while (off < f->wlen) {
+		ssize_t n = pwrite(f->spool_fd, f->wbuf + off, f->wlen - off, (off_t)f->spool_flushed);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int err = n < 0 ? -errno : -EIO;
+
+			pr_err("syslog: [forward %s] spool %s: write: %s", f->fc.name, f->spool_path,
+			       strerror(-err));
+			/* keep the logical file consistent: forget the unwritten part */
+			f->spool_end = f->spool_flushed;
+			f->wlen = 0;
+			return err;
+		}
+		off += (size_t)n;
+		f->spool_flushed += (uint64_t)n;
+	}
+	f->wlen = 0;
+	return 0;
+}
+
+static void spool_truncate(struct forwarder *f)
+{
+	if (f->spool_fd < 0 || !f->spool_end)
+		return;
+	f->wlen = 0;
+	if (ftruncate(f->spool_fd, 0) < 0)
+		pr_warn("syslog: [forward %s] spool %s: truncate: %s", f->fc.name, f->spool_path, strerror(errno));
+	f->spool_end = f->spool_flushed = f->spool_rd = f->spool_ack = 0;
+	f->rbuf_len = 0;
+	f->rbuf_off = 0;
+}
+
+static bool spool_append(struct forwarder *f, uint64_t seq, const uint8_t *p, uint32_t len)
+{
+	uint8_t hdr[SPOOL_HDR];
+
+	if (f->spool_fd < 0 || f->spool_end + SPOOL_HDR + len > f->fc.spool_max)
+		return false;
+	if (f->wlen + SPOOL_HDR + len > SPOOL_WBUF && spool_flush(f))
+		return false;
+	memcpy(hdr, &len, 4);
+	memcpy(hdr + 4, &seq, 8);
+	if (SPOOL_HDR + len > SPOOL_WBUF) {
+		/* a giant message: write through */
+		memcpy(f->wbuf, hdr, SPOOL_HDR);
+		f->wlen = SPOOL_HDR;
+		if (spool_flush(f))
+			return false;
+		if (pwrite(f->spool_fd, p, len, (off_t)f->spool_flushed) != (ssize_t)len)
+			return false;
+		f->spool_flushed += len;
+		f->spool_end = f->spool_flushed;
+		return true;
+	}
+	memcpy(f->wbuf + f->wlen, hdr, SPOOL_HDR);
+	memcpy(f->wbuf + f->wlen + SPOOL_HDR, p, len);
+	f->wlen += SPOOL_HDR + len;
+	f->spool_end += SPOOL_HDR + len;
+	if (!loop_timer_armed(&f->flush_timer))
+		loop_timer_arm(f->r->l, &f->flush_timer, SPOOL_FLUSH_MS);
+	return true;
+}
+
+/* Make [off, off+need) readable from rbuf; 0 or -errno. */
+static int spool_fill(struct forwarder *f, uint64_t off, size_t need)
+{
+	ssize_t n;
+
+	if (off >= f->rbuf_off && off + need <= f->rbuf_off + f->rbuf_len)
+		return 0;
+	if (off + need > f->spool_flushed && spool_flush(f))
+		return -EIO;
+	n = pread(f->spool_fd, f->rbuf, f->rbuf_cap, (off_t)off);
+	if (n < 0)
+		return -errno;
+	f->rbuf_off = off;
+	f->rbuf_len = (size_t)n;
+	return (size_t)n >= need ? 0 : -EIO;
+}
+
+/* Read the record at off: its seq, its bytes and its size. */
+static int spool_peek(struct forwarder *f, uint64_t off, uint64_t *seq, const uint8_t **p,
+		      uint32_t *len)
+{
+	const uint8_t *h;
+	int err = spool_fill(f, off, SPOOL_HDR);
+
+	if (err)
+		return err;
+	h = f->rbuf + (off - f->rbuf_off);
+	memcpy(len, h, 4);
+	memcpy(seq, h + 4, 8);
+	if (*len > 65535)
+		return -EBADMSG;
+	err = spool_fill(f, off, SPOOL_HDR + *len);
+	if (err)
+		return err;
+	*p = f->rbuf + (off - f->rbuf_off) + SPOOL_HDR;
+	return 0;
+}
+
+static void on_flush_timer(struct loop_timer *t)
+{
+	struct forwarder *f = container_of(t, struct forwarder, flush_timer);
+
+	if (f->wlen)
+		spool_flush(f);
+}
+
+/*
+ * Open the spool; find where the previous run stopped (NAME.spool.pos),
+ * check every record, cut a torn tail, and report the last seq.
+ */
+static int spool_open(struct forwarder *f, uint64_t *last_seq, uint64_t *first_seq)
+{
+	char pos_path[sizeof(f->spool_path) + 8];
+	uint64_t off = 0, seq = 0, start = 0;
+	struct stat st;
+	FILE *pf;
+	bool first = true;
+
+	*last_seq = *first_seq = 0;
+	snprintf(f->spool_path, sizeof(f->spool_path), "%s/%s.spool", f->fc.spool_dir, f->fc.name);
+	if (mkdir(f->fc.spool_dir, 0700) < 0 && errno != EEXIST) {
+		pr_err("syslog: [forward %s] spool_dir %s: %s", f->fc.name, f->fc.spool_dir, strerror(errno));
+		return -errno;
+	}
+	f->spool_fd = open(f->spool_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (f->spool_fd < 0) {
+		int err = -errno;
+
+		pr_err("syslog: [forward %s] spool %s: %s", f->fc.name, f->spool_path, strerror(-err));
+		return err;
+	}
+	if (fstat(f->spool_fd, &st) < 0)
+		return -errno;
+	f->spool_end = f->spool_flushed = (uint64_t)st.st_size;
+	snprintf(pos_path, sizeof(pos_path), "%s.pos", f->spool_path);
+	pf = fopen(pos_path, "re");
+	if (pf) {
+		unsigned long long v;
+
+		if (fscanf(pf, "%llu", &v) == 1 && v <= (uint64_t)st.st_size)
+			start = v;
+		fclose(pf);
+		unlink(pos_path);
+	}
+	/* walk the records from the start; keep the valid prefix */
+	while (off < f->spool_end) {
+		const uint8_t *p;
+		uint32_t len;
+		uint64_t s;
+
+		if (spool_peek(f, off, &s, &p, &len) || (!first && s <= seq))
+			break;
+		if (off >= start && !*first_seq)
+			*first_seq = s;
+		seq = s;
+		first = false;
+		off += SPOOL_HDR + len;
+	}
+	if (off < f->spool_end) {
+		pr_warn("syslog: [forward %s] spool %s: cutting %llu damaged bytes at offset %llu",
+			f->fc.name, f->spool_path, (unsigned long long)(f->spool_end - off),
+			(unsigned long long)off);
+		if (ftruncate(f->spool_fd, (off_t)off) < 0)
+			return -errno;
+		f->spool_end = f->spool_flushed = off;
+		f->rbuf_len = 0;
+	}
+	if (start > off)
+		start = off;
+	f->spool_rd = f->spool_ack = start;
+	*last_seq = seq;
+	if (f->spool_ack == f->spool_end) {
+		spool_truncate(f);
+		*first_seq = 0;
+	} else {
+		pr_info("syslog: [forward %s] %llu spooled bytes from an earlier run will be delivered first",
+			f->fc.name, (unsigned long long)(f->spool_end - f->spool_ack));
+	}
+	return 0;
+}
+
+static void spool_save_pos(struct forwarder *f)
+{
+	char pos_path[sizeof(f->spool_path) + 8];
+	FILE *pf;
+
+	if (f->spool_fd < 0)
+		return;
+	spool_flush(f);
+	if (!f->spool_end)
+		return;
+	snprintf(pos_path, sizeof(pos_path), "%s.pos", f->spool_path);
+	pf = fopen(pos_path, "we");
+	if (pf) {
+		fprintf(pf, "%llu\n", (unsigned long long)f->spool_ack);
+		fclose(pf);
+	}
+	fdatasync(f->spool_fd);
+}
+
+/* Everything unconfirmed that is still in the ring goes to the spool. */
+static void spool_unconfirmed(struct forwarder *f)
+{
+	struct syslog_ring *ring = f->r->ring;
+	uint64_t seq = f->ack_seq > ring_first(ring) ? f->ack_seq : ring_first(ring);
+
+	for (; seq < ring_next(ring); seq++) {
+		const uint8_t *p;
+		uint32_t len;
+
+		if (ring_get(ring, seq, &p, &len))
+			continue;
+		if (spool_append(f, seq, p, len))
+			f->spooled_msgs++;
+		else
+			f->overflow++;
+	}
+	f->ack_seq = f->send_seq = ring_next(ring);
+}
+
+void forward_evict(struct forwarder *f, uint64_t seq, const uint8_t *p, uint32_t len)
+{
+	uint64_t end = f->spool_end;
+
+	if (seq < f->ack_seq)
+		return;		/* confirmed already */
+	if (!spool_append(f, seq, p, len))
+		return;		/* counted as overflow if it is ever needed (next_message) */
+	f->spooled_msgs++;
+	/* already sent (unconfirmed): the reader is past it unless it rewinds */
+	if (seq < f->send_seq && f->spool_rd == end)
+		f->spool_rd = f->spool_end;
+}
+
+/* ---- connection lifecycle ----------------------------------------------- */
+
+static void fwd_teardown(struct forwarder *f)
+{
+	struct loop *l = f->r->l;
+
+	if (f->h.fd >= 0) {
+		int fd = f->h.fd;
+		char junk[4096];
+
+		loop_fd_del(l, &f->h);
+		/* close() with unread input sends RST, and an RST makes the
+		 * collector's kernel drop what it acknowledged but its process
+		 * has not read yet - messages we count as confirmed. Read first
+		 * so the close is a FIN. */
+		while (recv(fd, junk, sizeof(junk), MSG_DONTWAIT) > 0)
+			;
+		close(fd);
+	}
+	tls_free(f->tls);
+	f->tls = NULL;
+	loop_timer_cancel(l, &f->timer);
+	loop_timer_cancel(l, &f->ack_timer);
+	loop_defer_cancel(l, &f->kick);
+	/* everything unconfirmed is sent again on the next connection */
+	if (f->send_seq > f->ack_seq)
+		f->resent_msgs += f->send_seq - f->ack_seq;
+	f->send_seq = f->ack_seq;
+	f->spool_rd = f->spool_ack;
+	f->mcount = 0;
+	f->max_wnd = f->raw_acked = f->unacked = 0;
+	f->frame_open = false;
+	f->record_open = false;
+}
+
+static void fwd_fail(struct forwarder *f, enum fail_reason why, const char *detail)
+{
+	f->fails[why]++;
+	if (f->state == FWD_UP)
+		pr_warn("syslog: [forward %s] collector %s: connection lost: %s%s%s", f->fc.name, f->peer,
+			fail_names[why], detail ? ": " : "", detail ? detail : "");
+	else
+		pr_warn("syslog: [forward %s] collector %s: %s failed: %s%s%s; retrying in %u ms",
+			f->fc.name, f->peer, state_names[f->state], fail_names[why],
+			detail ? ": " : "", detail ? detail : "", f->backoff_ms);
+	fwd_teardown(f);
+	f->state = FWD_BACKOFF;
+	f->cur = (f->cur + 1) % f->fc.n_collectors;
+	loop_timer_arm(f->r->l, &f->timer, f->backoff_ms);
+	f->backoff_ms = f->backoff_ms * 2 > f->fc.backoff_max_ms ? f->fc.backoff_max_ms : f->backoff_ms * 2;
+}
+
+static void pop_marks(struct forwarder *f, uint64_t point)
+{
+	uint64_t old = f->ack_seq;
+
+	while (f->mcount && f->marks[f->mhead].cipher_end <= point) {
+		struct mark *m = &f->marks[f->mhead];
+
+		if (m->seq_end > f->ack_seq)
+			f->ack_seq = m->seq_end;
+		if (m->spool_off > f->spool_ack)
+			f->spool_ack = m->spool_off;
+		f->mhead = (f->mhead + 1) % MARKS;
+		f->mcount--;
+	}
+	if (f->ack_seq != old) {
+		f->acked_msgs += f->ack_seq - old;
+		/* every spooled message is older than the ring: all confirmed */
+		if (f->spool_end && f->ack_seq >= ring_first(f->r->ring) && f->spool_rd >= f->spool_end)
+			spool_truncate(f);
+	}
+}
+
+static void check_acks(struct forwarder *f)
+{
+	struct tcp_info ti;
+	socklen_t tl = sizeof(ti);
+	uint64_t slack, raw;
+
+	memset(&ti, 0, sizeof(ti));
+	if (!f->tls || getsockopt(f->h.fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) < 0)
+		return;
+	raw = ti.tcpi_bytes_acked;
+	if (tl < offsetof(struct tcp_info, tcpi_snd_wnd) + sizeof(ti.tcpi_snd_wnd))
+		f->max_wnd = 32u << 20;	/* kernel < 5.4: assume a large tcp_rmem */
+	else if (ti.tcpi_snd_wnd > f->max_wnd)
+		f->max_wnd = ti.tcpi_snd_wnd;
+	slack = 2 * f->max_wnd + CONFIRM_EXTRA;
+	pop_marks(f, raw > slack ? raw - slack : 0);
+	f->unacked = tls_bytes_sent(f->tls) > raw ? tls_bytes_sent(f->tls) - raw : 0;
+	if (raw != f->raw_acked) {
+		/* the collector's TCP moves: the write deadline starts over */
+		f->raw_acked = raw;
+		f->backoff_ms = f->fc.backoff_min_ms;
+		if (f->unacked)
+			loop_timer_arm(f->r->l, &f->timer, f->fc.write_timeout_ms);
+	}
+	if (!f->unacked) {
+		if (f->state == FWD_UP)
+			loop_timer_cancel(f->r->l, &f->timer);
+	} else if (!loop_timer_armed(&f->ack_timer)) {
+		loop_timer_arm(f->r->l, &f->ack_timer, ACK_POLL_MS);
+	}
+}
+
+static void on_ack_timer(struct loop_timer *t)
+{
+	struct forwarder *f = container_of(t, struct forwarder, ack_timer);
+
+	if (f->state == FWD_UP)
+		check_acks(f);
+}
+
+static void push_mark(struct forwarder *f)
+{
+	struct mark m = { tls_bytes_produced(f->tls), f->send_seq, f->spool_rd };
+
+	if (f->mcount == MARKS) {
+		/* merge into the newest: coarser, still correct */
+		f->marks[(f->mhead + f->mcount - 1) % MARKS] = m;
+	} else {
+		f->marks[(f->mhead + f->mcount) % MARKS] = m;
+		f->mcount++;
+	}
+	if (!loop_timer_armed(&f->timer))
+		loop_timer_arm(f->r->l, &f->timer, f->fc.write_timeout_ms);
+	if (!loop_timer_armed(&f->ack_timer))
+		loop_timer_arm(f->r->l, &f->ack_timer, ACK_POLL_MS);
+}
+
+/* The next message to send: from the spool while behind the ring. */
+static bool next_message(struct forwarder *f, uint64_t *seq, const uint8_t **p, uint32_t *len,
+			 uint32_t *rec)
+{
+	struct syslog_ring *ring = f->r->ring;
+
+	while (f->spool_rd < f->spool_end) {
+		int err = spool_peek(f, f->spool_rd, seq, p, len);
+
+		if (err) {
+			pr_err("syslog: [forward %s] spool %s unreadable at %llu (%s); skipping the rest",
+			       f->fc.name, f->spool_path, (unsigned long long)f->spool_rd, strerror(-err));
+			f->spool_rd = f->spool_end;
+			break;
+		}
+		if (*seq >= f->send_seq) {
+			/* a hole before it: evicted while the spool was full */
+			f->overflow += *seq - f->send_seq;
+			f->send_seq = *seq;
+			*rec = SPOOL_HDR + *len;
+			return true;
+		}
+		f->spool_rd += SPOOL_HDR + *len;	/* sent before the reconnect and confirmed */
+	}
+	if (f->send_seq < ring_first(ring)) {
+		/* gone from the ring and not in the spool: cannot be (re)sent */
+		f->overflow += ring_first(ring) - f->send_seq;
+		f->send_seq = ring_first(ring);
+	}
+	*rec = 0;
+	*seq = f->send_seq;
+	return ring_get(ring, f->send_seq, p, len) == 0;
+}
+
+static long fwd_fill(struct forwarder *f, size_t budget, bool *caught_up)
+{
+	br_ssl_engine_context *eng = tls_engine(f->tls);
+	size_t moved = 0;
+
+	*caught_up = false;
+	while (moved < budget) {
+		unsigned char *buf;
+		size_t avail, n;
+
+		if (!(br_ssl_engine_current_state(eng) & BR_SSL_SENDAPP))
+			break;
+		buf = br_ssl_engine_sendapp_buf(eng, &avail);
+		if (!f->frame_open) {
+			uint64_t seq;
+			const uint8_t *p;
+			uint32_t len, rec;
+
+			if (!next_message(f, &seq, &p, &len, &rec)) {
+				*caught_up = true;
+				break;
+			}
+			syslog_frame_init(&f->frame, FRAMING_OCTET, len);
+			if (syslog_frame_total(&f->frame) > avail && f->record_open)
+				break;
+			if (syslog_frame_total(&f->frame) > avail) {
+				/* spans records: the ring or read-ahead may move under it */
+				memcpy(f->msgbuf, p, len);
+				p = f->msgbuf;
+			}
+			f->frame_open = true;
+			f->cur_seq = seq;
+			f->cur_rec = rec;
+			f->cur_msg = p;
+		}
+		n = syslog_frame_emit(&f->frame, f->cur_msg, buf, avail);
+		br_ssl_engine_sendapp_ack(eng, n);
+		f->record_open = true;
+		moved += n;
+		f->sent_bytes += n;
+		if (syslog_frame_done(&f->frame)) {
+			f->frame_open = false;
+			f->send_seq = f->cur_seq + 1;
+			if (f->cur_rec)
+				f->spool_rd += f->cur_rec;
+			f->sent_msgs++;
+		}
+	}
+	if (f->record_open) {
+		br_ssl_engine_flush(eng, 0);
+		f->record_open = false;
+		push_mark(f);
+	}
+	return (long)moved;
+}
+
+static void on_kick(struct loop_defer *d)
+{
+	fwd_pump(container_of(d, struct forwarder, kick));
+}
+
+/* Our close_notify at shutdown was answered: the collector read it all. */
+static void fwd_closed_cleanly(struct forwarder *f)
+{
+	pop_marks(f, UINT64_MAX);
+	pr_info("syslog: [forward %s] collector %s closed the session after reading everything",
+		f->fc.name, f->peer);
+	fwd_teardown(f);
+	f->closing = false;
+	f->state = FWD_BACKOFF;	/* shutting down: no reconnect */
+}
+
+static void fwd_pump(struct forwarder *f)
+{
+	br_ssl_engine_context *eng;
+	size_t budget = PUMP_BUDGET;
+	bool caught_up = false;
+	int rc;
+
+	for (;;) {
+		long moved;
+
+		rc = tls_io(f->tls);
+		if (rc && f->closing && (rc == TLS_CLOSED || rc == -ECONNRESET)) {
+			fwd_closed_cleanly(f);
+			return;
+		}
+		if (rc) {
+			const char *d = rc == TLS_CLOSED ? "close_notify" :
+					rc == -EPROTO ? tls_error_name(tls_last_error(f->tls)) : strerror(-rc);
+
+			fwd_fail(f, f->state == FWD_HANDSHAKE ? FR_HANDSHAKE :
+				    rc == TLS_CLOSED || rc == -ECONNRESET || rc == -EPIPE ? FR_CLOSED : FR_IO, d);
+			return;
+		}
+		eng = tls_engine(f->tls);
+		if (f->state == FWD_HANDSHAKE) {
+			if (!tls_handshake_done(f->tls))
+				break;
+			f->state = FWD_UP;
+			loop_timer_cancel(f->r->l, &f->timer);
+			pr_info("syslog: [forward %s] connected to collector %s", f->fc.name, f->peer);
+		}
+		while (br_ssl_engine_current_state(eng) & BR_SSL_RECVAPP) {
+			size_t len;
+
+			br_ssl_engine_recvapp_buf(eng, &len);
+			br_ssl_engine_recvapp_ack(eng, len);
+		}
+		moved = fwd_fill(f, budget, &caught_up);
+		if (moved == 0)
+			break;
+		budget = (size_t)moved >= budget ? 0 : budget - (size_t)moved;
+		if (!budget) {
+			rc = tls_io(f->tls);
+			if (rc) {
+				fwd_fail(f, FR_IO, rc == -EPROTO ? tls_error_name(tls_last_error(f->tls)) : strerror(-rc));
+				return;
+			}
+			loop_defer(f->r->l, &f->kick, on_kick);
+			break;
+		}
+	}
+	if (f->state == FWD_UP)
+		check_acks(f);
+	loop_fd_mod(f->r->l, &f->h, tls_events(f->tls) | EPOLLRDHUP);
+}
+
+static void on_fd(struct loop_fd *h, uint32_t events)
+{
+	struct forwarder *f = container_of(h, struct forwarder, h);
+
+	if (f->state == FWD_CONNECTING) {
+		struct tls_client_opts o = { .ca = f->ca, .server_name = f->fc.server_name, .cred = f->cred };
+		int soerr = 0;
+		socklen_t sl = sizeof(soerr);
+
+		getsockopt(h->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
+		if (soerr || (events & (EPOLLERR | EPOLLHUP))) {
+			fwd_fail(f, FR_CONNECT, strerror(soerr ? soerr : ECONNREFUSED));
+			return;
+		}
+		if (tls_client_new(&o, h->fd, TLS_BUF_MONO, false, "collector", f->peer, &f->tls)) {
+			fwd_fail(f, FR_HANDSHAKE, "cannot start TLS");
+			return;
+		}
+		f->state = FWD_HANDSHAKE;
+		f->connects++;
+		loop_timer_arm(f->r->l, &f->timer, f->fc.handshake_timeout_ms);
+	} else if (f->closing && (events & (EPOLLHUP | EPOLLRDHUP))) {
+		int rc = tls_io(f->tls);
+
+		if (rc == TLS_CLOSED || rc == -ECONNRESET || (events & EPOLLHUP)) {
+			fwd_closed_cleanly(f);
+			return;
+		}
+	} else if (events & (EPOLLERR | EPOLLHUP | EPOLLRDHUP)) {
+		/* let the engine read what explains it (an alert) first */
+		if (f->tls && tls_io(f->tls) == -EPROTO) {
+			fwd_fail(f, f->state == FWD_HANDSHAKE ? FR_HANDSHAKE : FR_CLOSED,
+				 tls_error_name(tls_last_error(f->tls)));
+			return;
+		}
+		fwd_fail(f, f->state == FWD_HANDSHAKE ? FR_HANDSHAKE : FR_CLOSED, "connection closed");
+		return;
+	}
+	fwd_pump(f);
+}
+
+static void on_timer(struct loop_timer *t)
+{
+	struct forwarder *f = container_of(t, struct forwarder, timer);
+
+	switch (f->state) {
+	case FWD_BACKOFF:
+		fwd_connect(f);
+		break;
+	case FWD_CONNECTING:
+		fwd_fail(f, FR_CONNECT_TIMEOUT, NULL);
+		break;
+	case FWD_HANDSHAKE:
+		fwd_fail(f, FR_HANDSHAKE_TIMEOUT, NULL);
+		break;
+	case FWD_UP:
+		check_acks(f);
+		if (loop_timer_armed(&f->timer) || !f->unacked)
+			break;	/* progress after all */
+		fwd_fail(f, FR_WRITE_TIMEOUT, "collector stopped acknowledging");
+		break;
+	}
+}
+
+static void fwd_connect(struct forwarder *f)
+{
+	const struct conf_addr *a = &f->fc.collectors[f->cur];
+	int fd, one = 1, err;
+
+	snprintf(f->peer, sizeof(f->peer), "%s", a->text);
+	f->state = FWD_CONNECTING;
+	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		fwd_fail(f, FR_CONNECT, strerror(errno));
+		return;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, (const struct sockaddr *)&a->ss, a->len) < 0 && errno != EINPROGRESS) {
+		err = errno;
+		close(fd);
+		fwd_fail(f, FR_CONNECT, strerror(err));
+		return;
+	}
+	err = loop_fd_add(f->r->l, &f->h, fd, EPOLLOUT | EPOLLRDHUP, on_fd);
+	if (err) {
+		close(fd);
+		fwd_fail(f, FR_CONNECT, strerror(-err));
+		return;
+	}
+	loop_timer_arm(f->r->l, &f->timer, f->fc.connect_timeout_ms);
+}
+
+/* ---- the contract with syslog.c ---------------------------------------- */
+
+static int load_tls(struct forwarder *f, const struct conf_forward *fc)
+{
+	struct tls_anchors *ca = NULL;
+	struct tls_cred *cred = NULL;
+	int err;
+
+	err = tls_anchors_load(fc->ca, &ca);
+	if (err) {
+		pr_err("syslog: [forward %s] ca %s: cannot load", fc->name, fc->ca);
+		return err;
+	}
+	if (fc->cert[0]) {
+		err = tls_cred_load(fc->cert, fc->key, &cred);
+		if (err) {
+			tls_anchors_free(ca);
+			return err;
+		}
+	}
+	tls_anchors_free(f->ca);
+	tls_cred_free(f->cred);
+	f->ca = ca;
+	f->cred = cred;
+	return 0;
+}
+
+int forward_new(struct syslog_relay *r, const struct conf_forward *fc, struct forwarder **out,
+		uint64_t *spool_last_seq)
+{
+	struct forwarder *f = calloc(1, sizeof(*f));
+	uint64_t first = 0;
+	int err;
+
+	if (!f)
+		return -ENOMEM;
+	f->r = r;
+	f->fc = *fc;
+	f->h.fd = -1;
+	f->spool_fd = -1;
+	f->backoff_ms = fc->backoff_min_ms;
+	loop_timer_init(&f->timer, on_timer);
+	loop_timer_init(&f->ack_timer, on_ack_timer);
+	loop_timer_init(&f->flush_timer, on_flush_timer);
+	f->msgbuf = malloc(65536);
+	if (!f->msgbuf) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	err = load_tls(f, fc);
+	if (err)
+		goto fail;
+	*spool_last_seq = 0;
+	if (fc->spool_dir[0]) {
+		f->wbuf = malloc(SPOOL_WBUF);
+		f->rbuf_cap = SPOOL_WBUF + SPOOL_HDR + 65536;
+		f->rbuf = malloc(f->rbuf_cap);
+		if (!f->wbuf || !f->rbuf) {
+			err = -ENOMEM;
+			goto fail;
+		}
+		err = spool_open(f, spool_last_seq, &first);
+		if (err)
+			goto fail;
+	}
+	/* 0 until forward_start(): the spool's first record, else the ring's */
+	f->ack_seq = f->send_seq = first;
+	*out = f;
+	return 0;
+fail:
+	forward_free(f);
+	return err;
+}
+
+void forward_start(struct forwarder *f)
+{
+	uint64_t first = ring_first(f->r->ring);
+
+	if (!f->ack_seq || f->ack_seq > first)
+		f->ack_seq = f->send_seq = first;
+	fwd_connect(f);
+}
+
+int forward_reconf(struct forwarder *f, const struct conf_forward *fc)
+{
+	bool restart = memcmp(f->fc.collectors, fc->collectors, sizeof(fc->collectors)) ||
+		       f->fc.n_collectors != fc->n_collectors || strcmp(f->fc.ca, fc->ca) ||
+		       strcmp(f->fc.cert, fc->cert) || strcmp(f->fc.key, fc->key) ||
+		       strcmp(f->fc.server_name, fc->server_name);
+	int err = 0;
+
+	if (strcmp(f->fc.spool_dir, fc->spool_dir))
+		pr_warn("syslog: [forward %s] spool_dir changes apply at restart", fc->name);
+	if (restart) {
+		err = load_tls(f, fc);
+		if (err)
+			return err;
+	}
+	{
+		char dir[CONF_PATH_MAX];
+
+		memcpy(dir, f->fc.spool_dir, sizeof(dir));
+		f->fc = *fc;
+		memcpy(f->fc.spool_dir, dir, sizeof(dir));
+	}
+	if (restart) {
+		pr_info("syslog: [forward %s] collectors or TLS changed: reconnecting", fc->name);
+		fwd_teardown(f);
+		f->cur = 0;
+		f->backoff_ms = fc->backoff_min_ms;
+		fwd_connect(f);
+	}
+	return err;
+}
+
+void forward_notify(struct forwarder *f)
+{
+	if (f->state == FWD_UP && !(tls_events(f->tls) & EPOLLOUT))
+		loop_defer(f->r->l, &f->kick, on_kick);
+}
+
+int forward_drain(struct forwarder *f)
+{
+	bool done = f->ack_seq >= ring_next(f->r->ring) && f->spool_ack >= f->spool_end;
+
+	if (done)
+		return 0;
+	if (f->state == FWD_UP) {
+		/* connected: let it deliver (the daemon's drain_timeout bounds
+		 * this); once the collector's TCP has everything, close_notify
+		 * - its answer proves it read it all */
+		check_acks(f);
+		if (!f->closing && f->send_seq >= ring_next(f->r->ring) && f->spool_rd >= f->spool_end &&
+		    !f->frame_open && !f->unacked &&
+		    !(br_ssl_engine_current_state(tls_engine(f->tls)) & BR_SSL_SENDREC)) {
+			f->closing = true;
+			br_ssl_engine_close(tls_engine(f->tls));
+			fwd_pump(f);
+		}
+		return 1;
+	}
+	if (!f->draining) {
+		uint64_t first = ring_first(f->r->ring), from = f->ack_seq > first ? f->ack_seq : first;
+		unsigned long long n = ring_next(f->r->ring) - from;
+
+		f->draining = true;
+		if (f->spool_fd >= 0)
+			pr_info("syslog: [forward %s] collector down at shutdown: spooling the %llu "
+				"unconfirmed messages still in the ring", f->fc.name, n);
+		else
+			pr_warn("syslog: [forward %s] collector down at shutdown and no spool_dir: "
+				"%llu unconfirmed messages are lost", f->fc.name, n);
+		spool_unconfirmed(f);
+	}
+	return 0;
+}
+
+void forward_metrics(struct forwarder **fw, int n, struct metric_sink *s)
+{
+	int i, k;
+
+#define EACH(type, mname, mhelp, expr)							\
+	for (i = 0; i < n; i++) {							\
+		struct forwarder *f = fw[i];						\
+		metric(s, type, mname, mhelp, (expr), "forward", f->fc.name,		\
+		       "collector", f->fc.collectors[f->cur].text, NULL);		\
+	}
+	EACH(METRIC_GAUGE, "edgesteer_syslog_forward_up", "1 when connected to the collector",
+	     (uint64_t)(f->state == FWD_UP));
+	EACH(METRIC_COUNTER, "edgesteer_syslog_forward_sent_total", "Messages written to the collector",
+	     f->sent_msgs);
+	EACH(METRIC_COUNTER, "edgesteer_syslog_forward_bytes_total", "Framed bytes written to the collector",
+	     f->sent_bytes);
+	EACH(METRIC_COUNTER, "edgesteer_syslog_forward_confirmed_total",
+	     "Messages the collector has read (acknowledged beyond its receive buffer, or close_notify)",
+	     f->acked_msgs);
+	EACH(METRIC_COUNTER, "edgesteer_syslog_forward_resent_total",
+	     "Messages sent again after a connection failed before confirming them", f->resent_msgs);
+	EACH(METRIC_COUNTER, "edgesteer_syslog_forward_spooled_total", "Messages written to the spool",
+	     f->spooled_msgs);
+	EACH(METRIC_GAUGE, "edgesteer_syslog_forward_spool_bytes", "Bytes in the spool file",
+	     f->spool_end);
+	EACH(METRIC_COUNTER, "edgesteer_syslog_forward_overflow_total",
+	     "Messages that could not be sent or sent again: gone from the ring, spool full or absent",
+	     f->overflow);
+	EACH(METRIC_GAUGE, "edgesteer_syslog_forward_lag_messages", "Messages not yet confirmed",
+	     ring_next(f->r->ring) - f->ack_seq);
+	EACH(METRIC_COUNTER, "edgesteer_syslog_forward_connects_total", "TLS connections established",
+	     f->connects);
+#undef EACH
+	for (i = 0; i < n; i++)
+		for (k = 0; k < FR_MAX; k++)
+			metric(s, METRIC_COUNTER, "edgesteer_syslog_forward_failures_total",
+			       "Connection failures, by reason", fw[i]->fails[k], "forward", fw[i]->fc.name,
+			       "reason", fail_names[k], NULL);
+}
+
+void forward_free(struct forwarder *f)
+{
+	struct loop *l;
+
+	if (!f)
+		return;
+	l = f->r->l;
+	if (f->r->ring && f->spool_fd >= 0 && f->ack_seq && f->ack_seq < ring_next(f->r->ring))
+		spool_unconfirmed(f);
+	if (f->tls)
+		tls_close_notify(f->tls);
+	fwd_teardown(f);
+	loop_timer_cancel(l, &f->flush_timer);
+	spool_save_pos(f);
+	if (f->spool_fd >= 0)
+		close(f->spool_fd);
+	tls_anchors_free(f->ca);
+	tls_cred_free(f->cred);
+	free(f->msgbuf);
+	free(f->wbuf);
+	free(f->rbuf);
+	free(f);
+}

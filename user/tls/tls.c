@@ -1,0 +1,1040 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * tls.c - BearSSL sessions pumped by the event loop.
+ *
+ * Implementation notes.
+ *
+ * BearSSL is a state machine without I/O: it says what it can do next
+ * through br_ssl_engine_current_state() - SENDREC (records to write to
+ * the socket), RECVREC (room for records read from the socket), SENDAPP
+ * (room for plaintext to encrypt), RECVAPP (decrypted plaintext to take)
+ * and CLOSED. tls_io() does the socket half: it writes SENDREC bytes
+ * first (output first: this is what frees the engine), then reads into
+ * RECVREC, one send and one recv per turn, each acked by what the kernel
+ * took, until both would block. The owner does the application half and
+ * then asks tls_events() which epoll interest the engine needs, so the
+ * loop wakes the owner only when the engine can move.
+ *
+ * Errors are sticky in BearSSL; tls_io() reads br_ssl_engine_last_error()
+ * once the engine reports CLOSED and logs the failure once, naming the
+ * BearSSL error and the peer.
+ *
+ * Client-certificate policy is a thin x509 class wrapped around
+ * br_x509_minimal: the minimal engine validates the chain against the
+ * anchors; the wrapper keeps the end-entity certificate while it streams
+ * by, extracts its issuer DN (tls_dn.c) and, once the chain is valid,
+ * compares it with the configured issuer. The buffer for that one
+ * certificate lives only during the handshake.
+ *
+ * SNI certificate choice is a server policy class whose choose() asks the
+ * owner for a credential by name, installs it as the "single" RSA or EC
+ * policy and delegates to it; BearSSL then calls that policy directly.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "tls.h"
+
+#define PEM_FILE_MAX (8u << 20)	/* CA bundles are ~200 KB; refuse absurd files */
+#define EE_CERT_MAX  (32u << 10)
+
+static const uint16_t strong_suites[] = {
+	BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+	BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+};
+
+/* ---- error names -------------------------------------------------------- */
+
+struct err_name {
+	int code;
+	const char *name;
+	const char *text;
+};
+
+#define E(c, t) { c, #c, t }
+static const struct err_name err_names[] = {
+	E(BR_ERR_OK, "no error"),
+	E(BR_ERR_BAD_PARAM, "caller-provided parameter is incorrect"),
+	E(BR_ERR_BAD_STATE, "operation in the wrong state"),
+	E(BR_ERR_UNSUPPORTED_VERSION, "unsupported protocol version (TLS 1.2 only); or not TLS at all"),
+	E(BR_ERR_BAD_VERSION, "protocol version changed mid-session"),
+	E(BR_ERR_BAD_LENGTH, "record length is invalid (not TLS?)"),
+	E(BR_ERR_TOO_LARGE, "record too large for the I/O buffer"),
+	E(BR_ERR_BAD_MAC, "record MAC or AEAD tag is wrong"),
+	E(BR_ERR_NO_RANDOM, "no entropy source"),
+	E(BR_ERR_UNKNOWN_TYPE, "unknown record type"),
+	E(BR_ERR_UNEXPECTED, "unexpected message"),
+	E(BR_ERR_BAD_CCS, "bad ChangeCipherSpec"),
+	E(BR_ERR_BAD_ALERT, "bad alert message"),
+	E(BR_ERR_BAD_HANDSHAKE, "malformed handshake message"),
+	E(BR_ERR_OVERSIZED_ID, "session ID too long"),
+	E(BR_ERR_BAD_CIPHER_SUITE, "no common cipher suite (ECDHE with AES-GCM or ChaCha20 required)"),
+	E(BR_ERR_BAD_COMPRESSION, "no common compression"),
+	E(BR_ERR_BAD_FRAGLEN, "bad max fragment length"),
+	E(BR_ERR_BAD_SECRENEG, "secure renegotiation failed"),
+	E(BR_ERR_EXTRA_EXTENSION, "unexpected extension"),
+	E(BR_ERR_BAD_SNI, "invalid server name"),
+	E(BR_ERR_BAD_HELLO_DONE, "bad ServerHelloDone"),
+	E(BR_ERR_LIMIT_EXCEEDED, "internal limit exceeded"),
+	E(BR_ERR_BAD_FINISHED, "bad Finished message"),
+	E(BR_ERR_RESUME_MISMATCH, "session resumption mismatch"),
+	E(BR_ERR_INVALID_ALGORITHM, "unsupported or invalid algorithm"),
+	E(BR_ERR_BAD_SIGNATURE, "bad signature"),
+	E(BR_ERR_WRONG_KEY_USAGE, "peer key not usable for the key exchange"),
+	E(BR_ERR_NO_CLIENT_AUTH, "client sent no certificate (mutual TLS required)"),
+	E(BR_ERR_IO, "I/O error"),
+	E(BR_ERR_X509_INVALID_VALUE, "certificate: invalid value"),
+	E(BR_ERR_X509_TRUNCATED, "certificate: truncated"),
+	E(BR_ERR_X509_EMPTY_CHAIN, "empty certificate chain"),
+	E(BR_ERR_X509_INNER_TRUNC, "certificate: inner element truncated"),
+	E(BR_ERR_X509_BAD_TAG_CLASS, "certificate: bad tag class"),
+	E(BR_ERR_X509_BAD_TAG_VALUE, "certificate: bad tag value"),
+	E(BR_ERR_X509_INDEFINITE_LENGTH, "certificate: indefinite length"),
+	E(BR_ERR_X509_EXTRA_ELEMENT, "certificate: extra element"),
+	E(BR_ERR_X509_UNEXPECTED, "certificate: unexpected element"),
+	E(BR_ERR_X509_NOT_CONSTRUCTED, "certificate: not constructed"),
+	E(BR_ERR_X509_NOT_PRIMITIVE, "certificate: not primitive"),
+	E(BR_ERR_X509_PARTIAL_BYTE, "certificate: partial byte"),
+	E(BR_ERR_X509_BAD_BOOLEAN, "certificate: bad boolean"),
+	E(BR_ERR_X509_OVERFLOW, "certificate: overflow"),
+	E(BR_ERR_X509_BAD_DN, "certificate: bad distinguished name"),
+	E(BR_ERR_X509_BAD_TIME, "certificate: bad time"),
+	E(BR_ERR_X509_UNSUPPORTED, "certificate: unsupported feature"),
+	E(BR_ERR_X509_LIMIT_EXCEEDED, "certificate: limit exceeded"),
+	E(BR_ERR_X509_WRONG_KEY_TYPE, "certificate: wrong key type"),
+	E(BR_ERR_X509_BAD_SIGNATURE, "certificate: bad signature"),
+	E(BR_ERR_X509_TIME_UNKNOWN, "certificate: current time unknown"),
+	E(BR_ERR_X509_EXPIRED, "certificate expired or not yet valid"),
+	E(BR_ERR_X509_DN_MISMATCH, "certificate chain: issuer/subject mismatch"),
+	E(BR_ERR_X509_BAD_SERVER_NAME, "certificate does not match the server name"),
+	E(BR_ERR_X509_CRITICAL_EXTENSION, "certificate: unknown critical extension"),
+	E(BR_ERR_X509_NOT_CA, "certificate chain: issuer is not a CA"),
+	E(BR_ERR_X509_FORBIDDEN_KEY_USAGE, "certificate: key usage forbids this use"),
+	E(BR_ERR_X509_WEAK_PUBLIC_KEY, "certificate: public key too weak"),
+	E(BR_ERR_X509_NOT_TRUSTED, "certificate chain not trusted by the configured CA"),
+	{ TLS_ERR_ISSUER_MISMATCH, "ES_ERR_ISSUER_MISMATCH", "client certificate issuer is not client_issuer" },
+	E(BR_ERR_RECV_FATAL_ALERT, "peer sent a fatal alert"),
+	E(BR_ERR_SEND_FATAL_ALERT, "we sent a fatal alert"),
+};
+#undef E
+
+static const struct err_name alert_names[] = {
+	{ 0, "close_notify", NULL }, { 10, "unexpected_message", NULL }, { 20, "bad_record_mac", NULL },
+	{ 22, "record_overflow", NULL }, { 40, "handshake_failure", NULL }, { 42, "bad_certificate", NULL },
+	{ 43, "unsupported_certificate", NULL }, { 44, "certificate_revoked", NULL },
+	{ 45, "certificate_expired", NULL }, { 46, "certificate_unknown", NULL },
+	{ 47, "illegal_parameter", NULL }, { 48, "unknown_ca", NULL }, { 49, "access_denied", NULL },
+	{ 50, "decode_error", NULL }, { 51, "decrypt_error", NULL }, { 70, "protocol_version", NULL },
+	{ 71, "insufficient_security", NULL }, { 80, "internal_error", NULL },
+	{ 90, "user_canceled", NULL }, { 100, "no_renegotiation", NULL },
+	{ 110, "unsupported_extension", NULL }, { 112, "unrecognized_name", NULL },
+	{ 116, "certificate_required", NULL }, { 120, "no_application_protocol", NULL },
+};
+
+const char *tls_error_name(int err)
+{
+	size_t i;
+
+	if (err >= BR_ERR_SEND_FATAL_ALERT)
+		return "BR_ERR_SEND_FATAL_ALERT";
+	if (err >= BR_ERR_RECV_FATAL_ALERT)
+		return "BR_ERR_RECV_FATAL_ALERT";
+	for (i = 0; i < sizeof(err_names) / sizeof(err_names[0]); i++)
+		if (err_names[i].code == err)
+			return err_names[i].name;
+	return "BR_ERR_UNKNOWN";
+}
+
+const char *tls_error_text(int err)
+{
+	size_t i;
+
+	if (err >= BR_ERR_RECV_FATAL_ALERT) {
+		int alert = err & 0xff;
+
+		for (i = 0; i < sizeof(alert_names) / sizeof(alert_names[0]); i++)
+			if (alert_names[i].code == alert)
+				return alert_names[i].name;
+		return "unknown alert";
+	}
+	for (i = 0; i < sizeof(err_names) / sizeof(err_names[0]); i++)
+		if (err_names[i].code == err)
+			return err_names[i].text;
+	return "unknown error";
+}
+
+/* ---- PEM ---------------------------------------------------------------- */
+
+struct pem_obj {
+	char name[128];
+	uint8_t *der;
+	size_t len;
+};
+
+static int read_file(const char *path, uint8_t **out, size_t *len)
+{
+	struct stat st;
+	uint8_t *buf = NULL;
+	size_t got = 0;
+	int fd, err = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		err = -errno;
+		goto out;
+	}
+	if ((uint64_t)st.st_size > PEM_FILE_MAX) {
+		err = -EFBIG;
+		goto out;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err = n < 0 ? -errno : -EIO;
+			goto out;
+		}
+		got += (size_t)n;
+	}
+	*out = buf;
+	*len = got;
+	buf = NULL;
+out:
+	free(buf);
+	close(fd);
+	return err;
+}
+
+struct dbuf {
+	uint8_t *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void dbuf_append(void *ctx, const void *data, size_t len)
+{
+	struct dbuf *d = ctx;
+
+	if (d->oom)
+		return;
+	if (d->len + len > d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 1024;
+		uint8_t *p;
+
+		while (cap < d->len + len)
+			cap *= 2;
+		p = realloc(d->p, cap);
+		if (!p) {
+			d->oom = true;
+			return;
+		}
+		d->p = p;
+		d->cap = cap;
+	}
+	memcpy(d->p + d->len, data, len);
+	d->len += len;
+}
+
+static void pem_free(struct pem_obj *objs, size_t n)
+{
+	size_t i;
+
+	if (!objs)
+		return;
+	for (i = 0; i < n; i++)
+		free(objs[i].der);
+	free(objs);
+}
+
+/* Decode every PEM object of a file (like BearSSL's tools/files.c). */
+static int pem_load(const char *path, struct pem_obj **out, size_t *nout)
+{
+	br_pem_decoder_context pc;
+	struct pem_obj *objs = NULL, *o;
+	struct dbuf cur = { 0 };
+	uint8_t *data = NULL;
+	size_t len = 0, off = 0, n = 0;
+	bool inobj = false;
+	int err;
+
+	err = read_file(path, &data, &len);
+	if (err)
+		return err;
+	br_pem_decoder_init(&pc);
+	while (off < len) {
+		size_t k = br_pem_decoder_push(&pc, data + off, len - off);
+
+		off += k;
+		switch (br_pem_decoder_event(&pc)) {
+		case BR_PEM_BEGIN_OBJ:
+			o = realloc(objs, (n + 1) * sizeof(*objs));
+			if (!o) {
+				err = -ENOMEM;
+				goto fail;
+			}
+			objs = o;
+			memset(&objs[n], 0, sizeof(objs[n]));
+			snprintf(objs[n].name, sizeof(objs[n].name), "%s", br_pem_decoder_name(&pc));
+			memset(&cur, 0, sizeof(cur));
+			br_pem_decoder_setdest(&pc, dbuf_append, &cur);
+			inobj = true;
+			n++;
+			break;
+		case BR_PEM_END_OBJ:
+			if (inobj) {
+				if (cur.oom) {
+					err = -ENOMEM;
+					goto fail;
+				}
+				objs[n - 1].der = cur.p;
+				objs[n - 1].len = cur.len;
+				memset(&cur, 0, sizeof(cur));
+				inobj = false;
+			}
+			break;
+		case BR_PEM_ERROR:
+			err = -EINVAL;
+			goto fail;
+		default:
+			break;
+		}
+	}
+	/* a PEM file whose last line lacks its newline */
+	br_pem_decoder_push(&pc, "\n", 1);
+	if (br_pem_decoder_event(&pc) == BR_PEM_END_OBJ && inobj) {
+		objs[n - 1].der = cur.p;
+		objs[n - 1].len = cur.len;
+		memset(&cur, 0, sizeof(cur));
+		inobj = false;
+	}
+	if (inobj) {
+		err = -EINVAL;
+		goto fail;
+	}
+	free(data);
+	*out = objs;
+	*nout = n;
+	return 0;
+fail:
+	free(cur.p);
+	free(data);
+	pem_free(objs, n);
+	return err;
+}
+
+/* ---- credentials ------------------------------------------------------- */
+
+struct tls_cred {
+	br_x509_certificate *chain;
+	size_t chain_len;
+	int key_type;			/* BR_KEYTYPE_RSA or BR_KEYTYPE_EC */
+	br_rsa_private_key rsa;
+	br_ec_private_key ec;
+	uint8_t *key_mem;		/* backing store of rsa/ec fields */
+};
+
+static uint8_t *dup_into(uint8_t **at, const void *src, size_t len)
+{
+	uint8_t *p = *at;
+
+	memcpy(p, src, len);
+	*at += len;
+	return p;
+}
+
+static int load_key(struct tls_cred *c, const uint8_t *der, size_t len)
+{
+	br_skey_decoder_context kc;
+	uint8_t *at;
+
+	br_skey_decoder_init(&kc);
+	br_skey_decoder_push(&kc, der, len);
+	if (br_skey_decoder_last_error(&kc))
+		return -EINVAL;
+	c->key_type = br_skey_decoder_key_type(&kc);
+	if (c->key_type == BR_KEYTYPE_RSA) {
+		const br_rsa_private_key *k = br_skey_decoder_get_rsa(&kc);
+
+		c->key_mem = malloc(k->plen + k->qlen + k->dplen + k->dqlen + k->iqlen);
+		if (!c->key_mem)
+			return -ENOMEM;
+		at = c->key_mem;
+		c->rsa = *k;
+		c->rsa.p = dup_into(&at, k->p, k->plen);
+		c->rsa.q = dup_into(&at, k->q, k->qlen);
+		c->rsa.dp = dup_into(&at, k->dp, k->dplen);
+		c->rsa.dq = dup_into(&at, k->dq, k->dqlen);
+		c->rsa.iq = dup_into(&at, k->iq, k->iqlen);
+	} else if (c->key_type == BR_KEYTYPE_EC) {
+		const br_ec_private_key *k = br_skey_decoder_get_ec(&kc);
+
+		c->key_mem = malloc(k->xlen);
+		if (!c->key_mem)
+			return -ENOMEM;
+		at = c->key_mem;
+		c->ec = *k;
+		c->ec.x = dup_into(&at, k->x, k->xlen);
+	} else {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void tls_cred_free(struct tls_cred *c)
+{
+	size_t i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->chain_len; i++)
+		free(c->chain[i].data);
+	free(c->chain);
+	if (c->key_mem) {
+		explicit_bzero(c->key_mem, c->key_type == BR_KEYTYPE_RSA ?
+			       c->rsa.plen + c->rsa.qlen + c->rsa.dplen + c->rsa.dqlen + c->rsa.iqlen :
+			       c->ec.xlen);
+		free(c->key_mem);
+	}
+	free(c);
+}
+
+int tls_cred_load(const char *cert_path, const char *key_path, struct tls_cred **out)
+{
+	struct pem_obj *objs = NULL;
+	struct tls_cred *c;
+	size_t n = 0, i;
+	bool have_key = false;
+	int err;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	err = pem_load(cert_path, &objs, &n);
+	if (err) {
+		pr_err("tls: %s: cannot read certificate chain: %s", cert_path,
+		       err == -EINVAL ? "not valid PEM" : strerror(-err));
+		goto fail;
+	}
+	for (i = 0; i < n; i++) {
+		if (strcmp(objs[i].name, "CERTIFICATE") && strcmp(objs[i].name, "X509 CERTIFICATE"))
+			continue;
+		br_x509_certificate *ch = realloc(c->chain, (c->chain_len + 1) * sizeof(*ch));
+
+		if (!ch) {
+			err = -ENOMEM;
+			goto fail;
+		}
+		c->chain = ch;
+		c->chain[c->chain_len].data = objs[i].der;
+		c->chain[c->chain_len].data_len = objs[i].len;
+		objs[i].der = NULL;
+		c->chain_len++;
+	}
+	pem_free(objs, n);
+	objs = NULL;
+	if (!c->chain_len) {
+		pr_err("tls: %s: no CERTIFICATE in the file", cert_path);
+		err = -EINVAL;
+		goto fail;
+	}
+	err = pem_load(key_path, &objs, &n);
+	if (err) {
+		pr_err("tls: %s: cannot read private key: %s", key_path,
+		       err == -EINVAL ? "not valid PEM" : strerror(-err));
+		goto fail;
+	}
+	for (i = 0; i < n && !have_key; i++) {
+		if (!strstr(objs[i].name, "PRIVATE KEY"))
+			continue;
+		err = load_key(c, objs[i].der, objs[i].len);
+		if (err) {
+			pr_err("tls: %s: '%s' is not an RSA or EC private key BearSSL can use "
+			       "(encrypted keys are not supported)", key_path, objs[i].name);
+			goto fail;
+		}
+		have_key = true;
+	}
+	for (i = 0; i < n; i++)
+		if (objs[i].der)
+			explicit_bzero(objs[i].der, objs[i].len);
+	pem_free(objs, n);
+	objs = NULL;
+	if (!have_key) {
+		pr_err("tls: %s: no PRIVATE KEY in the file", key_path);
+		err = -EINVAL;
+		goto fail;
+	}
+	*out = c;
+	return 0;
+fail:
+	pem_free(objs, n);
+	tls_cred_free(c);
+	return err;
+}
+
+const char *tls_cred_type(const struct tls_cred *c)
+{
+	return c->key_type == BR_KEYTYPE_RSA ? "RSA" : "EC";
+}
+
+/* ---- trust anchors ------------------------------------------------------ */
+
+struct tls_anchors {
+	br_x509_trust_anchor *ta;
+	size_t n;
+};
+
+void tls_anchors_free(struct tls_anchors *a)
+{
+	size_t i;
+
+	if (!a)
+		return;
+	for (i = 0; i < a->n; i++) {
+		free(a->ta[i].dn.data);
+		if (a->ta[i].pkey.key_type == BR_KEYTYPE_RSA) {
+			free(a->ta[i].pkey.key.rsa.n);
+			free(a->ta[i].pkey.key.rsa.e);
+		} else {
+			free(a->ta[i].pkey.key.ec.q);
+		}
+	}
+	free(a->ta);
+	free(a);
+}
+
+static void *memdup(const void *p, size_t len)
+{
+	void *q = malloc(len ? len : 1);
+
+	if (q && len)
+		memcpy(q, p, len);
+	return q;
+}
+
+static int anchor_from_der(br_x509_trust_anchor *ta, const uint8_t *der, size_t len)
+{
+	br_x509_decoder_context dc;
+	struct dbuf dn = { 0 };
+	const br_x509_pkey *pk;
+
+	br_x509_decoder_init(&dc, dbuf_append, &dn);
+	br_x509_decoder_push(&dc, der, len);
+	pk = br_x509_decoder_get_pkey(&dc);
+	if (!pk || dn.oom) {
+		free(dn.p);
+		return -EINVAL;
+	}
+	memset(ta, 0, sizeof(*ta));
+	ta->dn.data = dn.p;
+	ta->dn.len = dn.len;
+	ta->flags = br_x509_decoder_isCA(&dc) ? BR_X509_TA_CA : 0;
+	ta->pkey.key_type = pk->key_type;
+	if (pk->key_type == BR_KEYTYPE_RSA) {
+		ta->pkey.key.rsa.n = memdup(pk->key.rsa.n, pk->key.rsa.nlen);
+		ta->pkey.key.rsa.nlen = pk->key.rsa.nlen;
+		ta->pkey.key.rsa.e = memdup(pk->key.rsa.e, pk->key.rsa.elen);
+		ta->pkey.key.rsa.elen = pk->key.rsa.elen;
+		if (!ta->pkey.key.rsa.n || !ta->pkey.key.rsa.e)
+			return -ENOMEM;
+	} else {
+		ta->pkey.key.ec.curve = pk->key.ec.curve;
+		ta->pkey.key.ec.q = memdup(pk->key.ec.q, pk->key.ec.qlen);
+		ta->pkey.key.ec.qlen = pk->key.ec.qlen;
+		if (!ta->pkey.key.ec.q)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int tls_anchors_load(const char *path, struct tls_anchors **out)
+{
+	struct pem_obj *objs = NULL;
+	struct tls_anchors *a;
+	size_t n = 0, i, skipped = 0;
+	int err;
+
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	err = pem_load(path, &objs, &n);
+	if (err) {
+		pr_err("tls: %s: cannot read CA certificates: %s", path,
+		       err == -EINVAL ? "not valid PEM" : strerror(-err));
+		goto fail;
+	}
+	a->ta = calloc(n ? n : 1, sizeof(*a->ta));
+	if (!a->ta) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	for (i = 0; i < n; i++) {
+		if (strcmp(objs[i].name, "CERTIFICATE") && strcmp(objs[i].name, "X509 CERTIFICATE") &&
+		    strcmp(objs[i].name, "TRUSTED CERTIFICATE"))
+			continue;
+		err = anchor_from_der(&a->ta[a->n], objs[i].der, objs[i].len);
+		if (err == -ENOMEM)
+			goto fail;
+		if (err) {
+			skipped++;	/* e.g. a key type BearSSL does not know */
+			continue;
+		}
+		a->n++;
+	}
+	if (!a->n) {
+		pr_err("tls: %s: no usable CA certificate in the file", path);
+		err = -EINVAL;
+		goto fail;
+	}
+	if (skipped)
+		pr_warn("tls: %s: %zu certificates skipped (not decodable by BearSSL)", path, skipped);
+	pem_free(objs, n);
+	*out = a;
+	return 0;
+fail:
+	pem_free(objs, n);
+	tls_anchors_free(a);
+	return err;
+}
+
+size_t tls_anchors_count(const struct tls_anchors *a)
+{
+	return a->n;
+}
+
+/* ---- the x509 wrapper: chain validation + issuer DN -------------------- */
+
+struct x509_check {
+	const br_x509_class *vtable;
+	br_x509_minimal_context inner;
+	const char *want_issuer;	/* canonical, or NULL */
+	int cert_idx;
+	uint8_t *ee;			/* end-entity certificate, handshake only */
+	size_t ee_len, ee_cap;
+	char issuer[TLS_DN_MAX];
+};
+
+static void xc_start_chain(const br_x509_class **ctx, const char *server_name)
+{
+	struct x509_check *x = (struct x509_check *)(void *)ctx;
+
+	x->cert_idx = -1;
+	x->issuer[0] = 0;
+	x->inner.vtable->start_chain(&x->inner.vtable, server_name);
+}
+
+static void xc_start_cert(const br_x509_class **ctx, uint32_t length)
+{
+	struct x509_check *x = (struct x509_check *)(void *)ctx;
+
+	x->cert_idx++;
+	if (x->cert_idx == 0 && length <= EE_CERT_MAX) {
+		free(x->ee);
+		x->ee = malloc(length ? length : 1);
+		x->ee_cap = x->ee ? length : 0;
+		x->ee_len = 0;
+	}
+	x->inner.vtable->start_cert(&x->inner.vtable, length);
+}
+
+static void xc_append(const br_x509_class **ctx, const unsigned char *buf, size_t len)
+{
+	struct x509_check *x = (struct x509_check *)(void *)ctx;
+
+	if (x->cert_idx == 0 && x->ee && x->ee_len + len <= x->ee_cap) {
+		memcpy(x->ee + x->ee_len, buf, len);
+		x->ee_len += len;
+	}
+	x->inner.vtable->append(&x->inner.vtable, buf, len);
+}
+
+static void xc_end_cert(const br_x509_class **ctx)
+{
+	struct x509_check *x = (struct x509_check *)(void *)ctx;
+
+	if (x->cert_idx == 0 && x->ee) {
+		if (dn_cert_issuer(x->ee, x->ee_len, x->issuer, sizeof(x->issuer)))
+			x->issuer[0] = 0;
+		free(x->ee);
+		x->ee = NULL;
+		x->ee_len = x->ee_cap = 0;
+	}
+	x->inner.vtable->end_cert(&x->inner.vtable);
+}
+
+static unsigned xc_end_chain(const br_x509_class **ctx)
+{
+	struct x509_check *x = (struct x509_check *)(void *)ctx;
+	unsigned err = x->inner.vtable->end_chain(&x->inner.vtable);
+
+	if (err)
+		return err;
+	if (x->want_issuer && x->want_issuer[0] && strcmp(x->issuer, x->want_issuer))
+		return TLS_ERR_ISSUER_MISMATCH;
+	return 0;
+}
+
+static const br_x509_pkey *xc_get_pkey(const br_x509_class *const *ctx, unsigned *usages)
+{
+	const struct x509_check *x = (const struct x509_check *)(const void *)ctx;
+
+	return x->inner.vtable->get_pkey(&x->inner.vtable, usages);
+}
+
+static const br_x509_class x509_check_vtable = {
+	sizeof(struct x509_check),
+	xc_start_chain, xc_start_cert, xc_append, xc_end_cert, xc_end_chain, xc_get_pkey,
+};
+
+static void x509_check_init(struct x509_check *x, const struct tls_anchors *a, const char *want)
+{
+	memset(x, 0, sizeof(*x));
+	x->vtable = &x509_check_vtable;
+	x->want_issuer = want;
+	br_x509_minimal_init_full(&x->inner, a->ta, a->n);
+}
+
+/* ---- sessions ----------------------------------------------------------- */
+
+struct sni_policy {
+	const br_ssl_server_policy_class *vtable;
+	struct tls_session *t;
+};
+
+struct tls_session {
+	union {
+		br_ssl_server_context s;
+		br_ssl_client_context c;
+	} u;
+	br_ssl_engine_context *eng;
+	bool server;
+	bool hs_done;
+	bool failed;		/* logged once */
+	int fd;
+	uint64_t sent;
+	struct x509_check xc;
+	struct sni_policy pol;
+	const struct tls_cred *cred;	/* server default */
+	tls_sni_cb sni;
+	void *sni_arg;
+	char what[24];
+	char peer[64];
+	size_t bufsize;
+	unsigned char buf[];
+};
+
+static void server_use_cred(br_ssl_server_context *cc, const struct tls_cred *c)
+{
+	if (c->key_type == BR_KEYTYPE_RSA)
+		br_ssl_server_set_single_rsa(cc, c->chain, c->chain_len, &c->rsa, BR_KEYTYPE_SIGN,
+					     br_rsa_private_get_default(), br_rsa_pkcs1_sign_get_default());
+	else
+		br_ssl_server_set_single_ec(cc, c->chain, c->chain_len, &c->ec, BR_KEYTYPE_SIGN,
+					    BR_KEYTYPE_EC, br_ec_get_default(), br_ecdsa_sign_asn1_get_default());
+}
+
+static int sni_choose(const br_ssl_server_policy_class **pctx, const br_ssl_server_context *cc,
+		      br_ssl_server_choices *choices)
+{
+	struct sni_policy *p = (struct sni_policy *)(void *)pctx;
+	struct tls_session *t = p->t;
+	const struct tls_cred *c = t->sni(t->sni_arg, br_ssl_engine_get_server_name(&cc->eng));
+
+	server_use_cred(&t->u.s, c ? c : t->cred);
+	return (*t->u.s.policy_vtable)->choose(t->u.s.policy_vtable, cc, choices);
+}
+
+/* Never called: choose() replaced the policy before the key exchange. */
+static uint32_t sni_do_keyx(const br_ssl_server_policy_class **pctx, unsigned char *data, size_t *len)
+{
+	return 0;
+}
+
+static size_t sni_do_sign(const br_ssl_server_policy_class **pctx, unsigned algo_id,
+			  unsigned char *data, size_t hv_len, size_t len)
+{
+	return 0;
+}
+
+static const br_ssl_server_policy_class sni_policy_vtable = {
+	sizeof(struct sni_policy), sni_choose, sni_do_keyx, sni_do_sign,
+};
+
+static struct tls_session *session_alloc(int fd, size_t bufsize, const char *what, const char *peer)
+{
+	struct tls_session *t;
+
+	if (bufsize < 512)
+		bufsize = 512;
+	t = calloc(1, sizeof(*t) + bufsize);
+	if (!t)
+		return NULL;
+	t->fd = fd;
+	t->bufsize = bufsize;
+	snprintf(t->what, sizeof(t->what), "%s", what ? what : "tls");
+	snprintf(t->peer, sizeof(t->peer), "%s", peer ? peer : "?");
+	return t;
+}
+
+static void engine_policy(br_ssl_engine_context *eng)
+{
+	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
+	br_ssl_engine_set_suites(eng, strong_suites, sizeof(strong_suites) / sizeof(strong_suites[0]));
+	br_ssl_engine_add_flags(eng, BR_OPT_NO_RENEGOTIATION);
+}
+
+int tls_server_new(const struct tls_server_opts *o, int fd, size_t bufsize, bool bidi,
+		   const char *what, const char *peer, struct tls_session **out)
+{
+	struct tls_session *t = session_alloc(fd, bufsize, what, peer);
+	br_ssl_server_context *cc;
+
+	if (!t)
+		return -ENOMEM;
+	cc = &t->u.s;
+	t->server = true;
+	t->cred = o->cred;
+	t->sni = o->sni;
+	t->sni_arg = o->sni_arg;
+	/* full init (every hash, AEAD and EC implementation), then narrow */
+	br_ssl_server_init_full_rsa(cc, o->cred->chain, o->cred->chain_len, &o->cred->rsa);
+	t->eng = &cc->eng;
+	engine_policy(t->eng);
+	if (o->sni) {
+		t->pol.vtable = &sni_policy_vtable;
+		t->pol.t = t;
+		br_ssl_server_set_policy(cc, &t->pol.vtable);
+	} else {
+		server_use_cred(cc, o->cred);
+	}
+	if (o->client_ca) {
+		/* verifying the client's CertificateVerify; init_full_rsa
+		 * leaves these out since client auth is optional */
+		br_ssl_engine_set_default_rsavrfy(t->eng);
+		br_ssl_engine_set_default_ecdsa(t->eng);
+		x509_check_init(&t->xc, o->client_ca, o->client_issuer);
+		br_ssl_engine_set_x509(t->eng, &t->xc.vtable);
+		br_ssl_server_set_trust_anchor_names_alt(cc, o->client_ca->ta, o->client_ca->n);
+	}
+	if (o->cache)
+		br_ssl_server_set_cache(cc, o->cache);
+	br_ssl_engine_set_buffer(t->eng, t->buf, t->bufsize, bidi);
+	if (!br_ssl_server_reset(cc)) {
+		pr_err("tls: %s %s: cannot start a server session: %s", t->what, t->peer,
+		       tls_error_name(br_ssl_engine_last_error(t->eng)));
+		tls_free(t);
+		return -EPROTO;
+	}
+	*out = t;
+	return 0;
+}
+
+int tls_client_new(const struct tls_client_opts *o, int fd, size_t bufsize, bool bidi,
+		   const char *what, const char *peer, struct tls_session **out)
+{
+	struct tls_session *t = session_alloc(fd, bufsize, what, peer);
+	br_ssl_client_context *cc;
+
+	if (!t)
+		return -ENOMEM;
+	cc = &t->u.c;
+	x509_check_init(&t->xc, o->ca, NULL);
+	br_ssl_client_init_full(cc, &t->xc.inner, o->ca->ta, o->ca->n);
+	/* init_full set the minimal engine; route it through our wrapper */
+	br_ssl_engine_set_x509(&cc->eng, &t->xc.vtable);
+	t->eng = &cc->eng;
+	engine_policy(t->eng);
+	if (o->cred) {
+		const struct tls_cred *c = o->cred;
+
+		if (c->key_type == BR_KEYTYPE_RSA)
+			br_ssl_client_set_single_rsa(cc, c->chain, c->chain_len, &c->rsa,
+						     br_rsa_pkcs1_sign_get_default());
+		else
+			br_ssl_client_set_single_ec(cc, c->chain, c->chain_len, &c->ec,
+						    BR_KEYTYPE_SIGN, 0, br_ec_get_default(),
+						    br_ecdsa_sign_asn1_get_default());
+	}
+	br_ssl_engine_set_buffer(t->eng, t->buf, t->bufsize, bidi);
+	if (!br_ssl_client_reset(cc, o->server_name && o->server_name[0] ? o->server_name : NULL, 0)) {
+		pr_err("tls: %s %s: cannot start a client session: %s", t->what, t->peer,
+		       tls_error_name(br_ssl_engine_last_error(t->eng)));
+		tls_free(t);
+		return -EPROTO;
+	}
+	*out = t;
+	return 0;
+}
+
+void tls_free(struct tls_session *t)
+{
+	if (!t)
+		return;
+	free(t->xc.ee);
+	explicit_bzero(t, sizeof(*t) + t->bufsize);
+	free(t);
+}
+
+static int closed_status(struct tls_session *t)
+{
+	int err = br_ssl_engine_last_error(t->eng);
+
+	if (err == BR_ERR_OK)
+		return TLS_CLOSED;
+	if (!t->failed) {
+		t->failed = true;
+		if (err == TLS_ERR_ISSUER_MISMATCH)
+			pr_warn("tls: %s %s: handshake failed: %s: client certificate issuer \"%s\" is not \"%s\"",
+				t->what, t->peer, tls_error_name(err), t->xc.issuer,
+				t->xc.want_issuer ? t->xc.want_issuer : "");
+		else if (err >= BR_ERR_RECV_FATAL_ALERT)
+			pr_warn("tls: %s %s: %s failed: %s (alert %d %s)", t->what, t->peer,
+				t->hs_done ? "session" : "handshake", tls_error_name(err), err & 0xff,
+				tls_error_text(err));
+		else
+			pr_warn("tls: %s %s: %s failed: %s (%s)", t->what, t->peer,
+				t->hs_done ? "session" : "handshake", tls_error_name(err), tls_error_text(err));
+	}
+	return -EPROTO;
+}
+
+int tls_io(struct tls_session *t)
+{
+	for (;;) {
+		unsigned st = br_ssl_engine_current_state(t->eng);
+		bool progress = false;
+		unsigned char *buf;
+		size_t len;
+		ssize_t n;
+
+		if (st & BR_SSL_CLOSED)
+			return closed_status(t);
+		if (!t->hs_done && (st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP)))
+			t->hs_done = true;
+		if (st & BR_SSL_SENDREC) {
+			buf = br_ssl_engine_sendrec_buf(t->eng, &len);
+			n = send(t->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (n > 0) {
+				br_ssl_engine_sendrec_ack(t->eng, (size_t)n);
+				t->sent += (uint64_t)n;
+				progress = true;
+			} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+				int err = -errno;
+
+				if (!t->hs_done)
+					pr_warn("tls: %s %s: handshake failed: send: %s", t->what, t->peer,
+						strerror(-err));
+				return err;
+			}
+		}
+		if (st & BR_SSL_RECVREC) {
+			buf = br_ssl_engine_recvrec_buf(t->eng, &len);
+			n = recv(t->fd, buf, len, MSG_DONTWAIT);
+			if (n > 0) {
+				br_ssl_engine_recvrec_ack(t->eng, (size_t)n);
+				progress = true;
+			} else if (n == 0) {
+				if (!t->hs_done)
+					pr_warn("tls: %s %s: handshake failed: connection closed by the peer",
+						t->what, t->peer);
+				return -ECONNRESET;
+			} else if (errno != EAGAIN && errno != EINTR) {
+				int err = -errno;
+
+				if (!t->hs_done)
+					pr_warn("tls: %s %s: handshake failed: recv: %s", t->what, t->peer,
+						strerror(-err));
+				return err;
+			}
+		}
+		if (!progress)
+			return TLS_OK;
+	}
+}
+
+uint32_t tls_events(const struct tls_session *t)
+{
+	unsigned st = br_ssl_engine_current_state(t->eng);
+	uint32_t ev = 0;
+
+	if (st & BR_SSL_SENDREC)
+		ev |= EPOLLOUT;
+	if (st & BR_SSL_RECVREC)
+		ev |= EPOLLIN;
+	return ev;
+}
+
+br_ssl_engine_context *tls_engine(struct tls_session *t)
+{
+	return t->eng;
+}
+
+bool tls_handshake_done(const struct tls_session *t)
+{
+	return t->hs_done;
+}
+
+void tls_close_notify(struct tls_session *t)
+{
+	if (br_ssl_engine_current_state(t->eng) & BR_SSL_CLOSED)
+		return;
+	br_ssl_engine_close(t->eng);
+	/* push the alert if the socket takes it; the peer's reply is not awaited */
+	t->failed = true;	/* what follows is our own teardown, not worth a log line */
+	(void)tls_io(t);
+}
+
+const char *tls_server_name(const struct tls_session *t)
+{
+	return br_ssl_engine_get_server_name(t->eng);
+}
+
+const char *tls_peer_issuer(const struct tls_session *t)
+{
+	return t->xc.issuer;
+}
+
+uint64_t tls_bytes_sent(const struct tls_session *t)
+{
+	return t->sent;
+}
+
+uint64_t tls_bytes_produced(struct tls_session *t)
+{
+	size_t len = 0;
+
+	if (br_ssl_engine_current_state(t->eng) & BR_SSL_SENDREC)
+		br_ssl_engine_sendrec_buf(t->eng, &len);
+	return t->sent + len;
+}
+
+size_t tls_session_size(const struct tls_session *t)
+{
+	return sizeof(*t) + t->bufsize;
+}
+
+int tls_last_error(const struct tls_session *t)
+{
+	return br_ssl_engine_last_error(t->eng);
+}

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * tls.h - BearSSL glue for the non-blocking event loop.
+ *
+ * Credentials (certificate chain + RSA or EC private key) and trust
+ * anchors are loaded once from PEM files and shared read-only by every
+ * session that uses them. A session owns one BearSSL engine, its I/O
+ * buffer and the fd it talks over; the owner (a subscriber, a forwarder,
+ * a terminating proxy connection) calls tls_io() whenever the fd is
+ * ready, then moves application data with the engine's sendapp/recvapp
+ * calls, and sets its epoll interest from tls_events(). Nothing here
+ * blocks and nothing here arms timers: deadlines belong to the owner.
+ *
+ * Policy, fixed for every session: TLS 1.2 only (BearSSL implements no
+ * TLS 1.3), ECDHE key exchange with AES-GCM or ChaCha20-Poly1305, no
+ * renegotiation. Servers that are given a client CA require a client
+ * certificate that chains to it and, when an issuer DN is configured,
+ * whose issuer is exactly that DN (canonical form: tls_dn.h). Clients
+ * verify the server's chain against their anchors and its name.
+ *
+ * Buffers: a full-duplex session needs BR_SSL_BUFSIZE_BIDI (~33 KB); a
+ * session that mostly writes in one direction (syslog subscribers and
+ * forwarders) uses TLS_BUF_MONO (~16.3 KB): half-duplex, every record
+ * size still accepted from the peer. See README "TLS".
+ */
+#ifndef EDGESTEER_TLS_H
+#define EDGESTEER_TLS_H
+
+#include <bearssl.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/dn.h"
+
+#define TLS_BUF_MONO BR_SSL_BUFSIZE_MONO
+#define TLS_BUF_BIDI BR_SSL_BUFSIZE_BIDI
+
+/* Our own X.509 error, in BearSSL's X.509 range (sent as bad_certificate). */
+#define TLS_ERR_ISSUER_MISMATCH 63
+
+struct tls_cred;
+struct tls_anchors;
+
+int tls_cred_load(const char *cert_path, const char *key_path, struct tls_cred **out);
+void tls_cred_free(struct tls_cred *c);
+/* "RSA" or "EC" */
+const char *tls_cred_type(const struct tls_cred *c);
+
+int tls_anchors_load(const char *path, struct tls_anchors **out);
+void tls_anchors_free(struct tls_anchors *a);
+size_t tls_anchors_count(const struct tls_anchors *a);
+
+/* Picks the credential for a server name (may be "" when no SNI); NULL: default. */
+typedef const struct tls_cred *(*tls_sni_cb)(void *arg, const char *server_name);
+
+struct tls_server_opts {
+	const struct tls_cred *cred;		/* default credential, required */
+	tls_sni_cb sni;				/* optional per-name choice */
+	void *sni_arg;
+	const struct tls_anchors *client_ca;	/* NULL: no client certificate asked */
+	const char *client_issuer;		/* canonical DN or NULL/"": any issuer */
+	const br_ssl_session_cache_class **cache; /* optional resumption cache, shared */
+};
+
+struct tls_client_opts {
+	const struct tls_anchors *ca;		/* required */
+	const char *server_name;		/* verified against the certificate; SNI */
+	const struct tls_cred *cred;		/* optional client certificate */
+};
+
+enum tls_status {
+	TLS_OK = 0,		/* progress possible; see tls_events() */
+	TLS_CLOSED = 1,		/* orderly close_notify from the peer */
+};
+
+struct tls_session;
+
+/* `bufsize`: TLS_BUF_MONO or TLS_BUF_BIDI (or anything in between).
+ * `peer` and `what` ("subscriber", "collector") are used in log lines. */
+int tls_server_new(const struct tls_server_opts *o, int fd, size_t bufsize, bool bidi,
+		   const char *what, const char *peer, struct tls_session **out);
+int tls_client_new(const struct tls_client_opts *o, int fd, size_t bufsize, bool bidi,
+		   const char *what, const char *peer, struct tls_session **out);
+/* Free the session; does not close the fd. */
+void tls_free(struct tls_session *t);
+
+/*
+ * Move records between the engine and the socket until neither can make
+ * progress (EAGAIN both ways or nothing to move). Returns TLS_OK,
+ * TLS_CLOSED, or a negative error: -EPROTO (a TLS failure, logged once
+ * with BearSSL's error name and the peer), -ECONNRESET (the peer closed
+ * without close_notify) or another -errno from the socket.
+ */
+int tls_io(struct tls_session *t);
+/* epoll interest the engine needs now: EPOLLIN and/or EPOLLOUT. */
+uint32_t tls_events(const struct tls_session *t);
+br_ssl_engine_context *tls_engine(struct tls_session *t);
+bool tls_handshake_done(const struct tls_session *t);
+/* Start an orderly close: queue close_notify and push it out if the
+ * socket takes it now (best effort, never waits). */
+void tls_close_notify(struct tls_session *t);
+/* Server name the client asked for (SNI), "" if none. */
+const char *tls_server_name(const struct tls_session *t);
+/* Canonical issuer DN of the peer's certificate ("" when none). */
+const char *tls_peer_issuer(const struct tls_session *t);
+/* Ciphertext bytes handed to the kernel so far. */
+uint64_t tls_bytes_sent(const struct tls_session *t);
+/* Ciphertext produced so far: sent plus records waiting in the engine. */
+uint64_t tls_bytes_produced(struct tls_session *t);
+/* Bytes this session holds in memory (context + buffer). */
+size_t tls_session_size(const struct tls_session *t);
+
+/* BearSSL error code -> "BR_ERR_X509_NOT_TRUSTED"-style name. */
+const char *tls_error_name(int err);
+/* A short human explanation of the same code. */
+const char *tls_error_text(int err);
+/* The engine's last error (0 when none). */
+int tls_last_error(const struct tls_session *t);
+
+#endif

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * bpfctl.h - the only user-space code that touches BPF maps and programs.
+ * (Contract used by daemon.c, ctl.c and watchdog.c; owner: bpfctl.c.)
+ */
+#ifndef EDGESTEER_BPFCTL_H
+#define EDGESTEER_BPFCTL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/conf.h"
+#include "core/metrics.h"
+
+struct bpfctl;
+
+/* Load (or re-use the pinned maps under c->global.pin_path), fill the
+ * config maps and attach to every interface of c->xdp. An interface that
+ * cannot be attached (absent, another XDP program on it) is logged and
+ * skipped; 0 means the data plane is ready (see bpfctl_attached()). */
+int bpfctl_open(const struct conf *c, struct bpfctl **out);
+/* Reload: update config maps live, attach/detach the interface diff. */
+int bpfctl_apply(struct bpfctl *b, const struct conf *c);
+/* (Re-)attach one interface, e.g. after it came back with a new ifindex. */
+int bpfctl_attach_iface(struct bpfctl *b, const char *ifname);
+/* How many interfaces are attached now. */
+int bpfctl_attached(const struct bpfctl *b);
+/* Per-interface totals the watchdog reads (from the pinned maps). */
+int bpfctl_iface_rx(const char *pin_path, int ifindex, uint64_t *packets, uint64_t *bytes);
+/* Emit every XDP counter; reads pins, so it works without the daemon. */
+int bpfctl_metrics(const char *pin_path, struct metric_sink *s);
+/* Release; detach programs and remove pins when `detach` (fail-static
+ * otherwise: programs and pinned maps stay and keep counting). */
+void bpfctl_close(struct bpfctl *b, bool detach);
+/* Remove every program and pin edgesteer left behind. */
+int bpfctl_detach_all(const char *pin_path);
+
+/*
+ * Lower level, for stats.c, the BPF tests and the benchmark (added by
+ * bpfctl.c; the functions above are built on these).
+ */
+#include "edgesteer_abi.h"
+
+/* File descriptors of the shared maps (owned by whoever opened them). */
+struct bpfctl_maps {
+	int config, stats, ifaces, lpm4, lpm6, rl4, rl6, cpumap;
+	int dir4_l1, dir4_chunk, dir6_l1, dir6_chunk;
+};
+
+/* Fill the config record, the LPM tries and the cpumap from `x`, live:
+ * the policy switches generation in one write, see bpfctl.c. */
+int bpfctl_write_config(const struct bpfctl_maps *m, const struct conf_xdp *x);
+
+/* One interface slot's counters, summed over CPUs. */
+struct bpfctl_counters {
+	uint32_t slot;
+	struct es_iface iface;		/* name, ifindex, ES_IF_* flags */
+	bool attached;			/* a live pinned link on that ifindex */
+	struct es_iface_stats st;
+};
+
+/* Read every used slot under pin_path into out[0..max); *n = count.
+ * -ENOENT when nothing is pinned there. */
+int bpfctl_read_counters(const char *pin_path, struct bpfctl_counters *out, int max, int *n);
+/* Sum one slot of an es_stats map over all possible CPUs. */
+int bpfctl_read_slot(int stats_fd, uint32_t slot, struct es_iface_stats *out);
+
+/* Names for tables and labels: "syslog", "drop-policy", ... */
+const char *bpfctl_class_name(int cls);
+const char *bpfctl_verdict_name(int verdict);
+
+/* Route libbpf's messages: muted below debug level, the first warning
+ * kept so that a failure can be reported in one line of our own. */
+void bpfctl_quiet_libbpf(void);
+const char *bpfctl_libbpf_last(void);
+
+#endif
