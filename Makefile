@@ -10,7 +10,7 @@
 #
 # Source files are picked up by wildcard: a new user/*/*.c joins the
 # library (user/cli/*.c the binary's front end only),
-# a new tests/{unit,bpf,e2e}/*.c becomes a test binary, a new
+# a new tests/unit/*/*.c or tests/{bpf,e2e}/*.c becomes a test binary, a new
 # tests/fuzz/*.c a libFuzzer target. Nothing here needs editing for that.
 
 BUILD    ?= build
@@ -56,7 +56,7 @@ LIB_OBJS  := $(patsubst user/%.c,$(BUILD)/user/%.o,$(LIB_SRCS))
 LIB       := $(BUILD)/libedgesteer.a
 BIN       := $(BUILD)/edgesteer
 
-TEST_SRCS := $(wildcard tests/unit/*.c tests/bpf/*.c tests/e2e/*.c)
+TEST_SRCS := $(wildcard tests/unit/*/*.c tests/bpf/*.c tests/e2e/*.c)
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 
 # Fuzzers: clang, libFuzzer, ASan and UBSan; the library is rebuilt with them.
@@ -155,4 +155,4 @@ clean:
 	$(call msg,CLEAN,$(BUILD))
 	$(Q)rm -rf $(BUILD)
 
--include $(wildcard $(BUILD)/user/*/*.d $(BUILD)/tests/*/*.d $(BUILD)/fuzzobj/*/*.d $(BUILD)/fuzz/*.d)
+-include $(wildcard $(BUILD)/user/*/*.d $(BUILD)/tests/*/*.d $(BUILD)/tests/*/*/*.d $(BUILD)/fuzzobj/*/*.d $(BUILD)/fuzz/*.d)

@@ -9,7 +9,7 @@
 #       openssl s_client -connect 127.0.0.1:21001 -servername app.example.com
 #   tests/fuzz/capture_hello.sh curl_sni.bin 21001 \
 #       curl -sk --resolve api.example.com:21001:127.0.0.1 https://api.example.com:21001/
-# After adding a seed, give it an expectation in tests/unit/sni_test.c.
+# After adding a seed, give it an expectation in tests/unit/proxy/sni_test.c.
 set -eu
 out=$1 port=$2
 shift 2
