@@ -249,16 +249,6 @@ void conn_close(struct conn *c, enum close_reason why)
 	s->conn_closed(f);
 }
 
-void front_cfg_put(struct front_cfg *cfg)
-{
-	if (!cfg || --cfg->refs > 0)
-		return;
-	route_table_free(cfg->rt);
-	free(cfg->ctr_of_route);
-	free(cfg->px.routes);
-	free(cfg);
-}
-
 static void conn_fail(struct conn *c, enum close_reason why, int err)
 {
 	c->last_err = err;

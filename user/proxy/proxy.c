@@ -34,59 +34,12 @@
 #define ACCEPT_BATCH	 64	/* accepts per wakeup, then the others' turn */
 #define FD_RETRY_MS	 250	/* listeners resume this long after EMFILE */
 
-/* ---- counters by route name ------------------------------------------ */
+/* ---- config checks -------------------------------------------------- */
 
-static int front_ctr(struct front *f, const char *name)
+/* terminate= needs a registered transform; refuse the config otherwise. */
+static int proxy_check_terminate(const struct conf_proxy *px)
 {
-	int i;
-
-	for (i = 0; i < f->n_ctrs; i++)
-		if (!strcmp(f->ctrs[i].name, name))
-			return i;
-	if (f->n_ctrs == f->cap_ctrs) {
-		int cap = f->cap_ctrs ? f->cap_ctrs * 2 : 8;
-		struct route_ctr *v = realloc(f->ctrs, sizeof(*v) * (size_t)cap);
-
-		if (!v)
-			return -ENOMEM;
-		f->ctrs = v;
-		f->cap_ctrs = cap;
-	}
-	memset(&f->ctrs[f->n_ctrs], 0, sizeof(f->ctrs[0]));
-	snprintf(f->ctrs[f->n_ctrs].name, sizeof(f->ctrs[0].name), "%s", name);
-	return f->n_ctrs++;
-}
-
-/* ---- config snapshots ------------------------------------------------ */
-
-static int front_cfg_new(struct front *f, const struct conf_proxy *px, struct front_cfg **out)
-{
-	struct front_cfg *cfg = calloc(1, sizeof(*cfg));
-	int err = -ENOMEM, i;
-
-	if (!cfg)
-		return -ENOMEM;
-	cfg->refs = 1;
-	cfg->px = *px;
-	cfg->px.routes = NULL;
-	if (px->n_routes) {
-		cfg->px.routes = malloc(sizeof(*px->routes) * (size_t)px->n_routes);
-		cfg->ctr_of_route = malloc(sizeof(int) * (size_t)px->n_routes);
-		if (!cfg->px.routes || !cfg->ctr_of_route)
-			goto fail;
-		memcpy(cfg->px.routes, px->routes, sizeof(*px->routes) * (size_t)px->n_routes);
-	}
-	err = route_table_new(cfg->px.routes, cfg->px.n_routes, &cfg->rt);
-	if (err)
-		goto fail;
-	err = -ENOMEM;
-	for (i = 0; i < px->n_routes; i++)
-		if ((cfg->ctr_of_route[i] = front_ctr(f, px->routes[i].name)) < 0)
-			goto fail;
-	if ((cfg->ctr_default = front_ctr(f, "<default>")) < 0 ||
-	    (cfg->ctr_no_sni = front_ctr(f, "<no_sni>")) < 0)
-		goto fail;
-	for (i = 0; i < px->n_routes + 2; i++) {
+	for (int i = 0; i < px->n_routes + 2; i++) {
 		const struct conf_route *r = i < px->n_routes ? &px->routes[i] :
 					     i == px->n_routes ? &px->default_route : &px->no_sni_route;
 
@@ -94,15 +47,10 @@ static int front_cfg_new(struct front *f, const struct conf_proxy *px, struct fr
 			pr_err("[proxy %s] route %s (line %d): terminate= needs the TLS terminator, "
 			       "which this binary does not register; remove terminate= or use a build with it",
 			       px->name, r->name[0] ? r->name : "default/no_sni", r->line);
-			err = -ENOTSUP;
-			goto fail;
+			return -ENOTSUP;
 		}
 	}
-	*out = cfg;
 	return 0;
-fail:
-	front_cfg_put(cfg);
-	return err;
 }
 
 /* ---- listeners ------------------------------------------------------- */
@@ -128,7 +76,7 @@ static void on_fd_timer(struct loop_timer *t)
 	listeners_update(s);
 }
 
-static bool front_may_accept(const struct front *f)
+static bool proxy_front_may_accept(const struct front *f)
 {
 	const struct proxy_set *s = f->set;
 
@@ -139,7 +87,7 @@ static bool front_may_accept(const struct front *f)
 static void listeners_update(struct proxy_set *s)
 {
 	for (struct front *f = s->fronts; f; f = f->next) {
-		bool ok = front_may_accept(f);
+		bool ok = proxy_front_may_accept(f);
 
 		for (int i = 0; i < f->n_ls; i++) {
 			struct listener *l = &f->ls[i];
@@ -172,7 +120,7 @@ static void on_accept(struct loop_fd *h, uint32_t ev)
 		socklen_t plen = sizeof(peer);
 		int fd, rc;
 
-		if (!front_may_accept(f))
+		if (!proxy_front_may_accept(f))
 			break;
 		fd = accept4(h->fd, &peer.sa, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
@@ -195,7 +143,7 @@ static void on_accept(struct loop_fd *h, uint32_t ev)
 			return;
 		}
 	}
-	if (!front_may_accept(f))
+	if (!proxy_front_may_accept(f))
 		listeners_update(s);
 }
 
@@ -241,7 +189,7 @@ static void listener_close(struct proxy_set *s, struct listener *l)
 
 /* ---- fronts ---------------------------------------------------------- */
 
-static void front_free(struct proxy_set *s, struct front *f)
+static void proxy_front_free(struct proxy_set *s, struct front *f)
 {
 	struct front **pp;
 
@@ -259,12 +207,12 @@ static void front_free(struct proxy_set *s, struct front *f)
 	free(f);
 }
 
-static void front_conn_closed(struct front *f)
+static void proxy_front_conn_closed(struct front *f)
 {
 	struct proxy_set *s = f->set;
 
 	if (f->retired && !f->active) {
-		front_free(s, f);
+		proxy_front_free(s, f);
 		return;
 	}
 	if (s->fd_pressure) {
@@ -299,101 +247,131 @@ static bool same_addr(const struct conf_addr *a, const struct conf_addr *b)
 }
 
 /*
- * Apply a config: every section gets a front (new or kept by name) with a
- * new snapshot; listeners are kept by address (even across sections),
- * opened when new and closed when gone. All or nothing: if a listener
- * cannot be opened or a snapshot built, nothing changes.
+ * Applying a config (start and reload) is plan, then commit or rollback.
+ * Every section gets a front (kept by name, or fresh) with a new
+ * snapshot; listeners are kept by address (even across sections), opened
+ * when new and closed when gone. All or nothing: the plan builds what is
+ * new next to what is live and can fail; the commit moves it in and
+ * cannot fail; a rollback frees the plan and leaves the live set as it
+ * was.
  */
-static int proxy_apply(struct proxy_set *s, const struct conf *c)
+struct proxy_plan {
+	const struct conf *c;
+	struct front *front[CONF_MAX_SECTIONS];		/* per section: kept or fresh */
+	struct front *fresh[CONF_MAX_SECTIONS];		/* the fronts this plan created */
+	struct front_cfg *cfg[CONF_MAX_SECTIONS];	/* the new snapshots */
+	struct listener *ls[CONF_MAX_SECTIONS];		/* the new listener arrays */
+};
+
+/* The live listener open on addr, or NULL. */
+static struct listener *proxy_open_listener_at(struct proxy_set *s, const struct conf_addr *addr)
 {
-	struct front *nf[CONF_MAX_SECTIONS] = { 0 }, *fresh[CONF_MAX_SECTIONS] = { 0 };
-	struct front_cfg *ncfg[CONF_MAX_SECTIONS] = { 0 };
-	struct listener *nls[CONF_MAX_SECTIONS] = { 0 };
-	int err = 0, i, j;
+	for (struct front *f = s->fronts; f; f = f->next)
+		for (int k = 0; k < f->n_ls; k++)
+			if (f->ls[k].h.fd >= 0 && same_addr(&f->ls[k].addr, addr))
+				return &f->ls[k];
+	return NULL;
+}
 
-	/* 1. fronts and snapshots */
-	for (i = 0; i < c->n_proxies; i++) {
-		const struct conf_proxy *px = &c->proxies[i];
-		struct front *f;
+/* The live front named px->name, or a fresh one recorded in the plan. */
+static int proxy_plan_front(struct proxy_set *s, struct proxy_plan *p, int i)
+{
+	const struct conf_proxy *px = &p->c->proxies[i];
+	struct front *f;
 
-		for (f = s->fronts; f; f = f->next)
-			if (!f->retired && !strcmp(f->name, px->name))
-				break;
-		if (!f) {
-			f = fresh[i] = calloc(1, sizeof(*f));
-			if (!f) {
-				err = -ENOMEM;
-				goto rollback;
-			}
-			f->set = s;
-			snprintf(f->name, sizeof(f->name), "%s", px->name);
-			f->pool_pipe_size = px->pipe_size;
-			if (front_ctr(f, "<unrouted>") != 0) {
-				err = -ENOMEM;
-				goto rollback;
-			}
+	for (f = s->fronts; f; f = f->next)
+		if (!f->retired && !strcmp(f->name, px->name)) {
+			p->front[i] = f;
+			return 0;
 		}
-		nf[i] = f;
-		err = front_cfg_new(f, px, &ncfg[i]);
+	f = p->fresh[i] = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	f->set = s;
+	snprintf(f->name, sizeof(f->name), "%s", px->name);
+	f->pool_pipe_size = px->pipe_size;
+	if (front_ctr(f, "<unrouted>") != 0)
+		return -ENOMEM;
+	p->front[i] = f;
+	return 0;
+}
+
+/* Plan: a front, a snapshot and a listener array per section. */
+static int proxy_plan_fronts(struct proxy_set *s, struct proxy_plan *p)
+{
+	for (int i = 0; i < p->c->n_proxies; i++) {
+		const struct conf_proxy *px = &p->c->proxies[i];
+		int err = proxy_check_terminate(px);
+
+		if (!err)
+			err = proxy_plan_front(s, p, i);
+		if (!err)
+			err = front_cfg_new(p->front[i], px, &p->cfg[i]);
 		if (err)
-			goto rollback;
-		nls[i] = calloc((size_t)px->n_listen, sizeof(struct listener));
-		if (!nls[i]) {
-			err = -ENOMEM;
-			goto rollback;
-		}
+			return err;
+		p->ls[i] = calloc((size_t)px->n_listen, sizeof(struct listener));
+		if (!p->ls[i])
+			return -ENOMEM;
 	}
-	/* 2. listeners: take over an open one with the same address, or open */
-	for (i = 0; i < c->n_proxies; i++) {
-		for (j = 0; j < c->proxies[i].n_listen; j++) {
-			struct listener *l = &nls[i][j];
-			bool found = false;
+	return 0;
+}
+
+/* Plan: open each new address; one that is open already is taken over
+ * in the commit. */
+static int proxy_plan_listeners(struct proxy_set *s, struct proxy_plan *p)
+{
+	for (int i = 0; i < p->c->n_proxies; i++)
+		for (int j = 0; j < p->c->proxies[i].n_listen; j++) {
+			struct listener *l = &p->ls[i][j];
+			int err;
 
 			l->h.fd = -1;
-			l->front = nf[i];
-			l->addr = c->proxies[i].listen[j];
-			for (struct front *f = s->fronts; f && !found; f = f->next)
-				for (int k = 0; k < f->n_ls && !found; k++)
-					if (f->ls[k].h.fd >= 0 && same_addr(&f->ls[k].addr, &l->addr))
-						found = true;
-			if (found)
-				continue;	/* moved in step 3 */
-			err = s->stopped ? 0 : listener_open(s, l);
+			l->front = p->front[i];
+			l->addr = p->c->proxies[i].listen[j];
+			if (s->stopped || proxy_open_listener_at(s, &l->addr))
+				continue;
+			err = listener_open(s, l);
 			if (err)
-				goto rollback;
+				return err;
 		}
-	}
-	/* 3. commit: move kept listeners, close the others, swap snapshots */
-	for (i = 0; i < c->n_proxies; i++) {
-		for (j = 0; j < c->proxies[i].n_listen; j++) {
-			struct listener *l = &nls[i][j];
+	return 0;
+}
+
+/* Commit: the new listeners take over the sockets of live ones with
+ * their address. */
+static void proxy_commit_listeners(struct proxy_set *s, struct proxy_plan *p)
+{
+	for (int i = 0; i < p->c->n_proxies; i++)
+		for (int j = 0; j < p->c->proxies[i].n_listen; j++) {
+			struct listener *l = &p->ls[i][j], *o;
+			int fd;
 
 			if (l->h.fd >= 0 || s->stopped)
 				continue;
-			for (struct front *f = s->fronts; f && l->h.fd < 0; f = f->next)
-				for (int k = 0; k < f->n_ls; k++) {
-					struct listener *o = &f->ls[k];
-					int fd = o->h.fd;
-
-					if (fd < 0 || !same_addr(&o->addr, &l->addr))
-						continue;
-					loop_fd_del(s->loop, &o->h);
-					if (loop_fd_add(s->loop, &l->h, fd, EPOLLIN, on_accept)) {
-						pr_err("[proxy %s] listen %s: cannot keep it across the reload; "
-						       "closed", l->front->name, l->addr.text);
-						close(fd);
-					}
-					break;
-				}
+			o = proxy_open_listener_at(s, &l->addr);
+			if (!o)
+				continue;
+			fd = o->h.fd;
+			loop_fd_del(s->loop, &o->h);
+			if (loop_fd_add(s->loop, &l->h, fd, EPOLLIN, on_accept)) {
+				pr_err("[proxy %s] listen %s: cannot keep it across the reload; closed",
+				       l->front->name, l->addr.text);
+				close(fd);
+			}
 		}
-	}
+}
+
+/* Commit: close what is left of the old listeners; a front gone from
+ * the config retires, freed when its last connection closes. */
+static void proxy_commit_retire(struct proxy_set *s, struct proxy_plan *p)
+{
 	for (struct front *f = s->fronts, *next; f; f = next) {
 		bool kept = false;
 
 		next = f->next;
-		for (i = 0; i < c->n_proxies; i++)
-			kept |= nf[i] == f;
-		for (j = 0; j < f->n_ls; j++)
+		for (int i = 0; i < p->c->n_proxies; i++)
+			kept |= p->front[i] == f;
+		for (int j = 0; j < f->n_ls; j++)
 			listener_close(s, &f->ls[j]);
 		if (!kept) {
 			free(f->ls);
@@ -401,44 +379,74 @@ static int proxy_apply(struct proxy_set *s, const struct conf *c)
 			f->n_ls = 0;
 			f->retired = true;
 			if (!f->active)
-				front_free(s, f);
+				proxy_front_free(s, f);
 		}
 	}
-	for (i = 0; i < c->n_proxies; i++) {
-		struct front *f = nf[i];
+}
+
+/* Commit: each front gets its listeners and snapshot; fresh ones join. */
+static void proxy_commit_fronts(struct proxy_set *s, struct proxy_plan *p)
+{
+	for (int i = 0; i < p->c->n_proxies; i++) {
+		struct front *f = p->front[i];
 
 		free(f->ls);
-		f->ls = nls[i];
-		f->n_ls = c->proxies[i].n_listen;
+		f->ls = p->ls[i];
+		f->n_ls = p->c->proxies[i].n_listen;
 		front_cfg_put(f->cfg);
-		f->cfg = ncfg[i];
-		if (f->pool_pipe_size != ncfg[i]->px.pipe_size) {
+		f->cfg = p->cfg[i];
+		if (f->pool_pipe_size != p->cfg[i]->px.pipe_size) {
 			pipe_pool_drain(f);
-			f->pool_pipe_size = ncfg[i]->px.pipe_size;
+			f->pool_pipe_size = p->cfg[i]->px.pipe_size;
 		}
-		if (fresh[i]) {
+		if (p->fresh[i]) {
 			f->next = s->fronts;
 			s->fronts = f;
 		}
 	}
-	s->max_total = resolve_max_total(c);
+}
+
+static void proxy_commit(struct proxy_set *s, struct proxy_plan *p)
+{
+	proxy_commit_listeners(s, p);
+	proxy_commit_retire(s, p);
+	proxy_commit_fronts(s, p);
+	s->max_total = resolve_max_total(p->c);
 	listeners_update(s);
-	return 0;
-rollback:
-	for (i = 0; i < c->n_proxies; i++) {
-		if (nls[i]) {
-			for (j = 0; j < c->proxies[i].n_listen; j++)
-				if (nls[i][j].front)
-					listener_close(s, &nls[i][j]);
-			free(nls[i]);
+}
+
+/* Undo a plan that failed: close what it opened, free what it built. */
+static void proxy_rollback(struct proxy_set *s, struct proxy_plan *p)
+{
+	for (int i = 0; i < p->c->n_proxies; i++) {
+		if (p->ls[i]) {
+			for (int j = 0; j < p->c->proxies[i].n_listen; j++)
+				if (p->ls[i][j].front)
+					listener_close(s, &p->ls[i][j]);
+			free(p->ls[i]);
 		}
-		front_cfg_put(ncfg[i]);
-		if (fresh[i]) {
-			free(fresh[i]->ctrs);
-			free(fresh[i]);
+		front_cfg_put(p->cfg[i]);
+		if (p->fresh[i]) {
+			free(p->fresh[i]->ctrs);
+			free(p->fresh[i]);
 		}
 	}
-	return err;
+}
+
+static int proxy_apply(struct proxy_set *s, const struct conf *c)
+{
+	struct proxy_plan p = { .c = c };
+	int err;
+
+	err = proxy_plan_fronts(s, &p);
+	if (!err)
+		err = proxy_plan_listeners(s, &p);
+	if (err) {
+		proxy_rollback(s, &p);
+		return err;
+	}
+	proxy_commit(s, &p);
+	return 0;
 }
 
 /* ---- the contract (proxy.h) ------------------------------------------ */
@@ -454,7 +462,7 @@ int proxy_start(struct loop *l, const struct conf *c, struct proxy_set **out)
 	 * EPIPE, not kill the daemon. */
 	signal(SIGPIPE, SIG_IGN);
 	s->loop = l;
-	s->conn_closed = front_conn_closed;
+	s->conn_closed = proxy_front_conn_closed;
 	loop_timer_init(&s->fd_timer, on_fd_timer);
 	err = proxy_apply(s, c);
 	if (err) {
@@ -491,7 +499,7 @@ void proxy_free(struct proxy_set *p)
 	while (p->conns)
 		conn_close(p->conns, CLOSE_SHUTDOWN);
 	while (p->fronts)
-		front_free(p, p->fronts);
+		proxy_front_free(p, p->fronts);
 	loop_timer_cancel(p->loop, &p->fd_timer);
 	free(p);
 }

@@ -202,11 +202,17 @@ struct conn {
 	bool client_rdhup;		/* client half-closed before SPLICE */
 };
 
+/* front.c (proxy.c and conn.c call these; front.c calls neither) */
+/* The index of route counter `name` in f->ctrs, added when new; -ENOMEM. */
+int front_ctr(struct front *f, const char *name);
+/* A snapshot of px with one reference (the front's); 0 or -errno. */
+int front_cfg_new(struct front *f, const struct conf_proxy *px, struct front_cfg **out);
+/* Drop one reference to a config snapshot; the last one frees it. */
+void front_cfg_put(struct front_cfg *cfg);
+
 /* conn.c (proxy.c calls these; conn.c calls nothing in proxy.c) */
 int conn_new(struct front *f, int fd, const struct sockaddr *peer, socklen_t plen);
 void conn_close(struct conn *c, enum close_reason why);
 void pipe_pool_drain(struct front *f);
-/* Drop one reference to a config snapshot; the last one frees it. */
-void front_cfg_put(struct front_cfg *cfg);
 
 #endif

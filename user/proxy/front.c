@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * front.c - what a front (one [proxy NAME] section) keeps across
+ * reloads and hands to its connections: counters by route name, and
+ * the immutable config snapshot (struct front_cfg) each connection
+ * takes a reference to.
+ *
+ * proxy.c builds snapshots on start and reload; conn.c drops its
+ * reference when a connection closes. This file calls neither, so both
+ * may call it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proxy_int.h"
+
+int front_ctr(struct front *f, const char *name)
+{
+	int i;
+
+	for (i = 0; i < f->n_ctrs; i++)
+		if (!strcmp(f->ctrs[i].name, name))
+			return i;
+	if (f->n_ctrs == f->cap_ctrs) {
+		int cap = f->cap_ctrs ? f->cap_ctrs * 2 : 8;
+		struct route_ctr *v = realloc(f->ctrs, sizeof(*v) * (size_t)cap);
+
+		if (!v)
+			return -ENOMEM;
+		f->ctrs = v;
+		f->cap_ctrs = cap;
+	}
+	memset(&f->ctrs[f->n_ctrs], 0, sizeof(f->ctrs[0]));
+	snprintf(f->ctrs[f->n_ctrs].name, sizeof(f->ctrs[0].name), "%s", name);
+	return f->n_ctrs++;
+}
+
+int front_cfg_new(struct front *f, const struct conf_proxy *px, struct front_cfg **out)
+{
+	struct front_cfg *cfg = calloc(1, sizeof(*cfg));
+	int err = -ENOMEM, i;
+
+	if (!cfg)
+		return -ENOMEM;
+	cfg->refs = 1;
+	cfg->px = *px;
+	cfg->px.routes = NULL;
+	if (px->n_routes) {
+		cfg->px.routes = malloc(sizeof(*px->routes) * (size_t)px->n_routes);
+		cfg->ctr_of_route = malloc(sizeof(int) * (size_t)px->n_routes);
+		if (!cfg->px.routes || !cfg->ctr_of_route)
+			goto fail;
+		memcpy(cfg->px.routes, px->routes, sizeof(*px->routes) * (size_t)px->n_routes);
+	}
+	err = route_table_new(cfg->px.routes, cfg->px.n_routes, &cfg->rt);
+	if (err)
+		goto fail;
+	err = -ENOMEM;
+	for (i = 0; i < px->n_routes; i++)
+		if ((cfg->ctr_of_route[i] = front_ctr(f, px->routes[i].name)) < 0)
+			goto fail;
+	if ((cfg->ctr_default = front_ctr(f, "<default>")) < 0 ||
+	    (cfg->ctr_no_sni = front_ctr(f, "<no_sni>")) < 0)
+		goto fail;
+	*out = cfg;
+	return 0;
+fail:
+	front_cfg_put(cfg);
+	return err;
+}
+
+void front_cfg_put(struct front_cfg *cfg)
+{
+	if (!cfg || --cfg->refs > 0)
+		return;
+	route_table_free(cfg->rt);
+	free(cfg->ctr_of_route);
+	free(cfg->px.routes);
+	free(cfg);
+}
