@@ -4,7 +4,8 @@
  *
  * How it works. A connection owns two sockets (client, upstream), one
  * timer and, only while bytes are in flight, up to two pipes; nothing
- * else touches them (lesson 1). It walks enum conn_state:
+ * else touches them (docs/design.md, One owner per duplex socket). It
+ * walks enum conn_state:
  *
  *   HELLO --route--> CONNECT --ok--> REPLAY --all sent--> SPLICE --EOF both--> closed
  *     |  \--no route--> REFUSE (alert / 421, SHUT_WR, read to EOF) --> closed
@@ -14,11 +15,21 @@
  * grows to at most SNI_MAX_HELLO and parses them after every read, so a
  * hello spread over any number of segments and records is found; REPLAY
  * writes exactly those bytes, after the PROXY header if any, to the
- * upstream before anything else moves (lesson 4). Accepting does no I/O
- * beyond accept4() itself, and every state has a deadline (lesson 3).
+ * upstream before anything else moves (docs/design.md, Peek, route,
+ * replay). Accepting does no I/O beyond accept4() itself.
+ *
+ * Deadlines. Every state is entered through conn_enter(c, state, ms),
+ * which sets the state, the epoll interest that state needs on both
+ * sockets and the state's one deadline, so no state can be entered
+ * without one (docs/design.md, Never block the accept path; a deadline
+ * on every read): HELLO hello_timeout, CONNECT connect_timeout per
+ * upstream attempt, REPLAY and SPLICE idle_timeout (moved lazily: I/O
+ * only stamps last_io, the timer re-arms itself for the rest), REFUSE
+ * the shorter of REFUSE_LINGER_MS and hello_timeout.
  *
  * The pump (SPLICE). Each direction ("half") moves src -> pipe -> dst
- * with splice(2), so payload never enters user space (lesson 5). A half
+ * with splice(2), so payload never enters user space (docs/design.md,
+ * Zero-copy where the kernel allows). A half
  * reads only when its pipe is empty and then writes the pipe out; it
  * asks for EPOLLIN on src while the pipe is empty and EPOLLOUT on dst
  * while it is not, never both. That rule is what keeps the loop from
@@ -30,7 +41,7 @@
  * without splice support) or no pipe can be had (EMFILE), the half falls
  * back to read/write through a small buffer, also only held in flight.
  *
- * Endings (lesson 2). EOF on src is passed on with shutdown(dst,
+ * Endings (docs/design.md, Watch both ends of a proxied pair). EOF on src is passed on with shutdown(dst,
  * SHUT_WR) once the pipe is empty; when both halves have done that the
  * connection is finished. EPOLLRDHUP is asked for together with EPOLLIN
  * (asking for it alone, level-triggered, would spin while we wait for
@@ -91,7 +102,7 @@ static const char *const reason_names[CLOSE__COUNT] = {
 	[CLOSE_SHUTDOWN] = "shutdown",
 };
 
-const char *close_reason_str(enum close_reason r)
+const char *conn_close_reason_str(enum close_reason r)
 {
 	return r < CLOSE__COUNT ? reason_names[r] : "?";
 }
@@ -170,7 +181,7 @@ static void pipe_pool_trim(struct front *f, size_t keep)
 	}
 }
 
-void pipe_pool_drain(struct front *f)
+void conn_pool_drain(struct front *f)
 {
 	pipe_pool_trim(f, 0);
 }
@@ -208,7 +219,7 @@ static void access_log(struct conn *c, enum close_reason why)
 		c->ctr >= 0 ? c->front->ctrs[c->ctr].name : "-", up,
 		(unsigned long long)c->bytes_up, (unsigned long long)c->bytes_down,
 		(unsigned long long)(loop_now(c->set->loop) - c->t_start), state_names[c->state],
-		close_reason_str(why), err);
+		conn_close_reason_str(why), err);
 }
 
 void conn_close(struct conn *c, enum close_reason why)
@@ -296,6 +307,55 @@ static uint32_t splice_want(const struct conn *c, bool client)
 	if (client && c->xf)
 		ev |= c->xf->want(c->xf_state);
 	return ev;
+}
+
+/* The interest one socket needs in c's state. */
+static uint32_t state_want(const struct conn *c, bool client)
+{
+	switch (c->state) {
+	case CONN_HELLO:
+	case CONN_REFUSE:
+		/* the client's bytes (hello, or what we discard), and its EOF */
+		return client ? EPOLLIN | EPOLLRDHUP : 0;
+	case CONN_CONNECT:
+	case CONN_REPLAY:
+		/* the upstream's connect result, then room for the replay;
+		 * the client only matters if it goes away */
+		if (!client)
+			return EPOLLOUT;
+		return c->client_rdhup ? 0 : EPOLLRDHUP;
+	case CONN_SPLICE:
+		return splice_want(c, client);
+	}
+	return 0;
+}
+
+/* Set both sockets' interest to what c's state needs now. */
+static int want_state(struct conn *c)
+{
+	int err = want(c, true, state_want(c, true));
+
+	return err ? err : want(c, false, state_want(c, false));
+}
+
+/*
+ * The one way into a state: sets it, the interest of both sockets for
+ * it, and its deadline, so no state is ever entered without a deadline.
+ * A deadline of 0 is a bug (every timeout key has a minimum) and aborts.
+ * 0, or -errno when epoll refused the interest: the caller then closes
+ * the connection (the deadline is armed either way, so none is left
+ * without one).
+ */
+static int __attribute__((warn_unused_result))
+conn_enter(struct conn *c, enum conn_state state, uint64_t deadline_ms)
+{
+	if (!deadline_ms) {
+		pr_err("proxy: conn_enter(%s) without a deadline", state_names[state]);
+		abort();
+	}
+	c->state = state;
+	loop_timer_arm(c->set->loop, &c->timer, deadline_ms);
+	return want_state(c);
 }
 
 /* ---- the pump -------------------------------------------------------- */
@@ -429,15 +489,15 @@ static void splice_settle(struct conn *c, bool client, uint32_t ev)
 		conn_close(c, CLOSE_DONE);
 		return;
 	}
-	cw = splice_want(c, true);
-	uw = splice_want(c, false);
+	cw = state_want(c, true);
+	uw = state_want(c, false);
 	/* HUP is reported whatever the interest; a socket that has told us
 	 * all it will and that we do not need now leaves epoll until we do. */
 	if ((ev & EPOLLHUP) && client && !cw)
 		loop_fd_del(c->set->loop, &c->ch);
 	if ((ev & EPOLLHUP) && !client && !uw)
 		loop_fd_del(c->set->loop, &c->uh);
-	if (want(c, true, cw) || want(c, false, uw))
+	if (want_state(c))
 		conn_fail(c, CLOSE_NO_RESOURCES, ENOMEM);
 }
 
@@ -474,20 +534,21 @@ static bool xf_handshaking(const struct conn *c)
 	return c->xf && c->xf->established && !c->xf->established(c->xf_state);
 }
 
+/* SPLICE's deadline is idle_timeout, moved lazily (on_timer); while a
+ * transform still handshakes, hello_timeout bounds that too. */
 static void enter_splice(struct conn *c)
 {
 	uint64_t idle = c->cfg->px.idle_timeout_ms, hs = c->cfg->px.hello_timeout_ms;
+	uint64_t deadline = idle;
 
-	c->state = CONN_SPLICE;
 	c->last_io = loop_now(c->set->loop);
 	if (xf_handshaking(c)) {
 		c->xf_deadline = c->last_io + hs;
-		loop_timer_arm(c->set->loop, &c->timer, hs < idle ? hs : idle);
-	} else {
-		loop_timer_arm(c->set->loop, &c->timer, idle);
+		deadline = hs < idle ? hs : idle;
 	}
 	/* Level-triggered: bytes that arrived meanwhile wake us at once. */
-	splice_settle(c, true, 0);
+	if (conn_enter(c, CONN_SPLICE, deadline))
+		conn_fail(c, CLOSE_NO_RESOURCES, ENOMEM);
 }
 
 static void replay_write(struct conn *c)
@@ -496,11 +557,8 @@ static void replay_write(struct conn *c)
 		ssize_t n = send(c->ufd, c->buf + c->buf_off, c->buf_len - c->buf_off, MSG_NOSIGNAL);
 
 		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR) {
-				if (want(c, false, EPOLLOUT))
-					conn_fail(c, CLOSE_NO_RESOURCES, ENOMEM);
-				return;
-			}
+			if (errno == EAGAIN || errno == EINTR)
+				return;	/* REPLAY asks for EPOLLOUT on the upstream */
 			conn_fail(c, CLOSE_UPSTREAM_ERROR, errno);
 			return;
 		}
@@ -554,9 +612,12 @@ static void start_replay(struct conn *c)
 	c->buf_len = (size_t)hl + hello;
 	c->buf_off = 0;
 	c->replay_hello = hello;
-	c->state = CONN_REPLAY;
-	loop_timer_arm(c->set->loop, &c->timer, c->cfg->px.idle_timeout_ms);
 	c->last_io = loop_now(c->set->loop);
+	/* REPLAY's deadline is idle_timeout, moved lazily like SPLICE's */
+	if (conn_enter(c, CONN_REPLAY, c->cfg->px.idle_timeout_ms)) {
+		conn_fail(c, CLOSE_NO_RESOURCES, ENOMEM);
+		return;
+	}
 	replay_write(c);
 }
 
@@ -585,7 +646,6 @@ static void upstream_failed(struct conn *c, int err)
 static int connect_next(struct conn *c)
 {
 	const struct conf_route *r = c->route;
-	struct loop *l = c->set->loop;
 
 	while (c->up_idx < r->n_upstreams) {
 		const struct conf_addr *a = &r->upstreams[c->up_idx++];
@@ -601,14 +661,8 @@ static int connect_next(struct conn *c)
 		}
 		if (connect(fd, (const struct sockaddr *)&a->ss, a->len) == 0 || errno == EINPROGRESS) {
 			c->ufd = fd;
-			if (loop_fd_add(l, &c->uh, fd, EPOLLOUT, on_upstream)) {
-				conn_fail(c, CLOSE_NO_RESOURCES, ENOMEM);
-				return -1;
-			}
-			c->state = CONN_CONNECT;
-			loop_timer_arm(l, &c->timer, c->cfg->px.connect_timeout_ms);
-			/* While connecting, the client only matters if it goes away. */
-			if (want(c, true, c->client_rdhup ? 0 : EPOLLRDHUP)) {
+			/* each attempt has its own connect_timeout */
+			if (conn_enter(c, CONN_CONNECT, c->cfg->px.connect_timeout_ms)) {
 				conn_fail(c, CLOSE_NO_RESOURCES, ENOMEM);
 				return -1;
 			}
@@ -641,10 +695,10 @@ static void refuse(struct conn *c)
 	free(c->buf);
 	c->buf = NULL;
 	c->buf_len = 0;
-	c->state = CONN_REFUSE;
 	c->refuse_why = CLOSE_UNROUTED;
-	loop_timer_arm(c->set->loop, &c->timer, REFUSE_LINGER_MS < c->cfg->px.hello_timeout_ms ?
-			REFUSE_LINGER_MS : c->cfg->px.hello_timeout_ms);
+	if (conn_enter(c, CONN_REFUSE, REFUSE_LINGER_MS < c->cfg->px.hello_timeout_ms ?
+		       REFUSE_LINGER_MS : c->cfg->px.hello_timeout_ms))
+		conn_fail(c, CLOSE_NO_RESOURCES, ENOMEM);
 }
 
 static void route_conn(struct conn *c, enum sni_result res)
@@ -791,7 +845,7 @@ static void on_client(struct loop_fd *h, uint32_t ev)
 			/* half-closed after its request: fine, the pump
 			 * will pass the EOF on once we are through */
 			c->client_rdhup = true;
-			if (want(c, true, 0))
+			if (want_state(c))
 				conn_fail(c, CLOSE_NO_RESOURCES, ENOMEM);
 		}
 		return;
@@ -890,7 +944,6 @@ int conn_new(struct front *f, int fd, const struct sockaddr *peer, socklen_t ple
 	c->front = f;
 	c->cfg = f->cfg;
 	c->cfg->refs++;
-	c->state = CONN_HELLO;
 	c->cfd = fd;
 	c->ufd = -1;
 	c->ch.fd = c->uh.fd = -1;
@@ -901,14 +954,14 @@ int conn_new(struct front *f, int fd, const struct sockaddr *peer, socklen_t ple
 	memcpy(&c->peer, peer, plen);
 	c->t_start = c->last_io = loop_now(s->loop);
 	loop_timer_init(&c->timer, on_timer);
-	err = loop_fd_add(s->loop, &c->ch, fd, EPOLLIN | EPOLLRDHUP, on_client);
+	err = conn_enter(c, CONN_HELLO, c->cfg->px.hello_timeout_ms);
 	if (err) {
+		loop_timer_cancel(s->loop, &c->timer);
 		front_cfg_put(c->cfg);
 		close(fd);
 		free(c);
 		return err;
 	}
-	loop_timer_arm(s->loop, &c->timer, c->cfg->px.hello_timeout_ms);
 	c->next = s->conns;
 	if (s->conns)
 		s->conns->prev = c;

@@ -8,7 +8,8 @@
  * its config snapshot (struct front_cfg), which new connections take a
  * reference to and established ones keep until they close.
  *
- * Limits (lesson 3). A listener is paused - its epoll interest set to
+ * Limits (docs/design.md, Never block the accept path; a deadline on
+ * every read). A listener is paused - its epoll interest set to
  * nothing, not polled - while its front is at max_connections, while all
  * fronts together are at [global] max_connections, and for a short while
  * after accept4() fails with EMFILE/ENFILE/ENOBUFS/ENOMEM (the pending
@@ -201,7 +202,7 @@ static void proxy_front_free(struct proxy_set *s, struct front *f)
 	for (int i = 0; i < f->n_ls; i++)
 		listener_close(s, &f->ls[i]);
 	free(f->ls);
-	pipe_pool_drain(f);
+	conn_pool_drain(f);
 	front_cfg_put(f->cfg);
 	free(f->ctrs);
 	free(f);
@@ -396,7 +397,7 @@ static void proxy_commit_fronts(struct proxy_set *s, struct proxy_plan *p)
 		front_cfg_put(f->cfg);
 		f->cfg = p->cfg[i];
 		if (f->pool_pipe_size != p->cfg[i]->px.pipe_size) {
-			pipe_pool_drain(f);
+			conn_pool_drain(f);
 			f->pool_pipe_size = p->cfg[i]->px.pipe_size;
 		}
 		if (p->fresh[i]) {
@@ -521,7 +522,7 @@ void proxy_metrics(struct proxy_set *p, struct metric_sink *s)
 		for (i = 0; i < CLOSE__COUNT; i++)
 			metric(s, METRIC_COUNTER, "edgesteer_proxy_closed_total",
 			       "Connections closed, by reason", f->closed[i], "proxy", f->name,
-			       "reason", close_reason_str(i), NULL);
+			       "reason", conn_close_reason_str(i), NULL);
 	for (f = p->fronts; f; f = f->next)
 		for (i = 0; i < f->n_ctrs; i++)
 			metric(s, METRIC_COUNTER, "edgesteer_proxy_route_connections_total",

@@ -40,9 +40,11 @@ enum close_reason {
 	CLOSE_SHUTDOWN,		/* the proxy was freed (daemon exit) */
 	CLOSE__COUNT
 };
-const char *close_reason_str(enum close_reason r);
+const char *conn_close_reason_str(enum close_reason r);
 
-/* The states of a connection; each socket has this one owner (lesson 1). */
+/* The states of a connection; each socket has this one owner (docs/design.md,
+ * One owner per duplex socket). Every state is entered through conn_enter(),
+ * which arms its deadline. */
 enum conn_state {
 	CONN_HELLO,	/* reading the ClientHello / request head into c->buf;
 			 * client EPOLLIN, hello deadline armed */
@@ -213,6 +215,6 @@ void front_cfg_put(struct front_cfg *cfg);
 /* conn.c (proxy.c calls these; conn.c calls nothing in proxy.c) */
 int conn_new(struct front *f, int fd, const struct sockaddr *peer, socklen_t plen);
 void conn_close(struct conn *c, enum close_reason why);
-void pipe_pool_drain(struct front *f);
+void conn_pool_drain(struct front *f);
 
 #endif
