@@ -19,6 +19,10 @@
  *   FIXTURE(f) { members };  FIXTURE_SETUP(f) { self->... }
  *   FIXTURE_TEARDOWN(f) { ... }  TEST_F(f, name) { ... }
  *   TEST_F_TIMEOUT(f, name, seconds) { ... }
+ *   FIXTURE_VARIANT(f) { members };  FIXTURE_VARIANT_ADD(f, v) { .member = ... };
+ *   every TEST_F of f then runs once per variant, named f.v.name, with
+ *   `variant` (const FIXTURE_VARIANT(f) *) in setup, body and teardown;
+ *   a fixture without variants runs its tests once (variant is NULL).
  *   ASSERT_*(a, b) stop the test on failure, EXPECT_*(a, b) continue.
  *   SKIP(statement, fmt, ...) records a skip with its reason and runs
  *   `statement` (usually `return`).
@@ -58,9 +62,17 @@
 struct th_metadata;
 typedef void (*th_fn)(struct th_metadata *t);
 
+/* One FIXTURE_VARIANT_ADD. */
+struct th_variant {
+	const char *fixture;
+	const char *name;
+	const void *data;
+};
+
 struct th_metadata {
 	const char *name;
 	const char *fixture;
+	const struct th_variant *variant;	/* the one this run uses, or NULL */
 	th_fn fn;
 	int timeout;
 	/* set in the child, read by the parent through shared memory */
@@ -84,6 +96,8 @@ struct th_shared {
 
 static struct th_metadata *th_tests[TH_MAX_TESTS];
 static int th_ntests;
+static const struct th_variant *th_variants[TH_MAX_TESTS];	/* in the order added */
+static int th_nvariants;
 static struct th_shared *th_result; /* mmap'd MAP_SHARED, per run */
 static volatile int th_in_child;
 
@@ -91,6 +105,12 @@ static inline void th_register(struct th_metadata *t)
 {
 	if (th_ntests < TH_MAX_TESTS)
 		th_tests[th_ntests++] = t;
+}
+
+static inline void th_add_variant(const struct th_variant *v)
+{
+	if (th_nvariants < TH_MAX_TESTS)
+		th_variants[th_nvariants++] = v;
 }
 
 static inline void th_note_failure(const char *file, int line, const char *fmt, ...)
@@ -211,14 +231,34 @@ static inline void th_note_failure(const char *file, int line, const char *fmt, 
 	{ th_register(&th_meta_##tname); }					\
 	static void th_test_##tname(struct th_metadata *_metadata __attribute__((unused)))
 
-/* FIXTURE(f) { int fd; }; -> struct th_fixture_f */
+/* FIXTURE(f) { int fd; }; -> struct th_fixture_f (FIXTURE(f) is the type) */
 #define FIXTURE(f) struct th_fixture_##f
+/* Each of these declares FIXTURE_VARIANT(f), so that `variant` has a
+ * type whether or not the fixture has variants. */
 #define FIXTURE_SETUP(f)							\
+	FIXTURE_VARIANT(f);							\
 	static void th_setup_##f(struct th_metadata *_metadata __attribute__((unused)), \
-				 struct th_fixture_##f *self)
+				 struct th_fixture_##f *self,			\
+				 const FIXTURE_VARIANT(f) *variant __attribute__((unused)))
 #define FIXTURE_TEARDOWN(f)							\
+	FIXTURE_VARIANT(f);							\
 	static void th_teardown_##f(struct th_metadata *_metadata __attribute__((unused)), \
-				    struct th_fixture_##f *self)
+				    struct th_fixture_##f *self,		\
+				    const FIXTURE_VARIANT(f) *variant __attribute__((unused)))
+
+/*
+ * FIXTURE_VARIANT(f) { int family; };  -> the type of `variant`
+ * FIXTURE_VARIANT_ADD(f, v4) { .family = AF_INET };  -> one more run of
+ * every TEST_F(f, ...), named f.v4.test. Variants run in the order added.
+ */
+#define FIXTURE_VARIANT(f) struct th_variant_##f
+#define FIXTURE_VARIANT_ADD(f, v)						\
+	static const FIXTURE_VARIANT(f) th_vdata_##f##_##v;			\
+	static const struct th_variant th_v_##f##_##v = {			\
+		.fixture = #f, .name = #v, .data = &th_vdata_##f##_##v };	\
+	__attribute__((constructor)) static void th_vreg_##f##_##v(void)	\
+	{ th_add_variant(&th_v_##f##_##v); }					\
+	static const FIXTURE_VARIANT(f) th_vdata_##f##_##v =
 
 /*
  * TEST_F runs setup, the body in a grandchild (so ASSERT's _exit still
@@ -228,10 +268,14 @@ static inline void th_note_failure(const char *file, int line, const char *fmt, 
  */
 #define TEST_F(f, tname) TEST_F_TIMEOUT(f, tname, TH_DEFAULT_TIMEOUT)
 #define TEST_F_TIMEOUT(f, tname, secs)						\
+	FIXTURE_VARIANT(f);							\
 	static void th_body_##f##_##tname(struct th_metadata *_metadata,		\
-					 struct th_fixture_##f *self);		\
+					 struct th_fixture_##f *self,		\
+					 const FIXTURE_VARIANT(f) *variant);	\
 	static void th_test_##f##_##tname(struct th_metadata *_metadata)	\
 	{									\
+		const FIXTURE_VARIANT(f) *variant =				\
+			_metadata->variant ? _metadata->variant->data : NULL;	\
 		/* shared, so teardown sees what the body changed */	\
 		struct th_fixture_##f *self_ = mmap(NULL, sizeof(*self_),	\
 			PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0); \
@@ -241,15 +285,15 @@ static inline void th_note_failure(const char *file, int line, const char *fmt, 
 			th_note_failure(__FILE__, __LINE__, "mmap: %s", strerror(errno)); \
 			return;							\
 		}								\
-		th_setup_##f(_metadata, self_);					\
+		th_setup_##f(_metadata, self_, variant);					\
 		if (th_result->failed || th_result->skipped) {			\
-			th_teardown_##f(_metadata, self_);			\
+			th_teardown_##f(_metadata, self_, variant);			\
 			return;							\
 		}								\
 		fflush(stdout);							\
 		pid = fork();							\
 		if (pid == 0) {							\
-			th_body_##f##_##tname(_metadata, self_);		\
+			th_body_##f##_##tname(_metadata, self_, variant);	\
 			fflush(stdout);						\
 			_exit(0);						\
 		}								\
@@ -259,7 +303,7 @@ static inline void th_note_failure(const char *file, int line, const char *fmt, 
 			th_note_failure(__FILE__, __LINE__, "fork: %s", strerror(errno)); \
 		} else if ((th_result->body = 0), WIFSIGNALED(st))		\
 			th_note_failure(__FILE__, __LINE__, "test body killed by signal %d", WTERMSIG(st)); \
-		th_teardown_##f(_metadata, self_);				\
+		th_teardown_##f(_metadata, self_, variant);				\
 	}									\
 	static struct th_metadata th_meta_##f##_##tname = {			\
 		.name = #tname, .fixture = #f,					\
@@ -267,7 +311,8 @@ static inline void th_note_failure(const char *file, int line, const char *fmt, 
 	__attribute__((constructor)) static void th_reg_##f##_##tname(void)	\
 	{ th_register(&th_meta_##f##_##tname); }				\
 	static void th_body_##f##_##tname(struct th_metadata *_metadata __attribute__((unused)), \
-					 struct th_fixture_##f *self __attribute__((unused)))
+					 struct th_fixture_##f *self __attribute__((unused)), \
+					 const FIXTURE_VARIANT(f) *variant __attribute__((unused)))
 
 static inline double th_now(void)
 {
@@ -370,11 +415,63 @@ static inline int th_match(const char *name, char **filters, int nf)
 	return 0;
 }
 
+/* fixture.variant.test, fixture.test or test */
+static inline void th_full_name(const struct th_metadata *t, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s%s%s", t->fixture ? t->fixture : "", t->fixture ? "." : "",
+		 t->variant ? t->variant->name : "", t->variant ? "." : "", t->name);
+}
+
+/* How many variants test t's fixture has (0 for a TEST). */
+static inline int th_count_variants(const struct th_metadata *t)
+{
+	int n = 0;
+
+	for (int j = 0; t->fixture && j < th_nvariants; j++)
+		n += !strcmp(th_variants[j]->fixture, t->fixture);
+	return n;
+}
+
+/* The runs: each test once, a TEST_F once per variant of its fixture. */
+static inline int th_expand(struct th_metadata ***out)
+{
+	struct th_metadata **runs;
+	int n = 0, i, j;
+
+	for (i = 0; i < th_ntests; i++)
+		n += th_count_variants(th_tests[i]) ? th_count_variants(th_tests[i]) : 1;
+	runs = calloc((size_t)n + 1, sizeof(*runs));
+	if (!runs)
+		return -1;
+	n = 0;
+	for (i = 0; i < th_ntests; i++) {
+		struct th_metadata *t = th_tests[i];
+
+		if (!th_count_variants(t))
+			runs[n++] = t;
+		for (j = 0; t->fixture && j < th_nvariants; j++) {
+			struct th_metadata *r;
+
+			if (strcmp(th_variants[j]->fixture, t->fixture))
+				continue;
+			r = malloc(sizeof(*r));
+			if (!r)
+				return -1;
+			*r = *t;
+			r->variant = th_variants[j];
+			runs[n++] = r;
+		}
+	}
+	*out = runs;
+	return n;
+}
+
 static inline int th_main(int argc, char **argv)
 {
 	char *filters[32];
-	int nf = 0, list = 0, i, n = 0, passed = 0, failed = 0, skipped = 0, c;
+	int nf = 0, list = 0, i, n = 0, passed = 0, failed = 0, skipped = 0, c, nruns;
 	char full[256], why[TH_MSG_MAX];
+	struct th_metadata **runs;
 
 	while ((c = getopt(argc, argv, "t:l")) != -1) {
 		if (c == 't' && nf < 32)
@@ -388,33 +485,28 @@ static inline int th_main(int argc, char **argv)
 	}
 	th_result = mmap(NULL, sizeof(*th_result), PROT_READ | PROT_WRITE,
 			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (th_result == MAP_FAILED) {
-		perror("mmap");
+	nruns = th_expand(&runs);
+	if (th_result == MAP_FAILED || nruns < 0) {
+		perror("harness: mmap/malloc");
 		return 2;
 	}
-	for (i = 0; i < th_ntests; i++) {
-		struct th_metadata *t = th_tests[i];
-
-		snprintf(full, sizeof(full), "%s%s%s", t->fixture ? t->fixture : "",
-			 t->fixture ? "." : "", t->name);
-		if (th_match(full, filters, nf))
+	for (i = 0; i < nruns; i++) {
+		th_full_name(runs[i], full, sizeof(full));
+		if (list)
+			printf("%s\n", full);
+		else if (th_match(full, filters, nf))
 			n++;
 	}
-	if (list) {
-		for (i = 0; i < th_ntests; i++)
-			printf("%s%s%s\n", th_tests[i]->fixture ? th_tests[i]->fixture : "",
-			       th_tests[i]->fixture ? "." : "", th_tests[i]->name);
+	if (list)
 		return 0;
-	}
 	printf("TAP version 13\n1..%d\n", n);
 	n = 0;
-	for (i = 0; i < th_ntests; i++) {
-		struct th_metadata *t = th_tests[i];
+	for (i = 0; i < nruns; i++) {
+		struct th_metadata *t = runs[i];
 		double t0;
 		int r;
 
-		snprintf(full, sizeof(full), "%s%s%s", t->fixture ? t->fixture : "",
-			 t->fixture ? "." : "", t->name);
+		th_full_name(t, full, sizeof(full));
 		if (!th_match(full, filters, nf))
 			continue;
 		n++;

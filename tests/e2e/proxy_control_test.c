@@ -69,7 +69,7 @@ TEST_TIMEOUT(reload_changes_routes_and_listeners_established_survive, 30)
 	size_t hl;
 	pid_t px;
 
-	PU_NETNS();
+	TH_PRIVATE_NETNS();
 	up1 = pu_listen("127.0.0.1", UP1);
 	up2 = pu_listen("127.0.0.1", UP2);
 	pu_reload_conf = c2;
@@ -125,7 +125,7 @@ TEST_TIMEOUT(per_route_counters, 30)
 	size_t hl;
 	pid_t px;
 
-	PU_NETNS();
+	TH_PRIVATE_NETNS();
 	up1 = pu_listen("127.0.0.1", UP1);
 	up2 = pu_listen("127.0.0.1", UP2);
 	snprintf(mfile, sizeof(mfile), "/tmp/es-proxy-metrics-%d", (int)getpid());
@@ -233,7 +233,7 @@ TEST_TIMEOUT(read_write_path_byte_exact_with_splice_off, 60)
 	pthread_t t;
 	int fd;
 
-	PU_NETNS();
+	TH_PRIVATE_NETNS();
 	s.lfd = pu_listen("127.0.0.1", UP1);
 	ASSERT_GT(pu_proxy(conf, PX_PORT, 0, NULL), 0);
 	fd = hello_client(PX_PORT, "openssl_tls13_sni.bin", &s.hl);
@@ -328,7 +328,7 @@ TEST_TIMEOUT(terminate_route_uses_the_transform_hook, 30)
 	int up, c, u;
 	pid_t px;
 
-	PU_NETNS();
+	TH_PRIVATE_NETNS();
 	up = pu_listen("127.0.0.1", UP1);
 	/* without a registered transform the route is refused at start */
 	EXPECT_LT(pu_proxy(conf, PX_PORT, 0, "/dev/null"), 0);
@@ -368,7 +368,7 @@ TEST_TIMEOUT(failed_reload_changes_nothing, 30)
 	size_t hl;
 	pid_t px;
 
-	PU_NETNS();
+	TH_PRIVATE_NETNS();
 	up1 = pu_listen("127.0.0.1", UP1);
 	pu_reload_conf = c2;
 	px = pu_proxy(c1, PX_PORT, 0, "/dev/null");

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * End-to-end tests of the proxy's resource discipline (lessons 2 and 3):
+ * End-to-end tests of the proxy's resource discipline (docs/design.md,
+ * Watch both ends of a proxied pair; Never block the accept path):
  * slowloris clients do not stall a good one and are closed at the hello
  * deadline; 1000 proxied connections leave the fd count where it was;
  * max_connections and EMFILE pause the listener without a busy loop and
@@ -123,7 +124,7 @@ TEST_TIMEOUT(slowloris_does_not_stall_a_good_client, 60)
 
 	ASSERT_GT(hl, 0);
 	raise_nofile();
-	PU_NETNS();
+	TH_PRIVATE_NETNS();
 	echo_start(&e, UP_PORT);
 	snprintf(conf, sizeof(conf), conf_fmt, 0, "2s", 5000, "no");
 	px = pu_proxy(conf, PX_PORT, 0, NULL);
@@ -178,7 +179,7 @@ TEST_TIMEOUT(fd_count_unchanged_after_1000_connections, 90)
 	pid_t px;
 
 	raise_nofile();
-	PU_NETNS();
+	TH_PRIVATE_NETNS();
 	echo_start(&e, UP_PORT);
 	snprintf(conf, sizeof(conf), conf_fmt, 0, "2s", 5000, "no");
 	px = pu_proxy(conf, PX_PORT, 0, NULL);
@@ -223,7 +224,35 @@ TEST_TIMEOUT(fd_count_unchanged_after_1000_connections, 90)
 	echo_stop(&e);
 }
 
-static void limit_pauses(struct th_metadata *_metadata, int global, int local)
+/* At max_connections (of the section, or of all together) the listener
+ * pauses: the next client waits in the backlog and costs no CPU. */
+FIXTURE(limit) {
+	int unused;
+};
+
+FIXTURE_VARIANT(limit) {
+	int global;	/* [global] max_connections */
+	int local;	/* [proxy] max_connections */
+};
+
+FIXTURE_VARIANT_ADD(limit, section_max_connections) {
+	.global = 0, .local = 10,
+};
+
+FIXTURE_VARIANT_ADD(limit, global_max_connections) {
+	.global = 10, .local = 1000,
+};
+
+FIXTURE_SETUP(limit)
+{
+	TH_PRIVATE_NETNS();
+}
+
+FIXTURE_TEARDOWN(limit)
+{
+}
+
+TEST_F_TIMEOUT(limit, pauses_listener_without_busy_loop, 30)
 {
 	char conf[512];
 	uint8_t h[4096], back[4096];
@@ -233,9 +262,8 @@ static void limit_pauses(struct th_metadata *_metadata, int global, int local)
 	long c0, c1;
 	pid_t px;
 
-	PU_NETNS();
 	echo_start(&e, UP_PORT);
-	snprintf(conf, sizeof(conf), conf_fmt, global, "5s", local, "no");
+	snprintf(conf, sizeof(conf), conf_fmt, variant->global, "5s", variant->local, "no");
 	px = pu_proxy(conf, PX_PORT, 0, NULL);
 	ASSERT_GT(px, 0);
 	usleep(50000);	/* the readiness probe's connection is gone (hello_eof) */
@@ -267,16 +295,6 @@ static void limit_pauses(struct th_metadata *_metadata, int global, int local)
 	echo_stop(&e);
 }
 
-TEST_TIMEOUT(max_connections_pauses_listener_without_busy_loop, 30)
-{
-	limit_pauses(_metadata, 0, 10);
-}
-
-TEST_TIMEOUT(global_max_connections_pauses_listener_without_busy_loop, 30)
-{
-	limit_pauses(_metadata, 10, 1000);
-}
-
 TEST_TIMEOUT(emfile_pauses_listener_then_resumes, 30)
 {
 	char conf[512];
@@ -287,7 +305,7 @@ TEST_TIMEOUT(emfile_pauses_listener_then_resumes, 30)
 	long c0, c1;
 	pid_t px;
 
-	PU_NETNS();
+	TH_PRIVATE_NETNS();
 	echo_start(&e, UP_PORT);
 	/* the global limit is high: EMFILE (nofile = 48) is what stops accepting */
 	snprintf(conf, sizeof(conf), conf_fmt, 1000, "5s", 1000, "no");
@@ -334,7 +352,7 @@ TEST_TIMEOUT(access_log_one_line_per_connection, 30)
 	pid_t px;
 	int fd;
 
-	PU_NETNS();
+	TH_PRIVATE_NETNS();
 	echo_start(&e, UP_PORT);
 	snprintf(log, sizeof(log), "/tmp/es-proxy-log-%d", (int)getpid());
 	snprintf(conf, sizeof(conf), conf_fmt, 0, "1s", 100, "yes");

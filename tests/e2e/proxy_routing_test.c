@@ -54,7 +54,7 @@ static pid_t start_nginx(struct th_metadata *_metadata, const char *dir)
 
 FIXTURE_SETUP(rt)
 {
-	PU_NETNS();
+	TH_PRIVATE_NETNS();
 	snprintf(self->dir, sizeof(self->dir), "/tmp/es-proxy-%d", (int)getpid());
 	th_sh("rm -rf %s", self->dir);
 	ASSERT_EQ(th_sh("mkdir -p %s", self->dir), 0);

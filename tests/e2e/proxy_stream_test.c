@@ -3,9 +3,10 @@
  * End-to-end tests of the proxy's byte path, with C peers on both sides
  * in a private network namespace: byte-exact bulk transfer both ways,
  * hellos in odd shapes (one byte per segment, two records, larger than a
- * segment), half-close both ways, failing upstreams (refused,
- * blackholed, fallback to the next), unrouted names, HTTP Host routing
- * and the idle deadline.
+ * segment: one test, a variant per shape), half-close both ways, resets
+ * from either side, failing upstreams (refused, blackholed, fallback to
+ * the next), unrouted names, HTTP Host routing and the deadlines of the
+ * states a connection can be left in (connect, refuse, idle).
  */
 #include "proxy_util.h"
 
@@ -58,7 +59,7 @@ FIXTURE(px) {
 
 FIXTURE_SETUP(px)
 {
-	PU_NETNS();
+	TH_PRIVATE_NETNS();
 	/* 10.99.0.2 sits behind a veth whose peer has no address: SYNs to it
 	 * vanish without an answer (a blackhole, not a refusal) */
 	ASSERT_EQ(th_sh("ip link add es-px-v0 type veth peer name es-px-v1 && "
@@ -204,19 +205,66 @@ TEST_F_TIMEOUT(px, bulk_1gib_each_way_byte_exact, 150)
 
 /* ---- hello shapes ------------------------------------------------------ */
 
+/* A proxy with base_conf and the upstream UP_PORT, nothing else. */
+FIXTURE(hello) {
+	pid_t proxy;
+	int up;
+};
+
+/* One shape of ClientHello on the wire. */
+FIXTURE_VARIANT(hello) {
+	const char *seed;	/* tests/fuzz/corpus/sni/ file */
+	size_t min_len;		/* the seed is at least this long */
+	size_t step;		/* written in pieces of this many bytes (0: whole) */
+	int mss;		/* TCP_MAXSEG of the client (0: default) */
+};
+
+FIXTURE_VARIANT_ADD(hello, one_byte_per_segment) {
+	.seed = "curl_sni.bin", .min_len = 1, .step = 1,
+};
+
+FIXTURE_VARIANT_ADD(hello, over_two_records) {
+	.seed = "crafted_pq_two_records.bin", .min_len = 1,
+};
+
+FIXTURE_VARIANT_ADD(hello, over_many_small_records) {
+	.seed = "crafted_small_records.bin", .min_len = 1, .step = 100,
+};
+
+/* MSS 536: the 1.7 KB hello takes four segments; written in two parts */
+FIXTURE_VARIANT_ADD(hello, pq_sized_larger_than_a_segment) {
+	.seed = "crafted_pq_1700.bin", .min_len = 1501, .step = 1000, .mss = 536,
+};
+
+FIXTURE_SETUP(hello)
+{
+	TH_PRIVATE_NETNS();
+	self->up = pu_listen("127.0.0.1", UP_PORT);
+	ASSERT_GE(self->up, 0);
+	self->proxy = pu_proxy(base_conf, PX_PORT, 0, NULL);
+	ASSERT_GT(self->proxy, 0);
+}
+
+FIXTURE_TEARDOWN(hello)
+{
+	pu_kill(self->proxy);
+}
+
 /*
- * Send `hello` in pieces of `step` bytes with TCP_NODELAY (and a small MSS
- * when asked), then check that the upstream got it byte for byte and that
- * a reply comes back.
+ * Send the hello in pieces with TCP_NODELAY (and a small MSS when asked),
+ * then check that the upstream got it byte for byte and that a reply
+ * comes back.
  */
-static void hello_roundtrip(struct th_metadata *_metadata, struct th_fixture_px *self,
-			    const uint8_t *hello, size_t hl, size_t step, int mss)
+TEST_F(hello, reaches_the_upstream_byte_for_byte)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = (socklen_t)pu_addr("127.0.0.1", PX_PORT, &ss);
-	uint8_t got[8192], reply[16];
-	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1, ufd;
+	uint8_t hello[4096], got[8192], reply[16];
+	size_t hl = hello_for(variant->seed, hello, sizeof(hello));
+	size_t step = variant->step ? variant->step : hl;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1, mss = variant->mss, ufd;
 
+	ASSERT_GE(hl, variant->min_len);
 	ASSERT_GE(fd, 0);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (mss)
@@ -240,43 +288,6 @@ static void hello_roundtrip(struct th_metadata *_metadata, struct th_fixture_px 
 	close(ufd);
 	EXPECT_EQ(pu_wait_eof(fd, 2000), 0);
 	close(fd);
-}
-
-TEST_F(px, hello_one_byte_per_segment)
-{
-	uint8_t h[4096];
-	size_t n = hello_for("curl_sni.bin", h, sizeof(h));
-
-	ASSERT_GT(n, 0);
-	hello_roundtrip(_metadata, self, h, n, 1, 0);
-}
-
-TEST_F(px, hello_over_two_records)
-{
-	uint8_t h[4096];
-	size_t n = hello_for("crafted_pq_two_records.bin", h, sizeof(h));
-
-	ASSERT_GT(n, 0);
-	hello_roundtrip(_metadata, self, h, n, n, 0);
-}
-
-TEST_F(px, hello_over_many_small_records)
-{
-	uint8_t h[4096];
-	size_t n = hello_for("crafted_small_records.bin", h, sizeof(h));
-
-	ASSERT_GT(n, 0);
-	hello_roundtrip(_metadata, self, h, n, 100, 0);
-}
-
-TEST_F(px, pq_sized_hello_larger_than_a_segment)
-{
-	uint8_t h[4096];
-	size_t n = hello_for("crafted_pq_1700.bin", h, sizeof(h));
-
-	ASSERT_GT(n, 1500);
-	/* MSS 536: the 1.7 KB hello takes four segments; written in two parts */
-	hello_roundtrip(_metadata, self, h, n, 1000, 536);
 }
 
 /* ---- half-close --------------------------------------------------------- */
@@ -353,8 +364,41 @@ static void reset_close(int fd)
 	close(fd);
 }
 
-static void reset_tears_down(struct th_metadata *_metadata, struct th_fixture_px *self, bool upstream_resets)
+/* A proxy with base_conf and the upstream UP_PORT; one side resets. */
+FIXTURE(reset) {
+	pid_t proxy;
+	int up;
+};
+
+FIXTURE_VARIANT(reset) {
+	bool upstream_resets;	/* else the client does */
+};
+
+FIXTURE_VARIANT_ADD(reset, by_upstream) {
+	.upstream_resets = true,
+};
+
+FIXTURE_VARIANT_ADD(reset, by_client) {
+	.upstream_resets = false,
+};
+
+FIXTURE_SETUP(reset)
 {
+	TH_PRIVATE_NETNS();
+	self->up = pu_listen("127.0.0.1", UP_PORT);
+	ASSERT_GE(self->up, 0);
+	self->proxy = pu_proxy(base_conf, PX_PORT, 0, NULL);
+	ASSERT_GT(self->proxy, 0);
+}
+
+FIXTURE_TEARDOWN(reset)
+{
+	pu_kill(self->proxy);
+}
+
+TEST_F(reset, tears_down_the_pair)
+{
+	bool upstream_resets = variant->upstream_resets;
 	uint8_t h[4096], b[8];
 	size_t hl = hello_for("openssl_tls13_sni.bin", h, sizeof(h));
 	int fd = pu_connect("127.0.0.1", PX_PORT), ufd, r;
@@ -381,16 +425,6 @@ static void reset_tears_down(struct th_metadata *_metadata, struct th_fixture_px
 	EXPECT_LE(r, 0);
 	EXPECT_LT(th_now() - t0, 0.5);
 	close(upstream_resets ? fd : ufd);
-}
-
-TEST_F(px, upstream_reset_tears_down_the_pair)
-{
-	reset_tears_down(_metadata, self, true);
-}
-
-TEST_F(px, client_reset_tears_down_the_pair)
-{
-	reset_tears_down(_metadata, self, false);
 }
 
 /* ---- failing upstreams ------------------------------------------------- */
@@ -522,6 +556,28 @@ TEST_F(px, unrouted_name_gets_unrecognized_name_alert)
 	close(fd);
 }
 
+/*
+ * REFUSE has a deadline too: a refused client that keeps its side open
+ * and trickles bytes is still closed (then its next byte meets a reset).
+ */
+TEST_F(px, refused_client_that_stays_is_closed_at_its_deadline)
+{
+	uint8_t buf[16];
+	int fd = client_with_name("nothing.example.net"), err = 0;
+
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(pu_read_n(fd, buf, sizeof(buf)), 7);	/* the alert, then the proxy's FIN */
+	for (int i = 0; i < 100 && !err; i++) {
+		usleep(50000);
+		if (send(fd, "x", 1, MSG_NOSIGNAL) < 0)
+			err = errno;
+	}
+	if (err != ECONNRESET && err != EPIPE)
+		TH_LOG("sending after the alert: %s", err ? strerror(err) : "still accepted after 5 s");
+	EXPECT_TRUE(err == ECONNRESET || err == EPIPE);
+	close(fd);
+}
+
 TEST_F(px, garbage_closed_without_reaching_an_upstream)
 {
 	int fd = pu_connect("127.0.0.1", PX_PORT);
@@ -568,7 +624,7 @@ TEST(http_host_routing)
 	int up, fd, ufd;
 	pid_t px;
 
-	PU_NETNS();
+	TH_PRIVATE_NETNS();
 	up = pu_listen("127.0.0.1", 21021);
 	ASSERT_GE(up, 0);
 	px = pu_proxy(conf, 21020, 0, NULL);
@@ -610,7 +666,7 @@ TEST(ipv6_listener_and_upstream_with_proxy_v2)
 	int up, fd, ufd;
 	pid_t px;
 
-	PU_NETNS();
+	TH_PRIVATE_NETNS();
 	up = pu_listen("::1", 21041);
 	ASSERT_GE(up, 0);
 	px = pu_proxy(conf, 21040, 0, NULL);

@@ -2,8 +2,8 @@
 /*
  * proxy_util.h - helpers of the proxy end-to-end tests.
  *
- * Each test runs in its own network namespace (unshare(CLONE_NEWNET) in
- * the harness's forked child, loopback brought up), so addresses and
+ * Each test runs in its own network namespace (TH_PRIVATE_NETNS() of
+ * tests/harness.h in the forked child, loopback brought up), so addresses and
  * ports never collide with other helpers' tests and nothing leaks out;
  * the namespace disappears with the test's processes. The proxy runs in
  * a forked child that calls conf_load_string() + loop_new() +
@@ -31,22 +31,6 @@
 #include "core/loop.h"
 #include "core/metrics.h"
 #include "proxy/proxy.h"
-
-/* Enter a fresh network namespace with loopback up. */
-static inline int pu_netns(void)
-{
-	if (unshare(CLONE_NEWNET) < 0)
-		return -errno;
-	return th_sh("ip link set lo up") ? -EIO : 0;
-}
-
-/* In a test or setup: a private namespace, or skip when not allowed (not root). */
-#define PU_NETNS() do {								\
-	int __e = pu_netns();							\
-	if (__e == -EPERM)							\
-		SKIP(return, "needs root (CAP_SYS_ADMIN) for a network namespace"); \
-	ASSERT_EQ(__e, 0);							\
-} while (0)
 
 /* Options of the next pu_proxy(): set before calling it. */
 static const char *pu_reload_conf;	/* SIGHUP: proxy_reload() with this */

@@ -35,7 +35,7 @@ FIXTURE_SETUP(term)
 	char conf[2048];
 	const char *src = getenv("EDGESTEER_SRC");
 
-	ASSERT_EQ(pu_netns(), 0);
+	TH_PRIVATE_NETNS();
 	snprintf(self->dir, sizeof(self->dir), "/tmp/es-syslog-term-%d", (int)getpid());
 	snprintf(self->certs, sizeof(self->certs), "%s/certs", self->dir);
 	th_sh("rm -rf %s", self->dir);
@@ -145,7 +145,7 @@ TEST_F_TIMEOUT(term, hundred_mib_byte_exact_and_no_leaks, 120)
 }
 
 /*
- * Lesson 3 on terminate= routes: the hello deadline must cover the whole
+ * A deadline on every read, on terminate= routes: the hello deadline must cover the whole
  * handshake, not just the ClientHello. A client that sends its hello,
  * gets the server's flight and then stalls holds a TLS session and an
  * upstream connection; it must be closed at hello_timeout, not at the
@@ -161,7 +161,7 @@ TEST_TIMEOUT(stalled_handshake_closed_at_hello_timeout, 40)
 	pid_t px;
 	double t0;
 
-	PU_NETNS();
+	TH_PRIVATE_NETNS();
 	snprintf(dir, sizeof(dir), "/tmp/es-review-term-%d", (int)getpid());
 	th_sh("rm -rf %s", dir);
 	if (th_sh("%s/scripts/mkcerts.sh %s/certs app.test >/dev/null", src ? src : ".", dir))
