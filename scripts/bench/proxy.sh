@@ -397,7 +397,7 @@ print_goals() {
 	local e=edgesteer
 	[ -n "${R[$e,gbps_up]:-}" ] || return 0
 	echo
-	echo "edgesteer goals (issue 3):"
+	echo "edgesteer goals:"
 	awk -v up="${R[$e,gbps_up]:-}" -v dn="${R[$e,gbps_down]:-}" \
 	    -v dup="${R[direct,gbps_up]:-}" -v ddn="${R[direct,gbps_down]:-}" \
 	    -v cu="${R[$e,cpugb_up]:-}" -v cd="${R[$e,cpugb_down]:-}" \

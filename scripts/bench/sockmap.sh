@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # sockmap.sh - can a kernel sockmap redirect beat splice(2) for the proxy's
-# data path? (Issue 3 asks; part of `make bench`.)
+# data path? (Part of `make bench`.)
 #
 # One long connection each way through a minimal relay (scripts/bench/
 # relay.c) that forwards a ClientHello and then moves bytes by read/write

@@ -149,7 +149,7 @@ TEST_F_TIMEOUT(relay, two_subscribers_one_stalled, 90)
 	TH_LOG("relay RSS %ld kB with a 1 MiB ring and 2 subscribers", rss);
 	EXPECT_LT(rss, 32 * 1024);
 
-	/* lesson 6: B's socket is full, so new messages must not run it;
+	/* a blocked writer is not resumed out of turn: B's socket is full, so new messages must not run it;
 	 * only its own EPOLLOUT may (a few wake-ups, not one per batch) */
 	wake0 = relay_metric(self->pid, self->dir, "edgesteer_syslog_subscriber_wakeups_total", "id=\"3\"");
 	for (long k = N; k < N + X && !ma.sc.bad; k += 500) {

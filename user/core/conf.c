@@ -9,7 +9,7 @@
  * a per-section table; errors are collected, not fatal, so one run of
  * `edgesteer check` reports all of them. Nothing is applied by this file.
  *
- * Decisions where the mission's sketch is silent:
+ * Decisions the key names alone leave open:
  *  - A key that takes one value may appear once per section; `route`,
  *    `listen`, `collector` and the prefix lists accumulate.
  *  - Route options follow the upstreams as KEY=VALUE tokens:

@@ -20,8 +20,9 @@
  * cannot take more (its record is waiting for the socket) the subscriber
  * waits for EPOLLOUT and nothing else wakes it for writing: new messages
  * in the ring resume only subscribers that are idle (caught up, nothing
- * pending). A subscriber is therefore resumed only when it can write -
- * lesson 6 - and a stalled one costs nothing per message.
+ * pending). A subscriber is therefore resumed only when it can write
+ * (docs/design.md, Bounded queues; a blocked writer is not resumed out
+ * of turn), and a stalled one costs nothing per message.
  *
  * Falling behind. When the ring has evicted `pos`, the subscriber jumps
  * to the oldest message still held and adds the gap to its `skipped`
@@ -89,7 +90,7 @@ struct sub {
 	struct sub *idle_next, *idle_prev;
 	struct sub *next, *prev;	/* all subscribers */
 	uint64_t sent_msgs, sent_bytes, skipped, discarded_rx;
-	uint64_t pumps;			/* times it was run: lesson 6 is tested on this */
+	uint64_t pumps;			/* times it was run: the e2e test of its turn reads this */
 	uint64_t connected_at;		/* loop ms, for the close log line */
 	char peer[64];
 };

@@ -43,7 +43,7 @@ TEST(minimal_and_defaults)
 	conf_free(c);
 }
 
-TEST(the_mission_sketch_parses)
+TEST(a_config_with_every_section_parses)
 {
 	static const char text[] =
 		"[global]\n"

@@ -76,7 +76,8 @@ TEST(answers_one_request)
 }
 
 /*
- * Lesson 3: EMFILE must not become a busy loop. The pending connection
+ * EMFILE must not become a busy loop (docs/design.md, Never block the
+ * accept path; a deadline on every read). The pending connection
  * stays in the backlog, so a listener that keeps its EPOLLIN interest
  * after accept4() failed is reported again at once, forever. Count loop
  * iterations while out of fds: waiting 50 ms each, 400 ms allow a dozen;
