@@ -52,7 +52,9 @@ static pid_t start_nginx(struct th_metadata *_metadata, const char *dir)
 	return pu_nginx(dir, servers, 21206);
 }
 
-FIXTURE_SETUP(rt)
+/* nginx upstreams with fresh certificates, and the proxy, in a namespace
+ * of the test's own. */
+static void routing_start(struct th_metadata *_metadata, struct th_fixture_rt *self)
 {
 	TH_PRIVATE_NETNS();
 	snprintf(self->dir, sizeof(self->dir), "/tmp/es-proxy-%d", (int)getpid());
@@ -71,12 +73,22 @@ FIXTURE_SETUP(rt)
 	ASSERT_GT(self->proxy, 0);
 }
 
-FIXTURE_TEARDOWN(rt)
+static void routing_stop(struct th_fixture_rt *self)
 {
 	pu_kill(self->proxy);
 	pu_kill(self->nginx);
 	if (self->dir[0])
 		th_sh("rm -rf %s", self->dir);
+}
+
+FIXTURE_SETUP(rt)
+{
+	routing_start(_metadata, self);
+}
+
+FIXTURE_TEARDOWN(rt)
+{
+	routing_stop(self);
 }
 
 /* curl https://NAME:PORT/ through the proxy; the page it got. */
@@ -157,20 +169,42 @@ TEST_F_TIMEOUT(rt, unknown_name_gets_unrecognized_name_alert, 30)
 	EXPECT_EQ(rc, 35);	/* CURLE_SSL_CONNECT_ERROR */
 }
 
-TEST_F_TIMEOUT(rt, proxy_protocol_v2_parsed_by_nginx, 30)
-{
-	char out[256];
+/* The same setup; a route with a PROXY protocol header per variant. */
+FIXTURE(pp) {
+	struct th_fixture_rt rt;
+};
 
-	EXPECT_EQ(curl_page("pp2.example.com", STRICT, "--local-port 21250", out, sizeof(out)), 0);
-	EXPECT_STREQ(out, "pp=127.0.0.1:21250\n");
+FIXTURE_VARIANT(pp) {
+	const char *name;	/* routed to the nginx server of that version */
+	int local_port;		/* the client's port, which nginx must report */
+};
+
+FIXTURE_VARIANT_ADD(pp, v2) {
+	.name = "pp2.example.com", .local_port = 21250,
+};
+
+FIXTURE_VARIANT_ADD(pp, v1) {
+	.name = "pp1.example.com", .local_port = 21251,
+};
+
+FIXTURE_SETUP(pp)
+{
+	routing_start(_metadata, &self->rt);
 }
 
-TEST_F_TIMEOUT(rt, proxy_protocol_v1_parsed_by_nginx, 30)
+FIXTURE_TEARDOWN(pp)
 {
-	char out[256];
+	routing_stop(&self->rt);
+}
 
-	EXPECT_EQ(curl_page("pp1.example.com", STRICT, "--local-port 21251", out, sizeof(out)), 0);
-	EXPECT_STREQ(out, "pp=127.0.0.1:21251\n");
+TEST_F_TIMEOUT(pp, header_parsed_by_nginx, 30)
+{
+	char out[256], port[32], want[64];
+
+	snprintf(port, sizeof(port), "--local-port %d", variant->local_port);
+	snprintf(want, sizeof(want), "pp=127.0.0.1:%d\n", variant->local_port);
+	EXPECT_EQ(curl_page(variant->name, STRICT, port, out, sizeof(out)), 0);
+	EXPECT_STREQ(out, want);
 }
 
 TEST_HARNESS_MAIN

@@ -29,31 +29,33 @@
  *
  * The pump (SPLICE). Each direction ("half") moves src -> pipe -> dst
  * with splice(2), so payload never enters user space (docs/design.md,
- * Zero-copy where the kernel allows). A half
- * reads only when its pipe is empty and then writes the pipe out; it
- * asks for EPOLLIN on src while the pipe is empty and EPOLLOUT on dst
- * while it is not, never both. That rule is what keeps the loop from
- * spinning: "splice returned EAGAIN with bytes in the pipe" can mean
- * either "socket empty" or "pipe full", and we never have to guess. The
- * pipe comes from the front's pool when the half starts moving bytes and
- * goes back as soon as it is empty, so an idle connection holds two
- * sockets and no pipe. When splice is refused (EINVAL: a socket type
- * without splice support) or no pipe can be had (EMFILE), the half falls
- * back to read/write through a small buffer, also only held in flight.
+ * Zero-copy where the kernel allows). A half reads only when its pipe is
+ * empty and then writes the pipe out; it asks for EPOLLIN on src while
+ * the pipe is empty and EPOLLOUT on dst while it is not, never both.
+ * That rule is what keeps the loop from spinning: "splice returned
+ * EAGAIN with bytes in the pipe" can mean either "socket empty" or "pipe
+ * full", and we never have to guess. The pipe comes from the front's
+ * pool when the half starts moving bytes and goes back as soon as it is
+ * empty, so an idle connection holds two sockets and no pipe. When
+ * splice is refused (EINVAL: a socket type without splice support) or no
+ * pipe can be had (EMFILE), the half falls back to read/write through a
+ * small buffer, also only held in flight.
  *
- * Endings (docs/design.md, Watch both ends of a proxied pair). EOF on src is passed on with shutdown(dst,
- * SHUT_WR) once the pipe is empty; when both halves have done that the
- * connection is finished. EPOLLRDHUP is asked for together with EPOLLIN
- * (asking for it alone, level-triggered, would spin while we wait for
- * the other side); EPOLLERR tears the pair down at once; EPOLLHUP is read
- * to EOF (the bytes before a FIN are still owed to the other side), and a
- * socket that reported HUP while we want nothing from it is taken out of
- * epoll until we do. An idle deadline catches everything else.
+ * Endings (docs/design.md, Watch both ends of a proxied pair). EOF on
+ * src is passed on with shutdown(dst, SHUT_WR) once the pipe is empty;
+ * when both halves have done that the connection is finished. EPOLLRDHUP
+ * is asked for together with EPOLLIN (asking for it alone,
+ * level-triggered, would spin while we wait for the other side);
+ * EPOLLERR tears the pair down at once; EPOLLHUP is read to EOF (the
+ * bytes before a FIN are still owed to the other side), and a socket
+ * that reported HUP while we want nothing from it is taken out of epoll
+ * until we do. An idle deadline catches everything else.
  *
  * Every ending goes through conn_close(c, reason): it writes the access
  * log line, counts the reason, and releases fds, pipes, buffers, the
  * timer and the config reference.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -341,18 +343,15 @@ static int want_state(struct conn *c)
 /*
  * The one way into a state: sets it, the interest of both sockets for
  * it, and its deadline, so no state is ever entered without a deadline.
- * A deadline of 0 is a bug (every timeout key has a minimum) and aborts.
- * 0, or -errno when epoll refused the interest: the caller then closes
- * the connection (the deadline is armed either way, so none is left
- * without one).
+ * A deadline of 0 is a bug (every timeout key has a minimum; the tests
+ * run with assertions on). 0, or -errno when epoll refused the interest:
+ * the caller then closes the connection (the deadline is armed either
+ * way, so none is left without one).
  */
 static int __attribute__((warn_unused_result))
 conn_enter(struct conn *c, enum conn_state state, uint64_t deadline_ms)
 {
-	if (!deadline_ms) {
-		pr_err("proxy: conn_enter(%s) without a deadline", state_names[state]);
-		abort();
-	}
+	assert(deadline_ms > 0);
 	c->state = state;
 	loop_timer_arm(c->set->loop, &c->timer, deadline_ms);
 	return want_state(c);
