@@ -480,3 +480,204 @@ const struct conf_section_def conf_sections[] = {
 const int conf_n_sections = (int)ARRAY_SIZE(conf_sections);
 
 _Static_assert(ARRAY_SIZE(conf_sections) == CONF_SEC_COUNT, "a section without a table");
+
+/* ---- the reference page ------------------------------------------------ */
+
+/*
+ * What each type accepts, for the VALUES part of edgesteer.conf(5); the
+ * parsers are in conf.c.
+ */
+static const struct {
+	enum conf_type type;
+	const char *name;
+	const char *doc;
+} type_docs[] = {
+	{ CONF_DURATION, "DURATION", "A number with a unit: ms, s, m (or min), h; a bare number is seconds and "
+				     "fractions are allowed (1.5s). Kept in milliseconds, at most 1193h." },
+	{ CONF_SIZE, "SIZE", "Bytes, with a binary unit K, M, G or T (64K is 65536; 64KiB and 64KB mean the "
+			     "same)." },
+	{ CONF_BOOL, "yes|no", "yes, true, on or 1; no, false, off or 0." },
+	{ CONF_INT, "N", "A whole decimal number without sign, within the key's limits." },
+	{ CONF_ENUM, "WORD", "One of the words the key lists, in any case." },
+	{ CONF_PATH, "PATH", "An absolute path." },
+	{ CONF_STRING, "TEXT", "The rest of the line, without an inline comment." },
+	{ CONF_ADDRS, "HOST:PORT", "An IPv4 address, a host name or [IPv6] with a port; names are resolved "
+				   "once, when the file is loaded." },
+	{ CONF_PREFIXES, "PREFIX", "ADDR or ADDR/LEN, IPv4 or IPv6; the bits after LEN must be zero "
+				   "(10.0.0.1/8 is refused as a likely typo)." },
+	{ CONF_PORTS, "PORT", "A port number from 1 to 65535." },
+	{ CONF_IFACES, "IFACE", "An interface name of at most 15 bytes." },
+	{ CONF_USB_IDS, "VVVV:PPPP", "A USB vendor and product id, four hex digits each." },
+};
+
+/* man(7) text: no escape reaches troff, no line starts a request. */
+static void man_text(FILE *out, const char *s)
+{
+	if (*s == '.' || *s == '\'')
+		fputs("\\&", out);
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\e", out);
+		else if (*s == '-')
+			fputs("\\-", out);
+		else
+			fputc(*s, out);
+	}
+}
+
+/* 65536 -> "64K" when it divides evenly, else the plain number */
+static void fmt_size(char *buf, size_t len, uint64_t v)
+{
+	static const char units[] = "TGMK";
+
+	for (int i = 0; i < 4; i++) {
+		uint64_t u = 1ull << (10 * (4 - i));
+
+		if (v && !(v % u)) {
+			snprintf(buf, len, "%llu%c", (unsigned long long)(v / u), units[i]);
+			return;
+		}
+	}
+	snprintf(buf, len, "%llu", (unsigned long long)v);
+}
+
+static void fmt_words(char *buf, size_t len, const char *const *words, const char *sep)
+{
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (int i = 0; words[i] && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? sep : "", words[i]);
+}
+
+/* The value's form in the key's tag line. */
+static void key_syntax(const struct conf_key *k, char *buf, size_t len)
+{
+	const char *s = k->syntax;
+
+	if (!s && k->type == CONF_ENUM) {
+		fmt_words(buf, len, k->words, " | ");
+		return;
+	}
+	for (size_t i = 0; !s && i < ARRAY_SIZE(type_docs); i++)
+		if (type_docs[i].type == k->type)
+			s = type_docs[i].name;
+	snprintf(buf, len, "%s%s", s ? s : "VALUE",
+		 k->type >= CONF_ADDRS && k->type <= CONF_USB_IDS ? " ..." : "");
+}
+
+/* Type and limits as one sentence, or "" when the tag line says it all. */
+static void key_limits(const struct conf_key *k, char *buf, size_t len)
+{
+	char a[32], b[32];
+
+	buf[0] = 0;
+	switch (k->type) {
+	case CONF_STRING: snprintf(buf, len, "Text of at most %zu bytes.", k->size - 1); break;
+	case CONF_PATH: snprintf(buf, len, "Absolute path of at most %zu bytes.", k->size - 1); break;
+	case CONF_INT:
+		snprintf(buf, len, "Whole number from %llu to %llu.", (unsigned long long)k->min,
+			 (unsigned long long)k->max);
+		break;
+	case CONF_SIZE:
+		fmt_size(a, sizeof(a), k->min);
+		fmt_size(b, sizeof(b), k->max);
+		snprintf(buf, len, "Size from %s to %s.", a, b);
+		break;
+	case CONF_DURATION:
+		snprintf(buf, len, "Duration of at least %llums.", (unsigned long long)k->min);
+		if (!k->min)
+			buf[0] = 0;
+		break;
+	case CONF_ADDRS: snprintf(buf, len, "Addresses, at most %llu.", (unsigned long long)k->max); break;
+	case CONF_PREFIXES: snprintf(buf, len, "Prefixes, at most %llu.", (unsigned long long)k->max); break;
+	case CONF_PORTS: snprintf(buf, len, "Ports, at most %llu.", (unsigned long long)k->max); break;
+	case CONF_IFACES: snprintf(buf, len, "Interfaces, at most %llu.", (unsigned long long)k->max); break;
+	case CONF_USB_IDS: snprintf(buf, len, "USB ids, at most %llu.", (unsigned long long)k->max); break;
+	case CONF_BOOL:
+	case CONF_ENUM:		/* the tag line lists the words */
+	case CONF_CUSTOM:
+		if (k->max)
+			snprintf(buf, len, "At most %llu lines.", (unsigned long long)k->max);
+		break;
+	}
+}
+
+static void man_key(FILE *out, const struct conf_key *k)
+{
+	char syntax[128], limits[128];
+
+	key_syntax(k, syntax, sizeof(syntax));
+	key_limits(k, limits, sizeof(limits));
+	fprintf(out, ".TP\n\\fB");
+	man_text(out, k->name);
+	fputs("\\fR = \\fI", out);
+	man_text(out, syntax);
+	fputs("\\fR\n", out);
+	man_text(out, k->doc);
+	fputc('\n', out);
+	if (limits[0]) {
+		fputs(".br\n", out);
+		man_text(out, limits);
+		fputc('\n', out);
+	}
+	fputs(".br\nDefault: ", out);
+	if (k->def) {
+		fputs("\\fB", out);
+		man_text(out, k->def);
+		fputs("\\fR", out);
+	} else {
+		man_text(out, k->def_note ? k->def_note : "none");
+	}
+	fputs(".\n", out);
+	if (k->flags & CONF_REPEAT) {
+		fputs(".br\nRepeatable: every line adds", out);
+		fputs(k->def ? "; the first line replaces the default.\n" : ".\n", out);
+	}
+}
+
+static void man_repeatable(FILE *out)
+{
+	bool first = true;
+
+	fputs(".PP\nA key that takes one value may appear once in a section; a second line is an error "
+	      "that names the first. These keys are lists and accumulate: every line adds to the list, "
+	      "so a list too long for one 199\\-byte line is written over several lines:\n", out);
+	for (int s = 0; s < conf_n_sections; s++)
+		for (int i = 0; i < conf_sections[s].n_keys; i++) {
+			const struct conf_key *k = &conf_sections[s].keys[i];
+
+			if (!(k->flags & CONF_REPEAT))
+				continue;
+			fprintf(out, "%s\\fB", first ? "" : ",\n");
+			man_text(out, k->name);
+			fprintf(out, "\\fR in [%s]", conf_sections[s].name);
+			first = false;
+		}
+	fputs(".\nThe first line of a list that has a default replaces the default.\n", out);
+}
+
+int conf_keys_man(FILE *out)
+{
+	fputs(".SH VALUES\n", out);
+	for (size_t i = 0; i < ARRAY_SIZE(type_docs); i++) {
+		fprintf(out, ".TP\n\\fI");
+		man_text(out, type_docs[i].name);
+		fputs("\\fR\n", out);
+		man_text(out, type_docs[i].doc);
+		fputc('\n', out);
+	}
+	man_repeatable(out);
+	fputs(".SH SECTIONS AND KEYS\n", out);
+	for (int s = 0; s < conf_n_sections; s++) {
+		const struct conf_section_def *d = &conf_sections[s];
+
+		fprintf(out, ".SS \"[%s%s%s]\"\n", d->name, d->arg ? " " : "", d->arg ? d->arg : "");
+		man_text(out, d->doc);
+		fputc('\n', out);
+		for (int i = 0; i < d->n_keys; i++)
+			man_key(out, &d->keys[i]);
+	}
+	fflush(out);
+	return ferror(out) ? -EIO : 0;
+}
