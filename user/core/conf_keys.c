@@ -61,8 +61,8 @@ static void key_metrics_listen(struct conf_parser *p, const struct conf_key *k, 
 static void key_steer(struct conf_parser *p, const struct conf_key *k, void *sec, const char *val)
 {
 	struct conf_steer *s = (struct conf_steer *)((char *)sec + k->off);
-	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
 	char word[16], rest[128];
+	long ncpu;
 
 	if (!strcasecmp(val, "pass")) {
 		s->kind = STEER_PASS;
@@ -77,6 +77,7 @@ static void key_steer(struct conf_parser *p, const struct conf_key *k, void *sec
 			return;
 		}
 		/* the bound first: a shift by 64 or more is undefined */
+		ncpu = sysconf(_SC_NPROCESSORS_CONF);
 		if (ncpu < 64 && s->cpus >> ncpu) {
 			conf_error(p, k->name, "'%s' names a CPU this machine does not have (it has %ld)", val, ncpu);
 			return;
