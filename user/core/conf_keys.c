@@ -271,8 +271,9 @@ static const char *const on_exit_words[] = { "keep", "detach", NULL };
 static const struct conf_key xdp_keys[] = {
 	{ "interfaces", CONF_IFACES, CONF_REPEAT,
 	  LIST(struct conf_xdp, ifaces, n_ifaces, CONF_MAX_IFACES),
-	  .doc = "Interfaces to attach the XDP program to (required): Ethernet, VLAN/QinQ, PPPoE "
-		 "session and L3 (tun, ppp) interfaces." },
+	  .def_note = "none; required",
+	  .doc = "Interfaces to attach the XDP program to: Ethernet, VLAN/QinQ, PPPoE session and "
+		 "L3 (tun, ppp) interfaces." },
 	{ "mode", CONF_ENUM, FIELD(struct conf_xdp, mode), .words = mode_words, .def = "auto",
 	  .doc = "auto: native, falling back to generic with a warning; USB NICs only offer generic." },
 	{ "syslog_ports", CONF_PORTS, CONF_REPEAT,
@@ -318,7 +319,7 @@ static const char *const protocol_words[] = { "tls", "http", NULL };
 
 static const struct conf_key proxy_keys[] = {
 	{ "listen", CONF_ADDRS, CONF_REPEAT, LIST(struct conf_proxy, listen, n_listen, CONF_MAX_LISTEN),
-	  .doc = "Addresses to accept connections on, IPv4 and IPv6 (required)." },
+	  .def_note = "none; required", .doc = "Addresses to accept connections on, IPv4 and IPv6." },
 	{ "protocol", CONF_ENUM, FIELD(struct conf_proxy, protocol), .words = protocol_words, .def = "tls",
 	  .doc = "tls: route by the ClientHello's server name; http: route by the Host header." },
 	{ "route", CONF_CUSTOM, CONF_REPEAT, .max = CONF_MAX_ROUTES, .parse = key_route,
@@ -390,9 +391,9 @@ static const struct conf_key syslog_keys[] = {
 static const struct conf_key forward_keys[] = {
 	{ "collector", CONF_ADDRS, CONF_REPEAT,
 	  LIST(struct conf_forward, collectors, n_collectors, CONF_MAX_UPSTREAMS),
-	  .doc = "Collectors (RFC 5425 over TLS), tried in order (required)." },
-	{ "ca", CONF_PATH, FIELD(struct conf_forward, ca),
-	  .doc = "PEM CA bundle the collector's certificate is verified against (required)." },
+	  .def_note = "none; required", .doc = "Collectors (RFC 5425 over TLS), tried in order." },
+	{ "ca", CONF_PATH, FIELD(struct conf_forward, ca), .def_note = "none; required",
+	  .doc = "PEM CA bundle the collector's certificate is verified against." },
 	{ "server_name", CONF_STRING, FIELD(struct conf_forward, server_name),
 	  .def_note = "none: no SNI is sent and the certificate's name is not checked",
 	  .doc = "Name sent as SNI, which the collector's certificate must carry." },
@@ -557,7 +558,7 @@ static void key_syntax(const struct conf_key *k, char *buf, size_t len)
 	const char *s = k->syntax;
 
 	if (!s && k->type == CONF_ENUM) {
-		fmt_words(buf, len, k->words, " | ");
+		fmt_words(buf, len, k->words, "|");
 		return;
 	}
 	for (size_t i = 0; !s && i < ARRAY_SIZE(type_docs); i++)
@@ -612,7 +613,7 @@ static void man_key(FILE *out, const struct conf_key *k)
 	key_limits(k, limits, sizeof(limits));
 	fprintf(out, ".TP\n\\fB");
 	man_text(out, k->name);
-	fputs("\\fR = \\fI", out);
+	fputs("\\fR = \\fI\\%", out);	/* \% : never hyphenate the form */
 	man_text(out, syntax);
 	fputs("\\fR\n", out);
 	man_text(out, k->doc);
@@ -639,23 +640,28 @@ static void man_key(FILE *out, const struct conf_key *k)
 
 static void man_repeatable(FILE *out)
 {
-	bool first = true;
-
 	fputs(".PP\nA key that takes one value may appear once in a section; a second line is an error "
-	      "that names the first. These keys are lists and accumulate: every line adds to the list, "
-	      "so a list too long for one 199\\-byte line is written over several lines:\n", out);
-	for (int s = 0; s < conf_n_sections; s++)
-		for (int i = 0; i < conf_sections[s].n_keys; i++) {
-			const struct conf_key *k = &conf_sections[s].keys[i];
+	      "that names the first. These keys accumulate instead: every line adds to the list, so a "
+	      "list too long for one 199\\-byte line is written over several lines. The first line of "
+	      "a list that has a default replaces the default.\n", out);
+	for (int s = 0; s < conf_n_sections; s++) {
+		const struct conf_section_def *d = &conf_sections[s];
+		int n = 0;
 
-			if (!(k->flags & CONF_REPEAT))
+		for (int i = 0; i < d->n_keys; i++) {
+			if (!(d->keys[i].flags & CONF_REPEAT))
 				continue;
-			fprintf(out, "%s\\fB", first ? "" : ",\n");
-			man_text(out, k->name);
-			fprintf(out, "\\fR in [%s]", conf_sections[s].name);
-			first = false;
+			if (!n++)
+				fprintf(out, ".TP\n[%s]\n", d->name);
+			else
+				fputs(",\n", out);
+			fputs("\\fB", out);
+			man_text(out, d->keys[i].name);
+			fputs("\\fR", out);
 		}
-	fputs(".\nThe first line of a list that has a default replaces the default.\n", out);
+		if (n)
+			fputc('\n', out);
+	}
 }
 
 int conf_keys_man(FILE *out)
