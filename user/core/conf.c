@@ -577,15 +577,54 @@ const struct conf_key *conf_key_find(const struct conf_section_def *s, const cha
 	return NULL;
 }
 
+/* Edit distance of two short words, capped: enough to spot a typo. */
+static int distance(const char *a, const char *b)
+{
+	int prev[CONF_NAME_MAX + 1], cur[CONF_NAME_MAX + 1];
+	int la = (int)strlen(a), lb = (int)strlen(b);
+
+	if (la > CONF_NAME_MAX || lb > CONF_NAME_MAX)
+		return INT_MAX;
+	for (int j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (int i = 1; i <= la; i++) {
+		cur[0] = i;
+		for (int j = 1; j <= lb; j++) {
+			int sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			int del = prev[j] + 1, ins = cur[j - 1] + 1;
+
+			cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+		}
+		memcpy(prev, cur, sizeof(int) * (size_t)(lb + 1));
+	}
+	return prev[lb];
+}
+
+/*
+ * The table's keys, and a hint: the key of another section (syslog_ports
+ * under [syslog]) or this section's key one or two typos away.
+ */
 static void unknown_key(struct conf_parser *p, const char *name)
 {
-	char allowed[1024] = "";
+	char allowed[1024] = "", hint[128] = "";
 	size_t len = 0;
+	int best = 3;
 
-	for (int i = 0; i < p->sec->n_keys && len < sizeof(allowed); i++)
+	for (int i = 0; i < p->sec->n_keys && len < sizeof(allowed); i++) {
+		int d = distance(name, p->sec->keys[i].name);
+
 		len += (size_t)snprintf(allowed + len, sizeof(allowed) - len, "%s%s", i ? " " : "",
 					p->sec->keys[i].name);
-	conf_error(p, name, "unknown key; allowed here: %s", allowed);
+		if (d < best) {
+			best = d;
+			snprintf(hint, sizeof(hint), " (did you mean '%s'?)", p->sec->keys[i].name);
+		}
+	}
+	for (int s = 0; s < conf_n_sections && !hint[0]; s++)
+		if (&conf_sections[s] != p->sec && conf_key_find(&conf_sections[s], name))
+			snprintf(hint, sizeof(hint), " ('%s' is a key of [%s%s%s])", name, conf_sections[s].name,
+				 conf_sections[s].arg ? " " : "", conf_sections[s].arg ? conf_sections[s].arg : "");
+	conf_error(p, name, "unknown key; allowed here: %s%s", allowed, hint);
 }
 
 /* ---- sections ---------------------------------------------------------- */

@@ -99,7 +99,8 @@ static void parser_keys(char *set)
 			TH_LOG("[%s]: no list of allowed keys in: %s", conf_sections[s].name, err);
 			continue;
 		}
-		snprintf(words, sizeof(words), "%.*s", (int)strcspn(list + 14, "\n"), list + 14);
+		/* the list ends at the line or at a hint in parentheses */
+		snprintf(words, sizeof(words), "%.*s", (int)strcspn(list + 14, "\n("), list + 14);
 		for (char *w = strtok_r(words, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
 			/* and the parser takes it as a key (the value may be bad) */
 			snprintf(text, sizeof(text), "%s%s = ?\n", hdr, w);

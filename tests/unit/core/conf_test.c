@@ -466,6 +466,24 @@ TEST(unknown_key_lists_the_keys_of_its_section_from_the_table)
 	}
 }
 
+TEST(unknown_key_hints_at_a_typo_or_the_section_it_belongs_to)
+{
+	struct conf *c;
+	int rc;
+	const char *err = parse("[xdp]\ninterfaces = eth0\nintefaces = eth1\n[syslog]\nlisten = 127.0.0.1:514\n"
+				"syslog_ports = 1514\n[watchdog eth1]\nbogus = 1\n", &c, &rc);
+
+	EXPECT_EQ(rc, -EINVAL);
+	EXPECT_TRUE(strstr(err, "t.conf:3: [xdp] intefaces: unknown key") != NULL);
+	EXPECT_TRUE(strstr(err, "(did you mean 'interfaces'?)") != NULL);
+	EXPECT_TRUE(strstr(err, "t.conf:6: [syslog] syslog_ports: unknown key") != NULL);
+	EXPECT_TRUE(strstr(err, "('syslog_ports' is a key of [xdp])") != NULL);
+	/* nothing near: no hint */
+	EXPECT_TRUE(strstr(err, "bogus: unknown key; allowed here: usb_ids interval stall_after probe "
+				"min_reset_interval max_resets_per_hour dry_run link_bounce reset_command "
+				"sysfs_root dev_root backoff recover_wait\n") != NULL);
+}
+
 /* What the engine relies on in every table entry. */
 TEST(key_tables_are_consistent)
 {
