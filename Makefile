@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # One non-recursive Makefile; every output lands in $(BUILD).
-#   make            BPF objects, skeletons, the edgesteer binary
+#   make            BPF objects, skeletons, the edgesteer binary, man pages
+#   make man        the man pages, in $(BUILD)/man
 #   make test       dependencies, layout check, build, every test and fuzzer
 #   make demo       dependencies, build, the demo topology (DURATION=N)
 #   make bench      benchmarks against the peers
@@ -69,9 +70,13 @@ FUZZ_OBJS := $(patsubst user/%.c,$(BUILD)/fuzzobj/%.o,$(LIB_SRCS))
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps test tests fuzzers demo bench install clean check-clang check-layout
+# Man pages. edgesteer.conf(5) is the hand-written page with its key
+# reference generated from the parser's own tables (scripts/conf-man.c).
+MAN_PAGES := $(BUILD)/man/edgesteer.conf.5
 
-all: $(BIN)
+.PHONY: all deps test tests fuzzers demo bench install clean check-clang check-layout man
+
+all: $(BIN) man
 
 deps:
 	$(Q)scripts/deps.sh
@@ -115,7 +120,19 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests -o $@ $< $(FUZZ_OBJS) $(LDLIBS)
 
-tests: $(BIN) $(TEST_BINS) $(BPF_OBJS)
+$(BUILD)/scripts/conf-man: scripts/conf-man.c $(LIB)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+$(BUILD)/man/edgesteer.conf.5: docs/edgesteer.conf.5.in $(BUILD)/scripts/conf-man
+	$(call msg,GEN-MAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(BUILD)/scripts/conf-man $< > $@
+
+man: $(MAN_PAGES)
+
+tests: $(BIN) $(TEST_BINS) $(BPF_OBJS) man
 fuzzers: $(FUZZ_BINS)
 
 # The README's test command. Dependencies first, the gcc build, the clang
@@ -155,4 +172,4 @@ clean:
 	$(call msg,CLEAN,$(BUILD))
 	$(Q)rm -rf $(BUILD)
 
--include $(wildcard $(BUILD)/user/*/*.d $(BUILD)/tests/*/*.d $(BUILD)/tests/*/*/*.d $(BUILD)/fuzzobj/*/*.d $(BUILD)/fuzz/*.d)
+-include $(wildcard $(BUILD)/scripts/*.d $(BUILD)/user/*/*.d $(BUILD)/tests/*/*.d $(BUILD)/tests/*/*/*.d $(BUILD)/fuzzobj/*/*.d $(BUILD)/fuzz/*.d)

@@ -9,6 +9,7 @@ PACKAGES=(
 	make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
 	libbearssl-dev libinih-dev libsystemd-dev pkg-config
 	linux-libc-dev
+	groff-base man-db      # tests render the man pages (groff -ww, man -l)
 	# tests: fuzzing runtime, namespaces, real peers
 	libclang-rt-14-dev iproute2 openssl curl nginx-light rsyslog
 	rsyslog-openssl rsyslog-gnutls bsdutils socat procps psmisc

@@ -2,24 +2,55 @@
 /*
  * conf.c - parse and validate the INI configuration (Debian's inih).
  *
+ * How it works
+ *
  * inih does the lexing; we feed it through our own line reader so that we
  * know the line number of every key (Debian builds inih without
- * INI_HANDLER_LINENO) and can refuse lines longer than inih's 200-byte
- * limit instead of letting it split them silently. Every key goes through
- * a per-section table; errors are collected, not fatal, so one run of
- * `edgesteer check` reports all of them. Nothing is applied by this file.
+ * INI_HANDLER_LINENO) and can refuse lines longer than inih's 199-byte
+ * limit instead of letting it split them silently. Errors are collected,
+ * not fatal, so one run of `edgesteer check` reports all of them. Nothing
+ * is applied by this file.
  *
- * Decisions the key names alone leave open:
- *  - A key that takes one value may appear once per section; `route`,
- *    `listen`, `collector` and the prefix lists accumulate.
- *  - Route options follow the upstreams as KEY=VALUE tokens:
- *    `proxy_protocol=off|v1|v2` and `terminate=CERT,KEY`.
- *  - Host names in upstreams and collectors are resolved once, at load.
+ * Every section has one table of keys (conf_keys.c). An entry gives the
+ * key's name, its type, where its value lives in the section's struct
+ * (offsetof), its limits, whether it may be repeated, its default and one
+ * line of documentation. The engine below treats every key the same way:
+ * find the entry (an unknown key's error lists the section's keys from the
+ * table), refuse a second line of a key that takes one value (naming the
+ * line of the first), parse the value by its type into the struct, and
+ * report any error at the line of the key. Defaults are the table's
+ * default strings put through the same parsers when a section opens, so a
+ * default is always a value the parser accepts, written the way a file
+ * would write it. The reference page edgesteer.conf(5) is generated from
+ * the same tables (conf_keys_man()), so it cannot drift from the parser.
+ *
+ * Types and units:
+ *  - durations are kept in milliseconds and written 500ms, 5s, 2m (2min),
+ *    1h; a bare number is seconds and fractions are allowed (1.5s);
+ *  - sizes are bytes with binary units: 64K is 65536 (64KiB, 64KB too);
+ *  - booleans are yes/no, true/false, on/off or 1/0;
+ *  - enums are one word of a fixed list, in any case;
+ *  - integers are decimal without sign, within the entry's limits;
+ *  - paths are absolute; addresses are HOST:PORT or [IPv6]:PORT, and host
+ *    names are resolved once, at load.
+ *
+ * Repeatable keys: a key that takes one value may appear once per
+ * section. List keys (interfaces, syslog_ports, proxy_ports, the allow_*
+ * and deny_* prefix lists, listen, tls_listen, collector, usb_ids) and
+ * route accumulate: every line adds its words, so a list too long for one
+ * 199-byte line is written over several lines. The first line of a list
+ * that has a default (syslog_ports = 514) replaces the default.
+ *
+ * Keys whose value is more than one typed word keep a callback in their
+ * table entry: route, default and no_sni (a name, upstreams and KEY=VALUE
+ * options proxy_protocol=off|v1|v2 and terminate=CERT,KEY, resolved
+ * against the section after it is read), steer_* (pass | cpu N | cpus
+ * LIST), probe, metrics_listen (loopback only), control_group (must
+ * exist) and client_issuer (a distinguished name).
  */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <grp.h>
 #include <ini.h>
 #include <limits.h>
 #include <netdb.h>
@@ -28,39 +59,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
 #include <unistd.h>
 
 #include "conf.h"
-#include "dn.h"
+#include "conf_int.h"
 
 #define LINE_MAX_LEN 199	/* inih's INI_MAX_LINE minus the newline */
 
-enum section_kind { SEC_NONE, SEC_GLOBAL, SEC_XDP, SEC_PROXY, SEC_SYSLOG, SEC_FORWARD, SEC_WATCHDOG, SEC_BAD };
-
-struct parse_ctx {
-	struct conf *c;
-	const char *file;
-	FILE *errf;
-	int nerr;
-	/* reader state */
-	FILE *fp;
-	const char *str;
-	size_t pos;
-	int line;
-	int section_line;
-	int xdp_line, syslog_line;	/* header lines, for validate() */
-	/* current section */
-	char section[128];
-	enum section_kind kind;
-	void *cur;
-	unsigned long long seen;	/* scalar keys seen in this section */
-	bool dup;			/* the current key was a reported duplicate */
-};
-
-static void conf_error(struct parse_ctx *p, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void conf_error(struct parse_ctx *p, const char *key, const char *fmt, ...)
+void conf_error(struct conf_parser *p, const char *key, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -315,14 +321,22 @@ void conf_normalize_name(char *s)
 		s[n - 1] = 0;
 }
 
-/* ---- key handlers ------------------------------------------------------ */
 
-/* Split a value into whitespace-separated words, calling fn on each. */
-#define FOR_EACH_WORD(val, w, buf) \
-	for (char buf[1024], *w##_save = NULL, *w = (snprintf(buf, sizeof(buf), "%s", val), strtok_r(buf, " \t", &w##_save)); \
-	     w; w = strtok_r(NULL, " \t", &w##_save))
+/* ---- setters, one per type --------------------------------------------- */
 
-static void set_path(struct parse_ctx *p, const char *key, const char *val, char *dst, size_t len)
+/* Integers of every width (enums are ints) through one door. */
+static void store_uint(void *dst, size_t size, uint64_t v)
+{
+	switch (size) {
+	case 1: *(uint8_t *)dst = (uint8_t)v; break;
+	case 2: *(uint16_t *)dst = (uint16_t)v; break;
+	case 4: *(uint32_t *)dst = (uint32_t)v; break;
+	case 8: *(uint64_t *)dst = v; break;
+	default: abort();	/* a table entry with a bad size: a bug, caught by the unit test */
+	}
+}
+
+void conf_set_path(struct conf_parser *p, const char *key, const char *val, char *dst, size_t len)
 {
 	if (strlen(val) >= len) {
 		conf_error(p, key, "path is longer than %zu bytes", len - 1);
@@ -335,118 +349,170 @@ static void set_path(struct parse_ctx *p, const char *key, const char *val, char
 	strcpy(dst, val);
 }
 
-static void set_duration(struct parse_ctx *p, const char *key, const char *val, uint32_t *dst,
-			 uint32_t min_ms)
+static void set_text(struct conf_parser *p, const struct conf_key *k, char *dst, const char *val)
+{
+	if (strlen(val) >= k->size)
+		conf_error(p, k->name, "longer than %zu bytes", k->size - 1);
+	else
+		strcpy(dst, val);
+}
+
+static void set_duration(struct conf_parser *p, const struct conf_key *k, void *dst, const char *val)
 {
 	uint32_t ms;
 
-	if (conf_parse_duration_ms(val, &ms) || ms < min_ms)
-		conf_error(p, key, "'%s' is not a duration of at least %ums (examples: 500ms, 5s, 2m, 1h)",
-			   val, min_ms);
+	if (conf_parse_duration_ms(val, &ms) || ms < k->min)
+		conf_error(p, k->name, "'%s' is not a duration of at least %llums (examples: 500ms, 5s, 2m, 1h)",
+			   val, (unsigned long long)k->min);
 	else
-		*dst = ms;
+		store_uint(dst, k->size, ms);
 }
 
-static void set_u32(struct parse_ctx *p, const char *key, const char *val, uint32_t *dst,
-		    uint32_t min, uint32_t max)
+static void set_int(struct conf_parser *p, const struct conf_key *k, void *dst, const char *val)
 {
-	if (parse_u32(val, min, max, dst))
-		conf_error(p, key, "'%s' is not a whole number from %u to %u", val, min, max);
+	uint32_t v;
+
+	if (parse_u32(val, (uint32_t)k->min, (uint32_t)k->max, &v))
+		conf_error(p, k->name, "'%s' is not a whole number from %llu to %llu", val,
+			   (unsigned long long)k->min, (unsigned long long)k->max);
+	else
+		store_uint(dst, k->size, v);
 }
 
-static void set_size(struct parse_ctx *p, const char *key, const char *val, uint64_t *dst,
-		     uint64_t min, uint64_t max)
+static void set_size(struct conf_parser *p, const struct conf_key *k, void *dst, const char *val)
 {
 	uint64_t v;
 
-	if (conf_parse_size(val, &v) || v < min || v > max)
-		conf_error(p, key, "'%s' is not a size from %llu to %llu bytes (suffixes K, M, G)", val,
-			   (unsigned long long)min, (unsigned long long)max);
+	if (conf_parse_size(val, &v) || v < k->min || v > k->max)
+		conf_error(p, k->name, "'%s' is not a size from %llu to %llu bytes (suffixes K, M, G)", val,
+			   (unsigned long long)k->min, (unsigned long long)k->max);
 	else
-		*dst = v;
+		store_uint(dst, k->size, v);
 }
 
-static void set_bool(struct parse_ctx *p, const char *key, const char *val, bool *dst)
+static void set_bool(struct conf_parser *p, const struct conf_key *k, bool *dst, const char *val)
 {
 	if (conf_parse_bool(val, dst))
-		conf_error(p, key, "'%s' is not yes or no", val);
+		conf_error(p, k->name, "'%s' is not yes or no", val);
 }
 
-/* Pick one of `names` (NULL-terminated); the index is the enum value. */
-static void set_enum(struct parse_ctx *p, const char *key, const char *val, int *dst,
-		     const char *const *names)
+int conf_set_enum(struct conf_parser *p, const char *key, const char *val, const char *const *words)
 {
 	char allowed[256] = "";
 	int i;
 
-	for (i = 0; names[i]; i++) {
-		if (!strcasecmp(val, names[i])) {
-			*dst = i;
-			return;
-		}
+	for (i = 0; words[i]; i++) {
+		if (!strcasecmp(val, words[i]))
+			return i;
 		snprintf(allowed + strlen(allowed), sizeof(allowed) - strlen(allowed), "%s%s",
-			 i ? " | " : "", names[i]);
+			 i ? " | " : "", words[i]);
 	}
 	conf_error(p, key, "'%s' is not one of: %s", val, allowed);
+	return -1;
 }
 
-static void add_addrs(struct parse_ctx *p, const char *key, const char *val, struct conf_addr *arr,
-		      int *n, int max)
+/* The list keys: `max` entries in the array at k->off, counted by the int
+ * at k->count_off. Each line appends. */
+static int *list_count(const struct conf_key *k, void *sec)
 {
+	return (int *)((char *)sec + k->count_off);
+}
+
+static void add_addrs(struct conf_parser *p, const struct conf_key *k, void *sec, const char *val)
+{
+	struct conf_addr *arr = (struct conf_addr *)((char *)sec + k->off);
+	int *n = list_count(k, sec);
 	char err[CONF_HOST_MAX + 128];
 
-	FOR_EACH_WORD(val, w, buf) {
-		if (*n >= max) {
-			conf_error(p, key, "more than %d addresses", max);
+	CONF_FOR_EACH_WORD(val, w, buf) {
+		if (*n >= (int)k->max) {
+			conf_error(p, k->name, "more than %d addresses", (int)k->max);
 			return;
 		}
 		if (conf_parse_hostport(w, &arr[*n], err, sizeof(err)))
-			conf_error(p, key, "%s", err);
+			conf_error(p, k->name, "%s", err);
 		else
 			(*n)++;
 	}
 }
 
-static void add_ports(struct parse_ctx *p, const char *key, const char *val, uint16_t *arr, int *n)
+static void add_ports(struct conf_parser *p, const struct conf_key *k, void *sec, const char *val)
 {
-	*n = 0;	/* a port list replaces the default */
-	FOR_EACH_WORD(val, w, buf) {
+	uint16_t *arr = (uint16_t *)((char *)sec + k->off);
+	int *n = list_count(k, sec);
+
+	CONF_FOR_EACH_WORD(val, w, buf) {
 		uint32_t port;
 
-		if (*n >= CONF_MAX_PORTS) {
-			conf_error(p, key, "more than %d ports", CONF_MAX_PORTS);
+		if (*n >= (int)k->max) {
+			conf_error(p, k->name, "more than %d ports", (int)k->max);
 			return;
 		}
 		if (parse_u32(w, 1, 65535, &port))
-			conf_error(p, key, "'%s' is not a port 1-65535", w);
+			conf_error(p, k->name, "'%s' is not a port 1-65535", w);
 		else
 			arr[(*n)++] = (uint16_t)port;
 	}
 }
 
-static void add_prefixes(struct parse_ctx *p, const char *key, const char *val, struct conf_prefix_list *l)
+static void add_ifaces(struct conf_parser *p, const struct conf_key *k, void *sec, const char *val)
 {
-	FOR_EACH_WORD(val, w, buf) {
+	char (*arr)[IFNAMSIZ] = (char (*)[IFNAMSIZ])((char *)sec + k->off);
+	int *n = list_count(k, sec);
+
+	CONF_FOR_EACH_WORD(val, w, buf) {
+		if (*n >= (int)k->max)
+			conf_error(p, k->name, "more than %d interfaces", (int)k->max);
+		else if (strlen(w) >= IFNAMSIZ || strchr(w, '/'))
+			conf_error(p, k->name, "'%s' is not an interface name (at most %d bytes)", w, IFNAMSIZ - 1);
+		else
+			strcpy(arr[(*n)++], w);
+	}
+}
+
+static void add_usb_ids(struct conf_parser *p, const struct conf_key *k, void *sec, const char *val)
+{
+	uint32_t *arr = (uint32_t *)((char *)sec + k->off);
+	int *n = list_count(k, sec);
+
+	CONF_FOR_EACH_WORD(val, id, buf) {
+		unsigned vid, pid;
+		int used = 0;
+
+		if (*n >= (int)k->max)
+			conf_error(p, k->name, "more than %d ids", (int)k->max);
+		else if (sscanf(id, "%4x:%4x%n", &vid, &pid, &used) != 2 || id[used] || strlen(id) != 9)
+			conf_error(p, k->name, "'%s' is not a USB id VVVV:PPPP in hex (e.g. 0b95:1790)", id);
+		else
+			arr[(*n)++] = vid << 16 | pid;
+	}
+}
+
+static void add_prefixes(struct conf_parser *p, const struct conf_key *k, void *sec, const char *val)
+{
+	struct conf_prefix_list *l = (struct conf_prefix_list *)((char *)sec + k->off);
+
+	CONF_FOR_EACH_WORD(val, w, buf) {
 		struct conf_prefix pf;
 		int rc = conf_parse_prefix(w, &pf);
 
 		if (rc == -ERANGE) {
-			conf_error(p, key, "'%s' has host bits set beyond the prefix length", w);
+			conf_error(p, k->name, "'%s' has host bits set beyond the prefix length", w);
 			continue;
 		}
 		if (rc) {
-			conf_error(p, key, "'%s' is not an IPv4 or IPv6 prefix (ADDR or ADDR/LEN)", w);
+			conf_error(p, k->name, "'%s' is not an IPv4 or IPv6 prefix (ADDR or ADDR/LEN)", w);
 			continue;
 		}
-		if (l->n >= CONF_MAX_PREFIXES) {
-			conf_error(p, key, "more than %d prefixes", CONF_MAX_PREFIXES);
+		if (l->n >= (int)k->max) {
+			conf_error(p, k->name, "more than %d prefixes", (int)k->max);
 			return;
 		}
 		if (!(l->n & (l->n - 1)) || !l->v) {
 			struct conf_prefix *v = realloc(l->v, sizeof(*v) * (size_t)(l->n ? l->n * 2 : 8));
 
 			if (!v) {
-				conf_error(p, key, "out of memory");
+				conf_error(p, k->name, "out of memory");
 				return;
 			}
 			l->v = v;
@@ -455,141 +521,7 @@ static void add_prefixes(struct parse_ctx *p, const char *key, const char *val, 
 	}
 }
 
-static void set_steer(struct parse_ctx *p, const char *key, const char *val, struct conf_steer *s)
-{
-	char word[16], rest[128];
-
-	if (!strcasecmp(val, "pass")) {
-		s->kind = STEER_PASS;
-		s->cpus = 0;
-		return;
-	}
-	if (sscanf(val, "%15s %127s", word, rest) == 2 &&
-	    (!strcasecmp(word, "cpu") || !strcasecmp(word, "cpus")) &&
-	    !conf_parse_cpus(rest, &s->cpus)) {
-		if (!strcasecmp(word, "cpu") && (s->cpus & (s->cpus - 1))) {
-			conf_error(p, key, "'cpu' takes one CPU; use 'cpus %s' for a set", rest);
-			return;
-		}
-		/* the bound first: a shift by 64 or more is undefined */
-		if (sysconf(_SC_NPROCESSORS_CONF) < 64 && s->cpus >> sysconf(_SC_NPROCESSORS_CONF)) {
-			conf_error(p, key, "'%s' names a CPU this machine does not have (it has %ld)", val,
-				   sysconf(_SC_NPROCESSORS_CONF));
-			return;
-		}
-		s->kind = STEER_CPUS;
-		return;
-	}
-	conf_error(p, key, "'%s' is not one of: pass | cpu N | cpus LIST (e.g. 0-3 or 0,2)", val);
-}
-
-/*
- * route = NAME UPSTREAM... [proxy_protocol=v1|v2|off] [terminate=CERT,KEY]
- * default = UPSTREAM... [options]      no_sni = UPSTREAM... [options]
- */
-static void parse_route(struct parse_ctx *p, const char *key, const char *val,
-			struct conf_proxy *px, struct conf_route *r, bool named)
-{
-	static const char *const pp_names[] = { "off", "v1", "v2", NULL };
-	char err[CONF_HOST_MAX + 128];
-	bool have_name = !named;
-	int nerr = p->nerr;
-
-	memset(r, 0, sizeof(*r));
-	r->proxy_protocol = px->proxy_protocol;
-	r->line = p->line;
-	r->proxy_protocol = (enum conf_pp)-1;	/* resolved after the section */
-	FOR_EACH_WORD(val, w, buf) {
-		char *eq = strchr(w, '=');
-
-		if (!have_name) {
-			if (strlen(w) >= sizeof(r->name)) {
-				conf_error(p, key, "server name '%.40s...' is too long", w);
-				return;
-			}
-			strcpy(r->name, w);
-			conf_normalize_name(r->name);
-			if (!strncmp(r->name, "*.", 2)) {
-				r->wildcard = true;
-				if (!r->name[2] || strchr(r->name + 2, '*')) {
-					conf_error(p, key, "'%s': a wildcard is '*.' followed by a name", w);
-					return;
-				}
-			} else if (strchr(r->name, '*')) {
-				conf_error(p, key, "'%s': '*' is only allowed as the first label ('*.example.com')", w);
-				return;
-			}
-			have_name = true;
-			continue;
-		}
-		if (eq) {
-			*eq = 0;
-			if (!strcmp(w, "proxy_protocol")) {
-				int v = -1;
-
-				set_enum(p, key, eq + 1, &v, pp_names);
-				if (v >= 0)
-					r->proxy_protocol = (enum conf_pp)v;
-			} else if (!strcmp(w, "terminate")) {
-				char *comma = strchr(eq + 1, ',');
-
-				if (!comma) {
-					conf_error(p, key, "terminate=CERT,KEY needs both files");
-					continue;
-				}
-				*comma = 0;
-				set_path(p, key, eq + 1, r->cert, sizeof(r->cert));
-				set_path(p, key, comma + 1, r->key, sizeof(r->key));
-			} else {
-				conf_error(p, key, "unknown route option '%s' (allowed: proxy_protocol=, terminate=)", w);
-			}
-			continue;
-		}
-		if (r->n_upstreams >= CONF_MAX_UPSTREAMS) {
-			conf_error(p, key, "more than %d upstreams", CONF_MAX_UPSTREAMS);
-			return;
-		}
-		if (conf_parse_hostport(w, &r->upstreams[r->n_upstreams], err, sizeof(err)))
-			conf_error(p, key, "%s", err);
-		else
-			r->n_upstreams++;
-	}
-	if (!have_name)
-		conf_error(p, key, "expected NAME UPSTREAM [UPSTREAM...]");
-	else if (!r->n_upstreams && p->nerr == nerr)	/* not again after a bad one */
-		conf_error(p, key, "expected at least one upstream HOST:PORT");
-}
-
-/* Scalar keys may be set once per section: bit `bit` of p->seen. */
-static bool once(struct parse_ctx *p, const char *key, int bit)
-{
-	if (p->seen & (1ull << bit)) {
-		conf_error(p, key, "set twice in this section");
-		p->dup = true;
-		return false;
-	}
-	p->seen |= 1ull << bit;
-	return true;
-}
-
-/* True (and cleared) when the key just failed once(): already reported. */
-static bool take_dup(struct parse_ctx *p)
-{
-	bool d = p->dup;
-
-	p->dup = false;
-	return d;
-}
-
-#define KEY(k, bit) (!strcmp(name, k) && once(p, name, bit))
-#define LIST_KEY(k) (!strcmp(name, k))
-
-static void unknown_key(struct parse_ctx *p, const char *name, const char *allowed)
-{
-	conf_error(p, name, "unknown key; allowed here: %s", allowed);
-}
-
-static bool addr_is_loopback(const struct conf_addr *a)
+bool conf_addr_is_loopback(const struct conf_addr *a)
 {
 	if (a->ss.ss_family == AF_INET)
 		return (ntohl(((const struct sockaddr_in *)&a->ss)->sin_addr.s_addr) >> 24) == 127;
@@ -597,404 +529,110 @@ static bool addr_is_loopback(const struct conf_addr *a)
 	       IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)&a->ss)->sin6_addr);
 }
 
-static void key_global(struct parse_ctx *p, const char *name, const char *val)
+/* Parse `val` as key k of the section whose struct is `sec`. */
+static void set_value(struct conf_parser *p, const struct conf_key *k, void *sec, const char *val)
 {
-	static const char *const levels[] = { "emerg", "alert", "crit", "err", "warning",
-					      "notice", "info", "debug", NULL };
-	struct conf_global *g = &p->c->global;
-	char err[CONF_HOST_MAX + 128];
-	int lvl = -1;
+	void *dst = (char *)sec + k->off;
+	int v;
 
-	if (KEY("control_socket", 0)) {
-		if (strlen(val) >= sizeof(g->control_socket) || val[0] != '/')
-			conf_error(p, name, "'%s' must be an absolute path under %zu bytes", val,
-				   sizeof(g->control_socket));
-		else
-			strcpy(g->control_socket, val);
-	} else if (KEY("control_group", 1)) {
-		if (!getgrnam(val))
-			conf_error(p, name, "no group named '%s' on this system", val);
-		else
-			snprintf(g->control_group, sizeof(g->control_group), "%s", val);
-	} else if (KEY("pin_path", 2)) {
-		set_path(p, name, val, g->pin_path, sizeof(g->pin_path));
-	} else if (KEY("metrics_listen", 3)) {
-		if (conf_parse_hostport(val, &g->metrics_listen, err, sizeof(err)))
-			conf_error(p, name, "%s", err);
-		else if (!addr_is_loopback(&g->metrics_listen))
-			conf_error(p, name, "'%s' is not a loopback address: metrics are served on "
-				   "127.0.0.0/8 or [::1] only (put a reverse proxy in front to expose them)", val);
-		else
-			g->metrics_on = true;
-	} else if (KEY("log_level", 4)) {
-		set_enum(p, name, val, &lvl, levels);
-		if (lvl >= 0)
-			g->log_level = lvl;
-	} else if (KEY("drain_timeout", 5)) {
-		set_duration(p, name, val, &g->drain_timeout_ms, 0);
-	} else if (KEY("max_connections", 6)) {
-		set_u32(p, name, val, &g->max_connections, 0, 10000000);
-	} else if (!take_dup(p)) {
-		unknown_key(p, name, "control_socket control_group pin_path metrics_listen log_level drain_timeout max_connections");
+	switch (k->type) {
+	case CONF_STRING: set_text(p, k, dst, val); break;
+	case CONF_PATH: conf_set_path(p, k->name, val, dst, k->size); break;
+	case CONF_BOOL: set_bool(p, k, dst, val); break;
+	case CONF_INT: set_int(p, k, dst, val); break;
+	case CONF_SIZE: set_size(p, k, dst, val); break;
+	case CONF_DURATION: set_duration(p, k, dst, val); break;
+	case CONF_ENUM:
+		v = conf_set_enum(p, k->name, val, k->words);
+		if (v >= 0)
+			store_uint(dst, k->size, (uint64_t)v);
+		break;
+	case CONF_ADDRS: add_addrs(p, k, sec, val); break;
+	case CONF_PREFIXES: add_prefixes(p, k, sec, val); break;
+	case CONF_PORTS: add_ports(p, k, sec, val); break;
+	case CONF_IFACES: add_ifaces(p, k, sec, val); break;
+	case CONF_USB_IDS: add_usb_ids(p, k, sec, val); break;
+	case CONF_CUSTOM: k->parse(p, k, sec, val); break;
 	}
 }
 
-static void key_xdp(struct parse_ctx *p, const char *name, const char *val)
+static bool is_counted_list(const struct conf_key *k)
 {
-	static const char *const modes[] = { "auto", "native", "generic", NULL };
-	static const char *const on_exit[] = { "keep", "detach", NULL };
-	struct conf_xdp *x = &p->c->xdp;
-	int v = -1;
-
-	if (KEY("interfaces", 0)) {
-		FOR_EACH_WORD(val, w, buf) {
-			if (x->n_ifaces >= CONF_MAX_IFACES)
-				conf_error(p, name, "more than %d interfaces", CONF_MAX_IFACES);
-			else if (strlen(w) >= IFNAMSIZ || strchr(w, '/'))
-				conf_error(p, name, "'%s' is not an interface name (at most %d bytes)", w, IFNAMSIZ - 1);
-			else
-				strcpy(x->ifaces[x->n_ifaces++], w);
-		}
-	} else if (KEY("mode", 1)) {
-		set_enum(p, name, val, &v, modes);
-		if (v >= 0)
-			x->mode = (enum conf_xdp_mode)v;
-	} else if (KEY("syslog_ports", 2)) {
-		add_ports(p, name, val, x->syslog_ports, &x->n_syslog_ports);
-	} else if (KEY("proxy_ports", 3)) {
-		add_ports(p, name, val, x->proxy_ports, &x->n_proxy_ports);
-	} else if (KEY("syslog_rate_pps", 4)) {
-		set_u32(p, name, val, &x->syslog_rate_pps, 0, 100000000);
-	} else if (KEY("syslog_burst", 5)) {
-		set_u32(p, name, val, &x->syslog_burst, 1, 100000000);
-	} else if (LIST_KEY("allow_syslog")) {
-		add_prefixes(p, name, val, &x->allow_syslog);
-	} else if (LIST_KEY("deny_syslog")) {
-		add_prefixes(p, name, val, &x->deny_syslog);
-	} else if (LIST_KEY("allow_proxy")) {
-		add_prefixes(p, name, val, &x->allow_proxy);
-	} else if (LIST_KEY("deny_proxy")) {
-		add_prefixes(p, name, val, &x->deny_proxy);
-	} else if (KEY("steer_syslog", 6)) {
-		set_steer(p, name, val, &x->steer_syslog);
-	} else if (KEY("steer_proxy", 7)) {
-		set_steer(p, name, val, &x->steer_proxy);
-	} else if (KEY("on_exit", 8)) {
-		set_enum(p, name, val, &v, on_exit);
-		if (v >= 0)
-			x->on_exit = (enum conf_on_exit)v;
-	} else if (KEY("cpumap_qsize", 9)) {
-		set_u32(p, name, val, &x->cpumap_qsize, 8, 16384);
-	} else if (KEY("syslog_rate_v6_prefix", 10)) {
-		set_u32(p, name, val, &x->syslog_rate_v6_prefix, 32, 128);
-	} else if (!take_dup(p)) {
-		unknown_key(p, name, "interfaces mode syslog_ports proxy_ports syslog_rate_pps syslog_burst "
-			    "syslog_rate_v6_prefix allow_syslog deny_syslog allow_proxy deny_proxy steer_syslog "
-			    "steer_proxy on_exit cpumap_qsize");
-	}
+	return k->type == CONF_ADDRS || k->type == CONF_PORTS || k->type == CONF_IFACES ||
+	       k->type == CONF_USB_IDS;
 }
 
-static void key_proxy(struct parse_ctx *p, const char *name, const char *val)
+static void apply_defaults(struct conf_parser *p, const struct conf_section_def *s, void *sec)
 {
-	static const char *const protos[] = { "tls", "http", NULL };
-	static const char *const pps[] = { "off", "v1", "v2", NULL };
-	struct conf_proxy *px = p->cur;
-	int v = -1;
-
-	if (LIST_KEY("listen")) {
-		add_addrs(p, name, val, px->listen, &px->n_listen, CONF_MAX_LISTEN);
-	} else if (KEY("protocol", 0)) {
-		set_enum(p, name, val, &v, protos);
-		if (v >= 0)
-			px->protocol = (enum conf_proxy_proto)v;
-	} else if (LIST_KEY("route")) {
-		if (px->n_routes >= CONF_MAX_ROUTES) {
-			conf_error(p, name, "more than %d routes", CONF_MAX_ROUTES);
-			return;
-		}
-		if (!(px->n_routes & (px->n_routes - 1)) || !px->routes) {
-			struct conf_route *r = realloc(px->routes, sizeof(*r) * (size_t)(px->n_routes ? px->n_routes * 2 : 4));
-
-			if (!r) {
-				conf_error(p, name, "out of memory");
-				return;
-			}
-			px->routes = r;
-		}
-		parse_route(p, name, val, px, &px->routes[px->n_routes], true);
-		if (px->routes[px->n_routes].n_upstreams) {
-			for (int i = 0; i < px->n_routes; i++)
-				if (!strcmp(px->routes[i].name, px->routes[px->n_routes].name)) {
-					conf_error(p, name, "route '%s' already defined on line %d",
-						   px->routes[i].name, px->routes[i].line);
-					return;
-				}
-			px->n_routes++;
-		}
-	} else if (KEY("default", 1)) {
-		parse_route(p, name, val, px, &px->default_route, false);
-	} else if (KEY("no_sni", 2)) {
-		parse_route(p, name, val, px, &px->no_sni_route, false);
-	} else if (KEY("proxy_protocol", 3)) {
-		set_enum(p, name, val, &v, pps);
-		if (v >= 0)
-			px->proxy_protocol = (enum conf_pp)v;
-	} else if (KEY("hello_timeout", 4)) {
-		set_duration(p, name, val, &px->hello_timeout_ms, 10);
-	} else if (KEY("connect_timeout", 5)) {
-		set_duration(p, name, val, &px->connect_timeout_ms, 10);
-	} else if (KEY("idle_timeout", 6)) {
-		set_duration(p, name, val, &px->idle_timeout_ms, 10);
-	} else if (KEY("max_connections", 7)) {
-		set_u32(p, name, val, &px->max_connections, 1, 1000000);
-	} else if (KEY("pipe_size", 8)) {
-		uint64_t sz = 0;
-
-		set_size(p, name, val, &sz, 4096, 16u << 20);
-		if (sz)
-			px->pipe_size = (uint32_t)sz;
-	} else if (KEY("access_log", 9)) {
-		set_bool(p, name, val, &px->access_log);
-	} else if (KEY("splice", 10)) {
-		set_bool(p, name, val, &px->splice);
-	} else if (!take_dup(p)) {
-		unknown_key(p, name, "listen protocol route default no_sni proxy_protocol hello_timeout "
-			    "connect_timeout idle_timeout max_connections pipe_size access_log splice");
-	}
+	for (int i = 0; i < s->n_keys; i++)
+		if (s->keys[i].def)
+			set_value(p, &s->keys[i], sec, s->keys[i].def);
 }
 
-static void key_syslog(struct parse_ctx *p, const char *name, const char *val)
+const struct conf_key *conf_key_find(const struct conf_section_def *s, const char *name)
 {
-	static const char *const framings[] = { "octet", "lf", NULL };
-	static const char *const slows[] = { "skip", "disconnect", NULL };
-	static const char *const oversizes[] = { "truncate", "drop", NULL };
-	struct conf_syslog *s = &p->c->syslog;
-	uint64_t sz = 0;
-	int v = -1;
-
-	if (LIST_KEY("listen")) {
-		add_addrs(p, name, val, s->listen, &s->n_listen, CONF_MAX_LISTEN);
-	} else if (KEY("max_message", 0)) {
-		set_u32(p, name, val, &s->max_message, 64, 65535);
-	} else if (KEY("oversize", 1)) {
-		set_enum(p, name, val, &v, oversizes);
-		if (v >= 0)
-			s->oversize = (enum conf_oversize)v;
-	} else if (KEY("ring_size", 2)) {
-		set_size(p, name, val, &s->ring_size, 64u << 10, 4ull << 30);
-	} else if (KEY("ring_messages", 3)) {
-		set_u32(p, name, val, &s->ring_messages, 16, 64u << 20);
-	} else if (KEY("rcvbuf", 4)) {
-		set_size(p, name, val, &sz, 4096, 1u << 30);
-		if (sz)
-			s->rcvbuf = (uint32_t)sz;
-	} else if (LIST_KEY("tls_listen")) {
-		add_addrs(p, name, val, s->tls_listen, &s->n_tls_listen, CONF_MAX_LISTEN);
-	} else if (KEY("cert", 5)) {
-		set_path(p, name, val, s->cert, sizeof(s->cert));
-	} else if (KEY("key", 6)) {
-		set_path(p, name, val, s->key, sizeof(s->key));
-	} else if (KEY("client_ca", 7)) {
-		set_path(p, name, val, s->client_ca, sizeof(s->client_ca));
-	} else if (KEY("client_issuer", 8)) {
-		char dn[TLS_DN_MAX];
-
-		if (strlen(val) >= sizeof(s->client_issuer))
-			conf_error(p, name, "longer than %zu bytes", sizeof(s->client_issuer) - 1);
-		else if (val[0] && dn_canon(val, dn, sizeof(dn)))
-			conf_error(p, name, "'%s' is not a distinguished name like "
-				   "\"CN=Edge Subscribers CA,O=Example\"", val);
-		else
-			strcpy(s->client_issuer, val);
-	} else if (KEY("framing", 9)) {
-		set_enum(p, name, val, &v, framings);
-		if (v >= 0)
-			s->framing = (enum conf_framing)v;
-	} else if (KEY("slow_subscriber", 10)) {
-		set_enum(p, name, val, &v, slows);
-		if (v >= 0)
-			s->slow_subscriber = (enum conf_slow)v;
-	} else if (KEY("handshake_timeout", 11)) {
-		set_duration(p, name, val, &s->handshake_timeout_ms, 10);
-	} else if (KEY("max_subscribers", 12)) {
-		set_u32(p, name, val, &s->max_subscribers, 1, 10000);
-	} else if (!take_dup(p)) {
-		unknown_key(p, name, "listen max_message oversize ring_size ring_messages rcvbuf tls_listen "
-			    "cert key client_ca client_issuer framing slow_subscriber handshake_timeout max_subscribers");
-	}
+	for (int i = 0; i < s->n_keys; i++)
+		if (!strcmp(s->keys[i].name, name))
+			return &s->keys[i];
+	return NULL;
 }
 
-static void key_forward(struct parse_ctx *p, const char *name, const char *val)
+/* Edit distance of two short words, capped: enough to spot a typo. */
+static int distance(const char *a, const char *b)
 {
-	struct conf_forward *f = p->cur;
+	int prev[CONF_NAME_MAX + 1], cur[CONF_NAME_MAX + 1];
+	int la = (int)strlen(a), lb = (int)strlen(b);
 
-	if (LIST_KEY("collector")) {
-		add_addrs(p, name, val, f->collectors, &f->n_collectors, CONF_MAX_UPSTREAMS);
-	} else if (KEY("ca", 0)) {
-		set_path(p, name, val, f->ca, sizeof(f->ca));
-	} else if (KEY("server_name", 1)) {
-		if (strlen(val) >= sizeof(f->server_name))
-			conf_error(p, name, "longer than %zu bytes", sizeof(f->server_name) - 1);
-		else
-			strcpy(f->server_name, val);
-	} else if (KEY("cert", 2)) {
-		set_path(p, name, val, f->cert, sizeof(f->cert));
-	} else if (KEY("key", 3)) {
-		set_path(p, name, val, f->key, sizeof(f->key));
-	} else if (KEY("spool_dir", 4)) {
-		set_path(p, name, val, f->spool_dir, sizeof(f->spool_dir));
-	} else if (KEY("spool_max", 5)) {
-		set_size(p, name, val, &f->spool_max, 1u << 20, 1ull << 40);
-	} else if (KEY("connect_timeout", 6)) {
-		set_duration(p, name, val, &f->connect_timeout_ms, 10);
-	} else if (KEY("handshake_timeout", 7)) {
-		set_duration(p, name, val, &f->handshake_timeout_ms, 10);
-	} else if (KEY("write_timeout", 8)) {
-		set_duration(p, name, val, &f->write_timeout_ms, 10);
-	} else if (KEY("backoff_min", 9)) {
-		set_duration(p, name, val, &f->backoff_min_ms, 10);
-	} else if (KEY("backoff_max", 10)) {
-		set_duration(p, name, val, &f->backoff_max_ms, 10);
-	} else if (!take_dup(p)) {
-		unknown_key(p, name, "collector ca server_name cert key spool_dir spool_max connect_timeout "
-			    "handshake_timeout write_timeout backoff_min backoff_max");
-	}
-}
+	if (la > CONF_NAME_MAX || lb > CONF_NAME_MAX)
+		return INT_MAX;
+	for (int j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (int i = 1; i <= la; i++) {
+		cur[0] = i;
+		for (int j = 1; j <= lb; j++) {
+			int sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			int del = prev[j] + 1, ins = cur[j - 1] + 1;
 
-static void key_watchdog(struct parse_ctx *p, const char *name, const char *val)
-{
-	struct conf_watchdog *w = p->cur;
-	char err[CONF_HOST_MAX + 128];
-
-	if (KEY("usb_ids", 0)) {
-		w->n_usb_ids = 0;
-		FOR_EACH_WORD(val, id, buf) {
-			unsigned vid, pid;
-			int used = 0;
-
-			if (w->n_usb_ids >= CONF_MAX_USB_IDS)
-				conf_error(p, name, "more than %d ids", CONF_MAX_USB_IDS);
-			else if (sscanf(id, "%4x:%4x%n", &vid, &pid, &used) != 2 || id[used] || strlen(id) != 9)
-				conf_error(p, name, "'%s' is not a USB id VVVV:PPPP in hex (e.g. 0b95:1790)", id);
-			else
-				w->usb_ids[w->n_usb_ids++] = vid << 16 | pid;
+			cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
 		}
-	} else if (KEY("interval", 1)) {
-		set_duration(p, name, val, &w->interval_ms, 10);
-	} else if (KEY("stall_after", 2)) {
-		set_duration(p, name, val, &w->stall_after_ms, 10);
-	} else if (KEY("probe", 3)) {
-		char tmp[CONF_HOST_MAX + 8];
-
-		/* a neighbour address; the port is irrelevant for ARP/ICMP */
-		snprintf(tmp, sizeof(tmp), strchr(val, ':') ? "[%s]:1" : "%s:1", val);
-		if (conf_parse_hostport(tmp, &w->probe, err, sizeof(err)))
-			conf_error(p, name, "'%s' is not an IPv4 or IPv6 address", val);
-		else
-			w->probe_on = true;
-	} else if (KEY("min_reset_interval", 4)) {
-		set_duration(p, name, val, &w->min_reset_interval_ms, 0);
-	} else if (KEY("max_resets_per_hour", 5)) {
-		set_u32(p, name, val, &w->max_resets_per_hour, 0, 3600);
-	} else if (KEY("dry_run", 6)) {
-		set_bool(p, name, val, &w->dry_run);
-	} else if (KEY("link_bounce", 7)) {
-		set_bool(p, name, val, &w->link_bounce);
-	} else if (KEY("reset_command", 8)) {
-		if (strlen(val) >= sizeof(w->reset_command))
-			conf_error(p, name, "longer than %zu bytes", sizeof(w->reset_command) - 1);
-		else
-			strcpy(w->reset_command, val);
-	} else if (KEY("sysfs_root", 9)) {
-		set_path(p, name, val, w->sysfs_root, sizeof(w->sysfs_root));
-	} else if (KEY("dev_root", 10)) {
-		set_path(p, name, val, w->dev_root, sizeof(w->dev_root));
-	} else if (KEY("backoff", 11)) {
-		set_u32(p, name, val, &w->backoff, 1, 16);
-	} else if (KEY("recover_wait", 12)) {
-		set_duration(p, name, val, &w->recover_wait_ms, 10);
-	} else if (!take_dup(p)) {
-		unknown_key(p, name, "usb_ids interval stall_after probe min_reset_interval max_resets_per_hour "
-			    "dry_run link_bounce reset_command sysfs_root dev_root backoff recover_wait");
+		memcpy(prev, cur, sizeof(int) * (size_t)(lb + 1));
 	}
+	return prev[lb];
+}
+
+/*
+ * The table's keys, and a hint: the key of another section (syslog_ports
+ * under [syslog]) or this section's key one or two typos away.
+ */
+static void unknown_key(struct conf_parser *p, const char *name)
+{
+	char allowed[1024] = "", hint[128] = "";
+	size_t len = 0;
+	int best = 3;
+
+	for (int i = 0; i < p->sec->n_keys && len < sizeof(allowed); i++) {
+		int d = distance(name, p->sec->keys[i].name);
+
+		len += (size_t)snprintf(allowed + len, sizeof(allowed) - len, "%s%s", i ? " " : "",
+					p->sec->keys[i].name);
+		if (d < best) {
+			best = d;
+			snprintf(hint, sizeof(hint), " (did you mean '%s'?)", p->sec->keys[i].name);
+		}
+	}
+	for (int s = 0; s < conf_n_sections && !hint[0]; s++)
+		if (&conf_sections[s] != p->sec && conf_key_find(&conf_sections[s], name))
+			snprintf(hint, sizeof(hint), " ('%s' is a key of [%s%s%s])", name, conf_sections[s].name,
+				 conf_sections[s].arg ? " " : "", conf_sections[s].arg ? conf_sections[s].arg : "");
+	conf_error(p, name, "unknown key; allowed here: %s%s", allowed, hint);
 }
 
 /* ---- sections ---------------------------------------------------------- */
 
-static void defaults_global(struct conf_global *g)
-{
-	strcpy(g->control_socket, "/run/edgesteer/control.sock");
-	strcpy(g->pin_path, "/sys/fs/bpf/edgesteer");
-	g->log_level = LOG_INFO;
-	g->drain_timeout_ms = 10000;
-}
-
-static void defaults_xdp(struct conf_xdp *x)
-{
-	x->mode = XDP_MODE_AUTO;
-	x->syslog_ports[0] = 514;
-	x->n_syslog_ports = 1;
-	x->proxy_ports[0] = 443;
-	x->n_proxy_ports = 1;
-	x->on_exit = ON_EXIT_KEEP;
-	x->cpumap_qsize = 2048;
-	x->syslog_rate_v6_prefix = 64;
-}
-
-static void defaults_proxy(struct conf_proxy *px)
-{
-	px->protocol = PROTO_TLS;
-	px->hello_timeout_ms = 5000;
-	px->connect_timeout_ms = 3000;
-	px->idle_timeout_ms = 300000;
-	px->max_connections = 10000;
-	px->pipe_size = 1u << 16;
-	px->access_log = true;
-	px->splice = true;
-}
-
-static void defaults_syslog(struct conf_syslog *s)
-{
-	s->max_message = 8192;
-	s->oversize = OVERSIZE_TRUNCATE;
-	s->ring_size = 64u << 20;
-	s->ring_messages = 1u << 20;
-	s->rcvbuf = 32u << 20;	/* ~25k small datagrams (skb truesize ~1.2 KB each) */
-	s->framing = FRAMING_OCTET;
-	s->slow_subscriber = SLOW_SKIP;
-	s->handshake_timeout_ms = 10000;
-	s->max_subscribers = 64;
-}
-
-static void defaults_forward(struct conf_forward *f)
-{
-	f->spool_max = 1ull << 30;
-	f->connect_timeout_ms = 5000;
-	f->handshake_timeout_ms = 10000;
-	f->write_timeout_ms = 10000;
-	f->backoff_min_ms = 500;
-	f->backoff_max_ms = 60000;
-}
-
-static void defaults_watchdog(struct conf_watchdog *w)
-{
-	w->usb_ids[0] = 0x0b951790;
-	w->n_usb_ids = 1;
-	w->interval_ms = 1000;
-	w->stall_after_ms = 30000;
-	w->min_reset_interval_ms = 60000;
-	w->max_resets_per_hour = 4;
-	w->link_bounce = true;
-	w->backoff = 2;
-	w->recover_wait_ms = 10000;
-	strcpy(w->sysfs_root, "/sys");
-	strcpy(w->dev_root, "/dev");
-}
-
 /*
  * Take the next slot of a named-section array (proxies, forwards,
  * watchdogs): refuses a repeated name and a full array with an error;
- * sets name, line and p->cur. Evaluates to the slot or NULL.
+ * sets name and line. Evaluates to the slot or NULL.
  */
 #define NAMED_SLOT(p, arr, n, namefield, kindname, name) ({			\
 	__typeof__(&(arr)[0]) slot_ = NULL;					\
@@ -1012,112 +650,155 @@ static void defaults_watchdog(struct conf_watchdog *w)
 		slot_ = &(arr)[(n)++];						\
 		snprintf(slot_->namefield, sizeof(slot_->namefield), "%s", (name)); \
 		slot_->line = (p)->section_line;				\
-		(p)->cur = slot_;						\
 	}									\
 	slot_;									\
 })
 
-/* Split "proxy web" into kind and name. */
-static void open_section(struct parse_ctx *p, const char *section)
+static void unknown_section(struct conf_parser *p)
+{
+	char allowed[256] = "";
+	size_t len = 0;
+
+	for (int i = 0; i < conf_n_sections && len < sizeof(allowed); i++)
+		len += (size_t)snprintf(allowed + len, sizeof(allowed) - len, "%s[%s%s%s]", i ? " " : "",
+					conf_sections[i].name, conf_sections[i].arg ? " " : "",
+					conf_sections[i].arg ? conf_sections[i].arg : "");
+	conf_error(p, NULL, "unknown section; allowed: %s", allowed);
+}
+
+/* The struct a single unnamed section fills: refuses a second [xdp] or
+ * [syslog] ([global] may be split, as it always could). */
+static void *open_single(struct conf_parser *p, enum conf_section_id id)
+{
+	struct conf *c = p->c;
+
+	switch (id) {
+	case CONF_SEC_XDP:
+		if (c->has_xdp)
+			break;
+		c->has_xdp = true;
+		p->xdp_line = p->section_line;
+		return &c->xdp;
+	case CONF_SEC_SYSLOG:
+		if (c->syslog.enabled)
+			break;
+		c->syslog.enabled = true;
+		p->syslog_line = p->section_line;
+		return &c->syslog;
+	default:
+		return &c->global;
+	}
+	conf_error(p, NULL, "[%s] appears twice", conf_sections[id].name);
+	return NULL;
+}
+
+/* A new [proxy NAME], [forward NAME] or [watchdog IFACE], with its defaults. */
+static void *open_named(struct conf_parser *p, enum conf_section_id id, const char *name)
+{
+	struct conf *c = p->c;
+	void *slot = NULL;
+
+	if (strlen(name) >= (id == CONF_SEC_WATCHDOG ? IFNAMSIZ : CONF_NAME_MAX)) {
+		conf_error(p, NULL, "name '%s' is too long", name);
+		return NULL;
+	}
+	if (id == CONF_SEC_PROXY)
+		slot = NAMED_SLOT(p, c->proxies, c->n_proxies, name, "proxy", name);
+	else if (id == CONF_SEC_FORWARD)
+		slot = NAMED_SLOT(p, c->forwards, c->n_forwards, name, "forward", name);
+	else
+		slot = NAMED_SLOT(p, c->watchdogs, c->n_watchdogs, iface, "watchdog", name);
+	if (slot)
+		apply_defaults(p, &conf_sections[id], slot);
+	return slot;
+}
+
+/* Split "proxy web" into kind and name and make it the current section. */
+static void open_section(struct conf_parser *p, const char *section)
 {
 	char kind[32] = "", name[128] = "", extra[8] = "";
-	struct conf *c = p->c;
+	const struct conf_section_def *def = NULL;
 	int n = sscanf(section, "%31s %127s %7s", kind, name, extra);
+	void *cur;
 
 	snprintf(p->section, sizeof(p->section), "%s", section);
+	p->in_section = true;
 	p->seen = 0;
+	p->sec = NULL;
 	p->cur = NULL;
-	p->kind = SEC_BAD;
 	if (n == 3) {
 		conf_error(p, NULL, "section name has more than two words");
 		return;
 	}
-	if (!strcmp(kind, "global") || !strcmp(kind, "xdp") || !strcmp(kind, "syslog")) {
-		if (n != 1) {
-			conf_error(p, NULL, "[%s] takes no name", kind);
-			return;
-		}
-		bool *seen = kind[0] == 'g' ? NULL : kind[0] == 'x' ? &c->has_xdp : &c->syslog.enabled;
-		if (seen && *seen) {
-			conf_error(p, NULL, "[%s] appears twice", kind);
-			return;
-		}
-		if (seen)
-			*seen = true;
-		if (kind[0] == 'x')
-			p->xdp_line = p->section_line;
-		else if (kind[0] == 's')
-			p->syslog_line = p->section_line;
-		p->kind = kind[0] == 'g' ? SEC_GLOBAL : kind[0] == 'x' ? SEC_XDP : SEC_SYSLOG;
+	for (int i = 0; i < conf_n_sections; i++)
+		if (!strcmp(kind, conf_sections[i].name))
+			def = &conf_sections[i];
+	if (!def) {
+		unknown_section(p);
 		return;
 	}
-	if (strcmp(kind, "proxy") && strcmp(kind, "forward") && strcmp(kind, "watchdog")) {
-		conf_error(p, NULL, "unknown section; allowed: [global] [xdp] [proxy NAME] [syslog] "
-			   "[forward NAME] [watchdog IFACE]");
+	if (!def->arg && n != 1) {
+		conf_error(p, NULL, "[%s] takes no name", kind);
 		return;
 	}
-	if (n != 2) {
-		conf_error(p, NULL, "[%s] needs a name: [%s NAME]", kind, kind);
+	if (def->arg && n != 2) {
+		conf_error(p, NULL, "[%s] needs a name: [%s %s]", kind, kind, def->arg);
 		return;
 	}
-	if (strlen(name) >= (kind[0] == 'w' ? IFNAMSIZ : CONF_NAME_MAX)) {
-		conf_error(p, NULL, "name '%s' is too long", name);
-		return;
-	}
-	/* the three named kinds share one slot allocator */
-	if (kind[0] == 'p') {
-		struct conf_proxy *px = NAMED_SLOT(p, c->proxies, c->n_proxies, name, "proxy", name);
-
-		if (px) {
-			defaults_proxy(px);
-			p->kind = SEC_PROXY;
-		}
-	} else if (kind[0] == 'f') {
-		struct conf_forward *f = NAMED_SLOT(p, c->forwards, c->n_forwards, name, "forward", name);
-
-		if (f) {
-			defaults_forward(f);
-			p->kind = SEC_FORWARD;
-		}
-	} else {
-		struct conf_watchdog *w = NAMED_SLOT(p, c->watchdogs, c->n_watchdogs, iface, "watchdog", name);
-
-		if (w) {
-			defaults_watchdog(w);
-			p->kind = SEC_WATCHDOG;
-		}
+	if (def->arg)
+		cur = open_named(p, (enum conf_section_id)(def - conf_sections), name);
+	else
+		cur = open_single(p, (enum conf_section_id)(def - conf_sections));
+	if (cur) {
+		p->sec = def;
+		p->cur = cur;
 	}
 }
 
 static int on_key(void *user, const char *section, const char *name, const char *value)
 {
-	struct parse_ctx *p = user;
+	struct conf_parser *p = user;
+	const struct conf_key *k;
+	int i;
 
 	if (strcmp(section, p->section))
 		open_section(p, section);
-	if (!*value && strcmp(name, "client_issuer")) {
+	if (!p->in_section) {
+		conf_error(p, name, "key outside any section; start with [global], [xdp], ...");
+		return 1;
+	}
+	if (!p->sec)
+		return 1;	/* a bad section, already reported at its header */
+	k = conf_key_find(p->sec, name);
+	if (!k) {
+		unknown_key(p, name);
+		return 1;
+	}
+	if (!*value && !(k->flags & CONF_EMPTY_OK)) {
 		conf_error(p, name, "empty value");
 		return 1;
 	}
-	switch (p->kind) {
-	case SEC_NONE:
-		conf_error(p, name, "key outside any section; start with [global], [xdp], ...");
-		break;
-	case SEC_GLOBAL: key_global(p, name, value); break;
-	case SEC_XDP: key_xdp(p, name, value); break;
-	case SEC_PROXY: key_proxy(p, name, value); break;
-	case SEC_SYSLOG: key_syslog(p, name, value); break;
-	case SEC_FORWARD: key_forward(p, name, value); break;
-	case SEC_WATCHDOG: key_watchdog(p, name, value); break;
-	case SEC_BAD: break;	/* already reported at the section */
+	i = (int)(k - p->sec->keys);
+	if (p->seen & (1ull << i)) {
+		if (!(k->flags & CONF_REPEAT)) {
+			conf_error(p, name, "set twice in this section (first on line %d)", p->seen_line[i]);
+			return 1;
+		}
+	} else {
+		p->seen |= 1ull << i;
+		p->seen_line[i] = p->line;
+		/* the first line of a list replaces its default, later ones add */
+		if (k->def && is_counted_list(k))
+			*list_count(k, p->cur) = 0;
 	}
+	set_value(p, k, p->cur, value);
 	return 1;	/* keep going: report every error */
 }
 
 /* fgets-alike that counts lines and refuses ones inih would split. */
 static char *read_line(char *buf, int size, void *stream)
 {
-	struct parse_ctx *p = stream;
+	struct conf_parser *p = stream;
 	int n = 0, ch, too_long = 0;
 
 	for (;;) {
@@ -1185,7 +866,7 @@ static char *read_line(char *buf, int size, void *stream)
 }
 
 /* Cross-key checks once the whole file is read. */
-static void validate(struct parse_ctx *p)
+static void validate(struct conf_parser *p)
 {
 	struct conf *c = p->c;
 	int i, j;
@@ -1279,7 +960,7 @@ static void validate(struct parse_ctx *p)
 	}
 }
 
-static int conf_parse(struct parse_ctx *p, struct conf **out)
+static int conf_parse(struct conf_parser *p, struct conf **out)
 {
 	struct conf *c = calloc(1, sizeof(*c));
 	int rc;
@@ -1288,9 +969,10 @@ static int conf_parse(struct parse_ctx *p, struct conf **out)
 		return -ENOMEM;
 	p->c = c;
 	snprintf(c->path, sizeof(c->path), "%s", p->file);
-	defaults_global(&c->global);
-	defaults_xdp(&c->xdp);
-	defaults_syslog(&c->syslog);
+	/* the unnamed sections have their defaults whether they appear or not */
+	apply_defaults(p, &conf_sections[CONF_SEC_GLOBAL], &c->global);
+	apply_defaults(p, &conf_sections[CONF_SEC_XDP], &c->xdp);
+	apply_defaults(p, &conf_sections[CONF_SEC_SYSLOG], &c->syslog);
 	rc = ini_parse_stream(read_line, p, on_key, p);
 	if (rc > 0) {
 		/* inih's own syntax error (a line without '='); rc is its line */
@@ -1312,7 +994,7 @@ static int conf_parse(struct parse_ctx *p, struct conf **out)
 
 int conf_load(const char *path, struct conf **out, void *errf)
 {
-	struct parse_ctx p = { .file = path, .errf = errf ? errf : stderr };
+	struct conf_parser p = { .file = path, .errf = errf ? errf : stderr };
 	int rc;
 
 	p.fp = fopen(path, "re");
@@ -1328,7 +1010,7 @@ int conf_load(const char *path, struct conf **out, void *errf)
 
 int conf_load_string(const char *name, const char *text, struct conf **out, void *errf)
 {
-	struct parse_ctx p = { .file = name, .errf = errf ? errf : stderr, .str = text };
+	struct conf_parser p = { .file = name, .errf = errf ? errf : stderr, .str = text };
 
 	return conf_parse(&p, out);
 }

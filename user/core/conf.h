@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #define CONF_DEFAULT_PATH   "/etc/edgesteer/edgesteer.conf"
@@ -218,5 +219,73 @@ void conf_normalize_name(char *s);
 
 /* Printable address "1.2.3.4:5" / "[::1]:5" of a sockaddr. */
 const char *conf_addr_str(const struct sockaddr *sa, char *buf, size_t len);
+
+/*
+ * The key tables: one per section, each entry a key with its type,
+ * place in the section's struct, limits, default and one line of
+ * documentation. They drive parsing, the once-per-section check, the
+ * error texts, the defaults and the reference page edgesteer.conf(5);
+ * see the essay at the top of conf.c.
+ */
+enum conf_type {
+	CONF_STRING,	/* text, at most size - 1 bytes */
+	CONF_PATH,	/* absolute path, at most size - 1 bytes */
+	CONF_BOOL,	/* yes|no, true|false, on|off, 1|0 */
+	CONF_INT,	/* whole number from min to max */
+	CONF_SIZE,	/* bytes: 4096, 64K, 64M, 1G, 1T (binary units) */
+	CONF_DURATION,	/* milliseconds: 500ms, 5s, 2m, 1h; a bare number is seconds */
+	CONF_ENUM,	/* one of words[]; the index is stored */
+	CONF_ADDRS,	/* list of HOST:PORT, [IPv6]:PORT */
+	CONF_PREFIXES,	/* list of ADDR[/LEN], IPv4 and IPv6 */
+	CONF_PORTS,	/* list of ports 1-65535 */
+	CONF_IFACES,	/* list of interface names */
+	CONF_USB_IDS,	/* list of VVVV:PPPP (hex) */
+	CONF_CUSTOM,	/* parsed by the entry's callback */
+};
+
+#define CONF_REPEAT	0x1	/* lines accumulate (lists, routes) */
+#define CONF_EMPTY_OK	0x2	/* "key =" is a value, not an error */
+
+struct conf_parser;
+struct conf_key;
+typedef void conf_key_fn(struct conf_parser *p, const struct conf_key *k, void *sec, const char *val);
+
+struct conf_key {
+	const char *name;
+	enum conf_type type;
+	unsigned flags;			/* CONF_REPEAT, CONF_EMPTY_OK */
+	size_t off;			/* the field in the section's struct */
+	size_t size;			/* its size (integers: 1, 2, 4, 8; text: the buffer) */
+	size_t count_off;		/* lists: the int that counts the entries */
+	uint64_t min, max;		/* INT, SIZE, DURATION (ms) limits; lists: most entries */
+	const char *const *words;	/* ENUM: NULL-terminated */
+	const char *def;		/* default as a file would write it; NULL: none */
+	const char *def_note;		/* a default that is not a value ("syslog_rate_pps") */
+	const char *syntax;		/* the value's form, e.g. "NAME UPSTREAM... [OPTION...]" */
+	const char *doc;		/* one line */
+	conf_key_fn *parse;		/* CUSTOM only */
+};
+
+struct conf_section_def {
+	const char *name;		/* "proxy" */
+	const char *arg;		/* "NAME", "IFACE"; NULL: one unnamed section */
+	const char *doc;		/* a paragraph for the reference */
+	const struct conf_key *keys;
+	int n_keys;
+};
+
+/* Every section, in the order the reference lists them. */
+extern const struct conf_section_def conf_sections[];
+extern const int conf_n_sections;
+
+/* The section's key `name`, or NULL. */
+const struct conf_key *conf_key_find(const struct conf_section_def *s, const char *name);
+
+/*
+ * Write the key reference, every section and key with its type, limits,
+ * default and doc line, as man(7) source (the body of edgesteer.conf(5)
+ * between the hand-written parts). Returns 0 or -EIO.
+ */
+int conf_keys_man(FILE *out);
 
 #endif

@@ -308,4 +308,305 @@ TEST(check_exit_codes)
 	th_sh("rm -f /tmp/es-chk-%d.conf", getpid());
 }
 
+TEST(list_keys_accumulate_over_lines)
+{
+	static const char text[] =
+		"[xdp]\n"
+		"interfaces = eth0\n"
+		"interfaces = eth1 eth2\n"
+		"proxy_ports = 443\n"
+		"proxy_ports = 8443 9443\n"
+		"allow_syslog = 10.0.0.0/8\n"
+		"allow_syslog = 2001:db8::/32\n"
+		"deny_proxy = 192.0.2.0/24\n"
+		"deny_proxy = 198.51.100.0/24\n"
+		"[proxy a]\n"
+		"listen = 127.0.0.1:1\n"
+		"listen = [::1]:1\n"
+		"route = a.example 127.0.0.1:3\n"
+		"route = b.example 127.0.0.1:4\n"
+		"[syslog]\n"
+		"listen = 127.0.0.1:514\n"
+		"listen = [::1]:514\n"
+		"[forward c]\n"
+		"collector = 127.0.0.1:6514\n"
+		"collector = [::1]:6514\n"
+		"ca = /etc/hostname\n"
+		"[watchdog eth1]\n"
+		"usb_ids = 0b95:1790\n"
+		"usb_ids = 0bda:8153\n";
+	struct conf *c;
+	int rc;
+	const char *err = parse(text, &c, &rc);
+
+	ASSERT_EQ(rc, 0);
+	EXPECT_STREQ(err, "");
+	EXPECT_EQ(c->xdp.n_ifaces, 3);
+	EXPECT_STREQ(c->xdp.ifaces[2], "eth2");
+	EXPECT_EQ(c->xdp.n_proxy_ports, 3);
+	EXPECT_EQ(c->xdp.proxy_ports[2], 9443);
+	EXPECT_EQ(c->xdp.allow_syslog.n, 2);
+	EXPECT_EQ(c->xdp.deny_proxy.n, 2);
+	EXPECT_EQ(c->proxies[0].n_listen, 2);
+	EXPECT_EQ(c->proxies[0].n_routes, 2);
+	EXPECT_EQ(c->syslog.n_listen, 2);
+	EXPECT_EQ(c->forwards[0].n_collectors, 2);
+	EXPECT_EQ(c->watchdogs[0].n_usb_ids, 2);
+	EXPECT_EQ(c->watchdogs[0].usb_ids[1], 0x0bda8153);
+	conf_free(c);
+}
+
+/* The line limit is inih's; a list longer than a line is several lines. */
+TEST(a_list_too_long_for_one_line_is_written_over_several)
+{
+	char text[8192] = "[xdp]\n";
+	struct conf *c;
+	int rc, i;
+	const char *err;
+
+	for (i = 0; i < 16; i++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), "interfaces = averylongname%02d\n", i);
+	for (i = 0; i < 120; i++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), "%s10.%d.0.0/16%s",
+			 i % 10 ? " " : "allow_syslog =", i, i % 10 == 9 ? "\n" : "");
+	for (i = 0; i < 64; i++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), "%s%d%s",
+			 i % 16 ? " " : "proxy_ports =", 10000 + i, i % 16 == 15 ? "\n" : "");
+	ASSERT_TRUE(strlen(text) > 4 * 199);
+	err = parse(text, &c, &rc);
+	ASSERT_EQ(rc, 0);
+	EXPECT_STREQ(err, "");
+	EXPECT_EQ(c->xdp.n_ifaces, 16);
+	EXPECT_EQ(c->xdp.allow_syslog.n, 120);
+	EXPECT_EQ(c->xdp.allow_syslog.v[119].addr[1], 119);
+	EXPECT_EQ(c->xdp.n_proxy_ports, 64);
+	conf_free(c);
+	/* the limits still hold across lines */
+	strcat(text, "interfaces = onemore\nproxy_ports = 1\n");
+	err = parse(text, &c, &rc);
+	EXPECT_EQ(rc, -EINVAL);
+	EXPECT_TRUE(strstr(err, "interfaces: more than 16 interfaces") != NULL);
+	EXPECT_TRUE(strstr(err, "proxy_ports: more than 64 ports") != NULL);
+}
+
+TEST(the_first_line_of_a_list_replaces_its_default)
+{
+	struct conf *c;
+	int rc;
+	const char *err = parse("[xdp]\ninterfaces = eth0\nsyslog_ports = 1514\nsyslog_ports = 2514\n"
+				"[watchdog *]\nusb_ids = 0bda:8153\n", &c, &rc);
+
+	ASSERT_EQ(rc, 0);
+	EXPECT_STREQ(err, "");
+	EXPECT_EQ(c->xdp.n_syslog_ports, 2);
+	EXPECT_EQ(c->xdp.syslog_ports[0], 1514);
+	EXPECT_EQ(c->xdp.syslog_ports[1], 2514);
+	EXPECT_EQ(c->xdp.n_proxy_ports, 1);	/* not given: the default */
+	EXPECT_EQ(c->xdp.proxy_ports[0], 443);
+	EXPECT_EQ(c->watchdogs[0].n_usb_ids, 1);
+	EXPECT_EQ(c->watchdogs[0].usb_ids[0], 0x0bda8153);
+	conf_free(c);
+}
+
+/* Each: a file whose key on `line` repeats the one on `first`. */
+static const struct twice_case {
+	const char *text;
+	int line, first;
+	const char *where;
+} twice[] = {
+	{ "[global]\nlog_level = info\n\nlog_level = debug\n", 4, 2, "[global] log_level" },
+	{ "[xdp]\ninterfaces = eth0\nmode = native\nmode = generic\n", 4, 3, "[xdp] mode" },
+	{ "[xdp]\ninterfaces = eth0\nsteer_proxy = pass\nsteer_proxy = cpu 0\n", 4, 3, "[xdp] steer_proxy" },
+	{ "[proxy a]\nlisten = 127.0.0.1:1\ndefault = 127.0.0.1:2\nhello_timeout = 1s\nhello_timeout = 2s\n",
+	  5, 4, "[proxy a] hello_timeout" },
+	{ "[proxy a]\nlisten = 127.0.0.1:1\ndefault = 127.0.0.1:2\ndefault = 127.0.0.1:3\n", 4, 3,
+	  "[proxy a] default" },
+	{ "[syslog]\nlisten = 127.0.0.1:514\nframing = lf\nframing = octet\n", 4, 3, "[syslog] framing" },
+	{ "[syslog]\nlisten = 127.0.0.1:514\n[forward c]\ncollector = 127.0.0.1:6514\nca = /etc/hostname\n"
+	  "ca = /etc/hostname\n", 6, 5, "[forward c] ca" },
+	{ "[watchdog eth1]\ninterval = 1s\nstall_after = 5s\ninterval = 2s\n", 4, 2, "[watchdog eth1] interval" },
+};
+
+TEST(a_key_that_takes_one_value_given_twice_names_both_lines)
+{
+	for (size_t i = 0; i < sizeof(twice) / sizeof(twice[0]); i++) {
+		char want[160];
+		struct conf *c;
+		int rc;
+		const char *err = parse(twice[i].text, &c, &rc);
+
+		snprintf(want, sizeof(want), "t.conf:%d: %s: set twice in this section (first on line %d)",
+			 twice[i].line, twice[i].where, twice[i].first);
+		if (!strstr(err, want))
+			TH_LOG("case %zu: want '%s', got:\n%s", i, want, err);
+		EXPECT_EQ(rc, -EINVAL);
+		EXPECT_TRUE(strstr(err, want) != NULL);
+	}
+}
+
+TEST(unknown_key_lists_the_keys_of_its_section_from_the_table)
+{
+	for (int s = 0; s < conf_n_sections; s++) {
+		const struct conf_section_def *d = &conf_sections[s];
+		char text[128], want[1024];
+		struct conf *c;
+		int rc;
+		const char *err;
+
+		snprintf(text, sizeof(text), "[%s%s]\n\nsome_key = 1\n", d->name, d->arg ? " x" : "");
+		err = parse(text, &c, &rc);
+		snprintf(want, sizeof(want), "t.conf:3: [%s%s] some_key: unknown key; allowed here:", d->name,
+			 d->arg ? " x" : "");
+		for (int i = 0; i < d->n_keys; i++)
+			snprintf(want + strlen(want), sizeof(want) - strlen(want), " %s", d->keys[i].name);
+		if (!strstr(err, want))
+			TH_LOG("want '%s', got:\n%s", want, err);
+		EXPECT_EQ(rc, -EINVAL);
+		EXPECT_TRUE(strstr(err, want) != NULL);
+	}
+}
+
+TEST(unknown_key_hints_at_a_typo_or_the_section_it_belongs_to)
+{
+	struct conf *c;
+	int rc;
+	const char *err = parse("[xdp]\ninterfaces = eth0\nintefaces = eth1\n[syslog]\nlisten = 127.0.0.1:514\n"
+				"syslog_ports = 1514\n[watchdog eth1]\nbogus = 1\n", &c, &rc);
+
+	EXPECT_EQ(rc, -EINVAL);
+	EXPECT_TRUE(strstr(err, "t.conf:3: [xdp] intefaces: unknown key") != NULL);
+	EXPECT_TRUE(strstr(err, "(did you mean 'interfaces'?)") != NULL);
+	EXPECT_TRUE(strstr(err, "t.conf:6: [syslog] syslog_ports: unknown key") != NULL);
+	EXPECT_TRUE(strstr(err, "('syslog_ports' is a key of [xdp])") != NULL);
+	/* nothing near: no hint */
+	EXPECT_TRUE(strstr(err, "bogus: unknown key; allowed here: usb_ids interval stall_after probe "
+				"min_reset_interval max_resets_per_hour dry_run link_bounce reset_command "
+				"sysfs_root dev_root backoff recover_wait\n") != NULL);
+}
+
+/* What the engine relies on in every table entry. */
+TEST(key_tables_are_consistent)
+{
+	for (int s = 0; s < conf_n_sections; s++) {
+		const struct conf_section_def *d = &conf_sections[s];
+
+		EXPECT_TRUE(d->doc && d->doc[0]);
+		EXPECT_TRUE(d->n_keys > 0 && d->n_keys <= 64);
+		for (int i = 0; i < d->n_keys; i++) {
+			const struct conf_key *k = &d->keys[i];
+			bool ok = true;
+
+			for (int j = 0; j < i; j++)
+				ok &= strcmp(k->name, d->keys[j].name) != 0;
+			ok &= k->doc && k->doc[0] && !(k->def && k->def_note);
+			switch (k->type) {
+			case CONF_INT: case CONF_SIZE: case CONF_DURATION: case CONF_ENUM:
+				ok &= k->size == 1 || k->size == 2 || k->size == 4 || k->size == 8;
+				ok &= k->type == CONF_DURATION || k->type == CONF_ENUM || k->min <= k->max;
+				ok &= k->type != CONF_INT || k->max <= UINT32_MAX;
+				ok &= k->type != CONF_SIZE || k->size == 8 || k->max <= UINT32_MAX;
+				ok &= k->type != CONF_ENUM || (k->words && k->words[0]);
+				ok &= k->type != CONF_DURATION || k->size == 4;
+				break;
+			case CONF_STRING: case CONF_PATH:
+				ok &= k->size > 1;
+				break;
+			case CONF_BOOL:
+				ok &= k->size == sizeof(bool);
+				break;
+			case CONF_ADDRS:
+				ok &= k->max && k->max * sizeof(struct conf_addr) <= k->size;
+				break;
+			case CONF_PORTS:
+				ok &= k->max && k->max * sizeof(uint16_t) <= k->size;
+				break;
+			case CONF_IFACES:
+				ok &= k->max && k->max * IFNAMSIZ <= k->size;
+				break;
+			case CONF_USB_IDS:
+				ok &= k->max && k->max * sizeof(uint32_t) <= k->size;
+				break;
+			case CONF_PREFIXES:
+				ok &= k->max && k->size == sizeof(struct conf_prefix_list);
+				break;
+			case CONF_CUSTOM:
+				ok &= k->parse && k->syntax;
+				break;
+			}
+			/* a list is repeatable; a key that takes one value is not */
+			ok &= (k->type >= CONF_ADDRS && k->type <= CONF_USB_IDS) == !!(k->flags & CONF_REPEAT) ||
+			      k->type == CONF_CUSTOM;
+			if (!ok)
+				TH_LOG("[%s] %s: inconsistent table entry", d->name, k->name);
+			EXPECT_TRUE(ok);
+		}
+	}
+}
+
+/* The table's default strings give the values the daemon always had. */
+TEST(defaults_are_the_values_they_always_were)
+{
+	static const char text[] =
+		"[xdp]\ninterfaces = eth0\n"
+		"[proxy a]\nlisten = 127.0.0.1:1\ndefault = 127.0.0.1:2\n"
+		"[syslog]\nlisten = 127.0.0.1:514\n"
+		"[forward c]\ncollector = 127.0.0.1:6514\nca = /etc/hostname\n"
+		"[watchdog eth1]\n";
+	struct conf *c;
+	int rc;
+	const char *err = parse(text, &c, &rc);
+
+	ASSERT_EQ(rc, 0);
+	EXPECT_STREQ(err, "");
+	EXPECT_EQ(c->global.log_level, 6);	/* LOG_INFO */
+	EXPECT_EQ(c->global.drain_timeout_ms, 10000);
+	EXPECT_EQ(c->global.max_connections, 0);
+	EXPECT_STREQ(c->global.control_group, "");
+	EXPECT_EQ(c->xdp.cpumap_qsize, 2048);
+	EXPECT_EQ(c->xdp.syslog_rate_v6_prefix, 64);
+	EXPECT_EQ(c->xdp.syslog_rate_pps, 0);
+	EXPECT_EQ(c->xdp.steer_syslog.kind, STEER_PASS);
+	EXPECT_EQ(c->xdp.steer_proxy.cpus, 0);
+	EXPECT_EQ(c->proxies[0].protocol, PROTO_TLS);
+	EXPECT_EQ(c->proxies[0].hello_timeout_ms, 5000);
+	EXPECT_EQ(c->proxies[0].connect_timeout_ms, 3000);
+	EXPECT_EQ(c->proxies[0].idle_timeout_ms, 300000);
+	EXPECT_EQ(c->proxies[0].max_connections, 10000);
+	EXPECT_EQ(c->proxies[0].pipe_size, 65536);
+	EXPECT_TRUE(c->proxies[0].access_log);
+	EXPECT_TRUE(c->proxies[0].splice);
+	EXPECT_EQ(c->proxies[0].proxy_protocol, PP_OFF);
+	EXPECT_EQ(c->proxies[0].default_route.proxy_protocol, PP_OFF);
+	EXPECT_EQ(c->syslog.max_message, 8192);
+	EXPECT_EQ(c->syslog.oversize, OVERSIZE_TRUNCATE);
+	EXPECT_EQ(c->syslog.ring_size, 64u << 20);
+	EXPECT_EQ(c->syslog.ring_messages, 1u << 20);
+	EXPECT_EQ(c->syslog.rcvbuf, 32u << 20);
+	EXPECT_EQ(c->syslog.framing, FRAMING_OCTET);
+	EXPECT_EQ(c->syslog.slow_subscriber, SLOW_SKIP);
+	EXPECT_EQ(c->syslog.handshake_timeout_ms, 10000);
+	EXPECT_EQ(c->syslog.max_subscribers, 64);
+	EXPECT_EQ(c->forwards[0].spool_max, 1ull << 30);
+	EXPECT_EQ(c->forwards[0].connect_timeout_ms, 5000);
+	EXPECT_EQ(c->forwards[0].handshake_timeout_ms, 10000);
+	EXPECT_EQ(c->forwards[0].write_timeout_ms, 10000);
+	EXPECT_EQ(c->forwards[0].backoff_min_ms, 500);
+	EXPECT_EQ(c->forwards[0].backoff_max_ms, 60000);
+	EXPECT_STREQ(c->forwards[0].spool_dir, "");
+	EXPECT_EQ(c->watchdogs[0].n_usb_ids, 1);
+	EXPECT_EQ(c->watchdogs[0].usb_ids[0], 0x0b951790);
+	EXPECT_EQ(c->watchdogs[0].interval_ms, 1000);
+	EXPECT_EQ(c->watchdogs[0].stall_after_ms, 30000);
+	EXPECT_EQ(c->watchdogs[0].min_reset_interval_ms, 60000);
+	EXPECT_EQ(c->watchdogs[0].max_resets_per_hour, 4);
+	EXPECT_FALSE(c->watchdogs[0].dry_run);
+	EXPECT_TRUE(c->watchdogs[0].link_bounce);
+	EXPECT_EQ(c->watchdogs[0].backoff, 2);
+	EXPECT_EQ(c->watchdogs[0].recover_wait_ms, 10000);
+	EXPECT_STREQ(c->watchdogs[0].sysfs_root, "/sys");
+	EXPECT_STREQ(c->watchdogs[0].dev_root, "/dev");
+	EXPECT_FALSE(c->watchdogs[0].probe_on);
+	conf_free(c);
+}
+
 TEST_HARNESS_MAIN
