@@ -861,10 +861,43 @@ static void key_forward(struct parse_ctx *p, const char *name, const char *val)
 	}
 }
 
+/* probe = ADDR | icmp ADDR | arp IPV4 | ndp IPV6 | gateway */
+static void set_probe(struct parse_ctx *p, const char *name, const char *val, struct conf_watchdog *w)
+{
+	static const struct { const char *word; enum conf_probe_kind kind; int family; } kinds[] = {
+		{ "icmp ", CONF_PROBE_ICMP, 0 }, { "arp ", CONF_PROBE_ARP, AF_INET }, { "ndp ", CONF_PROBE_NDP, AF_INET6 },
+	};
+	char tmp[CONF_HOST_MAX + 8], err[CONF_HOST_MAX + 128];
+	const char *addr = val;
+	int family = 0;
+
+	w->probe_kind = CONF_PROBE_ICMP;
+	if (!strcmp(val, "gateway")) {
+		w->probe_kind = CONF_PROBE_GATEWAY;
+		w->probe_on = true;
+		return;
+	}
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (!strncmp(val, kinds[i].word, strlen(kinds[i].word))) {
+			w->probe_kind = kinds[i].kind;
+			family = kinds[i].family;
+			addr = val + strlen(kinds[i].word);
+			addr += strspn(addr, " \t");
+		}
+	/* a neighbour address; the port is irrelevant for ARP/NDP/ICMP */
+	snprintf(tmp, sizeof(tmp), strchr(addr, ':') ? "[%s]:1" : "%s:1", addr);
+	if (!*addr || strchr(addr, ' ') || conf_parse_hostport(tmp, &w->probe, err, sizeof(err)))
+		conf_error(p, name, "'%s' is not ADDR, icmp ADDR, arp IPV4, ndp IPV6 or gateway", val);
+	else if (family && w->probe.ss.ss_family != family)
+		conf_error(p, name, "'%s': %s", val, family == AF_INET ? "arp probes an IPv4 address (ndp for IPv6)"
+								       : "ndp probes an IPv6 address (arp for IPv4)");
+	else
+		w->probe_on = true;
+}
+
 static void key_watchdog(struct parse_ctx *p, const char *name, const char *val)
 {
 	struct conf_watchdog *w = p->cur;
-	char err[CONF_HOST_MAX + 128];
 
 	if (KEY("usb_ids", 0)) {
 		w->n_usb_ids = 0;
@@ -884,14 +917,7 @@ static void key_watchdog(struct parse_ctx *p, const char *name, const char *val)
 	} else if (KEY("stall_after", 2)) {
 		set_duration(p, name, val, &w->stall_after_ms, 10);
 	} else if (KEY("probe", 3)) {
-		char tmp[CONF_HOST_MAX + 8];
-
-		/* a neighbour address; the port is irrelevant for ARP/ICMP */
-		snprintf(tmp, sizeof(tmp), strchr(val, ':') ? "[%s]:1" : "%s:1", val);
-		if (conf_parse_hostport(tmp, &w->probe, err, sizeof(err)))
-			conf_error(p, name, "'%s' is not an IPv4 or IPv6 address", val);
-		else
-			w->probe_on = true;
+		set_probe(p, name, val, w);
 	} else if (KEY("min_reset_interval", 4)) {
 		set_duration(p, name, val, &w->min_reset_interval_ms, 0);
 	} else if (KEY("max_resets_per_hour", 5)) {
@@ -913,9 +939,14 @@ static void key_watchdog(struct parse_ctx *p, const char *name, const char *val)
 		set_u32(p, name, val, &w->backoff, 1, 16);
 	} else if (KEY("recover_wait", 12)) {
 		set_duration(p, name, val, &w->recover_wait_ms, 10);
+	} else if (KEY("recover_samples", 13)) {
+		set_u32(p, name, val, &w->recover_samples, 1, 1000);
+	} else if (KEY("flap_window", 14)) {
+		set_duration(p, name, val, &w->flap_window_ms, 0);
 	} else if (!take_dup(p)) {
 		unknown_key(p, name, "usb_ids interval stall_after probe min_reset_interval max_resets_per_hour "
-			    "dry_run link_bounce reset_command sysfs_root dev_root backoff recover_wait");
+			    "dry_run link_bounce reset_command sysfs_root dev_root backoff recover_wait "
+			    "recover_samples flap_window");
 	}
 }
 
@@ -987,6 +1018,8 @@ static void defaults_watchdog(struct conf_watchdog *w)
 	w->link_bounce = true;
 	w->backoff = 2;
 	w->recover_wait_ms = 10000;
+	w->recover_samples = 5;
+	w->flap_window_ms = 300000;
 	strcpy(w->sysfs_root, "/sys");
 	strcpy(w->dev_root, "/dev");
 }
