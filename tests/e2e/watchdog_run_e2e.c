@@ -315,7 +315,9 @@ TEST_F_TIMEOUT(wr, chattering_peer_unanswered_probe_is_a_stall_until_answered, 6
 	th_sh("touch %s/lift", self->dir);
 	beacon(self, 0);
 	/* "probe = ADDR" is the ICMP echo probe, as it always was */
-	section(sec, sizeof(sec), self, 0, FAST "probe = 10.79.0.2\nlink_bounce = yes\n");
+	/* stall_after spans two beacons: under the rx rule they would hide it */
+	section(sec, sizeof(sec), self, 0, "interval = 100ms\nstall_after = 2s\nrecover_wait = 1s\n"
+		"probe = 10.79.0.2\nlink_bounce = yes\n");
 	start_daemon(_metadata, self, sec);
 	ASSERT_GE(wait_state(self, g, "ok", 10000), 0);
 	EXPECT_TRUE(m_rule_is(g, "probe"));
@@ -326,7 +328,7 @@ TEST_F_TIMEOUT(wr, chattering_peer_unanswered_probe_is_a_stall_until_answered, 6
 	t_stall = th_now();
 	u_stall = unix_now();
 	rx1 = m_rx(g);
-	TH_LOG("stall declared %.0f ms after the neighbour went deaf (stall_after 1000 ms, interval 100 ms); "
+	TH_LOG("stall declared %.0f ms after the neighbour went deaf (stall_after 2000 ms, interval 100 ms); "
 	       "rx meanwhile %lld -> %lld", (t_stall - t_deaf) * 1000, rx0, rx1);
 	/* the beacons kept arriving: rx alone would have hidden this stall */
 	EXPECT_GT(rx1, rx0);

@@ -861,13 +861,33 @@ static void key_forward(struct parse_ctx *p, const char *name, const char *val)
 	}
 }
 
+/* A numeric neighbour address (a probe asks a neighbour, never DNS). */
+static int parse_neighbour(const char *s, struct conf_addr *a)
+{
+	struct sockaddr_in *v4 = (struct sockaddr_in *)&a->ss;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&a->ss;
+
+	memset(a, 0, sizeof(*a));
+	snprintf(a->text, sizeof(a->text), "%s", s);
+	if (inet_pton(AF_INET, s, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		a->len = sizeof(*v4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+		a->len = sizeof(*v6);
+		return 0;
+	}
+	return -EINVAL;
+}
+
 /* probe = ADDR | icmp ADDR | arp IPV4 | ndp IPV6 | gateway */
 static void set_probe(struct parse_ctx *p, const char *name, const char *val, struct conf_watchdog *w)
 {
 	static const struct { const char *word; enum conf_probe_kind kind; int family; } kinds[] = {
 		{ "icmp ", CONF_PROBE_ICMP, 0 }, { "arp ", CONF_PROBE_ARP, AF_INET }, { "ndp ", CONF_PROBE_NDP, AF_INET6 },
 	};
-	char tmp[CONF_HOST_MAX + 8], err[CONF_HOST_MAX + 128];
 	const char *addr = val;
 	int family = 0;
 
@@ -884,10 +904,8 @@ static void set_probe(struct parse_ctx *p, const char *name, const char *val, st
 			addr = val + strlen(kinds[i].word);
 			addr += strspn(addr, " \t");
 		}
-	/* a neighbour address; the port is irrelevant for ARP/NDP/ICMP */
-	snprintf(tmp, sizeof(tmp), strchr(addr, ':') ? "[%s]:1" : "%s:1", addr);
-	if (!*addr || strchr(addr, ' ') || conf_parse_hostport(tmp, &w->probe, err, sizeof(err)))
-		conf_error(p, name, "'%s' is not ADDR, icmp ADDR, arp IPV4, ndp IPV6 or gateway", val);
+	if (parse_neighbour(addr, &w->probe))
+		conf_error(p, name, "'%s' is not ADDR, icmp ADDR, arp IPV4, ndp IPV6 or gateway (addresses numeric)", val);
 	else if (family && w->probe.ss.ss_family != family)
 		conf_error(p, name, "'%s': %s", val, family == AF_INET ? "arp probes an IPv4 address (ndp for IPv6)"
 								       : "ndp probes an IPv6 address (arp for IPv4)");

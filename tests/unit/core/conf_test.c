@@ -162,7 +162,7 @@ static const struct bad_case {
 	{ "[syslog]\nlisten = 127.0.0.1:514\n[forward c]\ncollector = no-such-host.invalid:6514\nca = /etc/hostname\n",
 	  4, "collector", "cannot resolve" },
 	{ "[watchdog eth1]\nusb_ids = 0b95-1790\n", 2, "usb_ids", "VVVV:PPPP" },
-	{ "[watchdog eth1]\nprobe = gateway\n", 2, "probe", "not an IPv4 or IPv6 address" },
+	{ "[watchdog eth1]\nprobe = gatewy\n", 2, "probe", "not ADDR, icmp ADDR, arp IPV4, ndp IPV6 or gateway" },
 	{ "[watchdog eth1]\ninterval = 10s\nstall_after = 1s\n", 1, NULL, "at least one interval" },
 	{ "[watchdog eth1]\ndry_run = perhaps\n", 2, "dry_run", "yes or no" },
 	{ "[xdp]\ninterfaces = eth0\nthis line has no equals sign\n", 3, NULL, "expected 'key = value'" },
