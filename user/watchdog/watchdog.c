@@ -3,26 +3,35 @@
  * watchdog.c - NIC stall detection, the recovery ladder, re-attach.
  *
  * How it works. Every watched interface ("nic") has a timer firing each
- * `interval`. A tick takes one sample - admin state, carrier and the
- * kernel's tx counter from an RTM_GETLINK, the rx packet count from the
- * XDP program's per-interface counter (the kernel's rx counter when no
- * XDP counts this interface), and whether the optional ICMP probe was
- * answered - and hands it to the pure stall rule in wdpolicy.c.
+ * `interval`. A tick sends the probe when one is configured (ICMP echo,
+ * ARP or NDP; `gateway` follows the default route through the interface)
+ * and takes one sample - admin state, carrier and the kernel's tx counter
+ * from an RTM_GETLINK, the rx packet count from the XDP program's
+ * per-interface counter (the kernel's rx counter when no XDP counts this
+ * interface), whether the probe went out and whether it was answered -
+ * and hands it to the pure stall rule in wdpolicy.c: the probe rule when
+ * the probe went out (only its answers count), else the rx rule.
+ * docs/watchdog.md says which applies when.
  *
  * A stall starts an "episode" if the rate limiter allows it: the ladder
  * runs its steps cheapest first - link down/up, USBDEVFS_RESET of the
  * adapter the interface's own sysfs path leads to, the reset_command -
- * and after each step waits up to `recover_wait` for rx to advance. The
- * first step after which packets arrive is credited with the recovery
- * (log line and edgesteer_watchdog_recoveries_total{step=...}). A step
- * that cannot run (not a USB NIC, no node, ENOTTY) is logged and the
- * next one runs at once. When every step has run without packets the
- * episode is "exhausted"; the next episode waits for the limiter
+ * and after each step waits up to `recover_wait` for a proven recovery:
+ * the probe answered again, or (rx rule) rx advancing on recover_samples
+ * consecutive samples, so that a burst of stray frames after a link
+ * bounce proves nothing. The step that precedes the proof is credited
+ * with the recovery (log line and
+ * edgesteer_watchdog_recoveries_total{step=...}). A stall that comes back
+ * within flap_window of a credited recovery is a flap: the next ladder
+ * starts at the step after the credited one. A step that cannot run (not
+ * a USB NIC, no node, ENOTTY) is logged and the next one runs at once.
+ * When every step has run without a recovery the episode is "exhausted";
+ * the next episode waits for the limiter
  * (min_reset_interval x backoff^(k-1), max_resets_per_hour), and when the
- * hourly budget is spent the nic enters a loud GIVEN-UP state that only
- * packets flowing again, a manual reset or a reload leave (like a
- * systemd unit hitting its start limit). dry_run logs what would run,
- * under the same limits, and touches nothing.
+ * hourly budget is spent the nic enters a loud GIVEN-UP state that only a
+ * proven recovery, a manual reset or a reload leave (like a systemd unit
+ * hitting its start limit). dry_run logs what would run, under the same
+ * limits, and touches nothing.
  *
  * A USB reset makes the adapter re-enumerate: the netdev disappears and
  * comes back, maybe with a new ifindex and even a new name. An rtnetlink
