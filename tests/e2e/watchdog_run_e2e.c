@@ -428,6 +428,37 @@ TEST_F_TIMEOUT(wr, ndp_probe_answered_then_unanswered_is_a_stall, 40)
 	EXPECT_EQ(th_sh("grep -q 'the probe (ndp fe80::2) has been unanswered' %s", self->log), 0);
 }
 
+/* probe = gateway with no default route through the interface: the rx
+ * rule applies, and says why; the route appears, the probe rule takes over. */
+TEST_F_TIMEOUT(wr, gateway_probe_follows_the_default_route, 40)
+{
+	const char *g = self->gif[0];
+	char sec[1024], st[4096];
+	double t0 = 0;
+
+	th_sh("ip netns exec %s ping -q -i 0.1 10.79.0.1 >/dev/null 2>&1 &", self->p);
+	section(sec, sizeof(sec), self, 0, FAST "probe = gateway\ndry_run = yes\n");
+	start_daemon(_metadata, self, sec);
+	ASSERT_GE(wait_state(self, g, "ok", 10000), 0);
+	EXPECT_TRUE(m_rule_is(g, "rx"));
+	EXPECT_EQ(th_sh_out(st, sizeof(st), "%s status -s %s", bin(), self->sock), 0);
+	EXPECT_TRUE(strstr(st, "rule rx; probe gateway (unresolved), last answer never") != NULL);
+	EXPECT_EQ(th_sh("grep -q 'no default route through %s; the rx rule applies' %s", g, self->log), 0);
+	ASSERT_EQ(th_sh("ip -n %s -6 route add default via fe80::2 dev %s", self->g, g), 0);
+	t0 = th_now();
+	do {
+		snap(self);
+		if (m_rule_is(g, "probe") && m_iface("probes_answered_total", g) > 0)
+			break;
+		usleep(50000);
+	} while (th_now() - t0 < 5);
+	EXPECT_TRUE(m_rule_is(g, "probe"));
+	EXPECT_GT(m_iface("probes_answered_total", g), 0);
+	EXPECT_EQ(m_iface("stalls_total", g), 0);
+	EXPECT_EQ(th_sh_out(st, sizeof(st), "%s status -s %s", bin(), self->sock), 0);
+	EXPECT_TRUE(strstr(st, "rule probe; probe ndp fe80::2 (gateway)") != NULL);
+}
+
 /* ---- the rx rule: recovery must last ---------------------------------------------------- */
 
 /*

@@ -76,6 +76,7 @@ extern char **environ;
 #define WD_CMD_TIMEOUT_MS 60000	/* reset_command is killed after this */
 #define WD_MAX_NICS 64		/* [watchdog *] discovers at most this many */
 #define WD_RESOLVE_MS 10000	/* the probe's gateway and source are looked up again */
+#define WD_RETRY_MS 1000	/* ... and at most this often while that fails */
 
 enum wd_src { SRC_KERNEL, SRC_XDP };
 
@@ -822,20 +823,21 @@ static void nic_probe(struct wd_nic *n, const struct rtnl_link *li, uint64_t now
 	n->probing = false;
 	if (!n->cf.probe_on || !(li->flags & IFF_UP))
 		return;
-	if (!n->target_ok || now - n->target_at >= WD_RESOLVE_MS || n->target.ifindex != li->ifindex) {
+	if (!n->target_at || now - n->target_at >= (n->target_ok ? WD_RESOLVE_MS : WD_RETRY_MS) ||
+	    n->target.ifindex != li->ifindex) {
 		n->target_at = now;
 		n->target_ok = nic_resolve_probe(n, li, &n->target) == 0;
 	}
 	if (n->target_ok) {
 		rc = wd_probe_send(&n->probe, n->w->l, &n->target, n->ifname);
-		n->probing = rc == 0;
-		if (rc) {
+		n->probing = wd_probe_in_force(rc);
+		if (rc && !n->probing) {
 			snprintf(n->probe_why, sizeof(n->probe_why), "cannot send the %s probe through %s: %s",
 				 wd_probe_kind_name(n->target.kind), nic_name(n), strerror(-rc));
 			n->target_ok = false;	/* look again next time: the address may have changed */
 		}
 	}
-	if (n->probing)
+	if (n->probing && !rc)
 		n->probe_why[0] = 0;
 	if (strcmp(was, n->probe_why) && n->probe_why[0])
 		pr_warn("watchdog: %s: %s; the rx rule applies until the probe can be sent", nic_name(n), n->probe_why);

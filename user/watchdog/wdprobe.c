@@ -70,6 +70,11 @@ bool wd_probe_answered(struct wd_probe *p)
 	return a;
 }
 
+bool wd_probe_in_force(int rc)
+{
+	return rc == 0 || rc == -ENOBUFS || rc == -EAGAIN;
+}
+
 const char *wd_probe_kind_name(enum wd_probe_kind k)
 {
 	return k == WD_PROBE_ARP ? "arp" : k == WD_PROBE_NDP ? "ndp" : "icmp";

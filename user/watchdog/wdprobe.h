@@ -62,6 +62,11 @@ void wd_probe_init(struct wd_probe *p, uint16_t id);
  * for a new target); 0 when it went out, else -errno (cannot open the
  * socket, no address yet, no route; counted in p->errors). */
 int wd_probe_send(struct wd_probe *p, struct loop *l, const struct wd_probe_target *t, const char *ifname);
+/* After wd_probe_send() returned `rc`: is the probe rule in force? Yes
+ * when it went out, and when the device queue was full (what a hung
+ * adapter looks like: the probe counts, unanswered); no when it could not
+ * be sent for the configuration's sake (no address, no route, link down). */
+bool wd_probe_in_force(int rc);
 /* Was an answer seen since the last call? Clears the flag. */
 bool wd_probe_answered(struct wd_probe *p);
 /* Close the socket (the interface went away or was renamed). */

@@ -229,6 +229,18 @@ TEST(ndp_advertisement_matching)
 	EXPECT_FALSE(wd_ndp_match(&p, &from, b, 24));
 }
 
+/* A full device queue is a probe unanswered, not a reason to drop the rule. */
+TEST(send_errors_that_keep_the_probe_rule)
+{
+	EXPECT_TRUE(wd_probe_in_force(0));
+	EXPECT_TRUE(wd_probe_in_force(-ENOBUFS));
+	EXPECT_TRUE(wd_probe_in_force(-EAGAIN));
+	EXPECT_FALSE(wd_probe_in_force(-ENETUNREACH));
+	EXPECT_FALSE(wd_probe_in_force(-EADDRNOTAVAIL));
+	EXPECT_FALSE(wd_probe_in_force(-ENETDOWN));
+	EXPECT_FALSE(wd_probe_in_force(-EPERM));
+}
+
 /* Every length of every prefix of random bytes: never a crash. */
 TEST(random_datagrams_are_safe)
 {
