@@ -451,7 +451,7 @@ static void nic_run_from(struct wd_nic *n, enum wd_step s, uint64_t now)
 			n->held_logged = false;
 			nic_set_state(n, WD_ST_STALLED);
 			wd_limiter_gate(n->lim, now, &wait);
-			pr_err("watchdog: %s: every recovery step ran and no packets came back; next attempt in "
+			pr_err("watchdog: %s: every recovery step ran and none brought a proven recovery; next attempt in "
 			       "%llu ms at the earliest (%u of %u resets used this hour)", nic_name(n),
 			       (unsigned long long)wait, wd_limiter_recent(n->lim, now), n->cf.max_resets_per_hour);
 			return;
