@@ -14,6 +14,7 @@ PACKAGES=(
 	libclang-rt-14-dev iproute2 openssl curl nginx-light rsyslog
 	rsyslog-openssl rsyslog-gnutls bsdutils socat procps psmisc
 	systemd prometheus ethtool python3 iputils-ping
+	nftables               # watchdog e2e: neighbours that go deaf or stop answering ARP
 	# benchmarks: the peers we measure against; libssl-dev for the syslog sink
 	libssl-dev
 	haproxy sniproxy xdp-tools iperf3

@@ -160,6 +160,14 @@ struct conf_forward {
 	int line;
 };
 
+/* [watchdog] probe = ...: how the neighbour is asked */
+enum conf_probe_kind {
+	CONF_PROBE_ICMP,	/* "ADDR" or "icmp ADDR": echo request */
+	CONF_PROBE_ARP,		/* "arp ADDR": ARP request (IPv4) */
+	CONF_PROBE_NDP,		/* "ndp ADDR": neighbour solicitation (IPv6) */
+	CONF_PROBE_GATEWAY,	/* "gateway": ARP/NDP to the default route's gateway */
+};
+
 struct conf_watchdog {
 	char iface[IFNAMSIZ];		/* "*" = every USB NIC with a listed id */
 	uint32_t usb_ids[CONF_MAX_USB_IDS];	/* vendor << 16 | product */
@@ -167,7 +175,8 @@ struct conf_watchdog {
 	uint32_t interval_ms;
 	uint32_t stall_after_ms;
 	bool probe_on;
-	struct conf_addr probe;		/* port unused */
+	enum conf_probe_kind probe_kind;
+	struct conf_addr probe;		/* port unused; none for "gateway" */
 	uint32_t min_reset_interval_ms;
 	uint32_t max_resets_per_hour;
 	bool dry_run;
@@ -175,6 +184,8 @@ struct conf_watchdog {
 	char reset_command[CONF_PATH_MAX];
 	uint32_t backoff;		/* min_reset_interval factor per recent reset */
 	uint32_t recover_wait_ms;	/* per ladder step: time for packets to return */
+	uint32_t recover_samples;	/* rx rule: consecutive samples proving a recovery */
+	uint32_t flap_window_ms;	/* a stall this soon after a recovery climbs on */
 	char sysfs_root[CONF_PATH_MAX];	/* "/sys"; tests point it elsewhere */
 	char dev_root[CONF_PATH_MAX];	/* "/dev" */
 	int line;

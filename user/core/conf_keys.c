@@ -9,6 +9,7 @@
  * all follow from the entry. How the engine reads an entry is explained
  * at the top of conf.c.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <grp.h>
 #include <stddef.h>
@@ -224,15 +225,56 @@ static void key_client_issuer(struct conf_parser *p, const struct conf_key *k, v
 		strcpy(s->client_issuer, val);
 }
 
+/* A numeric neighbour address (a probe asks a neighbour, never DNS). */
+static int parse_neighbour(const char *s, struct conf_addr *a)
+{
+	struct sockaddr_in *v4 = (struct sockaddr_in *)&a->ss;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&a->ss;
+
+	memset(a, 0, sizeof(*a));
+	snprintf(a->text, sizeof(a->text), "%s", s);
+	if (inet_pton(AF_INET, s, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		a->len = sizeof(*v4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+		a->len = sizeof(*v6);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* probe = ADDR | icmp ADDR | arp IPV4 | ndp IPV6 | gateway */
 static void key_probe(struct conf_parser *p, const struct conf_key *k, void *sec, const char *val)
 {
+	static const struct { const char *word; enum conf_probe_kind kind; int family; } kinds[] = {
+		{ "icmp ", CONF_PROBE_ICMP, 0 }, { "arp ", CONF_PROBE_ARP, AF_INET }, { "ndp ", CONF_PROBE_NDP, AF_INET6 },
+	};
 	struct conf_watchdog *w = sec;
-	char tmp[CONF_HOST_MAX + 8], err[CONF_HOST_MAX + 128];
+	const char *addr = val;
+	int family = 0;
 
-	/* a neighbour address; the port is irrelevant for ARP/ICMP */
-	snprintf(tmp, sizeof(tmp), strchr(val, ':') ? "[%s]:1" : "%s:1", val);
-	if (conf_parse_hostport(tmp, &w->probe, err, sizeof(err)))
-		conf_error(p, k->name, "'%s' is not an IPv4 or IPv6 address", val);
+	w->probe_kind = CONF_PROBE_ICMP;
+	if (!strcmp(val, "gateway")) {
+		w->probe_kind = CONF_PROBE_GATEWAY;
+		w->probe_on = true;
+		return;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
+		if (!strncmp(val, kinds[i].word, strlen(kinds[i].word))) {
+			w->probe_kind = kinds[i].kind;
+			family = kinds[i].family;
+			addr = val + strlen(kinds[i].word);
+			addr += strspn(addr, " \t");
+		}
+	if (parse_neighbour(addr, &w->probe))
+		conf_error(p, k->name, "'%s' is not ADDR, icmp ADDR, arp IPV4, ndp IPV6 or gateway (addresses numeric)",
+			   val);
+	else if (family && w->probe.ss.ss_family != family)
+		conf_error(p, k->name, "'%s': %s", val, family == AF_INET ? "arp probes an IPv4 address (ndp for IPv6)"
+									  : "ndp probes an IPv6 address (arp for IPv4)");
 	else
 		w->probe_on = true;
 }
@@ -424,9 +466,10 @@ static const struct conf_key watchdog_keys[] = {
 	  .doc = "Sampling interval of the interface's counters." },
 	{ "stall_after", CONF_DURATION, FIELD(struct conf_watchdog, stall_after_ms), .min = 10, .def = "30s",
 	  .doc = "How long RX may stand still while TX advances before the NIC counts as stalled." },
-	{ "probe", CONF_CUSTOM, FIELD(struct conf_watchdog, probe), .parse = key_probe, .syntax = "ADDRESS",
-	  .def_note = "none",
-	  .doc = "Neighbour (IPv4 or IPv6) sent an ICMP echo every interval; an answer means the link works." },
+	{ "probe", CONF_CUSTOM, FIELD(struct conf_watchdog, probe), .parse = key_probe,
+	  .syntax = "ADDR | icmp ADDR | arp IPV4 | ndp IPV6 | gateway", .def_note = "none",
+	  .doc = "Neighbour asked every interval (ICMP echo, ARP request, neighbour solicitation, or ARP/NDP to "
+		 "the default route's gateway); when set, its answers alone decide stall and recovery." },
 	{ "min_reset_interval", CONF_DURATION, FIELD(struct conf_watchdog, min_reset_interval_ms), .min = 0,
 	  .def = "60s", .doc = "Least time between two resets of one NIC." },
 	{ "max_resets_per_hour", CONF_INT, FIELD(struct conf_watchdog, max_resets_per_hour), .min = 0,
@@ -447,6 +490,10 @@ static const struct conf_key watchdog_keys[] = {
 	  .doc = "The k-th reset within an hour waits min_reset_interval * backoff^(k-1)." },
 	{ "recover_wait", CONF_DURATION, FIELD(struct conf_watchdog, recover_wait_ms), .min = 10,
 	  .def = "10s", .doc = "After each ladder step, how long packets have to come back." },
+	{ "recover_samples", CONF_INT, FIELD(struct conf_watchdog, recover_samples), .min = 1, .max = 1000,
+	  .def = "5", .doc = "Without a probe: consecutive samples with RX advancing that prove a recovery." },
+	{ "flap_window", CONF_DURATION, FIELD(struct conf_watchdog, flap_window_ms), .min = 0, .def = "5m",
+	  .doc = "A stall this soon after a credited recovery continues the ladder at the next step (0: off)." },
 };
 
 /* one bit per key in the parser's "given already" mask */

@@ -306,6 +306,12 @@ static void on_ctl(void *ctx, const char *cmd, const char *arg, struct ctl_reply
 			      d->proxy ? proxy_active(d->proxy) : (size_t)0,
 			      d->conf->syslog.enabled ? "on" : "off", d->conf->n_forwards,
 			      d->conf->n_watchdogs, d->stopping ? "state: stopping\n" : "state: running\n");
+		if (d->wd) {
+			static char wds[64 * WATCHDOG_STATUS_LINE];
+
+			watchdog_status(d->wd, wds, sizeof(wds));
+			reqsrv_printf(&r->body, "%s", wds);
+		}
 	} else if (!strcmp(cmd, "stats")) {
 		/* "stats [json|table] [noxdp]": the CLI reads XDP from the pins */
 		render_into(d, strstr(arg, "json") ? METRIC_JSON : METRIC_TABLE, !strstr(arg, "noxdp"), r);

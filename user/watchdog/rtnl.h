@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * rtnl.h - the little rtnetlink the watchdog needs: look a link up (flags,
- * MAC, 64-bit counters), set it up or down, and parse link events.
+ * MAC, 64-bit counters), set it up or down, parse link events, and find
+ * what a probe needs: the default route's gateway through a link and the
+ * link's own IPv4 address.
  *
  * Requests are synchronous on their own socket with a receive deadline
  * (RTNL_TIMEOUT_MS): the kernel answers at once, and a late answer to a
@@ -15,6 +17,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -53,5 +56,20 @@ int rtnl_get_link(struct rtnl *r, int ifindex, const char *name, struct rtnl_lin
 int rtnl_set_up(struct rtnl *r, int ifindex, bool up);
 /* Parse an RTM_NEWLINK/RTM_DELLINK message (bounds-checked). */
 void rtnl_parse_link(const struct nlmsghdr *nh, struct rtnl_link *out);
+
+/* The gateway of the main table's default route through `ifindex` (IPv4
+ * first, then IPv6; the lowest metric wins; multipath routes are not
+ * followed), port 0, scope id set for a link-local one; -ENOENT when
+ * there is none. */
+int rtnl_default_gw(struct rtnl *r, int ifindex, struct sockaddr_storage *gw, socklen_t *len);
+/* An IPv4 address of `ifindex`, the one whose prefix holds `near` when
+ * there is one; -ENOENT when the link has none. */
+int rtnl_addr4(struct rtnl *r, int ifindex, struct in_addr near, struct in_addr *out);
+/* Pure parts of the two, for the unit tests: one RTM_NEWROUTE (returns
+ * true and fills gw/metric when it is a default route via ifindex), one
+ * RTM_NEWADDR (true and fills addr/plen when it is IPv4 on ifindex). */
+bool rtnl_parse_default_route(const struct nlmsghdr *nh, int ifindex, struct sockaddr_storage *gw,
+			      socklen_t *len, uint32_t *metric);
+bool rtnl_parse_addr4(const struct nlmsghdr *nh, int ifindex, struct in_addr *addr, int *plen);
 
 #endif

@@ -3,26 +3,35 @@
  * watchdog.c - NIC stall detection, the recovery ladder, re-attach.
  *
  * How it works. Every watched interface ("nic") has a timer firing each
- * `interval`. A tick takes one sample - admin state, carrier and the
- * kernel's tx counter from an RTM_GETLINK, the rx packet count from the
- * XDP program's per-interface counter (the kernel's rx counter when no
- * XDP counts this interface), and whether the optional ICMP probe was
- * answered - and hands it to the pure stall rule in wdpolicy.c.
+ * `interval`. A tick sends the probe when one is configured (ICMP echo,
+ * ARP or NDP; `gateway` follows the default route through the interface)
+ * and takes one sample - admin state, carrier and the kernel's tx counter
+ * from an RTM_GETLINK, the rx packet count from the XDP program's
+ * per-interface counter (the kernel's rx counter when no XDP counts this
+ * interface), whether the probe went out and whether it was answered -
+ * and hands it to the pure stall rule in wdpolicy.c: the probe rule when
+ * the probe went out (only its answers count), else the rx rule.
+ * docs/watchdog.md says which applies when.
  *
  * A stall starts an "episode" if the rate limiter allows it: the ladder
  * runs its steps cheapest first - link down/up, USBDEVFS_RESET of the
  * adapter the interface's own sysfs path leads to, the reset_command -
- * and after each step waits up to `recover_wait` for rx to advance. The
- * first step after which packets arrive is credited with the recovery
- * (log line and edgesteer_watchdog_recoveries_total{step=...}). A step
- * that cannot run (not a USB NIC, no node, ENOTTY) is logged and the
- * next one runs at once. When every step has run without packets the
- * episode is "exhausted"; the next episode waits for the limiter
+ * and after each step waits up to `recover_wait` for a proven recovery:
+ * the probe answered again, or (rx rule) rx advancing on recover_samples
+ * consecutive samples, so that a burst of stray frames after a link
+ * bounce proves nothing. The step that precedes the proof is credited
+ * with the recovery (log line and
+ * edgesteer_watchdog_recoveries_total{step=...}). A stall that comes back
+ * within flap_window of a credited recovery is a flap: the next ladder
+ * starts at the step after the credited one. A step that cannot run (not
+ * a USB NIC, no node, ENOTTY) is logged and the next one runs at once.
+ * When every step has run without a recovery the episode is "exhausted";
+ * the next episode waits for the limiter
  * (min_reset_interval x backoff^(k-1), max_resets_per_hour), and when the
- * hourly budget is spent the nic enters a loud GIVEN-UP state that only
- * packets flowing again, a manual reset or a reload leave (like a
- * systemd unit hitting its start limit). dry_run logs what would run,
- * under the same limits, and touches nothing.
+ * hourly budget is spent the nic enters a loud GIVEN-UP state that only a
+ * proven recovery, a manual reset or a reload leave (like a systemd unit
+ * hitting its start limit). dry_run logs what would run, under the same
+ * limits, and touches nothing.
  *
  * A USB reset makes the adapter re-enumerate: the netdev disappears and
  * comes back, maybe with a new ifindex and even a new name. An rtnetlink
@@ -66,6 +75,8 @@ extern char **environ;
 
 #define WD_CMD_TIMEOUT_MS 60000	/* reset_command is killed after this */
 #define WD_MAX_NICS 64		/* [watchdog *] discovers at most this many */
+#define WD_RESOLVE_MS 10000	/* the probe's gateway and source are looked up again */
+#define WD_RETRY_MS 1000	/* ... and at most this often while that fails */
 
 enum wd_src { SRC_KERNEL, SRC_XDP };
 
@@ -111,9 +122,15 @@ struct wd_nic {
 	bool manual;			/* RECOVERING from watchdog_reset_now() */
 	bool held_logged, absent_logged;
 	bool need_attach, attach_logged;
-	bool probe_logged;
 	bool carrier_lost;		/* up without carrier at the last sample */
+	/* the probe: whom it asks, and whether its rule is in force */
 	struct wd_probe probe;
+	struct wd_probe_target target;
+	bool target_ok;
+	uint64_t target_at;		/* when target was resolved */
+	bool probing;			/* a probe went out this tick: the probe rule */
+	char probe_why[160];		/* why not, when the probe is configured */
+	struct wd_flap flap;		/* the last credited recovery */
 	/* reset_command */
 	pid_t cmd_pid;
 	struct loop_fd cmd_h;
@@ -122,7 +139,7 @@ struct wd_nic {
 	uint64_t rx, tx;
 	enum wd_src src;
 	/* counters */
-	uint64_t stalls, carrier_losses, episodes, exhausted, given_up_total, dry_runs;
+	uint64_t stalls, carrier_losses, episodes, exhausted, given_up_total, dry_runs, flaps;
 	uint64_t steps[WD_STEP_COUNT], step_failures[WD_STEP_COUNT], recoveries[WD_STEP_COUNT];
 	uint64_t reattach, reattach_failures, manual_resets, reappeared;
 	uint64_t last_stall, last_reset, last_recovery;	/* unix seconds */
@@ -156,6 +173,29 @@ static uint64_t unix_now(void)
 static const char *nic_name(const struct wd_nic *n)
 {
 	return n->ifname;
+}
+
+/* "arp 192.0.2.1", "ndp fe80::1 (gateway)", "gateway (unresolved)". */
+static const char *nic_probe_text(const struct wd_nic *n)
+{
+	static const char *const kinds[] = {
+		[CONF_PROBE_ICMP] = "icmp", [CONF_PROBE_ARP] = "arp", [CONF_PROBE_NDP] = "ndp", [CONF_PROBE_GATEWAY] = "?",
+	};
+	static char buf[INET6_ADDRSTRLEN + 48];
+	char a[INET6_ADDRSTRLEN] = "?";
+	bool gw = n->cf.probe_kind == CONF_PROBE_GATEWAY;
+	const struct sockaddr_storage *ss = n->target.len ? &n->target.addr : &n->cf.probe.ss;
+
+	if (!n->cf.probe_on)
+		return "none";
+	if (gw && !n->target.len)
+		return "gateway (unresolved)";
+	inet_ntop(ss->ss_family, ss->ss_family == AF_INET ? (const void *)&((const struct sockaddr_in *)ss)->sin_addr
+						       : (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr,
+		  a, sizeof(a));
+	snprintf(buf, sizeof(buf), "%s %s%s",
+		 n->target.len ? wd_probe_kind_name(n->target.kind) : kinds[n->cf.probe_kind], a, gw ? " (gateway)" : "");
+	return buf;
 }
 
 /* ---- XDP (re-)attach and counters ---------------------------------------- */
@@ -210,6 +250,7 @@ static void nic_sample(struct wd_nic *n, const struct rtnl_link *li, struct wd_s
 		s->rx = li->rx_packets;
 		s->source = SRC_KERNEL;
 	}
+	s->probing = n->probing;
 	s->probe_answered = wd_probe_answered(&n->probe);
 	n->rx = s->rx;
 	n->tx = s->tx;
@@ -384,17 +425,24 @@ static void nic_recovered(struct wd_nic *n, uint64_t now)
 	n->manual = false;
 	n->recoveries[n->step]++;
 	n->last_recovery = unix_now();
-	pr_notice("watchdog: %s: packets are back after %s (%llu ms after the stall was declared)", nic_name(n),
-		  wd_step_name(n->step), (unsigned long long)(now - n->stall_at));
+	n->flap.credited_at = now;
+	n->flap.credited = n->step;
+	pr_notice("watchdog: %s: %s after %s (%llu ms after the stall was declared); recovery credited to it", nic_name(n),
+		  n->probing ? "the probe is answered again" : "packets are back", wd_step_name(n->step),
+		  (unsigned long long)(now - n->stall_at));
 	n->step = WD_STEP_NONE;
 	nic_set_state(n, WD_ST_OK);
 }
 
-static void nic_next_step(struct wd_nic *n, uint64_t now)
+static enum wd_step next_of(const struct wd_nic *n, enum wd_step cur)
 {
-	for (;;) {
-		enum wd_step s = wd_ladder_next(n->step, n->cf.link_bounce, true, n->cf.reset_command[0] != 0);
+	return wd_ladder_next(cur, n->cf.link_bounce, true, n->cf.reset_command[0] != 0);
+}
 
+/* Run step `s`, or the next that can run; exhausted when none is left. */
+static void nic_run_from(struct wd_nic *n, enum wd_step s, uint64_t now)
+{
+	for (;; s = next_of(n, s)) {
 		if (s == WD_STEP_NONE) {
 			uint64_t wait = 0;
 
@@ -403,7 +451,7 @@ static void nic_next_step(struct wd_nic *n, uint64_t now)
 			n->held_logged = false;
 			nic_set_state(n, WD_ST_STALLED);
 			wd_limiter_gate(n->lim, now, &wait);
-			pr_err("watchdog: %s: every recovery step ran and no packets came back; next attempt in "
+			pr_err("watchdog: %s: every recovery step ran and none brought a proven recovery; next attempt in "
 			       "%llu ms at the earliest (%u of %u resets used this hour)", nic_name(n),
 			       (unsigned long long)wait, wd_limiter_recent(n->lim, now), n->cf.max_resets_per_hour);
 			return;
@@ -422,8 +470,14 @@ static void nic_next_step(struct wd_nic *n, uint64_t now)
 	}
 }
 
+static void nic_next_step(struct wd_nic *n, uint64_t now)
+{
+	nic_run_from(n, next_of(n, n->step), now);
+}
+
 static void nic_on_stall(struct wd_nic *n, uint64_t now)
 {
+	enum wd_step first;
 	uint64_t wait;
 	enum wd_gate g;
 
@@ -433,10 +487,15 @@ static void nic_on_stall(struct wd_nic *n, uint64_t now)
 		n->stall_at = now;
 		n->held_logged = false;
 		nic_set_state(n, WD_ST_STALLED);
-		pr_warn("watchdog: %s: STALLED: no packets received for %llu ms (%s counter) while the host sent; "
-			"%s", nic_name(n), (unsigned long long)wd_rule_quiet_ms(&n->rule, now),
-			n->src == SRC_XDP ? "XDP" : "kernel",
-			n->cf.probe_on ? "the probe is unanswered" : "no probe configured");
+		if (n->probing)
+			pr_warn("watchdog: %s: STALLED: the probe (%s) has been unanswered for %llu ms while the host "
+				"sent (probe rule: received traffic does not count)", nic_name(n), nic_probe_text(n),
+				(unsigned long long)wd_rule_quiet_ms(&n->rule, now));
+		else
+			pr_warn("watchdog: %s: STALLED: no packets received for %llu ms (%s counter) while the host "
+				"sent; %s", nic_name(n), (unsigned long long)wd_rule_quiet_ms(&n->rule, now),
+				n->src == SRC_XDP ? "XDP" : "kernel",
+				n->cf.probe_on ? n->probe_why : "no probe configured (rx rule)");
 	}
 	g = wd_limiter_gate(n->lim, now, &wait);
 	if (g == WD_GATE_GIVE_UP) {
@@ -459,6 +518,15 @@ static void nic_on_stall(struct wd_nic *n, uint64_t now)
 	n->episodes++;
 	n->held_logged = false;
 	n->stall_at = now;
+	first = wd_ladder_first(&n->flap, now, n->cf.flap_window_ms, n->cf.link_bounce, true, n->cf.reset_command[0] != 0);
+	if (wd_flap_is(&n->flap, now, n->cf.flap_window_ms)) {
+		n->flaps++;
+		pr_warn("watchdog: %s: FLAP: the stall is back %llu ms after the recovery credited to %s (flap_window "
+			"%u ms); the ladder continues at %s", nic_name(n),
+			(unsigned long long)(now - n->flap.credited_at), wd_step_name(n->flap.credited),
+			n->cf.flap_window_ms, wd_step_name(first));
+	}
+	n->flap.credited_at = 0;	/* one flap per credited recovery */
 	if (n->cf.dry_run) {
 		n->dry_runs++;
 		pr_warn("watchdog: %s: dry-run: would run the recovery ladder:%s usb-reset%s%s", nic_name(n),
@@ -468,7 +536,7 @@ static void nic_on_stall(struct wd_nic *n, uint64_t now)
 	}
 	n->step = WD_STEP_NONE;
 	n->was_up = true;
-	nic_next_step(n, now);
+	nic_run_from(n, first, now);
 }
 
 /* ---- interface (re)appearance ----------------------------------------------- */
@@ -693,81 +761,161 @@ static void nic_carrier(struct wd_nic *n, bool lost)
 	}
 }
 
-static void nic_tick(struct loop_timer *t)
+/* The probe: resolve what to ask whom (the gateway, our source address),
+ * send one question, and say whether the probe rule is in force. */
+static int nic_resolve_probe(struct wd_nic *n, const struct rtnl_link *li, struct wd_probe_target *t)
 {
-	struct wd_nic *n = container_of(t, struct wd_nic, tick);
-	struct watchdog *w = n->w;
-	uint64_t now = loop_update_time(w->l);
-	struct rtnl_link li;
-	struct wd_sample s;
-	enum wd_verdict v;
+	const struct conf_watchdog *cf = &n->cf;
 	int rc;
 
-	loop_timer_arm(w->l, &n->tick, n->cf.interval_ms);
+	memset(t, 0, sizeof(*t));
+	t->ifindex = li->ifindex;
+	if (cf->probe_kind == CONF_PROBE_GATEWAY) {
+		rc = rtnl_default_gw(&n->w->rq, li->ifindex, &t->addr, &t->len);
+		if (rc) {
+			snprintf(n->probe_why, sizeof(n->probe_why), rc == -ENOENT ? "no default route through %s"
+				 : "cannot read the routes of %s: %s", nic_name(n), strerror(-rc));
+			return rc;
+		}
+		t->kind = t->addr.ss_family == AF_INET ? WD_PROBE_ARP : WD_PROBE_NDP;
+	} else {
+		memcpy(&t->addr, &cf->probe.ss, cf->probe.len);
+		t->len = cf->probe.len;
+		t->kind = cf->probe_kind == CONF_PROBE_ARP ? WD_PROBE_ARP
+			  : cf->probe_kind == CONF_PROBE_NDP ? WD_PROBE_NDP : WD_PROBE_ICMP;
+		if (t->addr.ss_family == AF_INET6) {
+			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&t->addr;
+
+			s6->sin6_port = 0;	/* a raw IPv6 socket refuses a port */
+			/* a link-local neighbour is only reachable through this link */
+			if (IN6_IS_ADDR_LINKLOCAL(&s6->sin6_addr))
+				s6->sin6_scope_id = (uint32_t)li->ifindex;
+		} else {
+			((struct sockaddr_in *)&t->addr)->sin_port = 0;
+		}
+	}
+	if (t->kind == WD_PROBE_ICMP)
+		return 0;
+	if (!li->has_mac) {
+		snprintf(n->probe_why, sizeof(n->probe_why), "%s has no Ethernet address: ARP and NDP need one; "
+			 "probe with ICMP (probe = ADDR)", nic_name(n));
+		return -EAFNOSUPPORT;
+	}
+	memcpy(t->mac, li->mac, 6);
+	if (t->kind == WD_PROBE_ARP) {
+		/* no IPv4 address on the link: an ARP probe from 0.0.0.0 */
+		rc = rtnl_addr4(&n->w->rq, li->ifindex, ((struct sockaddr_in *)&t->addr)->sin_addr, &t->src4);
+		if (rc && rc != -ENOENT) {
+			snprintf(n->probe_why, sizeof(n->probe_why), "cannot read the addresses of %s: %s", nic_name(n),
+				 strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static void nic_probe(struct wd_nic *n, const struct rtnl_link *li, uint64_t now)
+{
+	char was[sizeof(n->probe_why)];
+	int rc = 0;
+
+	snprintf(was, sizeof(was), "%s", n->probe_why);
+	n->probing = false;
+	if (!n->cf.probe_on || !(li->flags & IFF_UP))
+		return;
+	if (!n->target_at || now - n->target_at >= (n->target_ok ? WD_RESOLVE_MS : WD_RETRY_MS) ||
+	    n->target.ifindex != li->ifindex) {
+		n->target_at = now;
+		n->target_ok = nic_resolve_probe(n, li, &n->target) == 0;
+	}
+	if (n->target_ok) {
+		rc = wd_probe_send(&n->probe, n->w->l, &n->target, n->ifname);
+		n->probing = wd_probe_in_force(rc);
+		if (rc && !n->probing) {
+			snprintf(n->probe_why, sizeof(n->probe_why), "cannot send the %s probe through %s: %s",
+				 wd_probe_kind_name(n->target.kind), nic_name(n), strerror(-rc));
+			n->target_ok = false;	/* look again next time: the address may have changed */
+		}
+	}
+	if (n->probing && !rc)
+		n->probe_why[0] = 0;
+	if (strcmp(was, n->probe_why) && n->probe_why[0])
+		pr_warn("watchdog: %s: %s; the rx rule applies until the probe can be sent", nic_name(n), n->probe_why);
+	else if (strcmp(was, n->probe_why))
+		pr_notice("watchdog: %s: probing %s; the probe rule applies", nic_name(n), nic_probe_text(n));
+}
+
+/* reset_command has a deadline too. */
+static void nic_check_command(struct wd_nic *n, uint64_t now)
+{
 	if (n->cmd_pid && now >= n->cmd_deadline) {
 		pr_err("watchdog: %s: reset_command ran longer than %u ms; killing it", nic_name(n), WD_CMD_TIMEOUT_MS);
 		cmd_kill(n);
 	}
-	rc = nic_lookup(n, &li);
-	if (rc) {
-		if (!n->absent_logged)
-			pr_warn("watchdog: %s: %s; waiting for it to appear", nic_name(n),
-				rc == -ENODEV ? "no such interface" : strerror(-rc));
-		n->absent_logged = true;
-		if (n->state == WD_ST_RECOVERING && !n->cmd_pid && now >= n->step_deadline) {
-			pr_err("watchdog: %s: did not come back within %u ms after %s", nic_name(n),
-			       n->cf.recover_wait_ms, wd_step_name(n->step));
-			if (n->manual) {
-				n->manual = false;
-				n->step = WD_STEP_NONE;
-				nic_set_state(n, WD_ST_ABSENT);
-			} else {
-				nic_next_step(n, now);
-			}
-		} else if (n->state != WD_ST_RECOVERING && n->state != WD_ST_GIVEN_UP) {
-			nic_set_state(n, WD_ST_ABSENT);
-		}
-		return;
-	}
-	n->absent_logged = false;
-	nic_try_attach(n);
-	if (n->cf.probe_on && (li.flags & IFF_UP)) {
-		rc = wd_probe_send(&n->probe, w->l, &n->cf.probe, n->ifname, n->ifindex);
-		if (rc && !n->probe_logged)
-			pr_warn("watchdog: %s: cannot open the probe socket for %s: %s", nic_name(n), n->cf.probe.text,
-				strerror(-rc));
-		n->probe_logged = rc != 0;
-	}
-	nic_sample(n, &li, &s);
-	v = wd_rule_sample(&n->rule, &s, now);
-	nic_carrier(n, s.up && !s.carrier);
+}
 
-	switch (n->state) {
-	case WD_ST_RECOVERING:
-		if (v == WD_V_OK) {
-			nic_recovered(n, now);
-		} else if (!n->cmd_pid && now >= n->step_deadline && n->manual) {
-			/* a human asked for one reset, not for the rest of the ladder */
-			pr_warn("watchdog: %s: no packets within %u ms of the manual reset", nic_name(n),
-				n->cf.recover_wait_ms);
+/* The interface is not there: a ladder step that re-enumerates it may
+ * still bring it back. */
+static void nic_absent_tick(struct wd_nic *n, int rc, uint64_t now)
+{
+	if (!n->absent_logged)
+		pr_warn("watchdog: %s: %s; waiting for it to appear", nic_name(n),
+			rc == -ENODEV ? "no such interface" : strerror(-rc));
+	n->absent_logged = true;
+	if (n->state == WD_ST_RECOVERING && !n->cmd_pid && now >= n->step_deadline) {
+		pr_err("watchdog: %s: did not come back within %u ms after %s", nic_name(n),
+		       n->cf.recover_wait_ms, wd_step_name(n->step));
+		if (n->manual) {
 			n->manual = false;
 			n->step = WD_STEP_NONE;
-			nic_set_state(n, WD_ST_QUIET);
-		} else if (!n->cmd_pid && now >= n->step_deadline) {
+			nic_set_state(n, WD_ST_ABSENT);
+		} else {
 			nic_next_step(n, now);
 		}
+	} else if (n->state != WD_ST_RECOVERING && n->state != WD_ST_GIVEN_UP) {
+		nic_set_state(n, WD_ST_ABSENT);
+	}
+}
+
+/* A ladder step ran: credit it on a proven recovery, else after
+ * recover_wait run the next one. */
+static void nic_recovering_tick(struct wd_nic *n, enum wd_verdict v, uint64_t now)
+{
+	uint64_t grace = (uint64_t)n->cf.recover_samples * n->cf.interval_ms;
+
+	if (v == WD_V_OK) {
+		nic_recovered(n, now);
 		return;
-	case WD_ST_GIVEN_UP:
+	}
+	if (n->cmd_pid || !wd_step_expired(now, n->step_deadline, wd_rule_recovering(&n->rule), grace))
+		return;
+	if (n->manual) {
+		/* a human asked for one reset, not for the rest of the ladder */
+		pr_warn("watchdog: %s: no packets within %u ms of the manual reset", nic_name(n), n->cf.recover_wait_ms);
+		n->manual = false;
+		n->step = WD_STEP_NONE;
+		nic_set_state(n, WD_ST_QUIET);
+		return;
+	}
+	pr_warn("watchdog: %s: %s did not bring %s back within %u ms", nic_name(n), wd_step_name(n->step),
+		n->probing ? "probe answers" : "steady packets", n->cf.recover_wait_ms);
+	nic_next_step(n, now);
+}
+
+/* Not in a ladder: follow the verdict. */
+static void nic_watch_tick(struct wd_nic *n, enum wd_verdict v, uint64_t now)
+{
+	if (n->state == WD_ST_GIVEN_UP) {
 		if (v == WD_V_OK) {
-			pr_notice("watchdog: %s: packets flow again; leaving the given-up state", nic_name(n));
+			pr_notice("watchdog: %s: %s again; leaving the given-up state", nic_name(n),
+				  n->probing ? "the probe is answered" : "packets flow");
 			nic_set_state(n, WD_ST_OK);
 		}
 		return;
-	default:
-		break;
 	}
 	if (v == WD_V_OK && n->state == WD_ST_STALLED)
-		pr_notice("watchdog: %s: packets are back without a reset", nic_name(n));
+		pr_notice("watchdog: %s: %s without a reset", nic_name(n),
+			  n->probing ? "the probe is answered again" : "packets are back");
 	switch (v) {
 	case WD_V_STALLED:
 		nic_on_stall(n, now);
@@ -788,6 +936,34 @@ static void nic_tick(struct loop_timer *t)
 	}
 }
 
+static void nic_tick(struct loop_timer *t)
+{
+	struct wd_nic *n = container_of(t, struct wd_nic, tick);
+	uint64_t now = loop_update_time(n->w->l);
+	struct rtnl_link li;
+	struct wd_sample s;
+	enum wd_verdict v;
+	int rc;
+
+	loop_timer_arm(n->w->l, &n->tick, n->cf.interval_ms);
+	nic_check_command(n, now);
+	rc = nic_lookup(n, &li);
+	if (rc) {
+		nic_absent_tick(n, rc, now);
+		return;
+	}
+	n->absent_logged = false;
+	nic_try_attach(n);
+	nic_probe(n, &li, now);
+	nic_sample(n, &li, &s);
+	v = wd_rule_sample(&n->rule, &s, now);
+	nic_carrier(n, s.up && !s.carrier);
+	if (n->state == WD_ST_RECOVERING)
+		nic_recovering_tick(n, v, now);
+	else
+		nic_watch_tick(n, v, now);
+}
+
 /* ---- life cycle ------------------------------------------------------------- */
 
 static void nic_apply_conf(struct wd_nic *n, const struct conf_watchdog *cf)
@@ -796,6 +972,7 @@ static void nic_apply_conf(struct wd_nic *n, const struct conf_watchdog *cf)
 	if (n->cf.backoff < 1)
 		n->cf.backoff = 1;
 	n->rule.stall_after_ms = cf->stall_after_ms;
+	n->rule.recover_samples = cf->recover_samples ? cf->recover_samples : 1;
 	n->lim->min_interval_ms = cf->min_reset_interval_ms;
 	n->lim->max_per_hour = cf->max_resets_per_hour > WD_MAX_PER_HOUR ? WD_MAX_PER_HOUR : cf->max_resets_per_hour;
 	n->lim->backoff = n->cf.backoff;
@@ -806,9 +983,12 @@ static void nic_apply_conf(struct wd_nic *n, const struct conf_watchdog *cf)
  * next tick opens one for the new neighbour. */
 static void nic_reconf(struct wd_nic *n, const struct conf_watchdog *cf)
 {
-	if (n->cf.probe_on != cf->probe_on || n->cf.probe.len != cf->probe.len ||
-	    memcmp(&n->cf.probe.ss, &cf->probe.ss, cf->probe.len))
+	if (n->cf.probe_on != cf->probe_on || n->cf.probe_kind != cf->probe_kind || n->cf.probe.len != cf->probe.len ||
+	    memcmp(&n->cf.probe.ss, &cf->probe.ss, cf->probe.len)) {
 		wd_probe_close(&n->probe);
+		n->target_ok = false;
+		memset(&n->target, 0, sizeof(n->target));
+	}
 	nic_apply_conf(n, cf);
 }
 
@@ -826,7 +1006,7 @@ static struct wd_nic *nic_new(struct watchdog *w, const struct conf_watchdog *cf
 	n->w = w;
 	n->wildcard = wild;
 	snprintf(n->ifname, sizeof(n->ifname), "%s", ifname);
-	wd_rule_init(&n->rule, cf->stall_after_ms);
+	wd_rule_init(&n->rule, cf->stall_after_ms, cf->recover_samples);
 	wd_limiter_init(n->lim, cf->min_reset_interval_ms, cf->max_resets_per_hour, cf->backoff);
 	nic_apply_conf(n, cf);
 	n->cmd_h.fd = -1;
@@ -1016,6 +1196,7 @@ int watchdog_reset_now(struct watchdog *w, const char *ifname, char *msg, size_t
 		n->was_up = true;
 		n->manual = true;
 		wd_rule_restart(&n->rule);
+		wd_rule_expect_recovery(&n->rule);
 		nic_set_state(n, WD_ST_RECOVERING);
 	}
 	return 0;
@@ -1054,11 +1235,13 @@ static const struct {
 		{ METRIC_COUNTER, "edgesteer_watchdog_xdp_reattach_failures_total",
 		  "XDP re-attach attempts that failed", offsetof(struct wd_nic, reattach_failures) },
 		{ METRIC_COUNTER, "edgesteer_watchdog_probes_sent_total",
-		  "ICMP probes sent", offsetof(struct wd_nic, probe.sent) },
+		  "Probes sent (ICMP echo, ARP or NDP)", offsetof(struct wd_nic, probe.sent) },
 		{ METRIC_COUNTER, "edgesteer_watchdog_probes_answered_total",
-		  "ICMP probe replies", offsetof(struct wd_nic, probe.answered_total) },
+		  "Probe answers from the neighbour", offsetof(struct wd_nic, probe.answered_total) },
 		{ METRIC_COUNTER, "edgesteer_watchdog_probe_errors_total",
-		  "ICMP probes the kernel refused to send", offsetof(struct wd_nic, probe.errors) },
+		  "Probes that could not be sent", offsetof(struct wd_nic, probe.errors) },
+		{ METRIC_COUNTER, "edgesteer_watchdog_flaps_total",
+		  "Stalls back within flap_window of a credited recovery", offsetof(struct wd_nic, flaps) },
 		{ METRIC_GAUGE, "edgesteer_watchdog_last_stall_timestamp_seconds",
 		  "Unix time of the last stall (0: never)", offsetof(struct wd_nic, last_stall) },
 		{ METRIC_GAUGE, "edgesteer_watchdog_last_reset_timestamp_seconds",
@@ -1080,6 +1263,18 @@ void watchdog_metrics(struct watchdog *w, struct metric_sink *s)
 	FOR_NICS(w, n)
 		metric(s, METRIC_GAUGE, "edgesteer_watchdog_given_up", "1 while resets are given up", n->state == WD_ST_GIVEN_UP,
 		       "iface", n->ifname, NULL);
+	FOR_NICS(w, n)
+		metric(s, METRIC_GAUGE, "edgesteer_watchdog_rule", "1 for the stall rule in force: probe or rx", 1,
+		       "iface", n->ifname, "rule", n->probing ? "probe" : "rx", NULL);
+	FOR_NICS(w, n)
+		if (n->probe.last_answer_ms)
+			metric(s, METRIC_GAUGE, "edgesteer_watchdog_probe_answer_age_seconds",
+			       "Time since the probe was last answered", (now - n->probe.last_answer_ms) / 1000,
+			       "iface", n->ifname, NULL);
+	FOR_NICS(w, n)
+		metric(s, METRIC_GAUGE, "edgesteer_watchdog_ladder_step", "1 for the ladder step running (none: no ladder)",
+		       1, "iface", n->ifname, "step", wd_step_name(n->state == WD_ST_RECOVERING ? n->step : WD_STEP_NONE),
+		       NULL);
 	FOR_NICS(w, n)
 		metric(s, METRIC_GAUGE, "edgesteer_watchdog_ifindex", "Current ifindex (0: absent)", (uint64_t)n->ifindex,
 		       "iface", n->ifname, NULL);
@@ -1117,6 +1312,39 @@ void watchdog_metrics(struct watchdog *w, struct metric_sink *s)
 	       w->nl_overruns, NULL);
 	metric(s, METRIC_COUNTER, "edgesteer_watchdog_discover_skipped_total", "USB NICs not watched: limit reached",
 	       w->discover_skipped, NULL);
+}
+
+/* One line per NIC for `edgesteer status`. */
+size_t watchdog_status(struct watchdog *w, char *buf, size_t len)
+{
+	size_t off = 0;
+	uint64_t now;
+
+	if (!w || !len)
+		return 0;
+	buf[0] = 0;
+	now = loop_now(w->l);
+	FOR_NICS(w, n) {
+		char age[48] = "never";
+		int k;
+
+		if (n->probe.last_answer_ms)
+			snprintf(age, sizeof(age), "%.1f s ago", (double)(now - n->probe.last_answer_ms) / 1000.0);
+		k = snprintf(buf + off, len - off,
+			     "watchdog %s: %s; rule %s; probe %s, last answer %s; ladder %s; stalls %llu, flaps %llu, "
+			     "recoveries %llu\n", n->ifname, state_names[n->state], n->probing ? "probe" : "rx",
+			     nic_probe_text(n), n->cf.probe_on ? age : "-",
+			     wd_step_name(n->state == WD_ST_RECOVERING ? n->step : WD_STEP_NONE),
+			     (unsigned long long)n->stalls, (unsigned long long)n->flaps,
+			     (unsigned long long)(n->recoveries[WD_STEP_BOUNCE] + n->recoveries[WD_STEP_USB] +
+						  n->recoveries[WD_STEP_COMMAND]));
+		if (k < 0 || (size_t)k >= len - off) {
+			buf[off] = 0;	/* whole lines only */
+			break;
+		}
+		off += (size_t)k;
+	}
+	return off;
 }
 
 void watchdog_free(struct watchdog *w)

@@ -27,6 +27,11 @@ void watchdog_set_bpfctl(struct watchdog *w, struct bpfctl *b);
  * writes a one-line result into msg. */
 int watchdog_reset_now(struct watchdog *w, const char *ifname, char *msg, size_t msglen);
 void watchdog_metrics(struct watchdog *w, struct metric_sink *s);
+/* One line per watched NIC for `edgesteer status` (state, the rule in
+ * force, the probe and its last answer, the ladder step, stalls, flaps),
+ * whole lines only; returns the length written. */
+#define WATCHDOG_STATUS_LINE 320
+size_t watchdog_status(struct watchdog *w, char *buf, size_t len);
 void watchdog_free(struct watchdog *w);
 
 #endif

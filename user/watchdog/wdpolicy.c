@@ -7,15 +7,22 @@
 
 #include "wdpolicy.h"
 
-void wd_rule_init(struct wd_rule *r, uint32_t stall_after_ms)
+void wd_rule_init(struct wd_rule *r, uint32_t stall_after_ms, uint32_t recover_samples)
 {
 	memset(r, 0, sizeof(*r));
 	r->stall_after_ms = stall_after_ms;
+	r->recover_samples = recover_samples ? recover_samples : 1;
 }
 
 void wd_rule_restart(struct wd_rule *r)
 {
 	r->primed = false;
+}
+
+void wd_rule_expect_recovery(struct wd_rule *r)
+{
+	r->suspect = true;
+	r->streak = 0;
 }
 
 static void window_restart(struct wd_rule *r, const struct wd_sample *s, uint64_t now)
@@ -24,38 +31,73 @@ static void window_restart(struct wd_rule *r, const struct wd_sample *s, uint64_
 	r->tx_at_since = s->tx;
 }
 
+/* Up with carrier on a primed rule: does this sample prove receiving? */
+static bool proof(struct wd_rule *r, const struct wd_sample *s)
+{
+	if (s->probing)
+		return s->probe_answered;
+	r->streak = s->rx > r->rx ? r->streak + 1 : 0;
+	/* after a stall one burst is not enough */
+	return r->streak && (!r->suspect || r->streak >= r->recover_samples);
+}
+
+static enum wd_verdict judge(struct wd_rule *r, const struct wd_sample *s, uint64_t now)
+{
+	if (!s->up || !s->carrier) {
+		window_restart(r, s, now);
+		r->streak = 0;
+		return !s->up ? WD_V_DOWN : WD_V_NO_CARRIER;
+	}
+	if (proof(r, s)) {
+		window_restart(r, s, now);
+		r->suspect = false;
+		return WD_V_OK;
+	}
+	if (!r->usable) {
+		/* up with carrier again: the window starts now */
+		window_restart(r, s, now);
+		return WD_V_QUIET;
+	}
+	/* a recovery under way (rx rule) is not judged before it completes */
+	if (now - r->since >= r->stall_after_ms && s->tx > r->tx_at_since && !r->streak) {
+		r->suspect = true;
+		return WD_V_STALLED;
+	}
+	return WD_V_QUIET;
+}
+
 enum wd_verdict wd_rule_sample(struct wd_rule *r, const struct wd_sample *s, uint64_t now)
 {
 	enum wd_verdict v;
 
-	if (!r->primed || s->source != r->source || s->rx < r->rx || s->tx < r->tx) {
-		/* first look, new source or counters reset: a new baseline */
+	if (!r->primed || s->source != r->source || s->rx < r->rx || s->tx < r->tx || s->probing != r->probing) {
+		/* first look, new source, new rule or counters reset: a new
+		 * baseline; only an answered probe proves anything yet */
 		r->primed = true;
 		r->source = s->source;
+		r->streak = 0;
 		window_restart(r, s, now);
-		v = !s->up ? WD_V_DOWN : !s->carrier ? WD_V_NO_CARRIER : s->probe_answered ? WD_V_OK : WD_V_QUIET;
-	} else if (!s->up) {
-		window_restart(r, s, now);
-		v = WD_V_DOWN;
-	} else if (!s->carrier) {
-		window_restart(r, s, now);
-		v = WD_V_NO_CARRIER;
-	} else if (s->rx > r->rx || s->probe_answered) {
-		window_restart(r, s, now);
-		v = WD_V_OK;
-	} else if (!r->usable) {
-		/* up with carrier again: the window starts now */
-		window_restart(r, s, now);
-		v = WD_V_QUIET;
-	} else if (now - r->since >= r->stall_after_ms && s->tx > r->tx_at_since) {
-		v = WD_V_STALLED;
+		v = !s->up ? WD_V_DOWN : !s->carrier ? WD_V_NO_CARRIER : s->probing && s->probe_answered ? WD_V_OK : WD_V_QUIET;
+		if (v == WD_V_OK)
+			r->suspect = false;
 	} else {
-		v = WD_V_QUIET;
+		v = judge(r, s, now);
 	}
 	r->rx = s->rx;
 	r->tx = s->tx;
+	r->probing = s->probing;
 	r->usable = s->up && s->carrier;
 	return v;
+}
+
+bool wd_rule_recovering(const struct wd_rule *r)
+{
+	return r->suspect && !r->probing && r->streak > 0;
+}
+
+bool wd_step_expired(uint64_t now, uint64_t deadline, bool recovering, uint64_t grace)
+{
+	return now >= deadline && (!recovering || now >= deadline + grace);
 }
 
 uint64_t wd_rule_quiet_ms(const struct wd_rule *r, uint64_t now)
@@ -157,4 +199,28 @@ const char *wd_step_name(enum wd_step s)
 	};
 
 	return (unsigned)s < WD_STEP_COUNT ? names[s] : "?";
+}
+
+bool wd_flap_is(const struct wd_flap *f, uint64_t now, uint32_t window_ms)
+{
+	return f->credited_at && now >= f->credited_at && now - f->credited_at < window_ms;
+}
+
+enum wd_step wd_ladder_first(const struct wd_flap *f, uint64_t now, uint32_t window_ms, bool bounce, bool usb,
+			     bool command)
+{
+	bool enabled[WD_STEP_COUNT] = { false, bounce, usb, command };
+	enum wd_step s;
+	int top;
+
+	if (!wd_flap_is(f, now, window_ms))
+		return wd_ladder_next(WD_STEP_NONE, bounce, usb, command);
+	s = wd_ladder_next(f->credited, bounce, usb, command);
+	if (s != WD_STEP_NONE)
+		return s;
+	/* the credited step was the strongest: it again */
+	for (top = WD_STEP_COUNT - 1; top > WD_STEP_NONE; top--)
+		if (enabled[top])
+			return (enum wd_step)top;
+	return WD_STEP_NONE;
 }

@@ -5,19 +5,37 @@
  * own: every function takes `now` (ms), so the unit tests drive hours of
  * behaviour in microseconds. watchdog.c feeds it samples and acts.
  *
- * The stall rule, exactly (one sample per interval):
- *   - interface administratively down          -> DOWN (window restarts)
- *   - carrier lost                             -> NO_CARRIER (restarts)
- *   - first sample up with carrier after those -> QUIET (restarts)
- *   - rx counter advanced, or a probe answered -> OK (window restarts)
- *   - otherwise, with W = now - (last rx advance, probe answer or restart):
- *       STALLED when W >= stall_after and the kernel's tx counter grew
- *       during W (the host kept trying to send); QUIET otherwise.
- *   A counter that goes backwards (re-attached program, new ifindex) or a
- *   change of counter source restarts the window instead of counting.
- *   With a probe configured the probe's echo requests are tx and its
- *   replies are rx, so a quiet network whose neighbour answers never
- *   stalls, and an unanswered probe on a quiet network does.
+ * Two rules decide whether an interface receives; docs/watchdog.md says
+ * which applies when and walks through one stall.
+ *
+ * The probe rule (a probe is configured and could be sent this interval):
+ * the probe is the truth, whatever rx does.
+ *   - probe answered                            -> OK (window restarts)
+ *   - W = now - (last answer or restart) >= stall_after and the kernel's
+ *     tx counter grew during W                   -> STALLED
+ *   - otherwise                                  -> QUIET
+ *   A peer that keeps sending (STP, LLDP, router advertisements, a hung
+ *   adapter's trickle of broadcasts) cannot hide a stall, and a quiet link
+ *   whose neighbour answers never stalls.
+ *
+ * The rx rule (no probe, or the probe cannot be sent): as above with "rx
+ * counter advanced" in place of "probe answered".
+ *
+ * Both rules, before that:
+ *   - interface administratively down            -> DOWN (window restarts)
+ *   - carrier lost                               -> NO_CARRIER (restarts)
+ *   - first sample up with carrier after those   -> QUIET (restarts)
+ *   A counter that goes backwards (re-attached program, new ifindex), a
+ *   change of counter source or a switch between the rules restarts the
+ *   window instead of counting.
+ *
+ * Recovery. Once STALLED has been returned (or wd_rule_expect_recovery()
+ * was called) the rule is "suspicious" until a recovery is proven, and
+ * only then returns OK again:
+ *   - probe rule: the probe answered again;
+ *   - rx rule: rx advanced on recover_samples consecutive samples. A burst
+ *     of stray frames (the peer's DAD, MLD and RS after a link bounce)
+ *     neither proves a recovery nor restarts the stall window.
  */
 #ifndef EDGESTEER_WDPOLICY_H
 #define EDGESTEER_WDPOLICY_H
@@ -35,11 +53,12 @@ struct wd_sample {
 	uint64_t rx;		/* received packets (XDP counter, else kernel) */
 	uint64_t tx;		/* kernel tx packets */
 	int source;		/* which counter rx comes from; a change restarts */
+	bool probing;		/* the probe rule is in force (probe sent) */
 	bool probe_answered;	/* a probe reply arrived since the last sample */
 };
 
 enum wd_verdict {
-	WD_V_OK,		/* receiving (rx advanced or probe answered) */
+	WD_V_OK,		/* receiving; after a stall: recovery proven */
 	WD_V_QUIET,		/* not receiving, not (yet) a stall */
 	WD_V_DOWN,		/* administratively down: not watched */
 	WD_V_NO_CARRIER,	/* no carrier: reported, never reset */
@@ -48,21 +67,38 @@ enum wd_verdict {
 
 struct wd_rule {
 	uint32_t stall_after_ms;
+	uint32_t recover_samples;	/* rx rule: consecutive samples that prove a recovery */
 	bool primed;
 	bool usable;		/* last sample was up with carrier */
+	bool probing;		/* the rule of the last sample */
+	bool suspect;		/* stalled and no recovery proven since */
 	int source;
+	uint32_t streak;	/* consecutive samples with rx advancing */
 	uint64_t rx, tx;	/* last sample */
-	uint64_t since;		/* start of the current window without rx */
+	uint64_t since;		/* start of the current window without proof */
 	uint64_t tx_at_since;
 };
 
-void wd_rule_init(struct wd_rule *r, uint32_t stall_after_ms);
+void wd_rule_init(struct wd_rule *r, uint32_t stall_after_ms, uint32_t recover_samples);
 /* Forget the window (after a ladder step or a new ifindex). */
 void wd_rule_restart(struct wd_rule *r);
+/* From now on OK needs a proven recovery (a manual reset ran). */
+void wd_rule_expect_recovery(struct wd_rule *r);
 enum wd_verdict wd_rule_sample(struct wd_rule *r, const struct wd_sample *s, uint64_t now);
-/* ms without rx in the current window (0 before the first sample). */
+/* ms without proof of receiving in the current window (0 before the
+ * first sample). */
 uint64_t wd_rule_quiet_ms(const struct wd_rule *r, uint64_t now);
+/* Is a recovery under way but not yet proven (rx rule: rx advanced on the
+ * last sample, fewer than recover_samples in a row)? */
+bool wd_rule_recovering(const struct wd_rule *r);
 const char *wd_verdict_name(enum wd_verdict v);
+
+/*
+ * When a ladder step has waited recover_wait for its proof: give up on it
+ * and run the next, unless a recovery is under way, which gets `grace` ms
+ * more (recover_samples intervals) to complete.
+ */
+bool wd_step_expired(uint64_t now, uint64_t deadline, bool recovering, uint64_t grace);
 
 /*
  * Rate limiter over ladder runs ("episodes"). With k episodes started in
@@ -104,5 +140,22 @@ enum wd_step {
  * is left. */
 enum wd_step wd_ladder_next(enum wd_step cur, bool bounce, bool usb, bool command);
 const char *wd_step_name(enum wd_step s);
+
+/*
+ * Flaps. A stall that comes back within flap_window of a recovery
+ * credited to step C is the same fault: the new ladder starts at the step
+ * after C instead of the cheapest (at C again when C was the last). The
+ * rate limiter still decides when that ladder may start.
+ */
+struct wd_flap {
+	uint64_t credited_at;	/* ms of the last credited recovery; 0: none */
+	enum wd_step credited;	/* the step it was credited to */
+};
+
+/* Is a stall at `now` a flap? */
+bool wd_flap_is(const struct wd_flap *f, uint64_t now, uint32_t window_ms);
+/* The first step of a ladder starting at `now`. */
+enum wd_step wd_ladder_first(const struct wd_flap *f, uint64_t now, uint32_t window_ms, bool bounce, bool usb,
+			     bool command);
 
 #endif

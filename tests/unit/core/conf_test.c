@@ -162,7 +162,7 @@ static const struct bad_case {
 	{ "[syslog]\nlisten = 127.0.0.1:514\n[forward c]\ncollector = no-such-host.invalid:6514\nca = /etc/hostname\n",
 	  4, "collector", "cannot resolve" },
 	{ "[watchdog eth1]\nusb_ids = 0b95-1790\n", 2, "usb_ids", "VVVV:PPPP" },
-	{ "[watchdog eth1]\nprobe = gateway\n", 2, "probe", "not an IPv4 or IPv6 address" },
+	{ "[watchdog eth1]\nprobe = gatewy\n", 2, "probe", "not ADDR, icmp ADDR, arp IPV4, ndp IPV6 or gateway" },
 	{ "[watchdog eth1]\ninterval = 10s\nstall_after = 1s\n", 1, NULL, "at least one interval" },
 	{ "[watchdog eth1]\ndry_run = perhaps\n", 2, "dry_run", "yes or no" },
 	{ "[xdp]\ninterfaces = eth0\nthis line has no equals sign\n", 3, NULL, "expected 'key = value'" },
@@ -481,7 +481,7 @@ TEST(unknown_key_hints_at_a_typo_or_the_section_it_belongs_to)
 	/* nothing near: no hint */
 	EXPECT_TRUE(strstr(err, "bogus: unknown key; allowed here: usb_ids interval stall_after probe "
 				"min_reset_interval max_resets_per_hour dry_run link_bounce reset_command "
-				"sysfs_root dev_root backoff recover_wait\n") != NULL);
+				"sysfs_root dev_root backoff recover_wait recover_samples flap_window\n") != NULL);
 }
 
 /* What the engine relies on in every table entry. */
