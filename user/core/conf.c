@@ -826,7 +826,9 @@ static void key_syslog(struct parse_ctx *p, const char *name, const char *val)
 
 static void key_forward(struct parse_ctx *p, const char *name, const char *val)
 {
+	static const char *const syncs[] = { "second", "batch", "never", NULL };
 	struct conf_forward *f = p->cur;
+	int v = -1;
 
 	if (LIST_KEY("collector")) {
 		add_addrs(p, name, val, f->collectors, &f->n_collectors, CONF_MAX_UPSTREAMS);
@@ -855,9 +857,13 @@ static void key_forward(struct parse_ctx *p, const char *name, const char *val)
 		set_duration(p, name, val, &f->backoff_min_ms, 10);
 	} else if (KEY("backoff_max", 10)) {
 		set_duration(p, name, val, &f->backoff_max_ms, 10);
+	} else if (KEY("spool_sync", 11)) {
+		set_enum(p, name, val, &v, syncs);
+		if (v >= 0)
+			f->spool_sync = (enum conf_spool_sync)v;
 	} else if (!take_dup(p)) {
-		unknown_key(p, name, "collector ca server_name cert key spool_dir spool_max connect_timeout "
-			    "handshake_timeout write_timeout backoff_min backoff_max");
+		unknown_key(p, name, "collector ca server_name cert key spool_dir spool_max spool_sync "
+			    "connect_timeout handshake_timeout write_timeout backoff_min backoff_max");
 	}
 }
 
@@ -969,6 +975,7 @@ static void defaults_syslog(struct conf_syslog *s)
 static void defaults_forward(struct conf_forward *f)
 {
 	f->spool_max = 1ull << 30;
+	f->spool_sync = SPOOL_SYNC_SECOND;
 	f->connect_timeout_ms = 5000;
 	f->handshake_timeout_ms = 10000;
 	f->write_timeout_ms = 10000;
