@@ -143,7 +143,11 @@ TEST_F_TIMEOUT(spl, unsafe_spool_dir_is_refused_by_check_and_at_start, 60)
 	/* start: refused, with the same words */
 	pid = relay_start(self->certs, conf);
 	ASSERT_GT(pid, 0);
-	waitpid(pid, &st, 0);
+	self->relay = pid;
+	for (int i = 0; i < 200 && waitpid(pid, &st, WNOHANG) == 0; i++)
+		usleep(50000);
+	ASSERT_EQ(kill(pid, 0), -1);	/* it did not start */
+	self->relay = 0;
 	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) != 0);
 	th_sh_out(log, sizeof(log), "cat %s/relay.log", self->certs);
 	EXPECT_TRUE(strstr(log, "/spool is writable by its group (mode 0775)") != NULL);
