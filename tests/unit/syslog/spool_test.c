@@ -725,4 +725,90 @@ TEST_F(sp, embedded_record_in_a_message_is_not_taken_for_one)
 	spool_close(s, 0);
 }
 
+/* How many fdatasync calls each hook makes under `sync`. */
+static void syncs_under(struct th_metadata *_metadata, const char *dir, enum conf_spool_sync sync,
+			uint64_t *after_batch, uint64_t *after_tick, uint64_t *after_both)
+{
+	struct spool_opts o = opts(dir);
+	struct spool_resume res;
+	struct spool_stats st;
+	struct spool *s;
+
+	o.sync = sync;
+	ASSERT_EQ(spool_open(&o, &s, &res), 0);
+	ASSERT_EQ(append_range(s, 1, 5), 5);
+	spool_batch_end(s);
+	spool_get_stats(s, &st);
+	*after_batch = st.syncs;
+	ASSERT_EQ(append_range(s, 6, 10), 5);
+	spool_tick(s);
+	spool_get_stats(s, &st);
+	*after_tick = st.syncs - *after_batch;
+	EXPECT_FALSE(spool_pending(s));
+	/* what the timer wrote and did not sync, a batch end syncs */
+	spool_batch_end(s);
+	spool_tick(s);
+	spool_get_stats(s, &st);
+	*after_both = st.syncs - *after_batch - *after_tick;
+	/* nothing new: no sync at all, whatever the policy */
+	spool_batch_end(s);
+	spool_tick(s);
+	spool_get_stats(s, &st);
+	EXPECT_EQ(st.syncs, *after_batch + *after_tick + *after_both);
+	spool_close(s, 0);
+	th_sh("rm -f %s/central.spool*", dir);
+}
+
+static int load_forward(const char *top, const char *extra, struct conf **c, FILE *errf)
+{
+	char text[512];
+
+	snprintf(text, sizeof(text), "[syslog]\nlisten = 127.0.0.1:514\n[forward c]\n"
+		 "collector = 127.0.0.1:6514\nca = %s/ca.crt\n%s", top, extra);
+	return conf_load_string("t.conf", text, c, errf);
+}
+
+TEST_F(sp, spool_sync_decides_when_fdatasync_runs)
+{
+	struct conf *c = NULL;
+	uint64_t b, t, e;
+	char conf[512];
+
+	syncs_under(_metadata, self->dir, SPOOL_SYNC_BATCH, &b, &t, &e);
+	EXPECT_EQ(b, 1);	/* at the end of the intake batch */
+	EXPECT_EQ(t, 0);	/* the timer only writes what waits */
+	EXPECT_EQ(e, 1);
+	syncs_under(_metadata, self->dir, SPOOL_SYNC_SECOND, &b, &t, &e);
+	EXPECT_EQ(b, 0);
+	EXPECT_EQ(t, 1);	/* on the timer */
+	EXPECT_EQ(e, 0);
+	syncs_under(_metadata, self->dir, SPOOL_SYNC_NEVER, &b, &t, &e);
+	EXPECT_EQ(b, 0);
+	EXPECT_EQ(t, 0);
+	EXPECT_EQ(e, 0);
+
+	/* the key: second by default, the three words, nothing else */
+	snprintf(conf, sizeof(conf), "%s/ca.crt", self->top);
+	write_file(conf, "x", 1);
+	ASSERT_EQ(load_forward(self->top, "", &c, NULL), 0);
+	EXPECT_EQ(c->forwards[0].spool_sync, SPOOL_SYNC_SECOND);
+	conf_free(c);
+	ASSERT_EQ(load_forward(self->top, "spool_sync = batch\n", &c, NULL), 0);
+	EXPECT_EQ(c->forwards[0].spool_sync, SPOOL_SYNC_BATCH);
+	conf_free(c);
+	ASSERT_EQ(load_forward(self->top, "spool_sync = Never\n", &c, NULL), 0);
+	EXPECT_EQ(c->forwards[0].spool_sync, SPOOL_SYNC_NEVER);
+	conf_free(c);
+	{
+		char err[512] = "";
+		FILE *ef = fmemopen(err, sizeof(err), "w");
+
+		EXPECT_NE(load_forward(self->top, "spool_sync = always\n", &c, ef), 0);
+		fclose(ef);
+		TH_LOG("%s", err);
+		EXPECT_TRUE(strstr(err, "t.conf:6: [forward c] spool_sync: 'always' is not one of: "
+				   "second | batch | never") != NULL);
+	}
+}
+
 TEST_HARNESS_MAIN
