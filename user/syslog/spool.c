@@ -51,7 +51,9 @@
  *
  * Ownership. The directory is opened once and checked on its descriptor:
  * owned by the daemon's user, not writable by group or others (anyone who
- * can write it could replace the spool). Every file in it is reached with
+ * can write it could replace the spool); the directories above it, as
+ * written and as resolved, must be owned by root or that user and not
+ * writable by others unless sticky. Every file in it is reached with
  * openat() relative to that descriptor and O_NOFOLLOW, so a planted
  * symbolic link is never followed. A NAME.spool that is not a regular
  * file of ours with one link, or whose header is not a spool header, is
@@ -87,6 +89,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,11 +200,60 @@ static uint64_t new_id(void)
 
 /* ---- the directory --------------------------------------------------------- */
 
+/*
+ * Every directory above `path` (as written, and as resolved) must be
+ * owned by root or uid and not writable by others unless sticky (/tmp):
+ * whoever can rename an entry in one of them can put a directory of
+ * their choice where spool_dir was, or repoint a symbolic link on the way.
+ */
+static int parents_checked(const char *path, uid_t uid, const char *dir, char *err, size_t errlen)
+{
+	char buf[PATH_MAX];
+	struct stat st;
+	size_t n = strlen(path);
+
+	if (n >= sizeof(buf) || path[0] != '/')
+		return 0;
+	memcpy(buf, path, n + 1);
+	while (n > 1 && buf[n - 1] == '/')
+		buf[--n] = 0;
+	for (;;) {
+		char *slash = strrchr(buf, '/');
+
+		if (!slash)
+			return 0;
+		if (slash == buf)
+			slash[1] = 0;	/* "/" itself */
+		else
+			*slash = 0;
+		if (stat(buf, &st) < 0)
+			return 0;	/* the directory itself reports it */
+		if (st.st_uid != 0 && st.st_uid != uid) {
+			snprintf(err, errlen, "spool_dir %s: its parent %s is owned by uid %u, who can replace "
+				 "spool_dir; move spool_dir under a directory owned by root or uid %u", dir,
+				 buf, (unsigned)st.st_uid, (unsigned)uid);
+			return -EPERM;
+		}
+		if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)) {
+			snprintf(err, errlen, "spool_dir %s: its parent %s is writable by %s (mode %04o), who "
+				 "can replace spool_dir: chmod go-w %s", dir, buf,
+				 (st.st_mode & S_IWOTH) ? "everyone" : "its group",
+				 (unsigned)(st.st_mode & 07777), buf);
+			return -EPERM;
+		}
+		if (!strcmp(buf, "/"))
+			return 0;
+	}
+}
+
 static int dir_open_checked(const char *dir, uid_t uid, int *dfd, char *err, size_t errlen)
 {
 	struct stat st;
 	int fd, e;
 
+	e = parents_checked(dir, uid, dir, err, errlen);
+	if (e)
+		return e;
 	/* a symbolic link as spool_dir itself is the operator's choice; what
 	 * counts is the directory it leads to, checked on the descriptor */
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -229,6 +281,15 @@ static int dir_open_checked(const char *dir, uid_t uid, int *dfd, char *err, siz
 			 (st.st_mode & S_IWOTH) ? "everyone" : "its group", (unsigned)(st.st_mode & 07777), dir);
 		close(fd);
 		return -EPERM;
+	}
+	{
+		char real[PATH_MAX];
+
+		e = realpath(dir, real) ? parents_checked(real, uid, dir, err, errlen) : 0;
+		if (e) {
+			close(fd);
+			return e;
+		}
 	}
 	*dfd = fd;
 	return 0;

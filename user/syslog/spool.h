@@ -57,8 +57,10 @@ struct spool_stats {
 /*
  * Is `dir` fit to hold a spool for a daemon running as `uid`: a directory
  * (a symbolic link to one is followed), owned by uid, not writable by
- * group or others. 0: yes; -ENOENT: it does not exist (spool_open creates
- * it); else -errno and a sentence in err that names the path and the fix.
+ * group or others; every directory above it (as written and as resolved)
+ * owned by root or uid and not writable by others unless sticky. 0: yes;
+ * -ENOENT: it does not exist but may be created (spool_open creates it);
+ * else -errno and a sentence in err that names the path and the fix.
  */
 int spool_dir_check(const char *dir, uid_t uid, char *err, size_t errlen);
 

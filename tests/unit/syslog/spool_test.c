@@ -288,6 +288,44 @@ TEST_F(sp, group_writable_spool_dir_is_refused)
 	EXPECT_TRUE(strstr(err, "owned by uid") != NULL);
 }
 
+TEST_F(sp, spool_dir_under_an_unsafe_parent_is_refused)
+{
+	char err[512], bad[192], link[192], sub[192];
+
+	/* a group-writable parent: its group can rename spool_dir away */
+	ASSERT_EQ(chmod(self->top, 0770), 0);
+	EXPECT_EQ(spool_dir_check(self->dir, geteuid(), err, sizeof(err)), -EPERM);
+	TH_LOG("%s", err);
+	EXPECT_TRUE(strstr(err, "its parent") != NULL);
+	EXPECT_TRUE(strstr(err, self->top) != NULL);
+	/* also when spool_dir does not exist yet */
+	snprintf(sub, sizeof(sub), "%s/not-yet", self->top);
+	EXPECT_EQ(spool_dir_check(sub, geteuid(), err, sizeof(err)), -EPERM);
+	/* sticky, like /tmp: others cannot rename what is not theirs */
+	ASSERT_EQ(chmod(self->top, 01777), 0);
+	EXPECT_EQ(spool_dir_check(self->dir, geteuid(), err, sizeof(err)), 0);
+	/* owned by someone else */
+	ASSERT_EQ(chmod(self->top, 0755), 0);
+	EXPECT_EQ(spool_dir_check(self->dir, geteuid() + 1, err, sizeof(err)), -EPERM);
+	ASSERT_EQ(chown(self->top, geteuid() + 1, (gid_t)-1), 0);
+	EXPECT_EQ(spool_dir_check(self->dir, geteuid(), err, sizeof(err)), -EPERM);
+	EXPECT_TRUE(strstr(err, "is owned by uid") != NULL);
+	ASSERT_EQ(chown(self->top, geteuid(), (gid_t)-1), 0);
+
+	/* a symbolic link to a good spool_dir, in a directory anyone can
+	 * write: anyone can repoint it */
+	snprintf(bad, sizeof(bad), "%s/open", self->top);
+	ASSERT_EQ(mkdir(bad, 0777), 0);
+	ASSERT_EQ(chmod(bad, 0777), 0);
+	snprintf(link, sizeof(link), "%s/open/link", self->top);
+	ASSERT_EQ(symlink(self->dir, link), 0);
+	EXPECT_EQ(spool_dir_check(link, geteuid(), err, sizeof(err)), -EPERM);
+	EXPECT_TRUE(strstr(err, "writable by everyone") != NULL);
+	/* the same link in a safe directory is fine */
+	ASSERT_EQ(chmod(bad, 0755), 0);
+	EXPECT_EQ(spool_dir_check(link, geteuid(), err, sizeof(err)), 0);
+}
+
 TEST_F(sp, missing_spool_dir_is_created_private)
 {
 	struct spool_opts o = opts(self->dir);
