@@ -56,6 +56,8 @@ enum conf_pp { PP_OFF, PP_V1, PP_V2 };
 enum conf_framing { FRAMING_OCTET, FRAMING_LF };
 enum conf_slow { SLOW_SKIP, SLOW_DISCONNECT };
 enum conf_oversize { OVERSIZE_TRUNCATE, OVERSIZE_DROP };
+/* [forward] spool_sync: when spooled messages are fdatasync'ed (docs/spool.md) */
+enum conf_spool_sync { SPOOL_SYNC_SECOND, SPOOL_SYNC_BATCH, SPOOL_SYNC_NEVER };
 
 struct conf_steer {
 	enum conf_steer_kind kind;
@@ -152,6 +154,7 @@ struct conf_forward {
 	char key[CONF_PATH_MAX];
 	char spool_dir[CONF_PATH_MAX];	/* "" = no spool */
 	uint64_t spool_max;
+	enum conf_spool_sync spool_sync;
 	uint32_t connect_timeout_ms;
 	uint32_t handshake_timeout_ms;
 	uint32_t write_timeout_ms;

@@ -309,6 +309,7 @@ static const struct conf_key global_keys[] = {
 
 static const char *const mode_words[] = { "auto", "native", "generic", NULL };
 static const char *const on_exit_words[] = { "keep", "detach", NULL };
+static const char *const spool_sync_words[] = { "second", "batch", "never", NULL };
 
 static const struct conf_key xdp_keys[] = {
 	{ "interfaces", CONF_IFACES, CONF_REPEAT,
@@ -446,6 +447,9 @@ static const struct conf_key forward_keys[] = {
 	  .doc = "While the collector is down messages wait in the ring, then here." },
 	{ "spool_max", CONF_SIZE, FIELD(struct conf_forward, spool_max), .min = 1u << 20, .max = 1ull << 40,
 	  .def = "1G", .doc = "Most bytes the spool holds." },
+	{ "spool_sync", CONF_ENUM, FIELD(struct conf_forward, spool_sync), .words = spool_sync_words,
+	  .def = "second", .doc = "When spooled messages are fdatasync'ed: second (at most a second is lost "
+				  "to a power cut), batch (after every batch written), never (the kernel decides)." },
 	{ "connect_timeout", CONF_DURATION, FIELD(struct conf_forward, connect_timeout_ms), .min = 10,
 	  .def = "5s", .doc = "Deadline for connecting the collector." },
 	{ "handshake_timeout", CONF_DURATION, FIELD(struct conf_forward, handshake_timeout_ms), .min = 10,

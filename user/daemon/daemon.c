@@ -447,6 +447,8 @@ int daemon_run(const char *conf_path, bool verbose)
 	}
 	log_set_level(verbose ? LOG_DEBUG : d.conf->global.log_level);
 	signal(SIGPIPE, SIG_IGN);
+	/* past a file size limit the spool wants EFBIG (counted), not death */
+	signal(SIGXFSZ, SIG_IGN);
 	raise_fd_limit();
 	rc = loop_new(&d.l);
 	if (rc) {

@@ -26,11 +26,11 @@
  * not confirmed is sent again on the next connection.
  *
  * Spool. Messages the forwarder still needs (seq >= ack_seq) that the
- * ring evicts are appended, in order, to <spool_dir>/<NAME>.spool as
- * records [u32 len][u64 seq][bytes] through a 64 KB write buffer. While
+ * ring evicts are appended, in order, to <spool_dir>/<NAME>.spool (the
+ * file format, its checks and its durability are in spool.c). While
  * send_seq is older than the ring's oldest message, it is read from the
- * spool (through a read-ahead buffer), then from the ring again. The file
- * only grows until everything in it is confirmed; then it is truncated.
+ * spool, then from the ring again. The file only grows until everything
+ * in it is confirmed; then it is emptied.
  * Beyond spool_max (or with no spool_dir) an evicted message is not kept;
  * if it is ever needed - not sent yet, or to be sent again after a failed
  * connection - it is skipped and counted (`overflow`). On shutdown
@@ -69,6 +69,7 @@
 
 #include "core/log.h"
 #include "syslog_int.h"
+#include "spool.h"
 #include "syslog_msg.h"
 #include "tls/tls.h"
 
@@ -76,8 +77,6 @@
 #define CONFIRM_EXTRA (256u << 10)
 #define ACK_POLL_MS 50
 #define PUMP_BUDGET (256u << 10)
-#define SPOOL_WBUF (64u << 10)
-#define SPOOL_HDR 12u
 #define SPOOL_FLUSH_MS 1000
 
 enum fwd_state {
@@ -133,15 +132,9 @@ struct forwarder {
 	uint32_t cur_rec;		/* spool record size when from the spool, else 0 */
 	uint8_t *msgbuf;		/* stable copy of a message that spans records */
 	const uint8_t *cur_msg;
-	/* spool */
-	int spool_fd;
-	char spool_path[CONF_PATH_MAX + CONF_NAME_MAX + 16];
-	uint64_t spool_end, spool_flushed, spool_rd, spool_ack;
-	uint8_t *wbuf;
-	size_t wlen;
-	uint8_t *rbuf;			/* read-ahead */
-	size_t rbuf_cap, rbuf_len;
-	uint64_t rbuf_off;
+	/* spool (NULL without spool_dir): read and confirmed offsets */
+	struct spool *spool;
+	uint64_t spool_rd, spool_ack;
 	/* counters */
 	uint64_t sent_msgs, sent_bytes, acked_msgs, resent_msgs, spooled_msgs, overflow;
 	uint64_t connects, fails[FR_MAX];
@@ -156,215 +149,29 @@ const char *forward_name(const struct forwarder *f)
 	return f->fc.name;
 }
 
-/* ---- spool -------------------------------------------------------------- */
+/* ---- spool (spool.c) ---------------------------------------------------- */
 
-static int spool_flush(struct forwarder *f)
+static bool fwd_spool_append(struct forwarder *f, uint64_t seq, const uint8_t *p, uint32_t len)
 {
-	size_t off = 0;
-
-	while (off < f->wlen) {
-		ssize_t n = pwrite(f->spool_fd, f->wbuf + off, f->wlen - off, (off_t)f->spool_flushed);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			int err = n < 0 ? -errno : -EIO;
-
-			pr_err("syslog: [forward %s] spool %s: write: %s", f->fc.name, f->spool_path,
-			       strerror(-err));
-			/* keep the logical file consistent: forget the unwritten part */
-			f->spool_end = f->spool_flushed;
-			f->wlen = 0;
-			return err;
-		}
-		off += (size_t)n;
-		f->spool_flushed += (uint64_t)n;
-	}
-	f->wlen = 0;
-	return 0;
-}
-
-static void spool_truncate(struct forwarder *f)
-{
-	if (f->spool_fd < 0 || !f->spool_end)
-		return;
-	f->wlen = 0;
-	if (ftruncate(f->spool_fd, 0) < 0)
-		pr_warn("syslog: [forward %s] spool %s: truncate: %s", f->fc.name, f->spool_path, strerror(errno));
-	f->spool_end = f->spool_flushed = f->spool_rd = f->spool_ack = 0;
-	f->rbuf_len = 0;
-	f->rbuf_off = 0;
-}
-
-static bool spool_append(struct forwarder *f, uint64_t seq, const uint8_t *p, uint32_t len)
-{
-	uint8_t hdr[SPOOL_HDR];
-
-	if (f->spool_fd < 0 || f->spool_end + SPOOL_HDR + len > f->fc.spool_max)
+	if (spool_append(f->spool, seq, p, len))
 		return false;
-	if (f->wlen + SPOOL_HDR + len > SPOOL_WBUF && spool_flush(f))
-		return false;
-	memcpy(hdr, &len, 4);
-	memcpy(hdr + 4, &seq, 8);
-	if (SPOOL_HDR + len > SPOOL_WBUF) {
-		/* a giant message: write through */
-		memcpy(f->wbuf, hdr, SPOOL_HDR);
-		f->wlen = SPOOL_HDR;
-		if (spool_flush(f))
-			return false;
-		if (pwrite(f->spool_fd, p, len, (off_t)f->spool_flushed) != (ssize_t)len)
-			return false;
-		f->spool_flushed += len;
-		f->spool_end = f->spool_flushed;
-		return true;
-	}
-	memcpy(f->wbuf + f->wlen, hdr, SPOOL_HDR);
-	memcpy(f->wbuf + f->wlen + SPOOL_HDR, p, len);
-	f->wlen += SPOOL_HDR + len;
-	f->spool_end += SPOOL_HDR + len;
 	if (!loop_timer_armed(&f->flush_timer))
 		loop_timer_arm(f->r->l, &f->flush_timer, SPOOL_FLUSH_MS);
 	return true;
 }
 
-/* Make [off, off+need) readable from rbuf; 0 or -errno. */
-static int spool_fill(struct forwarder *f, uint64_t off, size_t need)
+/* Everything spooled is confirmed: empty the file. */
+static void fwd_spool_reset(struct forwarder *f)
 {
-	ssize_t n;
-
-	if (off >= f->rbuf_off && off + need <= f->rbuf_off + f->rbuf_len)
-		return 0;
-	if (off + need > f->spool_flushed && spool_flush(f))
-		return -EIO;
-	n = pread(f->spool_fd, f->rbuf, f->rbuf_cap, (off_t)off);
-	if (n < 0)
-		return -errno;
-	f->rbuf_off = off;
-	f->rbuf_len = (size_t)n;
-	return (size_t)n >= need ? 0 : -EIO;
-}
-
-/* Read the record at off: its seq, its bytes and its size. */
-static int spool_peek(struct forwarder *f, uint64_t off, uint64_t *seq, const uint8_t **p,
-		      uint32_t *len)
-{
-	const uint8_t *h;
-	int err = spool_fill(f, off, SPOOL_HDR);
-
-	if (err)
-		return err;
-	h = f->rbuf + (off - f->rbuf_off);
-	memcpy(len, h, 4);
-	memcpy(seq, h + 4, 8);
-	if (*len > 65535)
-		return -EBADMSG;
-	err = spool_fill(f, off, SPOOL_HDR + *len);
-	if (err)
-		return err;
-	*p = f->rbuf + (off - f->rbuf_off) + SPOOL_HDR;
-	return 0;
+	spool_reset(f->spool);
+	f->spool_rd = f->spool_ack = 0;
 }
 
 static void on_flush_timer(struct loop_timer *t)
 {
 	struct forwarder *f = container_of(t, struct forwarder, flush_timer);
 
-	if (f->wlen)
-		spool_flush(f);
-}
-
-/*
- * Open the spool; find where the previous run stopped (NAME.spool.pos),
- * check every record, cut a torn tail, and report the last seq.
- */
-static int spool_open(struct forwarder *f, uint64_t *last_seq, uint64_t *first_seq)
-{
-	char pos_path[sizeof(f->spool_path) + 8];
-	uint64_t off = 0, seq = 0, start = 0;
-	struct stat st;
-	FILE *pf;
-	bool first = true;
-
-	*last_seq = *first_seq = 0;
-	snprintf(f->spool_path, sizeof(f->spool_path), "%s/%s.spool", f->fc.spool_dir, f->fc.name);
-	if (mkdir(f->fc.spool_dir, 0700) < 0 && errno != EEXIST) {
-		pr_err("syslog: [forward %s] spool_dir %s: %s", f->fc.name, f->fc.spool_dir, strerror(errno));
-		return -errno;
-	}
-	f->spool_fd = open(f->spool_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (f->spool_fd < 0) {
-		int err = -errno;
-
-		pr_err("syslog: [forward %s] spool %s: %s", f->fc.name, f->spool_path, strerror(-err));
-		return err;
-	}
-	if (fstat(f->spool_fd, &st) < 0)
-		return -errno;
-	f->spool_end = f->spool_flushed = (uint64_t)st.st_size;
-	snprintf(pos_path, sizeof(pos_path), "%s.pos", f->spool_path);
-	pf = fopen(pos_path, "re");
-	if (pf) {
-		unsigned long long v;
-
-		if (fscanf(pf, "%llu", &v) == 1 && v <= (uint64_t)st.st_size)
-			start = v;
-		fclose(pf);
-		unlink(pos_path);
-	}
-	/* walk the records from the start; keep the valid prefix */
-	while (off < f->spool_end) {
-		const uint8_t *p;
-		uint32_t len;
-		uint64_t s;
-
-		if (spool_peek(f, off, &s, &p, &len) || (!first && s <= seq))
-			break;
-		if (off >= start && !*first_seq)
-			*first_seq = s;
-		seq = s;
-		first = false;
-		off += SPOOL_HDR + len;
-	}
-	if (off < f->spool_end) {
-		pr_warn("syslog: [forward %s] spool %s: cutting %llu damaged bytes at offset %llu",
-			f->fc.name, f->spool_path, (unsigned long long)(f->spool_end - off),
-			(unsigned long long)off);
-		if (ftruncate(f->spool_fd, (off_t)off) < 0)
-			return -errno;
-		f->spool_end = f->spool_flushed = off;
-		f->rbuf_len = 0;
-	}
-	if (start > off)
-		start = off;
-	f->spool_rd = f->spool_ack = start;
-	*last_seq = seq;
-	if (f->spool_ack == f->spool_end) {
-		spool_truncate(f);
-		*first_seq = 0;
-	} else {
-		pr_info("syslog: [forward %s] %llu spooled bytes from an earlier run will be delivered first",
-			f->fc.name, (unsigned long long)(f->spool_end - f->spool_ack));
-	}
-	return 0;
-}
-
-static void spool_save_pos(struct forwarder *f)
-{
-	char pos_path[sizeof(f->spool_path) + 8];
-	FILE *pf;
-
-	if (f->spool_fd < 0)
-		return;
-	spool_flush(f);
-	if (!f->spool_end)
-		return;
-	snprintf(pos_path, sizeof(pos_path), "%s.pos", f->spool_path);
-	pf = fopen(pos_path, "we");
-	if (pf) {
-		fprintf(pf, "%llu\n", (unsigned long long)f->spool_ack);
-		fclose(pf);
-	}
-	fdatasync(f->spool_fd);
+	spool_tick(f->spool);
 }
 
 /* Everything unconfirmed that is still in the ring goes to the spool. */
@@ -379,7 +186,7 @@ static void spool_unconfirmed(struct forwarder *f)
 
 		if (ring_get(ring, seq, &p, &len))
 			continue;
-		if (spool_append(f, seq, p, len))
+		if (fwd_spool_append(f, seq, p, len))
 			f->spooled_msgs++;
 		else
 			f->overflow++;
@@ -389,16 +196,16 @@ static void spool_unconfirmed(struct forwarder *f)
 
 void forward_evict(struct forwarder *f, uint64_t seq, const uint8_t *p, uint32_t len)
 {
-	uint64_t end = f->spool_end;
+	uint64_t end = spool_end(f->spool);
 
 	if (seq < f->ack_seq)
 		return;		/* confirmed already */
-	if (!spool_append(f, seq, p, len))
+	if (!fwd_spool_append(f, seq, p, len))
 		return;		/* counted as overflow if it is ever needed (next_message) */
 	f->spooled_msgs++;
 	/* already sent (unconfirmed): the reader is past it unless it rewinds */
 	if (seq < f->send_seq && f->spool_rd == end)
-		f->spool_rd = f->spool_end;
+		f->spool_rd = spool_end(f->spool);
 }
 
 /* ---- connection lifecycle ----------------------------------------------- */
@@ -470,8 +277,9 @@ static void pop_marks(struct forwarder *f, uint64_t point)
 	if (f->ack_seq != old) {
 		f->acked_msgs += f->ack_seq - old;
 		/* every spooled message is older than the ring: all confirmed */
-		if (f->spool_end && f->ack_seq >= ring_first(f->r->ring) && f->spool_rd >= f->spool_end)
-			spool_truncate(f);
+		if (spool_end(f->spool) && f->ack_seq >= ring_first(f->r->ring) &&
+		    f->spool_rd >= spool_end(f->spool))
+			fwd_spool_reset(f);
 	}
 }
 
@@ -538,23 +346,31 @@ static bool next_message(struct forwarder *f, uint64_t *seq, const uint8_t **p, 
 {
 	struct syslog_ring *ring = f->r->ring;
 
-	while (f->spool_rd < f->spool_end) {
-		int err = spool_peek(f, f->spool_rd, seq, p, len);
+	while (f->spool_rd < spool_end(f->spool)) {
+		struct spool_rec sr;
+		int err = spool_read(f->spool, f->spool_rd, &sr);
 
 		if (err) {
-			pr_err("syslog: [forward %s] spool %s unreadable at %llu (%s); skipping the rest",
-			       f->fc.name, f->spool_path, (unsigned long long)f->spool_rd, strerror(-err));
-			f->spool_rd = f->spool_end;
+			if (err != -ENOENT)	/* -ENOENT: only damage is left, counted by spool.c */
+				pr_err("syslog: [forward %s] spool %s unreadable at %llu (%s); skipping the rest",
+				       f->fc.name, spool_path(f->spool), (unsigned long long)f->spool_rd,
+				       strerror(-err));
+			f->spool_rd = spool_end(f->spool);
 			break;
 		}
-		if (*seq >= f->send_seq) {
+		/* damage skipped before it belongs to the record */
+		f->spool_rd = sr.off;
+		if (sr.seq >= f->send_seq) {
 			/* a hole before it: evicted while the spool was full */
-			f->overflow += *seq - f->send_seq;
-			f->send_seq = *seq;
-			*rec = SPOOL_HDR + *len;
+			f->overflow += sr.seq - f->send_seq;
+			f->send_seq = sr.seq;
+			*seq = sr.seq;
+			*p = sr.p;
+			*len = sr.len;
+			*rec = (uint32_t)(sr.next - sr.off);
 			return true;
 		}
-		f->spool_rd += SPOOL_HDR + *len;	/* sent before the reconnect and confirmed */
+		f->spool_rd = sr.next;	/* sent before the reconnect and confirmed */
 	}
 	if (f->send_seq < ring_first(ring)) {
 		/* gone from the ring and not in the spool: cannot be (re)sent */
@@ -825,7 +641,6 @@ int forward_new(struct syslog_relay *r, const struct conf_forward *fc, struct fo
 	f->r = r;
 	f->fc = *fc;
 	f->h.fd = -1;
-	f->spool_fd = -1;
 	f->backoff_ms = fc->backoff_min_ms;
 	loop_timer_init(&f->timer, on_timer);
 	loop_timer_init(&f->ack_timer, on_ack_timer);
@@ -840,16 +655,19 @@ int forward_new(struct syslog_relay *r, const struct conf_forward *fc, struct fo
 		goto fail;
 	*spool_last_seq = 0;
 	if (fc->spool_dir[0]) {
-		f->wbuf = malloc(SPOOL_WBUF);
-		f->rbuf_cap = SPOOL_WBUF + SPOOL_HDR + 65536;
-		f->rbuf = malloc(f->rbuf_cap);
-		if (!f->wbuf || !f->rbuf) {
-			err = -ENOMEM;
-			goto fail;
-		}
-		err = spool_open(f, spool_last_seq, &first);
+		struct spool_opts so = { .dir = fc->spool_dir, .name = fc->name, .max = fc->spool_max,
+					 .sync = fc->spool_sync };
+		struct spool_resume res;
+
+		err = spool_open(&so, &f->spool, &res);
 		if (err)
 			goto fail;
+		f->spool_rd = f->spool_ack = res.pos;
+		*spool_last_seq = res.last_seq;
+		first = res.first_seq;
+		if (res.first_seq)
+			pr_info("syslog: [forward %s] %llu spooled bytes from an earlier run will be delivered "
+				"first", fc->name, (unsigned long long)(spool_end(f->spool) - res.pos));
 	}
 	/* 0 until forward_start(): the spool's first record, else the ring's */
 	f->ack_seq = f->send_seq = first;
@@ -879,6 +697,7 @@ int forward_reconf(struct forwarder *f, const struct conf_forward *fc)
 
 	if (strcmp(f->fc.spool_dir, fc->spool_dir))
 		pr_warn("syslog: [forward %s] spool_dir changes apply at restart", fc->name);
+	spool_set_sync(f->spool, fc->spool_sync);
 	if (restart) {
 		err = load_tls(f, fc);
 		if (err)
@@ -903,13 +722,14 @@ int forward_reconf(struct forwarder *f, const struct conf_forward *fc)
 
 void forward_notify(struct forwarder *f)
 {
+	spool_batch_end(f->spool);
 	if (f->state == FWD_UP && !(tls_events(f->tls) & EPOLLOUT))
 		loop_defer(f->r->l, &f->kick, on_kick);
 }
 
 int forward_drain(struct forwarder *f)
 {
-	bool done = f->ack_seq >= ring_next(f->r->ring) && f->spool_ack >= f->spool_end;
+	bool done = f->ack_seq >= ring_next(f->r->ring) && f->spool_ack >= spool_end(f->spool);
 
 	if (done)
 		return 0;
@@ -918,7 +738,7 @@ int forward_drain(struct forwarder *f)
 		 * this); once the collector's TCP has everything, close_notify
 		 * - its answer proves it read it all */
 		check_acks(f);
-		if (!f->closing && f->send_seq >= ring_next(f->r->ring) && f->spool_rd >= f->spool_end &&
+		if (!f->closing && f->send_seq >= ring_next(f->r->ring) && f->spool_rd >= spool_end(f->spool) &&
 		    !f->frame_open && !f->unacked &&
 		    !(br_ssl_engine_current_state(tls_engine(f->tls)) & BR_SSL_SENDREC)) {
 			f->closing = true;
@@ -932,7 +752,7 @@ int forward_drain(struct forwarder *f)
 		unsigned long long n = ring_next(f->r->ring) - from;
 
 		f->draining = true;
-		if (f->spool_fd >= 0)
+		if (f->spool)
 			pr_info("syslog: [forward %s] collector down at shutdown: spooling the %llu "
 				"unconfirmed messages still in the ring", f->fc.name, n);
 		else
@@ -967,7 +787,22 @@ void forward_metrics(struct forwarder **fw, int n, struct metric_sink *s)
 	EACH(METRIC_COUNTER, "edgesteer_syslog_forward_spooled_total", "Messages written to the spool",
 	     f->spooled_msgs);
 	EACH(METRIC_GAUGE, "edgesteer_syslog_forward_spool_bytes", "Bytes in the spool file",
-	     f->spool_end);
+	     spool_end(f->spool));
+	for (i = 0; i < n; i++) {
+		struct spool_stats st;
+		struct forwarder *f = fw[i];
+
+		spool_get_stats(f->spool, &st);
+		metric(s, METRIC_COUNTER, "edgesteer_syslog_forward_spool_damaged_files_total",
+		       "Spool files that were not ours or not spools, moved aside as NAME.spool.damaged-TIME",
+		       st.damaged_files, "forward", f->fc.name, NULL);
+		metric(s, METRIC_COUNTER, "edgesteer_syslog_forward_spool_damaged_bytes_total",
+		       "Damaged spool bytes skipped to resynchronise at the next valid record",
+		       st.damaged_bytes, "forward", f->fc.name, NULL);
+		metric(s, METRIC_COUNTER, "edgesteer_syslog_forward_spool_write_errors_total",
+		       "Failed spool writes (full disk, size limit); their messages count as overflow",
+		       st.write_errors, "forward", f->fc.name, NULL);
+	}
 	EACH(METRIC_COUNTER, "edgesteer_syslog_forward_overflow_total",
 	     "Messages that could not be sent or sent again: gone from the ring, spool full or absent",
 	     f->overflow);
@@ -990,19 +825,15 @@ void forward_free(struct forwarder *f)
 	if (!f)
 		return;
 	l = f->r->l;
-	if (f->r->ring && f->spool_fd >= 0 && f->ack_seq && f->ack_seq < ring_next(f->r->ring))
+	if (f->r->ring && f->spool && f->ack_seq && f->ack_seq < ring_next(f->r->ring))
 		spool_unconfirmed(f);
 	if (f->tls)
 		tls_close_notify(f->tls);
 	fwd_teardown(f);
 	loop_timer_cancel(l, &f->flush_timer);
-	spool_save_pos(f);
-	if (f->spool_fd >= 0)
-		close(f->spool_fd);
+	spool_close(f->spool, f->spool_ack);
 	tls_anchors_free(f->ca);
 	tls_cred_free(f->cred);
 	free(f->msgbuf);
-	free(f->wbuf);
-	free(f->rbuf);
 	free(f);
 }
