@@ -33,7 +33,7 @@
 #include "samples.h"
 #include "xdp/bpfctl.h"
 
-#define NAME_W_MAX 40
+#define NAME_W_MAX 56
 
 struct top {
 	struct samples prev, cur;
@@ -204,8 +204,10 @@ static void sec_xdp(const struct top *t)
 	rows_of(t, "edgesteer_xdp_packets_total", "iface", "class", &r);
 	if (!r.n)
 		return;
-	fprintf(t->out, "\nXDP %-*s %9s %9s %9s %12s %15s %15s\n", r.w - 2, "(packets/s)", "total", "pass",
-		"steer", "drop-policy", "drop-ratelimit", "drop-malformed");
+	if (r.w < 13)
+		r.w = 13;
+	fprintf(t->out, "\nXDP, packets/s\n  %-*s %9s %9s %9s %12s %15s %15s\n", r.w, "iface  class", "total",
+		"pass", "steer", "drop-policy", "drop-ratelimit", "drop-malformed");
 	for (int i = 0; i < r.n; i++) {
 		const char *ifc = sample_label(r.first[i], "iface"), *cls = sample_label(r.first[i], "class");
 		const char *w[] = { "iface", ifc, "class", cls, NULL, NULL, NULL };
@@ -232,8 +234,10 @@ static void sec_proxy(const struct top *t)
 	rows_of(t, m, "proxy", "route", &r);
 	if (!r.n)
 		return;
-	fprintf(t->out, "\nPROXY ROUTES %-*s %8s %8s %10s %10s %14s\n", r.w - 11, "", "conn/s", "active",
-		"up B/s", "down B/s", "connfail/s");
+	if (r.w < 12)
+		r.w = 12;
+	fprintf(t->out, "\nPROXY ROUTES\n  %-*s %8s %8s %10s %10s %11s\n", r.w, "proxy  route", "conn/s",
+		"active", "up B/s", "down B/s", "connfail/s");
 	for (int i = 0; i < r.n; i++) {
 		const char *px = sample_label(r.first[i], "proxy"), *rt = sample_label(r.first[i], "route");
 		const char *w[] = { "proxy", px, "route", rt, NULL, NULL, NULL };
@@ -241,7 +245,7 @@ static void sec_proxy(const struct top *t)
 		const char *down[] = { "proxy", px, "route", rt, "direction", "down", NULL };
 
 		name2(nm, sizeof(nm), px, rt);
-		fprintf(t->out, "  %-*.*s %8s %8s %10s %10s %14s\n", r.w, r.w, nm, NUM(sum(t, m, true, w)),
+		fprintf(t->out, "  %-*.*s %8s %8s %10s %10s %11s\n", r.w, r.w, nm, NUM(sum(t, m, true, w)),
 			NUM(sum(t, "edgesteer_proxy_route_active_connections", false, w)),
 			BYTES(sum(t, "edgesteer_proxy_route_bytes_total", true, up)),
 			BYTES(sum(t, "edgesteer_proxy_route_bytes_total", true, down)),
@@ -256,8 +260,8 @@ static void sec_syslog(const struct top *t)
 	rows_of(t, "edgesteer_syslog_datagrams_total", "listen", NULL, &r);
 	if (!r.n)
 		return;
-	fprintf(t->out, "\nSYSLOG LISTENERS %-*s %8s %10s %10s %13s\n", r.w - 15, "", "msg/s", "accepted/s",
-		"dropped/s", "kerneldrop/s");
+	fprintf(t->out, "\nSYSLOG LISTENERS\n  %-*s %8s %10s %10s %13s\n", r.w, "listen", "msg/s",
+		"accepted/s", "dropped/s", "kerneldrop/s");
 	for (int i = 0; i < r.n; i++) {
 		const char *l = sample_label(r.first[i], "listen");
 		const char *w[] = { "listen", l, NULL };
@@ -276,8 +280,10 @@ static void sec_subscribers(const struct top *t)
 	char nm[128];
 
 	rows_of(t, "edgesteer_syslog_subscriber_messages_total", "id", "peer", &r);
-	fprintf(t->out, "\nSUBSCRIBERS %-*s %8s %8s %10s %10s\n", r.w - 10, "", "msg/s", "lag", "skipped",
-		"skipped/s");
+	if (r.w < 12)
+		r.w = 12;
+	fprintf(t->out, "\nSUBSCRIBERS\n  %-*s %8s %8s %10s %10s\n", r.w, "#id  peer", "msg/s", "lag",
+		"skipped", "skipped/s");
 	if (!r.n)
 		fprintf(t->out, "  (none connected)\n");
 	for (int i = 0; i < r.n; i++) {
@@ -302,8 +308,10 @@ static void sec_forwarders(const struct top *t)
 	rows_of(t, "edgesteer_syslog_forward_up", "forward", "collector", &r);
 	if (!r.n)
 		return;
-	fprintf(t->out, "\nFORWARDERS %-*s %5s %8s %11s %8s %8s %9s\n", r.w - 9, "", "state", "sent/s",
-		"confirmed/s", "backlog", "spool", "failures");
+	if (r.w < 18)
+		r.w = 18;
+	fprintf(t->out, "\nFORWARDERS\n  %-*s %5s %8s %11s %8s %8s %9s\n", r.w, "forward  collector", "state",
+		"sent/s", "confirmed/s", "backlog", "spool", "failures");
 	for (int i = 0; i < r.n; i++) {
 		const char *f = sample_label(r.first[i], "forward"), *c = sample_label(r.first[i], "collector");
 		const char *w[] = { "forward", f, "collector", c, NULL };
@@ -336,7 +344,7 @@ static void sec_watchdog(const struct top *t)
 	rows_of(t, "edgesteer_watchdog_state", "iface", NULL, &r);
 	if (!r.n)
 		return;
-	fprintf(t->out, "\nWATCHED NICS %-*s %-12s %9s %9s %12s\n", r.w - 11, "", "state", "rx pkt/s",
+	fprintf(t->out, "\nWATCHED NICS\n  %-*s %-12s %9s %9s %12s\n", r.w, "iface", "state", "rx pkt/s",
 		"tx pkt/s", "resets/hour");
 	for (int i = 0; i < r.n; i++) {
 		const char *ifc = sample_label(r.first[i], "iface"), *st = "?";
