@@ -216,9 +216,11 @@ static void sec_xdp(const struct top *t)
 		fprintf(t->out, "  %-*.*s %9s", r.w, r.w, nm,
 			NUM(sum(t, "edgesteer_xdp_packets_total", true, w)));
 		for (int v = 0; v < 5; v++) {
+			static const int width[] = { 9, 9, 12, 15, 15 };
+
 			w[4] = "verdict";
 			w[5] = verdicts[v];
-			fprintf(t->out, " %*s", v < 3 ? 9 : v == 3 ? 12 : 15,
+			fprintf(t->out, " %*s", width[v],
 				NUM(sum(t, "edgesteer_xdp_packets_total", true, w)));
 		}
 		fputc('\n', t->out);
