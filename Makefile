@@ -69,9 +69,17 @@ FUZZ_OBJS := $(patsubst user/%.c,$(BUILD)/fuzzobj/%.o,$(LIB_SRCS))
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps test tests fuzzers demo bench install clean check-clang check-layout
+.PHONY: all deps test tests fuzzers demo bench install clean check-clang check-layout man
 
-all: $(BIN)
+all: $(BIN) man
+
+# Manual pages into $(BUILD)/man: edgesteer(8) is written by hand in docs/.
+MAN_PAGES := $(BUILD)/man/edgesteer.8
+man: $(MAN_PAGES)
+
+$(BUILD)/man/edgesteer.8: docs/edgesteer.8
+	$(call msg,MAN,$@)
+	$(Q)install -D -m 0644 $< $@
 
 deps:
 	$(Q)scripts/deps.sh

@@ -13,6 +13,8 @@ PACKAGES=(
 	libclang-rt-14-dev iproute2 openssl curl nginx-light rsyslog
 	rsyslog-openssl rsyslog-gnutls bsdutils socat procps psmisc
 	systemd prometheus ethtool python3 iputils-ping
+	# tests: `top` in a terminal, edgesteer(8) rendered by man, bash completion
+	tmux man-db groff-base bash
 	# benchmarks: the peers we measure against; libssl-dev for the syslog sink
 	libssl-dev
 	haproxy sniproxy xdp-tools iperf3
