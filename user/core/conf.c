@@ -673,8 +673,16 @@ static void key_global(struct parse_ctx *p, const char *name, const char *val)
 		set_duration(p, name, val, &g->drain_timeout_ms, 0);
 	} else if (KEY("max_connections", 6)) {
 		set_u32(p, name, val, &g->max_connections, 0, 10000000);
+	} else if (KEY("access_log_format", 7)) {
+		static const char *const formats[] = { "text", "json", NULL };
+		int f = -1;
+
+		set_enum(p, name, val, &f, formats);
+		if (f >= 0)
+			g->access_log_format = (enum conf_log_format)f;
 	} else if (!take_dup(p)) {
-		unknown_key(p, name, "control_socket control_group pin_path metrics_listen log_level drain_timeout max_connections");
+		unknown_key(p, name, "control_socket control_group pin_path metrics_listen log_level drain_timeout "
+			    "max_connections access_log_format");
 	}
 }
 
@@ -1249,6 +1257,7 @@ static void validate(struct parse_ctx *p)
 
 		snprintf(p->section, sizeof(p->section), "proxy %s", px->name);
 		p->section_line = px->line;
+		px->access_log_format = c->global.access_log_format;
 		if (!px->n_listen)
 			conf_error(p, NULL, "no 'listen' address");
 		if (!px->n_routes && !px->default_route.n_upstreams && !px->no_sni_route.n_upstreams)

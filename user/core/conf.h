@@ -55,6 +55,7 @@ enum conf_pp { PP_OFF, PP_V1, PP_V2 };
 enum conf_framing { FRAMING_OCTET, FRAMING_LF };
 enum conf_slow { SLOW_SKIP, SLOW_DISCONNECT };
 enum conf_oversize { OVERSIZE_TRUNCATE, OVERSIZE_DROP };
+enum conf_log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
 
 struct conf_steer {
 	enum conf_steer_kind kind;
@@ -70,6 +71,7 @@ struct conf_global {
 	int log_level;				/* LOG_ERR..LOG_DEBUG */
 	uint32_t drain_timeout_ms;		/* SIGTERM grace */
 	uint32_t max_connections;		/* all [proxy] together; 0 = from RLIMIT_NOFILE */
+	enum conf_log_format access_log_format;	/* the proxy's access-log lines */
 };
 
 struct conf_xdp {
@@ -116,6 +118,7 @@ struct conf_proxy {
 	uint32_t max_connections;
 	uint32_t pipe_size;
 	bool access_log;			/* one line per connection at info */
+	enum conf_log_format access_log_format;	/* [global]'s, copied for the snapshot */
 	bool splice;				/* no: read/write (diagnostics, odd kernels) */
 	int line;
 };
