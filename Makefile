@@ -143,7 +143,7 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(BPF_OBJS)
 	$(Q)BUILD=$(BUILD) scripts/bench/run.sh
 
-# The include graph between user/ folders: the layers of the README's map,
+# The include graph between user/ folders: the layers of HACKING.md's map,
 # no cycle, no other folder's *_int.h.
 check-layout:
 	$(Q)scripts/check-layout.py
