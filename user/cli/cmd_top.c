@@ -312,8 +312,8 @@ static void sec_forwarders(const struct top *t)
 		return;
 	if (r.w < 18)
 		r.w = 18;
-	fprintf(t->out, "\nFORWARDERS\n  %-*s %5s %8s %11s %8s %8s %9s\n", r.w, "forward  collector", "state",
-		"sent/s", "confirmed/s", "backlog", "spool", "failures");
+	fprintf(t->out, "\nFORWARDERS\n  %-*s %5s %8s %11s %11s %8s %9s\n", r.w, "forward  collector", "state",
+		"sent/s", "confirmed/s", "unconfirmed", "spool", "failures");
 	for (int i = 0; i < r.n; i++) {
 		const char *f = sample_label(r.first[i], "forward"), *c = sample_label(r.first[i], "collector");
 		const char *w[] = { "forward", f, "collector", c, NULL };
