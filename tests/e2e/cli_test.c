@@ -218,6 +218,10 @@ TEST_F(certs, check_refuses_a_key_of_another_certificate_at_the_key_line)
 	EXPECT_EQ(th_sh_out(out, sizeof(out), "%s check -c %s 2>&1", bin(), self->conf), 1);
 	EXPECT_TRUE(strstr(out, ":4: [syslog] cert: ") != NULL);
 	EXPECT_TRUE(strstr(out, "holds no CERTIFICATE") != NULL);
+	/* a missing key file, at the key's line */
+	syslog_conf(self->conf, self->dir, "server.crt", "nosuch.key", "ca.crt");
+	EXPECT_EQ(th_sh_out(out, sizeof(out), "%s check -c %s 2>&1", bin(), self->conf), 1);
+	EXPECT_TRUE(strstr(out, ":5: [syslog] key: cannot read") != NULL);
 	/* a missing file, at its key's line, not the section's */
 	syslog_conf(self->conf, self->dir, "server.crt", "server.key", "nosuch.crt");
 	EXPECT_EQ(th_sh_out(out, sizeof(out), "%s check -c %s 2>&1", bin(), self->conf), 1);

@@ -137,9 +137,8 @@ static void check_cred(struct check *k, const char *sec, const char *cert_key, i
 	rc = tls_check_cred_files(cert, key, &f, err, sizeof(err));
 	if (rc) {
 		/* a key problem is reported at the key's line */
-		bool is_key = key && strstr(err, key) == err;
-
-		report(k, is_key ? key_line_no : cert_line, sec, is_key ? key_key : cert_key, false, "%s", err);
+		report(k, f.bad_key ? key_line_no : cert_line, sec, f.bad_key ? key_key : cert_key, false,
+		       "%s", err);
 		return;
 	}
 	check_dates(k, cert_line, sec, cert_key, cert, &f);
@@ -248,9 +247,9 @@ int cmd_check(int argc, char **argv)
 		rc = CLI_EXIT_NOTHING;
 	} else if (!quiet) {
 		printf("%s: configuration OK (%d proxies, syslog %s, %d forwards, %d watchdogs, "
-		       "xdp on %d interfaces%s)%s%s\n", k.path, c->n_proxies, c->syslog.enabled ? "on" : "off",
+		       "xdp on %d interfaces%s)%s\n", k.path, c->n_proxies, c->syslog.enabled ? "on" : "off",
 		       c->n_forwards, c->n_watchdogs, c->has_xdp ? c->xdp.n_ifaces : 0,
-		       no_files ? "; files not checked" : "", k.warnings ? ", with warnings" : "", "");
+		       no_files ? "; files not checked" : "", k.warnings ? ", with warnings" : "");
 	}
 	conf_free(c);
 	return rc;

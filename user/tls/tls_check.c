@@ -350,6 +350,7 @@ int tls_check_cred_files(const char *cert_path, const char *key_path, struct tls
 	rc = 0;
 	if (!key_path)
 		goto out;
+	f->bad_key = 1;
 	rc = pem_read(key_path, &keys);
 	if (rc) {
 		snprintf(err, errlen, "cannot read '%s': %s", key_path, read_error(rc));
@@ -363,6 +364,8 @@ int tls_check_cred_files(const char *cert_path, const char *key_path, struct tls
 		}
 	if (i == keys.n)
 		snprintf(err, errlen, "'%s' holds no PRIVATE KEY", key_path);
+	if (!rc)
+		f->bad_key = 0;
 out:
 	pem_set_free(&certs);
 	pem_set_free(&keys);

@@ -18,6 +18,7 @@ struct tls_cert_facts {
 	int64_t not_after;
 	size_t n_certs;		/* certificates in the chain file */
 	const char *key_type;	/* "RSA" or "EC": the certificate's key */
+	int bad_key;		/* on failure: 1 when the key file is at fault */
 };
 
 /*
