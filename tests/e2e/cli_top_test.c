@@ -200,4 +200,72 @@ TEST_TIMEOUT(top_reads_xdp_from_the_pins_without_a_daemon, 60)
 	th_sh("%s detach -p /sys/fs/bpf/es-cli-topx-%d >/dev/null; rm -rf %s", bin(), getpid(), dir);
 }
 
+/* A whole gateway: XDP and a watched NIC through the daemon, a
+ * subscriber on the relay: every section of top has its rows. */
+TEST_TIMEOUT(top_shows_every_section_of_a_whole_gateway, 90)
+{
+	const char *src = getenv("EDGESTEER_SRC") ? getenv("EDGESTEER_SRC") : ".";
+	char dir[64], conf[128], out[16384];
+	pid_t pid, sub;
+	FILE *f;
+
+	TH_PRIVATE_NETNS();
+	snprintf(dir, sizeof(dir), "/tmp/es-cli-topall-%d", getpid());
+	snprintf(conf, sizeof(conf), "%s/x.conf", dir);
+	ASSERT_EQ(th_sh("rm -rf %s; %s/scripts/mkcerts.sh %s >/dev/null && ip link add esw0 type veth peer name esw1 "
+			"&& ip link set esw0 up && ip link set esw1 up", dir, src, dir), 0);
+	f = fopen(conf, "w");
+	ASSERT_TRUE(f != NULL);
+	fprintf(f, "[global]\ncontrol_socket = %s/ctl.sock\npin_path = /sys/fs/bpf/es-cli-topall-%d\n"
+		"drain_timeout = 1s\n"
+		"[xdp]\ninterfaces = esw0\nmode = generic\non_exit = detach\n"
+		"[syslog]\nlisten = 127.0.0.1:25514\ntls_listen = 127.0.0.1:26600\n"
+		"cert = %s/server.crt\nkey = %s/server.key\nclient_ca = %s/ca.crt\n"
+		"[watchdog esw0]\ninterval = 1s\nstall_after = 30s\ndry_run = yes\n",
+		dir, getpid(), dir, dir, dir);
+	fclose(f);
+	ASSERT_EQ(th_sh("%s check -q -c %s", bin(), conf), 0);
+	pid = fork();
+	if (pid == 0) {
+		snprintf(out, sizeof(out), "%s/daemon.log", dir);
+		if (!freopen(out, "w", stderr))
+			_exit(126);
+		execl(bin(), "edgesteer", "run", "-c", conf, (char *)NULL);
+		_exit(127);
+	}
+	ASSERT_GT(pid, 0);
+	EXPECT_EQ(th_wait_sh(15000, "%s status -s %s/ctl.sock >/dev/null 2>&1", bin(), dir), 0);
+	/* a subscriber: openssl with the client certificate, reading */
+	sub = fork();
+	if (sub == 0) {
+		char a[128], c[128], k[128];
+
+		snprintf(a, sizeof(a), "%s/ca.crt", dir);
+		snprintf(c, sizeof(c), "%s/client.crt", dir);
+		snprintf(k, sizeof(k), "%s/client.key", dir);
+		if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))
+			_exit(126);
+		execlp("openssl", "openssl", "s_client", "-quiet", "-connect", "127.0.0.1:26600", "-CAfile", a,
+		       "-cert", c, "-key", k, "-ign_eof", (char *)NULL);
+		_exit(127);
+	}
+	EXPECT_EQ(th_wait_sh(10000, "%s metrics -s %s/ctl.sock | grep -q '^edgesteer_syslog_subscribers 1'",
+			     bin(), dir), 0);
+	EXPECT_EQ(th_sh_out(out, sizeof(out), "%s top -s %s/ctl.sock -d 0.5 -n 1 </dev/null", bin(), dir), 0);
+	TH_LOG("%s", out);
+	EXPECT_TRUE(strstr(out, "XDP, packets/s") != NULL);
+	EXPECT_TRUE(strstr(out, "esw0  syslog") != NULL);
+	EXPECT_TRUE(strstr(out, "SYSLOG LISTENERS") != NULL);
+	EXPECT_TRUE(strstr(out, "SUBSCRIBERS") != NULL);
+	EXPECT_TRUE(strstr(out, "#1 127.0.0.1:") != NULL);
+	EXPECT_TRUE(strstr(out, "WATCHED NICS") != NULL);
+	EXPECT_EQ(th_sh("grep -Eq '^  esw0 +(ok|quiet) ' <<'EOF'\n%s\nEOF", strstr(out, "WATCHED NICS") ?: ""), 0);
+	kill(sub, SIGKILL);
+	waitpid(sub, NULL, 0);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	th_sh("sed 's/^/# daemon: /' %s/daemon.log; %s detach -p /sys/fs/bpf/es-cli-topall-%d >/dev/null 2>&1; "
+	      "rm -rf %s", dir, bin(), getpid(), dir);
+}
+
 TEST_HARNESS_MAIN
