@@ -122,6 +122,14 @@ TEST_F_TIMEOUT(gw, top_without_a_terminal_prints_frames_and_stops_after_n, 30)
 	EXPECT_TRUE(strstr(out, "edgesteer top") != NULL);
 	EXPECT_TRUE(strstr(strstr(out, "edgesteer top") + 1, "edgesteer top") != NULL);
 	EXPECT_TRUE(strchr(out, '\033') == NULL);
+	/* in every section the column captions and the rows line up: the
+	 * numbers are right-aligned, so every line has the same length */
+	EXPECT_EQ(th_sh("%s top -s %s -d 0.3 -n 1 </dev/null > %s/frame && "
+			"for sec in 'PROXY ROUTES' 'SYSLOG LISTENERS' 'FORWARDERS'; do "
+			"n=$(awk -v s=\"$sec\" '$0 == s {b=1; next} b && /^$/ {exit} b && !/confirmed =/ "
+			"{print length($0)}' %s/frame | sort -u | wc -l); "
+			"[ \"$n\" = 1 ] || { echo \"# $sec misaligned\"; exit 1; }; done",
+			bin(), self->sock, self->dir, self->dir), 0);
 	EXPECT_EQ(th_sh("%s top -n 0 2>/dev/null", bin()), 2);
 	EXPECT_EQ(th_sh("%s stats -w 0 2>/dev/null", bin()), 2);
 }

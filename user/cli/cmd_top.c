@@ -324,7 +324,7 @@ static void sec_forwarders(const struct top *t)
 		if (sent > 0 && conf == 0)
 			unconfirmed = true;
 		name2(nm, sizeof(nm), f, c);
-		fprintf(t->out, "  %-*.*s %5s %8s %11s %8s %8s %9s\n", r.w, r.w, nm,
+		fprintf(t->out, "  %-*.*s %5s %8s %11s %11s %8s %9s\n", r.w, r.w, nm,
 			r.first[i]->value ? "up" : "DOWN",
 			NUM(sum(t, "edgesteer_syslog_forward_sent_total", true, w)),
 			NUM(sum(t, "edgesteer_syslog_forward_confirmed_total", true, w)),
