@@ -70,13 +70,18 @@ FUZZ_OBJS := $(patsubst user/%.c,$(BUILD)/fuzzobj/%.o,$(LIB_SRCS))
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-# Man pages. edgesteer.conf(5) is the hand-written page with its key
-# reference generated from the parser's own tables (scripts/conf-man.c).
-MAN_PAGES := $(BUILD)/man/edgesteer.conf.5
+# Man pages. edgesteer(8) is written by hand in docs/; edgesteer.conf(5) is
+# the hand-written page with its key reference generated from the parser's
+# own tables (scripts/conf-man.c).
+MAN_PAGES := $(BUILD)/man/edgesteer.8 $(BUILD)/man/edgesteer.conf.5
 
 .PHONY: all deps test tests fuzzers demo bench install clean check-clang check-layout man
 
 all: $(BIN) man
+
+$(BUILD)/man/edgesteer.8: docs/edgesteer.8
+	$(call msg,MAN,$@)
+	$(Q)install -D -m 0644 $< $@
 
 deps:
 	$(Q)scripts/deps.sh
@@ -152,7 +157,7 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(BPF_OBJS)
 	$(Q)BUILD=$(BUILD) scripts/bench/run.sh
 
-# The include graph between user/ folders: the layers of the README's map,
+# The include graph between user/ folders: the layers of HACKING.md's map,
 # no cycle, no other folder's *_int.h.
 check-layout:
 	$(Q)scripts/check-layout.py

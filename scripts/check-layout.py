@@ -15,7 +15,7 @@ The check fails on:
   * an include of a header that does not exist;
   * a folder without a README.md saying what it owns and may call.
 
-The table is the one the top-level README's map shows:
+The table is the one HACKING.md's source map shows:
 
   cli -> daemon -> proxy, syslog, watchdog -> tls, xdp -> core
 """
@@ -46,7 +46,7 @@ def main(top):
     for d in folders:
         if d not in ALLOWED:
             errors.append(f"user/{d}/: a folder the layer table in scripts/check-layout.py does not know; "
-                          "add it there and to the README's map")
+                          "add it there and to HACKING.md's map")
             continue
         if not os.path.exists(os.path.join(user, d, "README.md")):
             errors.append(f"user/{d}/: no README.md (what the folder owns and what it may call)")

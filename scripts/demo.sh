@@ -10,8 +10,8 @@
 #
 # The client fetches https://app.demo.test/ and https://www.demo.org/
 # through the gateway's SNI proxy and sends syslog over UDP to the
-# gateway, which forwards it to the collector over TLS. Live counters are
-# shown every second. Without DURATION it runs until Ctrl-C; with
+# gateway, which forwards it to the collector over TLS. `edgesteer top`
+# shows the rates live, refreshed every second. Without DURATION it runs until Ctrl-C; with
 # DURATION=N it runs N seconds, then checks that traffic flowed end to end
 # (both upstreams answered through the proxy, the collector received the
 # messages, XDP counted both classes) and exits 0 only then.
@@ -168,26 +168,31 @@ fetch() { # name expected-text
 	inns client curl -sS --max-time 3 --cacert "$2" --resolve "$1:443:10.77.1.1" "https://$1/"
 }
 
-ok1=0 ok2=0 sent=0 t0=$(date +%s)
-say "traffic: HTTPS through the SNI proxy, syslog over UDP${duration:+ for ${duration}s}"
-while :; do
-	fetch app.demo.test "$work/up1/ca.crt" 2>/dev/null | grep -q "upstream 1" && ok1=$((ok1 + 1))
-	fetch www.demo.org "$work/up2/ca.crt" 2>/dev/null | grep -q "upstream 2" && ok2=$((ok2 + 1))
-	for _ in 1 2 3 4 5; do
-		sent=$((sent + 1))
-		inns client logger --server 10.77.1.1 --port 514 --udp --rfc5424 -t demo "demo message $sent"
+# Traffic in the background, once a second: both names through the proxy,
+# five syslog messages. Its counts go to files for the check at the end.
+traffic() {
+	local ok1=0 ok2=0 sent=0
+	while :; do
+		fetch app.demo.test "$work/up1/ca.crt" 2>/dev/null | grep -q "upstream 1" && ok1=$((ok1 + 1))
+		fetch www.demo.org "$work/up2/ca.crt" 2>/dev/null | grep -q "upstream 2" && ok2=$((ok2 + 1))
+		for _ in 1 2 3 4 5; do
+			sent=$((sent + 1))
+			inns client logger --server 10.77.1.1 --port 514 --udp --rfc5424 -t demo "demo message $sent"
+		done
+		echo "$ok1 $ok2 $sent" > "$work/traffic.tmp" && mv "$work/traffic.tmp" "$work/traffic"
+		sleep 1
 	done
-	now=$(date +%s)
-	[ -t 1 ] && printf '\033[H\033[2J'
-	say "after $((now - t0))s: https upstream1 ok=$ok1 upstream2 ok=$ok2; syslog sent=$sent, collector has $(grep -c 'demo message' "$work/coll/received.log" 2>/dev/null || echo 0)"
-	"$bin" metrics -s "$work/control.sock" 2>/dev/null |
-		grep -E '^edgesteer_(xdp_packets_total[{].*verdict="(pass|drop_[a-z]*)"[}] [1-9]|xdp_rx_packets_total|proxy_route_connections_total|syslog_accepted_total|syslog_forward_(sent|confirmed)_total)' |
-		head -n 30
-	if [ -n "$duration" ] && [ $((now - t0)) -ge "$duration" ]; then
-		break
-	fi
-	sleep 1
-done
+}
+say "traffic: HTTPS through the SNI proxy, syslog over UDP${duration:+ for ${duration}s}"
+traffic &
+tpid=$!
+pids+=($tpid)
+# The live view: rates per interface, route, listener and collector.
+# Without DURATION it runs until 'q' or Ctrl-C.
+"$bin" top -s "$work/control.sock" -d 1 ${duration:+-n "$duration"}
+kill "$tpid" 2>/dev/null
+wait "$tpid" 2>/dev/null
+read -r ok1 ok2 sent < "$work/traffic" 2>/dev/null || { ok1=0 ok2=0 sent=0; }
 
 say "checking that traffic flowed end to end"
 sleep 2	# let the forwarder deliver the last messages

@@ -15,6 +15,8 @@ PACKAGES=(
 	rsyslog-openssl rsyslog-gnutls bsdutils socat procps psmisc
 	systemd prometheus ethtool python3 iputils-ping
 	nftables               # watchdog e2e: neighbours that go deaf or stop answering ARP
+	# tests: `top` in a terminal, edgesteer(8) rendered by man, bash completion
+	tmux man-db groff-base bsdextrautils bash
 	# benchmarks: the peers we measure against; libssl-dev for the syslog sink
 	libssl-dev
 	haproxy sniproxy xdp-tools iperf3

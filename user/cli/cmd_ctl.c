@@ -5,8 +5,10 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "cmds.h"
@@ -16,39 +18,47 @@
 #include "core/reqsrv.h"
 #include "xdp/bpfctl.h"
 
-int cli_parse(int argc, char **argv, struct cli_opts *o, const char *usage)
+int cli_parse(int argc, char **argv, const char *cmd, bool json_ok, struct cli_opts *o)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "socket", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	int opt;
+	int opt, rc;
 
 	o->conf = CONF_DEFAULT_PATH;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "c:s:j", longopts, NULL)) != -1) {
+	CLI_GETOPT_INIT();
+	while ((opt = getopt_long(argc, argv, ":c:s:jh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': o->conf = optarg; break;
 		case 's': o->sock = optarg; break;
-		case 'j': o->json = true; break;
-		default:
-			fprintf(stderr, "usage: edgesteer %s\n", usage);
-			return -1;
+		case 'j':
+			if (!json_ok)
+				return CLI_DONE(cli_usage_error(cmd, "--json is not an option of %s", cmd));
+			o->json = true;
+			break;
+		case 'h': return CLI_DONE(cli_help_exit(cmd));
+		default: return CLI_DONE(cli_bad_option(cmd, opt, argv));
 		}
 	}
+	rc = cli_no_extra(cmd, argc, argv, 0);
+	if (rc)
+		return CLI_DONE(rc);
 	ctl_socket_path(o->conf, o->sock, o->sock_buf, sizeof(o->sock_buf));
-	return optind;
+	return 0;
 }
 
-static int cli_simple(int argc, char **argv, const char *req, const char *usage)
+static int cli_simple(int argc, char **argv, const char *req)
 {
 	struct cli_opts o = { 0 };
 	int rc;
 
-	if (cli_parse(argc, argv, &o, usage) < 0)
-		return 2;
+	rc = cli_parse(argc, argv, req, false, &o);
+	if (rc)
+		return CLI_STATUS(rc);
 	rc = ctl_call(o.sock_buf, req, stdout);
 	if (rc < 0) {
 		fprintf(stderr, "edgesteer: cannot reach the daemon at %s: %s (is 'edgesteer run' running? "
@@ -60,12 +70,12 @@ static int cli_simple(int argc, char **argv, const char *req, const char *usage)
 
 int cmd_status(int argc, char **argv)
 {
-	return cli_simple(argc, argv, "status", "status [-c FILE] [-s SOCKET]");
+	return cli_simple(argc, argv, "status");
 }
 
 int cmd_reload(int argc, char **argv)
 {
-	return cli_simple(argc, argv, "reload", "reload [-c FILE] [-s SOCKET]");
+	return cli_simple(argc, argv, "reload");
 }
 
 /* Metrics from the daemon; without one, the XDP counters from the pins. */
@@ -77,8 +87,9 @@ int cmd_metrics(int argc, char **argv)
 	const char *text;
 	int rc;
 
-	if (cli_parse(argc, argv, &o, "metrics [-c FILE] [-s SOCKET]") < 0)
-		return 2;
+	rc = cli_parse(argc, argv, "metrics", false, &o);
+	if (rc)
+		return CLI_STATUS(rc);
 	rc = ctl_call(o.sock_buf, "metrics", stdout);
 	if (rc >= 0)
 		return rc ? 1 : 0;

@@ -8,25 +8,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
 #include "cmds.h"
 #include "core/conf.h"
 #include "core/ctl.h"
 #include "watchdog/usbdev.h"
-
-static void usb_reset_usage(void)
-{
-	fprintf(stderr, "usage: edgesteer usb-reset [-c FILE] [-s SOCKET] [--standalone] [--sysfs-root DIR]\n"
-		"                            [--dev-root DIR] [-n] IFACE\n"
-		"  Reset the USB adapter behind IFACE (USBDEVFS_RESET), found through sysfs.\n"
-		"  Through the running daemon when it answers on its control socket (it then\n"
-		"  follows the interface back and re-attaches XDP); standalone otherwise.\n"
-		"  -c FILE         config: control socket, and sysfs_root/dev_root from\n"
-		"                  [watchdog IFACE] or [watchdog *]\n"
-		"  -s SOCKET       the daemon's control socket\n"
-		"  --standalone    never ask the daemon\n"
-		"  --sysfs-root    default /sys;  --dev-root  default /dev (imply --standalone)\n"
-		"  -n, --dry-run   only show which device would be reset (standalone)\n");
-}
 
 int cmd_usb_reset(int argc, char **argv)
 {
@@ -46,8 +32,8 @@ int cmd_usb_reset(int argc, char **argv)
 	struct usbdev u;
 	int opt, rc;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "c:s:nh", opts, NULL)) != -1) {
+	CLI_GETOPT_INIT();
+	while ((opt = getopt_long(argc, argv, ":c:s:nh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': cfg = optarg; break;
 		case 's':
@@ -56,14 +42,15 @@ int cmd_usb_reset(int argc, char **argv)
 		case 'Y': o_sys = optarg; break;
 		case 'D': o_dev = optarg; break;
 		case 'n': dry = true; break;
-		case 'h': usb_reset_usage(); return 0;
-		default: usb_reset_usage(); return 2;
+		case 'h': return cli_help_exit("usb-reset");
+		default: return cli_bad_option("usb-reset", opt, argv);
 		}
 	}
-	if (optind != argc - 1) {
-		usb_reset_usage();
-		return 2;
-	}
+	if (optind >= argc)
+		return cli_usage_error("usb-reset", "which interface? (IFACE missing)");
+	rc = cli_no_extra("usb-reset", argc, argv, 1);
+	if (rc)
+		return rc;
 	ifname = argv[optind];
 	if (!standalone && !dry && !o_sys && !o_dev) {
 		char pbuf[CONF_PATH_MAX], req[CTL_REQ_MAX];

@@ -3,10 +3,12 @@
  * cmd_xdp.c - attach and detach: XDP without the daemon.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "cmds.h"
 #include "core/conf.h"
 #include "core/ctl.h"
@@ -30,16 +32,24 @@ int cmd_attach(int argc, char **argv)
 	const char *path = CONF_DEFAULT_PATH;
 	struct bpfctl *b = NULL;
 	struct conf *c = NULL;
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
 	int opt, err;
 
-	while ((opt = getopt(argc, argv, "c:h")) != -1) {
-		if (opt == 'c') {
-			path = optarg;
-		} else {
-			fprintf(stderr, "usage: edgesteer attach [-c FILE]\n");
-			return 2;
+	CLI_GETOPT_INIT();
+	while ((opt = getopt_long(argc, argv, ":c:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': path = optarg; break;
+		case 'h': return cli_help_exit("attach");
+		default: return cli_bad_option("attach", opt, argv);
 		}
 	}
+	err = cli_no_extra("attach", argc, argv, 0);
+	if (err)
+		return err;
 	if (load_conf_for("attach", path, &c))
 		return 1;
 	if (!c->has_xdp) {
@@ -64,20 +74,28 @@ int cmd_detach(int argc, char **argv)
 	const char *path = CONF_DEFAULT_PATH, *pin = NULL, *sock = NULL;
 	char sockbuf[128], *body = NULL;
 	struct conf *c = NULL;
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "pin-path", required_argument, NULL, 'p' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
 	int opt, err;
 
-	while ((opt = getopt(argc, argv, "c:p:s:h")) != -1) {
-		if (opt == 'c') {
-			path = optarg;
-		} else if (opt == 'p') {
-			pin = optarg;
-		} else if (opt == 's') {
-			sock = optarg;
-		} else {
-			fprintf(stderr, "usage: edgesteer detach [-c FILE | -p PIN_PATH] [-s SOCKET]\n");
-			return 2;
+	CLI_GETOPT_INIT();
+	while ((opt = getopt_long(argc, argv, ":c:p:s:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': path = optarg; break;
+		case 'p': pin = optarg; break;
+		case 's': sock = optarg; break;
+		case 'h': return cli_help_exit("detach");
+		default: return cli_bad_option("detach", opt, argv);
 		}
 	}
+	err = cli_no_extra("detach", argc, argv, 0);
+	if (err)
+		return err;
 	/* A running daemon detaches itself first, so it does not keep using
 	 * links and maps removed under it; then whatever is left goes. */
 	ctl_socket_path(pin ? NULL : path, sock, sockbuf, sizeof(sockbuf));

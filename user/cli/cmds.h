@@ -12,6 +12,7 @@ int cmd_run(int argc, char **argv);       /* cmd_run.c */
 int cmd_check(int argc, char **argv);     /* cmd_check.c */
 int cmd_status(int argc, char **argv);    /* cmd_ctl.c */
 int cmd_stats(int argc, char **argv);     /* cmd_stats.c */
+int cmd_top(int argc, char **argv);       /* cmd_top.c */
 int cmd_metrics(int argc, char **argv);   /* cmd_ctl.c */
 int cmd_reload(int argc, char **argv);    /* cmd_ctl.c */
 int cmd_detach(int argc, char **argv);    /* cmd_xdp.c */

@@ -58,6 +58,7 @@ enum conf_slow { SLOW_SKIP, SLOW_DISCONNECT };
 enum conf_oversize { OVERSIZE_TRUNCATE, OVERSIZE_DROP };
 /* [forward] spool_sync: when spooled messages are fdatasync'ed (docs/spool.md) */
 enum conf_spool_sync { SPOOL_SYNC_SECOND, SPOOL_SYNC_BATCH, SPOOL_SYNC_NEVER };
+enum conf_log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
 
 struct conf_steer {
 	enum conf_steer_kind kind;
@@ -73,6 +74,7 @@ struct conf_global {
 	int log_level;				/* LOG_ERR..LOG_DEBUG */
 	uint32_t drain_timeout_ms;		/* SIGTERM grace */
 	uint32_t max_connections;		/* all [proxy] together; 0 = from RLIMIT_NOFILE */
+	enum conf_log_format access_log_format;	/* the proxy's access-log lines */
 };
 
 struct conf_xdp {
@@ -119,6 +121,7 @@ struct conf_proxy {
 	uint32_t max_connections;
 	uint32_t pipe_size;
 	bool access_log;			/* one line per connection at info */
+	enum conf_log_format access_log_format;	/* [global]'s, copied for the snapshot */
 	bool splice;				/* no: read/write (diagnostics, odd kernels) */
 	int line;
 };
@@ -215,6 +218,11 @@ struct conf {
  * (or -errno when the file cannot be read).
  */
 int conf_load(const char *path, struct conf **out, void *errf);
+/* conf_load_flags(): do not check that certificate, key and CA files are
+ * readable (`edgesteer check --no-files`, or a caller that checks them
+ * itself). */
+#define CONF_NO_FILES 0x1u
+int conf_load_flags(const char *path, unsigned flags, struct conf **out, void *errf);
 /* Parse from a string (tests); `name` stands in for the file name. */
 int conf_load_string(const char *name, const char *text, struct conf **out, void *errf);
 void conf_free(struct conf *c);
@@ -228,6 +236,10 @@ int conf_parse_hostport(const char *s, struct conf_addr *a, char *err, size_t er
 int conf_parse_prefix(const char *s, struct conf_prefix *p);
 /* "1", "0-3", "0,2-3" into a mask */
 int conf_parse_cpus(const char *s, uint64_t *mask);
+/* A host name as DNS and SNI carry it: labels of 1..63 letters, digits,
+ * '-' or '_', not starting or ending with '-', at most 253 bytes; one
+ * trailing dot allowed. 0, or -EINVAL with the reason in `why`. */
+int conf_check_hostname(const char *s, const char **why);
 /* Normalise a server name for routing: lower case, trailing dot removed. */
 void conf_normalize_name(char *s);
 

@@ -44,6 +44,7 @@ struct conf_parser {
 	void *cur;			/* its struct */
 	unsigned long long seen;	/* bit i: key i of sec was given */
 	int seen_line[CONF_MAX_KEYS];	/* where */
+	bool no_files;			/* CONF_NO_FILES: certificate/CA files not checked */
 };
 
 /* "FILE:LINE: [SECTION] KEY: message"; key NULL: the section's line. */

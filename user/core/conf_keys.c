@@ -118,6 +118,8 @@ static void route_option(struct conf_parser *p, const char *key, char *w, char *
 /* A route's server name: lower case, no trailing dot, '*.' only in front. */
 static int route_name(struct conf_parser *p, const char *key, const char *w, struct conf_route *r)
 {
+	const char *why;
+
 	if (strlen(w) >= sizeof(r->name)) {
 		conf_error(p, key, "server name '%.40s...' is too long", w);
 		return -EINVAL;
@@ -134,7 +136,24 @@ static int route_name(struct conf_parser *p, const char *key, const char *w, str
 		conf_error(p, key, "'%s': '*' is only allowed as the first label ('*.example.com')", w);
 		return -EINVAL;
 	}
+	if (conf_check_hostname(r->name + (r->wildcard ? 2 : 0), &why)) {
+		conf_error(p, key, "'%s' is not a host name: %s", w, why);
+		return -EINVAL;
+	}
 	return 0;
+}
+
+static void key_server_name(struct conf_parser *p, const struct conf_key *k, void *sec, const char *val)
+{
+	struct conf_forward *f = sec;
+	const char *why;
+
+	if (strlen(val) >= sizeof(f->server_name))
+		conf_error(p, k->name, "longer than %zu bytes", sizeof(f->server_name) - 1);
+	else if (conf_check_hostname(val, &why))
+		conf_error(p, k->name, "'%s' is not a host name: %s", val, why);
+	else
+		strcpy(f->server_name, val);
 }
 
 /*
@@ -282,6 +301,7 @@ static void key_probe(struct conf_parser *p, const struct conf_key *k, void *sec
 /* ---- the tables -------------------------------------------------------- */
 
 /* syslog(3) levels: the index is the LOG_* value */
+static const char *const log_format_words[] = { "text", "json", NULL };
 static const char *const level_words[] = { "emerg", "alert", "crit", "err", "warning", "notice", "info",
 					   "debug", NULL };
 
@@ -305,6 +325,9 @@ static const struct conf_key global_keys[] = {
 	{ "max_connections", CONF_INT, FIELD(struct conf_global, max_connections), .min = 0, .max = 10000000,
 	  .def = "0",
 	  .doc = "Proxied connections of all [proxy] sections together; 0: (open-file limit - 64) / 2." },
+	{ "access_log_format", CONF_ENUM, FIELD(struct conf_global, access_log_format),
+	  .words = log_format_words, .def = "text",
+	  .doc = "The proxy's access-log lines: text, or json (one object per line)." },
 };
 
 static const char *const mode_words[] = { "auto", "native", "generic", NULL };
@@ -437,7 +460,8 @@ static const struct conf_key forward_keys[] = {
 	  .def_note = "none; required", .doc = "Collectors (RFC 5425 over TLS), tried in order." },
 	{ "ca", CONF_PATH, FIELD(struct conf_forward, ca), .def_note = "none; required",
 	  .doc = "PEM CA bundle the collector's certificate is verified against." },
-	{ "server_name", CONF_STRING, FIELD(struct conf_forward, server_name),
+	{ "server_name", CONF_CUSTOM, FIELD(struct conf_forward, server_name), .parse = key_server_name,
+	  .syntax = "NAME",
 	  .def_note = "none: no SNI is sent and the certificate's name is not checked",
 	  .doc = "Name sent as SNI, which the collector's certificate must carry." },
 	{ "cert", CONF_PATH, FIELD(struct conf_forward, cert),

@@ -40,6 +40,7 @@
 #include "core/loop.h"
 #include "core/metrics.h"
 #include "core/metrics_http.h"
+#include "core/version.h"
 #include "proxy/proxy.h"
 #include "syslog/syslog.h"
 #include "proxy/tls_term.h"
@@ -71,6 +72,8 @@ struct daemon {
 static void render(struct daemon *d, struct metric_sink *s, bool with_xdp)
 {
 	metric(s, METRIC_GAUGE, "edgesteer_up", "1 while the daemon runs", 1, NULL);
+	metric(s, METRIC_GAUGE, "edgesteer_build_info", "Always 1; the labels say which build runs", 1,
+	       "version", EDGESTEER_VERSION, NULL);
 	metric(s, METRIC_GAUGE, "edgesteer_uptime_seconds", "Seconds since start",
 	       (loop_now(d->l) - d->started_ms) / 1000, NULL);
 	metric(s, METRIC_COUNTER, "edgesteer_reloads_total", "Config reloads by result",

@@ -206,6 +206,46 @@ static struct route_ctr *ctr(struct conn *c)
 	return c->ctr >= 0 ? &c->front->ctrs[c->ctr] : NULL;
 }
 
+/* A JSON string body: the server name comes from the client. */
+static const char *json_str(const char *in, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (; *in && o + 7 < len; in++) {
+		unsigned char ch = (unsigned char)*in;
+
+		if (ch == '"' || ch == '\\') {
+			out[o++] = '\\';
+			out[o++] = (char)ch;
+		} else if (ch < 0x20 || ch >= 0x7f) {
+			o += (size_t)snprintf(out + o, len - o, "\\u%04x", ch);
+		} else {
+			out[o++] = (char)ch;
+		}
+	}
+	out[o] = 0;
+	return out;
+}
+
+/* access_log_format = json: one object per line, the same fields. */
+static void access_log_json(struct conn *c, enum close_reason why, const char *client, const char *up)
+{
+	/* bounded so the line stays whole in the log's 2 KiB; json_str stops early */
+	char name[512], route[512], err[128] = "";
+
+	if (c->last_err)
+		snprintf(err, sizeof(err), ",\"error\":\"%s\"", strerror(c->last_err));
+	pr_info("{\"proxy\":\"%s\",\"client\":\"%s\",\"name\":%s%s%s,\"route\":%s%s%s,\"upstream\":%s%s%s,"
+		"\"up\":%llu,\"down\":%llu,\"ms\":%llu,\"state\":\"%s\",\"reason\":\"%s\"%s}",
+		c->front->name, client,
+		c->name ? "\"" : "", c->name ? json_str(c->name, name, sizeof(name)) : "null", c->name ? "\"" : "",
+		c->ctr >= 0 ? "\"" : "", c->ctr >= 0 ? json_str(c->front->ctrs[c->ctr].name, route, sizeof(route)) : "null",
+		c->ctr >= 0 ? "\"" : "", up ? "\"" : "", up ? up : "null", up ? "\"" : "",
+		(unsigned long long)c->bytes_up, (unsigned long long)c->bytes_down,
+		(unsigned long long)(loop_now(c->set->loop) - c->t_start), state_names[c->state],
+		conn_close_reason_str(why), err);
+}
+
 static void access_log(struct conn *c, enum close_reason why)
 {
 	char client[INET6_ADDRSTRLEN + 8], err[96] = "";
@@ -213,9 +253,13 @@ static void access_log(struct conn *c, enum close_reason why)
 
 	if (c->route && c->up_idx > 0)
 		up = c->route->upstreams[c->up_idx - 1].text;
+	conf_addr_str(&c->peer.sa, client, sizeof(client));
+	if (c->cfg->px.access_log_format == LOG_FORMAT_JSON) {
+		access_log_json(c, why, client, c->route && c->up_idx > 0 ? up : NULL);
+		return;
+	}
 	if (c->last_err)
 		snprintf(err, sizeof(err), " error=\"%s\"", strerror(c->last_err));
-	conf_addr_str(&c->peer.sa, client, sizeof(client));
 	pr_info("proxy=%s client=%s name=%s route=%s upstream=%s up=%llu down=%llu ms=%llu state=%s reason=%s%s",
 		c->front->name, client, c->name ? c->name : "-",
 		c->ctr >= 0 ? c->front->ctrs[c->ctr].name : "-", up,

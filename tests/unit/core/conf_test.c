@@ -274,19 +274,15 @@ TEST(value_parsers)
 
 TEST(example_config_is_complete_and_valid)
 {
-	/* The shipped example, with its file paths pointed at readable files
-	 * and its collector at loopback, must pass the same validation. */
+	/* The shipped example, as shipped, passes `check --no-files` (its
+	 * certificates exist only on a configured gateway). */
 	char cmd[1024], out[4096];
 	const char *src = getenv("EDGESTEER_SRC") ? getenv("EDGESTEER_SRC") : ".";
 	const char *bin = getenv("EDGESTEER") ? getenv("EDGESTEER") : "build/edgesteer";
 	int rc;
 
 	snprintf(cmd, sizeof(cmd),
-		 "sed -e 's#/etc/edgesteer/[a-z-]*\\.\\(crt\\|key\\)#/etc/hostname#' "
-		 "-e 's|logs.example.net:6514|127.0.0.1:6514|' "
-		 "%s/examples/edgesteer.conf > /tmp/es-conf-example-%d.conf && "
-		 "%s check -c /tmp/es-conf-example-%d.conf 2>&1; rc=$?; rm -f /tmp/es-conf-example-%d.conf; exit $rc",
-		 src, getpid(), bin, getpid(), getpid());
+		 "%s check --no-files -c %s/examples/edgesteer.conf 2>&1", bin, src);
 	rc = th_sh_out(out, sizeof(out), "%s", cmd);
 	TH_LOG("%s", out);
 	EXPECT_EQ(rc, 0);
