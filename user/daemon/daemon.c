@@ -68,6 +68,18 @@ struct daemon {
 
 /* ---- metrics ----------------------------------------------------------- */
 
+/* The local request listeners: what strangers filling them cost. */
+static void render_local(struct metric_sink *s, const char *listener, const struct reqsrv_stats *st)
+{
+	static const char help[] = "Clients of a local listener closed or refused, by cause";
+	static const char name[] = "edgesteer_local_clients_dropped_total";
+
+	metric(s, METRIC_COUNTER, name, help, st->evicted, "listener", listener, "cause", "evicted_idle", NULL);
+	metric(s, METRIC_COUNTER, name, help, st->refused_busy, "listener", listener, "cause", "busy", NULL);
+	metric(s, METRIC_COUNTER, name, help, st->refused_denied, "listener", listener, "cause", "denied", NULL);
+	metric(s, METRIC_COUNTER, name, help, st->timed_out, "listener", listener, "cause", "timeout", NULL);
+}
+
 static void render(struct daemon *d, struct metric_sink *s, bool with_xdp)
 {
 	metric(s, METRIC_GAUGE, "edgesteer_up", "1 while the daemon runs", 1, NULL);
@@ -87,6 +99,16 @@ static void render(struct daemon *d, struct metric_sink *s, bool with_xdp)
 		syslog_metrics(d->syslog, s);
 	if (d->wd)
 		watchdog_metrics(d->wd, s);
+	{
+		struct reqsrv_stats st;
+
+		ctl_server_stats(d->ctl, &st);
+		render_local(s, "control", &st);
+		if (d->http) {
+			metrics_http_stats(d->http, &st);
+			render_local(s, "metrics", &st);
+		}
+	}
 }
 
 static void daemon_render(void *ctx, struct metric_sink *s)
@@ -351,6 +373,9 @@ static void on_ctl(void *ctx, const char *cmd, const char *arg, struct ctl_reply
 	}
 }
 
+/* What members of [global] control_group may run: reading, never changing. */
+static const char *const ctl_read_only[] = { "status", "stats", "metrics", NULL };
+
 /* ---- capabilities ------------------------------------------------------ */
 
 /*
@@ -473,7 +498,7 @@ int daemon_run(const char *conf_path, bool verbose)
 		goto fail;
 	}
 	if ((rc = ctl_server_start(d.l, d.conf->global.control_socket, d.conf->global.control_group,
-				   on_ctl, &d, &d.ctl)))
+				   ctl_read_only, on_ctl, &d, &d.ctl)))
 		goto fail;
 	if (d.conf->global.metrics_on &&
 	    (rc = metrics_http_start(d.l, &d.conf->global.metrics_listen, daemon_render, &d, &d.http)))
