@@ -80,6 +80,7 @@ static const char *const reason_names[CLOSE__COUNT] = {
 	[CLOSE_HELLO_EOF] = "hello_eof",
 	[CLOSE_BAD_HELLO] = "bad_hello",
 	[CLOSE_HELLO_TOO_LARGE] = "hello_too_large",
+	[CLOSE_HELLO_EVICTED] = "hello_evicted",
 	[CLOSE_UNROUTED] = "unrouted",
 	[CLOSE_CONNECT_FAILED] = "connect_failed",
 	[CLOSE_CONNECT_TIMEOUT] = "connect_timeout",
@@ -211,6 +212,35 @@ static void access_log(struct conn *c, enum close_reason why)
 		close_reason_str(why), err);
 }
 
+/* ---- connections still in their hello, oldest first ------------------ */
+
+static void hello_unlink(struct conn *c)
+{
+	struct front *f = c->front;
+
+	if (!c->in_hello_list)
+		return;
+	if (c->hello_prev)
+		c->hello_prev->hello_next = c->hello_next;
+	else
+		f->hello_head = c->hello_next;
+	if (c->hello_next)
+		c->hello_next->hello_prev = c->hello_prev;
+	else
+		f->hello_tail = c->hello_prev;
+	c->in_hello_list = false;
+}
+
+/* A connection never returns to CONN_HELLO, so one that left it is
+ * dropped here, once: the walk costs O(1) amortised per connection and
+ * no state change elsewhere has to know about the list. */
+struct conn *front_oldest_hello(struct front *f)
+{
+	while (f->hello_head && f->hello_head->state != CONN_HELLO)
+		hello_unlink(f->hello_head);
+	return f->hello_head;
+}
+
 void conn_close(struct conn *c, enum close_reason why)
 {
 	struct proxy_set *s = c->set;
@@ -222,6 +252,7 @@ void conn_close(struct conn *c, enum close_reason why)
 	f->closed[why < CLOSE__COUNT ? why : CLOSE_SHUTDOWN]++;
 	if (ctr(c))
 		ctr(c)->active--;
+	hello_unlink(c);
 	loop_timer_cancel(l, &c->timer);
 	loop_fd_del(l, &c->ch);
 	loop_fd_del(l, &c->uh);
@@ -923,6 +954,13 @@ int conn_new(struct front *f, int fd, const struct sockaddr *peer, socklen_t ple
 	if (s->conns)
 		s->conns->prev = c;
 	s->conns = c;
+	c->hello_prev = f->hello_tail;
+	if (f->hello_tail)
+		f->hello_tail->hello_next = c;
+	else
+		f->hello_head = c;
+	f->hello_tail = c;
+	c->in_hello_list = true;
 	s->active++;
 	f->active++;
 	f->accepted++;

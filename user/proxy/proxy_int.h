@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "core/conf.h"
+#include "core/log.h"
 #include "core/loop.h"
 #include "route.h"
 #include "sni.h"
@@ -29,6 +30,8 @@ enum close_reason {
 	CLOSE_HELLO_EOF,	/* client closed before its hello was complete */
 	CLOSE_BAD_HELLO,	/* not a ClientHello / HTTP head, or malformed */
 	CLOSE_HELLO_TOO_LARGE,	/* no answer within SNI_MAX_HELLO bytes */
+	CLOSE_HELLO_EVICTED,	/* still in its hello, the oldest such, when the
+				 * proxy was at max_connections and a new client came */
 	CLOSE_UNROUTED,		/* no route, no default: alert / 421 sent */
 	CLOSE_CONNECT_FAILED,	/* every upstream refused or was unreachable */
 	CLOSE_CONNECT_TIMEOUT,	/* the last upstream tried did not answer in time */
@@ -128,6 +131,9 @@ struct front {
 	int n_ls;
 	size_t active;
 	bool retired;			/* gone from the config; freed at active == 0 */
+	/* connections in accept order that may still be in CONN_HELLO:
+	 * those that left it are dropped lazily (front_oldest_hello) */
+	struct conn *hello_head, *hello_tail;
 	/* pipe pool: empty pipes, sized cfg->px.pipe_size */
 	struct pipe_pair *pool;
 	size_t pool_len;
@@ -152,6 +158,7 @@ struct proxy_set {
 	struct loop_timer fd_timer;	/* retry accepting after fd pressure */
 	uint64_t paused_total, paused_fds;
 	uint8_t scratch[SNI_MAX_HELLO];	/* hello reads land here first */
+	struct log_limit ll_evict, ll_full;
 	/* Set by proxy.c: a connection of f has closed (fds came back, a
 	 * retired front may go). A callback, so that conn.c never calls
 	 * into proxy.c: the listener side depends on the connection, not
@@ -200,11 +207,15 @@ struct conn {
 	const struct conn_xform_ops *xf;
 	void *xf_state;
 	bool client_rdhup;		/* client half-closed before SPLICE */
+	struct conn *hello_prev, *hello_next;	/* front->hello_* list */
+	bool in_hello_list;
 };
 
 /* conn.c (proxy.c calls these; conn.c calls nothing in proxy.c) */
 int conn_new(struct front *f, int fd, const struct sockaddr *peer, socklen_t plen);
 void conn_close(struct conn *c, enum close_reason why);
+/* The oldest connection of f still in CONN_HELLO, or NULL. */
+struct conn *front_oldest_hello(struct front *f);
 void pipe_pool_drain(struct front *f);
 /* Drop one reference to a config snapshot; the last one frees it. */
 void front_cfg_put(struct front_cfg *cfg);
