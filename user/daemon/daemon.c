@@ -533,7 +533,7 @@ static void capability_plan(const struct conf *c, uint64_t *startup, uint64_t *r
 		 * device node was opened for writing; the nodes are root's
 		 * (0664), so a system user needs CAP_DAC_OVERRIDE or a udev
 		 * rule giving its group write access (then leave it out) */
-		if (!w->dry_run && !w->reset_command[0])
+		if (!w->dry_run)
 			run |= CAPB(CAP_DAC_OVERRIDE);
 	}
 	/* giving the control socket and its directory to a group we are
