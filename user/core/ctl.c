@@ -108,24 +108,20 @@ static void ctl_handle(void *ctx, int role, char *req, size_t len, struct reqsrv
 static bool peer_in_group(int fd, gid_t gid)
 {
 	socklen_t len = 64 * sizeof(gid_t);
-	gid_t *groups = malloc(len);
+	gid_t *groups = malloc(len), *more;
 	bool found = false;
+	int rc;
 
-	if (groups && getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0 &&
-	    errno == ERANGE) {
-		/* len now says how much the peer's list needs */
-		gid_t *more = realloc(groups, len);
-
-		if (!more) {
-			free(groups);
-			return false;
-		}
-		groups = more;
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
-			len = 0;
-	} else if (!groups) {
+	if (!groups)
 		return false;
+	rc = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len);
+	if (rc < 0 && errno == ERANGE && (more = realloc(groups, len))) {
+		/* len now says how much the peer's list needs */
+		groups = more;
+		rc = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len);
 	}
+	if (rc < 0)
+		len = 0;	/* unknown groups: no membership */
 	for (size_t i = 0; i < len / sizeof(gid_t); i++)
 		if (groups[i] == gid)
 			found = true;
