@@ -5,10 +5,13 @@
  * good client is still admitted, because the oldest connection still in
  * its hello is closed to make room (counted as hello_evicted). Clients
  * past their hello are never evicted, the limit is never exceeded, and
- * the stalled ones that kept a slot are closed at hello_timeout.
- * Private network namespace per test.
+ * the stalled ones that kept a slot are closed at hello_timeout. On a
+ * terminate= route the same holds for clients that send a ClientHello
+ * and then stall the TLS handshake. Private network namespace per test.
  */
 #include "proxy_util.h"
+
+#include "proxy/tls_term.h"
 
 #define PX_PORT 21310
 #define UP_PORT 21311
@@ -160,6 +163,94 @@ TEST_TIMEOUT(stalled_hellos_cannot_lock_out_good_clients, 60)
 TEST_TIMEOUT(stalled_hellos_cannot_lock_out_good_clients_at_global_limit, 60)
 {
 	stalled_cannot_lock_out(_metadata, LIMIT, 1000);
+}
+
+/* One TLS client through the terminating route: "ping" comes back. */
+static int tls_ping(const char *certs)
+{
+	return th_sh("timeout 4 python3 -c '\n"
+		     "import socket, ssl, sys\n"
+		     "ctx = ssl.create_default_context(cafile=\"%s/ca.crt\")\n"
+		     "ctx.check_hostname = False\n"
+		     "s = socket.create_connection((\"127.0.0.1\", %d), timeout=3)\n"
+		     "t = ctx.wrap_socket(s, server_hostname=\"app.example.com\")\n"
+		     "t.sendall(b\"ping\")\n"
+		     "sys.exit(0 if t.recv(4) == b\"ping\" else 1)\n'", certs, PX_PORT);
+}
+
+TEST_TIMEOUT(stalled_tls_handshakes_cannot_lock_out_good_clients_on_terminate_route, 90)
+{
+	const char *src = getenv("EDGESTEER_SRC");
+	int stalled[STALLED], good = 0, closed = 0;
+	char conf[1024], dir[64], certs[96], mfile[96], m[65536];
+	uint8_t h[4096];
+	size_t hl = pu_seed("openssl_tls13_sni.bin", h, sizeof(h));
+	long long evicted;
+	struct echo e;
+	double t0;
+	pid_t px;
+
+	ASSERT_GT(hl, 0);
+	PU_NETNS();
+	snprintf(dir, sizeof(dir), "/tmp/es-hello-budget-%d", (int)getpid());
+	snprintf(certs, sizeof(certs), "%s/certs", dir);
+	th_sh("rm -rf %s", dir);
+	if (th_sh("%s/scripts/mkcerts.sh %s app.example.com >/dev/null", src ? src : ".", certs))
+		SKIP(return, "scripts/mkcerts.sh failed (openssl missing?)");
+	e.lfd = pu_listen("127.0.0.1", UP_PORT);
+	ASSERT_GE(e.lfd, 0);
+	e.stop = 0;
+	pthread_create(&e.t, NULL, echo_main, &e);
+	snprintf(mfile, sizeof(mfile), "%s/m.prom", dir);
+	pu_metrics_file = mfile;
+	snprintf(conf, sizeof(conf),
+		 "[proxy lim]\nlisten = 127.0.0.1:%d\nprotocol = tls\nhello_timeout = 10s\n"
+		 "idle_timeout = 30s\nmax_connections = %d\n"
+		 "route = app.example.com 127.0.0.1:%d terminate=%s/server.crt,%s/server.key\n",
+		 PX_PORT, LIMIT, UP_PORT, certs, certs);
+	pu_child_init = tls_term_register;
+	px = pu_proxy(conf, PX_PORT, 0, NULL);
+	ASSERT_GT(px, 0);
+	usleep(50000);
+	ASSERT_EQ(tls_ping(certs), 0);
+	/* strangers: a real ClientHello, then silence in the handshake */
+	t0 = th_now();
+	for (int i = 0; i < STALLED; i++) {
+		stalled[i] = pu_connect("127.0.0.1", PX_PORT);
+		ASSERT_GE(stalled[i], 0);
+		ASSERT_EQ(pu_write_all(stalled[i], h, hl), 0);
+	}
+	/* let the proxy read their hellos: the slots are then all held by
+	 * connections in the TLS handshake, past the hello */
+	usleep(300000);
+	for (int i = 0; i < GOOD; i++)
+		good += tls_ping(certs) == 0;
+	TH_LOG("%d of %d TLS clients served with %d stalled handshakes against max_connections %d",
+	       good, GOOD, STALLED, LIMIT);
+	EXPECT_EQ(good, GOOD);
+	pu_metrics(px, m, sizeof(m));
+	evicted = pu_metric(m, "edgesteer_proxy_closed_total{proxy=\"lim\",reason=\"hello_evicted\"}");
+	TH_LOG("hello_evicted %lld, transform_error %lld, active %lld", evicted,
+	       pu_metric(m, "edgesteer_proxy_closed_total{proxy=\"lim\",reason=\"transform_error\"}"),
+	       pu_metric(m, "edgesteer_proxy_active_connections{proxy=\"lim\"}"));
+	EXPECT_GE(evicted, STALLED - LIMIT);
+	th_sh("grep 'closed_total.*lim' %s | grep -v ' 0$' | sed 's/^/# /'", mfile);
+	for (int i = 0; i < STALLED; i++) {
+		int left, r;
+
+		/* the server's handshake records come first, then EOF */
+		do {
+			left = (int)((13.0 - (th_now() - t0)) * 1000);
+			r = pu_wait_eof(stalled[i], left > 0 ? left : 1);
+		} while (r > 0);
+		closed += r != -ETIMEDOUT;
+		close(stalled[i]);
+	}
+	EXPECT_EQ(closed, STALLED);
+	pu_kill(px);
+	e.stop = 1;
+	pthread_join(e.t, NULL);
+	th_sh("rm -rf %s", dir);
 }
 
 TEST_HARNESS_MAIN

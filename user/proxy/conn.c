@@ -231,16 +231,6 @@ static void hello_unlink(struct conn *c)
 	c->in_hello_list = false;
 }
 
-/* A connection never returns to CONN_HELLO, so one that left it is
- * dropped here, once: the walk costs O(1) amortised per connection and
- * no state change elsewhere has to know about the list. */
-struct conn *front_oldest_hello(struct front *f)
-{
-	while (f->hello_head && f->hello_head->state != CONN_HELLO)
-		hello_unlink(f->hello_head);
-	return f->hello_head;
-}
-
 void conn_close(struct conn *c, enum close_reason why)
 {
 	struct proxy_set *s = c->set;
@@ -513,6 +503,26 @@ static int connect_next(struct conn *c);
 static bool xf_handshaking(const struct conn *c)
 {
 	return c->xf && c->xf->established && !c->xf->established(c->xf_state);
+}
+
+/*
+ * Not yet authenticated: still reading the hello or, on a terminate=
+ * route, still in the TLS handshake (which starts when the route is
+ * picked, in CONN_HELLO, and ends once). Once false, never true again.
+ */
+static bool pre_auth(const struct conn *c)
+{
+	return c->state == CONN_HELLO || xf_handshaking(c);
+}
+
+/* A connection past its hello is dropped from the list here, once: the
+ * walk costs O(1) amortised per connection and no state change
+ * elsewhere has to know about the list. */
+struct conn *front_oldest_hello(struct front *f)
+{
+	while (f->hello_head && !pre_auth(f->hello_head))
+		hello_unlink(f->hello_head);
+	return f->hello_head;
 }
 
 static void enter_splice(struct conn *c)

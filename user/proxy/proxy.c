@@ -20,8 +20,9 @@
  * Pre-authentication budget. A limit filled by clients that connect and
  * say nothing would lock good clients out for hello_timeout, renewed by
  * the next wave. So while a limit is reached and some connection is
- * still in its hello, the listener stays polled and each new client
- * closes the oldest such connection to take its place (counted as
+ * still in its hello (on a terminate= route: its TLS handshake), the
+ * listener stays polled and each new client closes the oldest such
+ * connection to take its place (counted as
  * hello_evicted, logged at most once a second): max_connections still
  * holds, established connections are never touched, and a good client,
  * which sends its hello at once, leaves the hello phase long before it

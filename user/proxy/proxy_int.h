@@ -30,8 +30,9 @@ enum close_reason {
 	CLOSE_HELLO_EOF,	/* client closed before its hello was complete */
 	CLOSE_BAD_HELLO,	/* not a ClientHello / HTTP head, or malformed */
 	CLOSE_HELLO_TOO_LARGE,	/* no answer within SNI_MAX_HELLO bytes */
-	CLOSE_HELLO_EVICTED,	/* still in its hello, the oldest such, when the
-				 * proxy was at max_connections and a new client came */
+	CLOSE_HELLO_EVICTED,	/* still in its hello (terminate=: its handshake),
+				 * the oldest such, when the proxy was at
+				 * max_connections and a new client came */
 	CLOSE_UNROUTED,		/* no route, no default: alert / 421 sent */
 	CLOSE_CONNECT_FAILED,	/* every upstream refused or was unreachable */
 	CLOSE_CONNECT_TIMEOUT,	/* the last upstream tried did not answer in time */
@@ -131,8 +132,9 @@ struct front {
 	int n_ls;
 	size_t active;
 	bool retired;			/* gone from the config; freed at active == 0 */
-	/* connections in accept order that may still be in CONN_HELLO:
-	 * those that left it are dropped lazily (front_oldest_hello) */
+	/* connections in accept order that may still be in their hello
+	 * (or terminate= handshake): those past it are dropped lazily
+	 * (front_oldest_hello) */
 	struct conn *hello_head, *hello_tail;
 	/* pipe pool: empty pipes, sized cfg->px.pipe_size */
 	struct pipe_pair *pool;
@@ -214,7 +216,8 @@ struct conn {
 /* conn.c (proxy.c calls these; conn.c calls nothing in proxy.c) */
 int conn_new(struct front *f, int fd, const struct sockaddr *peer, socklen_t plen);
 void conn_close(struct conn *c, enum close_reason why);
-/* The oldest connection of f still in CONN_HELLO, or NULL. */
+/* The oldest connection of f still in its hello or, on a terminate=
+ * route, its TLS handshake; NULL when none. */
 struct conn *front_oldest_hello(struct front *f);
 void pipe_pool_drain(struct front *f);
 /* Drop one reference to a config snapshot; the last one frees it. */
