@@ -4,8 +4,9 @@
  *
  * The server is created under umask 077 so there is no window in which
  * the socket is reachable by others; then it is opened up to the
- * configured group only, and so is its directory (group search bit),
- * which is otherwise where group members meet EACCES.
+ * configured group only, and so is its directory when it was made for
+ * the socket (group search bit), which is otherwise where group members
+ * meet EACCES.
  *
  * Two roles, decided once per connection from the peer's credentials
  * (SO_PEERCRED, SO_PEERGROUPS: what the kernel recorded at connect, not
@@ -159,6 +160,7 @@ static const struct reqsrv_ops ctl_ops = {
 	.timeout_ms = CTL_TIMEOUT_MS,
 };
 
+/* 1 when the socket's directory was made here, 0 when it existed. */
 static int make_parent_dir(const char *path)
 {
 	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -169,19 +171,32 @@ static int make_parent_dir(const char *path)
 	if (!slash || slash == dir)
 		return 0;
 	*slash = 0;
-	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
+	if (mkdir(dir, 0750) == 0)
+		return 1;
+	return errno == EEXIST ? 0 : -errno;
+}
+
+/* Is dir one of the directories systemd made for us (RuntimeDirectory=,
+ * listed in $RUNTIME_DIRECTORY, colon-separated)? */
+static bool systemd_runtime_dir(const char *dir)
+{
+	const char *list = getenv("RUNTIME_DIRECTORY");
+	size_t n = strlen(dir);
+
+	for (const char *p = list; p && *p; p = strchr(p, ':') ? strchr(p, ':') + 1 : NULL)
+		if (!strncmp(p, dir, n) && (p[n] == ':' || !p[n]))
+			return true;
+	return false;
 }
 
 /*
  * Group members must be able to search the socket's directory. A
- * directory of ours (made above, or by systemd's RuntimeDirectory= for
- * our user) gets the group and its search bit; one that is not ours is
- * left alone (it may be /run or /tmp) and we only say when it is in the
- * way.
+ * directory made for the socket (above, or by systemd's
+ * RuntimeDirectory=) gets the group and its search bit, nothing for
+ * others; any other directory is left alone - it may be /run, /tmp or
+ * /root, owned by us or not - and we only say when it is in the way.
  */
-static int open_dir_to_group(const char *path, gid_t gid, const char *group)
+static int open_dir_to_group(const char *path, gid_t gid, const char *group, bool made)
 {
 	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char *slash;
@@ -197,7 +212,7 @@ static int open_dir_to_group(const char *path, gid_t gid, const char *group)
 		*slash = 0;
 	if (stat(dir, &st) < 0)
 		return -errno;
-	if (st.st_uid == geteuid()) {
+	if (st.st_uid == geteuid() && (made || systemd_runtime_dir(dir))) {
 		if (st.st_gid != gid && chown(dir, (uid_t)-1, gid) < 0) {
 			pr_err("control socket directory %s: cannot give it to group '%s': %s (the daemon's "
 			       "user must be in that group, or start with CAP_CHOWN)", dir, group,
@@ -205,7 +220,7 @@ static int open_dir_to_group(const char *path, gid_t gid, const char *group)
 			return -errno;
 		}
 		/* search for the group, nothing for others */
-		if (chmod(dir, (st.st_mode & 0700) | 0010 | (st.st_mode & 0050)) < 0)
+		if (chmod(dir, (st.st_mode & 0750) | 0010) < 0)
 			return -errno;
 		return 0;
 	}
@@ -222,7 +237,7 @@ int ctl_server_start(struct loop *l, const char *path, const char *group,
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct ctl_server *s;
 	mode_t old_umask;
-	int fd = -1, err;
+	int fd = -1, err, made;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		pr_err("control socket %s: path longer than %zu bytes", path, sizeof(sun.sun_path) - 1);
@@ -247,12 +262,13 @@ int ctl_server_start(struct loop *l, const char *path, const char *group,
 		s->has_group = true;
 		snprintf(s->group, sizeof(s->group), "%s", group);
 	}
-	err = make_parent_dir(path);
-	if (err) {
+	made = make_parent_dir(path);
+	if (made < 0) {
+		err = made;
 		pr_err("control socket %s: cannot create its directory: %s", path, strerror(-err));
 		goto fail;
 	}
-	if (s->has_group && (err = open_dir_to_group(path, s->gid, group)))
+	if (s->has_group && (err = open_dir_to_group(path, s->gid, group, made)))
 		goto fail;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {

@@ -41,7 +41,8 @@ typedef void (*ctl_handler)(void *ctx, const char *cmd, const char *arg, struct 
 /*
  * Create the socket at `path` (its directory made 0750 if missing), mode
  * 0600, or 0660 and group `group` when group is not empty; then that
- * directory, when it is ours, gets the group and its search bit. A
+ * directory, when it was made for the socket (here, or by systemd's
+ * RuntimeDirectory=), gets the group and its search bit. A
  * client must also pass a credentials check: root or our own uid
  * (CTL_ROLE_ADMIN), or a member of group (CTL_ROLE_READ), who may run
  * only the commands in read_cmds (NULL-terminated); others are answered

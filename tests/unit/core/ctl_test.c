@@ -120,4 +120,41 @@ TEST(members_by_so_peergroups_read_only_role)
 	th_sh("rm -rf %s", dir);
 }
 
+/*
+ * Only a directory made for the socket is given to the group: one that
+ * existed (it could be /run, /tmp or /root) keeps its owner group and
+ * mode, unless systemd made it for us ($RUNTIME_DIRECTORY).
+ */
+TEST(existing_directory_is_left_alone_unless_systemd_made_it)
+{
+	struct group *g = getgrnam(GROUP);
+	struct ctl_server *s;
+	char dir[64], path[96];
+	struct loop *l;
+	struct stat st;
+
+	if (!g)
+		SKIP(return, "no group " GROUP);
+	snprintf(dir, sizeof(dir), "/tmp/es-ctl-test-%d", getpid());
+	snprintf(path, sizeof(path), "%s/ctl.sock", dir);
+	th_sh("rm -rf %s; mkdir -p %s && chmod 1777 %s", dir, dir, dir);
+	ASSERT_EQ(loop_new(&l), 0);
+	ASSERT_EQ(ctl_server_start(l, path, GROUP, read_cmds, handler, NULL, &s), 0);
+	ASSERT_EQ(stat(dir, &st), 0);
+	EXPECT_EQ(st.st_mode & 07777, 01777);
+	EXPECT_NE(st.st_gid, g->gr_gid);
+	ctl_server_free(s);
+	/* systemd's RuntimeDirectory= for us: ours to open to the group */
+	th_sh("chmod 0700 %s", dir);
+	setenv("RUNTIME_DIRECTORY", dir, 1);
+	ASSERT_EQ(ctl_server_start(l, path, GROUP, read_cmds, handler, NULL, &s), 0);
+	ASSERT_EQ(stat(dir, &st), 0);
+	EXPECT_EQ(st.st_mode & 07777, 0710);
+	EXPECT_EQ(st.st_gid, g->gr_gid);
+	ctl_server_free(s);
+	unsetenv("RUNTIME_DIRECTORY");
+	loop_free(l);
+	th_sh("rm -rf %s", dir);
+}
+
 TEST_HARNESS_MAIN
