@@ -409,7 +409,9 @@ static const char *const ctl_read_only[] = { "status", "stats", "metrics", NULL 
  *
  * Everything else leaves the effective, permitted, inheritable and
  * ambient sets (and the bounding set, when we hold CAP_SETPCAP), so
- * neither we nor a reset_command child can regain it. A capability the
+ * neither we nor a reset_command child can regain it (a child of a root
+ * daemon gets at most the bounding set, i.e. the running set; a child of
+ * the system user gets nothing). A capability the
  * process was never given is simply not kept: an operator who grants
  * USB device access with a udev rule instead of CAP_DAC_OVERRIDE just
  * leaves it out of the unit. Done with capget/capset directly: Debian's

@@ -22,9 +22,9 @@
  * the next wave. So while a limit is reached and some connection is
  * still in its hello (on a terminate= route: its TLS handshake), the
  * listener stays polled and each new client closes the oldest such
- * connection to take its place (counted as
- * hello_evicted, logged at most once a second): max_connections still
- * holds, established connections are never touched, and a good client,
+ * connection to take its place (counted as hello_evicted, logged at
+ * most once a second): max_connections still holds, connections past
+ * their hello are never touched, and a good client,
  * which sends its hello at once, leaves the hello phase long before it
  * could become the oldest. One eviction per wakeup, so that clients
  * accepted meanwhile are read before more newcomers arrive.
