@@ -10,11 +10,16 @@
  * pin directory's parent is root's and closed (systemd mounts
  * /sys/fs/bpf 0700), start-up also needs CAP_DAC_OVERRIDE and the
  * running daemon CAP_DAC_READ_SEARCH. A reload needing a capability
- * dropped after start-up fails and says which.
+ * dropped after start-up fails and says which. And the kernel fact the
+ * running set rests on: a map update through a held fd needs no
+ * capability from 6.5 on.
  */
 #include "harness.h"
 
+#include <bpf/bpf.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <sys/utsname.h>
 
 /* bpf(39), perfmon(38), net_admin(12) */
 #define XDP_RUNNING_CAPS 0x000000c000001000ull
@@ -208,6 +213,52 @@ TEST_F_TIMEOUT(priv, pins_under_a_closed_root_directory_and_a_reload_needing_mor
 	TH_LOG("reload: %s", out);
 	EXPECT_TRUE(strstr(out, "needs net_raw, dropped after start-up") != NULL);
 	ASSERT_EQ(th_sh("%s status -s %s >/dev/null", bin(), self->sock), 0);
+}
+
+/*
+ * What a config map update on reload needs from the kernel, measured
+ * here rather than assumed: the daemon holds the map fds from start-up,
+ * so the question is whether bpf(BPF_MAP_UPDATE_ELEM) on such an fd
+ * works with no capability at all. From 6.5 on it does, whatever
+ * kernel.unprivileged_bpf_disabled says; before, every bpf() command
+ * wants CAP_BPF while that sysctl is set (Debian's default: 2).
+ */
+TEST(map_update_on_a_held_fd_needs_which_capability_on_this_kernel)
+{
+	char disabled[16] = "0";
+	struct utsname u;
+	int major = 0, minor = 0, fd, st;
+	uint32_t key = 0, val = 7;
+	bool new_kernel, restricted;
+	pid_t pid;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "es_test", sizeof(key), sizeof(val), 1, NULL);
+	ASSERT_GE(fd, 0);
+	pid = fork();
+	if (pid == 0) {
+		/* nobody: with a non-root uid every capability is gone */
+		if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+			_exit(2);
+		val = 42;
+		_exit(bpf_map_update_elem(fd, &key, &val, BPF_ANY) ? (errno == EPERM ? 3 : 4) : 0);
+	}
+	ASSERT_EQ(waitpid(pid, &st, 0), pid);
+	uname(&u);
+	sscanf(u.release, "%d.%d", &major, &minor);
+	th_sh_out(disabled, sizeof(disabled), "cat /proc/sys/kernel/unprivileged_bpf_disabled");
+	new_kernel = major > 6 || (major == 6 && minor >= 5);
+	restricted = atoi(disabled) != 0;
+	TH_LOG("kernel %s, unprivileged_bpf_disabled %d: map update without capabilities %s",
+	       u.release, atoi(disabled), WEXITSTATUS(st) == 0 ? "works" :
+	       WEXITSTATUS(st) == 3 ? "EPERM" : "failed");
+	if (new_kernel || !restricted) {
+		EXPECT_EQ(WEXITSTATUS(st), 0);
+		ASSERT_EQ(bpf_map_lookup_elem(fd, &key, &val), 0);
+		EXPECT_EQ(val, 42);
+	} else {
+		EXPECT_EQ(WEXITSTATUS(st), 3);
+	}
+	close(fd);
 }
 
 TEST_HARNESS_MAIN
