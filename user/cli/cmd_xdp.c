@@ -99,8 +99,16 @@ int cmd_detach(int argc, char **argv)
 	/* A running daemon detaches itself first, so it does not keep using
 	 * links and maps removed under it; then whatever is left goes. */
 	ctl_socket_path(pin ? NULL : path, sock, sockbuf, sizeof(sockbuf));
-	if (ctl_call_buf(sockbuf, "detach", &body) == 0)
+	err = ctl_call_buf(sockbuf, "detach", &body);
+	if (err == 0)
 		printf("daemon at %s: %s", sockbuf, body);
+	if (err == 1) {
+		/* the daemon said no (e.g. a read-only control_group member):
+		 * removing its pins behind its back would be worse */
+		fprintf(stderr, "edgesteer: daemon at %s: %s\n", sockbuf, body);
+		free(body);
+		return 1;
+	}
 	free(body);
 	if (!pin) {
 		if (load_conf_for("detach", path, &c)) {

@@ -4,7 +4,15 @@
  *
  * The server is created under umask 077 so there is no window in which
  * the socket is reachable by others; then it is opened up to the
- * configured group only. Each connection: read one bounded request line
+ * configured group only, and so is its directory when it was made for
+ * the socket (group search bit), which is otherwise where group members
+ * meet EACCES.
+ *
+ * Two roles, decided once per connection from the peer's credentials
+ * (SO_PEERCRED, SO_PEERGROUPS: what the kernel recorded at connect, not
+ * what /proc says later): root and the daemon's own uid may run every
+ * command; members of control_group only the read-only ones the daemon
+ * names (status, stats, metrics). Each connection: read one bounded request line
  * under a deadline, run the handler, write the reply as the socket
  * allows, close. Requests are small and rare; the handler runs inline.
  */
@@ -28,6 +36,9 @@ struct ctl_server {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	gid_t gid;
 	bool has_group;
+	char group[64];
+	const char *const *read_cmds;	/* what CTL_ROLE_READ may run */
+	struct log_limit ll_denied;
 	ctl_handler handler;
 	void *ctx;
 };
@@ -39,8 +50,26 @@ static size_t ctl_complete(const char *req, size_t len)
 	return nl ? (size_t)(nl - req) + 1 : 0;
 }
 
+static bool read_only_cmd(const struct ctl_server *s, const char *cmd)
+{
+	for (const char *const *c = s->read_cmds; c && *c; c++)
+		if (!strcmp(*c, cmd))
+			return true;
+	return false;
+}
+
+static void refuse_role(const struct ctl_server *s, const char *cmd, struct reqsrv_reply *out)
+{
+	reqsrv_printf(out, "error: '%s' refused: members of control_group '%s' have the read-only "
+		      "role (", cmd, s->group);
+	for (const char *const *c = s->read_cmds; c && *c; c++)
+		reqsrv_printf(out, "%s%s", c == s->read_cmds ? "" : ", ", *c);
+	reqsrv_printf(out, "); '%s' needs root or the daemon's user (uid %u)\n", cmd,
+		      (unsigned)geteuid());
+}
+
 /* "COMMAND [ARG]\n" -> handler -> "ok\nBODY" or "error: TEXT\n" */
-static void ctl_handle(void *ctx, char *req, size_t len, struct reqsrv_reply *out)
+static void ctl_handle(void *ctx, int role, char *req, size_t len, struct reqsrv_reply *out)
 {
 	struct ctl_server *s = ctx;
 	struct ctl_reply r = { 0 };
@@ -59,6 +88,11 @@ static void ctl_handle(void *ctx, char *req, size_t len, struct reqsrv_reply *ou
 	} else {
 		arg = cmd + strlen(cmd);
 	}
+	if (role != CTL_ROLE_ADMIN && !read_only_cmd(s, cmd)) {
+		pr_notice("control socket: '%s' from a control_group member refused (read-only role)", cmd);
+		refuse_role(s, cmd, out);
+		return;
+	}
 	s->handler(s->ctx, cmd, arg, &r);
 	if (r.error) {
 		reqsrv_printf(out, "error: %s%s", r.body.len ? r.body.buf : "failed",
@@ -71,64 +105,62 @@ static void ctl_handle(void *ctx, char *req, size_t len, struct reqsrv_reply *ou
 	free(r.body.buf);
 }
 
-static bool peer_allowed(void *ctx, int fd)
+/* Is gid among the peer's groups as the kernel saw them at connect()? */
+static bool peer_in_group(int fd, gid_t gid)
+{
+	socklen_t len = 64 * sizeof(gid_t);
+	gid_t *groups = malloc(len), *more;
+	bool found = false;
+	int rc;
+
+	if (!groups)
+		return false;
+	rc = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len);
+	if (rc < 0 && errno == ERANGE && (more = realloc(groups, len))) {
+		/* len now says how much the peer's list needs */
+		groups = more;
+		rc = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len);
+	}
+	if (rc < 0)
+		len = 0;	/* unknown groups: no membership */
+	for (size_t i = 0; i < len / sizeof(gid_t); i++)
+		if (groups[i] == gid)
+			found = true;
+	free(groups);
+	return found;
+}
+
+static int peer_role(void *ctx, int fd)
 {
 	struct ctl_server *s = ctx;
 	struct ucred cr;
 	socklen_t len = sizeof(cr);
-	gid_t groups[64];
-	int n, i;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
-		return false;
+		return -errno;
 	if (cr.uid == 0 || cr.uid == geteuid())
-		return true;
-	if (!s->has_group)
-		return false;
-	if (cr.gid == s->gid)
-		return true;
-	/* supplementary groups of the peer, from /proc (best effort) */
-	{
-		char path[64], line[1024];
-		FILE *f;
-
-		snprintf(path, sizeof(path), "/proc/%d/status", cr.pid);
-		f = fopen(path, "re");
-		if (!f)
-			return false;
-		n = 0;
-		while (fgets(line, sizeof(line), f)) {
-			if (!strncmp(line, "Groups:", 7)) {
-				char *p = line + 7, *end;
-
-				while (n < 64) {
-					long g = strtol(p, &end, 10);
-
-					if (end == p)
-						break;
-					groups[n++] = (gid_t)g;
-					p = end;
-				}
-			}
-		}
-		fclose(f);
-		for (i = 0; i < n; i++)
-			if (groups[i] == s->gid)
-				return true;
-	}
-	return false;
+		return CTL_ROLE_ADMIN;
+	if (s->has_group && (cr.gid == s->gid || peer_in_group(fd, s->gid)))
+		return CTL_ROLE_READ;
+	log_limited(&s->ll_denied, LOG_WARNING, "control socket: uid %u (pid %d) is neither root, "
+		    "the daemon's user nor in control_group%s%s; refused", (unsigned)cr.uid, (int)cr.pid,
+		    s->has_group ? " " : "", s->group);
+	return -EACCES;
 }
 
 static const struct reqsrv_ops ctl_ops = {
 	.complete = ctl_complete,
 	.handle = ctl_handle,
-	.allow = peer_allowed,
-	.refusal = "error: permission denied or too many control clients\n",
+	.allow = peer_role,
+	.refusal = "error: too many control clients at once; try again\n",
+	.denied = "error: permission denied: the control socket is for root, the daemon's user "
+		  "and members of [global] control_group\n",
 	.name = "control socket",
 	.req_max = CTL_REQ_MAX,
 	.timeout_ms = CTL_TIMEOUT_MS,
 };
 
+/* 1 when the socket's directory was made here, 0 when it existed. */
 static int make_parent_dir(const char *path)
 {
 	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -139,18 +171,73 @@ static int make_parent_dir(const char *path)
 	if (!slash || slash == dir)
 		return 0;
 	*slash = 0;
-	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+	if (mkdir(dir, 0750) == 0)
+		return 1;
+	return errno == EEXIST ? 0 : -errno;
+}
+
+/* Is dir one of the directories systemd made for us (RuntimeDirectory=,
+ * listed in $RUNTIME_DIRECTORY, colon-separated)? */
+static bool systemd_runtime_dir(const char *dir)
+{
+	const char *list = getenv("RUNTIME_DIRECTORY");
+	size_t n = strlen(dir);
+
+	for (const char *p = list; p && *p; p = strchr(p, ':') ? strchr(p, ':') + 1 : NULL)
+		if (!strncmp(p, dir, n) && (p[n] == ':' || !p[n]))
+			return true;
+	return false;
+}
+
+/*
+ * Group members must be able to search the socket's directory. A
+ * directory made for the socket (above, or by systemd's
+ * RuntimeDirectory=) gets the group and its search bit, nothing for
+ * others; any other directory is left alone - it may be /run, /tmp or
+ * /root, owned by us or not - and we only say when it is in the way.
+ */
+static int open_dir_to_group(const char *path, gid_t gid, const char *group, bool made)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char *slash;
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = 0;
+	else
+		*slash = 0;
+	if (stat(dir, &st) < 0)
 		return -errno;
+	if (st.st_uid == geteuid() && (made || systemd_runtime_dir(dir))) {
+		if (st.st_gid != gid && chown(dir, (uid_t)-1, gid) < 0) {
+			pr_err("control socket directory %s: cannot give it to group '%s': %s (the daemon's "
+			       "user must be in that group, or start with CAP_CHOWN)", dir, group,
+			       strerror(errno));
+			return -errno;
+		}
+		/* search for the group, nothing for others */
+		if (chmod(dir, (st.st_mode & 0750) | 0010) < 0)
+			return -errno;
+		return 0;
+	}
+	if (!(st.st_mode & 0001) && !(st.st_gid == gid && (st.st_mode & 0010)))
+		pr_warn("control socket directory %s (mode %03o, group %u) is not searchable by group "
+			"'%s': its members will get EACCES; give the group search permission (g+x)",
+			dir, (unsigned)(st.st_mode & 0777), (unsigned)st.st_gid, group);
 	return 0;
 }
 
 int ctl_server_start(struct loop *l, const char *path, const char *group,
-		     ctl_handler h, void *ctx, struct ctl_server **out)
+		     const char *const *read_cmds, ctl_handler h, void *ctx, struct ctl_server **out)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct ctl_server *s;
 	mode_t old_umask;
-	int fd = -1, err;
+	int fd = -1, err, made;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		pr_err("control socket %s: path longer than %zu bytes", path, sizeof(sun.sun_path) - 1);
@@ -161,6 +248,7 @@ int ctl_server_start(struct loop *l, const char *path, const char *group,
 		return -ENOMEM;
 	s->handler = h;
 	s->ctx = ctx;
+	s->read_cmds = read_cmds;
 	snprintf(s->path, sizeof(s->path), "%s", path);
 	if (group && *group) {
 		struct group *g = getgrnam(group);
@@ -172,12 +260,16 @@ int ctl_server_start(struct loop *l, const char *path, const char *group,
 		}
 		s->gid = g->gr_gid;
 		s->has_group = true;
+		snprintf(s->group, sizeof(s->group), "%s", group);
 	}
-	err = make_parent_dir(path);
-	if (err) {
+	made = make_parent_dir(path);
+	if (made < 0) {
+		err = made;
 		pr_err("control socket %s: cannot create its directory: %s", path, strerror(-err));
 		goto fail;
 	}
+	if (s->has_group && (err = open_dir_to_group(path, s->gid, group, made)))
+		goto fail;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		err = -errno;
@@ -227,6 +319,11 @@ fail:
 		close(fd);
 	free(s);
 	return err;
+}
+
+void ctl_server_stats(const struct ctl_server *s, struct reqsrv_stats *out)
+{
+	reqsrv_get_stats(s ? s->rs : NULL, out);
 }
 
 void ctl_server_free(struct ctl_server *s)

@@ -23,6 +23,12 @@
 
 struct ctl_server;
 
+/* Who is asking, from the peer's credentials at connect(). */
+enum ctl_role {
+	CTL_ROLE_ADMIN = 0,	/* root or the daemon's own uid: every command */
+	CTL_ROLE_READ = 1,	/* a member of control_group: read_cmds only */
+};
+
 struct ctl_reply {
 	struct reqsrv_reply body;	/* fill with reqsrv_printf/append */
 	int error;	/* non-zero: the status line is "error: " + the body */
@@ -34,11 +40,18 @@ typedef void (*ctl_handler)(void *ctx, const char *cmd, const char *arg, struct 
 
 /*
  * Create the socket at `path` (its directory made 0750 if missing), mode
- * 0600, or 0660 and group `group` when group is not empty. A client must
- * also pass an SO_PEERCRED check: root, our own uid, or a member of group.
+ * 0600, or 0660 and group `group` when group is not empty; then that
+ * directory, when it was made for the socket (here, or by systemd's
+ * RuntimeDirectory=), gets the group and its search bit. A
+ * client must also pass a credentials check: root or our own uid
+ * (CTL_ROLE_ADMIN), or a member of group (CTL_ROLE_READ), who may run
+ * only the commands in read_cmds (NULL-terminated); others are answered
+ * with an error naming the command and the role.
  */
 int ctl_server_start(struct loop *l, const char *path, const char *group,
-		     ctl_handler h, void *ctx, struct ctl_server **out);
+		     const char *const *read_cmds, ctl_handler h, void *ctx, struct ctl_server **out);
+/* Evictions, refusals and timeouts of the socket's clients. */
+void ctl_server_stats(const struct ctl_server *s, struct reqsrv_stats *out);
 void ctl_server_free(struct ctl_server *s);
 
 /*

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -69,4 +70,25 @@ void log_msg(int level, const char *fmt, ...)
 	 * always ends with its newline, truncated or not */
 	line[n++] = '\n';
 	(void)!write(STDERR_FILENO, line, n);
+}
+
+void log_limited(struct log_limit *ll, int level, const char *fmt, ...)
+{
+	struct timespec ts;
+	unsigned long long now;
+	char msg[1024];
+	va_list ap;
+
+	ll->held++;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000;
+	if (now < ll->next_ms)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_msg(level, "%s (%llu time%s since the last such line)", msg, ll->held,
+		ll->held == 1 ? "" : "s");
+	ll->held = 0;
+	ll->next_ms = now + 1000;
 }

@@ -23,6 +23,19 @@ int log_get_level(void);
 void log_set_prefix(int mode);
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * At most one line per second for one reason, however often it happens:
+ * a listener full of strangers must not flood the journal. Each line
+ * carries the number of events since the previous line of that reason.
+ * One struct log_limit per reason, zeroed before first use.
+ */
+struct log_limit {
+	unsigned long long next_ms;	/* monotonic ms before which we stay quiet */
+	unsigned long long held;	/* events not yet reported */
+};
+void log_limited(struct log_limit *ll, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #define pr_err(...)    log_msg(LOG_ERR, __VA_ARGS__)
 #define pr_warn(...)   log_msg(LOG_WARNING, __VA_ARGS__)
 #define pr_notice(...) log_msg(LOG_NOTICE, __VA_ARGS__)

@@ -36,13 +36,15 @@ static void http_status(struct reqsrv_reply *r, const char *status, const char *
 		      "Connection: close\r\n\r\n%s", status, strlen(body), body);
 }
 
-static void http_handle(void *ctx, char *req, size_t len, struct reqsrv_reply *r)
+static void http_handle(void *ctx, int role, char *req, size_t len, struct reqsrv_reply *r)
 {
 	struct metrics_http *m = ctx;
 	struct metric_sink *s = NULL;
 	const char *text;
 	size_t tlen = 0;
 	bool head = !strncmp(req, "HEAD ", 5);
+
+	(void)role;
 
 	if (strncmp(req, "GET ", 4) && !head) {
 		http_status(r, "405 Method Not Allowed", "only GET /metrics\n");
@@ -113,6 +115,11 @@ fail:
 		close(fd);
 	free(m);
 	return err;
+}
+
+void metrics_http_stats(const struct metrics_http *m, struct reqsrv_stats *out)
+{
+	reqsrv_get_stats(m ? m->rs : NULL, out);
 }
 
 void metrics_http_free(struct metrics_http *m)

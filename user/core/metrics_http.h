@@ -18,5 +18,8 @@ typedef void (*metrics_render_fn)(void *ctx, struct metric_sink *s);
 int metrics_http_start(struct loop *l, const struct conf_addr *addr, metrics_render_fn render,
 		       void *ctx, struct metrics_http **out);
 void metrics_http_free(struct metrics_http *m);
+/* Evictions, refusals and timeouts of scrape connections. */
+struct reqsrv_stats;
+void metrics_http_stats(const struct metrics_http *m, struct reqsrv_stats *out);
 
 #endif

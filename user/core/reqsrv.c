@@ -14,6 +14,10 @@
 #include "reqsrv.h"
 
 #define REQSRV_FD_RETRY_MS 250	/* accepting resumes this long after EMFILE */
+/* Accepted per wakeup: fewer than half the slots, so that a client
+ * accepted in one turn is read in the next before enough newcomers
+ * arrived to make it the oldest and evict it. */
+#define REQSRV_ACCEPT_BATCH (REQSRV_MAX_CLIENTS / 2 - 1)
 
 struct reqsrv_client {
 	struct reqsrv *srv;
@@ -23,7 +27,10 @@ struct reqsrv_client {
 	size_t req_len;
 	struct reqsrv_reply reply;
 	size_t sent;
+	uint64_t seq;		/* accept order: the smallest is the oldest */
+	int role;		/* from ops->allow */
 	bool in_use;
+	bool answering;		/* a complete request came; the reply is going out */
 };
 
 struct reqsrv {
@@ -31,7 +38,9 @@ struct reqsrv {
 	struct loop_fd h;
 	const struct reqsrv_ops *ops;
 	void *ctx;
-	uint64_t refused;
+	struct reqsrv_stats st;
+	uint64_t seq;
+	struct log_limit ll_evict, ll_busy, ll_denied, ll_timeout, ll_long;
 	uint64_t paused_fds;		/* accept4() failed for want of fds or memory */
 	struct loop_timer retry;	/* resumes accepting after such a failure */
 	struct reqsrv_client clients[REQSRV_MAX_CLIENTS];
@@ -113,7 +122,9 @@ static void client_on_deadline(struct loop_timer *t)
 {
 	struct reqsrv_client *c = container_of(t, struct reqsrv_client, deadline);
 
-	pr_warn("%s: client timed out after %u ms; closed", c->srv->ops->name, c->srv->ops->timeout_ms);
+	c->srv->st.timed_out++;
+	log_limited(&c->srv->ll_timeout, LOG_WARNING, "%s: client timed out after %u ms; closed",
+		    c->srv->ops->name, c->srv->ops->timeout_ms);
 	client_close(c);
 }
 
@@ -141,7 +152,8 @@ static void client_write(struct reqsrv_client *c)
 static void client_answer(struct reqsrv_client *c, size_t len)
 {
 	c->req[len] = 0;
-	c->srv->ops->handle(c->srv->ctx, c->req, len, &c->reply);
+	c->answering = true;
+	c->srv->ops->handle(c->srv->ctx, c->role, c->req, len, &c->reply);
 	client_write(c);
 }
 
@@ -180,20 +192,20 @@ static void client_on_io(struct loop_fd *h, uint32_t events)
 			return;
 		}
 		if (c->req_len == ops->req_max) {
-			pr_warn("%s: request longer than %zu bytes; closed", ops->name, ops->req_max);
+			log_limited(&c->srv->ll_long, LOG_WARNING, "%s: request longer than %zu bytes; closed",
+				    ops->name, ops->req_max);
 			client_close(c);
 			return;
 		}
 	}
 }
 
-static void refuse(struct reqsrv *s, int fd)
+static void refuse(int fd, const char *why)
 {
 	char sink[512];
 
-	s->refused++;
-	if (s->ops->refusal)
-		(void)!send(fd, s->ops->refusal, strlen(s->ops->refusal), MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (why)
+		(void)!send(fd, why, strlen(why), MSG_NOSIGNAL | MSG_DONTWAIT);
 	/* read what already came so the close is orderly and the peer gets
 	 * the refusal rather than a reset */
 	while (recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0)
@@ -202,13 +214,41 @@ static void refuse(struct reqsrv *s, int fd)
 	close(fd);
 }
 
+/* A free slot, or the one of the oldest client still sending its
+ * request (closed here, counted), or NULL when all are answering. */
+static struct reqsrv_client *take_slot(struct reqsrv *s)
+{
+	struct reqsrv_client *oldest = NULL;
+	int i;
+
+	for (i = 0; i < REQSRV_MAX_CLIENTS; i++) {
+		struct reqsrv_client *c = &s->clients[i];
+
+		if (!c->in_use)
+			return c;
+		if (!c->answering && (!oldest || c->seq < oldest->seq))
+			oldest = c;
+	}
+	if (!oldest)
+		return NULL;
+	s->st.evicted++;
+	log_limited(&s->ll_evict, LOG_WARNING,
+		    "%s: all %d client slots taken; closed the oldest client that had not sent a "
+		    "complete request, to admit a new one", s->ops->name, REQSRV_MAX_CLIENTS);
+	if (s->ops->refusal)
+		(void)!send(oldest->h.fd, s->ops->refusal, strlen(s->ops->refusal),
+			    MSG_NOSIGNAL | MSG_DONTWAIT);
+	client_close(oldest);
+	return oldest;
+}
+
 static void on_accept(struct loop_fd *h, uint32_t events)
 {
 	struct reqsrv *s = container_of(h, struct reqsrv, h);
 
-	for (;;) {
-		struct reqsrv_client *c = NULL;
-		int fd = accept4(h->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC), i;
+	for (int n = 0; n < REQSRV_ACCEPT_BATCH; n++) {
+		struct reqsrv_client *c;
+		int fd = accept4(h->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC), role = 0;
 
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
@@ -219,20 +259,26 @@ static void on_accept(struct loop_fd *h, uint32_t events)
 				pr_warn("%s: accept: %s", s->ops->name, strerror(errno));
 			return;
 		}
-		if (s->ops->allow && !s->ops->allow(s->ctx, fd)) {
-			refuse(s, fd);
+		if (s->ops->allow && (role = s->ops->allow(s->ctx, fd)) < 0) {
+			s->st.refused_denied++;
+			log_limited(&s->ll_denied, LOG_WARNING, "%s: peer refused: %s", s->ops->name,
+				    strerror(-role));
+			refuse(fd, s->ops->denied);
 			continue;
 		}
-		for (i = 0; i < REQSRV_MAX_CLIENTS && !c; i++)
-			if (!s->clients[i].in_use)
-				c = &s->clients[i];
+		c = take_slot(s);
 		if (!c) {
-			refuse(s, fd);
+			s->st.refused_busy++;
+			log_limited(&s->ll_busy, LOG_WARNING, "%s: all %d client slots busy answering; "
+				    "new client refused", s->ops->name, REQSRV_MAX_CLIENTS);
+			refuse(fd, s->ops->refusal);
 			continue;
 		}
 		memset(c, 0, sizeof(*c));
 		c->srv = s;
 		c->in_use = true;
+		c->seq = ++s->seq;
+		c->role = role;
 		loop_timer_init(&c->deadline, client_on_deadline);
 		if (loop_fd_add(s->l, &c->h, fd, EPOLLIN | EPOLLRDHUP, client_on_io)) {
 			close(fd);
@@ -264,9 +310,12 @@ int reqsrv_start(struct loop *l, int listen_fd, const struct reqsrv_ops *ops, vo
 	return 0;
 }
 
-uint64_t reqsrv_refused(const struct reqsrv *s)
+void reqsrv_get_stats(const struct reqsrv *s, struct reqsrv_stats *out)
 {
-	return s->refused;
+	if (s)
+		*out = s->st;
+	else
+		memset(out, 0, sizeof(*out));
 }
 
 void reqsrv_free(struct reqsrv *s)

@@ -2,8 +2,15 @@
 /*
  * reqsrv.h - a tiny request/response server on the loop, shared by the
  * control socket and the metrics HTTP listener: accept on a listening fd,
- * read one bounded request under a deadline, answer, close. At most
- * REQSRV_MAX_CLIENTS at once; more are refused and counted.
+ * read one bounded request under a deadline, answer, close.
+ *
+ * At most REQSRV_MAX_CLIENTS at once. When every slot is taken, the
+ * oldest client that has not yet sent a complete request is closed to
+ * admit the new one: a client with a real request sends it at once and
+ * is answered within one loop turn, so idle sockets held by strangers
+ * can delay a scrape or a command but never lock it out. Only when every
+ * slot is busy answering is the newcomer refused. Evictions, refusals and
+ * timeouts are counted and logged at most once a second per reason.
  */
 #ifndef EDGESTEER_REQSRV_H
 #define EDGESTEER_REQSRV_H
@@ -31,12 +38,16 @@ int reqsrv_printf(struct reqsrv_reply *r, const char *fmt, ...) __attribute__((f
 struct reqsrv_ops {
 	/* Bytes of a complete request in req[0..len), or 0 to read more. */
 	size_t (*complete)(const char *req, size_t len);
-	/* Build the reply for a complete request (NUL-terminated). */
-	void (*handle)(void *ctx, char *req, size_t len, struct reqsrv_reply *r);
-	/* Optional: may this peer talk to us? fd is the accepted socket. */
-	bool (*allow)(void *ctx, int fd);
-	/* Written to refused peers (permission, limits); may be NULL. */
+	/* Build the reply for a complete request (NUL-terminated); role is
+	 * what allow() said about the peer (0 without allow()). */
+	void (*handle)(void *ctx, int role, char *req, size_t len, struct reqsrv_reply *r);
+	/* Optional: may this peer talk to us? fd is the accepted socket.
+	 * A role >= 0 admits it, -errno refuses it. */
+	int (*allow)(void *ctx, int fd);
+	/* Written to peers refused for want of a slot or evicted; may be NULL. */
 	const char *refusal;
+	/* Written to peers allow() refused; may be NULL. */
+	const char *denied;
 	const char *name;	/* for log lines: "control", "metrics" */
 	size_t req_max;		/* <= REQSRV_REQ_MAX */
 	uint32_t timeout_ms;
@@ -45,7 +56,13 @@ struct reqsrv_ops {
 /* Take ownership of a listening, non-blocking fd. */
 int reqsrv_start(struct loop *l, int listen_fd, const struct reqsrv_ops *ops, void *ctx,
 		 struct reqsrv **out);
-uint64_t reqsrv_refused(const struct reqsrv *s);
+struct reqsrv_stats {
+	uint64_t evicted;	/* idle clients closed to admit a new one */
+	uint64_t refused_busy;	/* every slot was answering: newcomer refused */
+	uint64_t refused_denied;	/* allow() said no */
+	uint64_t timed_out;	/* no complete request before the deadline */
+};
+void reqsrv_get_stats(const struct reqsrv *s, struct reqsrv_stats *out);
 void reqsrv_free(struct reqsrv *s);
 
 #endif

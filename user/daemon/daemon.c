@@ -20,7 +20,9 @@
  * A second SIGTERM stops at once.
  */
 #include <linux/capability.h>
+#include <arpa/inet.h>
 #include <errno.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,9 +67,27 @@ struct daemon {
 	bool stopping;
 	uint64_t started_ms;
 	uint64_t reloads_ok, reloads_refused, reloads_partial;
+	uint64_t caps_given;		/* permitted set at start */
+	uint64_t caps_running;		/* kept after start-up */
 };
 
+static uint64_t caps_permitted(void);
+static void capability_plan(const struct conf *c, uint64_t *startup, uint64_t *running);
+static const char *cap_list(uint64_t set, char *buf, size_t len);
+
 /* ---- metrics ----------------------------------------------------------- */
+
+/* The local request listeners: what strangers filling them cost. */
+static void render_local(struct metric_sink *s, const char *listener, const struct reqsrv_stats *st)
+{
+	static const char help[] = "Clients of a local listener closed or refused, by cause";
+	static const char name[] = "edgesteer_local_clients_dropped_total";
+
+	metric(s, METRIC_COUNTER, name, help, st->evicted, "listener", listener, "cause", "evicted_idle", NULL);
+	metric(s, METRIC_COUNTER, name, help, st->refused_busy, "listener", listener, "cause", "busy", NULL);
+	metric(s, METRIC_COUNTER, name, help, st->refused_denied, "listener", listener, "cause", "denied", NULL);
+	metric(s, METRIC_COUNTER, name, help, st->timed_out, "listener", listener, "cause", "timeout", NULL);
+}
 
 static void render(struct daemon *d, struct metric_sink *s, bool with_xdp)
 {
@@ -90,6 +110,16 @@ static void render(struct daemon *d, struct metric_sink *s, bool with_xdp)
 		syslog_metrics(d->syslog, s);
 	if (d->wd)
 		watchdog_metrics(d->wd, s);
+	{
+		struct reqsrv_stats st;
+
+		ctl_server_stats(d->ctl, &st);
+		render_local(s, "control", &st);
+		if (d->http) {
+			metrics_http_stats(d->http, &st);
+			render_local(s, "metrics", &st);
+		}
+	}
 }
 
 static void daemon_render(void *ctx, struct metric_sink *s)
@@ -103,7 +133,18 @@ static void daemon_render(void *ctx, struct metric_sink *s)
 static int daemon_apply(struct daemon *d, struct conf *nc, FILE *err)
 {
 	int rc, failed = 0;
+	uint64_t up, run, missing;
 
+	/* what was dropped after start-up does not come back */
+	capability_plan(nc, &up, &run);
+	missing = run & d->caps_given & ~d->caps_running;
+	if (missing) {
+		char names[256];
+
+		fprintf(err, "capabilities: the new configuration needs %s, dropped after start-up; "
+			"restart edgesteer to apply all of it\n", cap_list(missing, names, sizeof(names)));
+		failed++;
+	}
 	if (nc->has_xdp && d->bpf) {
 		rc = bpfctl_apply(d->bpf, nc);
 	} else if (nc->has_xdp) {
@@ -360,50 +401,203 @@ static void on_ctl(void *ctx, const char *cmd, const char *arg, struct ctl_reply
 	}
 }
 
+/* What members of [global] control_group may run: reading, never changing. */
+static const char *const ctl_read_only[] = { "status", "stats", "metrics", NULL };
+
 /* ---- capabilities ------------------------------------------------------ */
 
 /*
- * Keep only what the running config can still need after start-up:
- * reloads re-bind listeners, update maps and re-attach XDP; the watchdog
- * bounces links, probes neighbours and opens USB device nodes. Done with
- * prctl + capset directly: Debian's libcap-ng 0.8.3 fails its capset here
- * (EPERM on this kernel), and the two calls are all we need.
+ * Least privilege. edgesteer runs as root or, better, as a system user
+ * given ambient capabilities by its unit. From the config we compute two
+ * sets, each part adding what this kernel asks of it (docs/security.md
+ * has the table and how each entry was found):
+ *
+ *   start-up  held from the moment the config is read until every
+ *             subsystem is up;
+ *   running   what reloads, XDP re-attach and the watchdog can still need.
+ *
+ * Everything else leaves the effective, permitted, inheritable and
+ * ambient sets (and the bounding set, when we hold CAP_SETPCAP), so
+ * neither we nor a reset_command child can regain it (a child of a root
+ * daemon gets at most the bounding set, i.e. the running set; a child of
+ * the system user gets nothing). A capability the
+ * process was never given is simply not kept: an operator who grants
+ * USB device access with a udev rule instead of CAP_DAC_OVERRIDE just
+ * leaves it out of the unit. Done with capget/capset directly: Debian's
+ * libcap-ng 0.8.3 fails its capset here (EPERM on this kernel).
  */
-static uint64_t needed_capabilities(const struct conf *c)
-{
-	uint64_t keep = 1ull << CAP_NET_BIND_SERVICE | 1ull << CAP_NET_ADMIN | 1ull << CAP_SYS_RESOURCE;
+#define CAPB(c) (1ull << (c))
 
-	if (c->has_xdp || c->n_watchdogs)
-		keep |= 1ull << CAP_BPF | 1ull << CAP_PERFMON | 1ull << CAP_SYS_ADMIN;
-	if (c->n_watchdogs)
-		keep |= 1ull << CAP_NET_RAW | 1ull << CAP_DAC_OVERRIDE;
-	return keep;
+static const struct { int cap; const char *name; } cap_names[] = {
+	{ CAP_CHOWN, "chown" }, { CAP_DAC_OVERRIDE, "dac_override" },
+	{ CAP_DAC_READ_SEARCH, "dac_read_search" }, { CAP_NET_BIND_SERVICE, "net_bind_service" },
+	{ CAP_NET_ADMIN, "net_admin" }, { CAP_NET_RAW, "net_raw" }, { CAP_SYS_ADMIN, "sys_admin" },
+	{ CAP_PERFMON, "perfmon" }, { CAP_BPF, "bpf" },
+};
+
+static const char *cap_list(uint64_t set, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; i < sizeof(cap_names) / sizeof(cap_names[0]); i++)
+		if (set & CAPB(cap_names[i].cap) && n < len)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? "," : "", cap_names[i].name);
+	if (!n)
+		snprintf(buf, len, "none");
+	return buf;
 }
 
-static int drop_capabilities(const struct conf *c)
+static long read_sysctl(const char *path, long def)
+{
+	FILE *f = fopen(path, "re");
+	long v = def;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = def;
+		fclose(f);
+	}
+	return v;
+}
+
+/* Kernels before 5.8 know no CAP_BPF/CAP_PERFMON: bpf() wants CAP_SYS_ADMIN. */
+static uint64_t bpf_caps(void)
+{
+	if (read_sysctl("/proc/sys/kernel/cap_last_cap", 0) >= CAP_BPF)
+		return CAPB(CAP_BPF) | CAPB(CAP_PERFMON);
+	return CAPB(CAP_SYS_ADMIN);
+}
+
+/* A port below net.ipv4.ip_unprivileged_port_start needs CAP_NET_BIND_SERVICE. */
+static bool privileged_port(const struct conf_addr *a, int n)
+{
+	long start = read_sysctl("/proc/sys/net/ipv4/ip_unprivileged_port_start", 1024);
+
+	for (int i = 0; i < n; i++) {
+		const struct sockaddr_in *in = (const void *)&a[i].ss;
+		const struct sockaddr_in6 *in6 = (const void *)&a[i].ss;
+		unsigned port = a[i].ss.ss_family == AF_INET6 ? ntohs(in6->sin6_port) : ntohs(in->sin_port);
+
+		if (port && port < start)
+			return true;
+	}
+	return false;
+}
+
+/* The pin directory's parent, for access(2) checks without capabilities
+ * (access() drops them for a non-root real uid). */
+static void pin_parent(const char *pin_path, char *buf, size_t len)
+{
+	char *slash;
+
+	snprintf(buf, len, "%s", pin_path);
+	slash = strrchr(buf, '/');
+	if (slash && slash != buf)
+		*slash = 0;
+	else
+		snprintf(buf, len, "/");
+}
+
+static void capability_plan(const struct conf *c, uint64_t *startup, uint64_t *running)
+{
+	uint64_t up = 0, run = 0;
+	char parent[CONF_PATH_MAX];
+	bool low = privileged_port(&c->global.metrics_listen, c->global.metrics_on ? 1 : 0) ||
+		   privileged_port(c->syslog.listen, c->syslog.n_listen) ||
+		   privileged_port(c->syslog.tls_listen, c->syslog.n_tls_listen);
+
+	for (int i = 0; i < c->n_proxies; i++)
+		low |= privileged_port(c->proxies[i].listen, c->proxies[i].n_listen);
+	/* reloads re-bind listeners */
+	if (low)
+		run |= CAPB(CAP_NET_BIND_SERVICE);
+	/* XDP: loading the program needs CAP_BPF and CAP_PERFMON (without
+	 * the latter the verifier refuses it, EACCES) and, XDP being a
+	 * network program type, CAP_NET_ADMIN, as does attaching it. Kept:
+	 * a reload may attach new interfaces and the watchdog re-attaches
+	 * after a reset. Map updates themselves need nothing but the map fd
+	 * from 6.5 on; before, any bpf() call needs CAP_BPF while
+	 * kernel.unprivileged_bpf_disabled is set, which this keeps too. */
+	if (c->has_xdp) {
+		run |= bpf_caps() | CAPB(CAP_NET_ADMIN);
+		pin_parent(c->global.pin_path, parent, sizeof(parent));
+		/* systemd mounts /sys/fs/bpf 0700 root: a system user can
+		 * neither create nor reach the pin directory there */
+		if (access(c->global.pin_path, F_OK) && access(parent, W_OK | X_OK))
+			up |= CAPB(CAP_DAC_OVERRIDE);
+		if (access(parent, X_OK))
+			run |= CAPB(CAP_DAC_READ_SEARCH);
+	}
+	/* SO_RCVBUFFORCE past net.core.rmem_max, at start-up; a reload that
+	 * opens a new UDP listener falls back to SO_RCVBUF (and says so) */
+	if (c->syslog.enabled && c->syslog.n_listen)
+		up |= CAPB(CAP_NET_ADMIN);
+	for (int i = 0; i < c->n_watchdogs; i++) {
+		const struct conf_watchdog *w = &c->watchdogs[i];
+
+		if (w->link_bounce)
+			run |= CAPB(CAP_NET_ADMIN);	/* RTM_NEWLINK down/up */
+		if (w->probe_on)
+			run |= CAPB(CAP_NET_RAW);	/* ICMP/ICMPv6 raw socket */
+		/* USBDEVFS_RESET itself checks no capability, only that the
+		 * device node was opened for writing; the nodes are root's
+		 * (0664), so a system user needs CAP_DAC_OVERRIDE or a udev
+		 * rule giving its group write access (then leave it out) */
+		if (!w->dry_run)
+			run |= CAPB(CAP_DAC_OVERRIDE);
+	}
+	/* giving the control socket and its directory to a group we are
+	 * not a member of */
+	if (c->global.control_group[0]) {
+		struct group *g = getgrnam(c->global.control_group);
+
+		if (g && g->gr_gid != getegid() && !group_member(g->gr_gid))
+			up |= CAPB(CAP_CHOWN);
+	}
+	*running = run;
+	*startup = up | run;
+}
+
+static uint64_t caps_permitted(void)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
 	struct __user_cap_data_struct data[2];
-	uint64_t keep = needed_capabilities(c), have;
+
+	if (syscall(SYS_capget, &hdr, data))
+		return 0;
+	return (uint64_t)data[1].permitted << 32 | data[0].permitted;
+}
+
+/* Keep `keep` (as far as we have it) in every set; clear the rest. */
+static int capabilities_limit(uint64_t keep, const char *when)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct data[2];
+	uint64_t have;
+	char names[256];
 	int cap;
 
 	if (syscall(SYS_capget, &hdr, data))
 		return -errno;
 	have = (uint64_t)data[1].permitted << 32 | data[0].permitted;
 	/* the bounding set first: shrinking it needs CAP_SETPCAP */
-	if (have & 1ull << CAP_SETPCAP)
+	if (have & CAPB(CAP_SETPCAP))
 		for (cap = 0; cap < 64; cap++)
-			if (!(keep & 1ull << cap) && prctl(PR_CAPBSET_READ, cap) == 1)
+			if (!(keep & CAPB(cap)) && prctl(PR_CAPBSET_READ, cap) == 1)
 				prctl(PR_CAPBSET_DROP, cap);
 	keep &= have;
 	data[0].effective = data[0].permitted = (uint32_t)keep;
 	data[1].effective = data[1].permitted = (uint32_t)(keep >> 32);
+	/* no inheritable set, hence no ambient set: children get nothing */
 	data[0].inheritable = data[1].inheritable = 0;
 	if (syscall(SYS_capset, &hdr, data)) {
-		pr_warn("could not drop capabilities: %s; running with the full set", strerror(errno));
+		pr_warn("capabilities (%s): capset: %s; running with more than needed", when, strerror(errno));
 		return -errno;
 	}
-	pr_info("capabilities reduced to %#llx (what the config needs)", (unsigned long long)keep);
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	pr_info("capabilities %s: %s (uid %u)", when, cap_list(keep, names, sizeof(names)),
+		(unsigned)geteuid());
 	return 0;
 }
 
@@ -440,6 +634,7 @@ static void daemon_teardown(struct daemon *d)
 int daemon_run(const char *conf_path, bool verbose)
 {
 	struct daemon d = { 0 };
+	uint64_t caps_startup, caps_running;
 	int rc;
 
 	snprintf(d.conf_path, sizeof(d.conf_path), "%s", conf_path);
@@ -449,6 +644,11 @@ int daemon_run(const char *conf_path, bool verbose)
 		return 1;
 	}
 	log_set_level(verbose ? LOG_DEBUG : d.conf->global.log_level);
+	/* as early as we know the config: only what start-up needs */
+	capability_plan(d.conf, &caps_startup, &caps_running);
+	d.caps_given = caps_permitted();
+	d.caps_running = caps_running;
+	capabilities_limit(caps_startup, "for start-up");
 	signal(SIGPIPE, SIG_IGN);
 	/* past a file size limit the spool wants EFBIG (counted), not death */
 	signal(SIGXFSZ, SIG_IGN);
@@ -484,12 +684,12 @@ int daemon_run(const char *conf_path, bool verbose)
 		goto fail;
 	}
 	if ((rc = ctl_server_start(d.l, d.conf->global.control_socket, d.conf->global.control_group,
-				   on_ctl, &d, &d.ctl)))
+				   ctl_read_only, on_ctl, &d, &d.ctl)))
 		goto fail;
 	if (d.conf->global.metrics_on &&
 	    (rc = metrics_http_start(d.l, &d.conf->global.metrics_listen, daemon_render, &d, &d.http)))
 		goto fail;
-	drop_capabilities(d.conf);
+	capabilities_limit(caps_running, "while running");
 
 	{
 		uint64_t usec = 0;

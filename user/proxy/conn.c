@@ -93,6 +93,7 @@ static const char *const reason_names[CLOSE__COUNT] = {
 	[CLOSE_HELLO_EOF] = "hello_eof",
 	[CLOSE_BAD_HELLO] = "bad_hello",
 	[CLOSE_HELLO_TOO_LARGE] = "hello_too_large",
+	[CLOSE_HELLO_EVICTED] = "hello_evicted",
 	[CLOSE_UNROUTED] = "unrouted",
 	[CLOSE_CONNECT_FAILED] = "connect_failed",
 	[CLOSE_CONNECT_TIMEOUT] = "connect_timeout",
@@ -268,6 +269,25 @@ static void access_log(struct conn *c, enum close_reason why)
 		conn_close_reason_str(why), err);
 }
 
+/* ---- connections still in their hello, oldest first ------------------ */
+
+static void hello_unlink(struct conn *c)
+{
+	struct front *f = c->front;
+
+	if (!c->in_hello_list)
+		return;
+	if (c->hello_prev)
+		c->hello_prev->hello_next = c->hello_next;
+	else
+		f->hello_head = c->hello_next;
+	if (c->hello_next)
+		c->hello_next->hello_prev = c->hello_prev;
+	else
+		f->hello_tail = c->hello_prev;
+	c->in_hello_list = false;
+}
+
 void conn_close(struct conn *c, enum close_reason why)
 {
 	struct proxy_set *s = c->set;
@@ -279,6 +299,7 @@ void conn_close(struct conn *c, enum close_reason why)
 	f->closed[why < CLOSE__COUNT ? why : CLOSE_SHUTDOWN]++;
 	if (ctr(c))
 		ctr(c)->active--;
+	hello_unlink(c);
 	loop_timer_cancel(l, &c->timer);
 	loop_fd_del(l, &c->ch);
 	loop_fd_del(l, &c->uh);
@@ -576,6 +597,27 @@ static bool xf_handshaking(const struct conn *c)
 {
 	return c->xf && c->xf->established && !c->xf->established(c->xf_state);
 }
+
+/*
+ * Not yet authenticated: still reading the hello or, on a terminate=
+ * route, still in the TLS handshake (which starts when the route is
+ * picked, in CONN_HELLO, and ends once). Once false, never true again.
+ */
+static bool pre_auth(const struct conn *c)
+{
+	return c->state == CONN_HELLO || xf_handshaking(c);
+}
+
+/* A connection past its hello is dropped from the list here, once: the
+ * walk costs O(1) amortised per connection and no state change
+ * elsewhere has to know about the list. */
+struct conn *conn_oldest_hello(struct front *f)
+{
+	while (f->hello_head && !pre_auth(f->hello_head))
+		hello_unlink(f->hello_head);
+	return f->hello_head;
+}
+
 
 /* SPLICE's deadline is idle_timeout, moved lazily (on_timer); while a
  * transform still handshakes, hello_timeout bounds that too. */
@@ -1009,6 +1051,13 @@ int conn_new(struct front *f, int fd, const struct sockaddr *peer, socklen_t ple
 	if (s->conns)
 		s->conns->prev = c;
 	s->conns = c;
+	c->hello_prev = f->hello_tail;
+	if (f->hello_tail)
+		f->hello_tail->hello_next = c;
+	else
+		f->hello_head = c;
+	f->hello_tail = c;
+	c->in_hello_list = true;
 	s->active++;
 	f->active++;
 	f->accepted++;

@@ -17,6 +17,18 @@
  * otherwise report it again at once: a busy loop). A connection that
  * closes resumes paused listeners; a timer retries after fd pressure.
  * Accepting never blocks and does no I/O on the new socket.
+ *
+ * Pre-authentication budget. A limit filled by clients that connect and
+ * say nothing would lock good clients out for hello_timeout, renewed by
+ * the next wave. So while a limit is reached and some connection is
+ * still in its hello (on a terminate= route: its TLS handshake), the
+ * listener stays polled and each new client closes the oldest such
+ * connection to take its place (counted as hello_evicted, logged at
+ * most once a second): max_connections still holds, connections past
+ * their hello are never touched, and a good client,
+ * which sends its hello at once, leaves the hello phase long before it
+ * could become the oldest. One eviction per wakeup, so that clients
+ * accepted meanwhile are read before more newcomers arrive.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -85,10 +97,55 @@ static bool proxy_front_may_accept(const struct front *f)
 	       f->active < f->cfg->px.max_connections;
 }
 
+/* Only a limit stands in the way (not stopping, not fd pressure). */
+static bool front_limit_only(const struct front *f)
+{
+	const struct proxy_set *s = f->set;
+
+	return !s->stopped && !f->retired && !s->fd_pressure;
+}
+
+/* The connection to close so that f can admit one more, or NULL. */
+static struct conn *hello_victim(struct front *f)
+{
+	struct proxy_set *s = f->set;
+	struct conn *victim = NULL;
+
+	if (!front_limit_only(f))
+		return NULL;
+	if (f->active >= f->cfg->px.max_connections)
+		return conn_oldest_hello(f);
+	/* the global limit: the oldest hello of any front */
+	for (struct front *g = s->fronts; g; g = g->next) {
+		struct conn *c = conn_oldest_hello(g);
+
+		if (c && (!victim || c->t_start < victim->t_start))
+			victim = c;
+	}
+	return victim;
+}
+
+static bool evict_hello(struct front *f)
+{
+	struct proxy_set *s = f->set;
+	struct conn *victim = hello_victim(f);
+	char peer[64];
+
+	if (!victim)
+		return false;
+	conf_addr_str(&victim->peer.sa, peer, sizeof(peer));
+	log_limited(&s->ll_evict, LOG_WARNING, "[proxy %s] at %s max_connections: closed the oldest "
+		    "connection still in its hello (%s, %llu ms old) to admit a new one", f->name,
+		    f->active >= f->cfg->px.max_connections ? "its" : "[global]", peer,
+		    (unsigned long long)(loop_now(s->loop) - victim->t_start));
+	conn_close(victim, CLOSE_HELLO_EVICTED);
+	return true;
+}
+
 static void listeners_update(struct proxy_set *s)
 {
 	for (struct front *f = s->fronts; f; f = f->next) {
-		bool ok = proxy_front_may_accept(f);
+		bool ok = proxy_front_may_accept(f) || hello_victim(f);
 
 		for (int i = 0; i < f->n_ls; i++) {
 			struct listener *l = &f->ls[i];
@@ -102,6 +159,10 @@ static void listeners_update(struct proxy_set *s)
 				f->paused_limit++;
 			if (!ok && s->active >= s->max_total)
 				s->paused_total++;
+			if (!ok && front_limit_only(f))
+				log_limited(&s->ll_full, LOG_WARNING, "[proxy %s] at max_connections with "
+					    "every connection past its hello: not accepting until one closes",
+					    f->name);
 		}
 	}
 }
@@ -121,7 +182,10 @@ static void on_accept(struct loop_fd *h, uint32_t ev)
 		socklen_t plen = sizeof(peer);
 		int fd, rc;
 
-		if (!proxy_front_may_accept(f))
+		/* Evict only on the first turn, when the wakeup says a client
+		 * is waiting: later in the batch the backlog may be empty and
+		 * the hello closed for nobody. */
+		if (!proxy_front_may_accept(f) && (i || !evict_hello(f) || !proxy_front_may_accept(f)))
 			break;
 		fd = accept4(h->fd, &peer.sa, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {

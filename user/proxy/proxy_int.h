@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "core/conf.h"
+#include "core/log.h"
 #include "core/loop.h"
 #include "route.h"
 #include "sni.h"
@@ -29,6 +30,9 @@ enum close_reason {
 	CLOSE_HELLO_EOF,	/* client closed before its hello was complete */
 	CLOSE_BAD_HELLO,	/* not a ClientHello / HTTP head, or malformed */
 	CLOSE_HELLO_TOO_LARGE,	/* no answer within SNI_MAX_HELLO bytes */
+	CLOSE_HELLO_EVICTED,	/* still in its hello (terminate=: its handshake),
+				 * the oldest such, when the proxy was at
+				 * max_connections and a new client came */
 	CLOSE_UNROUTED,		/* no route, no default: alert / 421 sent */
 	CLOSE_CONNECT_FAILED,	/* every upstream refused or was unreachable */
 	CLOSE_CONNECT_TIMEOUT,	/* the last upstream tried did not answer in time */
@@ -130,6 +134,10 @@ struct front {
 	int n_ls;
 	size_t active;
 	bool retired;			/* gone from the config; freed at active == 0 */
+	/* connections in accept order that may still be in their hello
+	 * (or terminate= handshake): those past it are dropped lazily
+	 * (conn_oldest_hello) */
+	struct conn *hello_head, *hello_tail;
 	/* pipe pool: empty pipes, sized cfg->px.pipe_size */
 	struct pipe_pair *pool;
 	size_t pool_len;
@@ -154,6 +162,7 @@ struct proxy_set {
 	struct loop_timer fd_timer;	/* retry accepting after fd pressure */
 	uint64_t paused_total, paused_fds;
 	uint8_t scratch[SNI_MAX_HELLO];	/* hello reads land here first */
+	struct log_limit ll_evict, ll_full;
 	/* Set by proxy.c: a connection of f has closed (fds came back, a
 	 * retired front may go). A callback, so that conn.c never calls
 	 * into proxy.c: the listener side depends on the connection, not
@@ -202,6 +211,8 @@ struct conn {
 	const struct conn_xform_ops *xf;
 	void *xf_state;
 	bool client_rdhup;		/* client half-closed before SPLICE */
+	struct conn *hello_prev, *hello_next;	/* front->hello_* list */
+	bool in_hello_list;
 };
 
 /* front.c (proxy.c and conn.c call these; front.c calls neither) */
@@ -216,5 +227,8 @@ void front_cfg_put(struct front_cfg *cfg);
 int conn_new(struct front *f, int fd, const struct sockaddr *peer, socklen_t plen);
 void conn_close(struct conn *c, enum close_reason why);
 void conn_pool_drain(struct front *f);
+/* The oldest connection of f still in its hello or, on a terminate=
+ * route, its TLS handshake; NULL when none. */
+struct conn *conn_oldest_hello(struct front *f);
 
 #endif

@@ -19,15 +19,17 @@ static size_t line_complete(const char *req, size_t len)
 	return nl ? (size_t)(nl - req) + 1 : 0;
 }
 
-static void echo_handle(void *ctx, char *req, size_t len, struct reqsrv_reply *r)
+static void echo_handle(void *ctx, int role, char *req, size_t len, struct reqsrv_reply *r)
 {
 	(void)ctx;
+	(void)role;
 	reqsrv_append(r, req, len);
 }
 
 static const struct reqsrv_ops echo_ops = {
 	.complete = line_complete,
 	.handle = echo_handle,
+	.refusal = "busy\n",
 	.name = "test",
 	.req_max = 256,
 	.timeout_ms = 5000,
@@ -131,6 +133,56 @@ TEST_TIMEOUT(emfile_pauses_instead_of_spinning, 20)
 		n = recv(cfd, buf, sizeof(buf), MSG_DONTWAIT);
 	}
 	EXPECT_EQ(n, 2);
+	close(cfd);
+	reqsrv_free(s);
+	loop_free(l);
+}
+
+/*
+ * Strangers holding idle connections must not lock out a client with a
+ * real request: with every slot and more taken by sockets that never
+ * send, a new client is still answered (the oldest idle one is closed
+ * to admit it), and the evictions are counted.
+ */
+TEST_TIMEOUT(idle_clients_cannot_lock_out_a_real_request, 20)
+{
+	struct reqsrv_stats st;
+	struct sockaddr_un sun;
+	struct reqsrv *s;
+	struct loop *l;
+	socklen_t slen;
+	int lfd, cfd, idle[64], i;
+	char buf[64];
+	ssize_t n = 0;
+
+	ASSERT_EQ(loop_new(&l), 0);
+	lfd = listen_unix(&sun, &slen);
+	ASSERT_GE(lfd, 0);
+	ASSERT_EQ(reqsrv_start(l, lfd, &echo_ops, NULL, &s), 0);
+	for (i = 0; i < 64; i++) {
+		idle[i] = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		ASSERT_EQ(connect(idle[i], (struct sockaddr *)&sun, slen), 0);
+		/* let the server accept, so the backlog never fills */
+		ASSERT_EQ(loop_run_once(l, 0), 0);
+	}
+	for (i = 0; i < 10; i++)
+		ASSERT_EQ(loop_run_once(l, 10), 0);
+	cfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT_EQ(connect(cfd, (struct sockaddr *)&sun, slen), 0);
+	ASSERT_EQ(send(cfd, "ping\n", 5, 0), 5);
+	for (i = 0; i < 40 && n <= 0; i++) {
+		ASSERT_EQ(loop_run_once(l, 50), 0);
+		n = recv(cfd, buf, sizeof(buf), MSG_DONTWAIT);
+	}
+	ASSERT_EQ(n, 5);
+	EXPECT_MEMEQ(buf, "ping\n", 5);
+	reqsrv_get_stats(s, &st);
+	TH_LOG("evicted %llu, refused busy %llu", (unsigned long long)st.evicted,
+	       (unsigned long long)st.refused_busy);
+	EXPECT_GE(st.evicted, 64 - REQSRV_MAX_CLIENTS + 1);
+	EXPECT_EQ(st.refused_busy, 0);
+	for (i = 0; i < 64; i++)
+		close(idle[i]);
 	close(cfd);
 	reqsrv_free(s);
 	loop_free(l);
