@@ -701,8 +701,9 @@ err:
 	return err;
 }
 
-/* Load cert, key, CA and the issuer rule into new material. */
-static int mat_load(const struct conf_syslog *sc, struct sub_tls **out)
+/* Load cert, key, CA and the issuer rule into new material; on failure
+ * `why` names the file or key. */
+static int mat_load(const struct conf_syslog *sc, struct sub_tls **out, char *why, size_t whylen)
 {
 	struct sub_tls *m = calloc(1, sizeof(*m));
 	int err;
@@ -711,8 +712,8 @@ static int mat_load(const struct conf_syslog *sc, struct sub_tls **out)
 		return -ENOMEM;
 	m->refs = 1;
 	if (sc->client_issuer[0] && dn_canon(sc->client_issuer, m->issuer, sizeof(m->issuer))) {
-		pr_err("syslog: client_issuer \"%s\" is not a distinguished name like "
-		       "\"CN=Edge Subscribers CA,O=Example\"", sc->client_issuer);
+		snprintf(why, whylen, "client_issuer \"%s\" is not a distinguished name like "
+			 "\"CN=Edge Subscribers CA,O=Example\"", sc->client_issuer);
 		err = -EINVAL;
 		goto fail;
 	}
@@ -722,11 +723,17 @@ static int mat_load(const struct conf_syslog *sc, struct sub_tls **out)
 	tls_file_stamp(sc->key, &m->key_st);
 	tls_file_stamp(sc->client_ca, &m->ca_st);
 	err = tls_cred_load(sc->cert, sc->key, &m->cred);
-	if (err)
+	if (err) {
+		snprintf(why, whylen, "cert %s / key %s: %s", sc->cert, sc->key,
+			 err == -EINVAL ? "not a usable PEM certificate and key" : strerror(-err));
 		goto fail;
+	}
 	err = tls_anchors_load(sc->client_ca, &m->ca);
-	if (err)
+	if (err) {
+		snprintf(why, whylen, "client_ca %s: %s", sc->client_ca,
+			 err == -EINVAL ? "no usable PEM CA certificate" : strerror(-err));
 		goto fail;
+	}
 	*out = m;
 	return 0;
 fail:
@@ -737,6 +744,7 @@ fail:
 int fanout_new(struct syslog_relay *r, const struct conf_syslog *sc, struct fanout **out)
 {
 	struct fanout *f = calloc(1, sizeof(*f));
+	char why[2 * CONF_PATH_MAX + 64];
 	int i, err;
 
 	if (!f)
@@ -745,9 +753,11 @@ int fanout_new(struct syslog_relay *r, const struct conf_syslog *sc, struct fano
 	f->sc = *sc;
 	loop_timer_init(&f->sweep, on_sweep);
 	loop_timer_arm(r->l, &f->sweep, SWEEP_MS);
-	err = mat_load(sc, &f->mat);
-	if (err)
+	err = mat_load(sc, &f->mat, why, sizeof(why));
+	if (err) {
+		pr_err("syslog: %s", why);
 		goto fail;
+	}
 	for (i = 0; i < sc->n_tls_listen; i++) {
 		err = lis_open(f, &sc->tls_listen[i], &f->lis[f->n_lis]);
 		if (err)
@@ -782,6 +792,7 @@ static bool tls_changed(const struct fanout *f, const struct conf_syslog *sc, bo
  */
 static int reload_tls(struct fanout *f, const struct conf_syslog *sc)
 {
+	char why[2 * CONF_PATH_MAX + 64];
 	struct sub *s, *next;
 	struct sub_tls *m;
 	bool trust;
@@ -789,10 +800,9 @@ static int reload_tls(struct fanout *f, const struct conf_syslog *sc)
 
 	if (!tls_changed(f, sc, &trust))
 		return 0;
-	err = mat_load(sc, &m);
+	err = mat_load(sc, &m, why, sizeof(why));
 	if (err) {
-		syslog_reload_failed(f->r, "cert/key/client_ca/client_issuer not loaded (%s); subscribers are "
-				     "still verified with the previous ones", strerror(-err));
+		syslog_reload_failed(f->r, "[syslog] %s; the previous cert, key and client_ca stay in use", why);
 		return err;
 	}
 	mat_put(f->mat);

@@ -926,8 +926,10 @@ int forward_reconf(struct forwarder *f, const struct conf_forward *fc)
 	if (restart) {
 		err = load_tls(f, fc);
 		if (err) {
-			syslog_reload_failed(f->r, "[forward %s] ca/cert/key not loaded (%s); the collector "
-					     "is still verified with the previous files", fc->name, strerror(-err));
+			syslog_reload_failed(f->r, "[forward %s] ca %s%s%s not loaded (%s); the collector "
+					     "is still verified with the previous files", fc->name, fc->ca,
+					     fc->cert[0] ? " or cert " : "", fc->cert,
+					     err == -EINVAL ? "not usable PEM" : strerror(-err));
 			return err;
 		}
 	}
@@ -974,6 +976,9 @@ int forward_drain(struct forwarder *f)
 		    !f->frame_open && !f->unacked &&
 		    !(br_ssl_engine_current_state(tls_engine(f->tls)) & BR_SSL_SENDREC)) {
 			f->closing = true;
+			pr_info("syslog: [forward %s] all sent; close_notify to collector %s, waiting for "
+				"its close_notify to confirm the last %llu messages", f->fc.name, f->peer,
+				(unsigned long long)(f->send_seq - f->ack_seq));
 			br_ssl_engine_close(tls_engine(f->tls));
 			fwd_pump(f);
 		}

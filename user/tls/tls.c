@@ -1261,7 +1261,7 @@ uint64_t tls_bytes_produced(struct tls_session *t)
 
 size_t tls_session_size(const struct tls_session *t)
 {
-	return sizeof(*t) + t->bufsize;
+	return sizeof(*t) + t->bufsize + t->xc.chain_cap;
 }
 
 int tls_last_error(const struct tls_session *t)

@@ -150,7 +150,7 @@ const char *tls_peer_issuer(const struct tls_session *t);
 uint64_t tls_bytes_sent(const struct tls_session *t);
 /* Ciphertext produced so far: sent plus records waiting in the engine. */
 uint64_t tls_bytes_produced(struct tls_session *t);
-/* Bytes this session holds in memory (context + buffer). */
+/* Bytes this session holds in memory (context, buffer, kept peer chain). */
 size_t tls_session_size(const struct tls_session *t);
 
 /* BearSSL error code -> "BR_ERR_X509_NOT_TRUSTED"-style name. */
