@@ -316,7 +316,9 @@ TEST_F_TIMEOUT(trust, stalled_handshakes_never_lock_out_subscribers, 90)
 	int i, n = 0, closed;
 
 	snprintf(ca, sizeof(ca), "%s/ca.crt", self->dir);
-	relay_subs(self, 22330, 22331, ca, "handshake_timeout = 4s\n");
+	/* long enough that the stalled ones are all still held while the
+	 * subscribers connect */
+	relay_subs(self, 22330, 22331, ca, "handshake_timeout = 20s\n");
 	ASSERT_EQ(wait_port(22331, 15000), 0);
 	/* 200 silent TCP connections and 50 half ClientHellos, held */
 	for (i = 0; i < 250; i++) {
@@ -327,13 +329,13 @@ TEST_F_TIMEOUT(trust, stalled_handshakes_never_lock_out_subscribers, 90)
 	ASSERT_EQ(n, 250);
 	/* the relay has them all (wait_port's probe was one more) */
 	EXPECT_GE(relay_wait_metric(self->relay, self->dir, "edgesteer_syslog_tls_accepted_total", NULL,
-				    251, 10000), 251);
+				    251, 5000), 251);
 	memset(subs, 0, sizeof(subs));
 	EXPECT_EQ(good_subscribers(22331, self->dir, subs), 20);
 	EXPECT_EQ(relay_metric(self->relay, self->dir, "edgesteer_syslog_subscribers", NULL), 20);
 	/* the stalled ones are closed when handshake_timeout passes, the
 	 * subscribers stay */
-	closed = count_closed(held, 250, 250, 20000);
+	closed = count_closed(held, 250, 250, 40000);
 	EXPECT_EQ(closed, 250);
 	EXPECT_GE(relay_metric(self->relay, self->dir, "edgesteer_syslog_tls_refused_total",
 			       "reason=\"handshake_timeout\""), 250);
@@ -541,7 +543,7 @@ TEST_F_TIMEOUT(trust, collector_reset_at_shutdown_leaves_everything_in_the_spool
 	 * the relay sends close_notify; the collector dies with the 50
 	 * messages unread, its kernel answers with a reset */
 	kill(self->relay, SIGTERM);
-	ASSERT_EQ(th_wait_sh(10000, "grep -q 'close_notify to collector' %s/relay.log", self->dir), 0);
+	EXPECT_EQ(th_wait_sh(10000, "grep -q 'close_notify to collector' %s/relay.log", self->dir), 0);
 	reap(&self->collector);
 	ASSERT_EQ(relay_term(&self->relay, 10000), 0);
 	EXPECT_FALSE(log_has(self->dir, "relay.log", "closed the session after reading everything"));
