@@ -37,6 +37,25 @@
  * Accepting never does work: accept4(), allocate, start the handshake
  * deadline, return. The handshake is driven by readiness like the rest.
  * A subscriber that closes its side (EPOLLRDHUP/HUP/ERR) is gone.
+ *
+ * Strangers. Until its handshake is done a connection is nobody: it
+ * counts against max_handshakes (a list, oldest first), never against
+ * max_subscribers, which bounds established subscribers only. When
+ * max_handshakes is full the oldest handshaking connection is closed to
+ * admit the new one, so connections that stall cannot keep a real
+ * subscriber out: each one only holds a place until handshake_timeout or
+ * until max_handshakes newer ones arrived. Such refusals and timeouts
+ * are counted by reason and logged at most once a second per reason.
+ *
+ * Reloads. The certificate, key, client CA and issuer rule live in one
+ * refcounted struct sub_tls: a reload that changes any of them, or
+ * finds one of the files renewed in place (stat: inode, size, times),
+ * loads a new one that every handshake from then on uses; sessions keep
+ * the one they started with until they end. Each subscriber keeps its
+ * certificate chain (a few KB) so that, when client_ca or client_issuer
+ * changed, it is verified again against the new settings and
+ * disconnected if they no longer accept it; a handshake that was under
+ * way across the reload is verified again when it completes.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -81,7 +100,7 @@ static const char *const preauth_names[PR_MAX] = {
 };
 static const char *const preauth_text[PR_MAX] = {
 	"refused: max_subscribers reached",
-	"oldest handshaking connection closed to admit a new one: max_handshakes reached",
+	"still in their handshake closed to admit newer ones: max_handshakes reached",
 	"closed: no TLS handshake within handshake_timeout",
 };
 

@@ -21,9 +21,13 @@
  * mark {ciphertext offset, send_seq, spool offset} is queued; TCP_INFO
  * gives bytes acked and the peer's window; marks at or below the
  * confirmed offset move ack_seq. An orderly end - our close_notify at
- * shutdown answered by the collector closing - confirms everything. On
- * any connection failure send_seq falls back to ack_seq, so every message
- * not confirmed is sent again on the next connection.
+ * shutdown answered by the collector's own close_notify - confirms
+ * everything. Nothing else does: a reset, an EOF without close_notify or
+ * a hangup after our close_notify may have thrown away what the
+ * collector's kernel acknowledged but its process never read, so the
+ * unconfirmed messages go to the spool. On any connection failure
+ * send_seq falls back to ack_seq, so every message not confirmed is sent
+ * again on the next connection.
  *
  * Spool. Messages the forwarder still needs (seq >= ack_seq) that the
  * ring evicts are appended, in order, to <spool_dir>/<NAME>.spool as
@@ -47,6 +51,12 @@
  * after a crash without the .pos file the spool is replayed from its
  * start. "Read by the collector" is not its fsync: a collector that
  * loses its own queue loses it (RELP would be needed for that).
+ *
+ * Trust. The collector's chain is verified against `ca`, its name
+ * against server_name or, without one, the collector's host as written
+ * (conf refuses an IP address without server_name), and its
+ * extendedKeyUsage, when present, must allow serverAuth. A reload that
+ * changes ca/cert/key or finds one renewed in place reconnects.
  *
  * Collectors. The addresses of one [forward] are alternatives: one
  * connection at a time, the next address after each failure. Deadlines:
