@@ -78,8 +78,9 @@ struct tls_server_opts {
 
 struct tls_client_opts {
 	const struct tls_anchors *ca;		/* required */
-	const char *server_name;		/* verified against the certificate; SNI.
-						 * NULL/"": chain only - callers must not */
+	const char *server_name;		/* verified against the certificate, sent
+						 * as SNI; NULL/"" would skip the name
+						 * check: the daemon always sets one */
 	const struct tls_cred *cred;		/* optional client certificate */
 };
 
