@@ -196,6 +196,8 @@ static int daemon_reload(struct daemon *d, char **msg)
 		return rc;
 	}
 	d->reloads_ok++;
+	if (text && text[0])	/* warnings of the new file (e.g. key modes) */
+		pr_warn("reload: %s", text);
 	free(text);
 	pr_notice("reload: %s applied", d->conf_path);
 	sd_notifyf(0, "READY=1\nSTATUS=Running; reloaded %s", d->conf_path);
