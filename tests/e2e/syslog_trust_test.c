@@ -446,6 +446,40 @@ TEST_F_TIMEOUT(trust, reload_tightened_client_ca_applies_to_every_new_handshake,
 	tsub_close(&b);
 }
 
+/* The issuer of the certificate the relay presents now (openssl s_client). */
+static void served_issuer(const char *dir, int port, char *out, size_t len)
+{
+	th_sh_out(out, len, "openssl s_client -connect 127.0.0.1:%d -cert %s/client.crt -key %s/client.key "
+		  "</dev/null 2>/dev/null | openssl x509 -noout -issuer", port, dir, dir);
+}
+
+TEST_F_TIMEOUT(trust, certificate_renewed_in_place_is_served_after_reload, 60)
+{
+	char ca[256], conf[4096], out[512];
+	struct tsub a;
+
+	ASSERT_EQ(th_sh("cd %s && cp server.crt gw.crt && cp server.key gw.key", self->dir), 0);
+	snprintf(ca, sizeof(ca), "%s/ca.crt", self->dir);
+	snprintf(conf, sizeof(conf),
+		 "[syslog]\nlisten = 127.0.0.1:22390\ntls_listen = 127.0.0.1:22391\n"
+		 "cert = %s/gw.crt\nkey = %s/gw.key\nclient_ca = %s\n", self->dir, self->dir, ca);
+	self->relay = relay_start(self->dir, conf);
+	ASSERT_EQ(wait_port(22391, 15000), 0);
+	ASSERT_EQ(tsub_connect(&a, 22391, self->dir, "client.crt", "client.key", 0), 0);
+	served_issuer(self->dir, 22391, out, sizeof(out));
+	EXPECT_TRUE(strstr(out, "Edge Test CA") != NULL);
+	/* renewed at the same paths while a subscriber is connected */
+	ASSERT_EQ(th_sh("cd %s && cat server-ec.crt > gw.crt && cat server-ec.key > gw.key", self->dir), 0);
+	EXPECT_EQ(relay_reload(self->relay, self->dir, conf), 0);
+	served_issuer(self->dir, 22391, out, sizeof(out));
+	TH_LOG("after the reload: %s", out);
+	EXPECT_TRUE(strstr(out, "Edge EC CA") != NULL);
+	/* the subscriber's trust did not change: it keeps its session */
+	EXPECT_FALSE(tsub_closed_by_peer(&a, 500));
+	EXPECT_EQ(relay_metric(self->relay, self->dir, "edgesteer_syslog_subscribers", NULL), 1);
+	tsub_close(&a);
+}
+
 /* ---- forwarder: CA renewed in place; reset at shutdown ------------------ */
 
 TEST_F_TIMEOUT(trust, forwarder_ca_renewed_in_place_is_used_after_reload, 60)
