@@ -16,6 +16,11 @@
 #   client-inter.crt client-inter.key  client cert by inter, chain includes inter
 #                              (chains to ca, but its issuer is the intermediate)
 #   client-wrong.crt client-wrong.key  client cert by wrong-ca
+#   other.crt other.key        EC server cert by ca for "other.test" only (a wrong name)
+#   server-clientauth.crt .key EC cert by ca with the server names but
+#                              extendedKeyUsage clientAuth only (not a server)
+#   client-serverauth.crt .key EC cert by ca, extendedKeyUsage serverAuth only
+#                              (not a client)
 # Keys are unencrypted PKCS#8. SERVER_NAME defaults to "gateway.test".
 set -euo pipefail
 
@@ -70,6 +75,20 @@ ec client-ec.key && leaf client-ec client-ec.key "/O=Example/CN=subscriber-ec" c
 rsa client-inter.key && leaf client-inter client-inter.key "/O=Example/CN=subscriber-inter" inter "$cli_ext"
 cat inter.crt >> client-inter.crt
 rsa client-wrong.key && leaf client-wrong client-wrong.key "/O=Elsewhere/CN=intruder" wrong-ca "$cli_ext"
+# certificates that chain to ca but must be refused for their role or name
+ec other.key && leaf other other.key "/O=Example/CN=other.test" ca "basicConstraints=CA:FALSE
+keyUsage=critical,digitalSignature
+extendedKeyUsage=serverAuth
+subjectAltName=DNS:other.test"
+ec server-clientauth.key && leaf server-clientauth server-clientauth.key "/O=Example/CN=${names[0]}" ca \
+	"basicConstraints=CA:FALSE
+keyUsage=critical,digitalSignature
+extendedKeyUsage=clientAuth
+$san"
+ec client-serverauth.key && leaf client-serverauth client-serverauth.key "/O=Example/CN=subscriber-srv" ca \
+	"basicConstraints=CA:FALSE
+keyUsage=critical,digitalSignature
+extendedKeyUsage=serverAuth"
 rm -f ./*.srl
 chmod 600 ./*.key
 echo "mkcerts: certificates for ${names[*]} in $(pwd)"

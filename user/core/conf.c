@@ -59,6 +59,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -898,6 +899,83 @@ static char *read_line(char *buf, int size, void *stream)
 	return buf;
 }
 
+/* ---- TLS trust checks -------------------------------------------------- */
+
+/* "HOST:PORT" or "[V6]:PORT" written as an IP address? */
+static bool host_is_ip(const char *text)
+{
+	char host[CONF_HOST_MAX];
+	const char *end;
+	uint8_t buf[16];
+	size_t n;
+
+	if (text[0] == '[')
+		return true;
+	end = strrchr(text, ':');
+	n = end ? (size_t)(end - text) : strlen(text);
+	if (n >= sizeof(host))
+		return false;
+	memcpy(host, text, n);
+	host[n] = 0;
+	return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
+}
+
+/* Like sshd's "UNPROTECTED PRIVATE KEY FILE": a warning, not an error. */
+static void warn_key_mode(struct conf_parser *p, const char *key, const char *path)
+{
+	struct stat st;
+
+	if (!path[0] || stat(path, &st) < 0 || !(st.st_mode & 077))
+		return;
+	fprintf(p->errf, "%s:%d: [%s] %s: warning: UNPROTECTED PRIVATE KEY FILE: '%s' is mode %04o, "
+		"readable by %s; chmod 600 it\n", p->file, p->line, p->section, key, path,
+		(unsigned)(st.st_mode & 07777), (st.st_mode & 044) == 044 ? "group and others" :
+		(st.st_mode & 040) ? "its group" : "others");
+}
+
+/*
+ * The collector's name is always verified: server_name, else the host of
+ * each collector as written. An IP address carries no name to verify,
+ * so it needs an explicit server_name. Private keys must not be readable
+ * by others.
+ */
+static void validate_tls_trust(struct conf_parser *p)
+{
+	struct conf *c = p->c;
+	int i, j;
+
+	for (i = 0; i < c->n_forwards; i++) {
+		struct conf_forward *f = &c->forwards[i];
+
+		snprintf(p->section, sizeof(p->section), "forward %s", f->name);
+		p->line = p->section_line = f->line;
+		for (j = 0; j < f->n_collectors && !f->server_name[0]; j++)
+			if (host_is_ip(f->collectors[j].text))
+				conf_error(p, "collector", "'%s' is an IP address and there is no server_name: "
+					   "set server_name to the name the collector's certificate carries",
+					   f->collectors[j].text);
+		warn_key_mode(p, "key", f->key);
+	}
+	if (c->syslog.enabled && c->syslog.n_tls_listen) {
+		snprintf(p->section, sizeof(p->section), "syslog");
+		p->line = p->section_line = p->syslog_line;
+		warn_key_mode(p, "key", c->syslog.key);
+	}
+	for (i = 0; i < c->n_proxies; i++) {
+		struct conf_proxy *px = &c->proxies[i];
+
+		snprintf(p->section, sizeof(p->section), "proxy %s", px->name);
+		for (j = -2; j < px->n_routes; j++) {
+			const struct conf_route *r = j == -2 ? &px->default_route :
+						     j == -1 ? &px->no_sni_route : &px->routes[j];
+
+			p->line = p->section_line = r->line ? r->line : px->line;
+			warn_key_mode(p, "route", r->key);
+		}
+	}
+	p->section[0] = 0;
+}
+
 /* Cross-key checks once the whole file is read. */
 static void validate(struct conf_parser *p)
 {
@@ -982,6 +1060,7 @@ static void validate(struct conf_parser *p)
 		if (!c->syslog.enabled)
 			conf_error(p, NULL, "[forward] needs a [syslog] section to forward from");
 	}
+	validate_tls_trust(p);
 	for (i = 0; i < c->n_watchdogs; i++) {
 		struct conf_watchdog *w = &c->watchdogs[i];
 

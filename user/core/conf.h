@@ -144,7 +144,8 @@ struct conf_syslog {
 	enum conf_framing framing;
 	enum conf_slow slow_subscriber;
 	uint32_t handshake_timeout_ms;
-	uint32_t max_subscribers;
+	uint32_t max_subscribers;	/* established sessions */
+	uint32_t max_handshakes;	/* connections still in their handshake */
 };
 
 struct conf_forward {

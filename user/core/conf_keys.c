@@ -452,6 +452,9 @@ static const struct conf_key syslog_keys[] = {
 	  .def = "10s", .doc = "Deadline for a subscriber's TLS handshake." },
 	{ "max_subscribers", CONF_INT, FIELD(struct conf_syslog, max_subscribers), .min = 1, .max = 10000,
 	  .def = "64", .doc = "Subscribers connected at once; more are refused." },
+	{ "max_handshakes", CONF_INT, FIELD(struct conf_syslog, max_handshakes), .min = 1, .max = 100000,
+	  .def = "256", .doc = "Subscriber connections still in their TLS handshake at most; never counted as "
+				"subscribers; when full, the oldest handshake is closed to admit a new one." },
 };
 
 static const struct conf_key forward_keys[] = {

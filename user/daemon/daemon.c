@@ -172,7 +172,7 @@ static int daemon_apply(struct daemon *d, struct conf *nc, FILE *err)
 	}
 	rc = syslog_reload(d->syslog, nc);
 	if (rc) {
-		fprintf(err, "syslog: %s\n", strerror(-rc));
+		fprintf(err, "syslog: %s\n", syslog_reload_error(d->syslog));
 		failed++;
 	}
 	rc = watchdog_reload(d->wd, nc);
@@ -240,6 +240,8 @@ static int daemon_reload(struct daemon *d, char **msg)
 		return rc;
 	}
 	d->reloads_ok++;
+	if (text && text[0])	/* warnings of the new file (e.g. key modes) */
+		pr_warn("reload: %s", text);
 	free(text);
 	pr_notice("reload: %s applied", d->conf_path);
 	sd_notifyf(0, "READY=1\nSTATUS=Running; reloaded %s", d->conf_path);
@@ -362,15 +364,20 @@ static void on_ctl(void *ctx, const char *cmd, const char *arg, struct ctl_reply
 	} else if (!strcmp(cmd, "metrics")) {
 		render_into(d, METRIC_PROM, true, r);
 	} else if (!strcmp(cmd, "reload")) {
+		uint64_t partial = d->reloads_partial;
 		char *msg = NULL;
+		int rc;
 
 		if (d->stopping) {
 			r->error = 1;
 			reqsrv_printf(&r->body, "stopping; reload refused");
-		} else if (daemon_reload(d, &msg)) {
+		} else if ((rc = daemon_reload(d, &msg))) {
+			/* the client exits non-zero with this text */
 			r->error = 1;
-			reqsrv_printf(&r->body, "reload refused; the running configuration stays:\n%s",
-				      msg ? msg : "");
+			reqsrv_printf(&r->body, d->reloads_partial != partial ?
+				      "reload applied only in part; what is not in effect:\n%s" :
+				      "reload refused; the running configuration stays:\n%s",
+				      msg ? msg : strerror(-rc));
 		} else {
 			reqsrv_printf(&r->body, "reloaded %s\n", d->conf_path);
 		}

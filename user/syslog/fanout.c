@@ -38,6 +38,25 @@
  * Accepting never does work: accept4(), allocate, start the handshake
  * deadline, return. The handshake is driven by readiness like the rest.
  * A subscriber that closes its side (EPOLLRDHUP/HUP/ERR) is gone.
+ *
+ * Strangers. Until its handshake is done a connection is nobody: it
+ * counts against max_handshakes (a list, oldest first), never against
+ * max_subscribers, which bounds established subscribers only. When
+ * max_handshakes is full the oldest handshaking connection is closed to
+ * admit the new one, so connections that stall cannot keep a real
+ * subscriber out: each one only holds a place until handshake_timeout or
+ * until max_handshakes newer ones arrived. Such refusals and timeouts
+ * are counted by reason and logged at most once a second per reason.
+ *
+ * Reloads. The certificate, key, client CA and issuer rule live in one
+ * refcounted struct sub_tls: a reload that changes any of them, or
+ * finds one of the files renewed in place (stat: inode, size, times),
+ * loads a new one that every handshake from then on uses; sessions keep
+ * the one they started with until they end. Each subscriber keeps its
+ * certificate chain (a few KB) so that, when client_ca or client_issuer
+ * changed, it is verified again against the new settings and
+ * disconnected if they no longer accept it; a handshake that was under
+ * way across the reload is verified again when it completes.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -65,11 +84,45 @@ enum sub_state {
 
 enum close_reason {
 	CR_HANDSHAKE_TIMEOUT, CR_HANDSHAKE_FAILED, CR_PEER_CLOSED, CR_IO_ERROR,
-	CR_SLOW, CR_EVICTED_MIDFRAME, CR_SHUTDOWN, CR_MAX
+	CR_SLOW, CR_EVICTED_MIDFRAME, CR_SHUTDOWN, CR_HANDSHAKE_EVICTED, CR_MAX_SUBSCRIBERS,
+	CR_NO_LONGER_TRUSTED, CR_MAX
 };
 static const char *const close_reason_names[CR_MAX] = {
 	"handshake_timeout", "handshake_failed", "peer_closed", "io_error",
-	"slow_subscriber", "evicted_mid_frame", "shutdown",
+	"slow_subscriber", "evicted_mid_frame", "shutdown", "handshake_evicted", "max_subscribers",
+	"no_longer_trusted",
+};
+
+/* Connections turned away or dropped before they authenticated: counted,
+ * and logged at most once a second per reason (strangers choose how many). */
+enum preauth_reason { PR_MAX_SUBSCRIBERS, PR_MAX_HANDSHAKES, PR_HANDSHAKE_TIMEOUT, PR_MAX };
+static const char *const preauth_names[PR_MAX] = {
+	"max_subscribers", "max_handshakes", "handshake_timeout",
+};
+static const char *const preauth_text[PR_MAX] = {
+	"refused: max_subscribers reached",
+	"still in their handshake closed to admit newer ones: max_handshakes reached",
+	"closed: no TLS handshake within handshake_timeout",
+};
+
+struct preauth_count {
+	uint64_t total;
+	uint64_t unlogged;		/* since the last log line */
+	uint64_t logged_at;		/* loop ms */
+	char last_peer[64];
+};
+
+/*
+ * TLS material of [syslog], shared: every session points into the one it
+ * handshook with, so a reload installs a new one for new handshakes and
+ * the old one goes when its last subscriber does.
+ */
+struct sub_tls {
+	unsigned refs;
+	struct tls_cred *cred;
+	struct tls_anchors *ca;
+	char issuer[TLS_DN_MAX];	/* canonical; "" = any issuer under client_ca */
+	struct tls_file_stamp cert_st, key_st, ca_st;
 };
 
 struct fanout;
@@ -79,6 +132,8 @@ struct sub {
 	struct loop_timer hs_timer;
 	struct fanout *f;
 	struct tls_session *tls;
+	struct sub_tls *mat;		/* the TLS material it handshakes with */
+	struct tls_pump pump;
 	enum sub_state state;
 	enum conf_framing framing;	/* fixed for the life of the stream */
 	uint64_t id;
@@ -87,7 +142,9 @@ struct sub {
 	bool frame_open;
 	bool idle;			/* on the idle list */
 	bool record_open;		/* plaintext waiting in an unflushed record */
+	bool caught_up;			/* the last fill found the ring exhausted */
 	struct sub *idle_next, *idle_prev;
+	struct sub *hs_next, *hs_prev;	/* handshaking, oldest first */
 	struct sub *next, *prev;	/* all subscribers */
 	uint64_t sent_msgs, sent_bytes, skipped, discarded_rx;
 	uint64_t pumps;			/* times it was run: the e2e test of its turn reads this */
@@ -100,25 +157,26 @@ struct tls_listener {
 	struct loop_timer pause;	/* EMFILE back-off */
 	struct fanout *f;
 	struct conf_addr addr;
-	uint64_t accepted, refused_limit, accept_errors;
+	uint64_t accepted, accept_errors;
 };
 
 struct fanout {
 	struct syslog_relay *r;
 	struct conf_syslog sc;
-	struct tls_cred *cred;
-	struct tls_anchors *ca;
-	char issuer[TLS_DN_MAX];	/* canonical; "" = any issuer under client_ca */
+	struct sub_tls *mat;		/* for new handshakes */
 	struct tls_listener *lis[CONF_MAX_LISTEN];
 	int n_lis;
 	struct sub *subs;		/* all */
 	struct sub *idle;		/* caught up, waiting for messages */
-	uint32_t n_subs;
+	struct sub *hs_old, *hs_new;	/* handshaking, oldest to newest */
+	uint32_t n_subs;		/* established: what max_subscribers bounds */
+	uint32_t n_hs;			/* handshaking: what max_handshakes bounds */
+	struct preauth_count preauth[PR_MAX];
 	uint64_t next_id;
 	struct loop_defer kick;		/* runs the idle list after intake */
 	struct loop_timer sweep;	/* disconnects overtaken stalled subscribers */
 	struct loop_defer again;	/* subscribers that used up their budget */
-	uint64_t handshakes_ok, closed[CR_MAX];
+	uint64_t handshakes_ok, closed[CR_MAX], rechecks;
 	uint64_t skipped_closed, sent_closed;	/* totals of subscribers gone */
 };
 
@@ -156,6 +214,79 @@ static void idle_del(struct sub *s)
 	s->idle_next = s->idle_prev = NULL;
 }
 
+static void hs_add(struct sub *s)
+{
+	struct fanout *f = s->f;
+
+	s->hs_prev = f->hs_new;
+	s->hs_next = NULL;
+	if (f->hs_new)
+		f->hs_new->hs_next = s;
+	else
+		f->hs_old = s;
+	f->hs_new = s;
+	f->n_hs++;
+}
+
+static void hs_del(struct sub *s)
+{
+	struct fanout *f = s->f;
+
+	if (s->hs_prev)
+		s->hs_prev->hs_next = s->hs_next;
+	else
+		f->hs_old = s->hs_next;
+	if (s->hs_next)
+		s->hs_next->hs_prev = s->hs_prev;
+	else
+		f->hs_new = s->hs_prev;
+	s->hs_next = s->hs_prev = NULL;
+	f->n_hs--;
+}
+
+/* ---- TLS material ------------------------------------------------------- */
+
+static void mat_put(struct sub_tls *m)
+{
+	if (!m || --m->refs)
+		return;
+	tls_cred_free(m->cred);
+	tls_anchors_free(m->ca);
+	free(m);
+}
+
+static struct sub_tls *mat_get(struct sub_tls *m)
+{
+	m->refs++;
+	return m;
+}
+
+/* ---- pre-authentication budget ----------------------------------------- */
+
+static void preauth_log(struct fanout *f, enum preauth_reason why)
+{
+	struct preauth_count *c = &f->preauth[why];
+
+	if (!c->unlogged)
+		return;
+	pr_warn("syslog: tls_listen: %llu connection%s %s (last from %s; %llu in all)",
+		(unsigned long long)c->unlogged, c->unlogged == 1 ? "" : "s", preauth_text[why],
+		c->last_peer, (unsigned long long)c->total);
+	c->unlogged = 0;
+	c->logged_at = loop_now(f->r->l);
+}
+
+static void preauth_count(struct fanout *f, enum preauth_reason why, const char *peer)
+{
+	struct preauth_count *c = &f->preauth[why];
+
+	c->total++;
+	c->unlogged++;
+	snprintf(c->last_peer, sizeof(c->last_peer), "%s", peer);
+	if (!c->logged_at || loop_now(f->r->l) - c->logged_at >= 1000)
+		preauth_log(f, why);
+}
+
 /* ---- closing: the one door ---------------------------------------------- */
 
 static void sub_close(struct sub *s, enum close_reason why)
@@ -169,12 +300,16 @@ static void sub_close(struct sub *s, enum close_reason why)
 	f->closed[why]++;
 	f->skipped_closed += s->skipped;
 	f->sent_closed += s->sent_msgs;
-	if (s->state == SUB_ACTIVE || why != CR_HANDSHAKE_FAILED)
+	if (s->state == SUB_ACTIVE)
 		pr_info("syslog: subscriber %s (#%llu) closed: %s; sent %llu messages, skipped %llu, "
 			"%llu s connected", s->peer, (unsigned long long)s->id, close_reason_names[why],
 			(unsigned long long)s->sent_msgs, (unsigned long long)s->skipped,
 			(unsigned long long)((loop_now(l) - s->connected_at) / 1000));
 	idle_del(s);
+	if (s->state == SUB_HANDSHAKE)
+		hs_del(s);
+	else
+		f->n_subs--;
 	loop_timer_cancel(l, &s->hs_timer);
 	if (fd >= 0) {
 		loop_fd_del(l, &s->h);
@@ -186,8 +321,8 @@ static void sub_close(struct sub *s, enum close_reason why)
 		f->subs = s->next;
 	if (s->next)
 		s->next->prev = s->prev;
-	f->n_subs--;
 	tls_free(s->tls);
+	mat_put(s->mat);
 	free(s);
 }
 
@@ -195,8 +330,7 @@ static void on_hs_timeout(struct loop_timer *t)
 {
 	struct sub *s = container_of(t, struct sub, hs_timer);
 
-	pr_warn("tls: subscriber %s: handshake failed: no handshake within %u ms", s->peer,
-		s->f->sc.handshake_timeout_ms);
+	preauth_count(s->f, PR_HANDSHAKE_TIMEOUT, s->peer);
 	sub_close(s, CR_HANDSHAKE_TIMEOUT);
 }
 
@@ -273,87 +407,97 @@ static long sub_fill(struct sub *s, size_t budget, bool *caught_up)
 	return (long)moved;
 }
 
-static void sub_established(struct sub *s)
+/* Would the current settings accept this subscriber's certificate? */
+static int sub_recheck(struct sub *s, const char *when)
+{
+	struct fanout *f = s->f;
+	int rc = tls_recheck_peer(s->tls, f->mat->ca, f->mat->issuer);
+
+	f->rechecks++;
+	if (!rc)
+		return 0;
+	pr_warn("syslog: subscriber %s (#%llu) disconnected %s: its certificate (issuer \"%s\") is not "
+		"accepted by the new client_ca/client_issuer: %s (%s)", s->peer, (unsigned long long)s->id,
+		when, tls_peer_issuer(s->tls), rc > 0 ? tls_error_name(rc) : "chain not kept",
+		rc > 0 ? tls_error_text(rc) : strerror(-rc));
+	sub_close(s, CR_NO_LONGER_TRUSTED);
+	return -EACCES;
+}
+
+/* The handshake completed; false when the subscriber was closed instead. */
+static bool sub_established(struct sub *s)
 {
 	struct fanout *f = s->f;
 
-	s->state = SUB_ACTIVE;
 	loop_timer_cancel(f->r->l, &s->hs_timer);
+	/* the handshake began before a reload: the settings now in force decide */
+	if (s->mat != f->mat && sub_recheck(s, "at the end of its handshake"))
+		return false;
+	hs_del(s);
+	s->state = SUB_ACTIVE;
+	f->n_subs++;
+	if (f->n_subs > f->sc.max_subscribers) {
+		preauth_count(f, PR_MAX_SUBSCRIBERS, s->peer);
+		sub_close(s, CR_MAX_SUBSCRIBERS);
+		return false;
+	}
 	f->handshakes_ok++;
 	/* a new subscriber starts with what arrives from now on */
 	s->pos = ring_next(f->r->ring);
 	pr_info("syslog: subscriber %s (#%llu) connected, issuer \"%s\"", s->peer,
 		(unsigned long long)s->id, tls_peer_issuer(s->tls));
+	return true;
 }
 
 static void on_again(struct loop_defer *d);
+
+static long sub_fill_cb(void *arg, br_ssl_engine_context *eng, size_t budget)
+{
+	struct sub *s = arg;
+
+	return sub_fill(s, budget, &s->caught_up);
+}
 
 static void sub_pump(struct sub *s)
 {
 	struct fanout *f = s->f;
 	br_ssl_engine_context *eng = tls_engine(s->tls);
-	size_t budget = PUMP_BUDGET;
-	bool caught_up = false;
 	int rc;
 
 	s->pumps++;
-	for (;;) {
-		long moved;
-
-		rc = tls_io(s->tls);
-		if (rc == TLS_CLOSED) {
-			sub_close(s, CR_PEER_CLOSED);
+	s->caught_up = false;
+	while ((rc = tls_pump(s->tls, &s->pump)) == TLS_PUMP_ESTABLISHED)
+		if (!sub_established(s))
 			return;
-		}
-		if (rc < 0) {
-			sub_close(s, s->state == SUB_HANDSHAKE ? CR_HANDSHAKE_FAILED :
-				     rc == -ECONNRESET || rc == -EPIPE ? CR_PEER_CLOSED : CR_IO_ERROR);
-			return;
-		}
-		if (s->state == SUB_HANDSHAKE) {
-			if (!tls_handshake_done(s->tls))
-				break;
-			sub_established(s);
-		}
-		/* subscribers have nothing to say; what they send is dropped */
-		while (br_ssl_engine_current_state(eng) & BR_SSL_RECVAPP) {
-			size_t len;
-
-			br_ssl_engine_recvapp_buf(eng, &len);
-			br_ssl_engine_recvapp_ack(eng, len);
-			s->discarded_rx += len;
-		}
-		moved = sub_fill(s, budget, &caught_up);
-		if (moved < 0)
-			return;
-		if (moved == 0)
-			break;
-		budget = (size_t)moved >= budget ? 0 : budget - (size_t)moved;
-		if (!budget) {
-			/* let others run; come back after this iteration */
-			rc = tls_io(s->tls);
-			if (rc) {
-				sub_close(s, rc == TLS_CLOSED ? CR_PEER_CLOSED : CR_IO_ERROR);
-				return;
-			}
-			/* more to send: come back after this iteration through the
-			 * idle list, unless the socket is full (EPOLLOUT resumes it) */
-			loop_fd_mod(f->r->l, &s->h, tls_events(s->tls) | EPOLLRDHUP);
-			if (!(br_ssl_engine_current_state(eng) & BR_SSL_SENDREC)) {
-				idle_add(s);
-				loop_defer(f->r->l, &f->again, on_again);
-			} else {
-				idle_del(s);
-			}
-			return;
-		}
+	s->discarded_rx = s->pump.rx_discarded;
+	if (rc == TLS_PUMP_GONE)
+		return;
+	if (rc == TLS_CLOSED) {
+		sub_close(s, CR_PEER_CLOSED);
+		return;
+	}
+	if (rc < 0) {
+		sub_close(s, s->state == SUB_HANDSHAKE ? CR_HANDSHAKE_FAILED :
+			     rc == -ECONNRESET || rc == -EPIPE ? CR_PEER_CLOSED : CR_IO_ERROR);
+		return;
 	}
 	if (loop_fd_mod(f->r->l, &s->h, tls_events(s->tls) | EPOLLRDHUP) < 0) {
 		sub_close(s, CR_IO_ERROR);
 		return;
 	}
+	if (rc == TLS_PUMP_MORE) {
+		/* more to send: come back after this iteration through the idle
+		 * list, unless the socket is full (EPOLLOUT resumes it) */
+		if (!(br_ssl_engine_current_state(eng) & BR_SSL_SENDREC)) {
+			idle_add(s);
+			loop_defer(f->r->l, &f->again, on_again);
+		} else {
+			idle_del(s);
+		}
+		return;
+	}
 	/* idle: caught up and nothing stuck in the engine; else EPOLLOUT resumes it */
-	if (s->state == SUB_ACTIVE && caught_up &&
+	if (s->state == SUB_ACTIVE && s->caught_up &&
 	    !(br_ssl_engine_current_state(eng) & BR_SSL_SENDREC))
 		idle_add(s);
 	else
@@ -407,11 +551,17 @@ static void on_sweep(struct loop_timer *t)
 	uint64_t first = ring_first(f->r->ring);
 	struct sub *s, *next;
 
+	int i;
+
 	for (s = f->subs; s; s = next) {
 		next = s->next;
 		if (s->state == SUB_ACTIVE && s->pos < first && f->sc.slow_subscriber == SLOW_DISCONNECT)
 			sub_close(s, CR_SLOW);
 	}
+	/* the rest of the refusals of the last second, in one line each */
+	for (i = 0; i < PR_MAX; i++)
+		if (loop_now(f->r->l) - f->preauth[i].logged_at >= 1000)
+			preauth_log(f, (enum preauth_reason)i);
 	loop_timer_arm(f->r->l, t, SWEEP_MS);
 }
 
@@ -434,7 +584,8 @@ static void on_pause_end(struct loop_timer *t)
 static void sub_new(struct fanout *f, int fd, const struct sockaddr *sa)
 {
 	struct tls_server_opts o = {
-		.cred = f->cred, .client_ca = f->ca, .client_issuer = f->issuer,
+		.cred = f->mat->cred, .client_ca = f->mat->ca, .client_issuer = f->mat->issuer,
+		.keep_peer_chain = true,
 	};
 	struct sub *s;
 	int one = 1, idle_s = 60, intvl = 10, cnt = 6;
@@ -469,11 +620,13 @@ static void sub_new(struct fanout *f, int fd, const struct sockaddr *sa)
 	loop_timer_init(&s->hs_timer, on_hs_timeout);
 	loop_timer_arm(f->r->l, &s->hs_timer, f->sc.handshake_timeout_ms);
 	s->connected_at = loop_now(f->r->l);
+	s->mat = mat_get(f->mat);
+	s->pump = (struct tls_pump){ .budget = PUMP_BUDGET, .fill = sub_fill_cb, .arg = s };
 	s->next = f->subs;
 	if (f->subs)
 		f->subs->prev = s;
 	f->subs = s;
-	f->n_subs++;
+	hs_add(s);
 }
 
 static void on_accept(struct loop_fd *h, uint32_t events)
@@ -503,11 +656,17 @@ static void on_accept(struct loop_fd *h, uint32_t events)
 		if (f->n_subs >= f->sc.max_subscribers) {
 			char peer[64];
 
-			tl->refused_limit++;
-			pr_warn("syslog: subscriber %s refused: max_subscribers (%u) reached",
-				conf_addr_str((struct sockaddr *)&ss, peer, sizeof(peer)), f->sc.max_subscribers);
+			conf_addr_str((struct sockaddr *)&ss, peer, sizeof(peer));
+			preauth_count(f, PR_MAX_SUBSCRIBERS, peer);
 			close(fd);
 			continue;
+		}
+		/* handshakes have a budget of their own; when it is full the
+		 * oldest gives way, so a stalled crowd cannot keep a real
+		 * subscriber out: it only ever waits behind fresh ones */
+		if (f->n_hs >= f->sc.max_handshakes && f->hs_old) {
+			preauth_count(f, PR_MAX_HANDSHAKES, f->hs_old->peer);
+			sub_close(f->hs_old, CR_HANDSHAKE_EVICTED);
 		}
 		tl->accepted++;
 		sub_new(f, fd, (struct sockaddr *)&ss);
@@ -562,45 +721,50 @@ err:
 	return err;
 }
 
-/* Load cert, key, CA and the issuer rule; on failure nothing changes. */
-static int load_tls(struct fanout *f, const struct conf_syslog *sc)
+/* Load cert, key, CA and the issuer rule into new material; on failure
+ * `why` names the file or key. */
+static int mat_load(const struct conf_syslog *sc, struct sub_tls **out, char *why, size_t whylen)
 {
-	struct tls_cred *cred = NULL;
-	struct tls_anchors *ca = NULL;
-	char issuer[TLS_DN_MAX] = "";
+	struct sub_tls *m = calloc(1, sizeof(*m));
 	int err;
 
-	if (sc->client_issuer[0] && dn_canon(sc->client_issuer, issuer, sizeof(issuer))) {
-		pr_err("syslog: client_issuer \"%s\" is not a distinguished name like "
-		       "\"CN=Edge Subscribers CA,O=Example\"", sc->client_issuer);
-		return -EINVAL;
+	if (!m)
+		return -ENOMEM;
+	m->refs = 1;
+	if (sc->client_issuer[0] && dn_canon(sc->client_issuer, m->issuer, sizeof(m->issuer))) {
+		snprintf(why, whylen, "client_issuer \"%s\" is not a distinguished name like "
+			 "\"CN=Edge Subscribers CA,O=Example\"", sc->client_issuer);
+		err = -EINVAL;
+		goto fail;
 	}
-	err = tls_cred_load(sc->cert, sc->key, &cred);
-	if (err)
-		return err;
-	err = tls_anchors_load(sc->client_ca, &ca);
+	/* stamps before the content: a file replaced meanwhile is seen as
+	 * changed at the next reload */
+	tls_file_stamp(sc->cert, &m->cert_st);
+	tls_file_stamp(sc->key, &m->key_st);
+	tls_file_stamp(sc->client_ca, &m->ca_st);
+	err = tls_cred_load(sc->cert, sc->key, &m->cred);
 	if (err) {
-		tls_cred_free(cred);
-		return err;
+		snprintf(why, whylen, "cert %s / key %s: %s", sc->cert, sc->key,
+			 err == -EINVAL ? "not a usable PEM certificate and key" : strerror(-err));
+		goto fail;
 	}
-	/* live sessions point into the loaded credentials, so they can only
-	 * be swapped while no subscriber is connected */
-	if (f->cred && f->n_subs) {
-		tls_cred_free(cred);
-		tls_anchors_free(ca);
-		return -EBUSY;
+	err = tls_anchors_load(sc->client_ca, &m->ca);
+	if (err) {
+		snprintf(why, whylen, "client_ca %s: %s", sc->client_ca,
+			 err == -EINVAL ? "no usable PEM CA certificate" : strerror(-err));
+		goto fail;
 	}
-	tls_cred_free(f->cred);
-	tls_anchors_free(f->ca);
-	f->cred = cred;
-	f->ca = ca;
-	memcpy(f->issuer, issuer, sizeof(issuer));
+	*out = m;
 	return 0;
+fail:
+	mat_put(m);
+	return err;
 }
 
 int fanout_new(struct syslog_relay *r, const struct conf_syslog *sc, struct fanout **out)
 {
 	struct fanout *f = calloc(1, sizeof(*f));
+	char why[2 * CONF_PATH_MAX + 64];
 	int i, err;
 
 	if (!f)
@@ -609,9 +773,11 @@ int fanout_new(struct syslog_relay *r, const struct conf_syslog *sc, struct fano
 	f->sc = *sc;
 	loop_timer_init(&f->sweep, on_sweep);
 	loop_timer_arm(r->l, &f->sweep, SWEEP_MS);
-	err = load_tls(f, sc);
-	if (err)
+	err = mat_load(sc, &f->mat, why, sizeof(why));
+	if (err) {
+		pr_err("syslog: %s", why);
 		goto fail;
+	}
 	for (i = 0; i < sc->n_tls_listen; i++) {
 		err = lis_open(f, &sc->tls_listen[i], &f->lis[f->n_lis]);
 		if (err)
@@ -625,30 +791,62 @@ fail:
 	return err;
 }
 
-int fanout_reload(struct fanout *f, const struct conf_syslog *sc)
+/* Do the TLS settings or files differ from what is loaded? */
+static bool tls_changed(const struct fanout *f, const struct conf_syslog *sc, bool *trust)
+{
+	struct tls_file_stamp cert, key, ca;
+
+	tls_file_stamp(sc->cert, &cert);
+	tls_file_stamp(sc->key, &key);
+	tls_file_stamp(sc->client_ca, &ca);
+	*trust = strcmp(f->sc.client_ca, sc->client_ca) || strcmp(f->sc.client_issuer, sc->client_issuer) ||
+		 !tls_file_stamp_eq(&ca, &f->mat->ca_st);
+	return *trust || strcmp(f->sc.cert, sc->cert) || strcmp(f->sc.key, sc->key) ||
+	       !tls_file_stamp_eq(&cert, &f->mat->cert_st) || !tls_file_stamp_eq(&key, &f->mat->key_st);
+}
+
+/*
+ * New TLS material for every handshake from now on; subscribers already
+ * connected keep theirs unless the new trust settings reject their
+ * certificate, then they are disconnected (logged, counted).
+ */
+static int reload_tls(struct fanout *f, const struct conf_syslog *sc)
+{
+	char why[2 * CONF_PATH_MAX + 64];
+	struct sub *s, *next;
+	struct sub_tls *m;
+	bool trust;
+	int err;
+
+	if (!tls_changed(f, sc, &trust))
+		return 0;
+	err = mat_load(sc, &m, why, sizeof(why));
+	if (err) {
+		syslog_reload_failed(f->r, "[syslog] %s; the previous cert, key and client_ca stay in use", why);
+		return err;
+	}
+	mat_put(f->mat);
+	f->mat = m;
+	memcpy(f->sc.cert, sc->cert, sizeof(sc->cert));
+	memcpy(f->sc.key, sc->key, sizeof(sc->key));
+	memcpy(f->sc.client_ca, sc->client_ca, sizeof(sc->client_ca));
+	memcpy(f->sc.client_issuer, sc->client_issuer, sizeof(sc->client_issuer));
+	pr_info("syslog: subscriber TLS settings reloaded (%s certificate %s, client_ca %s)",
+		tls_cred_type(m->cred), sc->cert, sc->client_ca);
+	if (!trust)
+		return 0;
+	for (s = f->subs; s; s = next) {
+		next = s->next;
+		if (s->state == SUB_ACTIVE)
+			sub_recheck(s, "after the reload");
+	}
+	return 0;
+}
+
+static int reload_listeners(struct fanout *f, const struct conf_syslog *sc)
 {
 	int i, j, err = 0, e;
 
-	f->sc.slow_subscriber = sc->slow_subscriber;
-	f->sc.handshake_timeout_ms = sc->handshake_timeout_ms;
-	f->sc.max_subscribers = sc->max_subscribers;
-	f->sc.framing = sc->framing;	/* for new subscribers only */
-	if (sc->n_tls_listen &&
-	    (strcmp(f->sc.cert, sc->cert) || strcmp(f->sc.key, sc->key) ||
-	     strcmp(f->sc.client_ca, sc->client_ca) || strcmp(f->sc.client_issuer, sc->client_issuer))) {
-		e = load_tls(f, sc);
-		if (e == -EBUSY)
-			pr_warn("syslog: TLS files changed while subscribers are connected; "
-				"reload again when none is connected, or restart");
-		else if (e)
-			err = e;
-		else {
-			memcpy(f->sc.cert, sc->cert, sizeof(sc->cert));
-			memcpy(f->sc.key, sc->key, sizeof(sc->key));
-			memcpy(f->sc.client_ca, sc->client_ca, sizeof(sc->client_ca));
-			memcpy(f->sc.client_issuer, sc->client_issuer, sizeof(sc->client_issuer));
-		}
-	}
 	for (i = 0; i < f->n_lis; ) {
 		bool keep = false;
 
@@ -670,14 +868,32 @@ int fanout_reload(struct fanout *f, const struct conf_syslog *sc)
 				have = true;
 		if (!have && f->n_lis < CONF_MAX_LISTEN) {
 			e = lis_open(f, &sc->tls_listen[j], &f->lis[f->n_lis]);
-			if (e)
+			if (e) {
+				syslog_reload_failed(f->r, "tls_listen %s: %s", sc->tls_listen[j].text, strerror(-e));
 				err = e;
-			else
+			} else {
 				f->n_lis++;
+			}
 		}
 	}
 	memcpy(f->sc.tls_listen, sc->tls_listen, sizeof(sc->tls_listen));
 	f->sc.n_tls_listen = sc->n_tls_listen;
+	return err;
+}
+
+int fanout_reload(struct fanout *f, const struct conf_syslog *sc)
+{
+	int err = 0, e;
+
+	f->sc.slow_subscriber = sc->slow_subscriber;
+	f->sc.handshake_timeout_ms = sc->handshake_timeout_ms;
+	f->sc.max_subscribers = sc->max_subscribers;
+	f->sc.max_handshakes = sc->max_handshakes;
+	f->sc.framing = sc->framing;	/* for new subscribers only */
+	if (sc->n_tls_listen && (e = reload_tls(f, sc)))
+		err = e;
+	if ((e = reload_listeners(f, sc)))
+		err = e;
 	return err;
 }
 
@@ -697,12 +913,17 @@ void fanout_metrics(struct fanout *f, struct metric_sink *s)
 	for (i = 0; i < f->n_lis; i++)
 		metric(s, METRIC_COUNTER, "edgesteer_syslog_tls_accepted_total", "Subscriber connections accepted",
 		       f->lis[i]->accepted, "listen", f->lis[i]->addr.text, NULL);
-	for (i = 0; i < f->n_lis; i++)
+	for (i = 0; i < PR_MAX; i++)
 		metric(s, METRIC_COUNTER, "edgesteer_syslog_tls_refused_total",
-		       "Subscriber connections refused (max_subscribers)", f->lis[i]->refused_limit,
-		       "listen", f->lis[i]->addr.text, NULL);
-	metric(s, METRIC_GAUGE, "edgesteer_syslog_subscribers", "Subscribers connected (handshaking included)",
+		       "Connections refused or closed before they authenticated, by reason",
+		       f->preauth[i].total, "reason", preauth_names[i], NULL);
+	metric(s, METRIC_GAUGE, "edgesteer_syslog_subscribers", "Subscribers connected (handshake done)",
 	       f->n_subs, NULL);
+	metric(s, METRIC_GAUGE, "edgesteer_syslog_subscriber_handshakes_pending",
+	       "Connections in their TLS handshake (bounded by max_handshakes)", f->n_hs, NULL);
+	metric(s, METRIC_COUNTER, "edgesteer_syslog_subscriber_rechecks_total",
+	       "Subscriber certificates checked again after a reload changed client_ca or client_issuer",
+	       f->rechecks, NULL);
 	metric(s, METRIC_COUNTER, "edgesteer_syslog_subscriber_handshakes_total",
 	       "Subscriber TLS handshakes completed", f->handshakes_ok, NULL);
 	for (i = 0; i < CR_MAX; i++)
@@ -746,7 +967,6 @@ void fanout_free(struct fanout *f)
 	loop_defer_cancel(f->r->l, &f->kick);
 	loop_defer_cancel(f->r->l, &f->again);
 	loop_timer_cancel(f->r->l, &f->sweep);
-	tls_cred_free(f->cred);
-	tls_anchors_free(f->ca);
+	mat_put(f->mat);
 	free(f);
 }

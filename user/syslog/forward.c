@@ -21,9 +21,13 @@
  * mark {ciphertext offset, send_seq, spool offset} is queued; TCP_INFO
  * gives bytes acked and the peer's window; marks at or below the
  * confirmed offset move ack_seq. An orderly end - our close_notify at
- * shutdown answered by the collector closing - confirms everything. On
- * any connection failure send_seq falls back to ack_seq, so every message
- * not confirmed is sent again on the next connection.
+ * shutdown answered by the collector's own close_notify - confirms
+ * everything. Nothing else does: a reset, an EOF without close_notify or
+ * a hangup after our close_notify may have thrown away what the
+ * collector's kernel acknowledged but its process never read, so the
+ * unconfirmed messages go to the spool. On any connection failure
+ * send_seq falls back to ack_seq, so every message not confirmed is sent
+ * again on the next connection.
  *
  * Spool. Messages the forwarder still needs (seq >= ack_seq) that the
  * ring evicts are appended, in order, to <spool_dir>/<NAME>.spool (the
@@ -47,6 +51,12 @@
  * after a crash without the .pos file the spool is replayed from its
  * start. "Read by the collector" is not its fsync: a collector that
  * loses its own queue loses it (RELP would be needed for that).
+ *
+ * Trust. The collector's chain is verified against `ca`, its name
+ * against server_name or, without one, the collector's host as written
+ * (conf refuses an IP address without server_name), and its
+ * extendedKeyUsage, when present, must allow serverAuth. A reload that
+ * changes ca/cert/key or finds one renewed in place reconnects.
  *
  * Collectors. The addresses of one [forward] are alternatives: one
  * connection at a time, the next address after each failure. Deadlines:
@@ -108,6 +118,9 @@ struct forwarder {
 	struct conf_forward fc;
 	struct tls_anchors *ca;
 	struct tls_cred *cred;
+	struct tls_file_stamp ca_st, cert_st, key_st;	/* what was loaded, to notice renewals */
+	char sni[CONF_HOST_MAX];		/* the name the collector's certificate must carry */
+	struct tls_pump pump;
 	enum fwd_state state;
 	int cur;			/* collector index */
 	struct loop_fd h;
@@ -246,6 +259,19 @@ static void fwd_teardown(struct forwarder *f)
 static void fwd_fail(struct forwarder *f, enum fail_reason why, const char *detail)
 {
 	f->fails[why]++;
+	if (f->closing) {
+		/* our close_notify was answered by a reset, an EOF or a hangup,
+		 * not by the collector's close_notify: what it acknowledged may
+		 * still sit unread in its kernel and die with the connection */
+		pr_warn("syslog: [forward %s] collector %s ended the session without close_notify (%s%s%s): "
+			"%llu unconfirmed messages are kept for the spool", f->fc.name, f->peer,
+			fail_names[why], detail ? ": " : "", detail ? detail : "",
+			(unsigned long long)(f->send_seq - f->ack_seq));
+		fwd_teardown(f);
+		f->closing = false;
+		f->state = FWD_BACKOFF;	/* shutting down: no reconnect; forward_drain() spools */
+		return;
+	}
 	if (f->state == FWD_UP)
 		pr_warn("syslog: [forward %s] collector %s: connection lost: %s%s%s", f->fc.name, f->peer,
 			fail_names[why], detail ? ": " : "", detail ? detail : "");
@@ -454,57 +480,38 @@ static void fwd_closed_cleanly(struct forwarder *f)
 	f->state = FWD_BACKOFF;	/* shutting down: no reconnect */
 }
 
+static long fwd_fill_cb(void *arg, br_ssl_engine_context *eng, size_t budget)
+{
+	bool caught_up;
+
+	return fwd_fill(arg, budget, &caught_up);
+}
+
 static void fwd_pump(struct forwarder *f)
 {
-	br_ssl_engine_context *eng;
-	size_t budget = PUMP_BUDGET;
-	bool caught_up = false;
 	int rc;
 
-	for (;;) {
-		long moved;
-
-		rc = tls_io(f->tls);
-		if (rc && f->closing && (rc == TLS_CLOSED || rc == -ECONNRESET)) {
-			fwd_closed_cleanly(f);
-			return;
-		}
-		if (rc) {
-			const char *d = rc == TLS_CLOSED ? "close_notify" :
-					rc == -EPROTO ? tls_error_name(tls_last_error(f->tls)) : strerror(-rc);
-
-			fwd_fail(f, f->state == FWD_HANDSHAKE ? FR_HANDSHAKE :
-				    rc == TLS_CLOSED || rc == -ECONNRESET || rc == -EPIPE ? FR_CLOSED : FR_IO, d);
-			return;
-		}
-		eng = tls_engine(f->tls);
-		if (f->state == FWD_HANDSHAKE) {
-			if (!tls_handshake_done(f->tls))
-				break;
-			f->state = FWD_UP;
-			loop_timer_cancel(f->r->l, &f->timer);
-			pr_info("syslog: [forward %s] connected to collector %s", f->fc.name, f->peer);
-		}
-		while (br_ssl_engine_current_state(eng) & BR_SSL_RECVAPP) {
-			size_t len;
-
-			br_ssl_engine_recvapp_buf(eng, &len);
-			br_ssl_engine_recvapp_ack(eng, len);
-		}
-		moved = fwd_fill(f, budget, &caught_up);
-		if (moved == 0)
-			break;
-		budget = (size_t)moved >= budget ? 0 : budget - (size_t)moved;
-		if (!budget) {
-			rc = tls_io(f->tls);
-			if (rc) {
-				fwd_fail(f, FR_IO, rc == -EPROTO ? tls_error_name(tls_last_error(f->tls)) : strerror(-rc));
-				return;
-			}
-			loop_defer(f->r->l, &f->kick, on_kick);
-			break;
-		}
+	while ((rc = tls_pump(f->tls, &f->pump)) == TLS_PUMP_ESTABLISHED) {
+		f->state = FWD_UP;
+		loop_timer_cancel(f->r->l, &f->timer);
+		pr_info("syslog: [forward %s] connected to collector %s (certificate for \"%s\")", f->fc.name,
+			f->peer, f->sni);
 	}
+	if (rc == TLS_CLOSED && f->closing) {
+		/* only the collector's close_notify after ours confirms */
+		fwd_closed_cleanly(f);
+		return;
+	}
+	if (rc == TLS_CLOSED || rc < 0) {
+		const char *d = rc == TLS_CLOSED ? "close_notify" :
+				rc == -EPROTO ? tls_error_name(tls_last_error(f->tls)) : strerror(-rc);
+
+		fwd_fail(f, f->state == FWD_HANDSHAKE ? FR_HANDSHAKE :
+			    rc == TLS_CLOSED || rc == -ECONNRESET || rc == -EPIPE ? FR_CLOSED : FR_IO, d);
+		return;
+	}
+	if (rc == TLS_PUMP_MORE)
+		loop_defer(f->r->l, &f->kick, on_kick);
 	if (f->state == FWD_UP)
 		check_acks(f);
 	loop_fd_mod(f->r->l, &f->h, tls_events(f->tls) | EPOLLRDHUP);
@@ -515,7 +522,7 @@ static void on_fd(struct loop_fd *h, uint32_t events)
 	struct forwarder *f = container_of(h, struct forwarder, h);
 
 	if (f->state == FWD_CONNECTING) {
-		struct tls_client_opts o = { .ca = f->ca, .server_name = f->fc.server_name, .cred = f->cred };
+		struct tls_client_opts o = { .ca = f->ca, .server_name = f->sni, .cred = f->cred };
 		int soerr = 0;
 		socklen_t sl = sizeof(soerr);
 
@@ -528,16 +535,19 @@ static void on_fd(struct loop_fd *h, uint32_t events)
 			fwd_fail(f, FR_HANDSHAKE, "cannot start TLS");
 			return;
 		}
+		f->pump = (struct tls_pump){ .budget = PUMP_BUDGET, .fill = fwd_fill_cb, .arg = f };
 		f->state = FWD_HANDSHAKE;
 		f->connects++;
 		loop_timer_arm(f->r->l, &f->timer, f->fc.handshake_timeout_ms);
-	} else if (f->closing && (events & (EPOLLHUP | EPOLLRDHUP))) {
+	} else if (f->closing && (events & (EPOLLERR | EPOLLHUP | EPOLLRDHUP))) {
+		/* the collector's close_notify, if it sent one, is read first */
 		int rc = tls_io(f->tls);
 
-		if (rc == TLS_CLOSED || rc == -ECONNRESET || (events & EPOLLHUP)) {
+		if (rc == TLS_CLOSED)
 			fwd_closed_cleanly(f);
-			return;
-		}
+		else
+			fwd_fail(f, FR_CLOSED, rc < 0 ? strerror(-rc) : "hangup");
+		return;
 	} else if (events & (EPOLLERR | EPOLLHUP | EPOLLRDHUP)) {
 		/* let the engine read what explains it (an alert) first */
 		if (f->tls && tls_io(f->tls) == -EPROTO) {
@@ -574,12 +584,37 @@ static void on_timer(struct loop_timer *t)
 	}
 }
 
+/* server_name, else the collector's host as written: the name is always
+ * verified (conf refuses an IP literal without server_name). */
+static void fwd_pick_name(struct forwarder *f, const struct conf_addr *a)
+{
+	const char *t = a->text, *end;
+	size_t n;
+
+	if (f->fc.server_name[0]) {
+		snprintf(f->sni, sizeof(f->sni), "%s", f->fc.server_name);
+		return;
+	}
+	if (t[0] == '[') {
+		t++;
+		end = strchr(t, ']');
+	} else {
+		end = strrchr(t, ':');
+	}
+	n = end ? (size_t)(end - t) : strlen(t);
+	if (n >= sizeof(f->sni))
+		n = sizeof(f->sni) - 1;
+	memcpy(f->sni, t, n);
+	f->sni[n] = 0;
+}
+
 static void fwd_connect(struct forwarder *f)
 {
 	const struct conf_addr *a = &f->fc.collectors[f->cur];
 	int fd, one = 1, err;
 
 	snprintf(f->peer, sizeof(f->peer), "%s", a->text);
+	fwd_pick_name(f, a);
 	f->state = FWD_CONNECTING;
 	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
@@ -608,8 +643,14 @@ static int load_tls(struct forwarder *f, const struct conf_forward *fc)
 {
 	struct tls_anchors *ca = NULL;
 	struct tls_cred *cred = NULL;
+	struct tls_file_stamp ca_st, cert_st, key_st;
 	int err;
 
+	/* stamps first: a file replaced while it is read is loaded again
+	 * at the next reload */
+	tls_file_stamp(fc->ca, &ca_st);
+	tls_file_stamp(fc->cert, &cert_st);
+	tls_file_stamp(fc->key, &key_st);
 	err = tls_anchors_load(fc->ca, &ca);
 	if (err) {
 		pr_err("syslog: [forward %s] ca %s: cannot load", fc->name, fc->ca);
@@ -626,7 +667,22 @@ static int load_tls(struct forwarder *f, const struct conf_forward *fc)
 	tls_cred_free(f->cred);
 	f->ca = ca;
 	f->cred = cred;
+	f->ca_st = ca_st;
+	f->cert_st = cert_st;
+	f->key_st = key_st;
 	return 0;
+}
+
+/* Did ca, cert or key change on disk since they were loaded? */
+static bool tls_files_renewed(const struct forwarder *f, const struct conf_forward *fc)
+{
+	struct tls_file_stamp ca, cert, key;
+
+	tls_file_stamp(fc->ca, &ca);
+	tls_file_stamp(fc->cert, &cert);
+	tls_file_stamp(fc->key, &key);
+	return !tls_file_stamp_eq(&ca, &f->ca_st) || !tls_file_stamp_eq(&cert, &f->cert_st) ||
+	       !tls_file_stamp_eq(&key, &f->key_st);
 }
 
 int forward_new(struct syslog_relay *r, const struct conf_forward *fc, struct forwarder **out,
@@ -692,26 +748,34 @@ int forward_reconf(struct forwarder *f, const struct conf_forward *fc)
 	bool restart = memcmp(f->fc.collectors, fc->collectors, sizeof(fc->collectors)) ||
 		       f->fc.n_collectors != fc->n_collectors || strcmp(f->fc.ca, fc->ca) ||
 		       strcmp(f->fc.cert, fc->cert) || strcmp(f->fc.key, fc->key) ||
-		       strcmp(f->fc.server_name, fc->server_name);
+		       strcmp(f->fc.server_name, fc->server_name) || tls_files_renewed(f, fc);
 	int err = 0;
 
-	if (strcmp(f->fc.spool_dir, fc->spool_dir))
-		pr_warn("syslog: [forward %s] spool_dir changes apply at restart", fc->name);
 	spool_set_sync(f->spool, fc->spool_sync);
 	if (restart) {
 		err = load_tls(f, fc);
-		if (err)
+		if (err) {
+			syslog_reload_failed(f->r, "[forward %s] ca %s%s%s not loaded (%s); the collector "
+					     "is still verified with the previous files", fc->name, fc->ca,
+					     fc->cert[0] ? " or cert " : "", fc->cert,
+					     err == -EINVAL ? "not usable PEM" : strerror(-err));
 			return err;
+		}
 	}
 	{
 		char dir[CONF_PATH_MAX];
 
 		memcpy(dir, f->fc.spool_dir, sizeof(dir));
+		if (strcmp(dir, fc->spool_dir)) {
+			syslog_reload_failed(f->r, "[forward %s] spool_dir stays %s until a restart", fc->name,
+					     dir[0] ? dir : "(none)");
+			err = -EBUSY;
+		}
 		f->fc = *fc;
 		memcpy(f->fc.spool_dir, dir, sizeof(dir));
 	}
 	if (restart) {
-		pr_info("syslog: [forward %s] collectors or TLS changed: reconnecting", fc->name);
+		pr_info("syslog: [forward %s] collectors or TLS files changed: reconnecting", fc->name);
 		fwd_teardown(f);
 		f->cur = 0;
 		f->backoff_ms = fc->backoff_min_ms;
@@ -742,6 +806,9 @@ int forward_drain(struct forwarder *f)
 		    !f->frame_open && !f->unacked &&
 		    !(br_ssl_engine_current_state(tls_engine(f->tls)) & BR_SSL_SENDREC)) {
 			f->closing = true;
+			pr_info("syslog: [forward %s] all sent; close_notify to collector %s, waiting for "
+				"its close_notify to confirm the last %llu messages", f->fc.name, f->peer,
+				(unsigned long long)(f->send_seq - f->ack_seq));
 			br_ssl_engine_close(tls_engine(f->tls));
 			fwd_pump(f);
 		}

@@ -31,6 +31,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -347,21 +348,40 @@ static bool addr_in(const struct conf_addr *a, const struct conf_addr *list, int
 	return false;
 }
 
-int syslog_reload(struct syslog_relay *r, const struct conf *c)
+void syslog_reload_failed(struct syslog_relay *r, const char *fmt, ...)
 {
-	const struct conf_syslog *ns = &c->syslog;
-	struct forwarder *keep[CONF_MAX_SECTIONS];
-	int i, j, n_keep = 0, err = 0, e;
+	size_t at = strlen(r->reload_why);
+	char line[384];
+	va_list ap;
 
-	if (!r->sc.enabled || !ns->enabled) {
-		if (r->sc.enabled != ns->enabled)
-			pr_warn("syslog: adding or removing [syslog] needs a restart; kept as it was");
-		return r->sc.enabled != ns->enabled ? -EINVAL : 0;
-	}
-	if (ns->ring_size != r->sc.ring_size || ns->ring_messages != r->sc.ring_messages ||
-	    ns->max_message != r->sc.max_message)
-		pr_warn("syslog: ring_size, ring_messages and max_message apply at restart; kept as they were");
-	/* UDP listeners: close those gone, open those new */
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	pr_err("syslog: reload: %s", line);
+	if (at + 3 < sizeof(r->reload_why))
+		snprintf(r->reload_why + at, sizeof(r->reload_why) - at, "%s%s", at ? "; " : "", line);
+}
+
+const char *syslog_reload_error(const struct syslog_relay *r)
+{
+	return r && r->reload_why[0] ? r->reload_why : "not applied";
+}
+
+/* Keys that size memory or sockets fixed at start: kept, and said so. */
+static int reload_restart_only(struct syslog_relay *r, const struct conf_syslog *ns)
+{
+	if (ns->ring_size == r->sc.ring_size && ns->ring_messages == r->sc.ring_messages &&
+	    ns->max_message == r->sc.max_message)
+		return 0;
+	syslog_reload_failed(r, "ring_size, ring_messages and max_message stay as they were until a restart");
+	return -EBUSY;
+}
+
+/* UDP listeners: close those gone, open those new, resize the kept ones. */
+static int reload_udp(struct syslog_relay *r, const struct conf_syslog *ns)
+{
+	int i, j, err = 0, e;
+
 	for (i = 0; i < r->n_udp; ) {
 		if (!r->draining && addr_in(&r->udp[i]->addr, ns->listen, ns->n_listen)) {
 			if (ns->rcvbuf != r->sc.rcvbuf)
@@ -379,30 +399,52 @@ int syslog_reload(struct syslog_relay *r, const struct conf *c)
 		for (j = 0; j < r->n_udp; j++)
 			if (addr_in(&ns->listen[i], &r->udp[j]->addr, 1))
 				have = true;
-		if (!have && (e = udp_open(r, &ns->listen[i], ns->rcvbuf, &r->udp[r->n_udp])) == 0)
+		if (have)
+			continue;
+		e = udp_open(r, &ns->listen[i], ns->rcvbuf, &r->udp[r->n_udp]);
+		if (e) {
+			syslog_reload_failed(r, "listen %s: %s", ns->listen[i].text, strerror(-e));
+			err = e;
+		} else {
 			r->n_udp++;
-		else if (!have)
-			err = e;
+		}
 	}
-	{
-		uint64_t rs = r->sc.ring_size;
-		uint32_t rm = r->sc.ring_messages, mm = r->sc.max_message;
+	return err;
+}
 
-		r->sc = *ns;
-		r->sc.ring_size = rs;
-		r->sc.ring_messages = rm;
-		r->sc.max_message = mm;
-	}
-	if (r->fan) {
-		e = fanout_reload(r->fan, &r->sc);
-		if (e)
-			err = e;
-	} else if (r->sc.n_tls_listen) {
-		e = fanout_new(r, &r->sc, &r->fan);
-		if (e)
-			err = e;
-	}
-	/* forwarders by name: keep and reconfigure, add, or remove */
+/* The new [syslog] becomes ours, but for the keys that need a restart. */
+static void reload_adopt(struct syslog_relay *r, const struct conf_syslog *ns)
+{
+	uint64_t rs = r->sc.ring_size;
+	uint32_t rm = r->sc.ring_messages, mm = r->sc.max_message;
+
+	r->sc = *ns;
+	r->sc.ring_size = rs;
+	r->sc.ring_messages = rm;
+	r->sc.max_message = mm;
+}
+
+/* TLS subscribers: listeners, policy and TLS files (fanout.c reports). */
+static int reload_fanout(struct syslog_relay *r)
+{
+	int e;
+
+	if (r->fan)
+		return fanout_reload(r->fan, &r->sc);
+	if (!r->sc.n_tls_listen)
+		return 0;
+	e = fanout_new(r, &r->sc, &r->fan);
+	if (e)
+		syslog_reload_failed(r, "tls_listen: subscribers not started: %s", strerror(-e));
+	return e;
+}
+
+/* Forwarders by name: those kept are reconfigured, those gone freed. */
+static int reload_forwarders_kept(struct syslog_relay *r, const struct conf *c)
+{
+	struct forwarder *keep[CONF_MAX_SECTIONS];
+	int i, j, n_keep = 0, err = 0, e;
+
 	for (i = 0; i < r->n_fwd; i++) {
 		bool found = false;
 
@@ -422,6 +464,14 @@ int syslog_reload(struct syslog_relay *r, const struct conf *c)
 	}
 	memcpy(r->fwd, keep, sizeof(keep[0]) * (size_t)n_keep);
 	r->n_fwd = n_keep;
+	return err;
+}
+
+/* Forwarders new in this config start now. */
+static int reload_forwarders_new(struct syslog_relay *r, const struct conf *c)
+{
+	int i, j, err = 0, e;
+
 	for (j = 0; j < c->n_forwards; j++) {
 		bool have = false;
 		uint64_t s = 0;
@@ -433,6 +483,7 @@ int syslog_reload(struct syslog_relay *r, const struct conf *c)
 			continue;
 		e = forward_new(r, &c->forwards[j], &r->fwd[r->n_fwd], &s);
 		if (e) {
+			syslog_reload_failed(r, "[forward %s] not started: %s", c->forwards[j].name, strerror(-e));
 			err = e;
 			continue;
 		}
@@ -442,6 +493,37 @@ int syslog_reload(struct syslog_relay *r, const struct conf *c)
 		forward_start(r->fwd[r->n_fwd]);
 		r->n_fwd++;
 	}
+	return err;
+}
+
+/*
+ * Apply what can be applied and report every part that was not (one
+ * reason each, syslog_reload_error()): a reload that returns 0 is in
+ * effect in full.
+ */
+int syslog_reload(struct syslog_relay *r, const struct conf *c)
+{
+	const struct conf_syslog *ns = &c->syslog;
+	int err = 0, e;
+
+	r->reload_why[0] = 0;
+	if (!r->sc.enabled || !ns->enabled) {
+		if (r->sc.enabled == ns->enabled)
+			return 0;
+		syslog_reload_failed(r, "adding or removing [syslog] needs a restart; kept as it was");
+		return -EINVAL;
+	}
+	if ((e = reload_restart_only(r, ns)))
+		err = e;
+	if ((e = reload_udp(r, ns)))
+		err = e;
+	reload_adopt(r, ns);
+	if ((e = reload_fanout(r)))
+		err = e;
+	if ((e = reload_forwarders_kept(r, c)))
+		err = e;
+	if ((e = reload_forwarders_new(r, c)))
+		err = e;
 	return err;
 }
 

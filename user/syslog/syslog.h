@@ -17,6 +17,8 @@ int syslog_start(struct loop *l, const struct conf *c, struct syslog_relay **out
 /* Reload: listeners, subscriber policy and forwarders change; connected
  * TLS subscribers survive. The config is copied. */
 int syslog_reload(struct syslog_relay *r, const struct conf *c);
+/* After a syslog_reload() that failed: what was not applied, and why. */
+const char *syslog_reload_error(const struct syslog_relay *r);
 /* SIGTERM: stop intake; returns 1 while forwarders still have data to
  * flush, 0 when all is delivered or spooled. */
 int syslog_drain(struct syslog_relay *r);

@@ -34,7 +34,12 @@ struct syslog_relay {
 	uint8_t *rbuf;
 	uint8_t *cbuf;
 	uint32_t slot;				/* bytes per datagram buffer */
+	char reload_why[512];			/* what the last reload did not apply */
 };
+
+/* A part of a reload that was not applied: logged, and the reason added
+ * to what syslog_reload_error() reports. */
+void syslog_reload_failed(struct syslog_relay *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Largest frame a subscriber or forwarder writes in one piece (one TLS
  * record's plaintext). Larger frames span records; see fanout.c. */

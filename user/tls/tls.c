@@ -125,6 +125,8 @@ static const struct err_name err_names[] = {
 	E(BR_ERR_X509_WEAK_PUBLIC_KEY, "certificate: public key too weak"),
 	E(BR_ERR_X509_NOT_TRUSTED, "certificate chain not trusted by the configured CA"),
 	{ TLS_ERR_ISSUER_MISMATCH, "ES_ERR_ISSUER_MISMATCH", "client certificate issuer is not client_issuer" },
+	{ TLS_ERR_WRONG_EKU, "ES_ERR_WRONG_EKU",
+	  "certificate's extended key usage does not allow this role" },
 	E(BR_ERR_RECV_FATAL_ALERT, "peer sent a fatal alert"),
 	E(BR_ERR_SEND_FATAL_ALERT, "we sent a fatal alert"),
 };
@@ -183,6 +185,15 @@ struct pem_obj {
 	size_t len;
 };
 
+/* free() for buffers that held key material (PEM text, DER, decoders). */
+static void wipe_free(void *p, size_t len)
+{
+	if (!p)
+		return;
+	explicit_bzero(p, len);
+	free(p);
+}
+
 static int read_file(const char *path, uint8_t **out, size_t *len)
 {
 	struct stat st;
@@ -221,7 +232,7 @@ static int read_file(const char *path, uint8_t **out, size_t *len)
 	*len = got;
 	buf = NULL;
 out:
-	free(buf);
+	wipe_free(buf, buf ? (size_t)st.st_size + 1 : 0);
 	close(fd);
 	return err;
 }
@@ -244,10 +255,16 @@ static void dbuf_append(void *ctx, const void *data, size_t len)
 
 		while (cap < d->len + len)
 			cap *= 2;
-		p = realloc(d->p, cap);
+		/* not realloc(): the old block may hold key bytes, wipe it */
+		p = malloc(cap);
 		if (!p) {
 			d->oom = true;
 			return;
+		}
+		if (d->p) {
+			memcpy(p, d->p, d->len);
+			explicit_bzero(d->p, d->cap);
+			free(d->p);
 		}
 		d->p = p;
 		d->cap = cap;
@@ -262,10 +279,15 @@ static void pem_free(struct pem_obj *objs, size_t n)
 
 	if (!objs)
 		return;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		/* a key file's objects are key material */
+		if (objs[i].der)
+			explicit_bzero(objs[i].der, objs[i].len);
 		free(objs[i].der);
+	}
 	free(objs);
 }
+
 
 /* Decode every PEM object of a file (like BearSSL's tools/files.c). */
 static int pem_load(const char *path, struct pem_obj **out, size_t *nout)
@@ -332,13 +354,13 @@ static int pem_load(const char *path, struct pem_obj **out, size_t *nout)
 		err = -EINVAL;
 		goto fail;
 	}
-	free(data);
+	wipe_free(data, len);
 	*out = objs;
 	*nout = n;
 	return 0;
 fail:
-	free(cur.p);
-	free(data);
+	wipe_free(cur.p, cur.cap);
+	wipe_free(data, len);
 	pem_free(objs, n);
 	return err;
 }
@@ -363,18 +385,17 @@ static uint8_t *dup_into(uint8_t **at, const void *src, size_t len)
 	return p;
 }
 
-static int load_key(struct tls_cred *c, const uint8_t *der, size_t len)
+static int decode_key(struct tls_cred *c, br_skey_decoder_context *kc, const uint8_t *der, size_t len)
 {
-	br_skey_decoder_context kc;
 	uint8_t *at;
 
-	br_skey_decoder_init(&kc);
-	br_skey_decoder_push(&kc, der, len);
-	if (br_skey_decoder_last_error(&kc))
+	br_skey_decoder_init(kc);
+	br_skey_decoder_push(kc, der, len);
+	if (br_skey_decoder_last_error(kc))
 		return -EINVAL;
-	c->key_type = br_skey_decoder_key_type(&kc);
+	c->key_type = br_skey_decoder_key_type(kc);
 	if (c->key_type == BR_KEYTYPE_RSA) {
-		const br_rsa_private_key *k = br_skey_decoder_get_rsa(&kc);
+		const br_rsa_private_key *k = br_skey_decoder_get_rsa(kc);
 
 		c->key_mem = malloc(k->plen + k->qlen + k->dplen + k->dqlen + k->iqlen);
 		if (!c->key_mem)
@@ -387,7 +408,7 @@ static int load_key(struct tls_cred *c, const uint8_t *der, size_t len)
 		c->rsa.dq = dup_into(&at, k->dq, k->dqlen);
 		c->rsa.iq = dup_into(&at, k->iq, k->iqlen);
 	} else if (c->key_type == BR_KEYTYPE_EC) {
-		const br_ec_private_key *k = br_skey_decoder_get_ec(&kc);
+		const br_ec_private_key *k = br_skey_decoder_get_ec(kc);
 
 		c->key_mem = malloc(k->xlen);
 		if (!c->key_mem)
@@ -399,6 +420,16 @@ static int load_key(struct tls_cred *c, const uint8_t *der, size_t len)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+static int load_key(struct tls_cred *c, const uint8_t *der, size_t len)
+{
+	br_skey_decoder_context kc;
+	int err = decode_key(c, &kc, der, len);
+
+	/* the decoder holds the key's integers */
+	explicit_bzero(&kc, sizeof(kc));
+	return err;
 }
 
 void tls_cred_free(struct tls_cred *c)
@@ -623,15 +654,123 @@ size_t tls_anchors_count(const struct tls_anchors *a)
 	return a->n;
 }
 
-/* ---- the x509 wrapper: chain validation + issuer DN -------------------- */
+/* ---- extended key usage ------------------------------------------------ */
+
+struct der {
+	const uint8_t *p;
+	size_t len;
+};
+
+/* One DER TLV (single-byte tag); *val is its contents. */
+static int der_next(struct der *d, uint8_t *tag, struct der *val)
+{
+	size_t i = 2, l;
+
+	if (d->len < 2)
+		return -EINVAL;
+	*tag = d->p[0];
+	l = d->p[1];
+	if (l & 0x80) {
+		size_t n = l & 0x7f;
+
+		if (n == 0 || n > 3 || d->len < 2 + n)
+			return -EINVAL;
+		for (l = 0; n; n--)
+			l = (l << 8) | d->p[i++];
+	}
+	if (l > d->len - i)
+		return -EINVAL;
+	val->p = d->p + i;
+	val->len = l;
+	d->p += i + l;
+	d->len -= i + l;
+	return 0;
+}
+
+static const uint8_t oid_eku[] = { 0x55, 0x1d, 0x25 };			/* 2.5.29.37 */
+static const uint8_t oid_eku_any[] = { 0x55, 0x1d, 0x25, 0x00 };	/* anyExtendedKeyUsage */
+static const uint8_t oid_kp_server[] = { 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01 };
+static const uint8_t oid_kp_client[] = { 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x02 };
+
+static bool der_is(const struct der *d, const uint8_t *oid, size_t len)
+{
+	return d->len == len && !memcmp(d->p, oid, len);
+}
+
+/*
+ * Does the certificate's extendedKeyUsage allow `want`? A certificate
+ * without the extension allows every use (RFC 5280 4.2.1.12); one with
+ * it must list the purpose or anyExtendedKeyUsage. 1: allowed, 0: not,
+ * -EINVAL: not a certificate we can read.
+ */
+static int eku_allows(const uint8_t *cert, size_t len, enum tls_eku want)
+{
+	struct der d = { cert, len }, c, tbs, f;
+	uint8_t tag;
+
+	if (want == TLS_EKU_NONE)
+		return 1;
+	if (der_next(&d, &tag, &c) || tag != 0x30 || der_next(&c, &tag, &tbs) || tag != 0x30)
+		return -EINVAL;
+	/* the TBSCertificate's fields; extensions are [3] */
+	while (tbs.len) {
+		struct der exts, ext;
+
+		if (der_next(&tbs, &tag, &f))
+			return -EINVAL;
+		if (tag != 0xa3)
+			continue;
+		if (der_next(&f, &tag, &exts) || tag != 0x30)
+			return -EINVAL;
+		while (exts.len) {
+			struct der oid, val, list, kp;
+
+			if (der_next(&exts, &tag, &ext) || tag != 0x30 || der_next(&ext, &tag, &oid) || tag != 0x06)
+				return -EINVAL;
+			if (!der_is(&oid, oid_eku, sizeof(oid_eku)))
+				continue;
+			/* optional critical BOOLEAN, then the OCTET STRING */
+			if (der_next(&ext, &tag, &val))
+				return -EINVAL;
+			if (tag == 0x01 && der_next(&ext, &tag, &val))
+				return -EINVAL;
+			if (tag != 0x04 || der_next(&val, &tag, &list) || tag != 0x30)
+				return -EINVAL;
+			while (list.len) {
+				if (der_next(&list, &tag, &kp) || tag != 0x06)
+					return -EINVAL;
+				if (der_is(&kp, oid_eku_any, sizeof(oid_eku_any)) ||
+				    der_is(&kp, want == TLS_EKU_SERVER ? oid_kp_server : oid_kp_client,
+					   sizeof(oid_kp_server)))
+					return 1;
+			}
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static const char *eku_name(enum tls_eku e)
+{
+	return e == TLS_EKU_SERVER ? "serverAuth" : e == TLS_EKU_CLIENT ? "clientAuth" : "any";
+}
+
+/* ---- the x509 wrapper: chain validation + issuer DN + EKU ------------- */
 
 struct x509_check {
 	const br_x509_class *vtable;
 	br_x509_minimal_context inner;
 	const char *want_issuer;	/* canonical, or NULL */
+	enum tls_eku want_eku;
 	int cert_idx;
 	uint8_t *ee;			/* end-entity certificate, handshake only */
 	size_t ee_len, ee_cap;
+	int eku;			/* eku_allows() of the end-entity certificate */
+	/* the whole chain as [u32 len][DER]..., kept after the handshake
+	 * when asked (tls_recheck_peer); NULL otherwise */
+	bool keep;
+	uint8_t *chain;
+	size_t chain_len, chain_cap, cur_start;
 	char issuer[TLS_DN_MAX];
 };
 
@@ -641,6 +780,8 @@ static void xc_start_chain(const br_x509_class **ctx, const char *server_name)
 
 	x->cert_idx = -1;
 	x->issuer[0] = 0;
+	x->eku = -EINVAL;
+	x->chain_len = 0;
 	x->inner.vtable->start_chain(&x->inner.vtable, server_name);
 }
 
@@ -655,6 +796,33 @@ static void xc_start_cert(const br_x509_class **ctx, uint32_t length)
 		x->ee_cap = x->ee ? length : 0;
 		x->ee_len = 0;
 	}
+	if (x->keep) {
+		size_t need = x->chain_len + 4 + length;
+
+		if (need > TLS_PEER_CHAIN_MAX) {
+			free(x->chain);		/* too big to keep: a recheck fails */
+			x->chain = NULL;
+			x->chain_cap = 0;
+			x->keep = false;
+		} else if (need > x->chain_cap) {
+			uint8_t *c = realloc(x->chain, need);
+
+			if (c) {
+				x->chain = c;
+				x->chain_cap = need;
+			} else {
+				free(x->chain);
+				x->chain = NULL;
+				x->chain_cap = 0;
+				x->keep = false;
+			}
+		}
+		if (x->keep) {
+			memcpy(x->chain + x->chain_len, &length, 4);
+			x->chain_len += 4;
+			x->cur_start = x->chain_len;
+		}
+	}
 	x->inner.vtable->start_cert(&x->inner.vtable, length);
 }
 
@@ -666,6 +834,10 @@ static void xc_append(const br_x509_class **ctx, const unsigned char *buf, size_
 		memcpy(x->ee + x->ee_len, buf, len);
 		x->ee_len += len;
 	}
+	if (x->keep && x->chain_len + len <= x->chain_cap) {
+		memcpy(x->chain + x->chain_len, buf, len);
+		x->chain_len += len;
+	}
 	x->inner.vtable->append(&x->inner.vtable, buf, len);
 }
 
@@ -676,6 +848,7 @@ static void xc_end_cert(const br_x509_class **ctx)
 	if (x->cert_idx == 0 && x->ee) {
 		if (dn_cert_issuer(x->ee, x->ee_len, x->issuer, sizeof(x->issuer)))
 			x->issuer[0] = 0;
+		x->eku = x->ee_len == x->ee_cap ? eku_allows(x->ee, x->ee_len, x->want_eku) : -EINVAL;
 		free(x->ee);
 		x->ee = NULL;
 		x->ee_len = x->ee_cap = 0;
@@ -690,6 +863,8 @@ static unsigned xc_end_chain(const br_x509_class **ctx)
 
 	if (err)
 		return err;
+	if (x->want_eku != TLS_EKU_NONE && x->eku != 1)
+		return TLS_ERR_WRONG_EKU;
 	if (x->want_issuer && x->want_issuer[0] && strcmp(x->issuer, x->want_issuer))
 		return TLS_ERR_ISSUER_MISMATCH;
 	return 0;
@@ -707,11 +882,14 @@ static const br_x509_class x509_check_vtable = {
 	xc_start_chain, xc_start_cert, xc_append, xc_end_cert, xc_end_chain, xc_get_pkey,
 };
 
-static void x509_check_init(struct x509_check *x, const struct tls_anchors *a, const char *want)
+static void x509_check_init(struct x509_check *x, const struct tls_anchors *a, const char *want,
+			    enum tls_eku eku)
 {
 	memset(x, 0, sizeof(*x));
 	x->vtable = &x509_check_vtable;
 	x->want_issuer = want;
+	x->want_eku = eku;
+	x->eku = -EINVAL;
 	br_x509_minimal_init_full(&x->inner, a->ta, a->n);
 }
 
@@ -740,6 +918,7 @@ struct tls_session {
 	void *sni_arg;
 	char what[24];
 	char peer[64];
+	char server_name[256];		/* client: the name the certificate must carry */
 	size_t bufsize;
 	unsigned char buf[];
 };
@@ -833,7 +1012,8 @@ int tls_server_new(const struct tls_server_opts *o, int fd, size_t bufsize, bool
 		 * leaves these out since client auth is optional */
 		br_ssl_engine_set_default_rsavrfy(t->eng);
 		br_ssl_engine_set_default_ecdsa(t->eng);
-		x509_check_init(&t->xc, o->client_ca, o->client_issuer);
+		x509_check_init(&t->xc, o->client_ca, o->client_issuer, TLS_EKU_CLIENT);
+		t->xc.keep = o->keep_peer_chain;
 		br_ssl_engine_set_x509(t->eng, &t->xc.vtable);
 		br_ssl_server_set_trust_anchor_names_alt(cc, o->client_ca->ta, o->client_ca->n);
 	}
@@ -859,7 +1039,8 @@ int tls_client_new(const struct tls_client_opts *o, int fd, size_t bufsize, bool
 	if (!t)
 		return -ENOMEM;
 	cc = &t->u.c;
-	x509_check_init(&t->xc, o->ca, NULL);
+	x509_check_init(&t->xc, o->ca, NULL, TLS_EKU_SERVER);
+	snprintf(t->server_name, sizeof(t->server_name), "%s", o->server_name ? o->server_name : "");
 	br_ssl_client_init_full(cc, &t->xc.inner, o->ca->ta, o->ca->n);
 	/* init_full set the minimal engine; route it through our wrapper */
 	br_ssl_engine_set_x509(&cc->eng, &t->xc.vtable);
@@ -892,6 +1073,8 @@ void tls_free(struct tls_session *t)
 	if (!t)
 		return;
 	free(t->xc.ee);
+	free(t->xc.chain);
+	/* the engine holds session keys, the buffer plaintext */
 	explicit_bzero(t, sizeof(*t) + t->bufsize);
 	free(t);
 }
@@ -908,6 +1091,14 @@ static int closed_status(struct tls_session *t)
 			pr_warn("tls: %s %s: handshake failed: %s: client certificate issuer \"%s\" is not \"%s\"",
 				t->what, t->peer, tls_error_name(err), t->xc.issuer,
 				t->xc.want_issuer ? t->xc.want_issuer : "");
+		else if (err == BR_ERR_X509_BAD_SERVER_NAME)
+			pr_warn("tls: %s %s: handshake failed: %s: its certificate is not for \"%s\" "
+				"(set server_name to a name the certificate carries)", t->what, t->peer,
+				tls_error_name(err), t->server_name);
+		else if (err == TLS_ERR_WRONG_EKU)
+			pr_warn("tls: %s %s: handshake failed: %s: its certificate's extended key usage "
+				"does not include %s", t->what, t->peer, tls_error_name(err),
+				eku_name(t->xc.want_eku));
 		else if (err >= BR_ERR_RECV_FATAL_ALERT)
 			pr_warn("tls: %s %s: %s failed: %s (alert %d %s)", t->what, t->peer,
 				t->hs_done ? "session" : "handshake", tls_error_name(err), err & 0xff,
@@ -973,6 +1164,45 @@ int tls_io(struct tls_session *t)
 	}
 }
 
+int tls_pump(struct tls_session *t, struct tls_pump *p)
+{
+	size_t budget = p->budget;
+
+	for (;;) {
+		unsigned st;
+		long moved;
+		int rc = tls_io(t);
+
+		if (rc)
+			return rc;
+		if (!t->hs_done)
+			return TLS_OK;
+		if (!p->established) {
+			p->established = true;
+			return TLS_PUMP_ESTABLISHED;
+		}
+		/* syslog peers have nothing to say: what they send is dropped */
+		while ((st = br_ssl_engine_current_state(t->eng)) & BR_SSL_RECVAPP) {
+			size_t len;
+
+			br_ssl_engine_recvapp_buf(t->eng, &len);
+			br_ssl_engine_recvapp_ack(t->eng, len);
+			p->rx_discarded += len;
+		}
+		moved = p->fill(p->arg, t->eng, budget);
+		if (moved < 0)
+			return TLS_PUMP_GONE;
+		if (moved == 0)
+			return TLS_OK;
+		budget = (size_t)moved >= budget ? 0 : budget - (size_t)moved;
+		if (!budget) {
+			/* hand what was produced to the socket, then let others run */
+			rc = tls_io(t);
+			return rc ? rc : TLS_PUMP_MORE;
+		}
+	}
+}
+
 uint32_t tls_events(const struct tls_session *t)
 {
 	unsigned st = br_ssl_engine_current_state(t->eng);
@@ -1031,10 +1261,71 @@ uint64_t tls_bytes_produced(struct tls_session *t)
 
 size_t tls_session_size(const struct tls_session *t)
 {
-	return sizeof(*t) + t->bufsize;
+	return sizeof(*t) + t->bufsize + t->xc.chain_cap;
 }
 
 int tls_last_error(const struct tls_session *t)
 {
 	return br_ssl_engine_last_error(t->eng);
+}
+
+int tls_recheck_peer(const struct tls_session *t, const struct tls_anchors *ca, const char *issuer)
+{
+	struct x509_check *x;
+	size_t off = 0;
+	unsigned err;
+
+	if (!t->xc.chain || !t->xc.chain_len)
+		return -ENODATA;
+	x = malloc(sizeof(*x));
+	if (!x)
+		return -ENOMEM;
+	x509_check_init(x, ca, issuer, t->xc.want_eku);
+	x->vtable->start_chain(&x->vtable, NULL);
+	while (off + 4 <= t->xc.chain_len) {
+		uint32_t len;
+
+		memcpy(&len, t->xc.chain + off, 4);
+		off += 4;
+		if (len > t->xc.chain_len - off)
+			break;
+		x->vtable->start_cert(&x->vtable, len);
+		x->vtable->append(&x->vtable, t->xc.chain + off, len);
+		x->vtable->end_cert(&x->vtable);
+		off += len;
+	}
+	err = x->vtable->end_chain(&x->vtable);
+	free(x->ee);
+	free(x);
+	return (int)err;
+}
+
+const char *tls_eku_name(enum tls_eku e)
+{
+	return eku_name(e);
+}
+
+/* ---- file identity ------------------------------------------------------ */
+
+int tls_file_stamp(const char *path, struct tls_file_stamp *st)
+{
+	struct stat sb;
+
+	memset(st, 0, sizeof(*st));
+	if (!path || !path[0])
+		return 0;
+	if (stat(path, &sb) < 0)
+		return -errno;
+	st->dev = (uint64_t)sb.st_dev;
+	st->ino = (uint64_t)sb.st_ino;
+	st->size = (uint64_t)sb.st_size;
+	st->mtime_ns = (uint64_t)sb.st_mtim.tv_sec * 1000000000u + (uint64_t)sb.st_mtim.tv_nsec;
+	st->ctime_ns = (uint64_t)sb.st_ctim.tv_sec * 1000000000u + (uint64_t)sb.st_ctim.tv_nsec;
+	return 0;
+}
+
+bool tls_file_stamp_eq(const struct tls_file_stamp *a, const struct tls_file_stamp *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns;
 }

@@ -16,7 +16,11 @@
  * renegotiation. Servers that are given a client CA require a client
  * certificate that chains to it and, when an issuer DN is configured,
  * whose issuer is exactly that DN (canonical form: tls_dn.h). Clients
- * verify the server's chain against their anchors and its name.
+ * verify the server's chain against their anchors and its name. Where an
+ * end-entity certificate carries extendedKeyUsage it must allow the role
+ * it is used in: serverAuth for servers, clientAuth for clients.
+ * Key material (private keys, PEM and DER buffers, session state) is
+ * wiped before its memory is freed.
  *
  * Buffers: a full-duplex session needs BR_SSL_BUFSIZE_BIDI (~33 KB); a
  * session that mostly writes in one direction (syslog subscribers and
@@ -36,8 +40,16 @@
 #define TLS_BUF_MONO BR_SSL_BUFSIZE_MONO
 #define TLS_BUF_BIDI BR_SSL_BUFSIZE_BIDI
 
-/* Our own X.509 error, in BearSSL's X.509 range (sent as bad_certificate). */
+/* Our own X.509 errors, in BearSSL's X.509 range (sent as bad_certificate). */
+#define TLS_ERR_WRONG_EKU 61		/* extendedKeyUsage lacks the role */
 #define TLS_ERR_ISSUER_MISMATCH 63
+
+/* A peer certificate chain kept for tls_recheck_peer() is at most this big. */
+#define TLS_PEER_CHAIN_MAX (64u << 10)
+
+/* The role a peer's end-entity certificate must allow when it carries an
+ * extendedKeyUsage extension (one without the extension allows all). */
+enum tls_eku { TLS_EKU_NONE, TLS_EKU_SERVER, TLS_EKU_CLIENT };
 
 struct tls_cred;
 struct tls_anchors;
@@ -61,11 +73,14 @@ struct tls_server_opts {
 	const struct tls_anchors *client_ca;	/* NULL: no client certificate asked */
 	const char *client_issuer;		/* canonical DN or NULL/"": any issuer */
 	const br_ssl_session_cache_class **cache; /* optional resumption cache, shared */
+	bool keep_peer_chain;			/* for tls_recheck_peer() after a reload */
 };
 
 struct tls_client_opts {
 	const struct tls_anchors *ca;		/* required */
-	const char *server_name;		/* verified against the certificate; SNI */
+	const char *server_name;		/* verified against the certificate, sent
+						 * as SNI; NULL/"" would skip the name
+						 * check: the daemon always sets one */
 	const struct tls_cred *cred;		/* optional client certificate */
 };
 
@@ -93,6 +108,34 @@ void tls_free(struct tls_session *t);
  * without close_notify) or another -errno from the socket.
  */
 int tls_io(struct tls_session *t);
+/*
+ * One turn of a session that streams in one direction (syslog subscribers
+ * and forwarders): tls_io(), then, once the handshake is done, drop what
+ * the peer sent and let the owner's fill() copy plaintext into the
+ * engine, until the socket or the owner has nothing more or `budget`
+ * plaintext bytes moved. Returns:
+ *   TLS_OK               wait for tls_events() (handshake running, socket
+ *                        full, or the owner caught up)
+ *   TLS_PUMP_ESTABLISHED the handshake just completed; nothing filled yet:
+ *                        the owner sets itself up and calls again
+ *   TLS_PUMP_MORE        budget used up with more to send: run again soon
+ *   TLS_PUMP_GONE        fill() returned < 0 (the owner closed itself)
+ *   TLS_CLOSED or < 0    as tls_io()
+ */
+struct tls_pump {
+	size_t budget;
+	/* plaintext into the engine (SENDAPP); bytes moved, 0: nothing to
+	 * send now, < 0: the owner is gone. Flushes what it wrote. */
+	long (*fill)(void *arg, br_ssl_engine_context *eng, size_t budget);
+	void *arg;
+	bool established;		/* set by tls_pump() */
+	uint64_t rx_discarded;		/* application bytes the peer sent */
+};
+#define TLS_PUMP_ESTABLISHED 2
+#define TLS_PUMP_MORE 3
+#define TLS_PUMP_GONE 4
+int tls_pump(struct tls_session *t, struct tls_pump *p);
+
 /* epoll interest the engine needs now: EPOLLIN and/or EPOLLOUT. */
 uint32_t tls_events(const struct tls_session *t);
 br_ssl_engine_context *tls_engine(struct tls_session *t);
@@ -108,7 +151,7 @@ const char *tls_peer_issuer(const struct tls_session *t);
 uint64_t tls_bytes_sent(const struct tls_session *t);
 /* Ciphertext produced so far: sent plus records waiting in the engine. */
 uint64_t tls_bytes_produced(struct tls_session *t);
-/* Bytes this session holds in memory (context + buffer). */
+/* Bytes this session holds in memory (context, buffer, kept peer chain). */
 size_t tls_session_size(const struct tls_session *t);
 
 /* BearSSL error code -> "BR_ERR_X509_NOT_TRUSTED"-style name. */
@@ -117,5 +160,23 @@ const char *tls_error_name(int err);
 const char *tls_error_text(int err);
 /* The engine's last error (0 when none). */
 int tls_last_error(const struct tls_session *t);
+/* "serverAuth", "clientAuth". */
+const char *tls_eku_name(enum tls_eku e);
+
+/*
+ * Would the peer's certificate chain (kept: keep_peer_chain) pass with
+ * these anchors and issuer rule now? 0, a BearSSL/TLS_ERR_* code (> 0),
+ * or -ENODATA when no chain was kept. For reloads that tighten trust.
+ */
+int tls_recheck_peer(const struct tls_session *t, const struct tls_anchors *ca, const char *issuer);
+
+/* Identity of a file's content as far as stat() tells: a certificate
+ * renewed in place (same path) has another inode, size or times. */
+struct tls_file_stamp {
+	uint64_t dev, ino, size, mtime_ns, ctime_ns;
+};
+/* All zero for "" (no file); -errno when stat fails. */
+int tls_file_stamp(const char *path, struct tls_file_stamp *st);
+bool tls_file_stamp_eq(const struct tls_file_stamp *a, const struct tls_file_stamp *b);
 
 #endif

@@ -289,6 +289,80 @@ TEST(example_config_is_complete_and_valid)
 	EXPECT_TRUE(strstr(out, "configuration OK") != NULL);
 }
 
+TEST(collector_name_is_always_verified)
+{
+	static const char *const ip[] = { "127.0.0.1:6514", "[::1]:6514" };
+	char text[512];
+	struct conf *c;
+	const char *err;
+	size_t i;
+	int rc;
+
+	/* an IP address carries no name: server_name is required */
+	for (i = 0; i < sizeof(ip) / sizeof(ip[0]); i++) {
+		snprintf(text, sizeof(text), "[syslog]\nlisten = 127.0.0.1:514\n[forward c]\ncollector = %s\n"
+			 "ca = /etc/hostname\n", ip[i]);
+		err = parse(text, &c, &rc);
+		TH_LOG("%s", err);
+		EXPECT_EQ(rc, -EINVAL);
+		EXPECT_TRUE(strstr(err, "t.conf:3: [forward c] collector: ") != NULL);
+		EXPECT_TRUE(strstr(err, "is an IP address") != NULL);
+		EXPECT_TRUE(strstr(err, "server_name") != NULL);
+	}
+	/* with server_name, or a host name (then the name verified), it is fine */
+	err = parse("[syslog]\nlisten = 127.0.0.1:514\n[forward c]\ncollector = 127.0.0.1:6514\n"
+		    "ca = /etc/hostname\nserver_name = logs.example.net\n", &c, &rc);
+	EXPECT_EQ(rc, 0);
+	EXPECT_STREQ(err, "");
+	conf_free(c);
+	err = parse("[syslog]\nlisten = 127.0.0.1:514\n[forward c]\ncollector = localhost:6514\n"
+		    "ca = /etc/hostname\n", &c, &rc);
+	EXPECT_EQ(rc, 0);
+	EXPECT_STREQ(err, "");
+	conf_free(c);
+}
+
+TEST(unprotected_private_key_is_a_warning)
+{
+	char key[64], text[512];
+	struct conf *c;
+	const char *err;
+	int rc;
+
+	snprintf(key, sizeof(key), "/tmp/es-conf-key-%d.key", getpid());
+	ASSERT_EQ(th_sh("echo x > %s && chmod 644 %s", key, key), 0);
+	snprintf(text, sizeof(text), "[syslog]\nlisten = 127.0.0.1:514\n[forward c]\ncollector = localhost:6514\n"
+		 "ca = /etc/hostname\ncert = /etc/hostname\nkey = %s\n", key);
+	err = parse(text, &c, &rc);
+	TH_LOG("%s", err);
+	EXPECT_EQ(rc, 0);
+	EXPECT_TRUE(strstr(err, "t.conf:3: [forward c] key: warning: UNPROTECTED PRIVATE KEY FILE") != NULL);
+	EXPECT_TRUE(strstr(err, "mode 0644") != NULL);
+	conf_free(c);
+	th_sh("chmod 600 %s", key);
+	err = parse(text, &c, &rc);
+	EXPECT_EQ(rc, 0);
+	EXPECT_STREQ(err, "");
+	conf_free(c);
+	unlink(key);
+}
+
+TEST(max_handshakes_default_and_range)
+{
+	struct conf *c;
+	const char *err;
+	int rc;
+
+	err = parse("[syslog]\nlisten = 127.0.0.1:514\n", &c, &rc);
+	ASSERT_EQ(rc, 0);
+	EXPECT_EQ(c->syslog.max_handshakes, 256);
+	EXPECT_EQ(c->syslog.max_subscribers, 64);
+	conf_free(c);
+	err = parse("[syslog]\nlisten = 127.0.0.1:514\nmax_handshakes = 0\n", &c, &rc);
+	EXPECT_EQ(rc, -EINVAL);
+	EXPECT_TRUE(strstr(err, "t.conf:3: [syslog] max_handshakes") != NULL);
+}
+
 TEST(check_exit_codes)
 {
 	const char *bin = getenv("EDGESTEER") ? getenv("EDGESTEER") : "build/edgesteer";
@@ -327,7 +401,7 @@ TEST(list_keys_accumulate_over_lines)
 		"[forward c]\n"
 		"collector = 127.0.0.1:6514\n"
 		"collector = [::1]:6514\n"
-		"ca = /etc/hostname\n"
+		"ca = /etc/hostname\nserver_name = logs.test\n"
 		"[watchdog eth1]\n"
 		"usb_ids = 0b95:1790\n"
 		"usb_ids = 0bda:8153\n";
@@ -546,7 +620,7 @@ TEST(defaults_are_the_values_they_always_were)
 		"[xdp]\ninterfaces = eth0\n"
 		"[proxy a]\nlisten = 127.0.0.1:1\ndefault = 127.0.0.1:2\n"
 		"[syslog]\nlisten = 127.0.0.1:514\n"
-		"[forward c]\ncollector = 127.0.0.1:6514\nca = /etc/hostname\n"
+		"[forward c]\ncollector = 127.0.0.1:6514\nca = /etc/hostname\nserver_name = logs.test\n"
 		"[watchdog eth1]\n";
 	struct conf *c;
 	int rc;

@@ -802,7 +802,7 @@ static int load_forward(const char *top, const char *extra, struct conf **c, FIL
 	char text[512];
 
 	snprintf(text, sizeof(text), "[syslog]\nlisten = 127.0.0.1:514\n[forward c]\n"
-		 "collector = 127.0.0.1:6514\nca = %s/ca.crt\n%s", top, extra);
+		 "collector = 127.0.0.1:6514\nserver_name = localhost\nca = %s/ca.crt\n%s", top, extra);
 	return conf_load_string("t.conf", text, c, errf);
 }
 
@@ -844,7 +844,7 @@ TEST_F(sp, spool_sync_decides_when_fdatasync_runs)
 		EXPECT_NE(load_forward(self->top, "spool_sync = always\n", &c, ef), 0);
 		fclose(ef);
 		TH_LOG("%s", err);
-		EXPECT_TRUE(strstr(err, "t.conf:6: [forward c] spool_sync: 'always' is not one of: "
+		EXPECT_TRUE(strstr(err, "t.conf:7: [forward c] spool_sync: 'always' is not one of: "
 				   "second | batch | never") != NULL);
 	}
 }

@@ -126,6 +126,9 @@ struct hs_result {
 	int server_err, client_err;
 	char got[64];
 	bool server_closed;
+	/* the client's chain checked again after the handshake (a reload):
+	 * against the same CA, and against wrong-ca.crt */
+	int recheck_same, recheck_other;
 };
 
 /* Run a handshake between two in-process sessions over a socketpair,
@@ -151,7 +154,8 @@ static void run_pair(const char *srv_cert, const char *srv_key, const char *ca_f
 	if (issuer && dn_canon(issuer, canon, sizeof(canon)))
 		abort();
 	socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv);
-	struct tls_server_opts so = { .cred = scred, .client_ca = cli_ca, .client_issuer = issuer ? canon : NULL };
+	struct tls_server_opts so = { .cred = scred, .client_ca = cli_ca, .client_issuer = issuer ? canon : NULL,
+				      .keep_peer_chain = true };
 	struct tls_client_opts co = { .ca = srv_ca, .server_name = server_name, .cred = ccred };
 
 	if (tls_server_new(&so, sv[0], TLS_BUF_MONO, false, "test-server", "peer-c", &s) ||
@@ -190,6 +194,15 @@ static void run_pair(const char *srv_cert, const char *srv_key, const char *ca_f
 	}
 	r->server_err = tls_last_error(s);
 	r->client_err = tls_last_error(c);
+	{
+		struct tls_anchors *other;
+
+		if (tls_anchors_load(cp("wrong-ca.crt"), &other))
+			abort();
+		r->recheck_same = tls_recheck_peer(s, cli_ca, so.client_issuer);
+		r->recheck_other = tls_recheck_peer(s, other, NULL);
+		tls_anchors_free(other);
+	}
 	tls_free(s);
 	tls_free(c);
 	close(sv[0]);
@@ -290,6 +303,59 @@ TEST_F(pair, client_verifies_server_name)
 		 "not-the-gateway.test", &r);
 	EXPECT_EQ(r.client_err, BR_ERR_X509_BAD_SERVER_NAME);
 	EXPECT_STREQ(r.got, "");
+}
+
+TEST_F(pair, extended_key_usage_must_allow_the_role)
+{
+	struct hs_result r;
+
+	/* right name, right CA, clientAuth only: not a server */
+	run_pair("server-clientauth.crt", "server-clientauth.key", "ca.crt", NULL, "client.crt", "client.key",
+		 "gateway.test", &r);
+	EXPECT_EQ(r.client_err, TLS_ERR_WRONG_EKU);
+	EXPECT_STREQ(r.got, "");
+	/* serverAuth only: not a client */
+	run_pair("server.crt", "server.key", "ca.crt", NULL, "client-serverauth.crt", "client-serverauth.key",
+		 "gateway.test", &r);
+	EXPECT_EQ(r.server_err, TLS_ERR_WRONG_EKU);
+	EXPECT_STREQ(r.got, "");
+	EXPECT_STREQ(tls_error_name(TLS_ERR_WRONG_EKU), "ES_ERR_WRONG_EKU");
+}
+
+TEST_F(pair, peer_chain_is_checked_again_with_new_anchors)
+{
+	struct hs_result r;
+
+	run_pair("server.crt", "server.key", "ca.crt", "CN=Edge Test CA,O=Example",
+		 "client.crt", "client.key", "gateway.test", &r);
+	EXPECT_STREQ(r.got, "hello");
+	EXPECT_EQ(r.recheck_same, 0);
+	EXPECT_EQ(r.recheck_other, BR_ERR_X509_NOT_TRUSTED);
+	/* through an intermediate, the whole chain is kept */
+	run_pair("server.crt", "server.key", "ca.crt", NULL, "client-inter.crt", "client-inter.key",
+		 "gateway.test", &r);
+	EXPECT_EQ(r.recheck_same, 0);
+	EXPECT_EQ(r.recheck_other, BR_ERR_X509_NOT_TRUSTED);
+}
+
+TEST(file_stamp_sees_a_file_renewed_in_place)
+{
+	struct tls_file_stamp a, b, none;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/tmp/es-tls-stamp-%d", getpid());
+	ASSERT_EQ(th_sh("echo one > %s", path), 0);
+	ASSERT_EQ(tls_file_stamp(path, &a), 0);
+	ASSERT_EQ(tls_file_stamp(path, &b), 0);
+	EXPECT_TRUE(tls_file_stamp_eq(&a, &b));
+	/* same size, same inode, rewritten: the change time moves */
+	usleep(20000);
+	ASSERT_EQ(th_sh("echo two > %s", path), 0);
+	ASSERT_EQ(tls_file_stamp(path, &b), 0);
+	EXPECT_FALSE(tls_file_stamp_eq(&a, &b));
+	EXPECT_EQ(tls_file_stamp("", &none), 0);
+	EXPECT_LT(tls_file_stamp("/nonexistent/x.crt", &none), 0);
+	unlink(path);
 }
 
 TEST(error_names)
