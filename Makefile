@@ -39,7 +39,7 @@ BPF_ARCH  := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 WARN     := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wno-unused-parameter
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -iquote user -I$(BUILD)/skel -MMD -MP
-LDLIBS   := -lbpf -lelf -lz -lbearssl -linih -lsystemd -lm
+LDLIBS   := -lbpf -lelf -lz -lbearssl -linih -lm
 
 BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror -Iinclude -Ibpf \
 	      -I/usr/include/$(MULTIARCH) -D__TARGET_ARCH_$(BPF_ARCH)

@@ -7,7 +7,7 @@ set -eu
 PACKAGES=(
 	# build
 	make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
-	libbearssl-dev libinih-dev libsystemd-dev pkg-config
+	libbearssl-dev libinih-dev pkg-config
 	linux-libc-dev
 	# tests: fuzzing runtime, namespaces, real peers
 	libclang-rt-14-dev iproute2 openssl curl nginx-light rsyslog
