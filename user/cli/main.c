@@ -2,13 +2,21 @@
 /*
  * main.c - the subcommand table of the edgesteer binary.
  */
+#include <bpf/libbpf.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "edgesteer_abi.h"
 #include "cmds.h"
 
+/* Both come from the Makefile: the version from debian/changelog, the
+ * BearSSL one from the -dev package built against (BearSSL has no run-time
+ * version call). */
 #ifndef EDGESTEER_VERSION
-#define EDGESTEER_VERSION "0.1"
+#define EDGESTEER_VERSION "unknown"
+#endif
+#ifndef BEARSSL_VERSION
+#define BEARSSL_VERSION "unknown"
 #endif
 
 struct cmd {
@@ -53,7 +61,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
-		printf("edgesteer %s\n", EDGESTEER_VERSION);
+		printf("edgesteer %s\nlibbpf %s, BearSSL %s (build time), BPF ABI %d\n",
+		       EDGESTEER_VERSION, libbpf_version_string(), BEARSSL_VERSION, ES_ABI_VERSION);
 		return 0;
 	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
