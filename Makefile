@@ -206,7 +206,8 @@ deb:
 	$(Q)rm -rf $(BUILD)/deb && mkdir -p $(DEB_SRC)
 	$(Q)tar -c --exclude=./build --exclude='./$(BUILD)' --exclude=./.git --exclude=./.ci -f - . | \
 		tar -x -C $(DEB_SRC)
-	$(Q)cd $(DEB_SRC) && dpkg-buildpackage -b -us -uc $(if $(filter-out $(HOST_ARCH),$(ARCH)),-a$(ARCH) -Pcross,) \
+	$(Q)cd $(DEB_SRC) && $(if $(CROSS_COMPILE),CC=$(CROSS_COMPILE)gcc DEB_BUILD_OPTIONS=nocheck) \
+		dpkg-buildpackage -b -us -uc $(if $(filter-out $(HOST_ARCH),$(ARCH)),-a$(ARCH) -Pcross,) \
 		> ../../build.log 2>&1 || { tail -n 40 ../../build.log; exit 1; }
 	$(Q)mv $(BUILD)/deb/src/*.deb $(BUILD)/deb/src/*.buildinfo $(BUILD)/deb/src/*.changes $(BUILD)/deb/
 	$(Q)mv $(BUILD)/deb/src/*.ddeb $(BUILD)/deb/ 2>/dev/null || true
@@ -215,6 +216,7 @@ deb:
 
 # The arm64 build's unit tests (pure code, no kernel) under qemu user mode.
 test-arm64:
+	$(Q)scripts/deps.sh --arm64
 	$(Q)$(MAKE) --no-print-directory ARCH=arm64 arm64-unit-tests
 ARM64_UNIT_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/*/*.c))
 arm64-unit-tests: $(BIN) $(ARM64_UNIT_BINS)
