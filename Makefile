@@ -148,12 +148,15 @@ tests: $(BIN) $(TEST_BINS) $(BPF_OBJS)
 fuzzers: $(FUZZ_BINS)
 
 # The README's test command. Dependencies first, the gcc build, the clang
-# build (warnings must be clean under both), then every test binary and
-# every fuzzer (FUZZ_SECONDS each), with one grand total at the end.
+# build (warnings must be clean under both), the arm64 cross build's unit
+# tests under qemu (about 90 s warm; skipped with T=), then every test
+# binary and every fuzzer (FUZZ_SECONDS each), with one grand total at the
+# end.
 test: deps
 	$(Q)$(MAKE) --no-print-directory check-layout
 	$(Q)$(MAKE) --no-print-directory tests fuzzers
 	$(Q)$(MAKE) --no-print-directory check-clang
+	$(Q)$(if $(T),,$(MAKE) --no-print-directory test-arm64)
 	$(Q)BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run.sh $(T)
 
 demo: deps

@@ -24,12 +24,14 @@ BIN=$top/$BUILD/edgesteer
 ns=es-budget-$$
 dir=/tmp/es-budget-$$
 pids=()
+ulimit -n 65536 2>/dev/null || true
 
 cleanup() {
 	local p
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
-	[ -x "$BIN" ] && "$BIN" detach -p "/sys/fs/bpf/es-budget-$$" >/dev/null 2>&1 || true
+	[ -x "$BIN" ] && "$BIN" detach -p "$dir/bpffs/edgesteer" >/dev/null 2>&1 || true
+	umount "$dir/bpffs" 2>/dev/null || true
 	ip netns del "$ns" 2>/dev/null || true
 	rm -rf "$dir"
 }
@@ -38,6 +40,8 @@ rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 mb() { awk -v k="$1" 'BEGIN { printf "%.2f MB", k / 1024 }'; }
 per() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { printf "%.1f KB", (b - a) / n }'; }
 in_ns() { ip netns exec "$ns" "$@"; }
+# Background helpers run as `ip netns exec` directly, so that $! is the
+# process itself and cleanup kills it, not a subshell around it.
 wait_port() {	# wait_port PORT: until something listens on 127.0.0.1:PORT
 	local i
 	for ((i = 0; i < 100; i++)); do
@@ -45,13 +49,14 @@ wait_port() {	# wait_port PORT: until something listens on 127.0.0.1:PORT
 		sleep 0.1
 	done
 	echo "budgets: nothing listens on 127.0.0.1:$1" >&2
+	tail -n 20 "$dir"/*.log >&2 2>/dev/null
 	return 1
 }
 
 # Holds N idle TCP (or TLS) connections to PORT until killed; prints
 # "ready" once all are up. Each sends FIRST bytes (plain) after connecting.
 hold() {	# hold PORT N FIRST [CERT KEY CA]
-	in_ns python3 - "$@" <<'PY' &
+	ip netns exec "$ns" python3 - "$@" <<'PY' &
 import socket, ssl, sys, time
 port, n, first = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3].encode().decode('unicode_escape').encode()
 ctx = None
@@ -89,7 +94,9 @@ for peer in haproxy rsyslogd; do
 	[ -n "$p" ] && printf '  %-32s %8d bytes (Debian package, stripped)\n' "$peer" "$(stat -c %s "$p")"
 done
 
-mkdir -p "$dir"
+# `ip netns exec` remounts /sys: the pins live in a bpffs of our own.
+mkdir -p "$dir/bpffs"
+mount -t bpf bpf "$dir/bpffs"
 ip netns add "$ns"
 in_ns ip link set lo up
 in_ns ip link add esb0 type veth peer name esb1
@@ -98,7 +105,7 @@ in_ns ip link set esb1 up
 "$top/scripts/mkcerts.sh" "$dir/certs" localhost >/dev/null
 
 # The upstream: accepts and holds, never answers.
-in_ns python3 -c '
+ip netns exec "$ns" python3 -c '
 import socket, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", 18081)); s.listen(4096); c = []
@@ -108,7 +115,7 @@ pids+=($!)
 cat > "$dir/edgesteer.conf" <<CONF
 [global]
 control_socket = $dir/ctl.sock
-pin_path = /sys/fs/bpf/es-budget-$$
+pin_path = $dir/bpffs/edgesteer
 metrics_listen = 127.0.0.1:19464
 [xdp]
 interfaces = esb0
@@ -135,7 +142,7 @@ usb_ids = 0b95:1790
 dry_run = yes
 CONF
 "$BIN" check -c "$dir/edgesteer.conf" >/dev/null
-in_ns "$BIN" run -c "$dir/edgesteer.conf" > "$dir/edgesteer.log" 2>&1 &
+ip netns exec "$ns" "$BIN" run -c "$dir/edgesteer.conf" > "$dir/edgesteer.log" 2>&1 &
 pids+=($!)
 wait_port 18080
 epid=$(pgrep -f "edgesteer run -c $dir/edgesteer.conf" | head -n1)
@@ -159,7 +166,7 @@ e_sub=$(rss_kb "$epid")
 if command -v haproxy >/dev/null; then
 	cat > "$dir/haproxy.cfg" <<CFG
 global
-	maxconn 20000
+	maxconn 4000
 	nbthread 1
 defaults
 	mode tcp
@@ -172,7 +179,7 @@ frontend f
 backend b
 	server u 127.0.0.1:18081
 CFG
-	in_ns haproxy -db -f "$dir/haproxy.cfg" > "$dir/haproxy.log" 2>&1 &
+	ip netns exec "$ns" haproxy -db -f "$dir/haproxy.cfg" > "$dir/haproxy.log" 2>&1 &
 	pids+=($!)
 	wait_port 18090
 	hpid=$(pgrep -f "haproxy -db -f $dir/haproxy.cfg" | head -n1)
@@ -194,7 +201,7 @@ input(type="imudp" port="15515" address="127.0.0.1")
 input(type="imtcp" port="15516" address="127.0.0.1")
 *.* action(type="omfile" file="$dir/rsyslog.out")
 CFG
-	in_ns rsyslogd -n -f "$dir/rsyslog.conf" -i "$dir/rsyslog.pid" > "$dir/rsyslog.log" 2>&1 &
+	ip netns exec "$ns" rsyslogd -n -f "$dir/rsyslog.conf" -i "$dir/rsyslog.pid" > "$dir/rsyslog.log" 2>&1 &
 	pids+=($!)
 	wait_port 15516
 	rpid=$(cat "$dir/rsyslog.pid" 2>/dev/null || pgrep -f "rsyslogd -n -f $dir" | head -n1)
