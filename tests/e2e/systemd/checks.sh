@@ -106,13 +106,24 @@ if wait_for 10 is_active; then
 	send 5; c=$(rx)
 	check xdp_keeps_counting_across_restart test "$c" -ge $((b + 5))
 	check xdp_restart_unit_active is_active
+	# An upgrade (the same package again: prerm upgrade, postinst
+	# configure) restarts the daemon; the program stays and counts.
+	pid=$(prop $U MainPID)
+	dpkg -i /root/edgesteer_*.deb >/dev/null 2>&1
+	wait_for 10 is_active
+	check upgrade_restarts_the_daemon test "$(prop $U MainPID)" != "$pid"
+	send 5; d=$(rx)
+	check upgrade_keeps_xdp_counting test "$d" -ge $((c + 5))
 else
 	say "not ok - xdp_unit_starts # $(prop $U Result)"
 	dump_journal
 fi
 
-# 7. Purge leaves nothing: no unit, state, config, pins, XDP program.
+# 7. Purge leaves nothing: no file of the package, state, config, pins,
+#    XDP program.
+dpkg -L edgesteer | while read -r f; do [ -d "$f" ] || echo "$f"; done > /root/files
 apt-get purge -y -qq edgesteer >/dev/null 2>&1
+check purge_removes_every_file bash -c 'for f in $(cat /root/files); do [ ! -e "$f" ] || { echo "$f"; exit 1; }; done'
 check purge_removes_the_unit test ! -e /lib/systemd/system/$U
 check purge_removes_state test ! -e /var/lib/edgesteer
 check purge_removes_config test ! -e /etc/edgesteer
