@@ -2,12 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Installs every Debian package that the build, the tests, the demo and the
 # benchmarks need. Idempotent: prints nothing when everything is present.
+#   scripts/deps.sh          the native build, tests, demo, benchmarks
+#   scripts/deps.sh --arm64  also the arm64 cross build (multiarch libraries,
+#                            cross compiler, qemu for its unit tests)
 set -eu
 
 PACKAGES=(
 	# build
 	make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
-	libbearssl-dev libinih-dev libsystemd-dev pkg-config
+	libbearssl-dev libinih-dev pkg-config
 	linux-libc-dev
 	groff-base man-db      # tests render the man pages (groff -ww, man -l)
 	# tests: fuzzing runtime, namespaces, real peers
@@ -22,7 +25,20 @@ PACKAGES=(
 	haproxy sniproxy xdp-tools iperf3
 	libnginx-mod-stream    # nginx stream + ssl_preread for the proxy bench
 	linux-perf             # bench: syscalls per connection, profiles
+	# make deb, and the systemd test that boots the package
+	debhelper dpkg-dev lintian mmdebstrap systemd-container
 )
+
+if [ "${1:-}" = --arm64 ]; then
+	if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+		[ "$(id -u)" = 0 ] || { echo "deps.sh: run as root to add the arm64 architecture" >&2; exit 1; }
+		dpkg --add-architecture arm64
+		apt-get update -qq
+	fi
+	PACKAGES+=(crossbuild-essential-arm64 qemu-user-static
+		   libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64 libbearssl-dev:arm64
+		   libinih-dev:arm64 libc6-dev:arm64 linux-libc-dev:arm64)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -13,15 +13,13 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#ifndef EDGESTEER_VERSION
-#define EDGESTEER_VERSION "0.1"
+#include "core/version.h"
+
 /* The live view (cmd_top.c), also `stats -w`: refresh every `interval`
  * seconds, `count` frames (0: until 'q' or Ctrl-C). Returns the status. */
 int top_run(const char *sock, const char *pin_path, double interval, int count);
 /* "2", "0.5": seconds between 0.2 and 3600; 0 or -EINVAL. */
 int top_parse_interval(const char *s, double *out);
-
-#endif
 
 #define CLI_EXIT_OK      0
 #define CLI_EXIT_FAIL    1	/* the command ran and failed */

@@ -5,6 +5,7 @@
  * here are what `edgesteer CMD --help`, `edgesteer help CMD` and the
  * errors print, so a command's options are described in one place.
  */
+#include <bpf/libbpf.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +13,14 @@
 
 #include "cli.h"
 #include "cmds.h"
+#include "core/version.h"
+#include "edgesteer_abi.h"
+
+/* From the Makefile: the -dev package built against (BearSSL has no
+ * run-time version call). */
+#ifndef BEARSSL_VERSION
+#define BEARSSL_VERSION "unknown"
+#endif
 
 struct cmd {
 	const char *name;
@@ -166,7 +175,8 @@ static int cmd_version(int argc, char **argv)
 		return cli_help_exit("version");
 	if (argc > 1)
 		return cli_usage_error("version", "unexpected argument '%s'", argv[1]);
-	printf("edgesteer %s\n", EDGESTEER_VERSION);
+	printf("edgesteer %s\nlibbpf %s, BearSSL %s (build time), BPF ABI %d\n",
+	       EDGESTEER_VERSION, libbpf_version_string(), BEARSSL_VERSION, ES_ABI_VERSION);
 	return CLI_EXIT_OK;
 }
 

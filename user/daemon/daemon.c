@@ -30,7 +30,6 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
-#include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,6 +41,7 @@
 #include "core/loop.h"
 #include "core/metrics.h"
 #include "core/metrics_http.h"
+#include "core/sd_notify.h"
 #include "core/version.h"
 #include "proxy/proxy.h"
 #include "syslog/syslog.h"
@@ -215,14 +215,17 @@ static int daemon_reload(struct daemon *d, char **msg)
 
 	if (!err)
 		return -ENOMEM;
-	sd_notify(0, "RELOADING=1\nSTATUS=Reloading configuration");
+	/* MONOTONIC_USEC lets a Type=notify-reload manager (systemd >= 253)
+	 * tell this reload from an earlier one; older ones ignore it. */
+	sd_notify_printf("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=Reloading configuration",
+			 (unsigned long long)sd_notify_monotonic_usec());
 	pr_notice("reload: reading %s", d->conf_path);
 	rc = conf_load(d->conf_path, &nc, err);
 	if (rc) {
 		fflush(err);
 		d->reloads_refused++;
 		pr_err("reload: %s refused, the running configuration stays:\n%s", d->conf_path, text);
-		sd_notifyf(0, "READY=1\nSTATUS=Running; last reload refused (%s has errors)", d->conf_path);
+		sd_notify_printf("READY=1\nSTATUS=Running; last reload refused (%s has errors)", d->conf_path);
 		fclose(err);
 		*msg = text;
 		return rc;
@@ -235,7 +238,7 @@ static int daemon_reload(struct daemon *d, char **msg)
 	if (rc) {
 		d->reloads_partial++;
 		pr_err("reload: %s applied with errors:\n%s", d->conf_path, text);
-		sd_notifyf(0, "READY=1\nSTATUS=Running; last reload applied with errors");
+		sd_notify_state("READY=1\nSTATUS=Running; last reload applied with errors");
 		*msg = text;
 		return rc;
 	}
@@ -244,7 +247,7 @@ static int daemon_reload(struct daemon *d, char **msg)
 		pr_warn("reload: %s", text);
 	free(text);
 	pr_notice("reload: %s applied", d->conf_path);
-	sd_notifyf(0, "READY=1\nSTATUS=Running; reloaded %s", d->conf_path);
+	sd_notify_printf("READY=1\nSTATUS=Running; reloaded %s", d->conf_path);
 	*msg = NULL;
 	return 0;
 }
@@ -264,7 +267,7 @@ static void on_drain_tick(struct loop_timer *t)
 		loop_stop(d->l);
 		return;
 	}
-	sd_notifyf(0, "STATUS=Stopping: draining %zu connections", active);
+	sd_notify_printf("STATUS=Stopping: draining %zu connections", active);
 	loop_timer_arm(d->l, t, DRAIN_POLL_MS);
 }
 
@@ -276,7 +279,7 @@ static void daemon_stop(struct daemon *d)
 		return;
 	}
 	d->stopping = true;
-	sd_notify(0, "STOPPING=1\nSTATUS=Stopping: draining");
+	sd_notify_state("STOPPING=1\nSTATUS=Stopping: draining");
 	pr_notice("stop: no longer accepting; draining for up to %u ms", d->conf->global.drain_timeout_ms);
 	if (d->proxy)
 		proxy_stop_accepting(d->proxy);
@@ -304,7 +307,7 @@ static void on_sd_watchdog(struct loop_timer *t)
 	struct daemon *d = container_of(t, struct daemon, sd_watchdog);
 
 	/* The loop turning is what systemd's watchdog checks. */
-	sd_notify(0, "WATCHDOG=1");
+	sd_notify_state("WATCHDOG=1");
 	loop_timer_arm(d->l, t, d->sd_watchdog_ms);
 }
 
@@ -672,7 +675,7 @@ int daemon_run(const char *conf_path, bool verbose)
 		pr_err("signals: cannot set up signalfd");
 		goto fail;
 	}
-	sd_notify(0, "STATUS=Starting");
+	sd_notify_state("STATUS=Starting");
 	if (d.conf->has_xdp && (rc = bpfctl_open(d.conf, &d.bpf))) {
 		pr_err("xdp: cannot start the data plane: %s", strerror(-rc));
 		goto fail;
@@ -701,7 +704,11 @@ int daemon_run(const char *conf_path, bool verbose)
 	{
 		uint64_t usec = 0;
 
-		if (sd_watchdog_enabled(0, &usec) > 0 && usec) {
+		rc = sd_notify_watchdog_usec(&usec);
+		if (rc < 0)
+			pr_warn("systemd: WATCHDOG_USEC=%s is not a number of microseconds; no watchdog pings",
+				getenv("WATCHDOG_USEC"));
+		if (rc > 0) {
 			/* ping at half the interval, as sd_watchdog_enabled(3) advises */
 			d.sd_watchdog_ms = usec / 2000 ? usec / 2000 : 1;
 			loop_timer_init(&d.sd_watchdog, on_sd_watchdog);
@@ -712,7 +719,7 @@ int daemon_run(const char *conf_path, bool verbose)
 		  "control socket %s", d.conf->n_proxies, d.conf->syslog.enabled ? "on" : "off",
 		  d.conf->n_forwards, d.conf->n_watchdogs, d.conf->has_xdp ? d.conf->xdp.n_ifaces : 0,
 		  d.conf->global.control_socket);
-	sd_notifyf(0, "READY=1\nMAINPID=%d\nSTATUS=Running: %d proxies, syslog %s, xdp on %d interfaces",
+	sd_notify_printf("READY=1\nMAINPID=%d\nSTATUS=Running: %d proxies, syslog %s, xdp on %d interfaces",
 		   getpid(), d.conf->n_proxies, d.conf->syslog.enabled ? "on" : "off",
 		   d.conf->has_xdp ? d.conf->xdp.n_ifaces : 0);
 	rc = loop_run(d.l);
