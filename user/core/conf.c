@@ -881,6 +881,8 @@ static void validate(struct conf_parser *p)
 			conf_error(p, "interfaces", "required in [xdp]: the interfaces to attach to");
 		if (x->syslog_rate_pps && !x->syslog_burst)
 			x->syslog_burst = x->syslog_rate_pps;
+		if (x->proxy_syn_rate_pps && !x->proxy_syn_burst)
+			x->proxy_syn_burst = x->proxy_syn_rate_pps;
 	}
 	for (i = 0; i < c->n_proxies; i++) {
 		struct conf_proxy *px = &c->proxies[i];
@@ -891,6 +893,13 @@ static void validate(struct conf_parser *p)
 			conf_error(p, NULL, "no 'listen' address");
 		if (!px->n_routes && !px->default_route.n_upstreams && !px->no_sni_route.n_upstreams)
 			conf_error(p, NULL, "no 'route', 'default' or 'no_sni': nothing to proxy to");
+		if (px->accept_proxy != ACCEPT_PP_OFF && !px->accept_proxy_from.n)
+			conf_error(p, "accept_proxy", "needs accept_proxy_from: the prefixes of the load "
+				   "balancers that may send a PROXY header (anyone else could forge a client address)");
+		if (px->health_backoff_max_ms < px->health_backoff_min_ms)
+			conf_error(p, NULL, "health_backoff_max is shorter than health_backoff_min");
+		if (px->client_rate && !px->client_burst)
+			px->client_burst = px->client_rate;
 		/* routes inherit the section's proxy_protocol unless they set one */
 		for (j = -2; j < px->n_routes; j++) {
 			struct conf_route *r = j == -2 ? &px->default_route :
@@ -898,6 +907,8 @@ static void validate(struct conf_parser *p)
 
 			if ((int)r->proxy_protocol == -1 || (!r->n_upstreams && j < 0))
 				r->proxy_protocol = px->proxy_protocol;
+			if ((int)r->balance == -1 || (!r->n_upstreams && j < 0))
+				r->balance = px->balance;
 			if (r->cert[0] && (access(r->cert, R_OK) || access(r->key, R_OK))) {
 				p->line = r->line;
 				conf_error(p, "route", "terminate: cannot read '%s' or '%s'", r->cert, r->key);
@@ -1025,7 +1036,9 @@ void conf_free(struct conf *c)
 	free(c->xdp.deny_syslog.v);
 	free(c->xdp.allow_proxy.v);
 	free(c->xdp.deny_proxy.v);
-	for (i = 0; i < c->n_proxies; i++)
+	for (i = 0; i < c->n_proxies; i++) {
 		free(c->proxies[i].routes);
+		free(c->proxies[i].accept_proxy_from.v);
+	}
 	free(c);
 }

@@ -205,6 +205,8 @@ static void proxy_front_free(struct proxy_set *s, struct front *f)
 	conn_pool_drain(f);
 	front_cfg_put(f->cfg);
 	free(f->ctrs);
+	free(f->ups);
+	client_table_free(f->clients);
 	free(f);
 }
 
@@ -429,6 +431,7 @@ static void proxy_rollback(struct proxy_set *s, struct proxy_plan *p)
 		front_cfg_put(p->cfg[i]);
 		if (p->fresh[i]) {
 			free(p->fresh[i]->ctrs);
+			free(p->fresh[i]->ups);
 			free(p->fresh[i]);
 		}
 	}
@@ -573,6 +576,39 @@ void proxy_metrics(struct proxy_set *p, struct metric_sink *s)
 		metric(s, METRIC_COUNTER, "edgesteer_proxy_copy_fallback_total",
 		       "Directions moved with read/write because splice or a pipe was refused",
 		       f->copy_fallback, "proxy", f->name, NULL);
+	for (f = p->fronts; f; f = f->next)
+		for (i = 0; i < f->n_ups; i++)
+			metric(s, METRIC_GAUGE, "edgesteer_proxy_upstream_up",
+			       "1: usable; 0: down after a failed connect (passive health)",
+			       !f->ups[i].down, "proxy", f->name, "upstream", f->ups[i].text, NULL);
+	for (f = p->fronts; f; f = f->next)
+		for (i = 0; i < f->n_ups; i++)
+			metric(s, METRIC_GAUGE, "edgesteer_proxy_upstream_active_connections",
+			       "Connections open or connecting, by upstream", f->ups[i].active,
+			       "proxy", f->name, "upstream", f->ups[i].text, NULL);
+	for (f = p->fronts; f; f = f->next)
+		for (i = 0; i < f->n_ups; i++)
+			metric(s, METRIC_COUNTER, "edgesteer_proxy_upstream_connects_total",
+			       "Connects attempted, by upstream", f->ups[i].conns,
+			       "proxy", f->name, "upstream", f->ups[i].text, NULL);
+	for (f = p->fronts; f; f = f->next)
+		for (i = 0; i < f->n_ups; i++)
+			metric(s, METRIC_COUNTER, "edgesteer_proxy_upstream_connect_failures_total",
+			       "Connects that failed or timed out, by upstream", f->ups[i].connect_fail,
+			       "proxy", f->name, "upstream", f->ups[i].text, NULL);
+	for (f = p->fronts; f; f = f->next)
+		for (i = 0; i < f->n_ups; i++)
+			metric(s, METRIC_COUNTER, "edgesteer_proxy_upstream_down_total",
+			       "Transitions to down, by upstream", f->ups[i].downs,
+			       "proxy", f->name, "upstream", f->ups[i].text, NULL);
+	for (f = p->fronts; f; f = f->next)
+		metric(s, METRIC_GAUGE, "edgesteer_proxy_clients_tracked",
+		       "Client addresses (IPv6: /64s) in the per-client limit table",
+		       client_table_size(f), "proxy", f->name, NULL);
+	for (f = p->fronts; f; f = f->next)
+		metric(s, METRIC_COUNTER, "edgesteer_proxy_client_table_full_total",
+		       "Clients admitted without a per-client limit because the table was full",
+		       client_table_full(f), "proxy", f->name, NULL);
 	metric(s, METRIC_GAUGE, "edgesteer_proxy_max_connections",
 	       "Connection limit of all [proxy] sections together", p->max_total, NULL);
 }
