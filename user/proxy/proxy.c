@@ -495,6 +495,28 @@ size_t proxy_active(const struct proxy_set *p)
 	return p ? p->active : 0;
 }
 
+int proxy_upstreams_down(const struct proxy_set *p, char *list, size_t len)
+{
+	size_t off = 0;
+	int n = 0;
+
+	if (len)
+		list[0] = 0;
+	for (const struct front *f = p ? p->fronts : NULL; f; f = f->next)
+		for (int i = 0; i < f->n_ups; i++) {
+			if (!f->ups[i].down)
+				continue;
+			if (off < len) {
+				int w = snprintf(list + off, len - off, "%s%s/%s", n ? ", " : "", f->name,
+						 f->ups[i].text);
+
+				off += w > 0 ? (size_t)w : 0;
+			}
+			n++;
+		}
+	return n;
+}
+
 void proxy_free(struct proxy_set *p)
 {
 	if (!p)
