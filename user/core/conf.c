@@ -244,6 +244,50 @@ int conf_parse_hostport(const char *s, struct conf_addr *a, char *err, size_t er
 	return 0;
 }
 
+/* letters, digits, '-', '_' and dots; no empty label */
+static bool is_host_name(const char *h)
+{
+	size_t n = strlen(h);
+
+	if (!n || n > 253 || h[0] == '.' || strstr(h, ".."))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)h[i]) && !strchr("-_.", h[i]))
+			return false;
+	return true;
+}
+
+int conf_parse_upstream(const char *s, struct conf_addr *a, char *err, size_t errlen)
+{
+	char host[CONF_HOST_MAX];
+	const char *colon = strrchr(s, ':');
+	struct in_addr v4;
+
+	/* [v6]:port and literal IPv4 go the usual way (numeric, no DNS) */
+	if (s[0] == '[' || !colon || strchr(s, ':') != colon || (size_t)(colon - s) >= sizeof(host))
+		return conf_parse_hostport(s, a, err, errlen);
+	memcpy(host, s, (size_t)(colon - s));
+	host[colon - s] = 0;
+	if (!host[0] || inet_pton(AF_INET, host, &v4) == 1)
+		return conf_parse_hostport(s, a, err, errlen);
+	if (!is_host_name(host)) {
+		snprintf(err, errlen, "'%s': '%s' is not a host name or address", s, host);
+		return -EINVAL;
+	}
+	{
+		uint32_t portnum;
+
+		if (parse_u32(colon + 1, 1, 65535, &portnum)) {
+			snprintf(err, errlen, "'%s': port must be 1-65535", s);
+			return -EINVAL;
+		}
+	}
+	memset(a, 0, sizeof(*a));
+	a->ss.ss_family = AF_UNSPEC;
+	snprintf(a->text, sizeof(a->text), "%s", s);
+	return 0;
+}
+
 int conf_parse_prefix(const char *s, struct conf_prefix *p)
 {
 	char buf[INET6_ADDRSTRLEN + 8], *slash;

@@ -124,6 +124,7 @@ struct conf_proxy {
 	uint32_t max_conn_per_client;		/* 0 = no limit */
 	uint32_t client_rate;			/* new connections per second per client; 0 = off */
 	uint32_t client_burst;
+	uint32_t resolve_interval_ms;		/* upstream names are re-resolved this often */
 	uint32_t hello_timeout_ms;
 	uint32_t connect_timeout_ms;
 	uint32_t idle_timeout_ms;
@@ -224,6 +225,10 @@ int conf_parse_size(const char *s, uint64_t *bytes);
 int conf_parse_bool(const char *s, bool *b);
 /* "host:port", "[v6]:port", "v4:port"; names resolved (AI_ADDRCONFIG off). */
 int conf_parse_hostport(const char *s, struct conf_addr *a, char *err, size_t errlen);
+/* The same for a proxy upstream, except that a host name is only checked,
+ * not resolved: a->ss.ss_family is AF_UNSPEC and a->text "name:port"; the
+ * proxy resolves it off the loop (so a dead resolver never stalls a load). */
+int conf_parse_upstream(const char *s, struct conf_addr *a, char *err, size_t errlen);
 int conf_parse_prefix(const char *s, struct conf_prefix *p);
 /* "1", "0-3", "0,2-3" into a mask */
 int conf_parse_cpus(const char *s, uint64_t *mask);

@@ -170,7 +170,7 @@ static void parse_route(struct conf_parser *p, const char *key, const char *val,
 		} else if (r->n_upstreams >= CONF_MAX_UPSTREAMS) {
 			conf_error(p, key, "more than %d upstreams", CONF_MAX_UPSTREAMS);
 			return;
-		} else if (conf_parse_hostport(w, &r->upstreams[r->n_upstreams], err, sizeof(err))) {
+		} else if (conf_parse_upstream(w, &r->upstreams[r->n_upstreams], err, sizeof(err))) {
 			conf_error(p, key, "%s", err);
 		} else {
 			r->n_upstreams++;
@@ -368,6 +368,10 @@ static const struct conf_key proxy_keys[] = {
 	  .doc = "Open connections per client address (IPv6: per /64); more are refused; 0: no limit." },
 	{ "client_rate", CONF_INT, FIELD(struct conf_proxy, client_rate), .min = 0, .max = 1000000,
 	  .def = "0", .doc = "New connections per second per client address (IPv6: per /64); 0: no limit." },
+	{ "resolve_interval", CONF_DURATION, FIELD(struct conf_proxy, resolve_interval_ms), .min = 1000,
+	  .def = "30s", .doc = "Upstreams given as host names are resolved off the event loop (every "
+			       "address tried in turn) and re-resolved this often; a failed lookup is "
+			       "retried this often too." },
 	{ "client_burst", CONF_INT, FIELD(struct conf_proxy, client_burst), .min = 1, .max = 1000000,
 	  .def_note = "client_rate", .doc = "Token bucket depth of client_rate, in connections." },
 	{ "hello_timeout", CONF_DURATION, FIELD(struct conf_proxy, hello_timeout_ms), .min = 10, .def = "5s",

@@ -245,6 +245,7 @@ void conn_close(struct conn *c, enum close_reason why)
 	if (c->client_held)
 		client_release(f, &c->peer.sa);
 	loop_timer_cancel(l, &c->timer);
+	resolver_unwait(c);
 	loop_fd_del(l, &c->ch);
 	loop_fd_del(l, &c->uh);
 	if (c->cfd >= 0)
@@ -646,12 +647,22 @@ static void upstream_failed(struct conn *c, int err)
 	struct route_ctr *r = ctr(c);
 	uint64_t now = loop_now(c->set->loop);
 	const char *addr = c->route->upstreams[c->up_cur].text;
+	bool last_addr = c->addr_idx >= c->addr_n;
 
+	if (c->rwait) {
+		/* the name's first answer did not come within connect_timeout */
+		resolver_unwait(c);
+		c->addr_idx = c->addr_n = 0;
+		c->up_idx++;
+		last_addr = true;
+	}
 	loop_fd_del(c->set->loop, &c->uh);
-	close(c->ufd);
+	if (c->ufd >= 0)
+		close(c->ufd);
 	c->ufd = -1;
 	c->last_err = err;
-	if (c->up_held >= 0)
+	/* a name is down when its last address failed too */
+	if (c->up_held >= 0 && last_addr)
 		health_failed(c->front, c->up_held, &c->cfg->px, now, err);
 	up_release(c);
 	if (r) {
@@ -659,39 +670,108 @@ static void upstream_failed(struct conn *c, int err)
 		if (!r->warned_at || now - r->warned_at >= WARN_INTERVAL_MS) {
 			r->warned_at = now;
 			pr_warn("[proxy %s] route %s: upstream %s: %s%s", c->front->name, r->name, addr,
-				strerror(err), c->up_idx < c->n_order ? "; trying the next" : "");
+				strerror(err),
+				!last_addr || c->up_idx + 1 < c->n_order ? "; trying the next" : "");
 		}
 	}
 	connect_next(c);
 }
 
-/* Try the route's upstreams in c->order from c->up_idx. 0, or -1 when closed. */
+/* A name this connection waited for has its answer: go on. */
+static void name_ready(struct conn *c)
+{
+	connect_next(c);
+}
+
+/*
+ * The next address to try of upstreams[c->up_cur]: the literal one
+ * once, or each address of a host name in turn. NULL when there is none
+ * left, or (*wait) when the name has no answer yet.
+ */
+static const struct sockaddr *next_addr(struct conn *c, const struct conf_addr *a, socklen_t *len,
+					bool *wait)
+{
+	struct name_ent *e;
+
+	*wait = false;
+	if (a->ss.ss_family != AF_UNSPEC) {
+		c->addr_n = 1;
+		if (c->addr_idx)
+			return NULL;
+		c->addr_idx = 1;
+		*len = a->len;
+		return (const struct sockaddr *)&a->ss;
+	}
+	if (!c->set->resolver && resolver_new(c->set->loop, name_ready, &c->set->resolver)) {
+		c->last_err = ENOMEM;
+		return NULL;
+	}
+	e = resolver_get(c->set->resolver, a->text, c->cfg->px.resolve_interval_ms);
+	if (!e) {
+		c->last_err = ENOMEM;
+		return NULL;
+	}
+	if (!e->n) {
+		if (e->pending && !c->addr_idx) {
+			*wait = true;
+			resolver_wait(e, c);
+		} else {
+			c->last_err = EHOSTUNREACH;	/* the lookup failed: the next upstream */
+		}
+		return NULL;
+	}
+	c->addr_n = e->n;
+	if (c->addr_idx >= e->n)
+		return NULL;
+	*len = e->lens[c->addr_idx];
+	return (const struct sockaddr *)&e->addrs[c->addr_idx++];
+}
+
+/* Try the route's upstreams in c->order from c->up_idx, each of their
+ * addresses in turn. 0, or -1 when closed. */
 static int connect_next(struct conn *c)
 {
 	const struct conf_route *r = c->route;
 	const struct route_lb *lb = front_route_lb(c->cfg, r);
 
 	while (c->up_idx < c->n_order) {
-		const struct conf_addr *a;
+		const struct sockaddr *sa;
+		socklen_t len = 0;
+		bool wait;
 		int fd;
 
-		c->up_cur = c->order[c->up_idx++];
-		a = &r->upstreams[c->up_cur];
-		fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
+		c->up_cur = c->order[c->up_idx];
+		sa = next_addr(c, &r->upstreams[c->up_cur], &len, &wait);
+		if (wait) {
+			/* the first answer for this name is on its way; the
+			 * wait is bounded by connect_timeout like a connect */
+			c->up_held = -1;
+			if (conn_enter(c, CONN_CONNECT, c->cfg->px.connect_timeout_ms)) {
+				resolver_unwait(c);
+				conn_fail(c, CLOSE_NO_RESOURCES, ENOMEM);
+				return -1;
+			}
+			return 0;
+		}
+		if (!sa) {	/* none left here: the next upstream */
+			c->up_idx++;
+			c->addr_idx = c->addr_n = 0;
+			continue;
+		}
+		fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
 				conn_fail(c, CLOSE_NO_RESOURCES, errno);
 				return -1;
 			}
-			c->last_err = errno;	/* e.g. no IPv6 here: try the next */
+			c->last_err = errno;	/* e.g. no IPv6 here: the next address */
 			continue;
 		}
 		/* counted from the attempt on, so a burst spreads under leastconn */
 		c->up_held = lb->up[c->up_cur];
 		c->front->ups[c->up_held].active++;
 		c->front->ups[c->up_held].conns++;
-		if (connect(fd, (const struct sockaddr *)&a->ss, a->len) == 0 || errno == EINPROGRESS) {
+		if (connect(fd, sa, len) == 0 || errno == EINPROGRESS) {
 			c->ufd = fd;
 			/* each attempt has its own connect_timeout */
 			if (conn_enter(c, CONN_CONNECT, c->cfg->px.connect_timeout_ms)) {

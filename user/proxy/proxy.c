@@ -527,6 +527,7 @@ void proxy_free(struct proxy_set *p)
 	while (p->fronts)
 		proxy_front_free(p, p->fronts);
 	loop_timer_cancel(p->loop, &p->fd_timer);
+	resolver_free(p->resolver);
 	free(p);
 }
 

@@ -643,6 +643,17 @@ TEST(proxy_balance_health_pp_in_and_client_limits)
 	err = parse("[proxy p]\nlisten = 127.0.0.1:1\nroute = a 127.0.0.1:2 balance=random\n", &c, &rc);
 	EXPECT_NE(rc, 0);
 	EXPECT_NE(strstr(err, "random"), NULL);
+	/* upstream names are checked, not resolved, at load */
+	err = parse("[proxy p]\nlisten = 127.0.0.1:1\nroute = a no-such-host.invalid:443 10.0.0.1:443\n", &c, &rc);
+	ASSERT_EQ(rc, 0);
+	EXPECT_EQ(c->proxies[0].routes[0].upstreams[0].ss.ss_family, AF_UNSPEC);
+	EXPECT_STREQ(c->proxies[0].routes[0].upstreams[0].text, "no-such-host.invalid:443");
+	EXPECT_EQ(c->proxies[0].routes[0].upstreams[1].ss.ss_family, AF_INET);
+	EXPECT_EQ(c->proxies[0].resolve_interval_ms, 30000);
+	conf_free(c);
+	err = parse("[proxy p]\nlisten = 127.0.0.1:1\nroute = a bad!name:443\n", &c, &rc);
+	EXPECT_NE(rc, 0);
+	EXPECT_NE(strstr(err, "not a host name"), NULL);
 	err = parse("[proxy p]\nlisten = 127.0.0.1:1\nhealth_backoff_min = 5s\nhealth_backoff_max = 1s\n"
 		    "route = a 127.0.0.1:2\n", &c, &rc);
 	EXPECT_NE(rc, 0);
