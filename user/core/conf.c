@@ -953,6 +953,11 @@ static void validate(struct conf_parser *p)
 				r->proxy_protocol = px->proxy_protocol;
 			if ((int)r->balance == -1 || (!r->n_upstreams && j < 0))
 				r->balance = px->balance;
+			if (r->alpn[0] && (j < 0 || px->protocol != PROTO_TLS)) {
+				p->line = r->line;
+				conf_error(p, "route", "alpn=%s: only named routes of a protocol = tls section "
+					   "can match on ALPN", r->alpn);
+			}
 			if (r->cert[0] && (access(r->cert, R_OK) || access(r->key, R_OK))) {
 				p->line = r->line;
 				conf_error(p, "route", "terminate: cannot read '%s' or '%s'", r->cert, r->key);

@@ -101,6 +101,7 @@ struct conf_route {
 	int n_upstreams;
 	enum conf_pp proxy_protocol;
 	enum conf_balance balance;	/* how an upstream is picked */
+	char alpn[32];			/* "": any; else only hellos offering it (alpn=) */
 	char cert[CONF_PATH_MAX];	/* terminate=CERT,KEY: TLS ends here */
 	char key[CONF_PATH_MAX];
 	int line;

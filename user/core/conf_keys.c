@@ -101,6 +101,14 @@ static void route_option(struct conf_parser *p, const char *key, char *w, char *
 
 		if (v >= 0)
 			r->proxy_protocol = (enum conf_pp)v;
+	} else if (!strcmp(w, "alpn")) {
+		size_t n = strlen(eq + 1);
+
+		if (!n || n >= sizeof(r->alpn))
+			conf_error(p, key, "alpn= takes one protocol id of 1 to %zu bytes, e.g. alpn=h2",
+				   sizeof(r->alpn) - 1);
+		else
+			memcpy(r->alpn, eq + 1, n + 1);
 	} else if (!strcmp(w, "balance")) {
 		int v = conf_set_enum(p, key, eq + 1, balance_words);
 
@@ -117,7 +125,7 @@ static void route_option(struct conf_parser *p, const char *key, char *w, char *
 		conf_set_path(p, key, eq + 1, r->cert, sizeof(r->cert));
 		conf_set_path(p, key, comma + 1, r->key, sizeof(r->key));
 	} else {
-		conf_error(p, key, "unknown route option '%s' (allowed: proxy_protocol=, balance=, terminate=)", w);
+		conf_error(p, key, "unknown route option '%s' (allowed: proxy_protocol=, balance=, alpn=, terminate=)", w);
 	}
 }
 
@@ -205,8 +213,9 @@ static void key_route(struct conf_parser *p, const struct conf_key *k, void *sec
 	if (!r->n_upstreams)
 		return;
 	for (int i = 0; i < px->n_routes; i++)
-		if (!strcmp(px->routes[i].name, r->name)) {
-			conf_error(p, k->name, "route '%s' already defined on line %d", r->name, px->routes[i].line);
+		if (!strcmp(px->routes[i].name, r->name) && !strcmp(px->routes[i].alpn, r->alpn)) {
+			conf_error(p, k->name, "route '%s'%s%s already defined on line %d", r->name,
+				   r->alpn[0] ? " alpn=" : "", r->alpn, px->routes[i].line);
 			return;
 		}
 	px->n_routes++;
@@ -337,10 +346,11 @@ static const struct conf_key proxy_keys[] = {
 	{ "protocol", CONF_ENUM, FIELD(struct conf_proxy, protocol), .words = protocol_words, .def = "tls",
 	  .doc = "tls: route by the ClientHello's server name; http: route by the Host header." },
 	{ "route", CONF_CUSTOM, CONF_REPEAT, .max = CONF_MAX_ROUTES, .parse = key_route,
-	  .syntax = "NAME UPSTREAM... [proxy_protocol=off|v1|v2] [balance=WORD] [terminate=CERT,KEY]",
+	  .syntax = "NAME UPSTREAM... [proxy_protocol=off|v1|v2] [balance=WORD] [alpn=PROTO] [terminate=CERT,KEY]",
 	  .doc = "Exact names and *.example.org wildcards, case and a trailing dot ignored; the most "
 		 "specific match wins; upstreams are picked by balance (a failed connect tries the next); "
-		 "terminate= ends TLS here." },
+		 "alpn= only when the hello offers that protocol (a route of the same name without it "
+		 "takes the rest); terminate= ends TLS here." },
 	{ "default", CONF_CUSTOM, FIELD(struct conf_proxy, default_route), .parse = key_fallback_route,
 	  .syntax = "UPSTREAM... [OPTION...]", .def_note = "none (TLS alert unrecognized_name)",
 	  .doc = "Where a connection goes when no route matches." },

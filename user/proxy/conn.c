@@ -813,14 +813,14 @@ static void refuse(struct conn *c)
 		conn_fail(c, CLOSE_NO_RESOURCES, ENOMEM);
 }
 
-static void route_conn(struct conn *c, enum sni_result res)
+static void route_conn(struct conn *c, enum sni_result res, const struct sni_alpn *alpn)
 {
 	const struct front_cfg *cfg = c->cfg;
 	const struct conf_route *r = NULL;
 	int k = 0;
 
 	if (res == SNI_OK) {
-		r = route_lookup(cfg->rt, c->name);
+		r = route_lookup_alpn(cfg->rt, c->name, alpn);
 		if (r)
 			k = cfg->ctr_of_route[r - cfg->px.routes];
 	} else if (cfg->px.no_sni_route.n_upstreams) {
@@ -984,6 +984,7 @@ static void hello_read(struct conn *c, uint32_t ev)
 {
 	struct proxy_set *s = c->set;
 	char name[SNI_NAME_MAX];
+	struct sni_alpn alpn = { .len = 0 };
 	enum sni_result r;
 	ssize_t n;
 
@@ -1010,7 +1011,7 @@ static void hello_read(struct conn *c, uint32_t ev)
 	if (c->cfg->px.accept_proxy && !c->pp_done && pp_in(c))
 		return;
 	if (c->cfg->px.protocol == PROTO_TLS)
-		r = sni_parse_tls(c->buf, c->buf_len, name, sizeof(name));
+		r = sni_parse_tls_alpn(c->buf, c->buf_len, name, sizeof(name), &alpn);
 	else
 		r = sni_parse_http(c->buf, c->buf_len, name, sizeof(name));
 	switch (r) {
@@ -1031,7 +1032,7 @@ static void hello_read(struct conn *c, uint32_t ev)
 	case SNI_NONE:
 		break;
 	}
-	route_conn(c, r);
+	route_conn(c, r, &alpn);
 }
 
 /* ---- events ---------------------------------------------------------- */

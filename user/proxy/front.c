@@ -71,9 +71,15 @@ int front_cfg_new(struct front *f, const struct conf_proxy *px, struct front_cfg
 	if (err)
 		goto fail;
 	err = -ENOMEM;
-	for (i = 0; i < px->n_routes; i++)
-		if ((cfg->ctr_of_route[i] = front_ctr(f, px->routes[i].name)) < 0)
+	for (i = 0; i < px->n_routes; i++) {
+		char cname[CONF_HOST_MAX + 40];
+
+		/* routes of one name told apart by alpn= count apart */
+		snprintf(cname, sizeof(cname), "%s%s%s", px->routes[i].name,
+			 px->routes[i].alpn[0] ? " alpn=" : "", px->routes[i].alpn);
+		if ((cfg->ctr_of_route[i] = front_ctr(f, cname)) < 0)
 			goto fail;
+	}
 	if ((cfg->ctr_default = front_ctr(f, "<default>")) < 0 ||
 	    (cfg->ctr_no_sni = front_ctr(f, "<no_sni>")) < 0)
 		goto fail;
