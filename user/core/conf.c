@@ -32,7 +32,8 @@
  *  - enums are one word of a fixed list, in any case;
  *  - integers are decimal without sign, within the entry's limits;
  *  - paths are absolute; addresses are HOST:PORT or [IPv6]:PORT, and host
- *    names are resolved once, at load.
+ *    names are resolved once, at load, except a route's upstreams: their
+ *    names are only checked here and resolved by the proxy, off the loop.
  *
  * Repeatable keys: a key that takes one value may appear once per
  * section. List keys (interfaces, syslog_ports, proxy_ports, the allow_*
@@ -43,7 +44,7 @@
  *
  * Keys whose value is more than one typed word keep a callback in their
  * table entry: route, default and no_sni (a name, upstreams and KEY=VALUE
- * options proxy_protocol=off|v1|v2 and terminate=CERT,KEY, resolved
+ * options proxy_protocol=off|v1|v2, balance=, alpn= and terminate=CERT,KEY, resolved
  * against the section after it is read), steer_* (pass | cpu N | cpus
  * LIST), probe, metrics_listen (loopback only), control_group (must
  * exist) and client_issuer (a distinguished name).
