@@ -228,4 +228,40 @@ TEST_F_TIMEOUT(lb, refused_upstream_comes_back_after_its_backoff, 60)
 	close(l);
 }
 
+static bool wait_up(struct th_fixture_lb *self, int port, long long want)
+{
+	for (int i = 0; i < 200; i++) {
+		if (up_metric(self, "edgesteer_proxy_upstream_up", port) == want)
+			return true;
+		usleep(50000);
+	}
+	return false;
+}
+
+/* check = tcp: a dead upstream goes down with no client ever sent to it,
+ * and comes back once its checks pass. */
+TEST_F_TIMEOUT(lb, active_check_takes_a_dead_upstream_out_and_back, 60)
+{
+	char page[128];
+	int l, n_ok = 0;
+
+	start_proxy(_metadata, self, "check = tcp\ncheck_interval = 200ms\ncheck_rise = 2\ncheck_fall = 2\n"
+				     "route = lb.test 127.0.0.1:23311 127.0.0.1:23301 balance=roundrobin\n");
+	ASSERT_TRUE(wait_up(self, GONE, 0));
+	for (int i = 0; i < 20; i++)
+		if (!hu_get(NULL, PX, NULL, 0, "lb.test", page, sizeof(page)) && hu_up(page) == 0)
+			n_ok++;
+	EXPECT_EQ(n_ok, 20);
+	/* no client connection was ever sent to it: the checks found it */
+	EXPECT_EQ(up_metric(self, "edgesteer_proxy_upstream_connects_total", GONE), 0);
+	EXPECT_EQ(th_sh("grep -q 'upstream 127.0.0.1:%d: down, 2 checks failed' %s", GONE, self->log), 0);
+	/* it listens again: up after two passing checks, without a client */
+	l = pu_listen("127.0.0.1", GONE);
+	ASSERT_GE(l, 0);
+	EXPECT_TRUE(wait_up(self, GONE, 1));
+	EXPECT_EQ(up_metric(self, "edgesteer_proxy_upstream_connects_total", GONE), 0);
+	EXPECT_EQ(th_sh("grep -q 'upstream 127.0.0.1:%d: up again, 2 checks passed' %s", GONE, self->log), 0);
+	close(l);
+}
+
 TEST_HARNESS_MAIN

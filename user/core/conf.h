@@ -55,6 +55,7 @@ enum conf_proxy_proto { PROTO_TLS, PROTO_HTTP };
 enum conf_pp { PP_OFF, PP_V1, PP_V2 };
 enum conf_balance { BALANCE_FIRST, BALANCE_ROUNDROBIN, BALANCE_LEASTCONN, BALANCE_HASH };
 enum conf_accept_pp { ACCEPT_PP_OFF, ACCEPT_PP_V1, ACCEPT_PP_V2, ACCEPT_PP_BOTH };
+enum conf_check { CHECK_OFF, CHECK_TCP };
 enum conf_framing { FRAMING_OCTET, FRAMING_LF };
 enum conf_slow { SLOW_SKIP, SLOW_DISCONNECT };
 enum conf_oversize { OVERSIZE_TRUNCATE, OVERSIZE_DROP };
@@ -120,6 +121,9 @@ struct conf_proxy {
 	enum conf_balance balance;		/* default for routes */
 	uint32_t health_backoff_min_ms;		/* an upstream that failed is skipped this long */
 	uint32_t health_backoff_max_ms;		/* ... doubling per failure up to this */
+	enum conf_check check;			/* active health checks of upstreams */
+	uint32_t check_interval_ms;
+	uint32_t check_rise, check_fall;	/* passes to come up, failures to go down */
 	enum conf_accept_pp accept_proxy;	/* PROXY header expected from clients */
 	struct conf_prefix_list accept_proxy_from;	/* who may send one */
 	uint32_t max_conn_per_client;		/* 0 = no limit */

@@ -91,6 +91,7 @@ static void key_steer(struct conf_parser *p, const struct conf_key *k, void *sec
 static const char *const pp_words[] = { "off", "v1", "v2", NULL };
 static const char *const balance_words[] = { "first", "roundrobin", "leastconn", "hash", NULL };
 static const char *const accept_pp_words[] = { "off", "v1", "v2", "both", NULL };
+static const char *const check_words[] = { "off", "tcp", NULL };
 
 /* terminate=CERT,KEY, proxy_protocol=off|v1|v2 and balance=... after the upstreams */
 static void route_option(struct conf_parser *p, const char *key, char *w, char *eq, struct conf_route *r)
@@ -367,6 +368,16 @@ static const struct conf_key proxy_keys[] = {
 			      "are down) this long; each further failure doubles it." },
 	{ "health_backoff_max", CONF_DURATION, FIELD(struct conf_proxy, health_backoff_max_ms), .min = 10,
 	  .def = "60s", .doc = "Longest time an upstream stays down after a failure." },
+	{ "check", CONF_ENUM, FIELD(struct conf_proxy, check), .words = check_words, .def = "off",
+	  .doc = "Active health checks: tcp connects to every upstream each check_interval; a down "
+		 "upstream then comes back only after check_rise passes." },
+	{ "check_interval", CONF_DURATION, FIELD(struct conf_proxy, check_interval_ms), .min = 100,
+	  .def = "5s", .doc = "Time between two checks of an upstream; a check also times out after "
+			      "this or connect_timeout, the shorter." },
+	{ "check_rise", CONF_INT, FIELD(struct conf_proxy, check_rise), .min = 1, .max = 100, .def = "2",
+	  .doc = "Checks in a row that must pass before a down upstream is up again." },
+	{ "check_fall", CONF_INT, FIELD(struct conf_proxy, check_fall), .min = 1, .max = 100, .def = "3",
+	  .doc = "Checks in a row that must fail before an up upstream is down." },
 	{ "accept_proxy", CONF_ENUM, FIELD(struct conf_proxy, accept_proxy), .words = accept_pp_words,
 	  .def = "off", .doc = "Expect a PROXY protocol header (v1, v2 or either) before the hello; its "
 			       "client address is logged, limited and passed on. Needs accept_proxy_from." },

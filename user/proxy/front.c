@@ -88,7 +88,7 @@ int front_cfg_new(struct front *f, const struct conf_proxy *px, struct front_cfg
 					     i == px->n_routes ? &px->default_route : &px->no_sni_route;
 
 		for (int j = 0; j < r->n_upstreams; j++)
-			if ((cfg->lb[i].up[j] = health_up_index(f, r->upstreams[j].text)) < 0)
+			if ((cfg->lb[i].up[j] = health_up_index(f, &r->upstreams[j])) < 0)
 				goto fail;
 	}
 	*out = cfg;

@@ -202,6 +202,7 @@ static void proxy_front_free(struct proxy_set *s, struct front *f)
 	for (int i = 0; i < f->n_ls; i++)
 		listener_close(s, &f->ls[i]);
 	free(f->ls);
+	check_stop(f);
 	conn_pool_drain(f);
 	front_cfg_put(f->cfg);
 	free(f->ctrs);
@@ -381,6 +382,7 @@ static void proxy_commit_retire(struct proxy_set *s, struct proxy_plan *p)
 			f->ls = NULL;
 			f->n_ls = 0;
 			f->retired = true;
+			check_stop(f);
 			if (!f->active)
 				proxy_front_free(s, f);
 		}
@@ -406,6 +408,7 @@ static void proxy_commit_fronts(struct proxy_set *s, struct proxy_plan *p)
 			f->next = s->fronts;
 			s->fronts = f;
 		}
+		check_apply(f);
 	}
 }
 
@@ -624,6 +627,16 @@ void proxy_metrics(struct proxy_set *p, struct metric_sink *s)
 			metric(s, METRIC_COUNTER, "edgesteer_proxy_upstream_down_total",
 			       "Transitions to down, by upstream", f->ups[i].downs,
 			       "proxy", f->name, "upstream", f->ups[i].text, NULL);
+	for (f = p->fronts; f; f = f->next)
+		for (i = 0; i < f->n_ups; i++) {
+			metric(s, METRIC_COUNTER, "edgesteer_proxy_upstream_checks_total",
+			       "Active checks (check = tcp), by upstream and result", f->ups[i].checks -
+			       f->ups[i].check_fail, "proxy", f->name, "upstream", f->ups[i].text,
+			       "result", "pass", NULL);
+			metric(s, METRIC_COUNTER, "edgesteer_proxy_upstream_checks_total",
+			       "Active checks (check = tcp), by upstream and result", f->ups[i].check_fail,
+			       "proxy", f->name, "upstream", f->ups[i].text, "result", "fail", NULL);
+		}
 	for (f = p->fronts; f; f = f->next)
 		metric(s, METRIC_GAUGE, "edgesteer_proxy_clients_tracked",
 		       "Client addresses (IPv6: /64s) in the per-client limit table",

@@ -109,8 +109,13 @@ struct route_ctr {
  * across reloads by the address as written; routes naming the same
  * address share it.
  */
+struct probe;
 struct up_state {
 	char text[CONF_HOST_MAX + 8];	/* the address as written */
+	struct conf_addr addr;		/* and as parsed (AF_UNSPEC: a host name) */
+	struct probe *probe;		/* active check in flight (check.c), or NULL */
+	uint32_t ok_run, fail_run;	/* checks passed / failed in a row */
+	uint64_t checks, check_fail;
 	uint32_t active;		/* connections on it, connecting included */
 	bool down;			/* a connect failed; skipped until down_until */
 	uint64_t down_until;		/* loop ms: then one connection may try it */
@@ -180,6 +185,7 @@ struct front {
 	/* per-client limits (client_limit.c) */
 	struct client_table *clients;
 	uint64_t refuse_warned_at, refused_unlogged;
+	struct loop_timer check_timer;	/* active checks (check.c) */
 };
 
 /* resolve.c: an upstream host name and what it resolved to */
@@ -293,8 +299,17 @@ int front_cfg_new(struct front *f, const struct conf_proxy *px, struct front_cfg
 void front_cfg_put(struct front_cfg *cfg);
 
 /* health.c: the state of upstream addresses (front->ups) */
-/* The index of `text` in f->ups, added (up) when new; -ENOMEM. */
-int health_up_index(struct front *f, const char *text);
+/* The index of address a (by its text) in f->ups, added (up) when new; -ENOMEM. */
+int health_up_index(struct front *f, const struct conf_addr *a);
+/* An active check of it passed (ok) or failed (err). */
+void health_check_result(struct front *f, int idx, const struct conf_proxy *px, uint64_t now, bool ok,
+			 int err);
+
+/* check.c: active checks of a front's upstreams (check = tcp) */
+/* Start, keep or stop them as f->cfg says (after start and reload). */
+void check_apply(struct front *f);
+/* Stop them and drop probes in flight (front freed or retired). */
+void check_stop(struct front *f);
 /* May a connection try it now? (up, or down and its backoff is over) */
 bool health_usable(const struct up_state *u, uint64_t now);
 /* A connect to it failed (err) or succeeded: transitions, logged. */

@@ -28,7 +28,7 @@ static void env_init(struct env *e, int n, enum conf_balance b)
 	e->px.health_backoff_max_ms = 4000;
 	for (int i = 0; i < n; i++) {
 		snprintf(e->r.upstreams[i].text, sizeof(e->r.upstreams[i].text), "10.0.0.%d:80", i);
-		e->lb.up[i] = health_up_index(&e->f, e->r.upstreams[i].text);
+		e->lb.up[i] = health_up_index(&e->f, &e->r.upstreams[i]);
 	}
 }
 
@@ -219,6 +219,43 @@ TEST(no_limits_track_nothing)
 	EXPECT_EQ(client_admit(&e.f, &e.px, (struct sockaddr *)&a, 0, &held), 0);
 	EXPECT_FALSE(held);
 	EXPECT_EQ(client_table_size(&e.f), 0);
+	env_free(&e);
+}
+
+TEST(checks_rise_and_fall_in_a_row)
+{
+	struct env e;
+	struct up_state *u;
+
+	log_set_level(LOG_ERR);
+	env_init(&e, 1, BALANCE_FIRST);
+	e.px.check = CHECK_TCP;
+	e.px.check_rise = 2;
+	e.px.check_fall = 3;
+	u = &e.f.ups[0];
+	health_check_result(&e.f, 0, &e.px, 0, false, ECONNREFUSED);
+	health_check_result(&e.f, 0, &e.px, 0, false, ECONNREFUSED);
+	health_check_result(&e.f, 0, &e.px, 0, true, 0);	/* breaks the run */
+	health_check_result(&e.f, 0, &e.px, 0, false, ECONNREFUSED);
+	health_check_result(&e.f, 0, &e.px, 0, false, ECONNREFUSED);
+	EXPECT_FALSE(u->down);
+	health_check_result(&e.f, 0, &e.px, 100, false, ETIMEDOUT);
+	EXPECT_TRUE(u->down);
+	/* down until the checks pass, whatever the time */
+	EXPECT_FALSE(health_usable(u, UINT64_MAX - 1));
+	health_check_result(&e.f, 0, &e.px, 200, true, 0);
+	EXPECT_TRUE(u->down);
+	health_check_result(&e.f, 0, &e.px, 300, true, 0);
+	EXPECT_FALSE(u->down);
+	EXPECT_EQ(u->checks, 8);
+	EXPECT_EQ(u->check_fail, 5);
+	/* a failed client connect takes it down at once, the checks bring it back */
+	health_failed(&e.f, 0, &e.px, 400, ECONNREFUSED);
+	EXPECT_TRUE(u->down);
+	EXPECT_FALSE(health_usable(u, 1000000));
+	health_check_result(&e.f, 0, &e.px, 500, true, 0);
+	health_check_result(&e.f, 0, &e.px, 600, true, 0);
+	EXPECT_FALSE(u->down);
 	env_free(&e);
 }
 
