@@ -93,6 +93,22 @@ struct {
 	__type(value, struct es_bucket6);
 } es_rl6 SEC(".maps");
 
+/* Proxy-class SYN buckets: like es_rl4/6, apart so that syslog sources
+ * and clients never share a bucket. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ES_RL_SLOTS);
+	__type(key, __u32);
+	__type(value, struct es_bucket4);
+} es_syn4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ES_RL_SLOTS);
+	__type(key, __u32);
+	__type(value, struct es_bucket6);
+} es_syn6 SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_CPUMAP);
 	__uint(max_entries, ES_MAX_CPUS);

@@ -73,6 +73,7 @@ struct pkt {
 	__u8 first_frag;	/* first fragment of a fragmented datagram */
 	__u8 later_frag;	/* non-first fragment: no L4 header */
 	__be16 sport, dport;
+	__u8 syn;		/* TCP SYN without ACK: a new connection */
 	__u32 l4_left;		/* IP payload bytes from the L4 header on */
 };
 
@@ -266,6 +267,7 @@ static __always_inline int parse_l4(struct cursor *c, struct pkt *p)
 			return PARSE_BAD;
 		p->sport = th->source;
 		p->dport = th->dest;
+		p->syn = th->syn && !th->ack;
 		doff = th->doff * 4;
 		if (doff < sizeof(*th) || doff > p->l4_left)
 			return PARSE_BAD;

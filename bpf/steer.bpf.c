@@ -34,7 +34,8 @@
  *                                  steering target CPU without a queue)
  *   steer           XDP_REDIRECT  into es_cpumap (flow-hash spread)
  *   drop-policy     XDP_DROP      deny prefix, or not in an allow list
- *   drop-ratelimit  XDP_DROP      syslog source over its token bucket
+ *   drop-ratelimit  XDP_DROP      syslog source, or proxy-class SYN
+ *                                  source, over its token bucket
  *   drop-malformed  XDP_DROP      truncated or inconsistent headers
  */
 #include <linux/bpf.h>
@@ -66,6 +67,7 @@ struct ip_info {
 	__u32 l4proto;
 	__u32 later_frag;	/* non-first fragment: no ports */
 	__u32 sport, dport;	/* network byte order */
+	__u32 syn;		/* TCP SYN without ACK */
 };
 
 /* es_parse_ip() results */
@@ -146,19 +148,19 @@ static __always_inline int policy_denies(const struct es_config *cfg, __u32 fami
 }
 
 /* One GCRA step on a bucket's TAT; non-zero when over the limit. */
-static __always_inline int gcra(const struct es_config *cfg, __u64 *tat_p, __u64 now)
+static __always_inline int gcra(__u64 interval, __u64 tau, __u64 *tat_p, __u64 now)
 {
 	__u64 tat = *tat_p;
 
 	if (tat <= now) {
 		/* idle: the bucket is full again */
-		*tat_p = now + cfg->rl_interval;
+		*tat_p = now + interval;
 		return 0;
 	}
-	if (tat - now > cfg->rl_tau)
+	if (tat - now > tau)
 		return 1;
 	/* atomic, so CPUs sharing a source do not lose each other's tokens */
-	__sync_fetch_and_add(tat_p, cfg->rl_interval);
+	__sync_fetch_and_add(tat_p, interval);
 	return 0;
 }
 
@@ -174,9 +176,12 @@ static __always_inline int gcra(const struct es_config *cfg, __u64 *tat_p, __u64
  * which only ever makes the limit stricter. Buckets live in a direct-
  * mapped table (struct es_bucket4/6): an inlined array access instead of
  * a hash-map call, see edgesteer_abi.h for how slots are shared.
+ * The syslog class and the proxy class's SYNs each have their own rate
+ * (interval, tau) and tables (map4, map6: constants at each call site).
  * Returns non-zero when the frame is over the limit.
  */
-static __always_inline int rate_limited(const struct es_config *cfg, __u32 family, const __u32 *saddr)
+static __always_inline int rate_limited(const struct es_config *cfg, __u32 family, const __u32 *saddr,
+					__u64 interval, __u64 tau, void *map4, void *map6)
 {
 	__u64 now = bpf_jiffies64() << ES_RL_SHIFT;
 	__u32 slot;
@@ -186,17 +191,17 @@ static __always_inline int rate_limited(const struct es_config *cfg, __u32 famil
 		__u32 a = saddr[0];
 
 		slot = (a * cfg->rl_seed) >> (32 - ES_RL_BITS);
-		b = bpf_map_lookup_elem(&es_rl4, &slot);
+		b = bpf_map_lookup_elem(map4, &slot);
 		if (!b)
 			return 0;
 		if (b->addr != a) {
 			if (b->tat > now)
-				return gcra(cfg, &b->tat, now);	/* both active: share */
+				return gcra(interval, tau, &b->tat, now);	/* both active: share */
 			b->addr = a;
-			b->tat = now + cfg->rl_interval;
+			b->tat = now + interval;
 			return 0;
 		}
-		return gcra(cfg, &b->tat, now);
+		return gcra(interval, tau, &b->tat, now);
 	} else {
 		struct es_bucket6 *b;
 		__u32 w0, w1, w2, w3;
@@ -207,20 +212,20 @@ static __always_inline int rate_limited(const struct es_config *cfg, __u32 famil
 		w3 = saddr[3] & cfg->rl_v6_mask[3];
 		slot = ((w0 ^ w1 * 0x85ebca6bu ^ w2 * 0xc2b2ae35u ^ w3 * 0x27d4eb2fu) * cfg->rl_seed) >>
 		       (32 - ES_RL_BITS);
-		b = bpf_map_lookup_elem(&es_rl6, &slot);
+		b = bpf_map_lookup_elem(map6, &slot);
 		if (!b)
 			return 0;
 		if (b->addr[0] != w0 || b->addr[1] != w1 || b->addr[2] != w2 || b->addr[3] != w3) {
 			if (b->tat > now)
-				return gcra(cfg, &b->tat, now);
+				return gcra(interval, tau, &b->tat, now);
 			b->addr[0] = w0;
 			b->addr[1] = w1;
 			b->addr[2] = w2;
 			b->addr[3] = w3;
-			b->tat = now + cfg->rl_interval;
+			b->tat = now + interval;
 			return 0;
 		}
-		return gcra(cfg, &b->tat, now);
+		return gcra(interval, tau, &b->tat, now);
 	}
 }
 
@@ -255,6 +260,7 @@ static __always_inline int es_parse_ip(struct xdp_md *ctx, struct ip_info *ii, _
 	l4 = parse_l4(&c, &p);
 	ii->sport = p.sport;
 	ii->dport = p.dport;
+	ii->syn = p.syn;
 	return l4 ? IP_BAD_L4 : IP_OK;
 }
 
@@ -267,7 +273,13 @@ static __always_inline int decide(const struct es_config *cfg, const struct ip_i
 
 	if (policy_denies(cfg, family, sa, cls))
 		return ES_V_DROP_POLICY;
-	if (cls == ES_CLASS_SYSLOG && (cfg->flags & ES_CF_RATELIMIT) && rate_limited(cfg, family, sa))
+	if (cls == ES_CLASS_SYSLOG && (cfg->flags & ES_CF_RATELIMIT) &&
+	    rate_limited(cfg, family, sa, cfg->rl_interval, cfg->rl_tau, &es_rl4, &es_rl6))
+		return ES_V_DROP_RATELIMIT;
+	/* a SYN flood is dropped before it costs a socket; the segments of
+	 * established connections are never limited */
+	if (cls == ES_CLASS_PROXY && ii->syn && (cfg->flags & ES_CF_SYN_RATELIMIT) &&
+	    rate_limited(cfg, family, sa, cfg->syn_interval, cfg->syn_tau, &es_syn4, &es_syn6))
 		return ES_V_DROP_RATELIMIT;
 	if (!cfg->steer[cls].on)
 		return ES_V_PASS;

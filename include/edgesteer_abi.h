@@ -25,6 +25,8 @@
  *   es_dir6_chunk ARRAY         struct es_dir_chunk: its /24 .. /64 levels
  *   es_rl4      ARRAY           struct es_bucket4: syslog token buckets, IPv4
  *   es_rl6      ARRAY           struct es_bucket6: the same per IPv6 /N
+ *   es_syn4     ARRAY           struct es_bucket4: proxy-class SYN buckets, IPv4
+ *   es_syn6     ARRAY           struct es_bucket6: the same per IPv6 /N
  *   es_cpumap   CPUMAP          CPU -> queue, for steering
  *
  * Links (one per interface) are pinned as link_<ifname> in the same
@@ -53,7 +55,7 @@ enum es_verdict {
 	ES_V_PASS = 0,		/* XDP_PASS to the stack on the receiving CPU */
 	ES_V_STEER = 1,		/* XDP_REDIRECT into es_cpumap */
 	ES_V_DROP_POLICY = 2,	/* source matched a deny prefix / missed an allow list */
-	ES_V_DROP_RATELIMIT = 3,/* syslog source over its token bucket */
+	ES_V_DROP_RATELIMIT = 3,/* syslog source, or proxy SYN source, over its token bucket */
 	ES_V_DROP_MALFORMED = 4,/* truncated or inconsistent header */
 	ES_VERDICT_MAX = 5,
 };
@@ -71,6 +73,7 @@ enum es_verdict {
 
 /* es_config.flags */
 #define ES_CF_RATELIMIT	(1u << 0)	/* syslog token bucket enabled */
+#define ES_CF_SYN_RATELIMIT (1u << 1)	/* proxy-class SYN token bucket enabled */
 
 /*
  * One CPU steering table per class. `on` = 0: XDP_PASS on the receiving
@@ -110,6 +113,10 @@ struct es_config {
 	__u32 rl_seed;
 	__u32 hz;		/* the kernel's HZ the units were computed with */
 	__u32 rl_v6_mask[4];	/* rl_v6_prefix as a mask, network order */
+	/* Proxy-class SYN token bucket (ES_CF_SYN_RATELIMIT), the same GCRA
+	 * and units as the syslog one, its own buckets (es_syn4/6). */
+	__u64 syn_interval;
+	__u64 syn_tau;
 	struct es_steer steer[ES_CLASS_MAX];
 	/* Destination port sets, bit p of word p / 64 (host byte order). */
 	__u64 syslog_ports[ES_PORT_WORDS];
@@ -218,6 +225,8 @@ struct es_dir_chunk {
 #define ES_PIN_LPM6	"es_lpm6"
 #define ES_PIN_RL4	"es_rl4"
 #define ES_PIN_RL6	"es_rl6"
+#define ES_PIN_SYN4	"es_syn4"
+#define ES_PIN_SYN6	"es_syn6"
 #define ES_PIN_CPUMAP	"es_cpumap"
 #define ES_PIN_DIR4_L1	"es_dir4_l1"
 #define ES_PIN_DIR4_CHUNK "es_dir4_chunk"

@@ -33,6 +33,7 @@ struct frame_spec {
 	const char *dst;
 	uint16_t sport, dport;
 	int payload;		/* payload bytes after L4 */
+	uint8_t tcp_flags;	/* TCP flags byte (0 = SYN) */
 };
 
 static inline void put16(uint8_t *p, uint16_t v)
@@ -163,7 +164,7 @@ static inline size_t frame_build(const struct frame_spec *s, uint8_t *out, size_
 		put16(out + l4, s->sport ? s->sport : 40000);
 		put16(out + l4 + 2, s->dport);
 		out[l4 + 12] = 5 << 4;
-		out[l4 + 13] = 0x02;	/* SYN */
+		out[l4 + 13] = s->tcp_flags ? s->tcp_flags : 0x02;	/* SYN */
 		put16(out + l4 + 14, 64240);
 	} else {
 		l4len = 8;	/* ICMP echo */

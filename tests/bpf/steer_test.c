@@ -30,7 +30,8 @@ struct env {
 };
 
 static const char *const map_names[] = {
-	"es_config", "es_stats", "es_ifaces", "es_lpm4", "es_lpm6", "es_rl4", "es_rl6", "es_cpumap",
+	"es_config", "es_stats", "es_ifaces", "es_lpm4", "es_lpm6", "es_rl4", "es_rl6", "es_syn4", "es_syn6",
+	"es_cpumap",
 	"es_dir4_l1", "es_dir4_chunk", "es_dir6_l1", "es_dir6_chunk",
 };
 
@@ -87,6 +88,8 @@ static void env_open(struct env *e, const char *xdp_lines)
 	e->m.lpm6 = bpf_map__fd(e->eth->maps.es_lpm6);
 	e->m.rl4 = bpf_map__fd(e->eth->maps.es_rl4);
 	e->m.rl6 = bpf_map__fd(e->eth->maps.es_rl6);
+	e->m.syn4 = bpf_map__fd(e->eth->maps.es_syn4);
+	e->m.syn6 = bpf_map__fd(e->eth->maps.es_syn6);
 	e->m.cpumap = bpf_map__fd(e->eth->maps.es_cpumap);
 	e->m.dir4_l1 = bpf_map__fd(e->eth->maps.es_dir4_l1);
 	e->m.dir4_chunk = bpf_map__fd(e->eth->maps.es_dir4_chunk);
@@ -710,6 +713,66 @@ TEST(token_bucket_exact_burst)
 	len = frame_build(&s, f, NULL);
 	for (int i = 0; i < 4; i++)
 		EXPECT_FRAME(&e, 0, f, len, ES_CLASS_SYSLOG, ES_V_DROP_POLICY, "denied, not rate limited");
+}
+
+/*
+ * The proxy class's SYN bucket: exactly proxy_syn_burst SYNs of one
+ * source pass, the rest are drop-ratelimit; segments that are not a
+ * bare SYN (the ACKs and data of established connections, a SYN-ACK)
+ * are never limited; another source and the syslog class have buckets
+ * of their own.
+ */
+TEST(proxy_syn_bucket_exact_burst)
+{
+	struct env e;
+	struct frame_spec s;
+	uint8_t f[FRAME_MAX];
+	uint32_t rv;
+	size_t len;
+
+	/* 1 pps: nothing refills during the test */
+	env_open(&e, PORTS "proxy_syn_rate_pps = 1\nproxy_syn_burst = 4\nsyslog_rate_pps = 1\nsyslog_burst = 2\n");
+	s = (struct frame_spec){ .family = 4, .proto = IPPROTO_TCP, .dport = 443, .src = "192.0.2.1" };
+	len = frame_build(&s, f, NULL);
+	ASSERT_EQ(run(e.eth, f, len, 30, &rv), 0);
+	ASSERT_EQ(bpfctl_read_slot(e.m.stats, 0, &e.last[1]), 0);
+	EXPECT_EQ(e.last[1].cls[ES_CLASS_PROXY][ES_V_PASS].packets, 4);
+	EXPECT_EQ(e.last[1].cls[ES_CLASS_PROXY][ES_V_DROP_RATELIMIT].packets, 26);
+	snapshot(&e);
+	EXPECT_FRAME(&e, 0, f, len, ES_CLASS_PROXY, ES_V_DROP_RATELIMIT, "SYN still over the limit");
+	/* the same source's established segments pass */
+	s.tcp_flags = 0x10;	/* ACK */
+	len = frame_build(&s, f, NULL);
+	for (int i = 0; i < 10; i++)
+		EXPECT_FRAME(&e, 0, f, len, ES_CLASS_PROXY, ES_V_PASS, "ACK from a limited source");
+	s.tcp_flags = 0x12;	/* SYN-ACK */
+	len = frame_build(&s, f, NULL);
+	EXPECT_FRAME(&e, 0, f, len, ES_CLASS_PROXY, ES_V_PASS, "SYN-ACK is not a new connection");
+	/* another source has its own bucket */
+	s = (struct frame_spec){ .family = 4, .proto = IPPROTO_TCP, .dport = 8443, .src = "192.0.2.2" };
+	len = frame_build(&s, f, NULL);
+	for (int i = 0; i < 4; i++)
+		EXPECT_FRAME(&e, 0, f, len, ES_CLASS_PROXY, ES_V_PASS, "second source, in burst");
+	EXPECT_FRAME(&e, 0, f, len, ES_CLASS_PROXY, ES_V_DROP_RATELIMIT, "second source, over");
+	/* the syslog bucket of the first source is untouched by its SYNs */
+	s = (struct frame_spec){ .family = 4, .proto = IPPROTO_UDP, .dport = 514, .src = "192.0.2.1", .payload = 20 };
+	len = frame_build(&s, f, NULL);
+	for (int i = 0; i < 2; i++)
+		EXPECT_FRAME(&e, 0, f, len, ES_CLASS_SYSLOG, ES_V_PASS, "syslog, own bucket");
+	EXPECT_FRAME(&e, 0, f, len, ES_CLASS_SYSLOG, ES_V_DROP_RATELIMIT, "syslog over its burst");
+	/* IPv6 per /64 */
+	s = (struct frame_spec){ .family = 6, .proto = IPPROTO_TCP, .dport = 443, .src = "2001:db8:0:1::a" };
+	len = frame_build(&s, f, NULL);
+	for (int i = 0; i < 4; i++)
+		EXPECT_FRAME(&e, 0, f, len, ES_CLASS_PROXY, ES_V_PASS, "v6 SYN in burst");
+	s.src = "2001:db8:0:1::b";
+	len = frame_build(&s, f, NULL);
+	EXPECT_FRAME(&e, 0, f, len, ES_CLASS_PROXY, ES_V_DROP_RATELIMIT, "v6 SYN, same /64");
+	/* off: SYNs pass again */
+	write_conf(&e, PORTS);
+	s = (struct frame_spec){ .family = 4, .proto = IPPROTO_TCP, .dport = 443, .src = "192.0.2.1" };
+	len = frame_build(&s, f, NULL);
+	EXPECT_FRAME(&e, 0, f, len, ES_CLASS_PROXY, ES_V_PASS, "no SYN limit configured");
 }
 
 /*

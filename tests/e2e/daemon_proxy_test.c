@@ -193,4 +193,26 @@ TEST_F_TIMEOUT(dp, sigterm_drains_in_flight_transfer, 90)
 	EXPECT_EQ(th_sh("cmp -s %s/got.sha %s/big.sha", self->dir, self->dir), 0);
 }
 
+/* A dead first upstream: skipped after its first failure, shown down
+ * in status and stats, logged. */
+TEST_F_TIMEOUT(dp, dead_upstream_down_in_status_and_stats, 60)
+{
+	char out[8192];
+
+	write_conf(self, PORT_UP1, "");
+	th_sh("sed -i 's|^route = demo.test .*|route = demo.test 127.0.0.1:9 127.0.0.1:%d|' %s/edgesteer.conf",
+	      PORT_UP1, self->dir);
+	start_daemon(_metadata, self);
+	for (int i = 0; i < 3; i++) {
+		ASSERT_EQ(which_upstream(self, out, sizeof(out)), 0);
+		EXPECT_STREQ(out, "up1\n");
+	}
+	ASSERT_EQ(th_sh_out(out, sizeof(out), "%s status -s %s/ctl.sock", bin(), self->dir), 0);
+	EXPECT_TRUE(strstr(out, "upstreams down: 1 (web/127.0.0.1:9)") != NULL);
+	ASSERT_EQ(th_sh_out(out, sizeof(out), "%s metrics -s %s/ctl.sock", bin(), self->dir), 0);
+	EXPECT_TRUE(strstr(out, "edgesteer_proxy_upstream_up{proxy=\"web\",upstream=\"127.0.0.1:9\"} 0") != NULL);
+	EXPECT_TRUE(strstr(out, "edgesteer_proxy_upstream_connects_total{proxy=\"web\",upstream=\"127.0.0.1:9\"} 1") != NULL);
+	EXPECT_EQ(th_sh("grep -q 'upstream 127.0.0.1:9: down' %s/daemon.log", self->dir), 0);
+}
+
 TEST_HARNESS_MAIN

@@ -338,6 +338,33 @@ TEST_F_TIMEOUT(xdp, deny_and_rate_limit_drop_real_traffic, 60)
 }
 
 /*
+ * A SYN flood from one address of A is dropped at the NIC (20 SYNs in a
+ * tight loop: exactly the 3 of the burst pass), while a second address
+ * of A, with a bucket of its own, connects at once.
+ */
+TEST_F_TIMEOUT(xdp, proxy_syn_flood_dropped_other_source_connects, 60)
+{
+	write_conf(self, self->vg, "proxy_syn_rate_pps = 1\nproxy_syn_burst = 3\n");
+	ASSERT_EQ(th_sh("ip -n %s addr add 10.201.0.3/24 dev %s", self->a, self->va), 0);
+	ASSERT_EQ(es_g(self, "attach"), 0);
+	start_echo(self);
+	ASSERT_EQ(th_sh("ip netns exec %s python3 -c '"
+			"import socket,time\n"
+			"ss=[]\n"
+			"for i in range(20):\n"
+			"  s=socket.socket(); s.setblocking(False); s.bind((\"10.201.0.1\",0))\n"
+			"  s.connect_ex((\"10.201.0.2\",%d)); ss.append(s)\n"
+			"time.sleep(0.3)'",
+			self->a, PROXY_PORT), 0);
+	expect_count(self, self->vg, ES_CLASS_PROXY, ES_V_DROP_RATELIMIT, 17);
+	EXPECT_EQ(th_sh("echo hello | ip netns exec %s timeout 5 socat -T2 - "
+			"TCP:10.201.0.2:%d,bind=10.201.0.3,connect-timeout=2 >/dev/null 2>&1",
+			self->a, PROXY_PORT), 0);
+	ASSERT_EQ(read_stats(self, self->vg), 0);
+	EXPECT_EQ(self->st[ES_CLASS_PROXY][ES_V_DROP_RATELIMIT], 17);
+}
+
+/*
  * Live reconfiguration through bpfctl, as the daemon does on reload: the
  * deny rule goes away by a map update, the program stays the same one.
  */

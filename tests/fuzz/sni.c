@@ -5,7 +5,8 @@
  * parsers promise: a name only on SNI_OK, NUL-terminated, within bounds,
  * lower case and of the allowed characters; and, for the TLS parser, that
  * the first half of a hello that parses OK asks for more (or, when the
- * hello fits in that half, gives the same answer): a prefix never decides.
+ * hello fits in that half, gives the same answer): a prefix never decides;
+ * with ALPN wanted the answer is the same and the list is whole names.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -55,6 +56,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	r = sni_parse_tls(data, size, small, sizeof(small));
 	check_name(r, small, sizeof(small));
+	{
+		/* with ALPN: the same answer, and a list of whole names */
+		struct sni_alpn a;
+		enum sni_result ra = sni_parse_tls_alpn(data, size, name, sizeof(name), &a);
+
+		if (ra != sni_parse_tls(data, size, name, sizeof(name)) || a.len > sizeof(a.list))
+			abort();
+		if (ra != SNI_OK && ra != SNI_NONE && a.len)
+			abort();
+		for (size_t i = 0; i < a.len; i += 1u + a.list[i])
+			if (!a.list[i] || i + 1 + a.list[i] > a.len)
+				abort();
+		(void)sni_alpn_offers(&a, "h2");
+	}
 
 	r = sni_parse_http(data, size, name, sizeof(name));
 	check_name(r, name, sizeof(name));

@@ -37,13 +37,13 @@ static const char conf_text[] =
 	"allow_syslog = 192.0.2.0/24 10.0.0.0/8 2001:db8::/32\n"
 	"deny_syslog = 192.0.2.128/25 2001:db8:bad::/48\n"
 	"deny_proxy = 198.51.100.0/24 2001:db8:dead::/48 2001:db8:beef::1/128\n"
-	"syslog_rate_pps = 1000\nsyslog_burst = 50\n"
+	"syslog_rate_pps = 1000\nsyslog_burst = 50\nproxy_syn_rate_pps = 1000\n"
 	"steer_proxy = cpu 0\n";
 
 static void setup(void)
 {
 	static const char *const names[] = {
-		"es_config", "es_stats", "es_ifaces", "es_lpm4", "es_lpm6", "es_rl4", "es_rl6",
+		"es_config", "es_stats", "es_ifaces", "es_lpm4", "es_lpm6", "es_rl4", "es_rl6", "es_syn4", "es_syn6",
 		"es_cpumap", "es_dir4_l1", "es_dir4_chunk", "es_dir6_l1", "es_dir6_chunk",
 	};
 	struct bpfctl_maps m;
@@ -70,7 +70,8 @@ static void setup(void)
 		.config = bpf_map__fd(inst[0]->maps.es_config), .stats = bpf_map__fd(inst[0]->maps.es_stats),
 		.ifaces = bpf_map__fd(inst[0]->maps.es_ifaces), .lpm4 = bpf_map__fd(inst[0]->maps.es_lpm4),
 		.lpm6 = bpf_map__fd(inst[0]->maps.es_lpm6), .rl4 = bpf_map__fd(inst[0]->maps.es_rl4),
-		.rl6 = bpf_map__fd(inst[0]->maps.es_rl6), .cpumap = bpf_map__fd(inst[0]->maps.es_cpumap),
+		.rl6 = bpf_map__fd(inst[0]->maps.es_rl6), .syn4 = bpf_map__fd(inst[0]->maps.es_syn4),
+		.syn6 = bpf_map__fd(inst[0]->maps.es_syn6), .cpumap = bpf_map__fd(inst[0]->maps.es_cpumap),
 		.dir4_l1 = bpf_map__fd(inst[0]->maps.es_dir4_l1),
 		.dir4_chunk = bpf_map__fd(inst[0]->maps.es_dir4_chunk),
 		.dir6_l1 = bpf_map__fd(inst[0]->maps.es_dir6_l1),

@@ -32,7 +32,8 @@
  *  - enums are one word of a fixed list, in any case;
  *  - integers are decimal without sign, within the entry's limits;
  *  - paths are absolute; addresses are HOST:PORT or [IPv6]:PORT, and host
- *    names are resolved once, at load.
+ *    names are resolved once, at load, except a route's upstreams: their
+ *    names are only checked here and resolved by the proxy, off the loop.
  *
  * Repeatable keys: a key that takes one value may appear once per
  * section. List keys (interfaces, syslog_ports, proxy_ports, the allow_*
@@ -43,7 +44,7 @@
  *
  * Keys whose value is more than one typed word keep a callback in their
  * table entry: route, default and no_sni (a name, upstreams and KEY=VALUE
- * options proxy_protocol=off|v1|v2 and terminate=CERT,KEY, resolved
+ * options proxy_protocol=off|v1|v2, balance=, alpn= and terminate=CERT,KEY, resolved
  * against the section after it is read), steer_* (pass | cpu N | cpus
  * LIST), probe, metrics_listen (loopback only), control_group (must
  * exist) and client_issuer (a distinguished name).
@@ -242,6 +243,50 @@ int conf_parse_hostport(const char *s, struct conf_addr *a, char *err, size_t er
 	a->len = res->ai_addrlen;
 	snprintf(a->text, sizeof(a->text), "%s", s);
 	freeaddrinfo(res);
+	return 0;
+}
+
+/* letters, digits, '-', '_' and dots; no empty label */
+static bool is_host_name(const char *h)
+{
+	size_t n = strlen(h);
+
+	if (!n || n > 253 || h[0] == '.' || strstr(h, ".."))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)h[i]) && !strchr("-_.", h[i]))
+			return false;
+	return true;
+}
+
+int conf_parse_upstream(const char *s, struct conf_addr *a, char *err, size_t errlen)
+{
+	char host[CONF_HOST_MAX];
+	const char *colon = strrchr(s, ':');
+	struct in_addr v4;
+
+	/* [v6]:port and literal IPv4 go the usual way (numeric, no DNS) */
+	if (s[0] == '[' || !colon || strchr(s, ':') != colon || (size_t)(colon - s) >= sizeof(host))
+		return conf_parse_hostport(s, a, err, errlen);
+	memcpy(host, s, (size_t)(colon - s));
+	host[colon - s] = 0;
+	if (!host[0] || inet_pton(AF_INET, host, &v4) == 1)
+		return conf_parse_hostport(s, a, err, errlen);
+	if (!is_host_name(host)) {
+		snprintf(err, errlen, "'%s': '%s' is not a host name or address", s, host);
+		return -EINVAL;
+	}
+	{
+		uint32_t portnum;
+
+		if (parse_u32(colon + 1, 1, 65535, &portnum)) {
+			snprintf(err, errlen, "'%s': port must be 1-65535", s);
+			return -EINVAL;
+		}
+	}
+	memset(a, 0, sizeof(*a));
+	a->ss.ss_family = AF_UNSPEC;
+	snprintf(a->text, sizeof(a->text), "%s", s);
 	return 0;
 }
 
@@ -992,6 +1037,8 @@ static void validate(struct conf_parser *p)
 			conf_error(p, "interfaces", "required in [xdp]: the interfaces to attach to");
 		if (x->syslog_rate_pps && !x->syslog_burst)
 			x->syslog_burst = x->syslog_rate_pps;
+		if (x->proxy_syn_rate_pps && !x->proxy_syn_burst)
+			x->proxy_syn_burst = x->proxy_syn_rate_pps;
 	}
 	for (i = 0; i < c->n_proxies; i++) {
 		struct conf_proxy *px = &c->proxies[i];
@@ -1003,6 +1050,13 @@ static void validate(struct conf_parser *p)
 			conf_error(p, NULL, "no 'listen' address");
 		if (!px->n_routes && !px->default_route.n_upstreams && !px->no_sni_route.n_upstreams)
 			conf_error(p, NULL, "no 'route', 'default' or 'no_sni': nothing to proxy to");
+		if (px->accept_proxy != ACCEPT_PP_OFF && !px->accept_proxy_from.n)
+			conf_error(p, "accept_proxy", "needs accept_proxy_from: the prefixes of the load "
+				   "balancers that may send a PROXY header (anyone else could forge a client address)");
+		if (px->health_backoff_max_ms < px->health_backoff_min_ms)
+			conf_error(p, NULL, "health_backoff_max is shorter than health_backoff_min");
+		if (px->client_rate && !px->client_burst)
+			px->client_burst = px->client_rate;
 		/* routes inherit the section's proxy_protocol unless they set one */
 		for (j = -2; j < px->n_routes; j++) {
 			struct conf_route *r = j == -2 ? &px->default_route :
@@ -1010,6 +1064,13 @@ static void validate(struct conf_parser *p)
 
 			if ((int)r->proxy_protocol == -1 || (!r->n_upstreams && j < 0))
 				r->proxy_protocol = px->proxy_protocol;
+			if ((int)r->balance == -1 || (!r->n_upstreams && j < 0))
+				r->balance = px->balance;
+			if (r->alpn[0] && (j < 0 || px->protocol != PROTO_TLS)) {
+				p->line = r->line;
+				conf_error(p, "route", "alpn=%s: only named routes of a protocol = tls section "
+					   "can match on ALPN", r->alpn);
+			}
 			if (r->cert[0] && !p->no_files && (access(r->cert, R_OK) || access(r->key, R_OK))) {
 				p->line = r->line;
 				conf_error(p, "route", "terminate: cannot read '%s' or '%s'", r->cert, r->key);
@@ -1143,7 +1204,9 @@ void conf_free(struct conf *c)
 	free(c->xdp.deny_syslog.v);
 	free(c->xdp.allow_proxy.v);
 	free(c->xdp.deny_proxy.v);
-	for (i = 0; i < c->n_proxies; i++)
+	for (i = 0; i < c->n_proxies; i++) {
 		free(c->proxies[i].routes);
+		free(c->proxies[i].accept_proxy_from.v);
+	}
 	free(c);
 }

@@ -53,6 +53,9 @@ enum conf_steer_kind { STEER_PASS, STEER_CPUS };
 enum conf_on_exit { ON_EXIT_KEEP, ON_EXIT_DETACH };
 enum conf_proxy_proto { PROTO_TLS, PROTO_HTTP };
 enum conf_pp { PP_OFF, PP_V1, PP_V2 };
+enum conf_balance { BALANCE_FIRST, BALANCE_ROUNDROBIN, BALANCE_LEASTCONN, BALANCE_HASH };
+enum conf_accept_pp { ACCEPT_PP_OFF, ACCEPT_PP_V1, ACCEPT_PP_V2, ACCEPT_PP_BOTH };
+enum conf_check { CHECK_OFF, CHECK_TCP };
 enum conf_framing { FRAMING_OCTET, FRAMING_LF };
 enum conf_slow { SLOW_SKIP, SLOW_DISCONNECT };
 enum conf_oversize { OVERSIZE_TRUNCATE, OVERSIZE_DROP };
@@ -88,6 +91,8 @@ struct conf_xdp {
 	uint32_t syslog_rate_pps;	/* 0 = no rate limit */
 	uint32_t syslog_burst;
 	uint32_t syslog_rate_v6_prefix;	/* IPv6 sources share a bucket per /N */
+	uint32_t proxy_syn_rate_pps;	/* proxy-class SYNs per second per source; 0 = off */
+	uint32_t proxy_syn_burst;
 	struct conf_prefix_list allow_syslog, deny_syslog, allow_proxy, deny_proxy;
 	struct conf_steer steer_syslog, steer_proxy;
 	uint32_t cpumap_qsize;
@@ -100,6 +105,8 @@ struct conf_route {
 	struct conf_addr upstreams[CONF_MAX_UPSTREAMS];
 	int n_upstreams;
 	enum conf_pp proxy_protocol;
+	enum conf_balance balance;	/* how an upstream is picked */
+	char alpn[32];			/* "": any; else only hellos offering it (alpn=) */
 	char cert[CONF_PATH_MAX];	/* terminate=CERT,KEY: TLS ends here */
 	char key[CONF_PATH_MAX];
 	int line;
@@ -115,6 +122,18 @@ struct conf_proxy {
 	struct conf_route default_route;	/* n_upstreams == 0: none */
 	struct conf_route no_sni_route;		/* n_upstreams == 0: none */
 	enum conf_pp proxy_protocol;		/* default for routes */
+	enum conf_balance balance;		/* default for routes */
+	uint32_t health_backoff_min_ms;		/* an upstream that failed is skipped this long */
+	uint32_t health_backoff_max_ms;		/* ... doubling per failure up to this */
+	enum conf_check check;			/* active health checks of upstreams */
+	uint32_t check_interval_ms;
+	uint32_t check_rise, check_fall;	/* passes to come up, failures to go down */
+	enum conf_accept_pp accept_proxy;	/* PROXY header expected from clients */
+	struct conf_prefix_list accept_proxy_from;	/* who may send one */
+	uint32_t max_conn_per_client;		/* 0 = no limit */
+	uint32_t client_rate;			/* new connections per second per client; 0 = off */
+	uint32_t client_burst;
+	uint32_t resolve_interval_ms;		/* upstream names are re-resolved this often */
 	uint32_t hello_timeout_ms;
 	uint32_t connect_timeout_ms;
 	uint32_t idle_timeout_ms;
@@ -234,6 +253,10 @@ int conf_parse_size(const char *s, uint64_t *bytes);
 int conf_parse_bool(const char *s, bool *b);
 /* "host:port", "[v6]:port", "v4:port"; names resolved (AI_ADDRCONFIG off). */
 int conf_parse_hostport(const char *s, struct conf_addr *a, char *err, size_t errlen);
+/* The same for a proxy upstream, except that a host name is only checked,
+ * not resolved: a->ss.ss_family is AF_UNSPEC and a->text "name:port"; the
+ * proxy resolves it off the loop (so a dead resolver never stalls a load). */
+int conf_parse_upstream(const char *s, struct conf_addr *a, char *err, size_t errlen);
 int conf_parse_prefix(const char *s, struct conf_prefix *p);
 /* "1", "0-3", "0,2-3" into a mask */
 int conf_parse_cpus(const char *s, uint64_t *mask);

@@ -90,8 +90,11 @@ static void key_steer(struct conf_parser *p, const struct conf_key *k, void *sec
 }
 
 static const char *const pp_words[] = { "off", "v1", "v2", NULL };
+static const char *const balance_words[] = { "first", "roundrobin", "leastconn", "hash", NULL };
+static const char *const accept_pp_words[] = { "off", "v1", "v2", "both", NULL };
+static const char *const check_words[] = { "off", "tcp", NULL };
 
-/* terminate=CERT,KEY and proxy_protocol=off|v1|v2 after the upstreams */
+/* terminate=CERT,KEY, proxy_protocol=off|v1|v2 and balance=... after the upstreams */
 static void route_option(struct conf_parser *p, const char *key, char *w, char *eq, struct conf_route *r)
 {
 	*eq = 0;
@@ -100,6 +103,19 @@ static void route_option(struct conf_parser *p, const char *key, char *w, char *
 
 		if (v >= 0)
 			r->proxy_protocol = (enum conf_pp)v;
+	} else if (!strcmp(w, "alpn")) {
+		size_t n = strlen(eq + 1);
+
+		if (!n || n >= sizeof(r->alpn))
+			conf_error(p, key, "alpn= takes one protocol id of 1 to %zu bytes, e.g. alpn=h2",
+				   sizeof(r->alpn) - 1);
+		else
+			memcpy(r->alpn, eq + 1, n + 1);
+	} else if (!strcmp(w, "balance")) {
+		int v = conf_set_enum(p, key, eq + 1, balance_words);
+
+		if (v >= 0)
+			r->balance = (enum conf_balance)v;
 	} else if (!strcmp(w, "terminate")) {
 		char *comma = strchr(eq + 1, ',');
 
@@ -111,7 +127,7 @@ static void route_option(struct conf_parser *p, const char *key, char *w, char *
 		conf_set_path(p, key, eq + 1, r->cert, sizeof(r->cert));
 		conf_set_path(p, key, comma + 1, r->key, sizeof(r->key));
 	} else {
-		conf_error(p, key, "unknown route option '%s' (allowed: proxy_protocol=, terminate=)", w);
+		conf_error(p, key, "unknown route option '%s' (allowed: proxy_protocol=, balance=, alpn=, terminate=)", w);
 	}
 }
 
@@ -157,7 +173,7 @@ static void key_server_name(struct conf_parser *p, const struct conf_key *k, voi
 }
 
 /*
- * route = NAME UPSTREAM... [proxy_protocol=v1|v2|off] [terminate=CERT,KEY]
+ * route = NAME UPSTREAM... [proxy_protocol=v1|v2|off] [balance=...] [terminate=CERT,KEY]
  * default = UPSTREAM... [options]      no_sni = UPSTREAM... [options]
  */
 static void parse_route(struct conf_parser *p, const char *key, const char *val, struct conf_route *r,
@@ -170,6 +186,7 @@ static void parse_route(struct conf_parser *p, const char *key, const char *val,
 	memset(r, 0, sizeof(*r));
 	r->line = p->line;
 	r->proxy_protocol = (enum conf_pp)-1;	/* resolved after the section */
+	r->balance = (enum conf_balance)-1;
 	CONF_FOR_EACH_WORD(val, w, buf) {
 		char *eq = strchr(w, '=');
 
@@ -182,7 +199,7 @@ static void parse_route(struct conf_parser *p, const char *key, const char *val,
 		} else if (r->n_upstreams >= CONF_MAX_UPSTREAMS) {
 			conf_error(p, key, "more than %d upstreams", CONF_MAX_UPSTREAMS);
 			return;
-		} else if (conf_parse_hostport(w, &r->upstreams[r->n_upstreams], err, sizeof(err))) {
+		} else if (conf_parse_upstream(w, &r->upstreams[r->n_upstreams], err, sizeof(err))) {
 			conf_error(p, key, "%s", err);
 		} else {
 			r->n_upstreams++;
@@ -217,8 +234,9 @@ static void key_route(struct conf_parser *p, const struct conf_key *k, void *sec
 	if (!r->n_upstreams)
 		return;
 	for (int i = 0; i < px->n_routes; i++)
-		if (!strcmp(px->routes[i].name, r->name)) {
-			conf_error(p, k->name, "route '%s' already defined on line %d", r->name, px->routes[i].line);
+		if (!strcmp(px->routes[i].name, r->name) && !strcmp(px->routes[i].alpn, r->alpn)) {
+			conf_error(p, k->name, "route '%s'%s%s already defined on line %d", r->name,
+				   r->alpn[0] ? " alpn=" : "", r->alpn, px->routes[i].line);
 			return;
 		}
 	px->n_routes++;
@@ -356,6 +374,12 @@ static const struct conf_key xdp_keys[] = {
 	{ "syslog_rate_v6_prefix", CONF_INT, FIELD(struct conf_xdp, syslog_rate_v6_prefix), .min = 32,
 	  .max = 128, .def = "64",
 	  .doc = "IPv6 sources share one rate-limit bucket per /N (a host owns a whole /64)." },
+	{ "proxy_syn_rate_pps", CONF_INT, FIELD(struct conf_xdp, proxy_syn_rate_pps), .min = 0,
+	  .max = 100000000, .def = "0",
+	  .doc = "Proxy-class TCP SYNs per second per source address (IPv6: per syslog_rate_v6_prefix); "
+		 "0: no limit. Dropped SYNs count as drop-ratelimit." },
+	{ "proxy_syn_burst", CONF_INT, FIELD(struct conf_xdp, proxy_syn_burst), .min = 1, .max = 100000000,
+	  .def_note = "proxy_syn_rate_pps", .doc = "Token bucket depth of the proxy SYN limit, in SYNs." },
 	{ "allow_syslog", CONF_PREFIXES, CONF_REPEAT, FIELD(struct conf_xdp, allow_syslog),
 	  .max = CONF_MAX_PREFIXES,
 	  .doc = "Syslog sources allowed; with a list, every source outside it is dropped." },
@@ -389,9 +413,11 @@ static const struct conf_key proxy_keys[] = {
 	{ "protocol", CONF_ENUM, FIELD(struct conf_proxy, protocol), .words = protocol_words, .def = "tls",
 	  .doc = "tls: route by the ClientHello's server name; http: route by the Host header." },
 	{ "route", CONF_CUSTOM, CONF_REPEAT, .max = CONF_MAX_ROUTES, .parse = key_route,
-	  .syntax = "NAME UPSTREAM... [proxy_protocol=off|v1|v2] [terminate=CERT,KEY]",
+	  .syntax = "NAME UPSTREAM... [proxy_protocol=off|v1|v2] [balance=WORD] [alpn=PROTO] [terminate=CERT,KEY]",
 	  .doc = "Exact names and *.example.org wildcards, case and a trailing dot ignored; the most "
-		 "specific match wins; upstreams are tried in turn; terminate= ends TLS here." },
+		 "specific match wins; upstreams are picked by balance (a failed connect tries the next); "
+		 "alpn= only when the hello offers that protocol (a route of the same name without it "
+		 "takes the rest); terminate= ends TLS here." },
 	{ "default", CONF_CUSTOM, FIELD(struct conf_proxy, default_route), .parse = key_fallback_route,
 	  .syntax = "UPSTREAM... [OPTION...]", .def_note = "none (TLS alert unrecognized_name)",
 	  .doc = "Where a connection goes when no route matches." },
@@ -400,6 +426,41 @@ static const struct conf_key proxy_keys[] = {
 	  .doc = "Where a ClientHello without a server name goes." },
 	{ "proxy_protocol", CONF_ENUM, FIELD(struct conf_proxy, proxy_protocol), .words = pp_words,
 	  .def = "off", .doc = "PROXY protocol header towards upstreams; a route's option overrides it." },
+	{ "balance", CONF_ENUM, FIELD(struct conf_proxy, balance), .words = balance_words, .def = "first",
+	  .doc = "How a route picks its upstream: first (in order), roundrobin, leastconn (fewest open "
+		 "connections), hash (of the client address, sticky); a route's balance= overrides it." },
+	{ "health_backoff_min", CONF_DURATION, FIELD(struct conf_proxy, health_backoff_min_ms), .min = 10,
+	  .def = "1s", .doc = "An upstream whose connect failed or timed out is down (skipped unless all "
+			      "are down) this long; each further failure doubles it." },
+	{ "health_backoff_max", CONF_DURATION, FIELD(struct conf_proxy, health_backoff_max_ms), .min = 10,
+	  .def = "60s", .doc = "Longest time an upstream stays down after a failure." },
+	{ "check", CONF_ENUM, FIELD(struct conf_proxy, check), .words = check_words, .def = "off",
+	  .doc = "Active health checks: tcp connects to every upstream each check_interval; a down "
+		 "upstream then comes back only after check_rise passes." },
+	{ "check_interval", CONF_DURATION, FIELD(struct conf_proxy, check_interval_ms), .min = 100,
+	  .def = "5s", .doc = "Time between two checks of an upstream; a check also times out after "
+			      "this or connect_timeout, the shorter." },
+	{ "check_rise", CONF_INT, FIELD(struct conf_proxy, check_rise), .min = 1, .max = 100, .def = "2",
+	  .doc = "Checks in a row that must pass before a down upstream is up again." },
+	{ "check_fall", CONF_INT, FIELD(struct conf_proxy, check_fall), .min = 1, .max = 100, .def = "3",
+	  .doc = "Checks in a row that must fail before an up upstream is down." },
+	{ "accept_proxy", CONF_ENUM, FIELD(struct conf_proxy, accept_proxy), .words = accept_pp_words,
+	  .def = "off", .doc = "Expect a PROXY protocol header (v1, v2 or either) before the hello; its "
+			       "client address is logged, limited and passed on. Needs accept_proxy_from." },
+	{ "accept_proxy_from", CONF_PREFIXES, CONF_REPEAT, FIELD(struct conf_proxy, accept_proxy_from),
+	  .max = CONF_MAX_PREFIXES,
+	  .doc = "Sources allowed to send a PROXY header (the load balancers); others are refused." },
+	{ "max_conn_per_client", CONF_INT, FIELD(struct conf_proxy, max_conn_per_client), .min = 0,
+	  .max = 1000000, .def = "0",
+	  .doc = "Open connections per client address (IPv6: per /64); more are refused; 0: no limit." },
+	{ "client_rate", CONF_INT, FIELD(struct conf_proxy, client_rate), .min = 0, .max = 1000000,
+	  .def = "0", .doc = "New connections per second per client address (IPv6: per /64); 0: no limit." },
+	{ "resolve_interval", CONF_DURATION, FIELD(struct conf_proxy, resolve_interval_ms), .min = 1000,
+	  .def = "30s", .doc = "Upstreams given as host names are resolved off the event loop (every "
+			       "address tried in turn) and re-resolved this often; a failed lookup is "
+			       "retried this often too." },
+	{ "client_burst", CONF_INT, FIELD(struct conf_proxy, client_burst), .min = 1, .max = 1000000,
+	  .def_note = "client_rate", .doc = "Token bucket depth of client_rate, in connections." },
 	{ "hello_timeout", CONF_DURATION, FIELD(struct conf_proxy, hello_timeout_ms), .min = 10, .def = "5s",
 	  .doc = "Deadline for the ClientHello or request head (terminate= routes: the whole handshake)." },
 	{ "connect_timeout", CONF_DURATION, FIELD(struct conf_proxy, connect_timeout_ms), .min = 10,

@@ -340,11 +340,14 @@ static void on_ctl(void *ctx, const char *cmd, const char *arg, struct ctl_reply
 	struct daemon *d = ctx;
 
 	if (!strcmp(cmd, "status")) {
+		char down[512];
+		int n_down = proxy_upstreams_down(d->proxy, down, sizeof(down));
+
 		reqsrv_printf(&r->body,
 			      "edgesteer running, pid %d, up %llu s\n"
 			      "config: %s (reloads: %llu ok, %llu failed)\n"
 			      "xdp: %s on %d interfaces (pins in %s)\n"
-			      "proxies: %d, active connections: %zu\n"
+			      "proxies: %d, active connections: %zu, upstreams down: %d%s%s%s\n"
 			      "syslog relay: %s, forwards: %d\n"
 			      "watchdogs: %d\n%s",
 			      getpid(), (unsigned long long)((loop_now(d->l) - d->started_ms) / 1000),
@@ -352,7 +355,8 @@ static void on_ctl(void *ctx, const char *cmd, const char *arg, struct ctl_reply
 			      (unsigned long long)(d->reloads_refused + d->reloads_partial),
 			      d->bpf ? "attached" : "off", d->conf->has_xdp ? d->conf->xdp.n_ifaces : 0,
 			      d->conf->global.pin_path, d->conf->n_proxies,
-			      d->proxy ? proxy_active(d->proxy) : (size_t)0,
+			      d->proxy ? proxy_active(d->proxy) : (size_t)0, n_down,
+			      n_down ? " (" : "", down, n_down ? ")" : "",
 			      d->conf->syslog.enabled ? "on" : "off", d->conf->n_forwards,
 			      d->conf->n_watchdogs, d->stopping ? "state: stopping\n" : "state: running\n");
 		if (d->wd) {

@@ -103,6 +103,11 @@ static const char *const reason_names[CLOSE__COUNT] = {
 	[CLOSE_NO_RESOURCES] = "no_resources",
 	[CLOSE_TRANSFORM_ERROR] = "transform_error",
 	[CLOSE_SHUTDOWN] = "shutdown",
+	[CLOSE_PP_BAD] = "proxy_header_bad",
+	[CLOSE_PP_TIMEOUT] = "proxy_header_timeout",
+	[CLOSE_PP_UNTRUSTED] = "proxy_header_untrusted",
+	[CLOSE_CLIENT_LIMIT] = "client_limit",
+	[CLOSE_CLIENT_RATE] = "client_rate",
 };
 
 const char *conn_close_reason_str(enum close_reason r)
@@ -252,11 +257,11 @@ static void access_log(struct conn *c, enum close_reason why)
 	char client[INET6_ADDRSTRLEN + 8], err[96] = "";
 	const char *up = "-";
 
-	if (c->route && c->up_idx > 0)
-		up = c->route->upstreams[c->up_idx - 1].text;
+	if (c->route && c->up_cur >= 0)
+		up = c->route->upstreams[c->up_cur].text;
 	conf_addr_str(&c->peer.sa, client, sizeof(client));
 	if (c->cfg->px.access_log_format == LOG_FORMAT_JSON) {
-		access_log_json(c, why, client, c->route && c->up_idx > 0 ? up : NULL);
+		access_log_json(c, why, client, c->route && c->up_cur >= 0 ? up : NULL);
 		return;
 	}
 	if (c->last_err)
@@ -299,8 +304,13 @@ void conn_close(struct conn *c, enum close_reason why)
 	f->closed[why < CLOSE__COUNT ? why : CLOSE_SHUTDOWN]++;
 	if (ctr(c))
 		ctr(c)->active--;
+	if (c->up_held >= 0)
+		f->ups[c->up_held].active--;
+	if (c->client_held)
+		client_release(f, &c->peer.sa);
 	hello_unlink(c);
 	loop_timer_cancel(l, &c->timer);
+	resolver_unwait(c);
 	loop_fd_del(l, &c->ch);
 	loop_fd_del(l, &c->uh);
 	if (c->cfd >= 0)
@@ -667,7 +677,10 @@ static void start_replay(struct conn *c)
 		struct sockaddr_storage local;
 		socklen_t ll = sizeof(local);
 
-		if (getsockname(c->cfd, (struct sockaddr *)&local, &ll) < 0) {
+		/* behind a balancer: the address the client reached is the header's */
+		if (c->pp_dst_set)
+			local = c->pp_dst;
+		else if (getsockname(c->cfd, (struct sockaddr *)&local, &ll) < 0) {
 			conn_fail(c, CLOSE_CLIENT_ERROR, errno);
 			return;
 		}
@@ -706,45 +719,145 @@ static void start_replay(struct conn *c)
 	replay_write(c);
 }
 
+/* Stop counting c on the upstream it holds (leastconn's load). */
+static void up_release(struct conn *c)
+{
+	if (c->up_held >= 0) {
+		c->front->ups[c->up_held].active--;
+		c->up_held = -1;
+	}
+}
+
 static void upstream_failed(struct conn *c, int err)
 {
 	struct route_ctr *r = ctr(c);
 	uint64_t now = loop_now(c->set->loop);
-	const char *addr = c->route->upstreams[c->up_idx - 1].text;
+	const char *addr = c->route->upstreams[c->up_cur].text;
+	bool last_addr = c->addr_idx >= c->addr_n;
 
+	if (c->rwait) {
+		/* the name's first answer did not come within connect_timeout */
+		resolver_unwait(c);
+		c->addr_idx = c->addr_n = 0;
+		c->up_idx++;
+		last_addr = true;
+	}
 	loop_fd_del(c->set->loop, &c->uh);
-	close(c->ufd);
+	if (c->ufd >= 0)
+		close(c->ufd);
 	c->ufd = -1;
 	c->last_err = err;
+	/* a name is down when its last address failed too */
+	if (c->up_held >= 0 && last_addr)
+		health_failed(c->front, c->up_held, &c->cfg->px, now, err);
+	up_release(c);
 	if (r) {
 		r->connect_fail++;
 		if (!r->warned_at || now - r->warned_at >= WARN_INTERVAL_MS) {
 			r->warned_at = now;
 			pr_warn("[proxy %s] route %s: upstream %s: %s%s", c->front->name, r->name, addr,
-				strerror(err), c->up_idx < c->route->n_upstreams ? "; trying the next" : "");
+				strerror(err),
+				!last_addr || c->up_idx + 1 < c->n_order ? "; trying the next" : "");
 		}
 	}
 	connect_next(c);
 }
 
-/* Try the route's upstreams in order from c->up_idx. 0, or -1 when closed. */
+/* A name this connection waited for has its answer: go on. */
+static void name_ready(struct conn *c)
+{
+	connect_next(c);
+}
+
+/*
+ * The next address to try of upstreams[c->up_cur]: the literal one
+ * once, or each address of a host name in turn. NULL when there is none
+ * left, or (*wait) when the name has no answer yet.
+ */
+static const struct sockaddr *next_addr(struct conn *c, const struct conf_addr *a, socklen_t *len,
+					bool *wait)
+{
+	struct name_ent *e;
+
+	*wait = false;
+	if (a->ss.ss_family != AF_UNSPEC) {
+		c->addr_n = 1;
+		if (c->addr_idx)
+			return NULL;
+		c->addr_idx = 1;
+		*len = a->len;
+		return (const struct sockaddr *)&a->ss;
+	}
+	if (!c->set->resolver && resolver_new(c->set->loop, name_ready, &c->set->resolver)) {
+		c->last_err = ENOMEM;
+		return NULL;
+	}
+	e = resolver_get(c->set->resolver, a->text, c->cfg->px.resolve_interval_ms);
+	if (!e) {
+		c->last_err = ENOMEM;
+		return NULL;
+	}
+	if (!e->n) {
+		if (e->pending && !c->addr_idx) {
+			*wait = true;
+			resolver_wait(e, c);
+		} else {
+			c->last_err = EHOSTUNREACH;	/* the lookup failed: the next upstream */
+		}
+		return NULL;
+	}
+	c->addr_n = e->n;
+	if (c->addr_idx >= e->n)
+		return NULL;
+	*len = e->lens[c->addr_idx];
+	return (const struct sockaddr *)&e->addrs[c->addr_idx++];
+}
+
+/* Try the route's upstreams in c->order from c->up_idx, each of their
+ * addresses in turn. 0, or -1 when closed. */
 static int connect_next(struct conn *c)
 {
 	const struct conf_route *r = c->route;
+	const struct route_lb *lb = front_route_lb(c->cfg, r);
 
-	while (c->up_idx < r->n_upstreams) {
-		const struct conf_addr *a = &r->upstreams[c->up_idx++];
-		int fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	while (c->up_idx < c->n_order) {
+		const struct sockaddr *sa;
+		socklen_t len = 0;
+		bool wait;
+		int fd;
 
+		c->up_cur = c->order[c->up_idx];
+		sa = next_addr(c, &r->upstreams[c->up_cur], &len, &wait);
+		if (wait) {
+			/* the first answer for this name is on its way; the
+			 * wait is bounded by connect_timeout like a connect */
+			c->up_held = -1;
+			if (conn_enter(c, CONN_CONNECT, c->cfg->px.connect_timeout_ms)) {
+				resolver_unwait(c);
+				conn_fail(c, CLOSE_NO_RESOURCES, ENOMEM);
+				return -1;
+			}
+			return 0;
+		}
+		if (!sa) {	/* none left here: the next upstream */
+			c->up_idx++;
+			c->addr_idx = c->addr_n = 0;
+			continue;
+		}
+		fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
 				conn_fail(c, CLOSE_NO_RESOURCES, errno);
 				return -1;
 			}
-			c->last_err = errno;	/* e.g. no IPv6 here: try the next */
+			c->last_err = errno;	/* e.g. no IPv6 here: the next address */
 			continue;
 		}
-		if (connect(fd, (const struct sockaddr *)&a->ss, a->len) == 0 || errno == EINPROGRESS) {
+		/* counted from the attempt on, so a burst spreads under leastconn */
+		c->up_held = lb->up[c->up_cur];
+		c->front->ups[c->up_held].active++;
+		c->front->ups[c->up_held].conns++;
+		if (connect(fd, sa, len) == 0 || errno == EINPROGRESS) {
 			c->ufd = fd;
 			/* each attempt has its own connect_timeout */
 			if (conn_enter(c, CONN_CONNECT, c->cfg->px.connect_timeout_ms)) {
@@ -786,14 +899,14 @@ static void refuse(struct conn *c)
 		conn_fail(c, CLOSE_NO_RESOURCES, ENOMEM);
 }
 
-static void route_conn(struct conn *c, enum sni_result res)
+static void route_conn(struct conn *c, enum sni_result res, const struct sni_alpn *alpn)
 {
 	const struct front_cfg *cfg = c->cfg;
 	const struct conf_route *r = NULL;
 	int k = 0;
 
 	if (res == SNI_OK) {
-		r = route_lookup(cfg->rt, c->name);
+		r = route_lookup_alpn(cfg->rt, c->name, alpn);
 		if (r)
 			k = cfg->ctr_of_route[r - cfg->px.routes];
 	} else if (cfg->px.no_sni_route.n_upstreams) {
@@ -812,6 +925,8 @@ static void route_conn(struct conn *c, enum sni_result res)
 		return;
 	}
 	c->route = r;
+	c->n_order = balance_order(c->front, r, front_route_lb(cfg, r), &c->peer.sa,
+				   loop_now(c->set->loop), c->order);
 	if (r->cert[0]) {
 		/* terminate=: the transform takes the hello (proxy_start
 		 * refuses such routes when no transform is registered). */
@@ -846,10 +961,116 @@ static int hello_reserve(struct conn *c, size_t n)
 	return 0;
 }
 
+/* ---- the client: PROXY header in, per-client limits ------------------ */
+
+#define CLIENT_WARN_INTERVAL_MS 10000	/* per front: refused-client warnings */
+
+/* Refuse a client for `why`: counted and access-logged by conn_close,
+ * warned about at most once per CLIENT_WARN_INTERVAL_MS per front (a
+ * flood must not flood the log), with the count of those not logged. */
+static void refuse_client(struct conn *c, enum close_reason why)
+{
+	struct front *f = c->front;
+	uint64_t now = loop_now(c->set->loop);
+	char client[INET6_ADDRSTRLEN + 8];
+
+	if (!f->refuse_warned_at || now - f->refuse_warned_at >= CLIENT_WARN_INTERVAL_MS) {
+		conf_addr_str(&c->peer.sa, client, sizeof(client));
+		pr_warn("[proxy %s] client %s refused: %s (%llu more refusals since the last warning)",
+			f->name, client, conn_close_reason_str(why),
+			(unsigned long long)f->refused_unlogged);
+		f->refuse_warned_at = now;
+		f->refused_unlogged = 0;
+	} else {
+		f->refused_unlogged++;
+	}
+	conn_close(c, why);
+}
+
+/* The client's address is final (its own, or the PROXY header's): apply
+ * the per-client limits. 0, or -1 when c was refused (closed). */
+static int client_admit_conn(struct conn *c)
+{
+	int why = client_admit(c->front, &c->cfg->px, &c->peer.sa, loop_now(c->set->loop),
+			       &c->client_held);
+
+	if (!why)
+		return 0;
+	refuse_client(c, (enum close_reason)why);
+	return -1;
+}
+
+static bool prefix_has(const struct conf_prefix_list *l, const struct sockaddr *sa)
+{
+	uint8_t a[16];
+	int fam;
+
+	if (sa->sa_family == AF_INET) {
+		fam = AF_INET;
+		memcpy(a, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *in6 = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+
+		fam = IN6_IS_ADDR_V4MAPPED(in6) ? AF_INET : AF_INET6;
+		memcpy(a, fam == AF_INET ? in6->s6_addr + 12 : in6->s6_addr, fam == AF_INET ? 4 : 16);
+	} else {
+		return false;
+	}
+	for (int i = 0; i < l->n; i++) {
+		const struct conf_prefix *p = &l->v[i];
+		int full = p->plen / 8, rest = p->plen % 8;
+
+		if (p->family != fam || memcmp(p->addr, a, (size_t)full))
+			continue;
+		if (rest && ((p->addr[full] ^ a[full]) & (uint8_t)(0xff << (8 - rest))))
+			continue;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * accept_proxy: read the PROXY header at the start of c->buf (pp.c's
+ * parser decides). On a complete header its addresses replace the
+ * connection's for logging, limits, balance=hash and the header we send
+ * upstream, and the header's bytes leave c->buf. 0: c->buf holds client
+ * bytes to parse; 1: wait for more; -1: c was closed.
+ */
+static int pp_in(struct conn *c)
+{
+	static const unsigned accept[] = {
+		[ACCEPT_PP_V1] = PP_ACCEPT_V1, [ACCEPT_PP_V2] = PP_ACCEPT_V2,
+		[ACCEPT_PP_BOTH] = PP_ACCEPT_V1 | PP_ACCEPT_V2,
+	};
+	struct pp_info pi;
+
+	switch (pp_parse(c->buf, c->buf_len, accept[c->cfg->px.accept_proxy], &pi)) {
+	case PP_PARSE_NEED_MORE:
+		return 1;	/* hello_timeout bounds a slow header (proxy_header_timeout) */
+	case PP_PARSE_BAD:
+		refuse_client(c, CLOSE_PP_BAD);
+		return -1;
+	case PP_PARSE_OK:
+		break;
+	}
+	c->pp_done = true;
+	if (pi.has_addr) {
+		memcpy(&c->peer, &pi.src, sizeof(c->peer));
+		c->pp_dst = pi.dst;
+		c->pp_dst_set = true;
+	}
+	c->buf_len -= pi.len;
+	memmove(c->buf, c->buf + pi.len, c->buf_len);
+	if (client_admit_conn(c))
+		return -1;
+	return c->buf_len ? 0 : 1;
+}
+
 static void hello_read(struct conn *c, uint32_t ev)
 {
 	struct proxy_set *s = c->set;
 	char name[SNI_NAME_MAX];
+	struct sni_alpn alpn = { .len = 0 };
 	enum sni_result r;
 	ssize_t n;
 
@@ -873,8 +1094,10 @@ static void hello_read(struct conn *c, uint32_t ev)
 	}
 	memcpy(c->buf + c->buf_len, s->scratch, (size_t)n);
 	c->buf_len += (size_t)n;
+	if (c->cfg->px.accept_proxy && !c->pp_done && pp_in(c))
+		return;
 	if (c->cfg->px.protocol == PROTO_TLS)
-		r = sni_parse_tls(c->buf, c->buf_len, name, sizeof(name));
+		r = sni_parse_tls_alpn(c->buf, c->buf_len, name, sizeof(name), &alpn);
 	else
 		r = sni_parse_http(c->buf, c->buf_len, name, sizeof(name));
 	switch (r) {
@@ -895,7 +1118,7 @@ static void hello_read(struct conn *c, uint32_t ev)
 	case SNI_NONE:
 		break;
 	}
-	route_conn(c, r);
+	route_conn(c, r, &alpn);
 }
 
 /* ---- events ---------------------------------------------------------- */
@@ -953,10 +1176,12 @@ static void on_upstream(struct loop_fd *h, uint32_t ev)
 
 		if (!err && (ev & (EPOLLERR | EPOLLHUP)))
 			err = ECONNRESET;
-		if (err)
+		if (err) {
 			upstream_failed(c, err);
-		else
+		} else {
+			health_ok(c->front, c->up_held, loop_now(c->set->loop));
 			start_replay(c);
+		}
 		return;
 	}
 	case CONN_REPLAY:
@@ -983,7 +1208,7 @@ static void on_timer(struct loop_timer *t)
 
 	switch (c->state) {
 	case CONN_HELLO:
-		conn_close(c, CLOSE_HELLO_TIMEOUT);
+		conn_close(c, c->cfg->px.accept_proxy && !c->pp_done ? CLOSE_PP_TIMEOUT : CLOSE_HELLO_TIMEOUT);
 		return;
 	case CONN_CONNECT:
 		upstream_failed(c, ETIMEDOUT);
@@ -1033,6 +1258,7 @@ int conn_new(struct front *f, int fd, const struct sockaddr *peer, socklen_t ple
 	c->ufd = -1;
 	c->ch.fd = c->uh.fd = -1;
 	c->ctr = -1;
+	c->up_cur = c->up_held = -1;
 	c->up.copy = c->down.copy = !c->cfg->px.splice;
 	if (plen > sizeof(c->peer))
 		plen = sizeof(c->peer);
@@ -1061,5 +1287,12 @@ int conn_new(struct front *f, int fd, const struct sockaddr *peer, socklen_t ple
 	s->active++;
 	f->active++;
 	f->accepted++;
+	/* refused clients are closed here, counted and logged like any other */
+	if (c->cfg->px.accept_proxy) {
+		if (!prefix_has(&c->cfg->px.accept_proxy_from, &c->peer.sa))
+			refuse_client(c, CLOSE_PP_UNTRUSTED);
+	} else {
+		client_admit_conn(c);
+	}
 	return 0;
 }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * front.c - what a front (one [proxy NAME] section) keeps across
- * reloads and hands to its connections: counters by route name, and
- * the immutable config snapshot (struct front_cfg) each connection
+ * reloads and hands to its connections: counters by route name, the
+ * upstream health entries of its routes (health.c), and the immutable
+ * config snapshot (struct front_cfg) each connection
  * takes a reference to.
  *
  * proxy.c builds snapshots on start and reload; conn.c drops its
@@ -47,6 +48,18 @@ int front_cfg_new(struct front *f, const struct conf_proxy *px, struct front_cfg
 	cfg->refs = 1;
 	cfg->px = *px;
 	cfg->px.routes = NULL;
+	cfg->px.accept_proxy_from.v = NULL;
+	if (px->accept_proxy_from.n) {
+		size_t sz = sizeof(*px->accept_proxy_from.v) * (size_t)px->accept_proxy_from.n;
+
+		cfg->px.accept_proxy_from.v = malloc(sz);
+		if (!cfg->px.accept_proxy_from.v)
+			goto fail;
+		memcpy(cfg->px.accept_proxy_from.v, px->accept_proxy_from.v, sz);
+	}
+	cfg->lb = calloc((size_t)px->n_routes + 2, sizeof(*cfg->lb));
+	if (!cfg->lb)
+		goto fail;
 	if (px->n_routes) {
 		cfg->px.routes = malloc(sizeof(*px->routes) * (size_t)px->n_routes);
 		cfg->ctr_of_route = malloc(sizeof(int) * (size_t)px->n_routes);
@@ -58,12 +71,26 @@ int front_cfg_new(struct front *f, const struct conf_proxy *px, struct front_cfg
 	if (err)
 		goto fail;
 	err = -ENOMEM;
-	for (i = 0; i < px->n_routes; i++)
-		if ((cfg->ctr_of_route[i] = front_ctr(f, px->routes[i].name)) < 0)
+	for (i = 0; i < px->n_routes; i++) {
+		char cname[CONF_HOST_MAX + 40];
+
+		/* routes of one name told apart by alpn= count apart */
+		snprintf(cname, sizeof(cname), "%s%s%s", px->routes[i].name,
+			 px->routes[i].alpn[0] ? " alpn=" : "", px->routes[i].alpn);
+		if ((cfg->ctr_of_route[i] = front_ctr(f, cname)) < 0)
 			goto fail;
+	}
 	if ((cfg->ctr_default = front_ctr(f, "<default>")) < 0 ||
 	    (cfg->ctr_no_sni = front_ctr(f, "<no_sni>")) < 0)
 		goto fail;
+	for (i = 0; i < px->n_routes + 2; i++) {
+		const struct conf_route *r = i < px->n_routes ? &px->routes[i] :
+					     i == px->n_routes ? &px->default_route : &px->no_sni_route;
+
+		for (int j = 0; j < r->n_upstreams; j++)
+			if ((cfg->lb[i].up[j] = health_up_index(f, &r->upstreams[j])) < 0)
+				goto fail;
+	}
 	*out = cfg;
 	return 0;
 fail:
@@ -76,6 +103,8 @@ void front_cfg_put(struct front_cfg *cfg)
 	if (!cfg || --cfg->refs > 0)
 		return;
 	route_table_free(cfg->rt);
+	free(cfg->lb);
+	free(cfg->px.accept_proxy_from.v);
 	free(cfg->ctr_of_route);
 	free(cfg->px.routes);
 	free(cfg);

@@ -266,9 +266,12 @@ static void proxy_front_free(struct proxy_set *s, struct front *f)
 	for (int i = 0; i < f->n_ls; i++)
 		listener_close(s, &f->ls[i]);
 	free(f->ls);
+	check_stop(f);
 	conn_pool_drain(f);
 	front_cfg_put(f->cfg);
 	free(f->ctrs);
+	free(f->ups);
+	client_table_free(f->clients);
 	free(f);
 }
 
@@ -443,6 +446,7 @@ static void proxy_commit_retire(struct proxy_set *s, struct proxy_plan *p)
 			f->ls = NULL;
 			f->n_ls = 0;
 			f->retired = true;
+			check_stop(f);
 			if (!f->active)
 				proxy_front_free(s, f);
 		}
@@ -468,6 +472,7 @@ static void proxy_commit_fronts(struct proxy_set *s, struct proxy_plan *p)
 			f->next = s->fronts;
 			s->fronts = f;
 		}
+		check_apply(f);
 	}
 }
 
@@ -493,6 +498,7 @@ static void proxy_rollback(struct proxy_set *s, struct proxy_plan *p)
 		front_cfg_put(p->cfg[i]);
 		if (p->fresh[i]) {
 			free(p->fresh[i]->ctrs);
+			free(p->fresh[i]->ups);
 			free(p->fresh[i]);
 		}
 	}
@@ -556,6 +562,28 @@ size_t proxy_active(const struct proxy_set *p)
 	return p ? p->active : 0;
 }
 
+int proxy_upstreams_down(const struct proxy_set *p, char *list, size_t len)
+{
+	size_t off = 0;
+	int n = 0;
+
+	if (len)
+		list[0] = 0;
+	for (const struct front *f = p ? p->fronts : NULL; f; f = f->next)
+		for (int i = 0; i < f->n_ups; i++) {
+			if (!f->ups[i].down)
+				continue;
+			if (off < len) {
+				int w = snprintf(list + off, len - off, "%s%s/%s", n ? ", " : "", f->name,
+						 f->ups[i].text);
+
+				off += w > 0 ? (size_t)w : 0;
+			}
+			n++;
+		}
+	return n;
+}
+
 void proxy_free(struct proxy_set *p)
 {
 	if (!p)
@@ -566,6 +594,7 @@ void proxy_free(struct proxy_set *p)
 	while (p->fronts)
 		proxy_front_free(p, p->fronts);
 	loop_timer_cancel(p->loop, &p->fd_timer);
+	resolver_free(p->resolver);
 	free(p);
 }
 
@@ -637,6 +666,49 @@ void proxy_metrics(struct proxy_set *p, struct metric_sink *s)
 		metric(s, METRIC_COUNTER, "edgesteer_proxy_copy_fallback_total",
 		       "Directions moved with read/write because splice or a pipe was refused",
 		       f->copy_fallback, "proxy", f->name, NULL);
+	for (f = p->fronts; f; f = f->next)
+		for (i = 0; i < f->n_ups; i++)
+			metric(s, METRIC_GAUGE, "edgesteer_proxy_upstream_up",
+			       "1: usable; 0: down after a failed connect (passive health)",
+			       !f->ups[i].down, "proxy", f->name, "upstream", f->ups[i].text, NULL);
+	for (f = p->fronts; f; f = f->next)
+		for (i = 0; i < f->n_ups; i++)
+			metric(s, METRIC_GAUGE, "edgesteer_proxy_upstream_active_connections",
+			       "Connections open or connecting, by upstream", f->ups[i].active,
+			       "proxy", f->name, "upstream", f->ups[i].text, NULL);
+	for (f = p->fronts; f; f = f->next)
+		for (i = 0; i < f->n_ups; i++)
+			metric(s, METRIC_COUNTER, "edgesteer_proxy_upstream_connects_total",
+			       "Connects attempted, by upstream", f->ups[i].conns,
+			       "proxy", f->name, "upstream", f->ups[i].text, NULL);
+	for (f = p->fronts; f; f = f->next)
+		for (i = 0; i < f->n_ups; i++)
+			metric(s, METRIC_COUNTER, "edgesteer_proxy_upstream_connect_failures_total",
+			       "Connects that failed or timed out, by upstream", f->ups[i].connect_fail,
+			       "proxy", f->name, "upstream", f->ups[i].text, NULL);
+	for (f = p->fronts; f; f = f->next)
+		for (i = 0; i < f->n_ups; i++)
+			metric(s, METRIC_COUNTER, "edgesteer_proxy_upstream_down_total",
+			       "Transitions to down, by upstream", f->ups[i].downs,
+			       "proxy", f->name, "upstream", f->ups[i].text, NULL);
+	for (f = p->fronts; f; f = f->next)
+		for (i = 0; i < f->n_ups; i++) {
+			metric(s, METRIC_COUNTER, "edgesteer_proxy_upstream_checks_total",
+			       "Active checks (check = tcp), by upstream and result", f->ups[i].checks -
+			       f->ups[i].check_fail, "proxy", f->name, "upstream", f->ups[i].text,
+			       "result", "pass", NULL);
+			metric(s, METRIC_COUNTER, "edgesteer_proxy_upstream_checks_total",
+			       "Active checks (check = tcp), by upstream and result", f->ups[i].check_fail,
+			       "proxy", f->name, "upstream", f->ups[i].text, "result", "fail", NULL);
+		}
+	for (f = p->fronts; f; f = f->next)
+		metric(s, METRIC_GAUGE, "edgesteer_proxy_clients_tracked",
+		       "Client addresses (IPv6: /64s) in the per-client limit table",
+		       client_table_size(f), "proxy", f->name, NULL);
+	for (f = p->fronts; f; f = f->next)
+		metric(s, METRIC_COUNTER, "edgesteer_proxy_client_table_full_total",
+		       "Clients admitted without a per-client limit because the table was full",
+		       client_table_full(f), "proxy", f->name, NULL);
 	metric(s, METRIC_GAUGE, "edgesteer_proxy_max_connections",
 	       "Connection limit of all [proxy] sections together", p->max_total, NULL);
 }

@@ -42,6 +42,11 @@ enum close_reason {
 	CLOSE_NO_RESOURCES,	/* out of fds or memory for this connection */
 	CLOSE_TRANSFORM_ERROR,	/* the route's byte transform failed (terminate=) */
 	CLOSE_SHUTDOWN,		/* the proxy was freed (daemon exit) */
+	CLOSE_PP_BAD,		/* accept_proxy: header missing or malformed */
+	CLOSE_PP_TIMEOUT,	/* accept_proxy: no complete header within hello_timeout */
+	CLOSE_PP_UNTRUSTED,	/* accept_proxy: source not in accept_proxy_from */
+	CLOSE_CLIENT_LIMIT,	/* the client has max_conn_per_client open already */
+	CLOSE_CLIENT_RATE,	/* the client is over client_rate / client_burst */
 	CLOSE__COUNT
 };
 const char *conn_close_reason_str(enum close_reason r);
@@ -50,9 +55,10 @@ const char *conn_close_reason_str(enum close_reason r);
  * One owner per duplex socket). Every state is entered through conn_enter(),
  * which arms its deadline. */
 enum conn_state {
-	CONN_HELLO,	/* reading the ClientHello / request head into c->buf;
-			 * client EPOLLIN, hello deadline armed */
-	CONN_CONNECT,	/* non-blocking connect to upstreams[c->up_idx - 1] in
+	CONN_HELLO,	/* reading the PROXY header (accept_proxy, until
+			 * c->pp_done) and the ClientHello / request head into
+			 * c->buf; client EPOLLIN, hello deadline armed */
+	CONN_CONNECT,	/* non-blocking connect to upstreams[c->up_cur] in
 			 * flight; upstream EPOLLOUT, connect deadline armed */
 	CONN_REPLAY,	/* sending the PROXY header and the peeked bytes to the
 			 * upstream (partial writes resume on EPOLLOUT) */
@@ -102,14 +108,46 @@ struct route_ctr {
 	uint64_t warned_at;	/* loop ms of the last failure warning */
 };
 
+/*
+ * Health and load of one upstream address of a front (health.c), kept
+ * across reloads by the address as written; routes naming the same
+ * address share it.
+ */
+struct probe;
+struct up_state {
+	char text[CONF_HOST_MAX + 8];	/* the address as written */
+	struct conf_addr addr;		/* and as parsed (AF_UNSPEC: a host name) */
+	struct probe *probe;		/* active check in flight (check.c), or NULL */
+	uint32_t ok_run, fail_run;	/* checks passed / failed in a row */
+	uint64_t checks, check_fail;
+	uint32_t active;		/* connections on it, connecting included */
+	bool down;			/* a connect failed; skipped until down_until */
+	uint64_t down_until;		/* loop ms: then one connection may try it */
+	uint64_t down_since;		/* loop ms of the transition to down */
+	uint32_t backoff_ms;		/* the current down period */
+	uint32_t fails;			/* consecutive failed connects */
+	uint64_t conns;			/* connects attempted */
+	uint64_t connect_fail;		/* connects failed or timed out */
+	uint64_t downs;			/* transitions to down */
+};
+
+/* One route's upstreams as a front sees them (balance.c). */
+struct route_lb {
+	int up[CONF_MAX_UPSTREAMS];	/* upstreams[j] -> front->ups index */
+	uint32_t next;			/* roundrobin / tie-break position */
+};
+
 /* Immutable snapshot of one [proxy] section; connections hold a reference
  * so a reload never changes the routes of an established connection. */
 struct front_cfg {
 	int refs;
-	struct conf_proxy px;		/* routes array owned by the snapshot */
+	struct conf_proxy px;		/* routes array and prefix list owned by the snapshot */
 	struct route_table *rt;
 	int *ctr_of_route;		/* px.routes[i] -> front->ctrs index */
 	int ctr_default, ctr_no_sni;
+	/* px.routes[i] -> lb[i]; default_route -> lb[n_routes], no_sni -> lb[n_routes + 1].
+	 * The only mutable part (round-robin position): a new snapshot starts over. */
+	struct route_lb *lb;
 };
 
 struct pipe_pair {
@@ -149,10 +187,46 @@ struct front {
 	uint64_t closed[CLOSE__COUNT];
 	uint64_t paused_limit;		/* times the listeners paused at max_connections */
 	uint64_t pipes_created, pipe_resize_failed, copy_fallback;
+	/* upstream health (health.c) */
+	struct up_state *ups;
+	int n_ups, cap_ups;
+	/* per-client limits (client_limit.c) */
+	struct client_table *clients;
+	uint64_t refuse_warned_at, refused_unlogged;
+	struct loop_timer check_timer;	/* active checks (check.c) */
+};
+
+/* resolve.c: an upstream host name and what it resolved to */
+#define RESOLVE_MAX_ADDRS 8
+struct name_ent {
+	struct name_ent *next;
+	char host[CONF_HOST_MAX];
+	char port[8];
+	char text[CONF_HOST_MAX + 8];	/* "host:port" as written */
+	struct sockaddr_storage addrs[RESOLVE_MAX_ADDRS];
+	socklen_t lens[RESOLVE_MAX_ADDRS];
+	int n;				/* 0: none yet (or the first lookup failed) */
+	uint64_t expires;		/* loop ms: look it up again from then on */
+	uint32_t interval_ms;
+	bool pending;			/* a lookup is queued or running */
+	int last_err;			/* EAI_* of the last answer */
+	uint64_t lookups;
+	struct conn *waiting;		/* connections waiting for a first answer */
+};
+
+struct rshared;
+struct resolver {
+	struct loop *loop;
+	struct loop_fd h;		/* the eventfd the threads write */
+	struct rshared *sh;
+	struct name_ent *names;
+	void (*ready)(struct conn *c);	/* a waiting connection's name was answered */
+	uint64_t queue_full;
 };
 
 struct proxy_set {
 	struct loop *loop;
+	struct resolver *resolver;	/* started at the first upstream name */
 	struct front *fronts;
 	struct conn *conns;		/* every live connection */
 	size_t active;
@@ -200,7 +274,19 @@ struct conn {
 	char *name;			/* SNI / Host, NULL when none */
 	const struct conf_route *route;
 	int ctr;			/* front->ctrs index */
-	int up_idx;			/* next upstream to try */
+	uint8_t order[CONF_MAX_UPSTREAMS];	/* upstreams in the order to try them (balance.c) */
+	int n_order;
+	int up_idx;			/* next entry of order[] to try */
+	int up_cur;			/* route upstream being / last tried; -1: none */
+	int up_held;			/* front->ups index counted in its active; -1 */
+	bool pp_done;			/* accept_proxy: the header has been read */
+	bool pp_dst_set;		/* pp_dst is the address the client reached */
+	bool client_held;		/* counted in the client table (client_limit.c) */
+	int addr_idx;			/* next address of upstreams[up_cur] to try */
+	int addr_n;			/* its addresses (1 unless a host name) */
+	struct name_ent *rwait;		/* waiting for this name's first answer */
+	struct conn *rwait_next;
+	struct sockaddr_storage pp_dst;
 	int last_err;			/* errno of the last failed upstream attempt */
 	enum close_reason refuse_why;
 	uint8_t *buf;			/* HELLO: peeked bytes; REPLAY: header + bytes */
@@ -222,6 +308,56 @@ int front_ctr(struct front *f, const char *name);
 int front_cfg_new(struct front *f, const struct conf_proxy *px, struct front_cfg **out);
 /* Drop one reference to a config snapshot; the last one frees it. */
 void front_cfg_put(struct front_cfg *cfg);
+
+/* health.c: the state of upstream addresses (front->ups) */
+/* The index of address a (by its text) in f->ups, added (up) when new; -ENOMEM. */
+int health_up_index(struct front *f, const struct conf_addr *a);
+/* An active check of it passed (ok) or failed (err). */
+void health_check_result(struct front *f, int idx, const struct conf_proxy *px, uint64_t now, bool ok,
+			 int err);
+
+/* check.c: active checks of a front's upstreams (check = tcp) */
+/* Start, keep or stop them as f->cfg says (after start and reload). */
+void check_apply(struct front *f);
+/* Stop them and drop probes in flight (front freed or retired). */
+void check_stop(struct front *f);
+/* May a connection try it now? (up, or down and its backoff is over) */
+bool health_usable(const struct up_state *u, uint64_t now);
+/* A connect to it failed (err) or succeeded: transitions, logged. */
+void health_failed(struct front *f, int idx, const struct conf_proxy *px, uint64_t now, int err);
+void health_ok(struct front *f, int idx, uint64_t now);
+
+/* balance.c: which upstream a connection tries first, and then */
+/* Fill order[] with the indexes of r's upstreams in the order to try
+ * them for a client at `client`: the route's balance among the usable
+ * ones, then those that are down (tried only when the others failed).
+ * Returns the count. */
+int balance_order(struct front *f, const struct conf_route *r, struct route_lb *lb,
+		  const struct sockaddr *client, uint64_t now, uint8_t order[CONF_MAX_UPSTREAMS]);
+/* The lb of route r in cfg. */
+struct route_lb *front_route_lb(const struct front_cfg *cfg, const struct conf_route *r);
+
+/* client_limit.c: per-client connection count and rate */
+struct client_table;
+void client_table_free(struct client_table *t);
+/* Admit a new connection from `client` under px's limits: 0 (counted:
+ * call client_release when it closes), or CLOSE_CLIENT_LIMIT /
+ * CLOSE_CLIENT_RATE. Without limits, 0 and nothing counted (*held false). */
+int client_admit(struct front *f, const struct conf_proxy *px, const struct sockaddr *client,
+		 uint64_t now, bool *held);
+void client_release(struct front *f, const struct sockaddr *client);
+size_t client_table_size(const struct front *f);
+uint64_t client_table_full(const struct front *f);
+
+/* resolve.c: upstream names off the loop (resolver threads) */
+int resolver_new(struct loop *l, void (*ready)(struct conn *c), struct resolver **out);
+void resolver_free(struct resolver *r);
+/* The entry of "host:port", looked up again in the background when it
+ * has expired; NULL when out of memory or text is not host:port. */
+struct name_ent *resolver_get(struct resolver *r, const char *text, uint32_t interval_ms);
+/* c waits for e's first answer: r->ready(c) then. */
+void resolver_wait(struct name_ent *e, struct conn *c);
+void resolver_unwait(struct conn *c);
 
 /* conn.c (proxy.c calls these; conn.c calls nothing in proxy.c) */
 int conn_new(struct front *f, int fd, const struct sockaddr *peer, socklen_t plen);

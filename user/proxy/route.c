@@ -23,16 +23,26 @@ struct route_table {
 	size_t n_exact, n_wild;
 };
 
-static int ent_cmp(const void *a, const void *b)
+static int key_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct route_ent *)a)->key, ((const struct route_ent *)b)->key);
+}
+
+/* by name, then file order (alpn= routes of one name are tried in it) */
+static int ent_cmp(const void *a, const void *b)
+{
+	const struct route_ent *x = a, *y = b;
+	int c = key_cmp(a, b);
+
+	return c ? c : (x->r > y->r) - (x->r < y->r);
 }
 
 static int has_dup(const struct route_ent *v, size_t n)
 {
 	for (size_t i = 1; i < n; i++)
-		if (!strcmp(v[i - 1].key, v[i].key))
-			return 1;
+		for (size_t j = i; j-- > 0 && !strcmp(v[j].key, v[i].key);)
+			if (!strcmp(v[j].r->alpn, v[i].r->alpn))
+				return 1;
 	return 0;
 }
 
@@ -80,15 +90,35 @@ void route_table_free(struct route_table *t)
 	free(t);
 }
 
-static const struct conf_route *find(const struct route_ent *v, size_t n, const char *key)
+/* The route of `key` for a hello offering alpn: an alpn= route it
+ * offers, else the route without alpn=, else NULL. */
+static const struct conf_route *find(const struct route_ent *v, size_t n, const char *key,
+				     const struct sni_alpn *alpn)
 {
 	struct route_ent k = { .key = key };
-	const struct route_ent *e = n ? bsearch(&k, v, n, sizeof(*v), ent_cmp) : NULL;
+	const struct route_ent *e = n ? bsearch(&k, v, n, sizeof(*v), key_cmp) : NULL;
+	const struct conf_route *plain = NULL;
 
-	return e ? e->r : NULL;
+	if (!e)
+		return NULL;
+	while (e > v && !strcmp(e[-1].key, key))
+		e--;
+	for (; e < v + n && !strcmp(e->key, key); e++) {
+		if (!e->r->alpn[0])
+			plain = e->r;
+		else if (alpn && sni_alpn_offers(alpn, e->r->alpn))
+			return e->r;
+	}
+	return plain;
 }
 
 const struct conf_route *route_lookup(const struct route_table *t, const char *name)
+{
+	return route_lookup_alpn(t, name, NULL);
+}
+
+const struct conf_route *route_lookup_alpn(const struct route_table *t, const char *name,
+					   const struct sni_alpn *alpn)
 {
 	char buf[CONF_HOST_MAX];
 	const struct conf_route *r;
@@ -106,14 +136,14 @@ const struct conf_route *route_lookup(const struct route_table *t, const char *n
 	buf[n] = 0;
 	if (!n)
 		return NULL;
-	r = find(t->exact, t->n_exact, buf);
+	r = find(t->exact, t->n_exact, buf, alpn);
 	if (r)
 		return r;
 	/* "a.b.example.com": try "b.example.com", "example.com", "com" */
 	for (i = 0; i < n; i++) {
 		if (buf[i] != '.' || !buf[i + 1])
 			continue;
-		r = find(t->wild, t->n_wild, buf + i + 1);
+		r = find(t->wild, t->n_wild, buf + i + 1, alpn);
 		if (r)
 			return r;
 	}

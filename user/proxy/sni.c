@@ -26,6 +26,7 @@
 #define TLS_HS_CLIENT_HELLO	1
 #define TLS_MAX_RECORD		16384	/* 2^14 plaintext bytes per record */
 #define TLS_EXT_SERVER_NAME	0
+#define TLS_EXT_ALPN		16
 #define SNI_HOST_NAME		0
 
 struct cur {
@@ -156,10 +157,45 @@ static enum sni_result parse_sni_ext(struct cur e, char *name, size_t name_len)
 	return list.bad ? SNI_BAD : r;
 }
 
-static enum sni_result parse_client_hello(struct cur h, char *name, size_t name_len)
+/* ALPN extension body: ProtocolNameList, kept (bounded) in alpn. */
+static enum sni_result parse_alpn_ext(struct cur e, struct sni_alpn *alpn)
+{
+	struct cur list = sub(&e, get_n(&e, 2));
+	const uint8_t *start = list.p;
+
+	if (e.bad || e.n || !list.n)
+		return SNI_BAD;
+	while (list.n) {
+		uint32_t n = get_n(&list, 1);
+
+		if (!n)
+			return SNI_BAD;
+		skip(&list, n);
+		if (list.bad)
+			return SNI_BAD;
+		/* keep whole names only, as many as fit */
+		if (alpn && (size_t)(list.p - start) <= sizeof(alpn->list))
+			alpn->len = (size_t)(list.p - start);
+	}
+	if (alpn)
+		memcpy(alpn->list, start, alpn->len);
+	return SNI_OK;
+}
+
+bool sni_alpn_offers(const struct sni_alpn *alpn, const char *proto)
+{
+	size_t plen = strlen(proto);
+
+	for (size_t i = 0; i < alpn->len && i + 1 + alpn->list[i] <= alpn->len; i += 1u + alpn->list[i])
+		if (alpn->list[i] == plen && !memcmp(alpn->list + i + 1, proto, plen))
+			return true;
+	return false;
+}
+
+static enum sni_result parse_client_hello(struct cur h, char *name, size_t name_len, struct sni_alpn *alpn)
 {
 	enum sni_result r = SNI_NONE;
-	bool seen_sni = false;
+	bool seen_sni = false, seen_alpn = false;
 	struct cur exts;
 	uint32_t n;
 
@@ -191,6 +227,12 @@ static enum sni_result parse_client_hello(struct cur h, char *name, size_t name_
 
 		if (exts.bad)
 			return SNI_BAD;
+		if (type == TLS_EXT_ALPN) {
+			if (seen_alpn || parse_alpn_ext(e, alpn) == SNI_BAD)
+				return SNI_BAD;
+			seen_alpn = true;
+			continue;
+		}
 		if (type != TLS_EXT_SERVER_NAME)
 			continue;
 		if (seen_sni)
@@ -205,11 +247,19 @@ static enum sni_result parse_client_hello(struct cur h, char *name, size_t name_
 
 enum sni_result sni_parse_tls(const uint8_t *buf, size_t len, char *name, size_t name_len)
 {
+	return sni_parse_tls_alpn(buf, len, name, name_len, NULL);
+}
+
+enum sni_result sni_parse_tls_alpn(const uint8_t *buf, size_t len, char *name, size_t name_len,
+				   struct sni_alpn *alpn)
+{
 	uint8_t hs[SNI_MAX_HELLO];
 	size_t off = 0, hlen = 0, total = 0;
 
 	if (name_len)
 		name[0] = 0;
+	if (alpn)
+		alpn->len = 0;
 	/* Reject what is plainly not TLS from the first bytes. */
 	if (len >= 1 && buf[0] != TLS_REC_HANDSHAKE)
 		return SNI_BAD;
@@ -248,10 +298,12 @@ enum sni_result sni_parse_tls(const uint8_t *buf, size_t len, char *name, size_t
 		}
 		if (total && hlen >= total) {
 			struct cur h = { .p = hs + 4, .n = total - 4 };
-			enum sni_result r = parse_client_hello(h, name, name_len);
+			enum sni_result r = parse_client_hello(h, name, name_len, alpn);
 
 			if (r != SNI_OK && name_len)
 				name[0] = 0;	/* a name only with SNI_OK */
+			if (r != SNI_OK && r != SNI_NONE && alpn)
+				alpn->len = 0;
 			return r;
 		}
 		if (len - off - 5 < rlen)

@@ -22,6 +22,7 @@
 #ifndef EDGESTEER_SNI_H
 #define EDGESTEER_SNI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +44,25 @@ enum sni_result {
  * a record of another type before the hello is complete.
  */
 enum sni_result sni_parse_tls(const uint8_t *buf, size_t len, char *name, size_t name_len);
+
+/*
+ * The same, and the protocols the hello offers in its ALPN extension
+ * (RFC 7301): on SNI_OK and SNI_NONE, alpn->list holds the extension's
+ * ProtocolNameList (each name a length byte and that many bytes, every
+ * length non-zero and adding up exactly, else SNI_BAD), alpn->len its
+ * length (0: no ALPN extension). A second ALPN extension is SNI_BAD; a
+ * list longer than SNI_ALPN_MAX is kept as its first SNI_ALPN_MAX bytes
+ * cut at a name boundary (the client listed its preferences first).
+ */
+#define SNI_ALPN_MAX	256
+struct sni_alpn {
+	uint8_t list[SNI_ALPN_MAX];
+	size_t len;
+};
+enum sni_result sni_parse_tls_alpn(const uint8_t *buf, size_t len, char *name, size_t name_len,
+				   struct sni_alpn *alpn);
+/* Does the ALPN list offer `proto` (exactly, case-sensitive)? */
+bool sni_alpn_offers(const struct sni_alpn *alpn, const char *proto);
 
 /*
  * HTTP/1.x: `buf` holds the request from its first byte. The whole head

@@ -273,6 +273,8 @@ static const struct map_ref map_refs[] = {
 	{ ES_PIN_LPM6, offsetof(struct bpfctl_maps, lpm6) },
 	{ ES_PIN_RL4, offsetof(struct bpfctl_maps, rl4) },
 	{ ES_PIN_RL6, offsetof(struct bpfctl_maps, rl6) },
+	{ ES_PIN_SYN4, offsetof(struct bpfctl_maps, syn4) },
+	{ ES_PIN_SYN6, offsetof(struct bpfctl_maps, syn6) },
 	{ ES_PIN_CPUMAP, offsetof(struct bpfctl_maps, cpumap) },
 	{ ES_PIN_DIR4_L1, offsetof(struct bpfctl_maps, dir4_l1) },
 	{ ES_PIN_DIR4_CHUNK, offsetof(struct bpfctl_maps, dir4_chunk) },

@@ -45,6 +45,7 @@ int bpfctl_detach_all(const char *pin_path);
 struct bpfctl_maps {
 	int config, stats, ifaces, lpm4, lpm6, rl4, rl6, cpumap;
 	int dir4_l1, dir4_chunk, dir6_l1, dir6_chunk;
+	int syn4, syn6;
 };
 
 /* Fill the config record, the LPM tries and the cpumap from `x`, live:

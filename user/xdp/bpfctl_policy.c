@@ -441,7 +441,8 @@ static void config_record(struct es_config *nc, const struct es_config *cur,
 			  const struct conf_xdp *x, uint8_t gen)
 {
 	nc->abi_version = ES_ABI_VERSION;
-	nc->flags = x->syslog_rate_pps ? ES_CF_RATELIMIT : 0;
+	nc->flags = (x->syslog_rate_pps ? ES_CF_RATELIMIT : 0) |
+		    (x->proxy_syn_rate_pps ? ES_CF_SYN_RATELIMIT : 0);
 	nc->policy_gen = gen;
 	/* the old generation's bits stay, so a racing reader of the old
 	 * generation number still consults the (still present) old rules */
@@ -466,6 +467,14 @@ static void config_record(struct es_config *nc, const struct es_config *cur,
 		if (!nc->rl_interval)
 			nc->rl_interval = 1;
 		nc->rl_tau = (uint64_t)(burst - 1) * nc->rl_interval;
+	}
+	if (x->proxy_syn_rate_pps) {
+		uint32_t burst = x->proxy_syn_burst ? x->proxy_syn_burst : x->proxy_syn_rate_pps;
+
+		nc->syn_interval = ((uint64_t)nc->hz << ES_RL_SHIFT) / x->proxy_syn_rate_pps;
+		if (!nc->syn_interval)
+			nc->syn_interval = 1;
+		nc->syn_tau = (uint64_t)(burst - 1) * nc->syn_interval;
 	}
 	steer_table(&nc->steer[ES_CLASS_SYSLOG], &x->steer_syslog);
 	steer_table(&nc->steer[ES_CLASS_PROXY], &x->steer_proxy);

@@ -679,4 +679,55 @@ TEST(defaults_are_the_values_they_always_were)
 	conf_free(c);
 }
 
+TEST(proxy_balance_health_pp_in_and_client_limits)
+{
+	struct conf *c;
+	const char *err;
+	int rc;
+
+	err = parse("[xdp]\ninterfaces = eth0\nproxy_syn_rate_pps = 50\n"
+		    "[proxy p]\nlisten = 127.0.0.1:1\nbalance = leastconn\n"
+		    "accept_proxy = both\naccept_proxy_from = 10.0.0.0/8 2001:db8::/32\n"
+		    "max_conn_per_client = 10\nclient_rate = 5\n"
+		    "route = a.example 127.0.0.1:2 127.0.0.1:3\n"
+		    "route = b.example 127.0.0.1:2 balance=hash\n"
+		    "default = 127.0.0.1:4\n", &c, &rc);
+	ASSERT_EQ(rc, 0);
+	EXPECT_STREQ(err, "");
+	EXPECT_EQ(c->xdp.proxy_syn_rate_pps, 50);
+	EXPECT_EQ(c->xdp.proxy_syn_burst, 50);	/* defaults to the rate */
+	EXPECT_EQ(c->proxies[0].routes[0].balance, BALANCE_LEASTCONN);	/* inherited */
+	EXPECT_EQ(c->proxies[0].routes[1].balance, BALANCE_HASH);
+	EXPECT_EQ(c->proxies[0].default_route.balance, BALANCE_LEASTCONN);
+	EXPECT_EQ(c->proxies[0].accept_proxy, ACCEPT_PP_BOTH);
+	EXPECT_EQ(c->proxies[0].accept_proxy_from.n, 2);
+	EXPECT_EQ(c->proxies[0].client_burst, 5);
+	EXPECT_EQ(c->proxies[0].health_backoff_min_ms, 1000);
+	EXPECT_EQ(c->proxies[0].health_backoff_max_ms, 60000);
+	conf_free(c);
+
+	/* a PROXY header from anyone would let anyone forge a client address */
+	err = parse("[proxy p]\nlisten = 127.0.0.1:1\naccept_proxy = v1\nroute = a 127.0.0.1:2\n", &c, &rc);
+	EXPECT_NE(rc, 0);
+	EXPECT_NE(strstr(err, "needs accept_proxy_from"), NULL);
+	err = parse("[proxy p]\nlisten = 127.0.0.1:1\nroute = a 127.0.0.1:2 balance=random\n", &c, &rc);
+	EXPECT_NE(rc, 0);
+	EXPECT_NE(strstr(err, "random"), NULL);
+	/* upstream names are checked, not resolved, at load */
+	err = parse("[proxy p]\nlisten = 127.0.0.1:1\nroute = a no-such-host.invalid:443 10.0.0.1:443\n", &c, &rc);
+	ASSERT_EQ(rc, 0);
+	EXPECT_EQ(c->proxies[0].routes[0].upstreams[0].ss.ss_family, AF_UNSPEC);
+	EXPECT_STREQ(c->proxies[0].routes[0].upstreams[0].text, "no-such-host.invalid:443");
+	EXPECT_EQ(c->proxies[0].routes[0].upstreams[1].ss.ss_family, AF_INET);
+	EXPECT_EQ(c->proxies[0].resolve_interval_ms, 30000);
+	conf_free(c);
+	err = parse("[proxy p]\nlisten = 127.0.0.1:1\nroute = a bad!name:443\n", &c, &rc);
+	EXPECT_NE(rc, 0);
+	EXPECT_NE(strstr(err, "not a host name"), NULL);
+	err = parse("[proxy p]\nlisten = 127.0.0.1:1\nhealth_backoff_min = 5s\nhealth_backoff_max = 1s\n"
+		    "route = a 127.0.0.1:2\n", &c, &rc);
+	EXPECT_NE(rc, 0);
+	EXPECT_NE(strstr(err, "health_backoff_max is shorter"), NULL);
+}
+
 TEST_HARNESS_MAIN

@@ -129,4 +129,40 @@ TEST(many_routes_most_specific_wins)
 	route_table_free(t);
 }
 
+TEST(alpn_routes_share_a_name)
+{
+	static const char alpn_cfg[] =
+		"[proxy web]\nlisten = 127.0.0.1:21100\n"
+		"route = app.example.com 127.0.0.1:1\n"
+		"route = app.example.com 127.0.0.1:2 alpn=h2\n"
+		"route = app.example.com 127.0.0.1:3 alpn=http/1.1\n"
+		"route = *.example.com 127.0.0.1:4\n"
+		"route = only.example.com 127.0.0.1:5 alpn=h2\n";
+	struct sni_alpn h2 = { .list = { 2, 'h', '2' }, .len = 3 };
+	struct sni_alpn both = { .list = { 8, 'h', 't', 't', 'p', '/', '1', '.', '1', 2, 'h', '2' }, .len = 12 };
+	struct sni_alpn other = { .list = { 2, 'h', '3' }, .len = 3 };
+	struct conf *c = NULL;
+	struct route_table *t = NULL;
+
+	ASSERT_EQ(conf_load_string("route_test", alpn_cfg, &c, NULL), 0);
+	ASSERT_EQ(route_table_new(c->proxies[0].routes, c->proxies[0].n_routes, &t), 0);
+	EXPECT_EQ(port_of(route_lookup_alpn(t, "app.example.com", &h2)), 2);
+	/* both offered: the first such route in the file */
+	EXPECT_EQ(port_of(route_lookup_alpn(t, "app.example.com", &both)), 2);
+	EXPECT_EQ(port_of(route_lookup_alpn(t, "app.example.com", &other)), 1);
+	EXPECT_EQ(port_of(route_lookup_alpn(t, "app.example.com", NULL)), 1);
+	EXPECT_EQ(port_of(route_lookup(t, "app.example.com")), 1);
+	/* an alpn= route alone: without the protocol the wildcard applies */
+	EXPECT_EQ(port_of(route_lookup_alpn(t, "only.example.com", &h2)), 5);
+	EXPECT_EQ(port_of(route_lookup_alpn(t, "only.example.com", &other)), 4);
+	route_table_free(t);
+	conf_free(c);
+	/* the same name and alpn twice is refused */
+	EXPECT_NE(conf_load_string("route_test", "[proxy web]\nlisten = 127.0.0.1:1\n"
+				   "route = a.b 127.0.0.1:1 alpn=h2\nroute = a.b 127.0.0.1:2 alpn=h2\n", &c, NULL), 0);
+	/* HTTP has no ALPN */
+	EXPECT_NE(conf_load_string("route_test", "[proxy web]\nlisten = 127.0.0.1:1\nprotocol = http\n"
+				   "route = a.b 127.0.0.1:1 alpn=h2\n", &c, NULL), 0);
+}
+
 TEST_HARNESS_MAIN

@@ -270,4 +270,48 @@ TEST(corpus_dir_holds_only_known_seeds)
 	EXPECT_EQ(seen, (int)(sizeof(corpus) / sizeof(corpus[0])));
 }
 
+/* ---- ALPN ---------------------------------------------------------------- */
+
+TEST(alpn_offered_protocols)
+{
+	static const uint8_t h2_http11[] = { HELLO_HDR(0x41, 0x3d), BODY_PREFIX, 0x00, 0x12,
+		0x00, 0x10, 0x00, 0x0e, 0x00, 0x0c, 0x02, 'h', '2',
+		0x08, 'h', 't', 't', 'p', '/', '1', '.', '1' };
+	static const uint8_t empty_name[] = { HELLO_HDR(0x36, 0x32), BODY_PREFIX, 0x00, 0x07,
+		0x00, 0x10, 0x00, 0x03, 0x00, 0x01, 0x00 };
+	static const uint8_t list_overruns[] = { HELLO_HDR(0x38, 0x34), BODY_PREFIX, 0x00, 0x09,
+		0x00, 0x10, 0x00, 0x05, 0x00, 0x05, 0x02, 'h', '2' };
+	struct sni_alpn a;
+	char name[SNI_NAME_MAX];
+
+	ASSERT_EQ(sni_parse_tls_alpn(h2_http11, sizeof(h2_http11), name, sizeof(name), &a), SNI_NONE);
+	EXPECT_EQ(a.len, 12);
+	EXPECT_TRUE(sni_alpn_offers(&a, "h2"));
+	EXPECT_TRUE(sni_alpn_offers(&a, "http/1.1"));
+	EXPECT_FALSE(sni_alpn_offers(&a, "h3"));
+	EXPECT_FALSE(sni_alpn_offers(&a, "h"));
+	EXPECT_FALSE(sni_alpn_offers(&a, "http/1.1x"));
+	/* without the out parameter the answer is the same */
+	EXPECT_EQ(sni_parse_tls(h2_http11, sizeof(h2_http11), name, sizeof(name)), SNI_NONE);
+	EXPECT_EQ(sni_parse_tls_alpn(empty_name, sizeof(empty_name), name, sizeof(name), &a), SNI_BAD);
+	EXPECT_EQ(a.len, 0);
+	EXPECT_EQ(sni_parse_tls_alpn(list_overruns, sizeof(list_overruns), name, sizeof(name), &a), SNI_BAD);
+	/* a hello without ALPN offers nothing */
+	ASSERT_EQ(sni_parse_tls_alpn(tls_cases[0].buf, tls_cases[0].len, name, sizeof(name), &a), SNI_OK);
+	EXPECT_EQ(a.len, 0);
+	EXPECT_FALSE(sni_alpn_offers(&a, "h2"));
+}
+
+TEST(alpn_of_a_real_hello)
+{
+	static uint8_t buf[SNI_MAX_HELLO];
+	char name[SNI_NAME_MAX];
+	struct sni_alpn a;
+	size_t n = load("curl_sni.bin", buf, sizeof(buf));
+
+	ASSERT_GT(n, 0);
+	ASSERT_EQ(sni_parse_tls_alpn(buf, n, name, sizeof(name), &a), SNI_OK);
+	EXPECT_TRUE(sni_alpn_offers(&a, "http/1.1"));
+}
+
 TEST_HARNESS_MAIN

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * health.c - passive health of upstream addresses.
+ *
+ * An upstream whose connect fails or times out goes down: balance.c
+ * puts it after every usable upstream until its backoff is over, so a
+ * dead first upstream costs one connection a connect_timeout, not every
+ * connection. The backoff starts at health_backoff_min and doubles with
+ * each failure in a row up to health_backoff_max. When it is over, the
+ * upstream is usable again for a trial: the next connection picked for
+ * it tries it; success brings it up, failure sends it down for twice as
+ * long. When every upstream of a route is down they are all still
+ * tried (in balance order), so a route is never refused on our word
+ * alone. Every transition is logged; counters and the state are in the
+ * metrics (proxy.c).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "proxy_int.h"
+
+int health_up_index(struct front *f, const struct conf_addr *a)
+{
+	int i;
+
+	for (i = 0; i < f->n_ups; i++)
+		if (!strcmp(f->ups[i].text, a->text)) {
+			f->ups[i].addr = *a;	/* a name's literal twin keeps its text */
+			return i;
+		}
+	if (f->n_ups == f->cap_ups) {
+		int cap = f->cap_ups ? f->cap_ups * 2 : 8;
+		struct up_state *v = realloc(f->ups, sizeof(*v) * (size_t)cap);
+
+		if (!v)
+			return -ENOMEM;
+		f->ups = v;
+		f->cap_ups = cap;
+	}
+	memset(&f->ups[f->n_ups], 0, sizeof(f->ups[0]));
+	snprintf(f->ups[f->n_ups].text, sizeof(f->ups[0].text), "%s", a->text);
+	f->ups[f->n_ups].addr = *a;
+	return f->n_ups++;
+}
+
+bool health_usable(const struct up_state *u, uint64_t now)
+{
+	return !u->down || now >= u->down_until;
+}
+
+void health_failed(struct front *f, int idx, const struct conf_proxy *px, uint64_t now, int err)
+{
+	struct up_state *u = &f->ups[idx];
+
+	u->connect_fail++;
+	u->fails++;
+	if (!u->down) {
+		u->down = true;
+		u->down_since = now;
+		u->downs++;
+		u->backoff_ms = px->health_backoff_min_ms;
+		u->ok_run = 0;
+		if (px->check != CHECK_OFF) {
+			/* with active checks, the checks bring it back */
+			u->down_until = UINT64_MAX;
+			pr_warn("[proxy %s] upstream %s: down (%s); skipped until %u checks pass, unless "
+				"every upstream is down", f->name, u->text, strerror(err), px->check_rise);
+			return;
+		}
+		pr_warn("[proxy %s] upstream %s: down (%s); skipped for %u ms unless every upstream is down",
+			f->name, u->text, strerror(err), u->backoff_ms);
+	} else if (px->check == CHECK_OFF && now >= u->down_until) {
+		/* the trial after a backoff failed: twice as long */
+		uint64_t b = (uint64_t)u->backoff_ms * 2;
+
+		u->backoff_ms = (uint32_t)(b < px->health_backoff_max_ms ? b : px->health_backoff_max_ms);
+		pr_info("[proxy %s] upstream %s: still down (%s, %u failures in a row); next trial in %u ms",
+			f->name, u->text, strerror(err), u->fails, u->backoff_ms);
+	} else {
+		return;	/* tried while down because all were down: the backoff stands */
+	}
+	u->down_until = now + u->backoff_ms;
+}
+
+void health_ok(struct front *f, int idx, uint64_t now)
+{
+	struct up_state *u = &f->ups[idx];
+
+	if (u->down)
+		pr_warn("[proxy %s] upstream %s: up again after %u failed connects and %llu ms down",
+			f->name, u->text, u->fails, (unsigned long long)(now - u->down_since));
+	u->down = false;
+	u->fails = 0;
+	u->down_until = 0;
+	u->backoff_ms = 0;
+}
+
+void health_check_result(struct front *f, int idx, const struct conf_proxy *px, uint64_t now, bool ok,
+			 int err)
+{
+	struct up_state *u = &f->ups[idx];
+
+	u->checks++;
+	if (ok) {
+		u->fail_run = 0;
+		if (u->down && ++u->ok_run >= px->check_rise) {
+			pr_warn("[proxy %s] upstream %s: up again, %u checks passed (%llu ms down)", f->name,
+				u->text, u->ok_run, (unsigned long long)(now - u->down_since));
+			u->down = false;
+			u->fails = 0;
+			u->down_until = 0;
+			u->backoff_ms = 0;
+		}
+		return;
+	}
+	u->check_fail++;
+	u->ok_run = 0;
+	if (u->down || ++u->fail_run < px->check_fall)
+		return;
+	u->down = true;
+	u->down_since = now;
+	u->downs++;
+	u->down_until = UINT64_MAX;	/* until the checks pass */
+	pr_warn("[proxy %s] upstream %s: down, %u checks failed (%s); skipped until %u pass, unless "
+		"every upstream is down", f->name, u->text, u->fail_run, strerror(err), px->check_rise);
+}
