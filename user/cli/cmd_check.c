@@ -228,18 +228,19 @@ static bool nothing_to_do(const struct conf *c)
 	return !c->has_xdp && !c->n_proxies && !c->syslog.enabled && !c->n_watchdogs;
 }
 
-/* edgesteer check [-c FILE] [-q] [--no-files] */
+/* edgesteer check [-c FILE] [-q] [--no-files] [--allow-empty] */
 int cmd_check(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "no-files", no_argument, NULL, 'F' },
+		{ "allow-empty", no_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct check k = { .path = CONF_DEFAULT_PATH, .now = time(NULL) };
-	bool quiet = false, no_files = false;
+	bool quiet = false, no_files = false, allow_empty = false;
 	struct conf *c = NULL;
 	int opt, rc;
 
@@ -249,6 +250,7 @@ int cmd_check(int argc, char **argv)
 		case 'c': k.path = optarg; break;
 		case 'q': quiet = true; break;
 		case 'F': no_files = true; break;
+		case 'E': allow_empty = true; break;
 		case 'h': return cli_help_exit("check");
 		default: return cli_bad_option("check", opt, argv);
 		}
@@ -269,7 +271,7 @@ int cmd_check(int argc, char **argv)
 	if (k.errors) {
 		fprintf(stderr, "%s: configuration has errors\n", k.path);
 		rc = CLI_EXIT_FAIL;
-	} else if (nothing_to_do(c)) {
+	} else if (!allow_empty && nothing_to_do(c)) {
 		fprintf(stderr, "%s: nothing to do: no [xdp], [proxy NAME], [syslog] or [watchdog IFACE] "
 			"section (the daemon would only serve its control socket)\n", k.path);
 		rc = CLI_EXIT_NOTHING;

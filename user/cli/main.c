@@ -40,12 +40,14 @@ static int cmd_version(int argc, char **argv);
 static const struct cmd cmds[] = {
 	{ "run", cmd_run, "[-c FILE] [-v]", "run the daemon in the foreground (as the systemd unit does)",
 	  OPT_C "  -v, --verbose      log at debug level\n" OPT_H },
-	{ "check", cmd_check, "[-c FILE] [-q] [--no-files]",
+	{ "check", cmd_check, "[-c FILE] [-q] [--no-files] [--allow-empty]",
 	  "validate a configuration and the files it names, then exit",
 	  OPT_C
 	  "  -q, --quiet        print nothing when the configuration is valid\n"
 	  "  --no-files         do not open certificates, keys and CA bundles (check a\n"
-	  "                     file meant for another machine)\n" OPT_H
+	  "                     file meant for another machine)\n"
+	  "  --allow-empty      a valid file with nothing to do exits 0 (the systemd\n"
+	  "                     unit: a fresh install comes up and answers status)\n" OPT_H
 	  "exit status: 0 valid, 1 errors, 2 bad usage, 3 valid but nothing to do\n"
 	  "(no [xdp], [proxy], [syslog] or [watchdog] section)\n" },
 	{ "status", cmd_status, "[-c FILE] [-s SOCKET]", "what the running daemon does",
