@@ -608,6 +608,23 @@ static inline int th_wait_sh(int timeout_ms, const char *fmt, ...)
 	return -1;
 }
 
+
+/* The binary under test and the source tree, as tests/run.sh exports
+ * them (EDGESTEER, EDGESTEER_SRC); defaults for a run from the top. */
+static inline const char *th_bin(void)
+{
+	const char *b = getenv("EDGESTEER");
+
+	return b ? b : "build/edgesteer";
+}
+
+static inline const char *th_src(void)
+{
+	const char *s = getenv("EDGESTEER_SRC");
+
+	return s ? s : ".";
+}
+
 /*
  * Move the calling test (and every process it starts afterwards) into a
  * network namespace of its own with loopback up. Fixed ports on 127.0.0.1

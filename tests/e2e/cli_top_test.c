@@ -9,13 +9,6 @@
 
 #include <sys/stat.h>
 
-static const char *bin(void)
-{
-	const char *b = getenv("EDGESTEER");
-
-	return b ? b : "build/edgesteer";
-}
-
 #define LONG_ROUTE "a-rather-long-route-name-to-test-alignment.example.org"
 
 FIXTURE(gw) {
@@ -71,12 +64,12 @@ static void start(struct th_metadata *_metadata, FIXTURE(gw) *self)
 		snprintf(log, sizeof(log), "%s/daemon.log", self->dir);
 		f = freopen(log, "w", stderr);
 		(void)f;
-		execl(bin(), "edgesteer", "run", "-c", self->conf, (char *)NULL);
+		execl(th_bin(), "edgesteer", "run", "-c", self->conf, (char *)NULL);
 		_exit(127);
 	}
 	ASSERT_GT(pid, 0);
 	self->pid = pid;
-	ASSERT_EQ(th_wait_sh(15000, "%s status -s %s >/dev/null 2>&1", bin(), self->sock), 0);
+	ASSERT_EQ(th_wait_sh(15000, "%s status -s %s >/dev/null 2>&1", th_bin(), self->sock), 0);
 }
 
 TEST_F_TIMEOUT(gw, top_in_a_terminal_shows_rates_and_quits_on_q, 60)
@@ -86,7 +79,7 @@ TEST_F_TIMEOUT(gw, top_in_a_terminal_shows_rates_and_quits_on_q, 60)
 
 	start(_metadata, self);
 	ASSERT_EQ(th_sh("tmux -L %s new-session -d -s top -x 140 -y 50 '%s top -s %s -d 1'", self->tmux,
-			bin(), self->sock), 0);
+			th_bin(), self->sock), 0);
 	/* syslog keeps arriving while the view refreshes: the listener's rate
 	 * must show up as a number of messages per second, not a total */
 	for (i = 0; i < 100; i++) {
@@ -117,7 +110,7 @@ TEST_F_TIMEOUT(gw, top_without_a_terminal_prints_frames_and_stops_after_n, 30)
 	char out[16384];
 
 	start(_metadata, self);
-	EXPECT_EQ(th_sh_out(out, sizeof(out), "%s top -s %s -d 0.3 -n 2 </dev/null", bin(), self->sock), 0);
+	EXPECT_EQ(th_sh_out(out, sizeof(out), "%s top -s %s -d 0.3 -n 2 </dev/null", th_bin(), self->sock), 0);
 	/* two frames, one after the other, no escape sequences */
 	EXPECT_TRUE(strstr(out, "edgesteer top") != NULL);
 	EXPECT_TRUE(strstr(strstr(out, "edgesteer top") + 1, "edgesteer top") != NULL);
@@ -129,9 +122,9 @@ TEST_F_TIMEOUT(gw, top_without_a_terminal_prints_frames_and_stops_after_n, 30)
 			"n=$(awk -v s=\"$sec\" '$0 == s {b=1; next} b && /^$/ {exit} b && !/confirmed =/ "
 			"{print length($0)}' %s/frame | sort -u | wc -l); "
 			"[ \"$n\" = 1 ] || { echo \"# $sec misaligned\"; exit 1; }; done",
-			bin(), self->sock, self->dir, self->dir), 0);
-	EXPECT_EQ(th_sh("%s top -n 0 2>/dev/null", bin()), 2);
-	EXPECT_EQ(th_sh("%s stats -w 0 2>/dev/null", bin()), 2);
+			th_bin(), self->sock, self->dir, self->dir), 0);
+	EXPECT_EQ(th_sh("%s top -n 0 2>/dev/null", th_bin()), 2);
+	EXPECT_EQ(th_sh("%s stats -w 0 2>/dev/null", th_bin()), 2);
 }
 
 TEST_F(gw, stats_json_says_whether_the_daemon_runs)
@@ -139,15 +132,15 @@ TEST_F(gw, stats_json_says_whether_the_daemon_runs)
 	char out[512], ver[64];
 
 	/* not running: up is false, the XDP samples (none here) still come */
-	ASSERT_EQ(th_sh("%s stats --json -c %s > %s/down.json", bin(), self->conf, self->dir), 0);
+	ASSERT_EQ(th_sh("%s stats --json -c %s > %s/down.json", th_bin(), self->conf, self->dir), 0);
 	th_sh_out(out, sizeof(out), "head -c 300 %s/down.json", self->dir);
 	TH_LOG("%s", out);
 	EXPECT_EQ(th_sh("python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); "
 			"assert d[\"daemon\"][\"up\"] is False, d; assert isinstance(d[\"time\"], int); "
 			"assert isinstance(d[\"metrics\"], list)' %s/down.json", self->dir), 0);
 	start(_metadata, self);
-	ASSERT_EQ(th_sh_out(ver, sizeof(ver), "%s -V | cut -d' ' -f2 | tr -d '\\n'", bin()), 0);
-	ASSERT_EQ(th_sh("%s stats --json -c %s > %s/up.json", bin(), self->conf, self->dir), 0);
+	ASSERT_EQ(th_sh_out(ver, sizeof(ver), "%s -V | cut -d' ' -f2 | tr -d '\\n'", th_bin()), 0);
+	ASSERT_EQ(th_sh("%s stats --json -c %s > %s/up.json", th_bin(), self->conf, self->dir), 0);
 	EXPECT_EQ(th_sh("python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); dm=d[\"daemon\"]; "
 			"assert dm[\"up\"] is True, dm; assert dm[\"version\"] == sys.argv[2], dm; "
 			"assert isinstance(dm[\"uptime_s\"], int), dm; "
@@ -160,11 +153,11 @@ TEST_F(gw, metrics_carry_build_info_and_stay_valid)
 	char out[65536], want[128], ver[64];
 
 	start(_metadata, self);
-	ASSERT_EQ(th_sh_out(ver, sizeof(ver), "%s -V | cut -d' ' -f2 | tr -d '\\n'", bin()), 0);
-	ASSERT_EQ(th_sh_out(out, sizeof(out), "%s metrics -s %s", bin(), self->sock), 0);
+	ASSERT_EQ(th_sh_out(ver, sizeof(ver), "%s -V | cut -d' ' -f2 | tr -d '\\n'", th_bin()), 0);
+	ASSERT_EQ(th_sh_out(out, sizeof(out), "%s metrics -s %s", th_bin(), self->sock), 0);
 	snprintf(want, sizeof(want), "\nedgesteer_build_info{version=\"%s\"} 1\n", ver);
 	EXPECT_TRUE(strstr(out, want) != NULL);
-	EXPECT_EQ(th_sh("%s metrics -s %s | promtool check metrics", bin(), self->sock), 0);
+	EXPECT_EQ(th_sh("%s metrics -s %s | promtool check metrics", th_bin(), self->sock), 0);
 }
 
 TEST_F(gw, stats_table_keeps_columns_aligned_for_long_labels)
@@ -172,7 +165,7 @@ TEST_F(gw, stats_table_keeps_columns_aligned_for_long_labels)
 	char out[4096];
 
 	start(_metadata, self);
-	ASSERT_EQ(th_sh("%s stats -s %s -c %s > %s/table", bin(), self->sock, self->conf, self->dir), 0);
+	ASSERT_EQ(th_sh("%s stats -s %s -c %s > %s/table", th_bin(), self->sock, self->conf, self->dir), 0);
 	ASSERT_EQ(th_sh("grep -q '" LONG_ROUTE "' %s/table", self->dir), 0);
 	th_sh_out(out, sizeof(out), "grep -A6 '^edgesteer_proxy_route_connections_total' %s/table", self->dir);
 	TH_LOG("%s", out);
@@ -198,14 +191,14 @@ TEST_TIMEOUT(top_reads_xdp_from_the_pins_without_a_daemon, 60)
 	fprintf(f, "[global]\ncontrol_socket = %s/none.sock\npin_path = /sys/fs/bpf/es-cli-topx-%d\n"
 		"[xdp]\ninterfaces = esv0\nmode = generic\n", dir, getpid());
 	fclose(f);
-	ASSERT_EQ(th_sh("%s attach -c %s/x.conf", bin(), dir), 0);
-	EXPECT_EQ(th_sh_out(out, sizeof(out), "%s top -c %s/x.conf -d 0.3 -n 1 </dev/null", bin(), dir), 0);
+	ASSERT_EQ(th_sh("%s attach -c %s/x.conf", th_bin(), dir), 0);
+	EXPECT_EQ(th_sh_out(out, sizeof(out), "%s top -c %s/x.conf -d 0.3 -n 1 </dev/null", th_bin(), dir), 0);
 	TH_LOG("%s", out);
 	EXPECT_TRUE(strstr(out, "daemon not running") != NULL);
 	EXPECT_TRUE(strstr(out, "XDP, packets/s") != NULL);
 	EXPECT_TRUE(strstr(out, "esv0  syslog") != NULL);
 	EXPECT_TRUE(strstr(out, "esv0  proxy") != NULL);
-	th_sh("%s detach -p /sys/fs/bpf/es-cli-topx-%d >/dev/null; rm -rf %s", bin(), getpid(), dir);
+	th_sh("%s detach -p /sys/fs/bpf/es-cli-topx-%d >/dev/null; rm -rf %s", th_bin(), getpid(), dir);
 }
 
 /* A whole gateway: XDP and a watched NIC through the daemon, a
@@ -232,17 +225,17 @@ TEST_TIMEOUT(top_shows_every_section_of_a_whole_gateway, 90)
 		"[watchdog esw0]\ninterval = 1s\nstall_after = 30s\ndry_run = yes\n",
 		dir, getpid(), dir, dir, dir);
 	fclose(f);
-	ASSERT_EQ(th_sh("%s check -q -c %s", bin(), conf), 0);
+	ASSERT_EQ(th_sh("%s check -q -c %s", th_bin(), conf), 0);
 	pid = fork();
 	if (pid == 0) {
 		snprintf(out, sizeof(out), "%s/daemon.log", dir);
 		if (!freopen(out, "w", stderr))
 			_exit(126);
-		execl(bin(), "edgesteer", "run", "-c", conf, (char *)NULL);
+		execl(th_bin(), "edgesteer", "run", "-c", conf, (char *)NULL);
 		_exit(127);
 	}
 	ASSERT_GT(pid, 0);
-	EXPECT_EQ(th_wait_sh(15000, "%s status -s %s/ctl.sock >/dev/null 2>&1", bin(), dir), 0);
+	EXPECT_EQ(th_wait_sh(15000, "%s status -s %s/ctl.sock >/dev/null 2>&1", th_bin(), dir), 0);
 	/* a subscriber: openssl with the client certificate, reading */
 	sub = fork();
 	if (sub == 0) {
@@ -258,8 +251,8 @@ TEST_TIMEOUT(top_shows_every_section_of_a_whole_gateway, 90)
 		_exit(127);
 	}
 	EXPECT_EQ(th_wait_sh(10000, "%s metrics -s %s/ctl.sock | grep -q '^edgesteer_syslog_subscribers 1'",
-			     bin(), dir), 0);
-	EXPECT_EQ(th_sh_out(out, sizeof(out), "%s top -s %s/ctl.sock -d 0.5 -n 1 </dev/null", bin(), dir), 0);
+			     th_bin(), dir), 0);
+	EXPECT_EQ(th_sh_out(out, sizeof(out), "%s top -s %s/ctl.sock -d 0.5 -n 1 </dev/null", th_bin(), dir), 0);
 	TH_LOG("%s", out);
 	EXPECT_TRUE(strstr(out, "XDP, packets/s") != NULL);
 	EXPECT_TRUE(strstr(out, "esw0  syslog") != NULL);
@@ -273,7 +266,7 @@ TEST_TIMEOUT(top_shows_every_section_of_a_whole_gateway, 90)
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
 	th_sh("sed 's/^/# daemon: /' %s/daemon.log; %s detach -p /sys/fs/bpf/es-cli-topall-%d >/dev/null 2>&1; "
-	      "rm -rf %s", dir, bin(), getpid(), dir);
+	      "rm -rf %s", dir, th_bin(), getpid(), dir);
 }
 
 TEST_HARNESS_MAIN

@@ -8,20 +8,6 @@
  */
 #include "harness.h"
 
-static const char *bin(void)
-{
-	const char *b = getenv("EDGESTEER");
-
-	return b ? b : "build/edgesteer";
-}
-
-static const char *src(void)
-{
-	const char *s = getenv("EDGESTEER_SRC");
-
-	return s ? s : ".";
-}
-
 TEST(man_page_renders_and_names_every_command_and_option)
 {
 	char out[8192], page[64];
@@ -29,7 +15,7 @@ TEST(man_page_renders_and_names_every_command_and_option)
 	snprintf(page, sizeof(page), "/tmp/es-man-%d.txt", getpid());
 	/* man -l renders it without a warning from groff */
 	ASSERT_EQ(th_sh("MANWIDTH=80 man -l %s/docs/edgesteer.8 2>/tmp/es-man-%d.err | col -b > %s",
-			src(), getpid(), page), 0);
+			th_src(), getpid(), page), 0);
 	EXPECT_EQ(th_sh("test ! -s /tmp/es-man-%d.err || { sed 's/^/# /' /tmp/es-man-%d.err; false; }",
 			getpid(), getpid()), 0);
 	EXPECT_EQ(th_sh("grep -q '^EXIT STATUS' %s && grep -q '^SIGNALS' %s && grep -q '^FILES' %s && "
@@ -41,7 +27,7 @@ TEST(man_page_renders_and_names_every_command_and_option)
 			    "  grep -q \"^ *$c\\b\" %s || echo \"command $c missing\"; "
 			    "  for o in $(%s $c --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do "
 			    "    grep -q -- \"$o\" %s || echo \"$c $o missing\"; done; done",
-			    bin(), page, bin(), page), 0);
+			    th_bin(), page, th_bin(), page), 0);
 	EXPECT_STREQ(out, "");
 	th_sh("rm -f %s /tmp/es-man-%d.err", page, getpid());
 }
@@ -52,7 +38,7 @@ TEST(make_man_builds_the_page)
 
 	if (!build)
 		SKIP(return, "EDGESTEER_BUILD not set (run through tests/run.sh)");
-	EXPECT_EQ(th_sh("cmp -s %s/docs/edgesteer.8 %s/man/edgesteer.8", src(), build), 0);
+	EXPECT_EQ(th_sh("cmp -s %s/docs/edgesteer.8 %s/man/edgesteer.8", th_src(), build), 0);
 }
 
 /* Complete `edgesteer WORDS...` in a bash that loaded the file. */
@@ -62,7 +48,7 @@ static int complete(char *out, size_t len, const char *words)
 			 "cd %s && bash --norc --noprofile -c 'source contrib/bash-completion/edgesteer && "
 			 "COMP_WORDS=(edgesteer %s); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); "
 			 "_edgesteer; printf \"%%s \" \"${COMPREPLY[@]}\"; "
-			 "complete -p edgesteer >/dev/null || echo NOT-REGISTERED'", src(), words);
+			 "complete -p edgesteer >/dev/null || echo NOT-REGISTERED'", th_src(), words);
 }
 
 TEST(bash_completion_completes_commands_options_and_sections)
@@ -89,11 +75,11 @@ TEST(bash_completion_completes_commands_options_and_sections)
 	EXPECT_TRUE(strncmp(out, "eth1 ", 5) == 0);
 	/* the section names of a file */
 	EXPECT_EQ(th_sh_out(out, sizeof(out), "cd %s && bash --norc -c 'source contrib/bash-completion/edgesteer "
-			    "&& _edgesteer_sections examples/gateway.conf | tr \"\\n\" ,'", src()), 0);
+			    "&& _edgesteer_sections examples/gateway.conf | tr \"\\n\" ,'", th_src()), 0);
 	EXPECT_STREQ(out, "global,xdp,proxy web,syslog,forward central,watchdog eth1,");
 	/* every command the binary knows is completed */
 	EXPECT_EQ(th_sh_out(out, sizeof(out), "for c in $(%s help | sed -n 's/^  \\([a-z-]*\\)  .*/\\1/p'); do "
-			    "grep -q \"$c\" %s/contrib/bash-completion/edgesteer || echo $c; done", bin(), src()), 0);
+			    "grep -q \"$c\" %s/contrib/bash-completion/edgesteer || echo $c; done", th_bin(), th_src()), 0);
 	EXPECT_STREQ(out, "");
 }
 
@@ -102,17 +88,17 @@ TEST(prometheus_rules_pass_promtool_check_and_unit_tests)
 	char out[8192];
 
 	EXPECT_EQ(th_sh_out(out, sizeof(out), "cd %s/contrib/prometheus && promtool check rules edgesteer-alerts.yml 2>&1",
-			    src()), 0);
+			    th_src()), 0);
 	TH_LOG("%s", out);
 	EXPECT_TRUE(strstr(out, "SUCCESS: 8 rules found") != NULL);
 	EXPECT_EQ(th_sh_out(out, sizeof(out), "cd %s/contrib/prometheus && promtool test rules edgesteer-alerts.test.yml 2>&1",
-			    src()), 0);
+			    th_src()), 0);
 	TH_LOG("%s", out);
 	/* the alerts the brief asks for are all there */
 	EXPECT_EQ(th_sh("cd %s/contrib/prometheus && for a in EdgesteerDown EdgesteerForwarderDown EdgesteerSpoolGrowing "
 			"EdgesteerSubscriberSkipping EdgesteerXdpMalformedRising EdgesteerNicStalled EdgesteerNicGivenUp; "
 			"do grep -q \"alert: $a$\" edgesteer-alerts.yml || exit 1; "
-			"grep -q \"alertname: $a$\" edgesteer-alerts.test.yml || exit 1; done", src()), 0);
+			"grep -q \"alertname: $a$\" edgesteer-alerts.test.yml || exit 1; done", th_src()), 0);
 }
 
 TEST(dashboard_and_rules_use_metric_names_the_daemon_emits)
@@ -121,12 +107,12 @@ TEST(dashboard_and_rules_use_metric_names_the_daemon_emits)
 
 	EXPECT_EQ(th_sh("python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); "
 			"assert d[\"uid\"] == \"edgesteer\" and len(d[\"panels\"]) > 10' %s/contrib/grafana/edgesteer.json",
-			src()), 0);
+			th_src()), 0);
 	/* every edgesteer_* name in them is one the sources emit */
 	EXPECT_EQ(th_sh_out(out, sizeof(out),
 			    "cd %s && for m in $(grep -oh 'edgesteer_[a-z_]*[a-z]' contrib/grafana/edgesteer.json "
 			    "contrib/prometheus/edgesteer-alerts.yml | sort -u); do "
-			    "grep -rqF \"\\\"$m\\\"\" user || echo \"$m\"; done", src()), 0);
+			    "grep -rqF \"\\\"$m\\\"\" user || echo \"$m\"; done", th_src()), 0);
 	EXPECT_STREQ(out, "");
 }
 

@@ -20,13 +20,6 @@
 #define METRICS_PORT 26111
 #define HELD 64
 
-static const char *bin(void)
-{
-	const char *b = getenv("EDGESTEER");
-
-	return b ? b : "build/edgesteer";
-}
-
 FIXTURE(access) {
 	char dir[64];
 	char conf[128];
@@ -85,12 +78,12 @@ static void start_daemon(struct th_metadata *_metadata, FIXTURE(access) *self)
 		fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
 		dup2(fd, 2);
 		unsetenv("NOTIFY_SOCKET");
-		execl(bin(), "edgesteer", "run", "-c", self->conf, (char *)NULL);
+		execl(th_bin(), "edgesteer", "run", "-c", self->conf, (char *)NULL);
 		_exit(127);
 	}
 	self->pid = pid;
 	ASSERT_GT(pid, 0);
-	ASSERT_EQ(th_wait_sh(15000, "%s status -s %s >/dev/null 2>&1", bin(), self->sock), 0);
+	ASSERT_EQ(th_wait_sh(15000, "%s status -s %s >/dev/null 2>&1", th_bin(), self->sock), 0);
 	ASSERT_EQ(th_wait_sh(15000, "curl -sf -o /dev/null http://127.0.0.1:%d/metrics", METRICS_PORT), 0);
 }
 
@@ -171,9 +164,9 @@ TEST_F_TIMEOUT(access, control_commands_succeed_while_64_idle_clients_are_held, 
 	held = hold_idle(fds, (struct sockaddr *)&sun, sizeof(sun));
 	TH_LOG("%d idle clients held against the control socket", held);
 	ASSERT_EQ(held, HELD);
-	ASSERT_EQ(th_sh_out(out, sizeof(out), "%s status -s %s 2>&1", bin(), self->sock), 0);
+	ASSERT_EQ(th_sh_out(out, sizeof(out), "%s status -s %s 2>&1", th_bin(), self->sock), 0);
 	EXPECT_TRUE(strstr(out, "edgesteer running") != NULL);
-	ASSERT_EQ(th_sh_out(out, sizeof(out), "%s reload -s %s 2>&1", bin(), self->sock), 0);
+	ASSERT_EQ(th_sh_out(out, sizeof(out), "%s reload -s %s 2>&1", th_bin(), self->sock), 0);
 	EXPECT_GE(dropped("control", "evicted_idle"), HELD - 16);
 	release(fds);
 }
@@ -190,7 +183,7 @@ static void make_user(struct th_metadata *_metadata, FIXTURE(access) *self)
 static int as_user(FIXTURE(access) *self, char *out, size_t len, const char *args)
 {
 	return th_sh_out(out, len, "setpriv --reuid=%s --regid=nogroup --init-groups %s %s -s %s 2>&1",
-			 self->user, bin(), args, self->sock);
+			 self->user, th_bin(), args, self->sock);
 }
 
 TEST_F_TIMEOUT(access, control_group_member_reads_but_cannot_change, 60)
@@ -223,11 +216,11 @@ TEST_F_TIMEOUT(access, control_group_member_reads_but_cannot_change, 60)
 	EXPECT_TRUE(strstr(out, "'usb-reset' refused") != NULL);
 	EXPECT_EQ(th_sh("grep -q 'reload: reading' %s/daemon.log", self->dir), 1);
 	/* root still may */
-	EXPECT_EQ(th_sh("%s reload -s %s >/dev/null", bin(), self->sock), 0);
+	EXPECT_EQ(th_sh("%s reload -s %s >/dev/null", th_bin(), self->sock), 0);
 	/* outside the group: nothing, even with the directory opened up */
 	th_sh("chmod o+x %s/run", self->dir);
 	EXPECT_EQ(th_sh_out(out, sizeof(out), "setpriv --reuid=65534 --regid=65534 --clear-groups "
-			    "%s status -s %s 2>&1", bin(), self->sock), 1);
+			    "%s status -s %s 2>&1", th_bin(), self->sock), 1);
 	EXPECT_TRUE(strstr(out, "ermission denied") != NULL);
 }
 

@@ -25,13 +25,6 @@
 #define XDP_RUNNING_CAPS 0x000000c000001000ull
 #define CAP_DAC_READ_SEARCH_BIT (1ull << 2)
 
-static const char *bin(void)
-{
-	const char *b = getenv("EDGESTEER");
-
-	return b ? b : "build/edgesteer";
-}
-
 FIXTURE(priv) {
 	char dir[64], conf[128], sock[128];
 	char gw[32], peer[32], pin[128], pinroot[96];
@@ -89,7 +82,7 @@ FIXTURE_TEARDOWN(priv)
 	}
 	th_sh("sed 's/^/# daemon: /' %s/daemon.log 2>/dev/null | tail -n 20; "
 	      "%s detach -p %s >/dev/null 2>&1; ip netns del %s; ip netns del %s; rm -rf %s %s",
-	      self->dir, bin(), self->pin, self->gw, self->peer, self->dir, self->pinroot);
+	      self->dir, th_bin(), self->pin, self->gw, self->peer, self->dir, self->pinroot);
 	if (self->made_user)
 		th_sh("userdel %s", self->user);
 }
@@ -117,12 +110,12 @@ static void start_daemon(struct th_metadata *_metadata, FIXTURE(priv) *self)
 		snprintf(amb, sizeof(amb), "--ambient-caps=%s", caps);
 		unsetenv("NOTIFY_SOCKET");
 		execlp("nsenter", "nsenter", ns, "setpriv", "--reuid", self->user, "--regid", self->user,
-		       "--clear-groups", inh, amb, bin(), "run", "-c", self->conf, (char *)NULL);
+		       "--clear-groups", inh, amb, th_bin(), "run", "-c", self->conf, (char *)NULL);
 		_exit(127);
 	}
 	self->pid = pid;
 	ASSERT_GT(pid, 0);
-	ASSERT_EQ(th_wait_sh(15000, "%s status -s %s >/dev/null 2>&1", bin(), self->sock), 0);
+	ASSERT_EQ(th_wait_sh(15000, "%s status -s %s >/dev/null 2>&1", th_bin(), self->sock), 0);
 }
 
 static unsigned long long proc_caps(pid_t pid, const char *field)
@@ -142,7 +135,7 @@ static long rx_packets(FIXTURE(priv) *self, const char *iface)
 		      "%s stats --json -c %s | python3 -c 'import json,sys; "
 		      "d=json.load(sys.stdin); print(sum(m[\"value\"] for m in d[\"metrics\"] "
 		      "if m[\"name\"]==\"edgesteer_xdp_rx_packets_total\" and m[\"labels\"].get(\"iface\")==\"%s\"))'",
-		      bin(), self->conf, iface))
+		      th_bin(), self->conf, iface))
 		return -1;
 	return atol(out);
 }
@@ -169,7 +162,7 @@ TEST_F_TIMEOUT(priv, xdp_as_unprivileged_user_attaches_counts_reloads_with_docum
 	EXPECT_GE(rx_packets(self, "g0"), 3);
 	/* a reload after the drop: writes the config maps, attaches g1 */
 	write_conf(self, "g0 g1");
-	EXPECT_EQ(th_sh_out(out, sizeof(out), "%s reload -s %s 2>&1", bin(), self->sock), 0);
+	EXPECT_EQ(th_sh_out(out, sizeof(out), "%s reload -s %s 2>&1", th_bin(), self->sock), 0);
 	TH_LOG("reload: %s", out);
 	EXPECT_EQ(th_sh("ip -n %s link show g1 | grep -q xdp", self->gw), 0);
 	th_sh("ip netns exec %s ping -q -c 3 -i 0.05 -W 1 10.98.1.1 >/dev/null", self->peer);
@@ -201,7 +194,7 @@ TEST_F_TIMEOUT(priv, pins_under_a_closed_root_directory_and_a_reload_needing_mor
 	/* the pins are the daemon's, and it reaches them to count */
 	EXPECT_EQ(th_sh("test \"$(stat -c %%U %s)\" = %s", self->pin, self->user), 0);
 	th_sh("ip netns exec %s ping -q -c 3 -i 0.05 -W 1 10.98.0.1 >/dev/null", self->peer);
-	ASSERT_EQ(th_sh_out(out, sizeof(out), "%s metrics -s %s", bin(), self->sock), 0);
+	ASSERT_EQ(th_sh_out(out, sizeof(out), "%s metrics -s %s", th_bin(), self->sock), 0);
 	EXPECT_TRUE(strstr(out, "edgesteer_xdp_rx_packets_total{iface=\"g0\"") != NULL);
 	/* a probe needs CAP_NET_RAW, which this config dropped: the reload
 	 * says so and fails; the rest of it is applied */
@@ -209,10 +202,10 @@ TEST_F_TIMEOUT(priv, pins_under_a_closed_root_directory_and_a_reload_needing_mor
 	ASSERT_TRUE(f != NULL);
 	fprintf(f, "\n[watchdog g0]\ndry_run = yes\nprobe = 10.98.0.2\n");
 	fclose(f);
-	EXPECT_EQ(th_sh_out(out, sizeof(out), "%s reload -s %s 2>&1", bin(), self->sock), 1);
+	EXPECT_EQ(th_sh_out(out, sizeof(out), "%s reload -s %s 2>&1", th_bin(), self->sock), 1);
 	TH_LOG("reload: %s", out);
 	EXPECT_TRUE(strstr(out, "needs net_raw, dropped after start-up") != NULL);
-	ASSERT_EQ(th_sh("%s status -s %s >/dev/null", bin(), self->sock), 0);
+	ASSERT_EQ(th_sh("%s status -s %s >/dev/null", th_bin(), self->sock), 0);
 }
 
 /*

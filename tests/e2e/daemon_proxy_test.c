@@ -15,20 +15,6 @@
 #define PORT_UP2   26202
 #define BIG_MB     24
 
-static const char *bin(void)
-{
-	const char *b = getenv("EDGESTEER");
-
-	return b ? b : "build/edgesteer";
-}
-
-static const char *src(void)
-{
-	const char *s = getenv("EDGESTEER_SRC");
-
-	return s ? s : ".";
-}
-
 FIXTURE(dp) {
 	char dir[64];
 	pid_t pid;
@@ -76,7 +62,7 @@ FIXTURE_SETUP(dp)
 	TH_PRIVATE_NETNS();
 	snprintf(self->dir, sizeof(self->dir), "/tmp/es-dproxy-%d", getpid());
 	th_sh("rm -rf %s; mkdir -p %s/www", self->dir, self->dir);
-	ASSERT_EQ(th_sh("%s/scripts/mkcerts.sh %s/certs demo.test >/dev/null", src(), self->dir), 0);
+	ASSERT_EQ(th_sh("%s/scripts/mkcerts.sh %s/certs demo.test >/dev/null", th_src(), self->dir), 0);
 	ASSERT_EQ(th_sh("head -c %dM /dev/urandom > %s/www/big && sha256sum < %s/www/big | cut -d' ' -f1 > %s/big.sha",
 			BIG_MB, self->dir, self->dir, self->dir), 0);
 	ASSERT_EQ(start_nginx(self->dir, PORT_UP1, "up1"), 0);
@@ -106,12 +92,12 @@ static void start_daemon(struct th_metadata *_metadata, FIXTURE(dp) *self)
 		dup2(fd, 2);
 		snprintf(path, sizeof(path), "%s/edgesteer.conf", self->dir);
 		unsetenv("NOTIFY_SOCKET");
-		execl(bin(), "edgesteer", "run", "-c", path, (char *)NULL);
+		execl(th_bin(), "edgesteer", "run", "-c", path, (char *)NULL);
 		_exit(127);
 	}
 	self->pid = pid;
 	ASSERT_GT(pid, 0);
-	ASSERT_EQ(th_wait_sh(15000, "%s status -s %s/ctl.sock >/dev/null 2>&1", bin(), self->dir), 0);
+	ASSERT_EQ(th_wait_sh(15000, "%s status -s %s/ctl.sock >/dev/null 2>&1", th_bin(), self->dir), 0);
 }
 
 /* GET /id through the proxy: which upstream answers. */
@@ -140,10 +126,10 @@ TEST_F_TIMEOUT(dp, reload_changes_route_while_transfer_in_flight, 90)
 	ASSERT_EQ(which_upstream(self, out, sizeof(out)), 0);
 	ASSERT_STREQ(out, "up1\n");
 	slow_download(self, "8M");	/* ~3 s for 24 MiB */
-	ASSERT_EQ(th_wait_sh(5000, "%s stats -s %s/ctl.sock | grep -q 'proxy'", bin(), self->dir), 0);
+	ASSERT_EQ(th_wait_sh(5000, "%s stats -s %s/ctl.sock | grep -q 'proxy'", th_bin(), self->dir), 0);
 	usleep(800 * 1000);
 	write_conf(self, PORT_UP2, "");
-	ASSERT_EQ(th_sh_out(out, sizeof(out), "%s reload -s %s/ctl.sock 2>&1", bin(), self->dir), 0);
+	ASSERT_EQ(th_sh_out(out, sizeof(out), "%s reload -s %s/ctl.sock 2>&1", th_bin(), self->dir), 0);
 	/* new connections take the new route at once */
 	ASSERT_EQ(which_upstream(self, out, sizeof(out)), 0);
 	EXPECT_STREQ(out, "up2\n");
@@ -158,7 +144,7 @@ TEST_F_TIMEOUT(dp, reload_with_broken_file_keeps_serving, 60)
 
 	start_daemon(_metadata, self);
 	write_conf(self, PORT_UP2, "route = broken.test 127.0.0.1:99999\n");
-	EXPECT_EQ(th_sh_out(out, sizeof(out), "%s reload -s %s/ctl.sock 2>&1", bin(), self->dir), 1);
+	EXPECT_EQ(th_sh_out(out, sizeof(out), "%s reload -s %s/ctl.sock 2>&1", th_bin(), self->dir), 1);
 	EXPECT_TRUE(strstr(out, "edgesteer.conf:9: [proxy web] route") != NULL);
 	/* the old route still serves */
 	ASSERT_EQ(which_upstream(self, out, sizeof(out)), 0);
@@ -207,9 +193,9 @@ TEST_F_TIMEOUT(dp, dead_upstream_down_in_status_and_stats, 60)
 		ASSERT_EQ(which_upstream(self, out, sizeof(out)), 0);
 		EXPECT_STREQ(out, "up1\n");
 	}
-	ASSERT_EQ(th_sh_out(out, sizeof(out), "%s status -s %s/ctl.sock", bin(), self->dir), 0);
+	ASSERT_EQ(th_sh_out(out, sizeof(out), "%s status -s %s/ctl.sock", th_bin(), self->dir), 0);
 	EXPECT_TRUE(strstr(out, "upstreams down: 1 (web/127.0.0.1:9)") != NULL);
-	ASSERT_EQ(th_sh_out(out, sizeof(out), "%s metrics -s %s/ctl.sock", bin(), self->dir), 0);
+	ASSERT_EQ(th_sh_out(out, sizeof(out), "%s metrics -s %s/ctl.sock", th_bin(), self->dir), 0);
 	EXPECT_TRUE(strstr(out, "edgesteer_proxy_upstream_up{proxy=\"web\",upstream=\"127.0.0.1:9\"} 0") != NULL);
 	EXPECT_TRUE(strstr(out, "edgesteer_proxy_upstream_connects_total{proxy=\"web\",upstream=\"127.0.0.1:9\"} 1") != NULL);
 	EXPECT_EQ(th_sh("grep -q 'upstream 127.0.0.1:9: down' %s/daemon.log", self->dir), 0);

@@ -12,20 +12,6 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
-static const char *bin(void)
-{
-	const char *b = getenv("EDGESTEER");
-
-	return b ? b : "build/edgesteer";
-}
-
-static const char *src(void)
-{
-	const char *s = getenv("EDGESTEER_SRC");
-
-	return s ? s : ".";
-}
-
 FIXTURE(daemon) {
 	char dir[64];
 	char conf[192];
@@ -113,7 +99,7 @@ static void start_daemon(struct th_metadata *_metadata, FIXTURE(daemon) *self)
 		snprintf(env, sizeof(env), "%s/daemon.log", self->dir);
 		fd = open(env, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		dup2(fd, 2);
-		execl(bin(), "edgesteer", "run", "-c", self->conf, (char *)NULL);
+		execl(th_bin(), "edgesteer", "run", "-c", self->conf, (char *)NULL);
 		_exit(127);
 	}
 	self->pid = pid;
@@ -151,17 +137,17 @@ TEST_F(daemon, control_socket_is_owner_only_and_refuses_others)
 	start_daemon(_metadata, self);
 	ASSERT_EQ(stat(self->sock, &stt), 0);
 	EXPECT_EQ(stt.st_mode & 0777, 0600);
-	ASSERT_EQ(th_sh_out(out, sizeof(out), "%s status -s %s", bin(), self->sock), 0);
+	ASSERT_EQ(th_sh_out(out, sizeof(out), "%s status -s %s", th_bin(), self->sock), 0);
 	EXPECT_TRUE(strstr(out, "edgesteer running") != NULL);
 	/* an unprivileged user cannot connect (file mode), and is told so */
 	th_sh("chmod 755 %s", self->dir);
 	EXPECT_EQ(th_sh_out(out, sizeof(out), "setpriv --reuid=65534 --regid=65534 --clear-groups "
-			    "%s status -s %s 2>&1", bin(), self->sock), 1);
+			    "%s status -s %s 2>&1", th_bin(), self->sock), 1);
 	EXPECT_TRUE(strstr(out, "Permission denied") != NULL);
 	/* even with the file opened up, the SO_PEERCRED check refuses */
 	th_sh("chmod 666 %s", self->sock);
 	EXPECT_EQ(th_sh_out(out, sizeof(out), "setpriv --reuid=65534 --regid=65534 --clear-groups "
-			    "%s status -s %s 2>&1", bin(), self->sock), 1);
+			    "%s status -s %s 2>&1", th_bin(), self->sock), 1);
 	EXPECT_TRUE(strstr(out, "permission denied") != NULL);
 	/* unknown commands and oversized requests get an error, not a hang */
 	EXPECT_EQ(th_sh_out(out, sizeof(out), "printf 'frobnicate\\n' | socat -t2 - UNIX-CONNECT:%s",
@@ -171,7 +157,7 @@ TEST_F(daemon, control_socket_is_owner_only_and_refuses_others)
 		  self->sock);
 	EXPECT_TRUE(strstr(out, "ok") == NULL);
 	/* the daemon still answers */
-	ASSERT_EQ(th_sh_out(out, sizeof(out), "%s status -s %s", bin(), self->sock), 0);
+	ASSERT_EQ(th_sh_out(out, sizeof(out), "%s status -s %s", th_bin(), self->sock), 0);
 }
 
 TEST_F(daemon, metrics_parse_with_promtool_and_http)
@@ -179,9 +165,9 @@ TEST_F(daemon, metrics_parse_with_promtool_and_http)
 	char out[65536];
 
 	start_daemon(_metadata, self);
-	ASSERT_EQ(th_sh_out(out, sizeof(out), "%s metrics -s %s", bin(), self->sock), 0);
+	ASSERT_EQ(th_sh_out(out, sizeof(out), "%s metrics -s %s", th_bin(), self->sock), 0);
 	EXPECT_TRUE(strstr(out, "edgesteer_up 1") != NULL);
-	EXPECT_EQ(th_sh("%s metrics -s %s | promtool check metrics", bin(), self->sock), 0);
+	EXPECT_EQ(th_sh("%s metrics -s %s | promtool check metrics", th_bin(), self->sock), 0);
 	EXPECT_EQ(th_sh("curl -sf http://127.0.0.1:26101/metrics | promtool check metrics"), 0);
 	EXPECT_EQ(th_sh("curl -s -o /dev/null -w '%%{http_code}' http://127.0.0.1:26101/ | grep -q 404"), 0);
 }
@@ -192,7 +178,7 @@ TEST_F(daemon, reload_refuses_a_broken_file_and_keeps_running)
 
 	start_daemon(_metadata, self);
 	write_conf(self->conf, self->dir, "metrics_listen = 0.0.0.0:26101\nbogus = 1\n");
-	EXPECT_EQ(th_sh_out(out, sizeof(out), "%s reload -s %s 2>&1", bin(), self->sock), 1);
+	EXPECT_EQ(th_sh_out(out, sizeof(out), "%s reload -s %s 2>&1", th_bin(), self->sock), 1);
 	TH_LOG("%s", out);
 	EXPECT_TRUE(strstr(out, "edgesteer.conf:5: [global] metrics_listen") != NULL);
 	EXPECT_TRUE(strstr(out, "edgesteer.conf:6: [global] bogus: unknown key") != NULL);
@@ -201,7 +187,7 @@ TEST_F(daemon, reload_refuses_a_broken_file_and_keeps_running)
 			"grep -q 'edgesteer_reloads_total{result=\"refused\"} 1'"), 0);
 	/* a good file is applied: metrics move to another port */
 	write_conf(self->conf, self->dir, "metrics_listen = 127.0.0.1:26102\n");
-	EXPECT_EQ(th_sh_out(out, sizeof(out), "%s reload -s %s 2>&1", bin(), self->sock), 0);
+	EXPECT_EQ(th_sh_out(out, sizeof(out), "%s reload -s %s 2>&1", th_bin(), self->sock), 0);
 	EXPECT_EQ(th_sh("curl -sf http://127.0.0.1:26102/metrics >/dev/null"), 0);
 	EXPECT_NE(th_sh("curl -sf http://127.0.0.1:26101/metrics >/dev/null 2>&1"), 0);
 }
@@ -212,9 +198,9 @@ TEST_F(daemon, second_instance_on_the_same_socket_is_refused)
 
 	start_daemon(_metadata, self);
 	EXPECT_EQ(th_sh_out(out, sizeof(out), "NOTIFY_SOCKET= timeout 5 %s run -c %s 2>&1",
-			    bin(), self->conf), 1);
+			    th_bin(), self->conf), 1);
 	EXPECT_TRUE(strstr(out, "another edgesteer is running") != NULL);
-	ASSERT_EQ(th_sh("%s status -s %s >/dev/null", bin(), self->sock), 0);
+	ASSERT_EQ(th_sh("%s status -s %s >/dev/null", th_bin(), self->sock), 0);
 }
 
 TEST(systemd_unit_verifies)
@@ -226,12 +212,12 @@ TEST(systemd_unit_verifies)
 		       "d=$(mktemp -d) && mkdir -p $d/sbin && cp %s $d/sbin/edgesteer && "
 		       "sed 's|@SBINDIR@|'$d/sbin'|g' %s/scripts/edgesteer.service > $d/edgesteer.service && "
 		       "systemd-analyze verify $d/edgesteer.service 2>&1; rc=$?; rm -rf $d; exit $rc",
-		       bin(), src());
+		       th_bin(), th_src());
 	TH_LOG("%s", out);
 	EXPECT_EQ(rc, 0);
 	EXPECT_EQ(th_sh("grep -q '^Type=notify' %s/scripts/edgesteer.service && "
 			"grep -q '^WatchdogSec=' %s/scripts/edgesteer.service && "
-			"grep -q '^ExecReload=' %s/scripts/edgesteer.service", src(), src(), src()), 0);
+			"grep -q '^ExecReload=' %s/scripts/edgesteer.service", th_src(), th_src(), th_src()), 0);
 }
 
 TEST_TIMEOUT(make_install_lays_out_files, 120)
@@ -245,7 +231,7 @@ TEST_TIMEOUT(make_install_lays_out_files, 120)
 		       "test -x $d/usr/sbin/edgesteer && "
 		       "test -f $d/etc/edgesteer/edgesteer.conf.example && "
 		       "grep -q 'ExecStart=/usr/sbin/edgesteer run' $d/lib/systemd/system/edgesteer.service; "
-		       "rc=$?; rm -rf $d; exit $rc", src());
+		       "rc=$?; rm -rf $d; exit $rc", th_src());
 	TH_LOG("%s", out);
 	EXPECT_EQ(rc, 0);
 }

@@ -10,13 +10,6 @@
 
 #include <fcntl.h>
 
-static const char *bin(void)
-{
-	const char *b = getenv("EDGESTEER");
-
-	return b ? b : "build/edgesteer";
-}
-
 FIXTURE(dx) {
 	char dir[64];
 	char gw[32], peer[32];
@@ -58,7 +51,7 @@ FIXTURE_TEARDOWN(dx)
 		kill(self->pid, SIGKILL);
 	th_sh("sed 's/^/# daemon: /' %s/daemon.log 2>/dev/null | tail -n 20; "
 	      "%s detach -p %s >/dev/null 2>&1; ip netns del %s; ip netns del %s; rm -rf %s %s",
-	      self->dir, bin(), self->pin, self->gw, self->peer, self->dir, self->pin);
+	      self->dir, th_bin(), self->pin, self->gw, self->peer, self->dir, self->pin);
 }
 
 static void start_daemon(struct th_metadata *_metadata, FIXTURE(dx) *self)
@@ -76,12 +69,12 @@ static void start_daemon(struct th_metadata *_metadata, FIXTURE(dx) *self)
 		snprintf(ns, sizeof(ns), "--net=/run/netns/%s", self->gw);
 		unsetenv("NOTIFY_SOCKET");
 		/* nsenter keeps our mount namespace, hence bpffs */
-		execlp("nsenter", "nsenter", ns, bin(), "run", "-c", path, (char *)NULL);
+		execlp("nsenter", "nsenter", ns, th_bin(), "run", "-c", path, (char *)NULL);
 		_exit(127);
 	}
 	self->pid = pid;
 	ASSERT_GT(pid, 0);
-	ASSERT_EQ(th_wait_sh(15000, "%s status -s %s/ctl.sock >/dev/null 2>&1", bin(), self->dir), 0);
+	ASSERT_EQ(th_wait_sh(15000, "%s status -s %s/ctl.sock >/dev/null 2>&1", th_bin(), self->dir), 0);
 }
 
 static void stop_daemon(struct th_metadata *_metadata, FIXTURE(dx) *self)
@@ -103,7 +96,7 @@ static long rx_packets(FIXTURE(dx) *self)
 		      "%s stats --json -c %s/edgesteer.conf | python3 -c 'import json,sys; "
 		      "d=json.load(sys.stdin); print(sum(m[\"value\"] for m in d[\"metrics\"] "
 		      "if m[\"name\"]==\"edgesteer_xdp_rx_packets_total\" and m[\"labels\"].get(\"iface\")==\"g0\"))'",
-		      bin(), self->dir))
+		      th_bin(), self->dir))
 		return -1;
 	return atol(out);
 }
@@ -141,14 +134,14 @@ TEST_F_TIMEOUT(dx, detach_while_running_and_reload_attaches_again, 60)
 
 	start_daemon(_metadata, self);
 	EXPECT_EQ(th_sh("ip -n %s link show g0 | grep -q xdp", self->gw), 0);
-	ASSERT_EQ(th_sh_out(out, sizeof(out), "%s detach -c %s/edgesteer.conf 2>&1", bin(), self->dir), 0);
+	ASSERT_EQ(th_sh_out(out, sizeof(out), "%s detach -c %s/edgesteer.conf 2>&1", th_bin(), self->dir), 0);
 	TH_LOG("%s", out);
 	EXPECT_TRUE(strstr(out, "daemon at") != NULL);
 	EXPECT_NE(th_sh("ip -n %s link show g0 | grep -q xdp", self->gw), 0);
 	EXPECT_NE(th_sh("test -e %s", self->pin), 0);
 	/* the daemon is still there, and a reload attaches again */
-	ASSERT_EQ(th_sh("%s status -s %s/ctl.sock >/dev/null", bin(), self->dir), 0);
-	ASSERT_EQ(th_sh("%s reload -s %s/ctl.sock >/dev/null", bin(), self->dir), 0);
+	ASSERT_EQ(th_sh("%s status -s %s/ctl.sock >/dev/null", th_bin(), self->dir), 0);
+	ASSERT_EQ(th_sh("%s reload -s %s/ctl.sock >/dev/null", th_bin(), self->dir), 0);
 	EXPECT_EQ(th_sh("ip -n %s link show g0 | grep -q xdp", self->gw), 0);
 	ping_gw(self, 3);
 	EXPECT_GE(rx_packets(self), 3);
@@ -159,7 +152,7 @@ TEST_F_TIMEOUT(dx, usb_reset_through_the_daemon_names_the_problem, 30)
 	char out[4096];
 
 	start_daemon(_metadata, self);
-	EXPECT_EQ(th_sh_out(out, sizeof(out), "%s usb-reset -c %s/edgesteer.conf g0 2>&1", bin(), self->dir), 1);
+	EXPECT_EQ(th_sh_out(out, sizeof(out), "%s usb-reset -c %s/edgesteer.conf g0 2>&1", th_bin(), self->dir), 1);
 	TH_LOG("%s", out);
 	/* The daemon runs in the test's namespace through nsenter, so its
 	 * /sys is the host's and it cannot see g0 there; either way the answer
@@ -178,7 +171,7 @@ TEST_F_TIMEOUT(dx, reload_without_xdp_section_detaches, 60)
 	EXPECT_EQ(th_sh("ip -n %s link show g0 | grep -q xdp", self->gw), 0);
 	ASSERT_EQ(th_sh("sed -i '/^\\[xdp\\]/,/^$/d' %s/edgesteer.conf && ! grep -q xdp %s/edgesteer.conf",
 			self->dir, self->dir), 0);
-	ASSERT_EQ(th_sh("%s reload -s %s/ctl.sock >/dev/null", bin(), self->dir), 0);
+	ASSERT_EQ(th_sh("%s reload -s %s/ctl.sock >/dev/null", th_bin(), self->dir), 0);
 	EXPECT_NE(th_sh("ip -n %s link show g0 | grep -q xdp", self->gw), 0);
 	EXPECT_NE(th_sh("ls %s/link_* >/dev/null 2>&1", self->pin), 0);
 	stop_daemon(_metadata, self);

@@ -6,13 +6,6 @@
  */
 #include "harness.h"
 
-static const char *bin(void)
-{
-	const char *b = getenv("EDGESTEER");
-
-	return b ? b : "build/edgesteer";
-}
-
 FIXTURE(alog) {
 	char dir[64];
 	char conf[128];
@@ -53,12 +46,12 @@ static void start(struct th_metadata *_metadata, FIXTURE(alog) *self, const char
 		snprintf(log, sizeof(log), "%s/daemon.log", self->dir);
 		if (!freopen(log, "w", stderr))
 			_exit(126);
-		execl(bin(), "edgesteer", "run", "-c", self->conf, (char *)NULL);
+		execl(th_bin(), "edgesteer", "run", "-c", self->conf, (char *)NULL);
 		_exit(127);
 	}
 	ASSERT_GT(pid, 0);
 	self->pid = pid;
-	ASSERT_EQ(th_wait_sh(15000, "%s status -s %s/ctl.sock >/dev/null 2>&1", bin(), self->dir), 0);
+	ASSERT_EQ(th_wait_sh(15000, "%s status -s %s/ctl.sock >/dev/null 2>&1", th_bin(), self->dir), 0);
 	/* one hello with a server name, one without (-noservername) */
 	th_sh("timeout 5 openssl s_client -connect 127.0.0.1:28443 -servername app.example.com </dev/null >/dev/null 2>&1");
 	th_sh("timeout 5 openssl s_client -connect 127.0.0.1:28443 -noservername </dev/null >/dev/null 2>&1");
@@ -99,7 +92,7 @@ TEST(access_log_format_takes_text_or_json)
 
 	EXPECT_EQ(th_sh_out(out, sizeof(out), "printf '[global]\\naccess_log_format = xml\\n' > /tmp/es-alog-k-%d.conf; "
 			    "%s check -c /tmp/es-alog-k-%d.conf 2>&1; rc=$?; rm -f /tmp/es-alog-k-%d.conf; exit $rc",
-			    getpid(), bin(), getpid(), getpid()), 1);
+			    getpid(), th_bin(), getpid(), getpid()), 1);
 	EXPECT_TRUE(strstr(out, ":2: [global] access_log_format: 'xml' is not one of: text | json") != NULL);
 }
 

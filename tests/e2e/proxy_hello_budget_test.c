@@ -20,51 +20,6 @@
 #define LIMIT 20
 #define ESTABLISHED 5
 
-/* An echo upstream in a thread: every connection gets back what it sends. */
-struct echo {
-	int lfd;
-	volatile int stop;
-	pthread_t t;
-};
-
-static void *echo_main(void *arg)
-{
-	struct echo *e = arg;
-	struct pollfd p[256];
-	int n = 1;
-
-	p[0] = (struct pollfd){ .fd = e->lfd, .events = POLLIN };
-	while (!e->stop) {
-		if (poll(p, (nfds_t)n, 100) <= 0)
-			continue;
-		if (p[0].revents & POLLIN) {
-			int fd = accept4(e->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-
-			if (fd >= 0 && n < 256)
-				p[n++] = (struct pollfd){ .fd = fd, .events = POLLIN };
-			else if (fd >= 0)
-				close(fd);
-		}
-		for (int i = 1; i < n; i++) {
-			char buf[16384];
-			ssize_t r;
-
-			if (!p[i].revents)
-				continue;
-			r = recv(p[i].fd, buf, sizeof(buf), 0);
-			if (r > 0 && pu_write_all(p[i].fd, buf, (size_t)r) == 0)
-				continue;
-			if (r < 0 && errno == EAGAIN)
-				continue;
-			close(p[i].fd);
-			p[i--] = p[--n];
-		}
-	}
-	for (int i = 0; i < n; i++)
-		close(p[i].fd);
-	return NULL;
-}
-
 /* A client that sends its hello and gets it echoed: 0 or -1. The read
  * timeout is far below hello_timeout, so waiting for a stalled client's
  * slot to expire does not count as being admitted. */
@@ -89,16 +44,13 @@ static void stalled_cannot_lock_out(struct th_metadata *_metadata, int global, i
 	uint8_t h[4096];
 	size_t hl = pu_seed("openssl_tls13_sni.bin", h, sizeof(h));
 	long long evicted;
-	struct echo e;
+	struct pu_echo e;
 	double t0;
 	pid_t px;
 
 	ASSERT_GT(hl, 0);
 	TH_PRIVATE_NETNS();
-	e.lfd = pu_listen("127.0.0.1", UP_PORT);
-	ASSERT_GE(e.lfd, 0);
-	e.stop = 0;
-	pthread_create(&e.t, NULL, echo_main, &e);
+	ASSERT_EQ(pu_echo_start(&e, UP_PORT), 0);
 	snprintf(mfile, sizeof(mfile), "/tmp/es-hello-budget-%d.prom", (int)getpid());
 	pu_metrics_file = mfile;
 	snprintf(conf, sizeof(conf), fmt, global, local);
@@ -150,8 +102,7 @@ static void stalled_cannot_lock_out(struct th_metadata *_metadata, int global, i
 	for (int i = 0; i < ESTABLISHED; i++)
 		close(est[i]);
 	pu_kill(px);
-	e.stop = 1;
-	pthread_join(e.t, NULL);
+	pu_echo_stop(&e);
 	unlink(mfile);
 }
 
@@ -186,7 +137,7 @@ TEST_TIMEOUT(stalled_tls_handshakes_cannot_lock_out_good_clients_on_terminate_ro
 	uint8_t h[4096];
 	size_t hl = pu_seed("openssl_tls13_sni.bin", h, sizeof(h));
 	long long evicted;
-	struct echo e;
+	struct pu_echo e;
 	double t0;
 	pid_t px;
 
@@ -197,10 +148,7 @@ TEST_TIMEOUT(stalled_tls_handshakes_cannot_lock_out_good_clients_on_terminate_ro
 	th_sh("rm -rf %s", dir);
 	if (th_sh("%s/scripts/mkcerts.sh %s app.example.com >/dev/null", src ? src : ".", certs))
 		SKIP(return, "scripts/mkcerts.sh failed (openssl missing?)");
-	e.lfd = pu_listen("127.0.0.1", UP_PORT);
-	ASSERT_GE(e.lfd, 0);
-	e.stop = 0;
-	pthread_create(&e.t, NULL, echo_main, &e);
+	ASSERT_EQ(pu_echo_start(&e, UP_PORT), 0);
 	snprintf(mfile, sizeof(mfile), "%s/m.prom", dir);
 	pu_metrics_file = mfile;
 	snprintf(conf, sizeof(conf),
@@ -248,8 +196,7 @@ TEST_TIMEOUT(stalled_tls_handshakes_cannot_lock_out_good_clients_on_terminate_ro
 	}
 	EXPECT_EQ(closed, STALLED);
 	pu_kill(px);
-	e.stop = 1;
-	pthread_join(e.t, NULL);
+	pu_echo_stop(&e);
 	th_sh("rm -rf %s", dir);
 }
 

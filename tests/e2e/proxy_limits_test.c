@@ -22,64 +22,6 @@ static void raise_nofile(void)
 	setrlimit(RLIMIT_NOFILE, &rl);
 }
 
-/* An echo upstream in a thread: every connection gets back what it sends. */
-struct echo {
-	int lfd;
-	volatile int stop;
-	pthread_t t;
-};
-
-static void *echo_main(void *arg)
-{
-	struct echo *e = arg;
-	struct pollfd p[1024];
-	int n = 1;
-
-	p[0] = (struct pollfd){ .fd = e->lfd, .events = POLLIN };
-	while (!e->stop) {
-		if (poll(p, (nfds_t)n, 100) <= 0)
-			continue;
-		if (p[0].revents & POLLIN) {
-			int fd = accept4(e->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-
-			if (fd >= 0 && n < 1024)
-				p[n++] = (struct pollfd){ .fd = fd, .events = POLLIN };
-			else if (fd >= 0)
-				close(fd);
-		}
-		for (int i = 1; i < n; i++) {
-			char buf[16384];
-			ssize_t r;
-
-			if (!p[i].revents)
-				continue;
-			r = recv(p[i].fd, buf, sizeof(buf), 0);
-			if (r > 0 && pu_write_all(p[i].fd, buf, (size_t)r) == 0)
-				continue;
-			if (r < 0 && errno == EAGAIN)
-				continue;
-			close(p[i].fd);
-			p[i--] = p[--n];
-		}
-	}
-	for (int i = 0; i < n; i++)
-		close(p[i].fd);
-	return NULL;
-}
-
-static void echo_start(struct echo *e, int port)
-{
-	e->lfd = pu_listen("127.0.0.1", port);
-	e->stop = 0;
-	pthread_create(&e->t, NULL, echo_main, e);
-}
-
-static void echo_stop(struct echo *e)
-{
-	e->stop = 1;
-	pthread_join(e->t, NULL);
-}
-
 /* One proxied round trip: hello out, hello echoed back. 0 or -1. */
 static int roundtrip(const uint8_t *hello, size_t hl, double *secs)
 {
@@ -117,7 +59,7 @@ TEST_TIMEOUT(slowloris_does_not_stall_a_good_client, 60)
 	uint8_t h[4096];
 	size_t hl = pu_seed("openssl_tls13_sni.bin", h, sizeof(h));
 	static int fds[1000];
-	struct echo e;
+	struct pu_echo e;
 	double worst = 0, t0;
 	int closed = 0, base;
 	pid_t px;
@@ -125,7 +67,7 @@ TEST_TIMEOUT(slowloris_does_not_stall_a_good_client, 60)
 	ASSERT_GT(hl, 0);
 	raise_nofile();
 	TH_PRIVATE_NETNS();
-	echo_start(&e, UP_PORT);
+	pu_echo_start(&e, UP_PORT);
 	snprintf(conf, sizeof(conf), conf_fmt, 0, "2s", 5000, "no");
 	px = pu_proxy(conf, PX_PORT, 0, NULL);
 	ASSERT_GT(px, 0);
@@ -164,7 +106,7 @@ TEST_TIMEOUT(slowloris_does_not_stall_a_good_client, 60)
 	EXPECT_LT(th_now() - t0, 4.0);
 	EXPECT_EQ(th_wait_sh(3000, "test $(ls /proc/%d/fd | wc -l) -eq %d", (int)px, base), 0);
 	pu_kill(px);
-	echo_stop(&e);
+	pu_echo_stop(&e);
 }
 
 TEST_TIMEOUT(fd_count_unchanged_after_1000_connections, 90)
@@ -172,7 +114,7 @@ TEST_TIMEOUT(fd_count_unchanged_after_1000_connections, 90)
 	char conf[512];
 	uint8_t h[4096];
 	size_t hl = pu_seed("openssl_tls13_sni.bin", h, sizeof(h));
-	struct echo e;
+	struct pu_echo e;
 	int base, during = 0, after = -1;
 	long cpu0;
 	double t0;
@@ -180,7 +122,7 @@ TEST_TIMEOUT(fd_count_unchanged_after_1000_connections, 90)
 
 	raise_nofile();
 	TH_PRIVATE_NETNS();
-	echo_start(&e, UP_PORT);
+	pu_echo_start(&e, UP_PORT);
 	snprintf(conf, sizeof(conf), conf_fmt, 0, "2s", 5000, "no");
 	px = pu_proxy(conf, PX_PORT, 0, NULL);
 	ASSERT_GT(px, 0);
@@ -221,7 +163,7 @@ TEST_TIMEOUT(fd_count_unchanged_after_1000_connections, 90)
 	EXPECT_GE(during, base + 50);	/* half-closed ones may be gone already */
 	EXPECT_EQ(after, base);
 	pu_kill(px);
-	echo_stop(&e);
+	pu_echo_stop(&e);
 }
 
 /* At max_connections (of the section, or of all together) the listener
@@ -257,12 +199,12 @@ TEST_F_TIMEOUT(limit, pauses_listener_without_busy_loop, 30)
 	char conf[512];
 	uint8_t h[4096], back[4096];
 	size_t hl = pu_seed("openssl_tls13_sni.bin", h, sizeof(h));
-	struct echo e;
+	struct pu_echo e;
 	int fds[10], extra;
 	long c0, c1;
 	pid_t px;
 
-	echo_start(&e, UP_PORT);
+	pu_echo_start(&e, UP_PORT);
 	snprintf(conf, sizeof(conf), conf_fmt, variant->global, "5s", variant->local, "no");
 	px = pu_proxy(conf, PX_PORT, 0, NULL);
 	ASSERT_GT(px, 0);
@@ -292,7 +234,7 @@ TEST_F_TIMEOUT(limit, pauses_listener_without_busy_loop, 30)
 	for (int i = 1; i < 10; i++)
 		close(fds[i]);
 	pu_kill(px);
-	echo_stop(&e);
+	pu_echo_stop(&e);
 }
 
 TEST_TIMEOUT(emfile_pauses_listener_then_resumes, 30)
@@ -300,13 +242,13 @@ TEST_TIMEOUT(emfile_pauses_listener_then_resumes, 30)
 	char conf[512];
 	uint8_t h[4096], back[4096];
 	size_t hl = pu_seed("openssl_tls13_sni.bin", h, sizeof(h));
-	struct echo e;
+	struct pu_echo e;
 	int fds[40], n = 0, served_after;
 	long c0, c1;
 	pid_t px;
 
 	TH_PRIVATE_NETNS();
-	echo_start(&e, UP_PORT);
+	pu_echo_start(&e, UP_PORT);
 	/* the global limit is high: EMFILE (nofile = 48) is what stops accepting */
 	snprintf(conf, sizeof(conf), conf_fmt, 1000, "5s", 1000, "no");
 	px = pu_proxy(conf, PX_PORT, 48, NULL);
@@ -340,7 +282,7 @@ TEST_TIMEOUT(emfile_pauses_listener_then_resumes, 30)
 	for (int i = 5; i < n; i++)
 		close(fds[i]);
 	pu_kill(px);
-	echo_stop(&e);
+	pu_echo_stop(&e);
 }
 
 TEST_TIMEOUT(access_log_one_line_per_connection, 30)
@@ -348,12 +290,12 @@ TEST_TIMEOUT(access_log_one_line_per_connection, 30)
 	char conf[512], log[128], out[4096];
 	uint8_t h[4096];
 	size_t hl = pu_seed("openssl_tls13_sni.bin", h, sizeof(h));
-	struct echo e;
+	struct pu_echo e;
 	pid_t px;
 	int fd;
 
 	TH_PRIVATE_NETNS();
-	echo_start(&e, UP_PORT);
+	pu_echo_start(&e, UP_PORT);
 	snprintf(log, sizeof(log), "/tmp/es-proxy-log-%d", (int)getpid());
 	snprintf(conf, sizeof(conf), conf_fmt, 0, "1s", 100, "yes");
 	px = pu_proxy(conf, PX_PORT, 0, log);
@@ -371,7 +313,7 @@ TEST_TIMEOUT(access_log_one_line_per_connection, 30)
 	/* the readiness probe, two round trips, one silent client */
 	EXPECT_EQ(th_sh("test $(grep -c 'proxy=lim client=127.0.0.1:' %s) -eq 4", log), 0);
 	pu_kill(px);
-	echo_stop(&e);
+	pu_echo_stop(&e);
 	unlink(log);
 }
 

@@ -317,6 +317,67 @@ static inline int pu_write_all(int fd, const void *buf, size_t len)
 }
 
 /* Read exactly len bytes (or up to EOF); returns bytes read or -errno. */
+/* An echo upstream in a thread: every connection gets back what it sends
+ * (at most 255 at once). pu_echo_start: 0, or -1 when it cannot listen. */
+struct pu_echo {
+	int lfd;
+	volatile int stop;
+	pthread_t t;
+};
+
+static inline void *pu_echo_main(void *arg)
+{
+	struct pu_echo *e = arg;
+	struct pollfd p[1024];
+	int n = 1;
+
+	p[0] = (struct pollfd){ .fd = e->lfd, .events = POLLIN };
+	while (!e->stop) {
+		if (poll(p, (nfds_t)n, 100) <= 0)
+			continue;
+		if (p[0].revents & POLLIN) {
+			int fd = accept4(e->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+			if (fd >= 0 && n < 1024)
+				p[n++] = (struct pollfd){ .fd = fd, .events = POLLIN };
+			else if (fd >= 0)
+				close(fd);
+		}
+		for (int i = 1; i < n; i++) {
+			char buf[16384];
+			ssize_t r;
+
+			if (!p[i].revents)
+				continue;
+			r = recv(p[i].fd, buf, sizeof(buf), 0);
+			if (r > 0 && pu_write_all(p[i].fd, buf, (size_t)r) == 0)
+				continue;
+			if (r < 0 && errno == EAGAIN)
+				continue;
+			close(p[i].fd);
+			p[i--] = p[--n];
+		}
+	}
+	for (int i = 0; i < n; i++)
+		close(p[i].fd);
+	return NULL;
+}
+
+static inline int pu_echo_start(struct pu_echo *e, int port)
+{
+	e->lfd = pu_listen("127.0.0.1", port);
+	e->stop = 0;
+	if (e->lfd < 0)
+		return -1;
+	return pthread_create(&e->t, NULL, pu_echo_main, e) ? -1 : 0;
+}
+
+static inline void pu_echo_stop(struct pu_echo *e)
+{
+	e->stop = 1;
+	pthread_join(e->t, NULL);
+}
+
 static inline ssize_t pu_read_n(int fd, void *buf, size_t len)
 {
 	size_t got = 0;

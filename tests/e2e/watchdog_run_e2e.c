@@ -31,13 +31,6 @@
 #include <net/if.h>
 #include <sched.h>
 
-static const char *bin(void)
-{
-	const char *b = getenv("EDGESTEER");
-
-	return b ? b : "build/edgesteer";
-}
-
 #define NPAIRS 4
 
 FIXTURE(wr) {
@@ -156,11 +149,11 @@ static void start_daemon(struct th_metadata *_metadata, FIXTURE(wr) *self, const
 		lfd = open(self->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
 		if (lfd >= 0)
 			dup2(lfd, 2);
-		execl(bin(), "edgesteer", "run", "-c", self->conf, (char *)NULL);
+		execl(th_bin(), "edgesteer", "run", "-c", self->conf, (char *)NULL);
 		_exit(127);
 	}
 	self->daemon = pid;
-	ASSERT_EQ(th_wait_sh(15000, "%s status -s %s >/dev/null 2>&1", bin(), self->sock), 0);
+	ASSERT_EQ(th_wait_sh(15000, "%s status -s %s >/dev/null 2>&1", th_bin(), self->sock), 0);
 }
 
 static char snap_buf[1 << 16];
@@ -168,7 +161,7 @@ static char snap_buf[1 << 16];
 /* Fetch the daemon's metrics once; the m*() helpers read this copy. */
 static void snap(FIXTURE(wr) *self)
 {
-	if (th_sh_out(snap_buf, sizeof(snap_buf), "%s metrics -s %s 2>/dev/null", bin(), self->sock))
+	if (th_sh_out(snap_buf, sizeof(snap_buf), "%s metrics -s %s 2>/dev/null", th_bin(), self->sock))
 		snap_buf[0] = 0;
 }
 
@@ -365,7 +358,7 @@ TEST_F_TIMEOUT(wr, chattering_peer_unanswered_probe_is_a_stall_until_answered, 6
 	EXPECT_EQ(th_sh("grep -q 'the probe (icmp 10.79.0.2) has been unanswered' %s", self->log), 0);
 	EXPECT_EQ(th_sh("grep -q 'the probe is answered again after reset-command' %s", self->log), 0);
 	ASSERT_GE(wait_state(self, g, "ok", 3000), 0);
-	EXPECT_EQ(th_sh_out(st, sizeof(st), "%s status -s %s", bin(), self->sock), 0);
+	EXPECT_EQ(th_sh_out(st, sizeof(st), "%s status -s %s", th_bin(), self->sock), 0);
 	EXPECT_TRUE(strstr(st, "rule probe; probe icmp 10.79.0.2, last answer") != NULL);
 	EXPECT_TRUE(strstr(st, "ladder none; stalls 1, flaps 0, recoveries 1") != NULL);
 }
@@ -387,7 +380,7 @@ TEST_F_TIMEOUT(wr, arp_probe_peer_stops_answering_while_beaconing_is_a_stall, 40
 	ASSERT_GE(wait_state(self, g, "ok", 10000), 0);
 	EXPECT_TRUE(m_rule_is(g, "probe"));
 	EXPECT_GT(m_iface("probes_answered_total", g), 0);
-	EXPECT_EQ(th_sh_out(st, sizeof(st), "%s status -s %s", bin(), self->sock), 0);
+	EXPECT_EQ(th_sh_out(st, sizeof(st), "%s status -s %s", th_bin(), self->sock), 0);
 	EXPECT_TRUE(strstr(st, "rule probe; probe arp 10.79.0.2, last answer 0.") != NULL);
 	beacon(self, 0);
 	sleep(2);
@@ -433,7 +426,7 @@ TEST_F_TIMEOUT(wr, ndp_probe_answered_then_unanswered_is_a_stall, 40)
 	EXPECT_TRUE(m_rule_is(g, "probe"));
 	EXPECT_GT(m_iface("probes_answered_total", g), 15);
 	EXPECT_EQ(m_iface("stalls_total", g), 0);
-	EXPECT_EQ(th_sh_out(st, sizeof(st), "%s status -s %s", bin(), self->sock), 0);
+	EXPECT_EQ(th_sh_out(st, sizeof(st), "%s status -s %s", th_bin(), self->sock), 0);
 	EXPECT_TRUE(strstr(st, "rule probe; probe ndp fe80::2, last answer 0.") != NULL);
 	beacon(self, 0);
 	ASSERT_EQ(deaf(self, 0), 0);
@@ -456,7 +449,7 @@ TEST_F_TIMEOUT(wr, gateway_probe_follows_the_default_route, 40)
 	start_daemon(_metadata, self, sec);
 	ASSERT_GE(wait_state(self, g, "ok", 10000), 0);
 	EXPECT_TRUE(m_rule_is(g, "rx"));
-	EXPECT_EQ(th_sh_out(st, sizeof(st), "%s status -s %s", bin(), self->sock), 0);
+	EXPECT_EQ(th_sh_out(st, sizeof(st), "%s status -s %s", th_bin(), self->sock), 0);
 	EXPECT_TRUE(strstr(st, "rule rx; probe gateway (unresolved), last answer never") != NULL);
 	EXPECT_EQ(th_sh("grep -q 'no default route through %s; the rx rule applies' %s", g, self->log), 0);
 	ASSERT_EQ(th_sh("ip -n %s -6 route add default via fe80::2 dev %s", self->g, g), 0);
@@ -470,7 +463,7 @@ TEST_F_TIMEOUT(wr, gateway_probe_follows_the_default_route, 40)
 	EXPECT_TRUE(m_rule_is(g, "probe"));
 	EXPECT_GT(m_iface("probes_answered_total", g), 0);
 	EXPECT_EQ(m_iface("stalls_total", g), 0);
-	EXPECT_EQ(th_sh_out(st, sizeof(st), "%s status -s %s", bin(), self->sock), 0);
+	EXPECT_EQ(th_sh_out(st, sizeof(st), "%s status -s %s", th_bin(), self->sock), 0);
 	EXPECT_TRUE(strstr(st, "rule probe; probe ndp fe80::2 (gateway)") != NULL);
 }
 
@@ -553,7 +546,7 @@ TEST_F_TIMEOUT(wr, stall_back_within_flap_window_continues_the_ladder, 60)
 	EXPECT_EQ(m_iface("flaps_total", g), 1);
 	EXPECT_EQ(th_sh("grep -q 'FLAP: the stall is back .* after the recovery credited to link-bounce .* "
 			"the ladder continues at usb-reset' %s", self->log), 0);
-	EXPECT_EQ(th_sh_out(st, sizeof(st), "%s status -s %s", bin(), self->sock), 0);
+	EXPECT_EQ(th_sh_out(st, sizeof(st), "%s status -s %s", th_bin(), self->sock), 0);
 	EXPECT_TRUE(strstr(st, "stalls 2, flaps 1, recoveries 2") != NULL);
 }
 
@@ -613,7 +606,7 @@ TEST_F_TIMEOUT(wr, quiet_links_with_answered_probes_are_never_reset_for_60s, 110
 	EXPECT_EQ(m_iface("carrier_losses_total", self->gif[3]), 1);
 	EXPECT_EQ(count_lines(self->resets), 0);
 	EXPECT_EQ(th_sh("grep -q '%s: carrier lost' %s", self->gif[3], self->log), 0);
-	EXPECT_EQ(th_sh_out(st, sizeof(st), "%s status -s %s", bin(), self->sock), 0);
+	EXPECT_EQ(th_sh_out(st, sizeof(st), "%s status -s %s", th_bin(), self->sock), 0);
 	EXPECT_TRUE(strstr(st, "probe arp 10.79.2.2 (gateway), last answer 0.") != NULL);
 	th_sh("ip -n %s link set %s up", self->p, self->pif[3]);
 	EXPECT_GE(wait_state(self, self->gif[3], "ok", 5000), 0);

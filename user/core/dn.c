@@ -12,13 +12,7 @@
 
 #include "dn.h"
 
-struct der {
-	const uint8_t *p;
-	size_t len;
-};
-
-/* Read one TLV; *val is its contents, *whole the TLV itself. */
-static int der_next(struct der *d, uint8_t *tag, struct der *val, struct der *whole)
+int dn_der_next(struct dn_der *d, uint8_t *tag, struct dn_der *val, struct dn_der *whole)
 {
 	size_t i = 2, l;
 
@@ -145,7 +139,7 @@ static void put_value(struct out *o, const uint8_t *p, size_t len)
 
 int dn_from_der(const uint8_t *der, size_t len, char *out, size_t outlen)
 {
-	struct der d = { der, len }, name, rdns[64];
+	struct dn_der d = { der, len }, name, rdns[64];
 	struct out o = { out, 0, outlen, false };
 	uint8_t tag;
 	int n = 0, i;
@@ -153,30 +147,30 @@ int dn_from_der(const uint8_t *der, size_t len, char *out, size_t outlen)
 	if (!outlen)
 		return -ENOSPC;
 	out[0] = 0;
-	if (der_next(&d, &tag, &name, NULL) || tag != 0x30)
+	if (dn_der_next(&d, &tag, &name, NULL) || tag != 0x30)
 		return -EINVAL;
 	while (name.len) {
 		if (n == 64)
 			return -EINVAL;
-		if (der_next(&name, &tag, &rdns[n], NULL) || tag != 0x31)
+		if (dn_der_next(&name, &tag, &rdns[n], NULL) || tag != 0x31)
 			return -EINVAL;
 		n++;
 	}
 	for (i = n - 1; i >= 0; i--) {
-		struct der rdn = rdns[i];
+		struct dn_der rdn = rdns[i];
 		bool first = true;
 
 		if (i != n - 1)
 			put(&o, ",", 1);
 		while (rdn.len) {
-			struct der atv, oid, val, whole;
+			struct dn_der atv, oid, val, whole;
 			uint8_t vtag;
 
-			if (der_next(&rdn, &tag, &atv, NULL) || tag != 0x30)
+			if (dn_der_next(&rdn, &tag, &atv, NULL) || tag != 0x30)
 				return -EINVAL;
-			if (der_next(&atv, &tag, &oid, NULL) || tag != 0x06 || !oid.len)
+			if (dn_der_next(&atv, &tag, &oid, NULL) || tag != 0x06 || !oid.len)
 				return -EINVAL;
-			if (der_next(&atv, &vtag, &val, &whole) || atv.len)
+			if (dn_der_next(&atv, &vtag, &val, &whole) || atv.len)
 				return -EINVAL;
 			if (!first)
 				put(&o, "+", 1);
@@ -200,23 +194,23 @@ int dn_from_der(const uint8_t *der, size_t len, char *out, size_t outlen)
 
 int dn_cert_issuer(const uint8_t *cert, size_t len, char *out, size_t outlen)
 {
-	struct der d = { cert, len }, c, tbs, skip, issuer;
+	struct dn_der d = { cert, len }, c, tbs, skip, issuer;
 	uint8_t tag;
 
-	if (der_next(&d, &tag, &c, NULL) || tag != 0x30)
+	if (dn_der_next(&d, &tag, &c, NULL) || tag != 0x30)
 		return -EINVAL;
-	if (der_next(&c, &tag, &tbs, NULL) || tag != 0x30)
+	if (dn_der_next(&c, &tag, &tbs, NULL) || tag != 0x30)
 		return -EINVAL;
 	/* [0] version (optional), serialNumber, signature, issuer */
-	if (der_next(&tbs, &tag, &skip, NULL))
+	if (dn_der_next(&tbs, &tag, &skip, NULL))
 		return -EINVAL;
-	if (tag == 0xa0 && der_next(&tbs, &tag, &skip, NULL))
+	if (tag == 0xa0 && dn_der_next(&tbs, &tag, &skip, NULL))
 		return -EINVAL;
 	if (tag != 0x02)
 		return -EINVAL;
-	if (der_next(&tbs, &tag, &skip, NULL) || tag != 0x30)
+	if (dn_der_next(&tbs, &tag, &skip, NULL) || tag != 0x30)
 		return -EINVAL;
-	if (der_next(&tbs, &tag, &skip, &issuer) || tag != 0x30)
+	if (dn_der_next(&tbs, &tag, &skip, &issuer) || tag != 0x30)
 		return -EINVAL;
 	return dn_from_der(issuer.p, issuer.len, out, outlen);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * tls_dn.h - X.500 distinguished names in one canonical text form, for
+ * dn.h - X.500 distinguished names in one canonical text form, for
  * the exact issuer check of client certificates ([syslog] client_issuer).
  *
  * Canonical form (RFC 4514 order and escaping, normalised):
@@ -19,8 +19,8 @@
  * back in the same form; then the two are compared byte for byte, so
  * values are case-sensitive.
  */
-#ifndef EDGESTEER_TLS_DN_H
-#define EDGESTEER_TLS_DN_H
+#ifndef EDGESTEER_DN_H
+#define EDGESTEER_DN_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -33,5 +33,14 @@ int dn_from_der(const uint8_t *der, size_t len, char *out, size_t outlen);
 int dn_cert_issuer(const uint8_t *cert, size_t len, char *out, size_t outlen);
 /* A user-written DN string to canonical text; 0 or -EINVAL/-ENOSPC. */
 int dn_canon(const char *in, char *out, size_t outlen);
+
+/* A cursor over DER bytes; also what tls/ reads certificate extensions with. */
+struct dn_der {
+	const uint8_t *p;
+	size_t len;
+};
+/* Take one TLV (single-byte tag, length up to 3 bytes) off the front of d:
+ * *val is its contents, *whole (may be NULL) the TLV itself; 0 or -EINVAL. */
+int dn_der_next(struct dn_der *d, uint8_t *tag, struct dn_der *val, struct dn_der *whole);
 
 #endif

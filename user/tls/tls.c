@@ -656,43 +656,12 @@ size_t tls_anchors_count(const struct tls_anchors *a)
 
 /* ---- extended key usage ------------------------------------------------ */
 
-struct der {
-	const uint8_t *p;
-	size_t len;
-};
-
-/* One DER TLV (single-byte tag); *val is its contents. */
-static int der_next(struct der *d, uint8_t *tag, struct der *val)
-{
-	size_t i = 2, l;
-
-	if (d->len < 2)
-		return -EINVAL;
-	*tag = d->p[0];
-	l = d->p[1];
-	if (l & 0x80) {
-		size_t n = l & 0x7f;
-
-		if (n == 0 || n > 3 || d->len < 2 + n)
-			return -EINVAL;
-		for (l = 0; n; n--)
-			l = (l << 8) | d->p[i++];
-	}
-	if (l > d->len - i)
-		return -EINVAL;
-	val->p = d->p + i;
-	val->len = l;
-	d->p += i + l;
-	d->len -= i + l;
-	return 0;
-}
-
 static const uint8_t oid_eku[] = { 0x55, 0x1d, 0x25 };			/* 2.5.29.37 */
 static const uint8_t oid_eku_any[] = { 0x55, 0x1d, 0x25, 0x00 };	/* anyExtendedKeyUsage */
 static const uint8_t oid_kp_server[] = { 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01 };
 static const uint8_t oid_kp_client[] = { 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x02 };
 
-static bool der_is(const struct der *d, const uint8_t *oid, size_t len)
+static bool der_is(const struct dn_der *d, const uint8_t *oid, size_t len)
 {
 	return d->len == len && !memcmp(d->p, oid, len);
 }
@@ -705,39 +674,41 @@ static bool der_is(const struct der *d, const uint8_t *oid, size_t len)
  */
 static int eku_allows(const uint8_t *cert, size_t len, enum tls_eku want)
 {
-	struct der d = { cert, len }, c, tbs, f;
+	struct dn_der d = { cert, len }, c, tbs, f;
 	uint8_t tag;
 
 	if (want == TLS_EKU_NONE)
 		return 1;
-	if (der_next(&d, &tag, &c) || tag != 0x30 || der_next(&c, &tag, &tbs) || tag != 0x30)
+	if (dn_der_next(&d, &tag, &c, NULL) || tag != 0x30 ||
+	    dn_der_next(&c, &tag, &tbs, NULL) || tag != 0x30)
 		return -EINVAL;
 	/* the TBSCertificate's fields; extensions are [3] */
 	while (tbs.len) {
-		struct der exts, ext;
+		struct dn_der exts, ext;
 
-		if (der_next(&tbs, &tag, &f))
+		if (dn_der_next(&tbs, &tag, &f, NULL))
 			return -EINVAL;
 		if (tag != 0xa3)
 			continue;
-		if (der_next(&f, &tag, &exts) || tag != 0x30)
+		if (dn_der_next(&f, &tag, &exts, NULL) || tag != 0x30)
 			return -EINVAL;
 		while (exts.len) {
-			struct der oid, val, list, kp;
+			struct dn_der oid, val, list, kp;
 
-			if (der_next(&exts, &tag, &ext) || tag != 0x30 || der_next(&ext, &tag, &oid) || tag != 0x06)
+			if (dn_der_next(&exts, &tag, &ext, NULL) || tag != 0x30 ||
+			    dn_der_next(&ext, &tag, &oid, NULL) || tag != 0x06)
 				return -EINVAL;
 			if (!der_is(&oid, oid_eku, sizeof(oid_eku)))
 				continue;
 			/* optional critical BOOLEAN, then the OCTET STRING */
-			if (der_next(&ext, &tag, &val))
+			if (dn_der_next(&ext, &tag, &val, NULL))
 				return -EINVAL;
-			if (tag == 0x01 && der_next(&ext, &tag, &val))
+			if (tag == 0x01 && dn_der_next(&ext, &tag, &val, NULL))
 				return -EINVAL;
-			if (tag != 0x04 || der_next(&val, &tag, &list) || tag != 0x30)
+			if (tag != 0x04 || dn_der_next(&val, &tag, &list, NULL) || tag != 0x30)
 				return -EINVAL;
 			while (list.len) {
-				if (der_next(&list, &tag, &kp) || tag != 0x06)
+				if (dn_der_next(&list, &tag, &kp, NULL) || tag != 0x06)
 					return -EINVAL;
 				if (der_is(&kp, oid_eku_any, sizeof(oid_eku_any)) ||
 				    der_is(&kp, want == TLS_EKU_SERVER ? oid_kp_server : oid_kp_client,
