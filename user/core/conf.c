@@ -68,11 +68,40 @@
 
 #define LINE_MAX_LEN 199	/* inih's INI_MAX_LINE minus the newline */
 
+/* The line of `key` in the current section as written, 0 when unknown. */
+static int key_line(const struct conf_parser *p, const char *key)
+{
+	for (int i = p->n_key_lines - 1; i >= 0; i--)
+		if (!strcmp(p->key_lines[i].key, key) && !strcmp(p->key_lines[i].section, p->section))
+			return p->key_lines[i].line;
+	return 0;
+}
+
+static void key_line_note(struct conf_parser *p, const char *key)
+{
+	struct conf_key_line *k;
+
+	if (p->n_key_lines >= CONF_KEY_LINES_MAX || strlen(key) >= sizeof(k->key) ||
+	    strlen(p->section) >= sizeof(k->section))
+		return;
+	k = &p->key_lines[p->n_key_lines++];
+	strcpy(k->section, p->section);
+	strcpy(k->key, key);
+	k->line = p->line;
+}
+
 void conf_error(struct conf_parser *p, const char *key, const char *fmt, ...)
 {
+	int line = key ? p->line : p->section_line;
 	va_list ap;
 
-	fprintf(p->errf, "%s:%d: ", p->file, key ? p->line : p->section_line);
+	if (p->validating && key) {
+		line = p->at_line ? p->at_line : key_line(p, key);
+		if (!line)
+			line = p->section_line;
+	}
+	p->at_line = 0;
+	fprintf(p->errf, "%s:%d: ", p->file, line);
 	if (p->section[0])
 		fprintf(p->errf, "[%s] ", p->section);
 	if (key)
@@ -866,6 +895,7 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	} else {
 		p->seen |= 1ull << i;
 		p->seen_line[i] = p->line;
+		key_line_note(p, name);
 		/* the first line of a list replaces its default, later ones add */
 		if (k->def && is_counted_list(k))
 			*list_count(k, p->cur) = 0;
@@ -1067,12 +1097,12 @@ static void validate(struct conf_parser *p)
 			if ((int)r->balance == -1 || (!r->n_upstreams && j < 0))
 				r->balance = px->balance;
 			if (r->alpn[0] && (j < 0 || px->protocol != PROTO_TLS)) {
-				p->line = r->line;
+				p->at_line = r->line;
 				conf_error(p, "route", "alpn=%s: only named routes of a protocol = tls section "
 					   "can match on ALPN", r->alpn);
 			}
 			if (r->cert[0] && !p->no_files && (access(r->cert, R_OK) || access(r->key, R_OK))) {
-				p->line = r->line;
+				p->at_line = r->line;
 				conf_error(p, "route", "terminate: cannot read '%s' or '%s'", r->cert, r->key);
 			}
 		}
@@ -1157,7 +1187,9 @@ static int conf_parse(struct conf_parser *p, struct conf **out)
 		conf_free(c);
 		return -ENOMEM;
 	}
+	p->validating = true;
 	validate(p);
+	p->validating = false;
 	if (p->nerr) {
 		conf_free(c);
 		return -EINVAL;

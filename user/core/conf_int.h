@@ -22,6 +22,10 @@ enum conf_section_id {
 	CONF_SEC_COUNT
 };
 
+#define CONF_KEY_LINES_MAX   512
+#define CONF_KEY_LINE_SECTION 80
+#define CONF_KEY_LINE_KEY     32
+
 /* The once-per-section check keeps one bit per key. */
 #define CONF_MAX_KEYS 64
 
@@ -45,6 +49,17 @@ struct conf_parser {
 	unsigned long long seen;	/* bit i: key i of sec was given */
 	int seen_line[CONF_MAX_KEYS];	/* where */
 	bool no_files;			/* CONF_NO_FILES: certificate/CA files not checked */
+	/* Where each key was last written, so that the checks made after
+	 * the whole file is read (validate) still point at the key's line;
+	 * bounded: a key beyond the table falls back to its section's line. */
+	struct conf_key_line {
+		char section[CONF_KEY_LINE_SECTION];
+		char key[CONF_KEY_LINE_KEY];
+		int line;
+	} key_lines[CONF_KEY_LINES_MAX];
+	int n_key_lines;
+	bool validating;		/* in validate(): lines come from key_lines */
+	int at_line;			/* validate(): the next error's line (0: look it up) */
 };
 
 /* "FILE:LINE: [SECTION] KEY: message"; key NULL: the section's line. */

@@ -156,7 +156,7 @@ static const struct bad_case {
 	{ "[syslog]\nlisten = 127.0.0.1:514\nslow_subscriber = wait\n", 3, "slow_subscriber", "skip | disconnect" },
 	{ "[syslog]\nlisten = 127.0.0.1:514\nring_size = 12Q\n", 3, "ring_size", "size" },
 	{ "[syslog]\nlisten = 127.0.0.1:514\nmax_message = 10\n", 3, "max_message", "64 to 65535" },
-	{ "[syslog]\nlisten = 127.0.0.1:514\ntls_listen = 127.0.0.1:6514\n", 1, "tls_listen", "cert, key and client_ca" },
+	{ "[syslog]\nlisten = 127.0.0.1:514\ntls_listen = 127.0.0.1:6514\n", 3, "tls_listen", "cert, key and client_ca" },
 	{ "[syslog]\nlisten = 127.0.0.1:514\n[forward c]\ncollector = 127.0.0.1:6514\n", 3, NULL, "no 'ca'" },
 	{ "[forward c]\ncollector = 127.0.0.1:6514\nca = /etc/hostname\n", 1, NULL, "needs a [syslog] section" },
 	{ "[syslog]\nlisten = 127.0.0.1:514\n[forward c]\ncollector = no-such-host.invalid:6514\nca = /etc/hostname\n",
@@ -305,7 +305,7 @@ TEST(collector_name_is_always_verified)
 		err = parse(text, &c, &rc);
 		TH_LOG("%s", err);
 		EXPECT_EQ(rc, -EINVAL);
-		EXPECT_TRUE(strstr(err, "t.conf:3: [forward c] collector: ") != NULL);
+		EXPECT_TRUE(strstr(err, "t.conf:4: [forward c] collector: ") != NULL);
 		EXPECT_TRUE(strstr(err, "is an IP address") != NULL);
 		EXPECT_TRUE(strstr(err, "server_name") != NULL);
 	}
