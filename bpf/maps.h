@@ -100,4 +100,31 @@ struct {
 	__type(value, struct bpf_cpumap_val);
 } es_cpumap SEC(".maps");
 
+/* Rule ids of both generations (user space only: labels for the hits). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * ES_RULE_MAX);
+	__type(key, __u32);
+	__type(value, struct es_rule);
+} es_rules SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2 * ES_RULE_MAX);
+	__type(key, __u32);
+	__type(value, struct es_ctr);
+} es_rule_hits SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct es_trace_cfg);
+} es_trace SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, ES_TRACE_RB_SIZE);
+} es_trace_rb SEC(".maps");
+
 #endif

@@ -27,11 +27,13 @@ struct env {
 	struct steer *eth, *l3;
 	struct bpfctl_maps m;
 	struct es_iface_stats last[2];
+	int reason;		/* malformed reason of the last frame, -1: none or several */
 };
 
 static const char *const map_names[] = {
 	"es_config", "es_stats", "es_ifaces", "es_lpm4", "es_lpm6", "es_rl4", "es_rl6", "es_cpumap",
 	"es_dir4_l1", "es_dir4_chunk", "es_dir6_l1", "es_dir6_chunk",
+	"es_rules", "es_rule_hits", "es_trace", "es_trace_rb",
 };
 
 static struct steer *load_instance(uint32_t slot, bool l3, const struct steer *share)
@@ -92,6 +94,10 @@ static void env_open(struct env *e, const char *xdp_lines)
 	e->m.dir4_chunk = bpf_map__fd(e->eth->maps.es_dir4_chunk);
 	e->m.dir6_l1 = bpf_map__fd(e->eth->maps.es_dir6_l1);
 	e->m.dir6_chunk = bpf_map__fd(e->eth->maps.es_dir6_chunk);
+	e->m.rules = bpf_map__fd(e->eth->maps.es_rules);
+	e->m.rule_hits = bpf_map__fd(e->eth->maps.es_rule_hits);
+	e->m.trace = bpf_map__fd(e->eth->maps.es_trace);
+	e->m.trace_rb = bpf_map__fd(e->eth->maps.es_trace_rb);
 	write_conf(e, xdp_lines);
 	snapshot(e);
 }
@@ -112,8 +118,10 @@ static uint32_t xdp_action(int verdict)
 
 /*
  * The counters of `slot` moved by exactly n frames of `len` bytes into
- * (cls, verdict); everything else (the other slot too) is unchanged.
- * Returns a description of the first difference, or NULL.
+ * (cls, verdict); everything else (the other slot too) is unchanged. The
+ * malformed reasons moved by n in total when the verdict is
+ * drop-malformed (e->reason says which one, when it was one), by nothing
+ * otherwise. Returns a description of the first difference, or NULL.
  */
 static const char *counters_moved(struct env *e, int slot, int cls, int verdict, uint64_t n,
 				  uint64_t len, uint64_t later_frags)
@@ -133,6 +141,25 @@ static const char *counters_moved(struct env *e, int slot, int cls, int verdict,
 			want.cls[cls][verdict].bytes += n * len;
 			want.later_fragments.packets += later_frags;
 			want.later_fragments.bytes += later_frags * len;
+		}
+		if (s == slot) {
+			uint64_t moved = 0, expect = verdict == ES_V_DROP_MALFORMED ? n : 0;
+
+			e->reason = -1;
+			for (c = 0; c < ES_REASON_MAX; c++) {
+				if (now.malformed[c] != want.malformed[c])
+					e->reason = e->reason == -1 && !moved ? c : -1;
+				moved += now.malformed[c] - want.malformed[c];
+			}
+			if (moved != expect || now.malformed[ES_R_NONE] != want.malformed[ES_R_NONE]) {
+				snprintf(why, sizeof(why), "slot %d: malformed reasons moved by %llu, want %llu",
+					 s, (unsigned long long)moved, (unsigned long long)expect);
+				e->last[s] = now;
+				if (bpfctl_read_slot(e->m.stats, (uint32_t)!s, &e->last[!s]))
+					return "reading es_stats failed";
+				return why;
+			}
+			memcpy(want.malformed, now.malformed, sizeof(want.malformed));
 		}
 		e->last[s] = now;	/* one wrong frame must not fail the next ones */
 		if (memcmp(&now, &want, sizeof(now))) {
@@ -167,6 +194,15 @@ static const char *counters_moved(struct env *e, int slot, int cls, int verdict,
 		       bpfctl_verdict_name(VERDICT_), __rv, __why ? __why : "counters ok"); \
 	EXPECT_EQ(__rv, xdp_action(VERDICT_));						\
 	EXPECT_TRUE(__why == NULL);							\
+} while (0)
+
+/* A frame dropped as malformed (class CLS_) for exactly REASON_. */
+#define EXPECT_REASON(E_, L3_, F_, LEN_, CLS_, REASON_, WHAT_) do {			\
+	EXPECT_FRAME(E_, L3_, F_, LEN_, CLS_, ES_V_DROP_MALFORMED, WHAT_);		\
+	if ((E_)->reason != (REASON_))							\
+		TH_LOG("%s: reason %s, want %s", WHAT_, bpfctl_reason_name((E_)->reason),	\
+		       bpfctl_reason_name(REASON_));					\
+	EXPECT_EQ((E_)->reason, (REASON_));						\
 } while (0)
 
 /* Build the frame of `spec` and expect (cls, verdict). */
@@ -870,6 +906,240 @@ TEST(inconsistent_headers_malformed)
 	f[14 + 4] = 0;
 	f[14 + 5] = 1;		/* shorter than the PPP protocol field */
 	EXPECT_FRAME(&e, 0, f, len, ES_CLASS_OTHER, ES_V_DROP_MALFORMED, "pppoe length 1");
+}
+
+/*
+ * Every malformed reason, on the frame that shows it first. ES_R_L2_TRUNC
+ * cannot be produced here: test_run refuses frames shorter than an
+ * Ethernet header (checked in truncated_at_every_offset).
+ */
+TEST(malformed_reason_per_header)
+{
+	struct env e;
+	struct frame_spec s;
+	uint8_t f[FRAME_MAX];
+	size_t len;
+
+	env_open(&e, PORTS);
+	s = (struct frame_spec){ .vlans = 1, .family = 4, .proto = IPPROTO_UDP, .dport = 514 };
+	len = frame_build(&s, f, NULL);
+	EXPECT_REASON(&e, 0, f, 16, ES_CLASS_OTHER, ES_R_VLAN_TRUNC, "half a vlan tag");
+	s.vlans = 2;
+	len = frame_build(&s, f, NULL);
+	EXPECT_REASON(&e, 0, f, 20, ES_CLASS_OTHER, ES_R_VLAN_TRUNC, "half the inner tag");
+
+	s = (struct frame_spec){ .pppoe = 1, .family = 4, .proto = IPPROTO_UDP, .dport = 514, .payload = 10 };
+	len = frame_build(&s, f, NULL);
+	EXPECT_REASON(&e, 0, f, 18, ES_CLASS_OTHER, ES_R_PPPOE_TRUNC, "pppoe header cut");
+	EXPECT_REASON(&e, 0, f, 21, ES_CLASS_OTHER, ES_R_PPPOE_TRUNC, "ppp protocol cut");
+	f[14] = 0x12;
+	EXPECT_REASON(&e, 0, f, len, ES_CLASS_OTHER, ES_R_PPPOE_BAD, "pppoe version 2");
+	f[14] = 0x11;
+	f[15] = 0x09;
+	EXPECT_REASON(&e, 0, f, len, ES_CLASS_OTHER, ES_R_PPPOE_BAD, "pppoe code not 0");
+	len = frame_build(&s, f, NULL);
+	f[14 + 5] -= 3;
+	EXPECT_REASON(&e, 0, f, len, ES_CLASS_OTHER, ES_R_IP_LEN, "ip beyond the pppoe length");
+
+	s = (struct frame_spec){ .family = 4, .proto = IPPROTO_UDP, .dport = 514, .payload = 10 };
+	len = frame_build(&s, f, NULL);
+	EXPECT_REASON(&e, 0, f, 14 + 19, ES_CLASS_OTHER, ES_R_IP_TRUNC, "ipv4 header cut");
+	f[14] = 0x65;
+	EXPECT_REASON(&e, 0, f, len, ES_CLASS_OTHER, ES_R_IP_VERSION, "ipv4 version 6");
+	f[14] = 0x44;
+	EXPECT_REASON(&e, 0, f, len, ES_CLASS_OTHER, ES_R_IP_IHL, "ihl 4");
+	f[14] = 0x4f;
+	EXPECT_REASON(&e, 0, f, len, ES_CLASS_OTHER, ES_R_IP_IHL, "ihl beyond the total length");
+	f[14] = 0x45;
+	f[14 + 3] += 1;
+	EXPECT_REASON(&e, 0, f, len, ES_CLASS_OTHER, ES_R_IP_LEN, "total length beyond the frame");
+	/* a UDP header the IP length does not hold */
+	len = frame_build(&s, f, NULL);
+	f[14 + 2] = 0;
+	f[14 + 3] = 24;
+	EXPECT_REASON(&e, 0, f, 14 + 24, ES_CLASS_OTHER, ES_R_UDP_TRUNC, "udp header cut");
+	len = frame_build(&s, f, NULL);
+	f[14 + 20 + 5] = 4;
+	EXPECT_REASON(&e, 0, f, len, ES_CLASS_SYSLOG, ES_R_UDP_LEN, "udp length 4");
+
+	s = (struct frame_spec){ .l3 = 1, .family = 6, .proto = IPPROTO_UDP, .dport = 514, .payload = 10 };
+	len = frame_build(&s, f, NULL);
+	EXPECT_REASON(&e, 1, f, 39, ES_CLASS_OTHER, ES_R_IP_TRUNC, "ipv6 header cut, l3");
+	f[5] += 1;
+	EXPECT_REASON(&e, 1, f, len, ES_CLASS_OTHER, ES_R_IP_LEN, "payload length beyond the frame");
+
+	s = (struct frame_spec){ .family = 6, .v6_ext = 1, .proto = IPPROTO_UDP, .dport = 514 };
+	len = frame_build(&s, f, NULL);
+	f[14 + 40 + 1] = 200;
+	EXPECT_REASON(&e, 0, f, len, ES_CLASS_OTHER, ES_R_EXT_TRUNC, "ext header beyond payload");
+	s.v6_ext = ES_IPV6_MAX_EXT + 1;
+	len = frame_build(&s, f, NULL);
+	EXPECT_REASON(&e, 0, f, len, ES_CLASS_OTHER, ES_R_EXT_CHAIN, "ext chain too long");
+
+	s = (struct frame_spec){ .family = 4, .proto = IPPROTO_TCP, .dport = 443 };
+	len = frame_build(&s, f, NULL);
+	f[14 + 2] = 0;
+	f[14 + 3] = 30;
+	EXPECT_REASON(&e, 0, f, 14 + 30, ES_CLASS_OTHER, ES_R_TCP_TRUNC, "tcp header cut");
+	len = frame_build(&s, f, NULL);
+	f[14 + 20 + 12] = 4 << 4;
+	EXPECT_REASON(&e, 0, f, len, ES_CLASS_PROXY, ES_R_TCP_DOFF, "tcp doff 4");
+	f[14 + 20 + 12] = 15 << 4;
+	EXPECT_REASON(&e, 0, f, len, ES_CLASS_PROXY, ES_R_TCP_DOFF, "tcp doff beyond the segment");
+
+	/* first fragments that do not hold the L4 header */
+	s = (struct frame_spec){ .frag = FRAG_FIRST, .family = 4, .proto = IPPROTO_UDP, .dport = 514 };
+	len = frame_build(&s, f, NULL);
+	f[14 + 3] -= 4;
+	EXPECT_REASON(&e, 0, f, len - 4, ES_CLASS_OTHER, ES_R_TINY_FRAG, "tiny first fragment, udp");
+	s = (struct frame_spec){ .frag = FRAG_FIRST, .family = 6, .proto = IPPROTO_TCP, .dport = 443 };
+	len = frame_build(&s, f, NULL);
+	f[14 + 5] -= 8;
+	EXPECT_REASON(&e, 0, f, len - 8, ES_CLASS_OTHER, ES_R_TINY_FRAG, "tiny first fragment, tcp");
+
+	/* the counters by reason, as the stats read them */
+	{
+		struct es_iface_stats st;
+		int r;
+
+		ASSERT_EQ(bpfctl_read_slot(e.m.stats, 0, &st), 0);
+		EXPECT_EQ(st.malformed[ES_R_NONE], 0);
+		EXPECT_EQ(st.malformed[ES_R_L2_TRUNC], 0);
+		for (r = ES_R_VLAN_TRUNC; r < ES_REASON_MAX; r++)
+			EXPECT_GE(st.malformed[r], 1);
+		EXPECT_EQ(st.malformed[ES_R_VLAN_TRUNC], 2);
+		EXPECT_EQ(st.malformed[ES_R_PPPOE_BAD], 2);
+		EXPECT_EQ(st.malformed[ES_R_TINY_FRAG], 2);
+	}
+}
+
+/* Packets counted for the rule (class, list, prefix text); -1: no such rule. */
+static long long rule_hits(struct env *e, int cls, int list, const char *prefix, uint64_t *bytes)
+{
+	struct bpfctl_rule_hits *v;
+	char pfx[64];
+	long long got = -1;
+	int n, i;
+
+	if (bpfctl_rule_hits_fd(e->m.config, e->m.rules, e->m.rule_hits, &v, &n))
+		return -2;
+	for (i = 0; i < n; i++) {
+		bpfctl_rule_prefix(&v[i].rule, pfx, sizeof(pfx));
+		if (v[i].rule.cls == cls && v[i].rule.list == list && !strcmp(pfx, prefix)) {
+			got = (long long)v[i].hits.packets;
+			if (bytes)
+				*bytes = v[i].hits.bytes;
+		}
+	}
+	free(v);
+	return got;
+}
+
+/*
+ * Hits per prefix rule, exactly: each frame is counted once, on the
+ * longest matching prefix of its class, whether the direct table or the
+ * trie (an IPv6 prefix longer than /64) decided; sources outside an allow
+ * list count on the implicit deny of their family; sources no rule covers
+ * count nowhere. A reload carries the counts of unchanged rules over.
+ */
+TEST(rule_hits_per_prefix_exact)
+{
+	static const char rules[] = PORTS
+		"allow_syslog = 192.0.2.0/24 2001:db8::/32\n"
+		"deny_syslog = 192.0.2.128/25 2001:db8:1::/48 2001:db8:2:3:4::/80\n"
+		"deny_proxy = 198.51.100.7/32 10.0.0.0/8 2001:db8::/32\n";
+	struct {
+		int proto;
+		const char *src;
+		uint32_t n;
+		int cls, list;
+		const char *rule;	/* NULL: no rule covers it */
+	} cases[] = {
+		{ IPPROTO_UDP, "192.0.2.1", 3, ES_CLASS_SYSLOG, ES_RULE_ALLOW, "192.0.2.0/24" },
+		{ IPPROTO_UDP, "192.0.2.200", 5, ES_CLASS_SYSLOG, ES_RULE_DENY, "192.0.2.128/25" },
+		{ IPPROTO_UDP, "203.0.113.9", 7, ES_CLASS_SYSLOG, ES_RULE_IMPLICIT, "0.0.0.0/0" },
+		{ IPPROTO_UDP, "2001:db8:5::1", 2, ES_CLASS_SYSLOG, ES_RULE_ALLOW, "2001:db8::/32" },
+		{ IPPROTO_UDP, "2001:db8:1::9", 4, ES_CLASS_SYSLOG, ES_RULE_DENY, "2001:db8:1::/48" },
+		{ IPPROTO_UDP, "2001:db8:2:3:4::1", 6, ES_CLASS_SYSLOG, ES_RULE_DENY, "2001:db8:2:3:4::/80" },
+		{ IPPROTO_UDP, "2001:db8:2:3:5::1", 1, ES_CLASS_SYSLOG, ES_RULE_ALLOW, "2001:db8::/32" },
+		{ IPPROTO_UDP, "fd00::1", 8, ES_CLASS_SYSLOG, ES_RULE_IMPLICIT, "::/0" },
+		{ IPPROTO_TCP, "198.51.100.7", 9, ES_CLASS_PROXY, ES_RULE_DENY, "198.51.100.7/32" },
+		{ IPPROTO_TCP, "10.20.30.40", 2, ES_CLASS_PROXY, ES_RULE_DENY, "10.0.0.0/8" },
+		{ IPPROTO_TCP, "2001:db8:1::9", 3, ES_CLASS_PROXY, ES_RULE_DENY, "2001:db8::/32" },
+		{ IPPROTO_TCP, "198.51.100.8", 4, ES_CLASS_PROXY, 0, NULL },
+	};
+	const char *all[][3] = {
+		{ "0", "1", "192.0.2.0/24" }, { "0", "2", "192.0.2.128/25" }, { "0", "3", "0.0.0.0/0" },
+		{ "0", "3", "::/0" }, { "0", "1", "2001:db8::/32" }, { "0", "2", "2001:db8:1::/48" },
+		{ "0", "2", "2001:db8:2:3:4::/80" }, { "1", "2", "198.51.100.7/32" },
+		{ "1", "2", "10.0.0.0/8" }, { "1", "2", "2001:db8::/32" },
+	};
+	uint64_t want[sizeof(all) / sizeof(all[0])] = { 0 }, wbytes[sizeof(all) / sizeof(all[0])] = { 0 };
+	uint64_t bytes;
+	struct env e;
+	uint8_t f[FRAME_MAX];
+	uint32_t rv;
+	size_t i, j, len;
+	int round;
+
+	env_open(&e, rules);
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			struct frame_spec s = {
+				.family = strchr(cases[i].src, ':') ? 6 : 4, .proto = cases[i].proto,
+				.dport = cases[i].proto == IPPROTO_UDP ? 514 : 443, .src = cases[i].src,
+				.payload = (int)i,
+			};
+
+			len = frame_build(&s, f, NULL);
+			ASSERT_EQ(run(e.eth, f, len, cases[i].n, &rv), 0);
+			for (j = 0; cases[i].rule && j < sizeof(all) / sizeof(all[0]); j++)
+				if (atoi(all[j][0]) == cases[i].cls && atoi(all[j][1]) == cases[i].list &&
+				    !strcmp(all[j][2], cases[i].rule)) {
+					want[j] += cases[i].n;
+					wbytes[j] += cases[i].n * len;
+				}
+		}
+		for (j = 0; j < sizeof(all) / sizeof(all[0]); j++) {
+			long long got = rule_hits(&e, atoi(all[j][0]), atoi(all[j][1]), all[j][2], &bytes);
+
+			if (got != (long long)want[j])
+				TH_LOG("round %d: %s %s: %lld hits, want %llu", round, all[j][1], all[j][2], got,
+				       (unsigned long long)want[j]);
+			EXPECT_EQ(got, (long long)want[j]);
+			EXPECT_EQ(bytes, wbytes[j]);
+		}
+		/* a reload with one more allow rule (every later id moves):
+		 * the others keep their counts, the new one starts at 0 */
+		if (round) {
+			write_conf(&e, rules);
+		} else {
+			char *more = malloc(sizeof(rules) + 64);
+
+			ASSERT_TRUE(more != NULL);
+			snprintf(more, sizeof(rules) + 64, "%sallow_syslog = 198.18.0.0/15\n", rules);
+			write_conf(&e, more);
+			free(more);
+			EXPECT_EQ(rule_hits(&e, ES_CLASS_SYSLOG, ES_RULE_ALLOW, "198.18.0.0/15", NULL), 0);
+		}
+	}
+	EXPECT_EQ(rule_hits(&e, ES_CLASS_SYSLOG, ES_RULE_ALLOW, "198.18.0.0/15", NULL), -1);
+	/* rule_hits = no: enforced, not counted */
+	{
+		char *off = malloc(sizeof(rules) + 32);
+		struct frame_spec s = { .family = 4, .proto = IPPROTO_TCP, .dport = 443, .src = "10.1.1.1" };
+		long long before;
+
+		ASSERT_TRUE(off != NULL);
+		snprintf(off, sizeof(rules) + 32, "%srule_hits = no\n", rules);
+		write_conf(&e, off);
+		free(off);
+		before = rule_hits(&e, ES_CLASS_PROXY, ES_RULE_DENY, "10.0.0.0/8", NULL);
+		len = frame_build(&s, f, NULL);
+		ASSERT_EQ(run(e.eth, f, len, 3, &rv), 0);
+		EXPECT_EQ(rv, XDP_DROP);
+		EXPECT_EQ(rule_hits(&e, ES_CLASS_PROXY, ES_RULE_DENY, "10.0.0.0/8", NULL), before);
+	}
 }
 
 /*

@@ -139,9 +139,19 @@ int cmd_stats(int argc, char **argv)
 	struct metric_sink *sink = NULL;
 	struct conf c;
 	char *body = NULL;
+	bool rules = false;
 	int err = 0, rc = 0;
 
-	if (cli_parse(argc, argv, &o, "stats [--json] [-c FILE] [-s SOCKET]") < 0)
+	/* --rules: the prefix-rule hit table instead (taken out before the
+	 * common options are parsed) */
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--rules")) {
+			rules = true;
+			memmove(&argv[i], &argv[i + 1], (size_t)(argc - i) * sizeof(*argv));
+			argc--;
+			i--;
+		}
+	if (cli_parse(argc, argv, &o, "stats [--json] [--rules] [-c FILE] [-s SOCKET]") < 0)
 		return 2;
 	/* only the pin path is needed: a light read, so a config with errors
 	 * elsewhere (or none at all, with -s) still shows the counters */
@@ -180,8 +190,13 @@ int cmd_stats(int argc, char **argv)
 			goto out;
 		}
 		fputs(text, stdout);
+	} else if (rules) {
+		err = bpfctl_print_rule_hits(c.global.pin_path, stdout);
+		if (err)
+			fprintf(stderr, "edgesteer stats --rules: reading %s/%s: %s\n", c.global.pin_path,
+				ES_PIN_RULES, strerror(-err));
 	} else {
-		if (xdp_table(&c))
+		if (xdp_table(&c) || bpfctl_print_reasons(c.global.pin_path, stdout) < 0)
 			rc = 1;
 		rc |= daemon_section(o.sock_buf, &body);
 		if (body)

@@ -88,6 +88,7 @@ struct conf_xdp {
 	struct conf_steer steer_syslog, steer_proxy;
 	uint32_t cpumap_qsize;
 	enum conf_on_exit on_exit;
+	bool rule_hits;			/* count hits per prefix rule */
 };
 
 struct conf_route {

@@ -313,6 +313,9 @@ static const struct conf_key xdp_keys[] = {
 	  .doc = "When the daemon exits: keep the XDP program (filtering and counting go on) or detach it." },
 	{ "cpumap_qsize", CONF_INT, FIELD(struct conf_xdp, cpumap_qsize), .min = 8, .max = 16384,
 	  .def = "2048", .doc = "cpumap queue size per target CPU, in packets." },
+	{ "rule_hits", CONF_BOOL, FIELD(struct conf_xdp, rule_hits), .def = "yes",
+	  .doc = "Count frames and bytes per allow/deny prefix (edgesteer stats --rules); "
+		 "no: save its per-frame cost." },
 };
 
 static const char *const protocol_words[] = { "tls", "http", NULL };

@@ -45,6 +45,7 @@ int bpfctl_detach_all(const char *pin_path);
 struct bpfctl_maps {
 	int config, stats, ifaces, lpm4, lpm6, rl4, rl6, cpumap;
 	int dir4_l1, dir4_chunk, dir6_l1, dir6_chunk;
+	int rules, rule_hits, trace, trace_rb;
 };
 
 /* Fill the config record, the LPM tries and the cpumap from `x`, live:
@@ -68,6 +69,33 @@ int bpfctl_read_slot(int stats_fd, uint32_t slot, struct es_iface_stats *out);
 /* Names for tables and labels: "syslog", "drop-policy", ... */
 const char *bpfctl_class_name(int cls);
 const char *bpfctl_verdict_name(int verdict);
+/* "ip-ihl", "tiny-first-fragment", ... for enum es_reason */
+const char *bpfctl_reason_name(int reason);
+
+/* ---- diagnostics (bpfctl_diag.c) ---- */
+
+/* One prefix rule and its hits, summed over CPUs. */
+struct bpfctl_rule_hits {
+	uint32_t id;
+	struct es_rule rule;
+	struct es_ctr hits;
+};
+
+/* The live generation's rules with their hits, in id order, into a new
+ * array *out (free it) of *n entries. -ENOENT when nothing is pinned. */
+int bpfctl_read_rule_hits(const char *pin_path, struct bpfctl_rule_hits **out, int *n);
+/* Same from open map fds (tests). */
+int bpfctl_rule_hits_fd(int config_fd, int rules_fd, int hits_fd, struct bpfctl_rule_hits **out,
+			int *n);
+/* "192.0.2.0/24" */
+void bpfctl_rule_prefix(const struct es_rule *r, char *buf, size_t len);
+/* "allow", "deny", "not-allowed" */
+const char *bpfctl_rule_list_name(int list);
+/* Rule-hit and malformed-reason samples: what bpfctl_metrics() adds. */
+int bpfctl_diag_metrics(const char *pin_path, struct metric_sink *s);
+/* Human tables for `edgesteer stats`: reasons per interface; rule hits. */
+int bpfctl_print_reasons(const char *pin_path, void *file);
+int bpfctl_print_rule_hits(const char *pin_path, void *file);
 
 /* Route libbpf's messages: muted below debug level, the first warning
  * kept so that a failure can be reported in one line of our own. */

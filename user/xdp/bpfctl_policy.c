@@ -25,6 +25,7 @@
 #include <bpf/libbpf.h>
 
 #include "bpfctl.h"
+#include "bpfctl_int.h"
 #include "core/log.h"
 
 static uint32_t random_odd(void)
@@ -132,10 +133,84 @@ static void steer_table(struct es_steer *st, const struct conf_steer *cs)
 		st->cpu[i] = (uint8_t)cpus[i % n];
 }
 
-static int lpm_put(const struct bpfctl_maps *m, uint8_t gen, uint8_t cls,
-		   const struct conf_prefix *pf, uint32_t action)
+/*
+ * Rule ids (see struct es_rule): per class in order syslog, proxy; within
+ * a class the implicit /0 denies (IPv4, IPv6) when there is an allow
+ * list, then the allow list, then the deny list. Computed, not stored, so
+ * the trie, the direct tables and es_rules agree by construction. Past
+ * ES_RULE_MAX - 1 a rule gets id 0: enforced, not counted.
+ */
+enum { RK_IMPLICIT, RK_ALLOW, RK_DENY };
+
+static uint32_t class_rule_count(const struct conf_prefix_list *allow,
+				 const struct conf_prefix_list *deny)
 {
-	struct es_policy pol = { .action = action };
+	return (allow->n ? 2u : 0u) + (uint32_t)allow->n + (uint32_t)deny->n;
+}
+
+static uint32_t class_rule_base(const struct conf_xdp *x, int cls)
+{
+	return cls == ES_CLASS_SYSLOG ? 1 : 1 + class_rule_count(&x->allow_syslog, &x->deny_syslog);
+}
+
+static uint32_t rule_id(uint32_t base, const struct conf_prefix_list *allow, int kind, int i)
+{
+	uint32_t imp = allow->n ? 2u : 0u, id;
+
+	id = kind == RK_IMPLICIT ? base + (uint32_t)i :
+	     kind == RK_ALLOW ? base + imp + (uint32_t)i :
+	     base + imp + (uint32_t)allow->n + (uint32_t)i;
+	return id < ES_RULE_MAX ? id : 0;
+}
+
+static void rule_entry(struct es_rule *tab, uint32_t id, uint8_t cls, const struct conf_prefix *pf,
+		       uint8_t list)
+{
+	struct es_rule *r;
+
+	if (!id)
+		return;
+	r = &tab[id];
+	memset(r, 0, sizeof(*r));
+	r->used = 1;
+	r->cls = cls;
+	r->family = pf->family == AF_INET ? 4 : 6;
+	r->plen = pf->plen;
+	r->list = list;
+	memcpy(r->addr, pf->addr, pf->family == AF_INET ? 4 : 16);
+}
+
+/* The es_rules table of one generation: what each id means. */
+static void rule_table(const struct conf_xdp *x, struct es_rule *tab)
+{
+	struct conf_prefix any4 = { .family = AF_INET }, any6 = { .family = AF_INET6 };
+	int cls, i;
+
+	memset(tab, 0, ES_RULE_MAX * sizeof(*tab));
+	for (cls = ES_CLASS_SYSLOG; cls <= ES_CLASS_PROXY; cls++) {
+		const struct conf_prefix_list *allow = cls ? &x->allow_proxy : &x->allow_syslog;
+		const struct conf_prefix_list *deny = cls ? &x->deny_proxy : &x->deny_syslog;
+		uint32_t base = class_rule_base(x, cls);
+
+		if (allow->n) {
+			rule_entry(tab, rule_id(base, allow, RK_IMPLICIT, 0), (uint8_t)cls, &any4,
+				   ES_RULE_IMPLICIT);
+			rule_entry(tab, rule_id(base, allow, RK_IMPLICIT, 1), (uint8_t)cls, &any6,
+				   ES_RULE_IMPLICIT);
+		}
+		for (i = 0; i < allow->n; i++)
+			rule_entry(tab, rule_id(base, allow, RK_ALLOW, i), (uint8_t)cls, &allow->v[i],
+				   ES_RULE_ALLOW);
+		for (i = 0; i < deny->n; i++)
+			rule_entry(tab, rule_id(base, allow, RK_DENY, i), (uint8_t)cls, &deny->v[i],
+				   ES_RULE_DENY);
+	}
+}
+
+static int lpm_put(const struct bpfctl_maps *m, uint8_t gen, uint8_t cls,
+		   const struct conf_prefix *pf, uint32_t action, uint32_t rule)
+{
+	struct es_policy pol = { .action = action, .rule = rule };
 	int fd, err;
 
 	if (pf->family == AF_INET) {
@@ -199,20 +274,21 @@ out:
  * prefix denies every source not covered by one (an implicit /0 deny in
  * both families, which an explicit allow of 0.0.0.0/0 or ::/0 overrides).
  */
-static int write_class_rules(const struct bpfctl_maps *m, uint8_t gen, uint8_t cls,
+static int write_class_rules(const struct bpfctl_maps *m, uint8_t gen, uint8_t cls, uint32_t base,
 			     const struct conf_prefix_list *allow, const struct conf_prefix_list *deny)
 {
 	struct conf_prefix any4 = { .family = AF_INET }, any6 = { .family = AF_INET6 };
 	int i, err = 0;
 
 	if (allow->n) {
-		err = lpm_put(m, gen, cls, &any4, ES_ACT_DENY);
-		err = err ?: lpm_put(m, gen, cls, &any6, ES_ACT_DENY);
+		err = lpm_put(m, gen, cls, &any4, ES_ACT_DENY, rule_id(base, allow, RK_IMPLICIT, 0));
+		err = err ?: lpm_put(m, gen, cls, &any6, ES_ACT_DENY,
+				     rule_id(base, allow, RK_IMPLICIT, 1));
 	}
 	for (i = 0; i < allow->n && !err; i++)
-		err = lpm_put(m, gen, cls, &allow->v[i], ES_ACT_ALLOW);
+		err = lpm_put(m, gen, cls, &allow->v[i], ES_ACT_ALLOW, rule_id(base, allow, RK_ALLOW, i));
 	for (i = 0; i < deny->n && !err; i++)
-		err = lpm_put(m, gen, cls, &deny->v[i], ES_ACT_DENY);
+		err = lpm_put(m, gen, cls, &deny->v[i], ES_ACT_DENY, rule_id(base, allow, RK_DENY, i));
 	return err;
 }
 
@@ -231,6 +307,8 @@ struct dir_rule {
 	uint8_t plen;
 	uint8_t action;
 	uint8_t order;		/* at equal length: implicit deny, allow, deny */
+	uint16_t entry;		/* action | rule id << ES_DIR_RULE_SHIFT */
+	int seq;		/* list position: equal rules paint in list order, as in the trie */
 };
 
 struct dir_build {
@@ -248,7 +326,9 @@ static int dir_rule_cmp(const void *a, const void *b)
 
 	if (x->plen != y->plen)
 		return x->plen - y->plen;
-	return x->order - y->order;
+	if (x->order != y->order)
+		return x->order - y->order;
+	return x->seq - y->seq;
 }
 
 /* The chunk behind *e, made from a final entry when needed; NULL when
@@ -274,13 +354,13 @@ static struct es_dir_chunk *dir_chunk(struct dir_build *d, __u16 *e)
 	return c;
 }
 
-static void dir_paint(__u16 *e, uint32_t from, uint32_t count, uint8_t action)
+static void dir_paint(__u16 *e, uint32_t from, uint32_t count, uint16_t entry)
 {
 	uint32_t i;
 
 	for (i = from; i < from + count; i++)
 		if (!(e[i] & (ES_DIR_IND | ES_DIR_TRIE)))
-			e[i] = action;
+			e[i] = entry;
 }
 
 static void dir_add(struct dir_build *d, const struct dir_rule *r)
@@ -291,7 +371,7 @@ static void dir_add(struct dir_build *d, const struct dir_rule *r)
 	int lvl;
 
 	if (r->plen <= 16) {
-		dir_paint(d->l1.e, (uint32_t)(a[0] << 8 | a[1]), 1u << (16 - r->plen), r->action);
+		dir_paint(d->l1.e, (uint32_t)(a[0] << 8 | a[1]), 1u << (16 - r->plen), r->entry);
 		return;
 	}
 	e = &d->l1.e[a[0] << 8 | a[1]];
@@ -300,7 +380,7 @@ static void dir_add(struct dir_build *d, const struct dir_rule *r)
 		if (!c)
 			return;
 		if (r->plen <= 16 + 8 * lvl) {
-			dir_paint(c->e, a[1 + lvl], 1u << (16 + 8 * lvl - r->plen), r->action);
+			dir_paint(c->e, a[1 + lvl], 1u << (16 + 8 * lvl - r->plen), r->entry);
 			return;
 		}
 		e = &c->e[a[1 + lvl]];
@@ -310,7 +390,12 @@ static void dir_add(struct dir_build *d, const struct dir_rule *r)
 		*e = ES_DIR_TRIE;
 }
 
-static int write_dir(int l1_fd, uint8_t gen, uint8_t cls, int family,
+static uint16_t dir_entry(uint8_t action, uint32_t rule)
+{
+	return (uint16_t)(action | rule << ES_DIR_RULE_SHIFT);
+}
+
+static int write_dir(int l1_fd, uint8_t gen, uint8_t cls, uint32_t base, int family,
 		     const struct conf_prefix_list *allow, const struct conf_prefix_list *deny,
 		     struct dir_build *d)
 {
@@ -322,7 +407,11 @@ static int write_dir(int l1_fd, uint8_t gen, uint8_t cls, int family,
 		return -ENOMEM;
 	memset(&d->l1, 0, sizeof(d->l1));
 	if (allow->n)
-		rules[n++] = (struct dir_rule){ .plen = 0, .action = ES_ACT_DENY, .order = 0 };
+		rules[n++] = (struct dir_rule){
+			.plen = 0, .action = ES_ACT_DENY, .order = 0,
+			.entry = dir_entry(ES_ACT_DENY,
+					   rule_id(base, allow, RK_IMPLICIT, family == AF_INET ? 0 : 1)),
+		};
 	for (k = 0; k < allow->n + deny->n; k++) {
 		const struct conf_prefix *pf = k < allow->n ? &allow->v[k] : &deny->v[k - allow->n];
 
@@ -332,6 +421,10 @@ static int write_dir(int l1_fd, uint8_t gen, uint8_t cls, int family,
 		rules[n].plen = pf->plen;
 		rules[n].action = k < allow->n ? ES_ACT_ALLOW : ES_ACT_DENY;
 		rules[n].order = k < allow->n ? 1 : 2;
+		rules[n].entry = dir_entry(rules[n].action,
+					   k < allow->n ? rule_id(base, allow, RK_ALLOW, k) :
+					   rule_id(base, allow, RK_DENY, k - allow->n));
+		rules[n].seq = k;
 		n++;
 	}
 	qsort(rules, (size_t)n, sizeof(*rules), dir_rule_cmp);
@@ -357,8 +450,10 @@ static int write_dir_family(const struct bpfctl_maps *m, const struct conf_xdp *
 	d->base = gen * (uint32_t)pool;
 	d->max = pool;
 	d->levels = family == AF_INET ? 2 : ES_DIR6_LEVELS;
-	err = write_dir(l1_fd, gen, ES_CLASS_SYSLOG, family, &x->allow_syslog, &x->deny_syslog, d);
-	err = err ?: write_dir(l1_fd, gen, ES_CLASS_PROXY, family, &x->allow_proxy, &x->deny_proxy, d);
+	err = write_dir(l1_fd, gen, ES_CLASS_SYSLOG, class_rule_base(x, ES_CLASS_SYSLOG), family,
+			&x->allow_syslog, &x->deny_syslog, d);
+	err = err ?: write_dir(l1_fd, gen, ES_CLASS_PROXY, class_rule_base(x, ES_CLASS_PROXY), family,
+			       &x->allow_proxy, &x->deny_proxy, d);
 	for (i = 0; i < d->n && !err; i++) {
 		uint32_t k = d->base + (uint32_t)i;
 
@@ -378,12 +473,15 @@ out:
 /* The new generation's prefixes and direct tables, next to the live ones. */
 static int policy_write_gen(const struct bpfctl_maps *m, const struct conf_xdp *x, uint8_t gen)
 {
+	struct es_rule *tab;
 	int err;
 
 	err = lpm_drop_gen(m->lpm4, sizeof(struct es_lpm4_key), gen);
 	err = err ?: lpm_drop_gen(m->lpm6, sizeof(struct es_lpm6_key), gen);
-	err = err ?: write_class_rules(m, gen, ES_CLASS_SYSLOG, &x->allow_syslog, &x->deny_syslog);
-	err = err ?: write_class_rules(m, gen, ES_CLASS_PROXY, &x->allow_proxy, &x->deny_proxy);
+	err = err ?: write_class_rules(m, gen, ES_CLASS_SYSLOG, class_rule_base(x, ES_CLASS_SYSLOG),
+				       &x->allow_syslog, &x->deny_syslog);
+	err = err ?: write_class_rules(m, gen, ES_CLASS_PROXY, class_rule_base(x, ES_CLASS_PROXY),
+				       &x->allow_proxy, &x->deny_proxy);
 	if (err) {
 		pr_err("es_lpm4/es_lpm6: writing prefix rules: %s (the trie holds %d prefixes per family)",
 		       strerror(-err), ES_LPM_ENTRIES);
@@ -391,8 +489,16 @@ static int policy_write_gen(const struct bpfctl_maps *m, const struct conf_xdp *
 	}
 	err = write_dir_family(m, x, gen, AF_INET);
 	err = err ?: write_dir_family(m, x, gen, AF_INET6);
-	if (err)
+	if (err) {
 		pr_err("es_dir4/es_dir6: writing the policy tables: %s", strerror(-err));
+		return err;
+	}
+	tab = calloc(ES_RULE_MAX, sizeof(*tab));
+	if (!tab)
+		return -ENOMEM;
+	rule_table(x, tab);
+	err = bpfctl_rules_write(m, gen, tab);
+	free(tab);
 	return err;
 }
 
@@ -441,7 +547,7 @@ static void config_record(struct es_config *nc, const struct es_config *cur,
 			  const struct conf_xdp *x, uint8_t gen)
 {
 	nc->abi_version = ES_ABI_VERSION;
-	nc->flags = x->syslog_rate_pps ? ES_CF_RATELIMIT : 0;
+	nc->flags = (x->syslog_rate_pps ? ES_CF_RATELIMIT : 0) | (x->rule_hits ? ES_CF_RULE_HITS : 0);
 	nc->policy_gen = gen;
 	/* the old generation's bits stay, so a racing reader of the old
 	 * generation number still consults the (still present) old rules */

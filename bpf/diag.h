@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * diag.h - diagnostics of steer.bpf.c that are not part of the verdict:
+ * rule hits and the packet trace. Kept apart from the decision code so
+ * that its cost is visible in one place:
+ *  - a rule hit is one inlined per-CPU array access, only for a frame
+ *    whose source matched a prefix rule, and only with ES_CF_RULE_HITS;
+ *  - the trace costs one inlined array lookup and a test of `on` per
+ *    frame while no trace runs; while one runs, the filter is a few
+ *    compares, and only a frame that passes it reads the clock.
+ */
+#ifndef EDGESTEER_BPF_DIAG_H
+#define EDGESTEER_BPF_DIAG_H
+
+#include <linux/bpf.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <bpf/bpf_helpers.h>
+
+#include "edgesteer_abi.h"
+#include "maps.h"
+
+/* One hit for rule `rule` of generation `gen`. */
+static __always_inline void diag_rule_hit(const struct es_config *cfg, __u32 gen, __u32 rule,
+					  __u64 len)
+{
+	struct es_ctr *h;
+	__u32 k;
+
+	if (!rule || !(cfg->flags & ES_CF_RULE_HITS))
+		return;
+	k = gen * ES_RULE_MAX + (rule & (ES_RULE_MAX - 1));
+	h = bpf_map_lookup_elem(&es_rule_hits, &k);
+	if (h) {
+		h->packets++;
+		h->bytes += len;
+	}
+}
+
+/* What the trace needs to know about a frame besides its bytes. */
+struct diag_frame {
+	__u32 slot, len;
+	__u32 cls, verdict, reason;
+	__u32 family, l4proto, l3_off;	/* family 0: no IP header found */
+	__u32 sport, dport;		/* network order */
+};
+
+/* Does the source match the trace's prefix? (family 0: any source) */
+static __always_inline int diag_src_match(const struct es_trace_cfg *t, const __u8 *sa,
+					  __u32 family)
+{
+	__u32 i, bits, n = family == 4 ? 4 : 16;
+
+	if (!t->family)
+		return 1;
+	if (t->family != family)
+		return 0;
+	bits = t->plen;
+	for (i = 0; i < 16; i++) {
+		__u8 m;
+
+		if (i >= n || bits == 0)
+			break;
+		m = bits >= 8 ? 0xff : (__u8)(0xff << (8 - bits));
+		if ((sa[i] & m) != t->addr[i])
+			return 0;
+		bits = bits >= 8 ? bits - 8 : 0;
+	}
+	return 1;
+}
+
+/*
+ * One token from the trace's sampling bucket (GCRA on the monotonic
+ * clock). The new TAT is installed by compare-and-swap, so CPUs racing
+ * for the same token cannot both get it: the cap holds on any number of
+ * CPUs (a loser just does not sample, which errs on the side of less).
+ */
+static __always_inline int diag_trace_token(struct es_trace_cfg *t)
+{
+	__u64 now = bpf_ktime_get_ns(), tat = t->tat, next;
+
+	next = (tat > now ? tat : now) + t->interval_ns;
+	if (next - now > t->tau_ns + t->interval_ns)
+		return 0;
+	return __sync_val_compare_and_swap(&t->tat, tat, next) == tat;
+}
+
+static __always_inline void diag_trace(struct xdp_md *ctx, struct es_trace_cfg *t,
+				       const struct diag_frame *f)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct es_trace_rec *r;
+	__u8 sa[16] = {}, da[16] = {};
+	__u32 caplen, off = f->l3_off;
+
+	if (t->slot_mask && !(t->slot_mask & (1ull << (f->slot & 63))))
+		return;
+	if (t->cls_mask && !(t->cls_mask & (1u << (f->cls & 31))))
+		return;
+	if (t->verdict_mask && !(t->verdict_mask & (1u << (f->verdict & 31))))
+		return;
+	if (off > 64)
+		return;
+	if (f->family == 4) {
+		struct iphdr *iph = data + off;
+
+		if ((void *)(iph + 1) > data_end)
+			return;
+		__builtin_memcpy(sa, &iph->saddr, 4);
+		__builtin_memcpy(da, &iph->daddr, 4);
+	} else if (f->family == 6) {
+		struct ipv6hdr *ip6 = data + off;
+
+		if ((void *)(ip6 + 1) > data_end)
+			return;
+		__builtin_memcpy(sa, &ip6->saddr, 16);
+		__builtin_memcpy(da, &ip6->daddr, 16);
+	}
+	if (!diag_src_match(t, sa, f->family))
+		return;
+	__sync_fetch_and_add(&t->matched, 1);
+	if (!diag_trace_token(t)) {
+		__sync_fetch_and_add(&t->sampled_out, 1);
+		return;
+	}
+	r = bpf_ringbuf_reserve(&es_trace_rb, sizeof(*r) + ES_TRACE_SNAP_MAX, 0);
+	if (!r) {
+		__sync_fetch_and_add(&t->lost, 1);
+		return;
+	}
+	caplen = t->snap < f->len ? t->snap : f->len;
+	if (caplen > ES_TRACE_SNAP_MAX)
+		caplen = ES_TRACE_SNAP_MAX;
+	/* the verifier wants the length visibly in [1, ES_TRACE_SNAP_MAX] */
+	if (caplen && bpf_xdp_load_bytes(ctx, 0, r + 1, ((caplen - 1) & (ES_TRACE_SNAP_MAX - 1)) + 1))
+		caplen = 0;
+	r->ts_ns = bpf_ktime_get_ns();
+	r->slot = f->slot;
+	r->ifindex = ctx->ingress_ifindex;
+	r->len = f->len;
+	r->caplen = (__u16)caplen;
+	r->cls = (__u8)f->cls;
+	r->verdict = (__u8)f->verdict;
+	r->reason = (__u8)f->reason;
+	r->family = (__u8)f->family;
+	r->l4proto = (__u8)f->l4proto;
+	r->pad = 0;
+	r->sport = (__be16)f->sport;
+	r->dport = (__be16)f->dport;
+	__builtin_memcpy(r->saddr, sa, 16);
+	__builtin_memcpy(r->daddr, da, 16);
+	bpf_ringbuf_submit(r, 0);
+}
+
+#endif

@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * bpfctl_diag.c - the diagnostic maps: rule ids and their hits,
+ * malformed-drop reasons as tables and metrics.
+ *
+ * Rule hits are attributed to the rule that decided the frame, the
+ * longest matching prefix, whichever structure answered (direct table or
+ * trie: both carry the rule id beside the action). A source covered by
+ * no rule of its class counts nowhere. A class with an allow list has two
+ * extra rules, the implicit /0 deny per family, shown as "not-allowed":
+ * "which rule dropped this" then always has an answer.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bpfctl.h"
+#include "bpfctl_int.h"
+#include "core/log.h"
+
+static const char *const list_names[] = { "?", "allow", "deny", "not-allowed" };
+
+const char *bpfctl_rule_list_name(int list)
+{
+	return list >= ES_RULE_ALLOW && list <= ES_RULE_IMPLICIT ? list_names[list] : "?";
+}
+
+void bpfctl_rule_prefix(const struct es_rule *r, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+
+	inet_ntop(r->family == 4 ? AF_INET : AF_INET6, r->addr, a, sizeof(a));
+	snprintf(buf, len, "%s/%u", a, r->plen);
+}
+
+static bool same_rule(const struct es_rule *a, const struct es_rule *b)
+{
+	return a->used && b->used && a->cls == b->cls && a->family == b->family &&
+	       a->plen == b->plen && a->list == b->list && !memcmp(a->addr, b->addr, 16);
+}
+
+int bpfctl_rules_write(const struct bpfctl_maps *m, uint8_t gen, const struct es_rule *tab)
+{
+	int ncpu = bpfctl_ncpus(), err = 0;
+	struct es_rule *old = calloc(ES_RULE_MAX, sizeof(*old));
+	struct es_ctr *pc = calloc((size_t)ncpu, sizeof(*pc));
+	uint32_t id, j, k, old_gen = !gen, last = 0;
+
+	if (!old || !pc) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* the live generation's rules, to carry their counts over */
+	for (id = 1; id < ES_RULE_MAX; id++) {
+		k = old_gen * ES_RULE_MAX + id;
+		if (bpf_map_lookup_elem(m->rules, &k, &old[id])) {
+			err = -errno;
+			goto out;
+		}
+		if (old[id].used || tab[id].used)
+			last = id;
+	}
+	/* ids past both tables' last are unused in both: nothing to write */
+	for (id = 1; id <= last; id++) {
+		memset(pc, 0, (size_t)ncpu * sizeof(*pc));
+		if (tab[id].used) {
+			for (j = 1; j < ES_RULE_MAX; j++)
+				if (same_rule(&tab[id], &old[(id + j - 2) % (ES_RULE_MAX - 1) + 1]))
+					break;
+			if (j < ES_RULE_MAX) {
+				k = old_gen * ES_RULE_MAX + (id + j - 2) % (ES_RULE_MAX - 1) + 1;
+				if (bpf_map_lookup_elem(m->rule_hits, &k, pc)) {
+					err = -errno;
+					goto out;
+				}
+			}
+		}
+		k = gen * ES_RULE_MAX + id;
+		if (bpf_map_update_elem(m->rule_hits, &k, pc, BPF_ANY) ||
+		    bpf_map_update_elem(m->rules, &k, &tab[id], BPF_ANY)) {
+			err = -errno;
+			goto out;
+		}
+	}
+	/* this generation's slots past `last` may hold rules of two reloads ago */
+	for (id = last + 1; id < ES_RULE_MAX; id++) {
+		struct es_rule r;
+
+		k = gen * ES_RULE_MAX + id;
+		if (bpf_map_lookup_elem(m->rules, &k, &r)) {
+			err = -errno;
+			goto out;
+		}
+		if (!r.used)
+			continue;
+		memset(&r, 0, sizeof(r));
+		if (bpf_map_update_elem(m->rules, &k, &r, BPF_ANY)) {
+			err = -errno;
+			goto out;
+		}
+	}
+out:
+	if (err)
+		pr_err("es_rules/es_rule_hits: writing rule ids: %s", strerror(-err));
+	free(old);
+	free(pc);
+	return err;
+}
+
+int bpfctl_rule_hits_fd(int config_fd, int rules_fd, int hits_fd, struct bpfctl_rule_hits **out,
+			int *n)
+{
+	int ncpu = bpfctl_ncpus(), err = 0, cpu;
+	struct es_config *cfg = calloc(1, sizeof(*cfg));
+	struct es_ctr *pc = calloc((size_t)ncpu, sizeof(*pc));
+	struct bpfctl_rule_hits *v = calloc(ES_RULE_MAX, sizeof(*v));
+	uint32_t id, k, key = 0, gen;
+
+	*out = NULL;
+	*n = 0;
+	if (!cfg || !pc || !v) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (bpf_map_lookup_elem(config_fd, &key, cfg)) {
+		err = -errno;
+		goto out;
+	}
+	gen = cfg->policy_gen & 1;
+	for (id = 1; id < ES_RULE_MAX; id++) {
+		struct bpfctl_rule_hits *h = &v[*n];
+
+		k = gen * ES_RULE_MAX + id;
+		if (bpf_map_lookup_elem(rules_fd, &k, &h->rule)) {
+			err = -errno;
+			goto out;
+		}
+		if (!h->rule.used)
+			continue;
+		if (bpf_map_lookup_elem(hits_fd, &k, pc)) {
+			err = -errno;
+			goto out;
+		}
+		h->id = id;
+		memset(&h->hits, 0, sizeof(h->hits));
+		for (cpu = 0; cpu < ncpu; cpu++) {
+			h->hits.packets += pc[cpu].packets;
+			h->hits.bytes += pc[cpu].bytes;
+		}
+		(*n)++;
+	}
+	*out = v;
+	v = NULL;
+out:
+	free(cfg);
+	free(pc);
+	free(v);
+	return err;
+}
+
+int bpfctl_read_rule_hits(const char *pin_path, struct bpfctl_rule_hits **out, int *n)
+{
+	int cfg, rules = -1, hits = -1, err;
+
+	*out = NULL;
+	*n = 0;
+	cfg = bpfctl_open_pinned_map(pin_path, ES_PIN_CONFIG, sizeof(struct es_config), 1);
+	if (cfg < 0)
+		return cfg;
+	rules = bpfctl_open_pinned_map(pin_path, ES_PIN_RULES, sizeof(struct es_rule), 2 * ES_RULE_MAX);
+	hits = bpfctl_open_pinned_map(pin_path, ES_PIN_RULE_HITS, sizeof(struct es_ctr), 2 * ES_RULE_MAX);
+	if (rules < 0 || hits < 0) {
+		err = rules < 0 ? rules : hits;
+		goto out;
+	}
+	err = bpfctl_rule_hits_fd(cfg, rules, hits, out, n);
+out:
+	close(cfg);
+	if (rules >= 0)
+		close(rules);
+	if (hits >= 0)
+		close(hits);
+	return err;
+}
+
+int bpfctl_diag_metrics(const char *pin_path, struct metric_sink *s)
+{
+	struct bpfctl_rule_hits *v;
+	char pfx[INET6_ADDRSTRLEN + 8];
+	int n, i, err;
+
+	err = bpfctl_read_rule_hits(pin_path, &v, &n);
+	if (err == -ENOENT)
+		return 0;	/* maps of an older version: no rule samples */
+	if (err)
+		return err;
+	/* only the configured rules: the label set is bounded by the config */
+	for (i = 0; i < n; i++) {
+		bpfctl_rule_prefix(&v[i].rule, pfx, sizeof(pfx));
+		metric(s, METRIC_COUNTER, "edgesteer_xdp_rule_hits_total",
+		       "Frames decided by a prefix rule (the longest matching prefix of its class)",
+		       v[i].hits.packets, "class", bpfctl_class_name(v[i].rule.cls),
+		       "list", bpfctl_rule_list_name(v[i].rule.list), "prefix", pfx, NULL);
+	}
+	for (i = 0; i < n; i++) {
+		bpfctl_rule_prefix(&v[i].rule, pfx, sizeof(pfx));
+		metric(s, METRIC_COUNTER, "edgesteer_xdp_rule_hit_bytes_total",
+		       "Bytes of the frames decided by a prefix rule", v[i].hits.bytes,
+		       "class", bpfctl_class_name(v[i].rule.cls),
+		       "list", bpfctl_rule_list_name(v[i].rule.list), "prefix", pfx, NULL);
+	}
+	free(v);
+	return 0;
+}
+
+int bpfctl_print_reasons(const char *pin_path, void *file)
+{
+	FILE *f = file;
+	struct bpfctl_counters *cs = calloc(ES_MAX_IFACES, sizeof(*cs));
+	int n, i, r, err, shown;
+
+	if (!cs)
+		return -ENOMEM;
+	err = bpfctl_read_counters(pin_path, cs, ES_MAX_IFACES, &n);
+	if (err == -ENOENT)
+		err = 0;	/* nothing attached: xdp_table said so */
+	if (err)
+		goto out;
+	for (i = 0; i < n; i++) {
+		shown = 0;
+		for (r = 1; r < ES_REASON_MAX; r++) {
+			if (!cs[i].st.malformed[r])
+				continue;
+			if (!shown++)
+				fprintf(f, "\n%s  malformed drops by reason\n", cs[i].iface.name);
+			fprintf(f, "  %-24s %15llu\n", bpfctl_reason_name(r),
+				(unsigned long long)cs[i].st.malformed[r]);
+		}
+	}
+out:
+	free(cs);
+	return err;
+}
+
+int bpfctl_print_rule_hits(const char *pin_path, void *file)
+{
+	FILE *f = file;
+	struct bpfctl_rule_hits *v;
+	char pfx[INET6_ADDRSTRLEN + 8];
+	int n, i, err;
+
+	err = bpfctl_read_rule_hits(pin_path, &v, &n);
+	if (err)
+		return err;
+	if (!n)
+		fprintf(f, "rules: no allow/deny prefixes configured\n");
+	else
+		fprintf(f, "%-7s %-12s %-44s %15s %15s\n", "class", "list", "prefix", "packets", "bytes");
+	for (i = 0; i < n; i++) {
+		bpfctl_rule_prefix(&v[i].rule, pfx, sizeof(pfx));
+		fprintf(f, "%-7s %-12s %-44s %15llu %15llu\n", bpfctl_class_name(v[i].rule.cls),
+			bpfctl_rule_list_name(v[i].rule.list), pfx,
+			(unsigned long long)v[i].hits.packets, (unsigned long long)v[i].hits.bytes);
+	}
+	free(v);
+	return 0;
+}
