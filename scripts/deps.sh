@@ -14,6 +14,7 @@ PACKAGES=(
 	libclang-rt-14-dev iproute2 openssl curl nginx-light rsyslog
 	rsyslog-openssl rsyslog-gnutls bsdutils socat procps psmisc
 	systemd prometheus ethtool python3 iputils-ping
+	tcpdump                # tests: the trace's pcapng must open with tcpdump -r
 	# benchmarks: the peers we measure against; libssl-dev for the syslog sink
 	libssl-dev
 	haproxy sniproxy xdp-tools iperf3

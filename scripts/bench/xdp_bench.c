@@ -220,6 +220,8 @@ int main(int argc, char **argv)
 		.rl6 = bpf_map__fd(es->maps.es_rl6), .cpumap = bpf_map__fd(es->maps.es_cpumap),
 		.dir4_l1 = bpf_map__fd(es->maps.es_dir4_l1), .dir4_chunk = bpf_map__fd(es->maps.es_dir4_chunk),
 		.dir6_l1 = bpf_map__fd(es->maps.es_dir6_l1), .dir6_chunk = bpf_map__fd(es->maps.es_dir6_chunk),
+		.rules = bpf_map__fd(es->maps.es_rules), .rule_hits = bpf_map__fd(es->maps.es_rule_hits),
+		.trace = bpf_map__fd(es->maps.es_trace), .trace_rb = bpf_map__fd(es->maps.es_trace_rb),
 	};
 	/* every feature: both classes with allow and deny lists in both
 	 * families, the token bucket, several ports per class */

@@ -97,6 +97,25 @@ int bpfctl_diag_metrics(const char *pin_path, struct metric_sink *s);
 int bpfctl_print_reasons(const char *pin_path, void *file);
 int bpfctl_print_rule_hits(const char *pin_path, void *file);
 
+/* A trace filter (see struct es_trace_cfg); masks of 0 match anything. */
+struct bpfctl_trace_filter {
+	uint64_t slot_mask;
+	uint32_t cls_mask, verdict_mask;
+	bool has_src;
+	struct conf_prefix src;
+	uint32_t snap;		/* bytes per frame, at most ES_TRACE_SNAP_MAX */
+	uint32_t rate;		/* records per second, > 0 */
+};
+
+/* Sampling bucket of a rate: one record per 1/rate s, bursts of
+ * max(1, rate / 10). */
+void bpfctl_trace_bucket(uint32_t rate, __u64 *interval_ns, __u64 *tau_ns);
+/* Install the filter and switch the trace on (no program reload). */
+int bpfctl_trace_set(int trace_fd, const struct bpfctl_trace_filter *f);
+/* Switch it off; *last (may be NULL) gets the final record with its
+ * matched / sampled_out / lost counters. */
+int bpfctl_trace_clear(int trace_fd, struct es_trace_cfg *last);
+
 /* Route libbpf's messages: muted below debug level, the first warning
  * kept so that a failure can be reported in one line of our own. */
 void bpfctl_quiet_libbpf(void);

@@ -272,3 +272,53 @@ int bpfctl_print_rule_hits(const char *pin_path, void *file)
 	free(v);
 	return 0;
 }
+
+void bpfctl_trace_bucket(uint32_t rate, __u64 *interval_ns, __u64 *tau_ns)
+{
+	uint32_t burst;
+
+	if (!rate)
+		rate = 1;
+	burst = rate / 10 ? rate / 10 : 1;
+	*interval_ns = 1000000000ull / rate;
+	if (!*interval_ns)
+		*interval_ns = 1;
+	*tau_ns = (uint64_t)(burst - 1) * *interval_ns;
+}
+
+int bpfctl_trace_set(int trace_fd, const struct bpfctl_trace_filter *f)
+{
+	struct es_trace_cfg t;
+	uint32_t key = 0, i, bits;
+
+	memset(&t, 0, sizeof(t));
+	t.snap = f->snap > ES_TRACE_SNAP_MAX ? ES_TRACE_SNAP_MAX : f->snap;
+	t.slot_mask = f->slot_mask;
+	t.cls_mask = f->cls_mask;
+	t.verdict_mask = f->verdict_mask;
+	if (f->has_src) {
+		t.family = f->src.family == AF_INET ? 4 : 6;
+		t.plen = f->src.plen;
+		/* host bits zero: the program compares masked bytes */
+		for (i = 0, bits = t.plen; i < 16 && bits; i++) {
+			uint8_t m = bits >= 8 ? 0xff : (uint8_t)(0xff << (8 - bits));
+
+			t.addr[i] = f->src.addr[i] & m;
+			bits = bits >= 8 ? bits - 8 : 0;
+		}
+	}
+	bpfctl_trace_bucket(f->rate, &t.interval_ns, &t.tau_ns);
+	t.on = 1;
+	return bpf_map_update_elem(trace_fd, &key, &t, BPF_ANY) ? -errno : 0;
+}
+
+int bpfctl_trace_clear(int trace_fd, struct es_trace_cfg *last)
+{
+	struct es_trace_cfg t;
+	uint32_t key = 0;
+
+	if (last && bpf_map_lookup_elem(trace_fd, &key, last))
+		return -errno;
+	memset(&t, 0, sizeof(t));
+	return bpf_map_update_elem(trace_fd, &key, &t, BPF_ANY) ? -errno : 0;
+}
