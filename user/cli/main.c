@@ -23,11 +23,12 @@ static const struct cmd cmds[] = {
 	{ "run", cmd_run, "run [-c FILE] [-v]                 run the daemon in the foreground" },
 	{ "check", cmd_check, "check [-c FILE]                    validate a config file and exit" },
 	{ "status", cmd_status, "status [-c FILE] [-s SOCK]         what the daemon runs" },
-	{ "stats", cmd_stats, "stats [--json] [-c FILE] [-s SOCK] every counter as a table or JSON" },
+	{ "stats", cmd_stats, "stats [--json] [--rules] [-c FILE] [-s SOCK] every counter as a table or JSON" },
 	{ "metrics", cmd_metrics, "metrics [-c FILE] [-s SOCK]        Prometheus text of every counter" },
 	{ "reload", cmd_reload, "reload [-c FILE] [-s SOCK]         re-read the config (as SIGHUP)" },
 	{ "attach", cmd_attach, "attach [-c FILE]                   attach XDP per [xdp] and exit (stays attached)" },
 	{ "detach", cmd_detach, "detach [-c FILE|-p PIN]            remove every XDP program and pin" },
+	{ "trace", cmd_trace, "trace [--iface IF] [--class C] [--verdict V] [--src P] [--pcap F|-] ... frames XDP judged" },
 	{ "usb-reset", cmd_usb_reset, "usb-reset [-c FILE] IFACE          reset the USB adapter behind IFACE (via the daemon if up)" },
 	{ "help", cmd_help, "help                               this text" },
 };

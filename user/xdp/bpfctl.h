@@ -112,6 +112,10 @@ struct bpfctl_trace_filter {
 void bpfctl_trace_bucket(uint32_t rate, __u64 *interval_ns, __u64 *tau_ns);
 /* Install the filter and switch the trace on (no program reload). */
 int bpfctl_trace_set(int trace_fd, const struct bpfctl_trace_filter *f);
+/* The pinned es_trace and es_trace_rb maps under pin_path. */
+int bpfctl_trace_open(const char *pin_path, int *trace_fd, int *rb_fd);
+/* The current record (on, filter, counters). */
+int bpfctl_trace_get(int trace_fd, struct es_trace_cfg *out);
 /* Switch it off; *last (may be NULL) gets the final record with its
  * matched / sampled_out / lost counters. */
 int bpfctl_trace_clear(int trace_fd, struct es_trace_cfg *last);

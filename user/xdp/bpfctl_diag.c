@@ -322,3 +322,25 @@ int bpfctl_trace_clear(int trace_fd, struct es_trace_cfg *last)
 	memset(&t, 0, sizeof(t));
 	return bpf_map_update_elem(trace_fd, &key, &t, BPF_ANY) ? -errno : 0;
 }
+
+int bpfctl_trace_open(const char *pin_path, int *trace_fd, int *rb_fd)
+{
+	*trace_fd = bpfctl_open_pinned_map(pin_path, ES_PIN_TRACE, sizeof(struct es_trace_cfg), 1);
+	if (*trace_fd < 0)
+		return *trace_fd;
+	/* a ring buffer has no key or value: check only that it is one */
+	*rb_fd = bpfctl_open_pinned_map(pin_path, ES_PIN_TRACE_RB, 0, ES_TRACE_RB_SIZE);
+	if (*rb_fd < 0) {
+		close(*trace_fd);
+		*trace_fd = -1;
+		return *rb_fd;
+	}
+	return 0;
+}
+
+int bpfctl_trace_get(int trace_fd, struct es_trace_cfg *out)
+{
+	uint32_t key = 0;
+
+	return bpf_map_lookup_elem(trace_fd, &key, out) ? -errno : 0;
+}
