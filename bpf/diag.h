@@ -37,6 +37,42 @@ static __always_inline void diag_rule_hit(const struct es_config *cfg, __u32 gen
 	}
 }
 
+/* One frame of (source, class, verdict) into the top-talker table
+ * (see struct es_talker). w = the source as four words (IPv4: w[0]). */
+static __always_inline void diag_talker(const __u32 *w, __u32 family, __u32 cls, __u32 verdict,
+					__u64 len)
+{
+	struct es_talker *t;
+	__u32 *ta, h, slot;
+
+	h = (w[0] ^ w[1] * 0x85ebca6bu ^ w[2] * 0xc2b2ae35u ^ w[3] * 0x27d4eb2fu ^
+	     (cls << 8 | verdict) * 0x9E3779B1u) * 0x9E3779B1u;
+	slot = h >> (32 - ES_TALK_BITS);
+	t = bpf_map_lookup_elem(&es_talkers, &slot);
+	if (!t)
+		return;
+	ta = (__u32 *)t->addr;
+	if (t->family == family && t->cls == cls && t->verdict == verdict && ta[0] == w[0] &&
+	    ta[1] == w[1] && ta[2] == w[2] && ta[3] == w[3]) {
+		t->packets++;
+		t->bytes += len;
+		return;
+	}
+	if (t->family && ++t->contest <= t->packets)
+		return;
+	/* empty, or outnumbered: the newcomer takes the slot */
+	ta[0] = w[0];
+	ta[1] = w[1];
+	ta[2] = w[2];
+	ta[3] = w[3];
+	t->family = (__u8)family;
+	t->cls = (__u8)cls;
+	t->verdict = (__u8)verdict;
+	t->contest = 0;
+	t->packets = 1;
+	t->bytes = len;
+}
+
 /* What the trace needs to know about a frame besides its bytes. */
 struct diag_frame {
 	__u32 slot, len;

@@ -127,4 +127,11 @@ struct {
 	__uint(max_entries, ES_TRACE_RB_SIZE);
 } es_trace_rb SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ES_TALK_SLOTS);
+	__type(key, __u32);
+	__type(value, struct es_talker);
+} es_talkers SEC(".maps");
+
 #endif

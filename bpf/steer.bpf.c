@@ -420,6 +420,23 @@ count:
 	ctr = &st->cls[cls][verdict];
 	ctr->packets++;
 	ctr->bytes += len;
+	if ((cfg->flags & ES_CF_TALKERS) && ii.family && ii.l3_off <= ES_L3_MAX_OFF) {
+		__u32 w[4] = {};
+
+		if (ii.family == 4) {
+			struct iphdr *iph = data + ii.l3_off;
+
+			if ((void *)(iph + 1) <= data_end) {
+				w[0] = iph->saddr;
+				diag_talker(w, 4, (__u32)cls, (__u32)verdict, len);
+			}
+		} else {
+			struct ipv6hdr *ip6 = data + ii.l3_off;
+
+			if ((void *)(ip6 + 1) <= data_end)
+				diag_talker(ip6->saddr.in6_u.u6_addr32, 6, (__u32)cls, (__u32)verdict, len);
+		}
+	}
 	tr = bpf_map_lookup_elem(&es_trace, &key);
 	if (tr && tr->on) {
 		struct diag_frame f = {

@@ -32,6 +32,8 @@
  *   es_trace    ARRAY[1]        struct es_trace_cfg: the trace filter and
  *                               its sampling bucket (set by `edgesteer trace`)
  *   es_trace_rb RINGBUF         struct es_trace_rec + frame bytes
+ *   es_talkers  PERCPU_ARRAY    struct es_talker: heavy sources per class
+ *                               and verdict
  *
  * Links (one per interface) are pinned as link_<ifname> in the same
  * directory; a pinned link keeps the program attached after the
@@ -105,6 +107,7 @@ enum es_reason {
 /* es_config.flags */
 #define ES_CF_RATELIMIT	(1u << 0)	/* syslog token bucket enabled */
 #define ES_CF_RULE_HITS	(1u << 1)	/* count hits per prefix rule (es_rule_hits) */
+#define ES_CF_TALKERS	(1u << 2)	/* count heavy sources (es_talkers) */
 
 /*
  * One CPU steering table per class. `on` = 0: XDP_PASS on the receiving
@@ -313,6 +316,29 @@ struct es_trace_rec {
 	__u8 saddr[16], daddr[16];	/* IPv4 in the first 4 bytes */
 };
 
+/*
+ * Top talkers: a direct-mapped per-CPU table, indexed by a hash of
+ * (source, class, verdict). A slot counts the frames of the source that
+ * holds it exactly; frames of other keys hashed to the slot only raise
+ * `contest`, and when they outnumber the holder's frames the newcomer
+ * takes the slot over (Misra-Gries with one counter per slot). A source
+ * that sends more than everything else hashed to its slot keeps it;
+ * light sources churn. One inlined array access per IP frame, no
+ * atomics (per CPU), bounded memory. User space sums the CPUs and turns
+ * two reads into packets per second.
+ */
+#define ES_TALK_BITS	12
+#define ES_TALK_SLOTS	(1u << ES_TALK_BITS)
+
+struct es_talker {
+	__u8 addr[16];		/* source, IPv4 in the first 4 bytes */
+	__u8 family;		/* 0: slot empty */
+	__u8 cls, verdict, pad;
+	__u32 contest;		/* frames of other keys since the holder took the slot */
+	__u64 packets;		/* the holder's frames since it took the slot */
+	__u64 bytes;
+};
+
 /* Pin names below [global] pin_path. */
 #define ES_PIN_CONFIG	"es_config"
 #define ES_PIN_STATS	"es_stats"
@@ -330,6 +356,7 @@ struct es_trace_rec {
 #define ES_PIN_RULE_HITS "es_rule_hits"
 #define ES_PIN_TRACE	"es_trace"
 #define ES_PIN_TRACE_RB	"es_trace_rb"
+#define ES_PIN_TALKERS	"es_talkers"
 #define ES_PIN_LINK_PREFIX "link_"
 
 #endif

@@ -222,6 +222,7 @@ int main(int argc, char **argv)
 		.dir6_l1 = bpf_map__fd(es->maps.es_dir6_l1), .dir6_chunk = bpf_map__fd(es->maps.es_dir6_chunk),
 		.rules = bpf_map__fd(es->maps.es_rules), .rule_hits = bpf_map__fd(es->maps.es_rule_hits),
 		.trace = bpf_map__fd(es->maps.es_trace), .trace_rb = bpf_map__fd(es->maps.es_trace_rb),
+		.talkers = bpf_map__fd(es->maps.es_talkers),
 	};
 	/* every feature: both classes with allow and deny lists in both
 	 * families, the token bucket, several ports per class */

@@ -33,7 +33,7 @@ struct env {
 static const char *const map_names[] = {
 	"es_config", "es_stats", "es_ifaces", "es_lpm4", "es_lpm6", "es_rl4", "es_rl6", "es_cpumap",
 	"es_dir4_l1", "es_dir4_chunk", "es_dir6_l1", "es_dir6_chunk",
-	"es_rules", "es_rule_hits", "es_trace", "es_trace_rb",
+	"es_rules", "es_rule_hits", "es_trace", "es_trace_rb", "es_talkers",
 };
 
 static struct steer *load_instance(uint32_t slot, bool l3, const struct steer *share)
@@ -98,6 +98,7 @@ static void env_open(struct env *e, const char *xdp_lines)
 	e->m.rule_hits = bpf_map__fd(e->eth->maps.es_rule_hits);
 	e->m.trace = bpf_map__fd(e->eth->maps.es_trace);
 	e->m.trace_rb = bpf_map__fd(e->eth->maps.es_trace_rb);
+	e->m.talkers = bpf_map__fd(e->eth->maps.es_talkers);
 	write_conf(e, xdp_lines);
 	snapshot(e);
 }
@@ -1140,6 +1141,122 @@ TEST(rule_hits_per_prefix_exact)
 		EXPECT_EQ(rv, XDP_DROP);
 		EXPECT_EQ(rule_hits(&e, ES_CLASS_PROXY, ES_RULE_DENY, "10.0.0.0/8", NULL), before);
 	}
+}
+
+/* ---- top talkers ------------------------------------------------------------ */
+
+/* Packets the talker table holds for (src, cls, verdict); -1: not held. */
+static long long talker_packets(struct env *e, const char *src, int cls, int verdict)
+{
+	struct bpfctl_talker *v;
+	char a[64];
+	long long got = -1;
+	int n, i;
+
+	if (bpfctl_read_talkers_fd(e->m.talkers, &v, &n))
+		return -2;
+	for (i = 0; i < n; i++) {
+		bpfctl_talker_addr(&v[i].t, a, sizeof(a));
+		if (!strcmp(a, src) && v[i].t.cls == cls && v[i].t.verdict == verdict)
+			got = (long long)v[i].t.packets;
+	}
+	free(v);
+	return got;
+}
+
+/* The program's slot of an IPv4 source (mirrors diag_talker()). */
+static uint32_t talker_slot4(const char *src, uint32_t cls, uint32_t verdict)
+{
+	struct in_addr a;
+	uint32_t h;
+
+	inet_pton(AF_INET, src, &a);
+	h = (a.s_addr ^ (cls << 8 | verdict) * 0x9E3779B1u) * 0x9E3779B1u;
+	return h >> (32 - ES_TALK_BITS);
+}
+
+static void send_n(struct env *e, const char *src, int proto, uint32_t n)
+{
+	struct frame_spec s = {
+		.family = strchr(src, ':') ? 6 : 4, .proto = proto,
+		.dport = proto == IPPROTO_UDP ? 514 : 443, .src = src,
+	};
+	uint8_t f[FRAME_MAX];
+	uint32_t rv;
+	size_t len = frame_build(&s, f, NULL);
+
+	ASSERT_EQ(run(e->eth, f, len, n, &rv), 0);
+}
+
+/*
+ * Each source is counted exactly, per class and verdict; a source that
+ * shares its slot keeps it while it outnumbers the others hashed there
+ * and loses it once they outnumber it; talkers = no counts nothing.
+ */
+TEST(talkers_exact_and_heavy_keeps_its_slot)
+{
+	struct env e;
+	char other[32];
+	uint32_t i, slot;
+
+	env_open(&e, PORTS "deny_proxy = 198.51.100.0/24\n");
+	send_n(&e, "192.0.2.1", IPPROTO_UDP, 50);
+	send_n(&e, "192.0.2.2", IPPROTO_UDP, 20);
+	send_n(&e, "192.0.2.3", IPPROTO_UDP, 5);
+	send_n(&e, "2001:db8::7", IPPROTO_UDP, 7);
+	send_n(&e, "198.51.100.9", IPPROTO_TCP, 9);
+	send_n(&e, "192.0.2.1", IPPROTO_TCP, 4);
+	EXPECT_EQ(talker_packets(&e, "192.0.2.1", ES_CLASS_SYSLOG, ES_V_PASS), 50);
+	EXPECT_EQ(talker_packets(&e, "192.0.2.2", ES_CLASS_SYSLOG, ES_V_PASS), 20);
+	EXPECT_EQ(talker_packets(&e, "192.0.2.3", ES_CLASS_SYSLOG, ES_V_PASS), 5);
+	EXPECT_EQ(talker_packets(&e, "2001:db8::7", ES_CLASS_SYSLOG, ES_V_PASS), 7);
+	EXPECT_EQ(talker_packets(&e, "198.51.100.9", ES_CLASS_PROXY, ES_V_DROP_POLICY), 9);
+	EXPECT_EQ(talker_packets(&e, "192.0.2.1", ES_CLASS_PROXY, ES_V_PASS), 4);
+
+	/* a second source in the slot of 192.0.2.1's syslog */
+	slot = talker_slot4("192.0.2.1", ES_CLASS_SYSLOG, ES_V_PASS);
+	for (i = 1; i < 1u << 24; i++) {
+		snprintf(other, sizeof(other), "10.%u.%u.%u", i >> 16, (i >> 8) & 255, i & 255);
+		if (talker_slot4(other, ES_CLASS_SYSLOG, ES_V_PASS) == slot)
+			break;
+	}
+	ASSERT_LT(i, 1u << 24);
+	send_n(&e, other, IPPROTO_UDP, 50);	/* as many: the holder stays */
+	EXPECT_EQ(talker_packets(&e, "192.0.2.1", ES_CLASS_SYSLOG, ES_V_PASS), 50);
+	EXPECT_EQ(talker_packets(&e, other, ES_CLASS_SYSLOG, ES_V_PASS), -1);
+	send_n(&e, other, IPPROTO_UDP, 1);	/* outnumbered: taken over */
+	EXPECT_EQ(talker_packets(&e, "192.0.2.1", ES_CLASS_SYSLOG, ES_V_PASS), -1);
+	EXPECT_EQ(talker_packets(&e, other, ES_CLASS_SYSLOG, ES_V_PASS), 1);
+	send_n(&e, other, IPPROTO_UDP, 9);
+	EXPECT_EQ(talker_packets(&e, other, ES_CLASS_SYSLOG, ES_V_PASS), 10);
+
+	/* the ranking: by packets within a class and verdict */
+	{
+		struct bpfctl_talker *v;
+		char a[64];
+		int n, k = 0;
+
+		ASSERT_EQ(bpfctl_read_talkers_fd(e.m.talkers, &v, &n), 0);
+		bpfctl_talkers_rate(v, n, NULL, 0, 0);
+		for (int j = 0; j < n; j++) {
+			if (v[j].t.cls != ES_CLASS_SYSLOG || v[j].t.verdict != ES_V_PASS)
+				continue;
+			bpfctl_talker_addr(&v[j].t, a, sizeof(a));
+			if (k == 0)
+				EXPECT_STREQ(a, "192.0.2.2");
+			if (k == 1)
+				EXPECT_STREQ(a, other);
+			k++;
+		}
+		EXPECT_EQ(k, 4);
+		free(v);
+	}
+
+	write_conf(&e, PORTS "talkers = no\n");
+	send_n(&e, "192.0.2.2", IPPROTO_UDP, 3);
+	send_n(&e, "192.0.2.99", IPPROTO_UDP, 3);
+	EXPECT_EQ(talker_packets(&e, "192.0.2.2", ES_CLASS_SYSLOG, ES_V_PASS), 20);
+	EXPECT_EQ(talker_packets(&e, "192.0.2.99", ES_CLASS_SYSLOG, ES_V_PASS), -1);
 }
 
 /* ---- trace ---------------------------------------------------------------- */

@@ -139,19 +139,22 @@ int cmd_stats(int argc, char **argv)
 	struct metric_sink *sink = NULL;
 	struct conf c;
 	char *body = NULL;
-	bool rules = false;
+	bool rules = false, talkers = false;
 	int err = 0, rc = 0;
 
-	/* --rules: the prefix-rule hit table instead (taken out before the
-	 * common options are parsed) */
+	/* --rules, --talkers: the prefix-rule hit table or the top sources
+	 * instead (taken out before the common options are parsed) */
 	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--rules")) {
-			rules = true;
+		if (!strcmp(argv[i], "--rules") || !strcmp(argv[i], "--talkers")) {
+			if (!strcmp(argv[i], "--rules"))
+				rules = true;
+			else
+				talkers = true;
 			memmove(&argv[i], &argv[i + 1], (size_t)(argc - i) * sizeof(*argv));
 			argc--;
 			i--;
 		}
-	if (cli_parse(argc, argv, &o, "stats [--json] [--rules] [-c FILE] [-s SOCKET]") < 0)
+	if (cli_parse(argc, argv, &o, "stats [--json] [--rules | --talkers] [-c FILE] [-s SOCKET]") < 0)
 		return 2;
 	/* only the pin path is needed: a light read, so a config with errors
 	 * elsewhere (or none at all, with -s) still shows the counters */
@@ -190,6 +193,12 @@ int cmd_stats(int argc, char **argv)
 			goto out;
 		}
 		fputs(text, stdout);
+	} else if (talkers) {
+		/* two reads a second apart give packets per second */
+		err = bpfctl_print_talkers(c.global.pin_path, 1.0, stdout);
+		if (err)
+			fprintf(stderr, "edgesteer stats --talkers: reading %s/%s: %s\n", c.global.pin_path,
+				ES_PIN_TALKERS, strerror(-err));
 	} else if (rules) {
 		err = bpfctl_print_rule_hits(c.global.pin_path, stdout);
 		if (err)

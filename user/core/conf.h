@@ -89,6 +89,7 @@ struct conf_xdp {
 	uint32_t cpumap_qsize;
 	enum conf_on_exit on_exit;
 	bool rule_hits;			/* count hits per prefix rule */
+	bool talkers;			/* count heavy sources per class and verdict */
 };
 
 struct conf_route {

@@ -316,6 +316,9 @@ static const struct conf_key xdp_keys[] = {
 	{ "rule_hits", CONF_BOOL, FIELD(struct conf_xdp, rule_hits), .def = "yes",
 	  .doc = "Count frames and bytes per allow/deny prefix (edgesteer stats --rules); "
 		 "no: save its per-frame cost." },
+	{ "talkers", CONF_BOOL, FIELD(struct conf_xdp, talkers), .def = "yes",
+	  .doc = "Count the heaviest sources per class and verdict (edgesteer stats --talkers); "
+		 "no: save its per-frame cost." },
 };
 
 static const char *const protocol_words[] = { "tls", "http", NULL };

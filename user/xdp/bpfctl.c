@@ -304,6 +304,7 @@ static const struct map_ref map_refs[] = {
 	{ ES_PIN_RULE_HITS, offsetof(struct bpfctl_maps, rule_hits) },
 	{ ES_PIN_TRACE, offsetof(struct bpfctl_maps, trace) },
 	{ ES_PIN_TRACE_RB, offsetof(struct bpfctl_maps, trace_rb) },
+	{ ES_PIN_TALKERS, offsetof(struct bpfctl_maps, talkers) },
 };
 #define N_MAPS ((int)(sizeof(map_refs) / sizeof(map_refs[0])))
 

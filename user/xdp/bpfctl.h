@@ -45,7 +45,7 @@ int bpfctl_detach_all(const char *pin_path);
 struct bpfctl_maps {
 	int config, stats, ifaces, lpm4, lpm6, rl4, rl6, cpumap;
 	int dir4_l1, dir4_chunk, dir6_l1, dir6_chunk;
-	int rules, rule_hits, trace, trace_rb;
+	int rules, rule_hits, trace, trace_rb, talkers;
 };
 
 /* Fill the config record, the LPM tries and the cpumap from `x`, live:
@@ -96,6 +96,27 @@ int bpfctl_diag_metrics(const char *pin_path, struct metric_sink *s);
 /* Human tables for `edgesteer stats`: reasons per interface; rule hits. */
 int bpfctl_print_reasons(const char *pin_path, void *file);
 int bpfctl_print_rule_hits(const char *pin_path, void *file);
+
+/* Top talkers: one source of one class and verdict, summed over CPUs. */
+struct bpfctl_talker {
+	struct es_talker t;	/* t.packets / t.bytes: since it took its slot */
+	double pps;		/* from two reads; 0 when only one */
+};
+
+#define BPFCTL_TOP_N 10	/* sources per class and verdict in tables and metrics */
+
+/* Every held slot, merged by key, into a new array *out (free it). */
+int bpfctl_read_talkers_fd(int talkers_fd, struct bpfctl_talker **out, int *n);
+int bpfctl_read_talkers(const char *pin_path, struct bpfctl_talker **out, int *n);
+/* pps of each entry of `now` from `before`, `secs` earlier (a source
+ * that is new or took its slot again counts from 0), then sort: by
+ * class, verdict, pps (packets without pps) descending. */
+void bpfctl_talkers_rate(struct bpfctl_talker *now, int n, const struct bpfctl_talker *before,
+			 int nb, double secs);
+/* "192.0.2.1" */
+void bpfctl_talker_addr(const struct es_talker *t, char *buf, size_t len);
+/* Table of the top BPFCTL_TOP_N per class and verdict over `secs`. */
+int bpfctl_print_talkers(const char *pin_path, double secs, void *file);
 
 /* A trace filter (see struct es_trace_cfg); masks of 0 match anything. */
 struct bpfctl_trace_filter {

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -190,6 +191,8 @@ out:
 	return err;
 }
 
+static int talker_metrics(const char *pin_path, struct metric_sink *s);
+
 int bpfctl_diag_metrics(const char *pin_path, struct metric_sink *s)
 {
 	struct bpfctl_rule_hits *v;
@@ -217,7 +220,7 @@ int bpfctl_diag_metrics(const char *pin_path, struct metric_sink *s)
 		       "list", bpfctl_rule_list_name(v[i].rule.list), "prefix", pfx, NULL);
 	}
 	free(v);
-	return 0;
+	return talker_metrics(pin_path, s);
 }
 
 int bpfctl_print_reasons(const char *pin_path, void *file)
@@ -343,4 +346,188 @@ int bpfctl_trace_get(int trace_fd, struct es_trace_cfg *out)
 	uint32_t key = 0;
 
 	return bpf_map_lookup_elem(trace_fd, &key, out) ? -errno : 0;
+}
+
+/* ---- top talkers ------------------------------------------------------- */
+
+static bool same_talker(const struct es_talker *a, const struct es_talker *b)
+{
+	return a->family == b->family && a->cls == b->cls && a->verdict == b->verdict &&
+	       !memcmp(a->addr, b->addr, 16);
+}
+
+void bpfctl_talker_addr(const struct es_talker *t, char *buf, size_t len)
+{
+	if (!inet_ntop(t->family == 4 ? AF_INET : AF_INET6, t->addr, buf, (socklen_t)len))
+		snprintf(buf, len, "?");
+}
+
+int bpfctl_read_talkers_fd(int talkers_fd, struct bpfctl_talker **out, int *n)
+{
+	int ncpu = bpfctl_ncpus(), cpu, i, cap = 256, err = 0;
+	struct es_talker *pc = calloc((size_t)ncpu, sizeof(*pc));
+	struct bpfctl_talker *v = calloc((size_t)cap, sizeof(*v));
+	uint32_t slot;
+
+	*out = NULL;
+	*n = 0;
+	if (!pc || !v) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (slot = 0; slot < ES_TALK_SLOTS; slot++) {
+		if (bpf_map_lookup_elem(talkers_fd, &slot, pc)) {
+			err = -errno;
+			goto out;
+		}
+		for (cpu = 0; cpu < ncpu; cpu++) {
+			if (!pc[cpu].family)
+				continue;
+			/* one key lives in the same slot on every CPU: merge */
+			for (i = *n - 1; i >= 0 && i >= *n - ncpu; i--)
+				if (same_talker(&v[i].t, &pc[cpu]))
+					break;
+			if (i >= 0 && i >= *n - ncpu) {
+				v[i].t.packets += pc[cpu].packets;
+				v[i].t.bytes += pc[cpu].bytes;
+				continue;
+			}
+			if (*n == cap) {
+				struct bpfctl_talker *v2 = realloc(v, (size_t)cap * 2 * sizeof(*v));
+
+				if (!v2) {
+					err = -ENOMEM;
+					goto out;
+				}
+				v = v2;
+				cap *= 2;
+			}
+			memset(&v[*n], 0, sizeof(v[*n]));
+			v[*n].t = pc[cpu];
+			v[*n].t.contest = 0;
+			(*n)++;
+		}
+	}
+	*out = v;
+	v = NULL;
+out:
+	free(pc);
+	free(v);
+	return err;
+}
+
+int bpfctl_read_talkers(const char *pin_path, struct bpfctl_talker **out, int *n)
+{
+	int fd = bpfctl_open_pinned_map(pin_path, ES_PIN_TALKERS, sizeof(struct es_talker), ES_TALK_SLOTS);
+	int err;
+
+	*out = NULL;
+	*n = 0;
+	if (fd < 0)
+		return fd;
+	err = bpfctl_read_talkers_fd(fd, out, n);
+	close(fd);
+	return err;
+}
+
+static int talker_cmp(const void *a, const void *b)
+{
+	const struct bpfctl_talker *x = a, *y = b;
+
+	if (x->t.cls != y->t.cls)
+		return x->t.cls - y->t.cls;
+	if (x->t.verdict != y->t.verdict)
+		return x->t.verdict - y->t.verdict;
+	if (x->pps != y->pps)
+		return x->pps < y->pps ? 1 : -1;
+	if (x->t.packets != y->t.packets)
+		return x->t.packets < y->t.packets ? 1 : -1;
+	return memcmp(x->t.addr, y->t.addr, 16);
+}
+
+void bpfctl_talkers_rate(struct bpfctl_talker *now, int n, const struct bpfctl_talker *before,
+			 int nb, double secs)
+{
+	int i, j;
+
+	for (i = 0; i < n && secs > 0; i++) {
+		uint64_t base = 0;
+
+		for (j = 0; j < nb; j++)
+			if (same_talker(&now[i].t, &before[j].t)) {
+				/* fewer now: it lost the slot and took it again */
+				if (before[j].t.packets <= now[i].t.packets)
+					base = before[j].t.packets;
+				break;
+			}
+		now[i].pps = (double)(now[i].t.packets - base) / secs;
+	}
+	qsort(now, (size_t)n, sizeof(*now), talker_cmp);
+}
+
+int bpfctl_print_talkers(const char *pin_path, double secs, void *file)
+{
+	FILE *f = file;
+	struct bpfctl_talker *a = NULL, *b = NULL;
+	char addr[INET6_ADDRSTRLEN];
+	int na, nb, i, rank = 0, err;
+
+	err = bpfctl_read_talkers(pin_path, &a, &na);
+	if (!err && secs > 0) {
+		struct timespec ts = { .tv_sec = (time_t)secs,
+				       .tv_nsec = (long)((secs - (double)(time_t)secs) * 1e9) };
+
+		nanosleep(&ts, NULL);
+		err = bpfctl_read_talkers(pin_path, &b, &nb);
+	}
+	if (err)
+		goto out;
+	bpfctl_talkers_rate(b, nb, a, na, secs);
+	fprintf(f, "%-7s %-14s %-40s %12s %15s %15s\n", "class", "verdict", "source", "pps", "packets",
+		"bytes");
+	for (i = 0; i < nb; i++) {
+		if (i && (b[i].t.cls != b[i - 1].t.cls || b[i].t.verdict != b[i - 1].t.verdict))
+			rank = 0;
+		if (rank++ >= BPFCTL_TOP_N)
+			continue;
+		bpfctl_talker_addr(&b[i].t, addr, sizeof(addr));
+		fprintf(f, "%-7s %-14s %-40s %12.1f %15llu %15llu\n", bpfctl_class_name(b[i].t.cls),
+			bpfctl_verdict_name(b[i].t.verdict), addr, b[i].pps,
+			(unsigned long long)b[i].t.packets, (unsigned long long)b[i].t.bytes);
+	}
+	if (!nb)
+		fprintf(f, "no sources counted (talkers = no, or no IP traffic yet)\n");
+out:
+	free(a);
+	free(b);
+	return err;
+}
+
+/* The top BPFCTL_TOP_N per class and verdict by packets since they took
+ * their slots: a bounded label set whatever the traffic. */
+static int talker_metrics(const char *pin_path, struct metric_sink *s)
+{
+	struct bpfctl_talker *v;
+	char addr[INET6_ADDRSTRLEN];
+	int n, i, rank = 0, err;
+
+	err = bpfctl_read_talkers(pin_path, &v, &n);
+	if (err == -ENOENT)
+		return 0;
+	if (err)
+		return err;
+	bpfctl_talkers_rate(v, n, NULL, 0, 0);
+	for (i = 0; i < n; i++) {
+		if (i && (v[i].t.cls != v[i - 1].t.cls || v[i].t.verdict != v[i - 1].t.verdict))
+			rank = 0;
+		if (rank++ >= BPFCTL_TOP_N)
+			continue;
+		bpfctl_talker_addr(&v[i].t, addr, sizeof(addr));
+		metric(s, METRIC_GAUGE, "edgesteer_xdp_talker_packets",
+		       "Frames of a top source per class and verdict, since it became a top source",
+		       v[i].t.packets, "class", bpfctl_class_name(v[i].t.cls),
+		       "verdict", bpfctl_verdict_name(v[i].t.verdict), "source", addr, NULL);
+	}
+	free(v);
+	return 0;
 }

@@ -547,7 +547,8 @@ static void config_record(struct es_config *nc, const struct es_config *cur,
 			  const struct conf_xdp *x, uint8_t gen)
 {
 	nc->abi_version = ES_ABI_VERSION;
-	nc->flags = (x->syslog_rate_pps ? ES_CF_RATELIMIT : 0) | (x->rule_hits ? ES_CF_RULE_HITS : 0);
+	nc->flags = (x->syslog_rate_pps ? ES_CF_RATELIMIT : 0) | (x->rule_hits ? ES_CF_RULE_HITS : 0) |
+		    (x->talkers ? ES_CF_TALKERS : 0);
 	nc->policy_gen = gen;
 	/* the old generation's bits stay, so a racing reader of the old
 	 * generation number still consults the (still present) old rules */

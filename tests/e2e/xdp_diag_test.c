@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * `edgesteer trace` end to end: namespaces A (client, 10.201.x.1 /
+ * Diagnostics end to end: `edgesteer trace` and the top talkers.
+ * Namespaces A (client, 10.201.x.1 /
  * fd00:20x::1) and G (gateway) joined by a veth, the XDP program attached
  * on G's end with `edgesteer attach`, real traffic from A (logger(1) over
  * UDP for syslog, socat TCP sessions for the proxy class, ping for
  * `other`) while `edgesteer trace --pcap` runs in G. The pcapng file must
  * open with `tcpdump -r` and hold exactly the frames the filter names
  * (count, addresses, ports), each with its verdict in the packet comment.
+ * Three senders at different rates: `stats --talkers` ranks them, the
+ * metrics count each one exactly.
  *
  * Names carry the PID; ports are in 21000-21999.
  */
@@ -229,6 +232,69 @@ TEST_F(trace, proxy_drops_with_count)
 	EXPECT_EQ(file_lines(self, "t2"), 3);
 	EXPECT_EQ(th_sh("test $(grep -ao 'verdict=drop-policy class=proxy' %s/t2.pcapng | wc -l) -eq 3",
 			self->dir), 0);
+}
+
+/*
+ * Three syslog senders in A (three addresses) at 300, 60 and 8 frames
+ * per second for 3 s: `stats --talkers`, taken while they send, ranks
+ * them by rate; the metrics count each one's frames exactly.
+ */
+TEST_F(trace, talkers_three_senders)
+{
+	static const char *const src[3] = { "10.202.0.1", "10.202.0.11", "10.202.0.12" };
+	static const int rate[3] = { 300, 60, 8 };
+	char out[256];
+	long sent[3], got;
+	int i;
+
+	setup_gateway(_metadata, self, "");
+	ASSERT_EQ(th_sh("ip -n %s addr add 10.202.0.11/24 dev %s && ip -n %s addr add 10.202.0.12/24 dev %s",
+			self->a, self->va, self->a, self->va), 0);
+	ASSERT_EQ(th_sh("cat > %s/send.py <<'EOF'\n"
+			"import socket,sys,time\n"
+			"src,rate,dur=sys.argv[1],float(sys.argv[2]),float(sys.argv[3])\n"
+			"s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind((src,0))\n"
+			"n=0; t0=time.monotonic()\n"
+			"while time.monotonic()-t0<dur:\n"
+			"  if n<(time.monotonic()-t0)*rate:\n"
+			"    s.sendto(b'<13>talker',('10.202.0.2',%d)); n+=1\n"
+			"  else: time.sleep(0.001)\n"
+			"print(n)\n"
+			"EOF", self->dir, SYSLOG_PORT), 0);
+	ASSERT_EQ(th_sh("D=%s; timeout 30 sh -c '"
+			"ip netns exec %s python3 $0/send.py %s %d 3 >$0/sent0 & "
+			"ip netns exec %s python3 $0/send.py %s %d 3 >$0/sent1 & "
+			"ip netns exec %s python3 $0/send.py %s %d 3 >$0/sent2 & "
+			"sleep 1; nsenter --net=/run/netns/%s %s stats --talkers -c %s >$0/talkers.txt; wait' $D",
+			self->dir, self->a, src[0], rate[0], self->a, src[1], rate[1], self->a, src[2], rate[2],
+			self->g, self->bin, self->conf), 0);
+	th_sh("cat %s/talkers.txt >&2", self->dir);
+	/* the ranking, read while they sent */
+	ASSERT_EQ(th_sh_out(out, sizeof(out), "awk '$1==\"syslog\" && $2==\"pass\" {print $3}' %s/talkers.txt | "
+			    "head -3 | tr '\\n' ' '", self->dir), 0);
+	EXPECT_STREQ(out, "10.202.0.1 10.202.0.11 10.202.0.12 ");
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(th_sh_out(out, sizeof(out), "cat %s/sent%d", self->dir, i), 0);
+		sent[i] = strtol(out, NULL, 10);
+		ASSERT_GT(sent[i], 0);
+	}
+	EXPECT_GT(sent[0], sent[1]);
+	EXPECT_GT(sent[1], sent[2]);
+	/* each sender's frames, exactly, in the metrics (once XDP has seen them all) */
+	wait_class(self, "syslog", sent[0] + sent[1] + sent[2]);
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(th_sh_out(out, sizeof(out),
+				    "nsenter --net=/run/netns/%s %s stats --json -c %s | python3 -c '"
+				    "import json,sys\n"
+				    "d=json.load(sys.stdin)\n"
+				    "print(sum(m[\"value\"] for m in d[\"metrics\"] if m[\"name\"]==\"edgesteer_xdp_talker_packets\""
+				    " and m[\"labels\"][\"source\"]==sys.argv[1] and m[\"labels\"][\"class\"]==\"syslog\"))' %s",
+				    self->g, self->bin, self->conf, src[i]), 0);
+		got = strtol(out, NULL, 10);
+		if (got != sent[i])
+			TH_LOG("%s: %ld frames counted, %ld sent", src[i], got, sent[i]);
+		EXPECT_EQ(got, sent[i]);
+	}
 }
 
 TEST_HARNESS_MAIN
