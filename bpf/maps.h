@@ -53,7 +53,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2 * 2);	/* generation x (syslog, proxy) */
+	__uint(max_entries, 2 * ES_CLASS_MAX);	/* generation x class */
 	__type(key, __u32);
 	__type(value, struct es_dir_l1);
 } es_dir4_l1 SEC(".maps");
@@ -67,7 +67,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2 * 2);
+	__uint(max_entries, 2 * ES_CLASS_MAX);
 	__type(key, __u32);
 	__type(value, struct es_dir_l1);
 } es_dir6_l1 SEC(".maps");

@@ -88,7 +88,7 @@ static __always_inline int policy_denies(const struct es_config *cfg, __u32 fami
 	struct es_dir_l1 *l1;
 	struct es_dir_chunk *ch;
 	__u8 gen = cfg->policy_gen & 1;
-	__u32 k = gen * 2 + cls, e;
+	__u32 k = gen * ES_CLASS_MAX + cls, e;
 
 	if (!(cfg->policy_mask & (1u << (gen * ES_CLASS_MAX + cls))))
 		return 0;
@@ -311,7 +311,7 @@ static __always_inline int es_decide(struct xdp_md *ctx, struct ip_info *ii, __u
 	__u32 key = 0;
 	__u64 l3_off;
 
-	if (!ii || cls >= ES_CLASS_OTHER)
+	if (!ii || cls >= ES_CLASS_MAX)
 		return ES_V_PASS;
 	cfg = bpf_map_lookup_elem(&es_config, &key);
 	if (!cfg)
@@ -403,10 +403,11 @@ int es_steer(struct xdp_md *ctx)
 	}
 	if (r == IP_BAD_L4)
 		goto malformed_cls;
-	if (cls != ES_CLASS_OTHER) {
+	/* other: only its prefix policy, and only when it has one (steering
+	 * and the rate limit are for syslog and proxy) */
+	if (cls != ES_CLASS_OTHER ||
+	    (cfg->policy_mask & (1u << ((cfg->policy_gen & 1) * ES_CLASS_MAX + ES_CLASS_OTHER))))
 		verdict = (__u64)es_decide(ctx, &ii, cls);
-
-	}
 	goto count;
 
 malformed:

@@ -18,10 +18,10 @@
  *                               (user space only; the program never reads it)
  *   es_lpm4     LPM_TRIE        struct es_lpm4_key -> struct es_policy
  *   es_lpm6     LPM_TRIE        struct es_lpm6_key -> struct es_policy
- *   es_dir4_l1  ARRAY[4]        struct es_dir_l1: IPv4 policy by /16, per
- *                               generation and class (index gen * 2 + class)
+ *   es_dir4_l1  ARRAY[6]        struct es_dir_l1: IPv4 policy by /16, per
+ *                               generation and class (index gen * 3 + class)
  *   es_dir4_chunk ARRAY         struct es_dir_chunk: its /24 and /32 levels
- *   es_dir6_l1  ARRAY[4]        struct es_dir_l1: IPv6 policy by /16
+ *   es_dir6_l1  ARRAY[6]        struct es_dir_l1: IPv6 policy by /16
  *   es_dir6_chunk ARRAY         struct es_dir_chunk: its /24 .. /64 levels
  *   es_rl4      ARRAY           struct es_bucket4: syslog token buckets, IPv4
  *   es_rl6      ARRAY           struct es_bucket6: the same per IPv6 /N

@@ -1143,6 +1143,81 @@ TEST(rule_hits_per_prefix_exact)
 	}
 }
 
+/* Port ranges: both ends and the ports around them. */
+TEST(port_ranges)
+{
+	struct env e;
+	struct frame_spec s = { .family = 4, .proto = IPPROTO_UDP };
+	static const struct { uint16_t port; int proto, cls; } t[] = {
+		{ 5999, IPPROTO_UDP, ES_CLASS_OTHER }, { 6000, IPPROTO_UDP, ES_CLASS_SYSLOG },
+		{ 6005, IPPROTO_UDP, ES_CLASS_SYSLOG }, { 6010, IPPROTO_UDP, ES_CLASS_SYSLOG },
+		{ 6011, IPPROTO_UDP, ES_CLASS_OTHER }, { 514, IPPROTO_UDP, ES_CLASS_SYSLOG },
+		{ 6005, IPPROTO_TCP, ES_CLASS_OTHER }, { 8000, IPPROTO_TCP, ES_CLASS_PROXY },
+		{ 65535, IPPROTO_TCP, ES_CLASS_PROXY }, { 7999, IPPROTO_TCP, ES_CLASS_OTHER },
+		{ 1, IPPROTO_TCP, ES_CLASS_PROXY }, { 2, IPPROTO_TCP, ES_CLASS_OTHER },
+	};
+	size_t i;
+
+	env_open(&e, "syslog_ports = 514 6000-6010\nproxy_ports = 1-1 8000-65535\n");
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		s.proto = t[i].proto;
+		s.dport = t[i].port;
+		EXPECT_SPEC(&e, s, t[i].cls, ES_V_PASS, "port range");
+	}
+}
+
+/*
+ * The `other` class: untouched without lists (covered above); with
+ * allow_other / deny_other, IP frames of class other are judged by
+ * source like the other classes (rule hits included), while non-IP
+ * frames and later fragments still pass, and syslog and proxy are not
+ * affected.
+ */
+TEST(other_class_allow_deny)
+{
+	struct env e;
+	struct frame_spec s;
+	uint8_t f[FRAME_MAX];
+	uint32_t rv;
+	size_t len;
+
+	env_open(&e, PORTS "allow_other = 192.0.2.0/24 2001:db8::/32\ndeny_other = 192.0.2.66/32\n");
+	s = (struct frame_spec){ .family = 4, .proto = IPPROTO_ICMP, .src = "192.0.2.1" };
+	EXPECT_SPEC(&e, s, ES_CLASS_OTHER, ES_V_PASS, "icmp, allowed source");
+	s.src = "192.0.2.66";
+	EXPECT_SPEC(&e, s, ES_CLASS_OTHER, ES_V_DROP_POLICY, "icmp, denied source");
+	s.src = "203.0.113.5";
+	EXPECT_SPEC(&e, s, ES_CLASS_OTHER, ES_V_DROP_POLICY, "icmp, not in the allow list");
+	s = (struct frame_spec){ .family = 4, .proto = IPPROTO_UDP, .dport = 53, .src = "203.0.113.5" };
+	EXPECT_SPEC(&e, s, ES_CLASS_OTHER, ES_V_DROP_POLICY, "udp/53, not in the allow list");
+	s = (struct frame_spec){ .family = 6, .proto = IPPROTO_TCP, .dport = 22, .src = "2001:db8:9::1" };
+	EXPECT_SPEC(&e, s, ES_CLASS_OTHER, ES_V_PASS, "tcp/22 v6, allowed");
+	s.src = "2001:db9::1";
+	EXPECT_SPEC(&e, s, ES_CLASS_OTHER, ES_V_DROP_POLICY, "tcp/22 v6, not allowed");
+	/* syslog and proxy keep their own (empty) policy */
+	s = (struct frame_spec){ .family = 4, .proto = IPPROTO_UDP, .dport = 514, .src = "203.0.113.5" };
+	EXPECT_SPEC(&e, s, ES_CLASS_SYSLOG, ES_V_PASS, "syslog from a source other denies");
+	/* not IP: passes */
+	s = (struct frame_spec){ .family = 4, .ethertype = 0x0806, .src = "203.0.113.5" };
+	EXPECT_SPEC(&e, s, ES_CLASS_OTHER, ES_V_PASS, "arp");
+	/* a later fragment cannot be judged by port, nor here by source */
+	s = (struct frame_spec){ .frag = FRAG_LATER, .family = 4, .proto = IPPROTO_UDP, .payload = 64,
+				 .src = "203.0.113.5" };
+	len = frame_build(&s, f, NULL);
+	ASSERT_EQ(run(e.eth, f, len, 1, &rv), 0);
+	EXPECT_EQ(rv, XDP_PASS);
+	EXPECT_TRUE(counters_moved(&e, 0, ES_CLASS_OTHER, ES_V_PASS, 1, len, 1) == NULL);
+	/* the hits, attributed as for the other classes */
+	EXPECT_EQ(rule_hits(&e, ES_CLASS_OTHER, ES_RULE_DENY, "192.0.2.66/32", NULL), 1);
+	EXPECT_EQ(rule_hits(&e, ES_CLASS_OTHER, ES_RULE_IMPLICIT, "0.0.0.0/0", NULL), 2);
+	EXPECT_EQ(rule_hits(&e, ES_CLASS_OTHER, ES_RULE_ALLOW, "192.0.2.0/24", NULL), 1);
+	EXPECT_EQ(rule_hits(&e, ES_CLASS_OTHER, ES_RULE_IMPLICIT, "::/0", NULL), 1);
+	/* lists removed: other passes untouched again */
+	write_conf(&e, PORTS);
+	s = (struct frame_spec){ .family = 4, .proto = IPPROTO_ICMP, .src = "192.0.2.66" };
+	EXPECT_SPEC(&e, s, ES_CLASS_OTHER, ES_V_PASS, "icmp, no lists");
+}
+
 /* ---- top talkers ------------------------------------------------------------ */
 
 /* Packets the talker table holds for (src, cls, verdict); -1: not held. */

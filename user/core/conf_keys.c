@@ -278,10 +278,12 @@ static const struct conf_key xdp_keys[] = {
 	  .doc = "auto: native, falling back to generic with a warning; USB NICs only offer generic." },
 	{ "syslog_ports", CONF_PORTS, CONF_REPEAT,
 	  LIST(struct conf_xdp, syslog_ports, n_syslog_ports, CONF_MAX_PORTS), .def = "514",
-	  .doc = "UDP destination ports of the syslog class." },
+	  .last_off = offsetof(struct conf_xdp, syslog_ports_last),
+	  .doc = "UDP destination ports of the syslog class; a range is FIRST-LAST (6000-6010)." },
 	{ "proxy_ports", CONF_PORTS, CONF_REPEAT,
 	  LIST(struct conf_xdp, proxy_ports, n_proxy_ports, CONF_MAX_PORTS), .def = "443",
-	  .doc = "TCP destination ports of the proxy class." },
+	  .last_off = offsetof(struct conf_xdp, proxy_ports_last),
+	  .doc = "TCP destination ports of the proxy class; a range is FIRST-LAST (8000-8099)." },
 	{ "syslog_rate_pps", CONF_INT, FIELD(struct conf_xdp, syslog_rate_pps), .min = 0, .max = 100000000,
 	  .def = "0", .doc = "Syslog packets per second per source address; 0: no rate limit." },
 	{ "syslog_burst", CONF_INT, FIELD(struct conf_xdp, syslog_burst), .min = 1, .max = 100000000,
@@ -302,6 +304,14 @@ static const struct conf_key xdp_keys[] = {
 	{ "deny_proxy", CONF_PREFIXES, CONF_REPEAT, FIELD(struct conf_xdp, deny_proxy),
 	  .max = CONF_MAX_PREFIXES,
 	  .doc = "Proxy clients dropped; a prefix in both lists is denied." },
+	{ "allow_other", CONF_PREFIXES, CONF_REPEAT, FIELD(struct conf_xdp, allow_other),
+	  .max = CONF_MAX_PREFIXES,
+	  .doc = "Sources allowed to send IP traffic of class other; with a list, every other source "
+		 "is dropped. Without either list, other passes untouched." },
+	{ "deny_other", CONF_PREFIXES, CONF_REPEAT, FIELD(struct conf_xdp, deny_other),
+	  .max = CONF_MAX_PREFIXES,
+	  .doc = "Sources whose IP traffic of class other is dropped (non-IP frames and later "
+		 "fragments always pass)." },
 	{ "steer_syslog", CONF_CUSTOM, FIELD(struct conf_xdp, steer_syslog), .parse = key_steer,
 	  .syntax = "pass | cpu N | cpus LIST", .def = "pass",
 	  .doc = "pass: to the stack on the CPU the NIC chose; cpu, cpus: cpumap redirect, "
@@ -599,7 +609,10 @@ static void key_limits(const struct conf_key *k, char *buf, size_t len)
 		break;
 	case CONF_ADDRS: snprintf(buf, len, "Addresses, at most %llu.", (unsigned long long)k->max); break;
 	case CONF_PREFIXES: snprintf(buf, len, "Prefixes, at most %llu.", (unsigned long long)k->max); break;
-	case CONF_PORTS: snprintf(buf, len, "Ports, at most %llu.", (unsigned long long)k->max); break;
+	case CONF_PORTS:
+		snprintf(buf, len, k->last_off ? "Ports or ranges FIRST-LAST, at most %llu." :
+			 "Ports, at most %llu.", (unsigned long long)k->max);
+		break;
 	case CONF_IFACES: snprintf(buf, len, "Interfaces, at most %llu.", (unsigned long long)k->max); break;
 	case CONF_USB_IDS: snprintf(buf, len, "USB ids, at most %llu.", (unsigned long long)k->max); break;
 	case CONF_BOOL:

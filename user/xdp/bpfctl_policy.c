@@ -110,12 +110,15 @@ static uint32_t kernel_hz(void)
 	return hz;
 }
 
-static void port_bits(__u64 *words, const uint16_t *ports, int n)
+/* Ports and ranges into a bitmap: the program's test stays one bit. */
+static void port_bits(__u64 *words, const uint16_t *ports, const uint16_t *last, int n)
 {
+	uint32_t p;
 	int i;
 
 	for (i = 0; i < n; i++)
-		words[ports[i] >> 6] |= 1ull << (ports[i] & 63);
+		for (p = ports[i]; p <= (last[i] > ports[i] ? last[i] : ports[i]); p++)
+			words[p >> 6] |= 1ull << (p & 63);
 }
 
 static void steer_table(struct es_steer *st, const struct conf_steer *cs)
@@ -150,7 +153,25 @@ static uint32_t class_rule_count(const struct conf_prefix_list *allow,
 
 static uint32_t class_rule_base(const struct conf_xdp *x, int cls)
 {
-	return cls == ES_CLASS_SYSLOG ? 1 : 1 + class_rule_count(&x->allow_syslog, &x->deny_syslog);
+	uint32_t base = 1;
+
+	if (cls > ES_CLASS_SYSLOG)
+		base += class_rule_count(&x->allow_syslog, &x->deny_syslog);
+	if (cls > ES_CLASS_PROXY)
+		base += class_rule_count(&x->allow_proxy, &x->deny_proxy);
+	return base;
+}
+
+static const struct conf_prefix_list *class_allow(const struct conf_xdp *x, int cls)
+{
+	return cls == ES_CLASS_SYSLOG ? &x->allow_syslog : cls == ES_CLASS_PROXY ? &x->allow_proxy :
+	       &x->allow_other;
+}
+
+static const struct conf_prefix_list *class_deny(const struct conf_xdp *x, int cls)
+{
+	return cls == ES_CLASS_SYSLOG ? &x->deny_syslog : cls == ES_CLASS_PROXY ? &x->deny_proxy :
+	       &x->deny_other;
 }
 
 static uint32_t rule_id(uint32_t base, const struct conf_prefix_list *allow, int kind, int i)
@@ -187,9 +208,9 @@ static void rule_table(const struct conf_xdp *x, struct es_rule *tab)
 	int cls, i;
 
 	memset(tab, 0, ES_RULE_MAX * sizeof(*tab));
-	for (cls = ES_CLASS_SYSLOG; cls <= ES_CLASS_PROXY; cls++) {
-		const struct conf_prefix_list *allow = cls ? &x->allow_proxy : &x->allow_syslog;
-		const struct conf_prefix_list *deny = cls ? &x->deny_proxy : &x->deny_syslog;
+	for (cls = ES_CLASS_SYSLOG; cls < ES_CLASS_MAX; cls++) {
+		const struct conf_prefix_list *allow = class_allow(x, cls);
+		const struct conf_prefix_list *deny = class_deny(x, cls);
 		uint32_t base = class_rule_base(x, cls);
 
 		if (allow->n) {
@@ -400,7 +421,7 @@ static int write_dir(int l1_fd, uint8_t gen, uint8_t cls, uint32_t base, int fam
 		     struct dir_build *d)
 {
 	struct dir_rule *rules = calloc((size_t)(allow->n + deny->n + 1), sizeof(*rules));
-	uint32_t key = gen * 2u + cls;
+	uint32_t key = gen * ES_CLASS_MAX + cls;
 	int n = 0, k;
 
 	if (!rules)
@@ -450,10 +471,10 @@ static int write_dir_family(const struct bpfctl_maps *m, const struct conf_xdp *
 	d->base = gen * (uint32_t)pool;
 	d->max = pool;
 	d->levels = family == AF_INET ? 2 : ES_DIR6_LEVELS;
-	err = write_dir(l1_fd, gen, ES_CLASS_SYSLOG, class_rule_base(x, ES_CLASS_SYSLOG), family,
-			&x->allow_syslog, &x->deny_syslog, d);
-	err = err ?: write_dir(l1_fd, gen, ES_CLASS_PROXY, class_rule_base(x, ES_CLASS_PROXY), family,
-			       &x->allow_proxy, &x->deny_proxy, d);
+	err = 0;
+	for (i = ES_CLASS_SYSLOG; i < ES_CLASS_MAX && !err; i++)
+		err = write_dir(l1_fd, gen, (uint8_t)i, class_rule_base(x, i), family, class_allow(x, i),
+				class_deny(x, i), d);
 	for (i = 0; i < d->n && !err; i++) {
 		uint32_t k = d->base + (uint32_t)i;
 
@@ -478,10 +499,9 @@ static int policy_write_gen(const struct bpfctl_maps *m, const struct conf_xdp *
 
 	err = lpm_drop_gen(m->lpm4, sizeof(struct es_lpm4_key), gen);
 	err = err ?: lpm_drop_gen(m->lpm6, sizeof(struct es_lpm6_key), gen);
-	err = err ?: write_class_rules(m, gen, ES_CLASS_SYSLOG, class_rule_base(x, ES_CLASS_SYSLOG),
-				       &x->allow_syslog, &x->deny_syslog);
-	err = err ?: write_class_rules(m, gen, ES_CLASS_PROXY, class_rule_base(x, ES_CLASS_PROXY),
-				       &x->allow_proxy, &x->deny_proxy);
+	for (int cls = ES_CLASS_SYSLOG; cls < ES_CLASS_MAX && !err; cls++)
+		err = write_class_rules(m, gen, (uint8_t)cls, class_rule_base(x, cls), class_allow(x, cls),
+					class_deny(x, cls));
 	if (err) {
 		pr_err("es_lpm4/es_lpm6: writing prefix rules: %s (the trie holds %d prefixes per family)",
 		       strerror(-err), ES_LPM_ENTRIES);
@@ -557,6 +577,8 @@ static void config_record(struct es_config *nc, const struct es_config *cur,
 		nc->policy_mask |= (uint8_t)(1u << (gen * ES_CLASS_MAX + ES_CLASS_SYSLOG));
 	if (x->allow_proxy.n || x->deny_proxy.n)
 		nc->policy_mask |= (uint8_t)(1u << (gen * ES_CLASS_MAX + ES_CLASS_PROXY));
+	if (x->allow_other.n || x->deny_other.n)
+		nc->policy_mask |= (uint8_t)(1u << (gen * ES_CLASS_MAX + ES_CLASS_OTHER));
 	nc->rl_v6_prefix = (uint8_t)(x->syslog_rate_v6_prefix ? x->syslog_rate_v6_prefix : 64);
 	for (int i = 0; i < 4; i++) {
 		int bits = nc->rl_v6_prefix - 32 * i;
@@ -576,8 +598,8 @@ static void config_record(struct es_config *nc, const struct es_config *cur,
 	}
 	steer_table(&nc->steer[ES_CLASS_SYSLOG], &x->steer_syslog);
 	steer_table(&nc->steer[ES_CLASS_PROXY], &x->steer_proxy);
-	port_bits(nc->syslog_ports, x->syslog_ports, x->n_syslog_ports);
-	port_bits(nc->proxy_ports, x->proxy_ports, x->n_proxy_ports);
+	port_bits(nc->syslog_ports, x->syslog_ports, x->syslog_ports_last, x->n_syslog_ports);
+	port_bits(nc->proxy_ports, x->proxy_ports, x->proxy_ports_last, x->n_proxy_ports);
 }
 
 /* Retire the old generation. A frame that read the old number a moment
