@@ -439,16 +439,10 @@ count:
 		}
 	}
 	tr = bpf_map_lookup_elem(&es_trace, &key);
-	if (tr && tr->on) {
-		struct diag_frame f = {
-			.slot = slot, .len = (__u32)len, .cls = (__u32)cls,
-			.verdict = (__u32)verdict, .reason = reason, .family = ii.family,
-			.l4proto = ii.l4proto, .l3_off = ii.l3_off, .sport = ii.sport,
-			.dport = ii.dport,
-		};
-
-		diag_trace(ctx, tr, &f);
-	}
+	if (tr && tr->on)
+		diag_trace(ctx, tr, ii.l3_off | ii.family << 8 | ii.l4proto << 16,
+			   (ii.sport & 0xffff) << 16 | (ii.dport & 0xffff),
+			   (__u32)cls | (__u32)verdict << 8 | reason << 16 | slot << 24);
 	return verdict == ES_V_PASS ? XDP_PASS : verdict == ES_V_STEER ? XDP_REDIRECT : XDP_DROP;
 }
 
