@@ -523,7 +523,8 @@ static const struct {
 				   "once, when the file is loaded." },
 	{ CONF_PREFIXES, "PREFIX", "ADDR or ADDR/LEN, IPv4 or IPv6; the bits after LEN must be zero "
 				   "(10.0.0.1/8 is refused as a likely typo)." },
-	{ CONF_PORTS, "PORT", "A port number from 1 to 65535." },
+	{ CONF_PORTS, "PORT", "A port number from 1 to 65535, or (syslog_ports, proxy_ports) a range "
+			      "FIRST-LAST such as 6000-6010." },
 	{ CONF_IFACES, "IFACE", "An interface name of at most 15 bytes." },
 	{ CONF_USB_IDS, "VVVV:PPPP", "A USB vendor and product id, four hex digits each." },
 };
