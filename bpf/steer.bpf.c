@@ -440,9 +440,8 @@ count:
 	}
 	tr = bpf_map_lookup_elem(&es_trace, &key);
 	if (tr && tr->on)
-		diag_trace(ctx, tr, ii.l3_off | ii.family << 8 | ii.l4proto << 16,
-			   (ii.sport & 0xffff) << 16 | (ii.dport & 0xffff),
-			   (__u32)cls | (__u32)verdict << 8 | reason << 16 | slot << 24);
+		diag_trace(ctx, tr, (__u32)cls | (__u32)verdict << 8 | reason << 16 | slot << 24 |
+				    (es_l3 ? 1u << 30 : 0));
 	return verdict == ES_V_PASS ? XDP_PASS : verdict == ES_V_STEER ? XDP_REDIRECT : XDP_DROP;
 }
 
