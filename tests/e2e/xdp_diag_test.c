@@ -235,6 +235,50 @@ TEST_F(trace, proxy_drops_with_count)
 }
 
 /*
+ * `stats --rules` and the rule metrics: the deny prefix that dropped A's
+ * SYNs and the allow prefix that passed its syslog, each with the frames
+ * it decided; a rule nothing matched shows 0.
+ */
+TEST_F(trace, rule_hits_from_the_cli)
+{
+	char out[256];
+	long syn, hits;
+
+	setup_gateway(_metadata, self, "deny_proxy = 10.202.0.0/24\nallow_syslog = 10.202.0.0/24 fd00:202::/64\n"
+		      "deny_syslog = 198.51.100.0/24\n");
+	traffic(_metadata, self, 4, 2, 0);
+	th_sh("ip netns exec %s timeout 5 socat -T1 - TCP:10.202.0.2:%d,connect-timeout=2 </dev/null "
+	      ">/dev/null 2>&1", self->a, PROXY_PORT);
+	wait_class(self, "syslog", 6);
+	ASSERT_EQ(th_sh("nsenter --net=/run/netns/%s %s stats --rules -c %s >%s/rules.txt", self->g, self->bin,
+			self->conf, self->dir), 0);
+	th_sh("cat %s/rules.txt >&2", self->dir);
+	ASSERT_EQ(th_sh_out(out, sizeof(out), "awk '$1==\"syslog\" && $2==\"allow\" && $3==\"10.202.0.0/24\" "
+			    "{print $4}' %s/rules.txt", self->dir), 0);
+	EXPECT_EQ(strtol(out, NULL, 10), 4);
+	ASSERT_EQ(th_sh_out(out, sizeof(out), "awk '$1==\"syslog\" && $2==\"allow\" && $3==\"fd00:202::/64\" "
+			    "{print $4}' %s/rules.txt", self->dir), 0);
+	EXPECT_EQ(strtol(out, NULL, 10), 2);
+	ASSERT_EQ(th_sh_out(out, sizeof(out), "awk '$1==\"syslog\" && $2==\"deny\" {print $4}' %s/rules.txt",
+			    self->dir), 0);
+	EXPECT_EQ(strtol(out, NULL, 10), 0);
+	ASSERT_EQ(th_sh_out(out, sizeof(out), "awk '$1==\"proxy\" && $2==\"deny\" {print $4}' %s/rules.txt",
+			    self->dir), 0);
+	syn = strtol(out, NULL, 10);
+	EXPECT_GE(syn, 2);	/* the SYN and its retransmission */
+	/* the same count as a metric, labelled by the prefix */
+	ASSERT_EQ(th_sh_out(out, sizeof(out),
+			    "nsenter --net=/run/netns/%s %s stats --json -c %s | python3 -c '"
+			    "import json,sys\n"
+			    "d=json.load(sys.stdin)\n"
+			    "print(sum(m[\"value\"] for m in d[\"metrics\"] if m[\"name\"]==\"edgesteer_xdp_rule_hits_total\""
+			    " and m[\"labels\"]==dict(**{\"class\":\"proxy\",\"list\":\"deny\",\"prefix\":\"10.202.0.0/24\"})))'",
+			    self->g, self->bin, self->conf), 0);
+	hits = strtol(out, NULL, 10);
+	EXPECT_EQ(hits, syn);
+}
+
+/*
  * Three syslog senders in A (three addresses) at 300, 60 and 8 frames
  * per second for 3 s: `stats --talkers`, taken while they send, ranks
  * them by rate; the metrics count each one's frames exactly.
