@@ -53,7 +53,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2 * 2);	/* generation x (syslog, proxy) */
+	__uint(max_entries, 2 * ES_CLASS_MAX);	/* generation x class */
 	__type(key, __u32);
 	__type(value, struct es_dir_l1);
 } es_dir4_l1 SEC(".maps");
@@ -67,7 +67,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2 * 2);
+	__uint(max_entries, 2 * ES_CLASS_MAX);
 	__type(key, __u32);
 	__type(value, struct es_dir_l1);
 } es_dir6_l1 SEC(".maps");
@@ -115,5 +115,39 @@ struct {
 	__type(key, __u32);
 	__type(value, struct bpf_cpumap_val);
 } es_cpumap SEC(".maps");
+
+/* Rule ids of both generations (user space only: labels for the hits). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * ES_RULE_MAX);
+	__type(key, __u32);
+	__type(value, struct es_rule);
+} es_rules SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2 * ES_RULE_MAX);
+	__type(key, __u32);
+	__type(value, struct es_ctr);
+} es_rule_hits SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct es_trace_cfg);
+} es_trace SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, ES_TRACE_RB_SIZE);
+} es_trace_rb SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ES_TALK_SLOTS);
+	__type(key, __u32);
+	__type(value, struct es_talker);
+} es_talkers SEC(".maps");
 
 #endif

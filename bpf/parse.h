@@ -6,8 +6,9 @@
  * the verifier) and against the length the enclosing header announced
  * (for correctness: a PPPoE length, an IP total length), moves the cursor
  * past its header and returns what comes next. Any header that is cut
- * short or contradicts itself returns PARSE_BAD; the classifier counts
- * that frame as malformed and drops it. Nothing here decides policy.
+ * short or contradicts itself returns PARSE_BAD(reason), a negative
+ * enum es_reason; the classifier counts that frame as malformed under
+ * that reason and drops it. Nothing here decides policy.
  *
  * Decisions, documented in README.md:
  *  - Up to two VLAN tags (802.1Q 0x8100 and 802.1ad 0x88a8, any order).
@@ -40,7 +41,7 @@
 
 #include "edgesteer_abi.h"
 
-#define PARSE_BAD (-1)
+#define PARSE_BAD(r) (-(int)(r))
 
 #ifndef ETH_P_8021AD
 #define ETH_P_8021AD 0x88A8
@@ -91,19 +92,19 @@ static __always_inline int parse_eth(struct cursor *c)
 	__be16 proto;
 
 	if ((void *)(eth + 1) > c->end)
-		return PARSE_BAD;
+		return PARSE_BAD(ES_R_L2_TRUNC);
 	proto = eth->h_proto;
 	c->pos = eth + 1;
 	if (vlan_proto(proto)) {
 		vh = c->pos;
 		if ((void *)(vh + 1) > c->end)
-			return PARSE_BAD;
+			return PARSE_BAD(ES_R_VLAN_TRUNC);
 		proto = vh->encap_proto;
 		c->pos = vh + 1;
 		if (vlan_proto(proto)) {
 			vh = c->pos;
 			if ((void *)(vh + 1) > c->end)
-				return PARSE_BAD;
+				return PARSE_BAD(ES_R_VLAN_TRUNC);
 			proto = vh->encap_proto;
 			c->pos = vh + 1;
 		}
@@ -122,15 +123,15 @@ static __always_inline int parse_pppoe(struct cursor *c, __u32 *l3_max)
 	__u16 proto;
 
 	if ((void *)(ph + 1) > c->end)
-		return PARSE_BAD;
+		return PARSE_BAD(ES_R_PPPOE_TRUNC);
 	if (ph->ver_type != 0x11 || ph->code != 0)
-		return PARSE_BAD;
+		return PARSE_BAD(ES_R_PPPOE_BAD);
 	len = bpf_ntohs(ph->length);
 	pp = (void *)(ph + 1);
 	if ((void *)(pp + 2) > c->end)
-		return PARSE_BAD;
+		return PARSE_BAD(ES_R_PPPOE_TRUNC);
 	if (len > (__u32)(c->end - (void *)pp))
-		return PARSE_BAD;
+		return PARSE_BAD(ES_R_PPPOE_BAD);
 	/* Protocol-field compression: an odd first byte is the whole field. */
 	if (pp[0] & 1) {
 		proto = pp[0];
@@ -140,7 +141,7 @@ static __always_inline int parse_pppoe(struct cursor *c, __u32 *l3_max)
 		plen = 2;
 	}
 	if (len < plen)
-		return PARSE_BAD;
+		return PARSE_BAD(ES_R_PPPOE_BAD);
 	*l3_max = len - plen;
 	c->pos = pp + plen;
 	if (proto == PPP_IP)
@@ -158,14 +159,16 @@ static __always_inline int parse_ipv4(struct cursor *c, struct pkt *p)
 	__u16 frag;
 
 	if ((void *)(iph + 1) > c->end)
-		return PARSE_BAD;
+		return PARSE_BAD(ES_R_IP_TRUNC);
 	if (iph->version != 4)
-		return PARSE_BAD;
+		return PARSE_BAD(ES_R_IP_VERSION);
 	hlen = iph->ihl * 4;
 	tot = bpf_ntohs(iph->tot_len);
 	avail = (__u32)(c->end - (void *)iph);
-	if (hlen < sizeof(*iph) || tot < hlen || tot > avail || tot > p->l3_max)
-		return PARSE_BAD;
+	if (hlen < sizeof(*iph) || tot < hlen)
+		return PARSE_BAD(ES_R_IP_IHL);
+	if (tot > avail || tot > p->l3_max)
+		return PARSE_BAD(ES_R_IP_LEN);
 	p->family = 4;
 	p->l4proto = iph->protocol;
 	frag = bpf_ntohs(iph->frag_off);
@@ -195,13 +198,13 @@ static __always_inline int parse_ipv6(struct cursor *c, struct pkt *p)
 	int i;
 
 	if ((void *)(ip6 + 1) > c->end)
-		return PARSE_BAD;
+		return PARSE_BAD(ES_R_IP_TRUNC);
 	if (ip6->version != 6)
-		return PARSE_BAD;
+		return PARSE_BAD(ES_R_IP_VERSION);
 	plen = bpf_ntohs(ip6->payload_len);
 	avail = (__u32)(c->end - (void *)ip6);
 	if (plen + sizeof(*ip6) > avail || plen + sizeof(*ip6) > p->l3_max)
-		return PARSE_BAD;
+		return PARSE_BAD(ES_R_IP_LEN);
 	p->family = 6;
 	nh = ip6->nexthdr;
 	c->pos = ip6 + 1;
@@ -212,7 +215,7 @@ static __always_inline int parse_ipv6(struct cursor *c, struct pkt *p)
 			break;
 		ext = c->pos;
 		if ((void *)(ext + 1) > c->end)
-			return PARSE_BAD;
+			return PARSE_BAD(ES_R_EXT_TRUNC);
 		if (nh == IPPROTO_FRAGMENT) {
 			__u16 fo = bpf_ntohs(ext->frag_off);
 
@@ -227,7 +230,7 @@ static __always_inline int parse_ipv6(struct cursor *c, struct pkt *p)
 			len = ((__u32)ext->hdrlen + 1) * 8;
 		}
 		if (len > plen)
-			return PARSE_BAD;
+			return PARSE_BAD(ES_R_EXT_TRUNC);
 		plen -= len;
 		nh = ext->nexthdr;
 		c->pos = (void *)ext + len;
@@ -238,7 +241,7 @@ static __always_inline int parse_ipv6(struct cursor *c, struct pkt *p)
 	}
 	if (nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING || nh == IPPROTO_DSTOPTS ||
 	    nh == IPPROTO_FRAGMENT || nh == IPPROTO_AH)
-		return PARSE_BAD;	/* longer chain than we walk */
+		return PARSE_BAD(ES_R_EXT_CHAIN);	/* longer chain than we walk */
 	p->l4proto = nh;
 	p->l4_left = plen;
 	return nh;
@@ -252,25 +255,27 @@ static __always_inline int parse_l4(struct cursor *c, struct pkt *p)
 		__u32 ulen;
 
 		if ((void *)(uh + 1) > c->end || p->l4_left < sizeof(*uh))
-			return PARSE_BAD;
+			return PARSE_BAD(p->first_frag ? ES_R_TINY_FRAG : ES_R_UDP_TRUNC);
 		p->sport = uh->source;
 		p->dport = uh->dest;
 		/* A first fragment's UDP length covers the whole datagram. */
 		ulen = bpf_ntohs(uh->len);
 		if (!p->first_frag && (ulen < sizeof(*uh) || ulen > p->l4_left))
-			return PARSE_BAD;
+			return PARSE_BAD(ES_R_UDP_LEN);
 	} else if (p->l4proto == IPPROTO_TCP) {
 		struct tcphdr *th = c->pos;
 		__u32 doff;
 
 		if ((void *)(th + 1) > c->end || p->l4_left < sizeof(*th))
-			return PARSE_BAD;
+			return PARSE_BAD(p->first_frag ? ES_R_TINY_FRAG : ES_R_TCP_TRUNC);
 		p->sport = th->source;
 		p->dport = th->dest;
 		p->syn = th->syn && !th->ack;
 		doff = th->doff * 4;
-		if (doff < sizeof(*th) || doff > p->l4_left)
-			return PARSE_BAD;
+		if (doff < sizeof(*th))
+			return PARSE_BAD(ES_R_TCP_DOFF);
+		if (doff > p->l4_left)
+			return PARSE_BAD(p->first_frag ? ES_R_TINY_FRAG : ES_R_TCP_DOFF);
 	}
 	return 0;
 }

@@ -47,6 +47,7 @@
 #include "edgesteer_abi.h"
 #include "maps.h"
 #include "parse.h"
+#include "diag.h"
 
 #ifndef ETH_P_PPP_SES
 #define ETH_P_PPP_SES 0x8864
@@ -68,6 +69,8 @@ struct ip_info {
 	__u32 later_frag;	/* non-first fragment: no ports */
 	__u32 sport, dport;	/* network byte order */
 	__u32 syn;		/* TCP SYN without ACK */
+	__u32 len;		/* frame length, for the rule hit counters */
+	__u32 reason;		/* enum es_reason when not IP_OK */
 };
 
 /* es_parse_ip() results */
@@ -77,16 +80,17 @@ struct ip_info {
 
 /*
  * Source prefix policy: the direct table, then (only where it says so)
- * the trie. Returns non-zero when the frame is to be dropped.
+ * the trie. Returns non-zero when the frame is to be dropped. The rule
+ * that decided (its id travels with the action) gets the hit.
  */
 static __always_inline int policy_denies(const struct es_config *cfg, __u32 family,
-					 const void *saddr, __u32 cls)
+					 const void *saddr, __u32 cls, __u32 len)
 {
 	struct es_policy *pol;
 	struct es_dir_l1 *l1;
 	struct es_dir_chunk *ch;
 	__u8 gen = cfg->policy_gen & 1;
-	__u32 k = gen * 2 + cls, e;
+	__u32 k = gen * ES_CLASS_MAX + cls, e;
 
 	if (!(cfg->policy_mask & (1u << (gen * ES_CLASS_MAX + cls))))
 		return 0;
@@ -114,8 +118,10 @@ static __always_inline int policy_denies(const struct es_config *cfg, __u32 fami
 				e = ch->e[a & 0xff];
 			}
 		}
-		if (!(e & ES_DIR_TRIE))
+		if (!(e & ES_DIR_TRIE)) {
+			diag_rule_hit(cfg, gen, e >> ES_DIR_RULE_SHIFT, len);
 			return (e & ES_DIR_ACT) == ES_ACT_DENY;
+		}
 		__builtin_memcpy(k4.addr, saddr, 4);
 		pol = bpf_map_lookup_elem(&es_lpm4, &k4);
 	} else {
@@ -139,12 +145,17 @@ static __always_inline int policy_denies(const struct es_config *cfg, __u32 fami
 				return 0;
 			e = ch->e[(hi >> (40 - 8 * lvl)) & 0xff];
 		}
-		if (!(e & (ES_DIR_TRIE | ES_DIR_IND)))
+		if (!(e & (ES_DIR_TRIE | ES_DIR_IND))) {
+			diag_rule_hit(cfg, gen, e >> ES_DIR_RULE_SHIFT, len);
 			return (e & ES_DIR_ACT) == ES_ACT_DENY;
+		}
 		__builtin_memcpy(k6.addr, saddr, 16);
 		pol = bpf_map_lookup_elem(&es_lpm6, &k6);
 	}
-	return pol && pol->action == ES_ACT_DENY;
+	if (!pol)
+		return 0;
+	diag_rule_hit(cfg, gen, pol->rule, len);
+	return pol->action == ES_ACT_DENY;
 }
 
 /* One GCRA step on a bucket's TAT; non-zero when over the limit. */
@@ -249,8 +260,10 @@ static __always_inline int es_parse_ip(struct xdp_md *ctx, struct ip_info *ii, _
 		l4 = parse_ipv4(&c, &p);
 	else
 		l4 = parse_ipv6(&c, &p);
-	if (l4 == PARSE_BAD)
+	if (l4 < 0) {
+		ii->reason = (__u32)-l4;
 		return IP_BAD;
+	}
 	ii->l3_off = (__u32)l3_off;
 	ii->family = p.family;
 	ii->l4proto = p.l4proto;
@@ -261,7 +274,11 @@ static __always_inline int es_parse_ip(struct xdp_md *ctx, struct ip_info *ii, _
 	ii->sport = p.sport;
 	ii->dport = p.dport;
 	ii->syn = p.syn;
-	return l4 ? IP_BAD_L4 : IP_OK;
+	if (l4 < 0) {
+		ii->reason = (__u32)-l4;
+		return IP_BAD_L4;
+	}
+	return IP_OK;
 }
 
 /* Policy, rate limit, steering; `family` is a constant at each call site,
@@ -271,7 +288,7 @@ static __always_inline int decide(const struct es_config *cfg, const struct ip_i
 {
 	__u32 cpu;
 
-	if (policy_denies(cfg, family, sa, cls))
+	if (policy_denies(cfg, family, sa, cls, ii->len))
 		return ES_V_DROP_POLICY;
 	if (cls == ES_CLASS_SYSLOG && (cfg->flags & ES_CF_RATELIMIT) &&
 	    rate_limited(cfg, family, sa, cfg->rl_interval, cfg->rl_tau, &es_rl4, &es_rl6))
@@ -306,7 +323,7 @@ static __always_inline int es_decide(struct xdp_md *ctx, struct ip_info *ii, __u
 	__u32 key = 0;
 	__u64 l3_off;
 
-	if (!ii || cls >= ES_CLASS_OTHER)
+	if (!ii || cls >= ES_CLASS_MAX)
 		return ES_V_PASS;
 	cfg = bpf_map_lookup_elem(&es_config, &key);
 	if (!cfg)
@@ -342,8 +359,9 @@ int es_steer(struct xdp_md *ctx)
 	struct ip_info ii = {};
 	struct es_iface_stats *st;
 	struct es_config *cfg;
+	struct es_trace_cfg *tr;
 	struct es_ctr *ctr;
-	__u32 key = 0, slot = es_slot, l3_max = 0xffff, dport;
+	__u32 key = 0, slot = es_slot, l3_max = 0xffff, dport, reason = ES_R_NONE;
 	__u64 cls = ES_CLASS_OTHER, verdict = ES_V_PASS;	/* 64-bit: bounds stay on one register */
 	__u64 len = data_end - data;
 	int proto, r;
@@ -356,8 +374,10 @@ int es_steer(struct xdp_md *ctx)
 	if (es_l3) {
 		__u8 *vb = c.pos;
 
-		if ((void *)(vb + 1) > c.end)
+		if ((void *)(vb + 1) > c.end) {
+			reason = ES_R_IP_TRUNC;
 			goto malformed;
+		}
 		proto = (*vb >> 4) == 4 ? bpf_htons(ETH_P_IP) :
 			(*vb >> 4) == 6 ? bpf_htons(ETH_P_IPV6) : 0;
 	} else {
@@ -365,12 +385,16 @@ int es_steer(struct xdp_md *ctx)
 		if (proto == bpf_htons(ETH_P_PPP_SES))
 			proto = parse_pppoe(&c, &l3_max);
 	}
-	if (proto == PARSE_BAD)
+	if (proto < 0) {
+		reason = (__u32)-proto;
 		goto malformed;
+	}
 	if (proto != bpf_htons(ETH_P_IP) && proto != bpf_htons(ETH_P_IPV6))
 		goto count;		/* not IP: other, pass */
 
+	ii.len = (__u32)len;
 	r = es_parse_ip(ctx, &ii, (__u64)(c.pos - data), l3_max, (__u32)proto);
+	reason = ii.reason;
 	if (r == IP_BAD)
 		goto malformed;
 	if (ii.later_frag) {
@@ -391,22 +415,45 @@ int es_steer(struct xdp_md *ctx)
 	}
 	if (r == IP_BAD_L4)
 		goto malformed_cls;
-	if (cls != ES_CLASS_OTHER) {
+	/* other: only its prefix policy, and only when it has one (steering
+	 * and the rate limit are for syslog and proxy) */
+	if (cls != ES_CLASS_OTHER ||
+	    (cfg->policy_mask & (1u << ((cfg->policy_gen & 1) * ES_CLASS_MAX + ES_CLASS_OTHER))))
 		verdict = (__u64)es_decide(ctx, &ii, cls);
-
-	}
 	goto count;
 
 malformed:
 	cls = ES_CLASS_OTHER;
 malformed_cls:
 	verdict = ES_V_DROP_MALFORMED;
+	st->malformed[reason & (ES_REASON_MAX - 1)]++;
 count:
 	st->rx.packets++;
 	st->rx.bytes += len;
 	ctr = &st->cls[cls][verdict];
 	ctr->packets++;
 	ctr->bytes += len;
+	if ((cfg->flags & ES_CF_TALKERS) && ii.family && ii.l3_off <= ES_L3_MAX_OFF) {
+		__u32 w[4] = {};
+
+		if (ii.family == 4) {
+			struct iphdr *iph = data + ii.l3_off;
+
+			if ((void *)(iph + 1) <= data_end) {
+				w[0] = iph->saddr;
+				diag_talker(w, 4, (__u32)cls, (__u32)verdict, len);
+			}
+		} else {
+			struct ipv6hdr *ip6 = data + ii.l3_off;
+
+			if ((void *)(ip6 + 1) <= data_end)
+				diag_talker(ip6->saddr.in6_u.u6_addr32, 6, (__u32)cls, (__u32)verdict, len);
+		}
+	}
+	tr = bpf_map_lookup_elem(&es_trace, &key);
+	if (tr && tr->on)
+		diag_trace(ctx, tr, (__u32)cls | (__u32)verdict << 8 | reason << 16 | slot << 24 |
+				    (es_l3 ? 1u << 30 : 0));
 	return verdict == ES_V_PASS ? XDP_PASS : verdict == ES_V_STEER ? XDP_REDIRECT : XDP_DROP;
 }
 

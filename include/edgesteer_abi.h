@@ -18,16 +18,24 @@
  *                               (user space only; the program never reads it)
  *   es_lpm4     LPM_TRIE        struct es_lpm4_key -> struct es_policy
  *   es_lpm6     LPM_TRIE        struct es_lpm6_key -> struct es_policy
- *   es_dir4_l1  ARRAY[4]        struct es_dir_l1: IPv4 policy by /16, per
- *                               generation and class (index gen * 2 + class)
+ *   es_dir4_l1  ARRAY[6]        struct es_dir_l1: IPv4 policy by /16, per
+ *                               generation and class (index gen * 3 + class)
  *   es_dir4_chunk ARRAY         struct es_dir_chunk: its /24 and /32 levels
- *   es_dir6_l1  ARRAY[4]        struct es_dir_l1: IPv6 policy by /16
+ *   es_dir6_l1  ARRAY[6]        struct es_dir_l1: IPv6 policy by /16
  *   es_dir6_chunk ARRAY         struct es_dir_chunk: its /24 .. /64 levels
  *   es_rl4      ARRAY           struct es_bucket4: syslog token buckets, IPv4
  *   es_rl6      ARRAY           struct es_bucket6: the same per IPv6 /N
  *   es_syn4     ARRAY           struct es_bucket4: proxy-class SYN buckets, IPv4
  *   es_syn6     ARRAY           struct es_bucket6: the same per IPv6 /N
  *   es_cpumap   CPUMAP          CPU -> queue, for steering
+ *   es_rules    ARRAY           struct es_rule: what each rule id of a
+ *                               generation is (user space only)
+ *   es_rule_hits PERCPU_ARRAY   struct es_ctr per rule id and generation
+ *   es_trace    ARRAY[1]        struct es_trace_cfg: the trace filter and
+ *                               its sampling bucket (set by `edgesteer trace`)
+ *   es_trace_rb RINGBUF         struct es_trace_rec + frame bytes
+ *   es_talkers  PERCPU_ARRAY    struct es_talker: heavy sources per class
+ *                               and verdict
  *
  * Links (one per interface) are pinned as link_<ifname> in the same
  * directory; a pinned link keeps the program attached after the
@@ -40,7 +48,7 @@
 
 /* Bumped whenever a layout below changes; pinned maps of another layout
  * are replaced rather than reused (their sizes differ anyway). */
-#define ES_ABI_VERSION 1
+#define ES_ABI_VERSION 2
 
 /* Traffic classes. The order is the order of the counter arrays. */
 enum es_class {
@@ -60,6 +68,33 @@ enum es_verdict {
 	ES_VERDICT_MAX = 5,
 };
 
+/*
+ * Why a frame was dropped as malformed: counted per interface
+ * (es_iface_stats.malformed), carried in trace records. The first check
+ * that fails names the reason.
+ */
+enum es_reason {
+	ES_R_NONE = 0,
+	ES_R_L2_TRUNC = 1,	/* Ethernet header cut short */
+	ES_R_VLAN_TRUNC = 2,	/* a VLAN tag cut short */
+	ES_R_PPPOE_TRUNC = 3,	/* PPPoE header or PPP protocol field cut short */
+	ES_R_PPPOE_BAD = 4,	/* PPPoE version/type/code wrong, length beyond the frame
+				 * or shorter than the PPP protocol field */
+	ES_R_IP_TRUNC = 5,	/* IPv4/IPv6 fixed header cut short (or an empty frame
+				 * on an IP-first link) */
+	ES_R_IP_VERSION = 6,	/* IP version does not match the EtherType / PPP protocol */
+	ES_R_IP_IHL = 7,	/* IPv4 IHL below 5, or header longer than the total length */
+	ES_R_IP_LEN = 8,	/* IP length beyond the frame or the PPPoE length */
+	ES_R_EXT_TRUNC = 9,	/* IPv6 extension header cut short or beyond the payload */
+	ES_R_EXT_CHAIN = 10,	/* more than ES_IPV6_MAX_EXT extension headers */
+	ES_R_TINY_FRAG = 11,	/* first fragment without the whole UDP/TCP header */
+	ES_R_UDP_TRUNC = 12,	/* UDP header cut short */
+	ES_R_UDP_LEN = 13,	/* UDP length below 8 or beyond the IP payload */
+	ES_R_TCP_TRUNC = 14,	/* TCP header cut short */
+	ES_R_TCP_DOFF = 15,	/* TCP data offset below 5 or beyond the IP payload */
+	ES_REASON_MAX = 16,
+};
+
 #define ES_MAX_IFACES	 64	/* interface slots in es_stats / es_ifaces */
 #define ES_MAX_CPUS	 64	/* es_cpumap entries; matches the conf CPU mask */
 #define ES_STEER_TABLE	 64	/* flow-hash indirection table, power of two */
@@ -74,6 +109,8 @@ enum es_verdict {
 /* es_config.flags */
 #define ES_CF_RATELIMIT	(1u << 0)	/* syslog token bucket enabled */
 #define ES_CF_SYN_RATELIMIT (1u << 1)	/* proxy-class SYN token bucket enabled */
+#define ES_CF_RULE_HITS	(1u << 2)	/* count hits per prefix rule (es_rule_hits) */
+#define ES_CF_TALKERS	(1u << 3)	/* count heavy sources (es_talkers) */
 
 /*
  * One CPU steering table per class. `on` = 0: XDP_PASS on the receiving
@@ -135,6 +172,7 @@ struct es_iface_stats {
 	struct es_ctr rx;		/* every frame the program saw: what the watchdog reads */
 	struct es_ctr later_fragments;	/* non-first IP fragments (also in other/pass) */
 	struct es_ctr cls[ES_CLASS_MAX][ES_VERDICT_MAX];
+	__u64 malformed[ES_REASON_MAX];	/* drop-malformed frames by enum es_reason */
 };
 
 /* es_ifaces[slot]: written by user space when it assigns a slot. */
@@ -170,6 +208,33 @@ enum es_action {
 
 struct es_policy {
 	__u32 action;		/* enum es_action */
+	__u32 rule;		/* rule id (see es_rule), 0 = not counted */
+};
+
+/*
+ * Rule hits. Every prefix rule of a generation gets an id in
+ * [1, ES_RULE_MAX): the implicit /0 deny of a class with an allow list
+ * (one per family), then the allow list, then the deny list, per class.
+ * Rules past the last id are enforced but not counted (id 0). The id is
+ * stored with the action in the direct tables and in the trie, so the
+ * rule that decided a frame (the longest matching prefix, whichever
+ * structure answered) gets the hit. Hit counters are per generation:
+ * key gen * ES_RULE_MAX + id in es_rules and es_rule_hits; on a reload
+ * user space carries the counts of unchanged rules to their new ids.
+ */
+#define ES_RULE_MAX	 4096
+#define ES_RULE_ALLOW	 1	/* es_rule.list */
+#define ES_RULE_DENY	 2
+#define ES_RULE_IMPLICIT 3	/* the /0 deny implied by an allow list */
+
+struct es_rule {
+	__u8 used;		/* 0: id not in use in this generation */
+	__u8 cls;		/* enum es_class */
+	__u8 family;		/* 4 or 6 */
+	__u8 plen;
+	__u8 list;		/* ES_RULE_* */
+	__u8 pad[3];
+	__u8 addr[16];
 };
 
 /*
@@ -196,8 +261,8 @@ struct es_bucket6 {
  * indexed by the top 16 bits of the source, every further level (a chunk
  * of 256 entries) by the next 8 bits: IPv4 has levels for /24 and /32,
  * IPv6 for /24, /32, ... /64. An entry below ES_DIR_IND is final: its low
- * two bits are the action (0 none, ES_ACT_ALLOW, ES_ACT_DENY), or
- * ES_DIR_TRIE says "ask the trie" (IPv6 prefixes longer than /64, and any
+ * two bits are the action (0 none, ES_ACT_ALLOW, ES_ACT_DENY) and bits
+ * 3..14 the rule id that set it, or ES_DIR_TRIE says "ask the trie" (IPv6 prefixes longer than /64, and any
  * part that did not fit the chunk pool). An entry with ES_DIR_IND set
  * names the chunk for the next 8 bits. Generation g owns chunks
  * [g * CHUNKS / 2, (g + 1) * CHUNKS / 2) of its family's pool.
@@ -208,6 +273,7 @@ struct es_bucket6 {
 #define ES_DIR_IND	0x8000
 #define ES_DIR_TRIE	0x0004
 #define ES_DIR_ACT	0x0003
+#define ES_DIR_RULE_SHIFT 3	/* final entries: rule id in bits 3..14 */
 
 struct es_dir_l1 {
 	__u16 e[65536];		/* by the top 16 bits of the source */
@@ -215,6 +281,69 @@ struct es_dir_l1 {
 
 struct es_dir_chunk {
 	__u16 e[256];		/* by the next 8 bits */
+};
+
+/*
+ * Trace: es_trace[0] is written by `edgesteer trace` while it runs and
+ * cleared when it stops; the program reads `on` (one inlined array
+ * lookup per frame) and does nothing more while it is 0. A frame that
+ * passes every filter takes a token from the sampling bucket (GCRA on
+ * bpf_ktime_get_ns, shared by all CPUs) and, if it gets one, puts a
+ * struct es_trace_rec and its first `snap` bytes into es_trace_rb.
+ */
+#define ES_TRACE_SNAP_MAX 256	/* frame bytes a record can carry */
+#define ES_TRACE_RB_SIZE  (1u << 20)
+
+struct es_trace_cfg {
+	__u32 on;
+	__u32 snap;		/* bytes to copy, 0..ES_TRACE_SNAP_MAX */
+	__u64 slot_mask;	/* bit per interface slot; 0 = any */
+	__u32 cls_mask;		/* bit per enum es_class; 0 = any */
+	__u32 verdict_mask;	/* bit per enum es_verdict; 0 = any */
+	__u8 family;		/* source prefix: 0 = any, 4 or 6 */
+	__u8 plen;
+	__u8 pad[6];
+	__u8 addr[16];		/* prefix, network order, host bits zero */
+	__u64 interval_ns;	/* sampling: one record per interval... */
+	__u64 tau_ns;		/* ...with this much burst tolerance */
+	__u64 tat;		/* the bucket's theoretical arrival time */
+	__u64 matched;		/* frames that passed the filter */
+	__u64 sampled_out;	/* ...but found the bucket empty */
+	__u64 lost;		/* ...or the ring buffer full */
+};
+
+struct es_trace_rec {
+	__u64 ts_ns;		/* bpf_ktime_get_ns() (CLOCK_MONOTONIC) */
+	__u32 slot;		/* interface slot */
+	__u32 ifindex;		/* ingress ifindex */
+	__u32 len;		/* frame length */
+	__u16 caplen;		/* bytes that follow the record */
+	__u8 cls, verdict, reason, family, l4proto, pad;
+	__be16 sport, dport;	/* network order */
+	__u8 saddr[16], daddr[16];	/* IPv4 in the first 4 bytes */
+};
+
+/*
+ * Top talkers: a direct-mapped per-CPU table, indexed by a hash of
+ * (source, class, verdict). A slot counts the frames of the source that
+ * holds it exactly; frames of other keys hashed to the slot only raise
+ * `contest`, and when they outnumber the holder's frames the newcomer
+ * takes the slot over (Misra-Gries with one counter per slot). A source
+ * that sends more than everything else hashed to its slot keeps it;
+ * light sources churn. One inlined array access per IP frame, no
+ * atomics (per CPU), bounded memory. User space sums the CPUs and turns
+ * two reads into packets per second.
+ */
+#define ES_TALK_BITS	12
+#define ES_TALK_SLOTS	(1u << ES_TALK_BITS)
+
+struct es_talker {
+	__u8 addr[16];		/* source, IPv4 in the first 4 bytes */
+	__u8 family;		/* 0: slot empty */
+	__u8 cls, verdict, pad;
+	__u32 contest;		/* frames of other keys since the holder took the slot */
+	__u64 packets;		/* the holder's frames since it took the slot */
+	__u64 bytes;
 };
 
 /* Pin names below [global] pin_path. */
@@ -232,6 +361,11 @@ struct es_dir_chunk {
 #define ES_PIN_DIR4_CHUNK "es_dir4_chunk"
 #define ES_PIN_DIR6_L1	"es_dir6_l1"
 #define ES_PIN_DIR6_CHUNK "es_dir6_chunk"
+#define ES_PIN_RULES	"es_rules"
+#define ES_PIN_RULE_HITS "es_rule_hits"
+#define ES_PIN_TRACE	"es_trace"
+#define ES_PIN_TRACE_RB	"es_trace_rb"
+#define ES_PIN_TALKERS	"es_talkers"
 #define ES_PIN_LINK_PREFIX "link_"
 
 #endif

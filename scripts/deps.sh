@@ -20,6 +20,7 @@ PACKAGES=(
 	nftables               # watchdog e2e: neighbours that go deaf or stop answering ARP
 	# tests: `top` in a terminal, edgesteer(8) rendered by man, bash completion
 	tmux man-db groff-base bsdextrautils bash
+	tcpdump                # tests: the trace's pcapng must open with tcpdump -r
 	# benchmarks: the peers we measure against; libssl-dev for the syslog sink
 	libssl-dev
 	haproxy sniproxy xdp-tools iperf3

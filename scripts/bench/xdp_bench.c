@@ -6,7 +6,13 @@
  *               and deny prefix tries for syslog and proxy (both
  *               families, BENCH_PREFIXES prefixes each), the syslog token
  *               bucket (at a rate high enough that every frame conforms,
- *               so the full path runs), per-CPU counters
+ *               so the full path runs), per-CPU counters, in three
+ *               settings of its diagnostics:
+ *                 diag off   rule_hits = no, talkers = no, no trace
+ *                 diag on    rule hits and top talkers counted, no trace
+ *                 trace      diag on and a trace whose filter matches
+ *                            every frame, at its sampling cap (1000/s:
+ *                            nearly every frame finds the bucket empty)
  *   xdp-filter  xdp-tools' xdpfilt_alw_all.o (all features: Ethernet,
  *               IPv4, IPv6, TCP and UDP port maps; a port filter for 23
  *               plus BENCH_PREFIXES addresses in its IPv4 map), loaded
@@ -33,14 +39,15 @@
 #include <linux/bpf.h>
 
 #include "../../tests/bpf/frames.h"
-#include "bpfctl.h"
-#include "conf.h"
+#include "xdp/bpfctl.h"
+#include "core/conf.h"
 #include "steer.skel.h"
 
 #define MAX_ROUNDS 51
 
-enum { P_FLOOR, P_ES, P_XF, P_MAX };
-static const char *const prog_names[P_MAX] = { "floor", "edgesteer", "xdp-filter" };
+enum { P_FLOOR, P_ES_OFF, P_ES, P_ES_TRACE, P_XF, P_MAX };
+static const char *const prog_names[P_MAX] = { "floor", "es diag off", "es diag on", "es trace",
+					       "xdp-filter" };
 
 struct kind {
 	const char *name;
@@ -157,7 +164,7 @@ int main(int argc, char **argv)
 	uint32_t repeat = 2000000;
 	int rounds = 7, prefixes = 1000, opt, k, p, r, err, fds[P_MAX];
 	struct bpf_object *xf = NULL;
-	struct steer *es = NULL;
+	struct steer *es_inst[P_MAX] = { 0 };
 	struct bpfctl_maps m;
 	struct conf *c = NULL;
 	char *conf_text, *d4, *d6, *d4p, *d6p;
@@ -208,19 +215,6 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	es = steer__open();
-	if (!es || steer__load(es)) {
-		fprintf(stderr, "xdp_bench: loading steer.bpf.o: %s\n", bpfctl_libbpf_last());
-		return 1;
-	}
-	m = (struct bpfctl_maps){
-		.config = bpf_map__fd(es->maps.es_config), .stats = bpf_map__fd(es->maps.es_stats),
-		.ifaces = bpf_map__fd(es->maps.es_ifaces), .lpm4 = bpf_map__fd(es->maps.es_lpm4),
-		.lpm6 = bpf_map__fd(es->maps.es_lpm6), .rl4 = bpf_map__fd(es->maps.es_rl4),
-		.rl6 = bpf_map__fd(es->maps.es_rl6), .cpumap = bpf_map__fd(es->maps.es_cpumap),
-		.dir4_l1 = bpf_map__fd(es->maps.es_dir4_l1), .dir4_chunk = bpf_map__fd(es->maps.es_dir4_chunk),
-		.dir6_l1 = bpf_map__fd(es->maps.es_dir6_l1), .dir6_chunk = bpf_map__fd(es->maps.es_dir6_chunk),
-	};
 	/* every feature: both classes with allow and deny lists in both
 	 * families, the token bucket, several ports per class */
 	d4 = prefix_lines("deny_syslog", "198.18.%d.%d/32", prefixes);
@@ -230,20 +224,51 @@ int main(int argc, char **argv)
 	conf_text = malloc((size_t)prefixes * 300 + 4096);
 	if (!d4 || !d6 || !d4p || !d6p || !conf_text)
 		return 1;
-	sprintf(conf_text,
-		"[xdp]\ninterfaces = lo\n"
-		"syslog_ports = 514 601 6514\nproxy_ports = 443 8443 993\n"
-		"allow_syslog = 192.0.2.0/24 10.0.0.0/8 2001:db8::/48\n"
-		"deny_syslog = 192.0.2.128/25\n%s%s"
-		"allow_proxy = 0.0.0.0/0 ::/0\n"
-		"deny_proxy = 203.0.113.0/24\n%s%s"
-		"syslog_rate_pps = 100000000\nsyslog_burst = 100000000\n",
-		d4, d6, d4p, d6p);
-	if (conf_load_string("bench.conf", conf_text, &c, NULL) || bpfctl_write_config(&m, &c->xdp)) {
-		fprintf(stderr, "xdp_bench: configuring edgesteer failed\n");
-		return 1;
+	for (p = P_ES_OFF; p <= P_ES_TRACE; p++) {
+		struct steer *es = steer__open();
+
+		if (!es || steer__load(es)) {
+			fprintf(stderr, "xdp_bench: loading steer.bpf.o: %s\n", bpfctl_libbpf_last());
+			return 1;
+		}
+		es_inst[p] = es;
+		m = (struct bpfctl_maps){
+			.config = bpf_map__fd(es->maps.es_config), .stats = bpf_map__fd(es->maps.es_stats),
+			.ifaces = bpf_map__fd(es->maps.es_ifaces), .lpm4 = bpf_map__fd(es->maps.es_lpm4),
+			.lpm6 = bpf_map__fd(es->maps.es_lpm6), .rl4 = bpf_map__fd(es->maps.es_rl4),
+			.rl6 = bpf_map__fd(es->maps.es_rl6), .cpumap = bpf_map__fd(es->maps.es_cpumap),
+			.dir4_l1 = bpf_map__fd(es->maps.es_dir4_l1), .dir4_chunk = bpf_map__fd(es->maps.es_dir4_chunk),
+			.dir6_l1 = bpf_map__fd(es->maps.es_dir6_l1), .dir6_chunk = bpf_map__fd(es->maps.es_dir6_chunk),
+			.rules = bpf_map__fd(es->maps.es_rules), .rule_hits = bpf_map__fd(es->maps.es_rule_hits),
+			.trace = bpf_map__fd(es->maps.es_trace), .trace_rb = bpf_map__fd(es->maps.es_trace_rb),
+			.talkers = bpf_map__fd(es->maps.es_talkers),
+		};
+		sprintf(conf_text,
+			"[xdp]\ninterfaces = lo\n"
+			"syslog_ports = 514 601 6514\nproxy_ports = 443 8443 993\n"
+			"allow_syslog = 192.0.2.0/24 10.0.0.0/8 2001:db8::/48\n"
+			"deny_syslog = 192.0.2.128/25\n%s%s"
+			"allow_proxy = 0.0.0.0/0 ::/0\n"
+			"deny_proxy = 203.0.113.0/24\n%s%s"
+			"syslog_rate_pps = 100000000\nsyslog_burst = 100000000\n%s",
+			d4, d6, d4p, d6p, p == P_ES_OFF ? "rule_hits = no\ntalkers = no\n" : "");
+		if (conf_load_string("bench.conf", conf_text, &c, NULL) || bpfctl_write_config(&m, &c->xdp)) {
+			fprintf(stderr, "xdp_bench: configuring edgesteer failed\n");
+			return 1;
+		}
+		conf_free(c);
+		c = NULL;
+		if (p == P_ES_TRACE) {
+			/* every frame matches; the bucket runs dry at once */
+			struct bpfctl_trace_filter flt = { .snap = 128, .rate = 1000 };
+
+			if (bpfctl_trace_set(m.trace, &flt)) {
+				fprintf(stderr, "xdp_bench: setting the trace filter failed\n");
+				return 1;
+			}
+		}
+		fds[p] = bpf_program__fd(es->progs.es_steer);
 	}
-	fds[P_ES] = bpf_program__fd(es->progs.es_steer);
 
 	fds[P_XF] = load_xdp_filter(xf_path, prefixes, &xf);
 	if (fds[P_XF] < 0)
@@ -253,7 +278,9 @@ int main(int argc, char **argv)
 		kinds[k].len = frame_build(&kinds[k].spec, kinds[k].frame, NULL);
 
 	printf("xdp: BPF_PROG_TEST_RUN, %u runs per measurement, %d rounds, median (min) ns per frame;\n"
-	       "     edgesteer: ports, %d+%d deny prefixes per class and family, allow lists, token bucket, counters\n"
+	       "     edgesteer (es): ports, %d+%d deny prefixes per class and family, allow lists, token bucket,\n"
+	       "     counters; diag off / diag on (rule hits, top talkers) / trace (diag on, a trace matching\n"
+	       "     every frame at its 1000/s cap)\n"
 	       "     xdp-filter: %s, port 23 filtered, %d IPv4 addresses listed\n\n",
 	       repeat, rounds, prefixes, 1, xf_path, prefixes);
 	for (r = 0; r < rounds; r++)
@@ -269,8 +296,10 @@ int main(int argc, char **argv)
 				}
 			}
 
-	printf("%-28s %14s %14s %8s %14s %8s %10s\n", "frame", "floor", "edgesteer", "+floor",
-	       "xdp-filter", "+floor", "xf/es(+)");
+	printf("%-28s %14s", "frame", "floor");
+	for (p = 1; p < P_MAX; p++)
+		printf(" %14s %7s", prog_names[p], "+floor");
+	printf("\n");
 	for (k = 0; k < nk; k++) {
 		double med[P_MAX], mn[P_MAX];
 
@@ -279,12 +308,12 @@ int main(int argc, char **argv)
 			med[p] = kinds[k].ns[p][rounds / 2];
 			mn[p] = kinds[k].ns[p][0];
 		}
-		printf("%-28s %6.1f (%5.1f) %6.1f (%5.1f) %+8.1f %6.1f (%5.1f) %+8.1f %9.1fx\n", kinds[k].name,
-		       med[P_FLOOR], mn[P_FLOOR], med[P_ES], mn[P_ES], med[P_ES] - med[P_FLOOR],
-		       med[P_XF], mn[P_XF], med[P_XF] - med[P_FLOOR],
-		       (med[P_XF] - med[P_FLOOR]) / (med[P_ES] - med[P_FLOOR] > 0.5 ? med[P_ES] - med[P_FLOOR] : 0.5));
+		printf("%-28s %6.1f (%5.1f)", kinds[k].name, med[P_FLOOR], mn[P_FLOOR]);
+		for (p = 1; p < P_MAX; p++)
+			printf(" %6.1f (%5.1f) %+7.1f", med[p], mn[p], med[p] - med[P_FLOOR]);
+		printf("\n");
 	}
-	printf("\n+floor: cost above the empty program; xf/es(+): xdp-filter's cost above the floor over edgesteer's.\n");
+	printf("\n+floor: cost above the empty program (median minus median).\n");
 
 	conf_free(c);
 	free(conf_text);
@@ -293,7 +322,8 @@ int main(int argc, char **argv)
 	free(d4p);
 	free(d6p);
 	bpf_object__close(xf);
-	steer__destroy(es);
+	for (p = 0; p < P_MAX; p++)
+		steer__destroy(es_inst[p]);
 	close(fds[P_FLOOR]);
 	return 0;
 }

@@ -14,6 +14,8 @@
  */
 #include "harness.h"
 
+#include <sched.h>
+
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
@@ -27,12 +29,14 @@ struct env {
 	struct steer *eth, *l3;
 	struct bpfctl_maps m;
 	struct es_iface_stats last[2];
+	int reason;		/* malformed reason of the last frame, -1: none or several */
 };
 
 static const char *const map_names[] = {
 	"es_config", "es_stats", "es_ifaces", "es_lpm4", "es_lpm6", "es_rl4", "es_rl6", "es_syn4", "es_syn6",
 	"es_cpumap",
 	"es_dir4_l1", "es_dir4_chunk", "es_dir6_l1", "es_dir6_chunk",
+	"es_rules", "es_rule_hits", "es_trace", "es_trace_rb", "es_talkers",
 };
 
 static struct steer *load_instance(uint32_t slot, bool l3, const struct steer *share)
@@ -95,6 +99,11 @@ static void env_open(struct env *e, const char *xdp_lines)
 	e->m.dir4_chunk = bpf_map__fd(e->eth->maps.es_dir4_chunk);
 	e->m.dir6_l1 = bpf_map__fd(e->eth->maps.es_dir6_l1);
 	e->m.dir6_chunk = bpf_map__fd(e->eth->maps.es_dir6_chunk);
+	e->m.rules = bpf_map__fd(e->eth->maps.es_rules);
+	e->m.rule_hits = bpf_map__fd(e->eth->maps.es_rule_hits);
+	e->m.trace = bpf_map__fd(e->eth->maps.es_trace);
+	e->m.trace_rb = bpf_map__fd(e->eth->maps.es_trace_rb);
+	e->m.talkers = bpf_map__fd(e->eth->maps.es_talkers);
 	write_conf(e, xdp_lines);
 	snapshot(e);
 }
@@ -115,8 +124,10 @@ static uint32_t xdp_action(int verdict)
 
 /*
  * The counters of `slot` moved by exactly n frames of `len` bytes into
- * (cls, verdict); everything else (the other slot too) is unchanged.
- * Returns a description of the first difference, or NULL.
+ * (cls, verdict); everything else (the other slot too) is unchanged. The
+ * malformed reasons moved by n in total when the verdict is
+ * drop-malformed (e->reason says which one, when it was one), by nothing
+ * otherwise. Returns a description of the first difference, or NULL.
  */
 static const char *counters_moved(struct env *e, int slot, int cls, int verdict, uint64_t n,
 				  uint64_t len, uint64_t later_frags)
@@ -136,6 +147,25 @@ static const char *counters_moved(struct env *e, int slot, int cls, int verdict,
 			want.cls[cls][verdict].bytes += n * len;
 			want.later_fragments.packets += later_frags;
 			want.later_fragments.bytes += later_frags * len;
+		}
+		if (s == slot) {
+			uint64_t moved = 0, expect = verdict == ES_V_DROP_MALFORMED ? n : 0;
+
+			e->reason = -1;
+			for (c = 0; c < ES_REASON_MAX; c++) {
+				if (now.malformed[c] != want.malformed[c])
+					e->reason = e->reason == -1 && !moved ? c : -1;
+				moved += now.malformed[c] - want.malformed[c];
+			}
+			if (moved != expect || now.malformed[ES_R_NONE] != want.malformed[ES_R_NONE]) {
+				snprintf(why, sizeof(why), "slot %d: malformed reasons moved by %llu, want %llu",
+					 s, (unsigned long long)moved, (unsigned long long)expect);
+				e->last[s] = now;
+				if (bpfctl_read_slot(e->m.stats, (uint32_t)!s, &e->last[!s]))
+					return "reading es_stats failed";
+				return why;
+			}
+			memcpy(want.malformed, now.malformed, sizeof(want.malformed));
 		}
 		e->last[s] = now;	/* one wrong frame must not fail the next ones */
 		if (memcmp(&now, &want, sizeof(now))) {
@@ -170,6 +200,15 @@ static const char *counters_moved(struct env *e, int slot, int cls, int verdict,
 		       bpfctl_verdict_name(VERDICT_), __rv, __why ? __why : "counters ok"); \
 	EXPECT_EQ(__rv, xdp_action(VERDICT_));						\
 	EXPECT_TRUE(__why == NULL);							\
+} while (0)
+
+/* A frame dropped as malformed (class CLS_) for exactly REASON_. */
+#define EXPECT_REASON(E_, L3_, F_, LEN_, CLS_, REASON_, WHAT_) do {			\
+	EXPECT_FRAME(E_, L3_, F_, LEN_, CLS_, ES_V_DROP_MALFORMED, WHAT_);		\
+	if ((E_)->reason != (REASON_))							\
+		TH_LOG("%s: reason %s, want %s", WHAT_, bpfctl_reason_name((E_)->reason),	\
+		       bpfctl_reason_name(REASON_));					\
+	EXPECT_EQ((E_)->reason, (REASON_));						\
 } while (0)
 
 /* Build the frame of `spec` and expect (cls, verdict). */
@@ -933,6 +972,614 @@ TEST(inconsistent_headers_malformed)
 	f[14 + 4] = 0;
 	f[14 + 5] = 1;		/* shorter than the PPP protocol field */
 	EXPECT_FRAME(&e, 0, f, len, ES_CLASS_OTHER, ES_V_DROP_MALFORMED, "pppoe length 1");
+}
+
+/*
+ * Every malformed reason, on the frame that shows it first. ES_R_L2_TRUNC
+ * cannot be produced here: test_run refuses frames shorter than an
+ * Ethernet header (checked in truncated_at_every_offset).
+ */
+TEST(malformed_reason_per_header)
+{
+	struct env e;
+	struct frame_spec s;
+	uint8_t f[FRAME_MAX];
+	size_t len;
+
+	env_open(&e, PORTS);
+	s = (struct frame_spec){ .vlans = 1, .family = 4, .proto = IPPROTO_UDP, .dport = 514 };
+	len = frame_build(&s, f, NULL);
+	EXPECT_REASON(&e, 0, f, 16, ES_CLASS_OTHER, ES_R_VLAN_TRUNC, "half a vlan tag");
+	s.vlans = 2;
+	len = frame_build(&s, f, NULL);
+	EXPECT_REASON(&e, 0, f, 20, ES_CLASS_OTHER, ES_R_VLAN_TRUNC, "half the inner tag");
+
+	s = (struct frame_spec){ .pppoe = 1, .family = 4, .proto = IPPROTO_UDP, .dport = 514, .payload = 10 };
+	len = frame_build(&s, f, NULL);
+	EXPECT_REASON(&e, 0, f, 18, ES_CLASS_OTHER, ES_R_PPPOE_TRUNC, "pppoe header cut");
+	EXPECT_REASON(&e, 0, f, 21, ES_CLASS_OTHER, ES_R_PPPOE_TRUNC, "ppp protocol cut");
+	f[14] = 0x12;
+	EXPECT_REASON(&e, 0, f, len, ES_CLASS_OTHER, ES_R_PPPOE_BAD, "pppoe version 2");
+	f[14] = 0x11;
+	f[15] = 0x09;
+	EXPECT_REASON(&e, 0, f, len, ES_CLASS_OTHER, ES_R_PPPOE_BAD, "pppoe code not 0");
+	len = frame_build(&s, f, NULL);
+	f[14 + 5] -= 3;
+	EXPECT_REASON(&e, 0, f, len, ES_CLASS_OTHER, ES_R_IP_LEN, "ip beyond the pppoe length");
+
+	s = (struct frame_spec){ .family = 4, .proto = IPPROTO_UDP, .dport = 514, .payload = 10 };
+	len = frame_build(&s, f, NULL);
+	EXPECT_REASON(&e, 0, f, 14 + 19, ES_CLASS_OTHER, ES_R_IP_TRUNC, "ipv4 header cut");
+	f[14] = 0x65;
+	EXPECT_REASON(&e, 0, f, len, ES_CLASS_OTHER, ES_R_IP_VERSION, "ipv4 version 6");
+	f[14] = 0x44;
+	EXPECT_REASON(&e, 0, f, len, ES_CLASS_OTHER, ES_R_IP_IHL, "ihl 4");
+	f[14] = 0x4f;
+	EXPECT_REASON(&e, 0, f, len, ES_CLASS_OTHER, ES_R_IP_IHL, "ihl beyond the total length");
+	f[14] = 0x45;
+	f[14 + 3] += 1;
+	EXPECT_REASON(&e, 0, f, len, ES_CLASS_OTHER, ES_R_IP_LEN, "total length beyond the frame");
+	/* a UDP header the IP length does not hold */
+	len = frame_build(&s, f, NULL);
+	f[14 + 2] = 0;
+	f[14 + 3] = 24;
+	EXPECT_REASON(&e, 0, f, 14 + 24, ES_CLASS_OTHER, ES_R_UDP_TRUNC, "udp header cut");
+	len = frame_build(&s, f, NULL);
+	f[14 + 20 + 5] = 4;
+	EXPECT_REASON(&e, 0, f, len, ES_CLASS_SYSLOG, ES_R_UDP_LEN, "udp length 4");
+
+	s = (struct frame_spec){ .l3 = 1, .family = 6, .proto = IPPROTO_UDP, .dport = 514, .payload = 10 };
+	len = frame_build(&s, f, NULL);
+	EXPECT_REASON(&e, 1, f, 39, ES_CLASS_OTHER, ES_R_IP_TRUNC, "ipv6 header cut, l3");
+	f[5] += 1;
+	EXPECT_REASON(&e, 1, f, len, ES_CLASS_OTHER, ES_R_IP_LEN, "payload length beyond the frame");
+
+	s = (struct frame_spec){ .family = 6, .v6_ext = 1, .proto = IPPROTO_UDP, .dport = 514 };
+	len = frame_build(&s, f, NULL);
+	f[14 + 40 + 1] = 200;
+	EXPECT_REASON(&e, 0, f, len, ES_CLASS_OTHER, ES_R_EXT_TRUNC, "ext header beyond payload");
+	s.v6_ext = ES_IPV6_MAX_EXT + 1;
+	len = frame_build(&s, f, NULL);
+	EXPECT_REASON(&e, 0, f, len, ES_CLASS_OTHER, ES_R_EXT_CHAIN, "ext chain too long");
+
+	s = (struct frame_spec){ .family = 4, .proto = IPPROTO_TCP, .dport = 443 };
+	len = frame_build(&s, f, NULL);
+	f[14 + 2] = 0;
+	f[14 + 3] = 30;
+	EXPECT_REASON(&e, 0, f, 14 + 30, ES_CLASS_OTHER, ES_R_TCP_TRUNC, "tcp header cut");
+	len = frame_build(&s, f, NULL);
+	f[14 + 20 + 12] = 4 << 4;
+	EXPECT_REASON(&e, 0, f, len, ES_CLASS_PROXY, ES_R_TCP_DOFF, "tcp doff 4");
+	f[14 + 20 + 12] = 15 << 4;
+	EXPECT_REASON(&e, 0, f, len, ES_CLASS_PROXY, ES_R_TCP_DOFF, "tcp doff beyond the segment");
+
+	/* first fragments that do not hold the L4 header */
+	s = (struct frame_spec){ .frag = FRAG_FIRST, .family = 4, .proto = IPPROTO_UDP, .dport = 514 };
+	len = frame_build(&s, f, NULL);
+	f[14 + 3] -= 4;
+	EXPECT_REASON(&e, 0, f, len - 4, ES_CLASS_OTHER, ES_R_TINY_FRAG, "tiny first fragment, udp");
+	s = (struct frame_spec){ .frag = FRAG_FIRST, .family = 6, .proto = IPPROTO_TCP, .dport = 443 };
+	len = frame_build(&s, f, NULL);
+	f[14 + 5] -= 8;
+	EXPECT_REASON(&e, 0, f, len - 8, ES_CLASS_OTHER, ES_R_TINY_FRAG, "tiny first fragment, tcp");
+
+	/* the counters by reason, as the stats read them */
+	{
+		struct es_iface_stats st;
+		int r;
+
+		ASSERT_EQ(bpfctl_read_slot(e.m.stats, 0, &st), 0);
+		EXPECT_EQ(st.malformed[ES_R_NONE], 0);
+		EXPECT_EQ(st.malformed[ES_R_L2_TRUNC], 0);
+		for (r = ES_R_VLAN_TRUNC; r < ES_REASON_MAX; r++)
+			EXPECT_GE(st.malformed[r], 1);
+		EXPECT_EQ(st.malformed[ES_R_VLAN_TRUNC], 2);
+		EXPECT_EQ(st.malformed[ES_R_PPPOE_BAD], 2);
+		EXPECT_EQ(st.malformed[ES_R_TINY_FRAG], 2);
+	}
+}
+
+/* Packets counted for the rule (class, list, prefix text); -1: no such rule. */
+static long long rule_hits(struct env *e, int cls, int list, const char *prefix, uint64_t *bytes)
+{
+	struct bpfctl_rule_hits *v;
+	char pfx[64];
+	long long got = -1;
+	int n, i;
+
+	if (bpfctl_rule_hits_fd(e->m.config, e->m.rules, e->m.rule_hits, &v, &n))
+		return -2;
+	for (i = 0; i < n; i++) {
+		bpfctl_rule_prefix(&v[i].rule, pfx, sizeof(pfx));
+		if (v[i].rule.cls == cls && v[i].rule.list == list && !strcmp(pfx, prefix)) {
+			got = (long long)v[i].hits.packets;
+			if (bytes)
+				*bytes = v[i].hits.bytes;
+		}
+	}
+	free(v);
+	return got;
+}
+
+/*
+ * Hits per prefix rule, exactly: each frame is counted once, on the
+ * longest matching prefix of its class, whether the direct table or the
+ * trie (an IPv6 prefix longer than /64) decided; sources outside an allow
+ * list count on the implicit deny of their family; sources no rule covers
+ * count nowhere. A reload carries the counts of unchanged rules over.
+ */
+TEST(rule_hits_per_prefix_exact)
+{
+	static const char rules[] = PORTS
+		"allow_syslog = 192.0.2.0/24 2001:db8::/32\n"
+		"deny_syslog = 192.0.2.128/25 2001:db8:1::/48 2001:db8:2:3:4::/80\n"
+		"deny_proxy = 198.51.100.7/32 10.0.0.0/8 2001:db8::/32\n";
+	struct {
+		int proto;
+		const char *src;
+		uint32_t n;
+		int cls, list;
+		const char *rule;	/* NULL: no rule covers it */
+	} cases[] = {
+		{ IPPROTO_UDP, "192.0.2.1", 3, ES_CLASS_SYSLOG, ES_RULE_ALLOW, "192.0.2.0/24" },
+		{ IPPROTO_UDP, "192.0.2.200", 5, ES_CLASS_SYSLOG, ES_RULE_DENY, "192.0.2.128/25" },
+		{ IPPROTO_UDP, "203.0.113.9", 7, ES_CLASS_SYSLOG, ES_RULE_IMPLICIT, "0.0.0.0/0" },
+		{ IPPROTO_UDP, "2001:db8:5::1", 2, ES_CLASS_SYSLOG, ES_RULE_ALLOW, "2001:db8::/32" },
+		{ IPPROTO_UDP, "2001:db8:1::9", 4, ES_CLASS_SYSLOG, ES_RULE_DENY, "2001:db8:1::/48" },
+		{ IPPROTO_UDP, "2001:db8:2:3:4::1", 6, ES_CLASS_SYSLOG, ES_RULE_DENY, "2001:db8:2:3:4::/80" },
+		{ IPPROTO_UDP, "2001:db8:2:3:5::1", 1, ES_CLASS_SYSLOG, ES_RULE_ALLOW, "2001:db8::/32" },
+		{ IPPROTO_UDP, "fd00::1", 8, ES_CLASS_SYSLOG, ES_RULE_IMPLICIT, "::/0" },
+		{ IPPROTO_TCP, "198.51.100.7", 9, ES_CLASS_PROXY, ES_RULE_DENY, "198.51.100.7/32" },
+		{ IPPROTO_TCP, "10.20.30.40", 2, ES_CLASS_PROXY, ES_RULE_DENY, "10.0.0.0/8" },
+		{ IPPROTO_TCP, "2001:db8:1::9", 3, ES_CLASS_PROXY, ES_RULE_DENY, "2001:db8::/32" },
+		{ IPPROTO_TCP, "198.51.100.8", 4, ES_CLASS_PROXY, 0, NULL },
+	};
+	const char *all[][3] = {
+		{ "0", "1", "192.0.2.0/24" }, { "0", "2", "192.0.2.128/25" }, { "0", "3", "0.0.0.0/0" },
+		{ "0", "3", "::/0" }, { "0", "1", "2001:db8::/32" }, { "0", "2", "2001:db8:1::/48" },
+		{ "0", "2", "2001:db8:2:3:4::/80" }, { "1", "2", "198.51.100.7/32" },
+		{ "1", "2", "10.0.0.0/8" }, { "1", "2", "2001:db8::/32" },
+	};
+	uint64_t want[sizeof(all) / sizeof(all[0])] = { 0 }, wbytes[sizeof(all) / sizeof(all[0])] = { 0 };
+	uint64_t bytes;
+	struct env e;
+	uint8_t f[FRAME_MAX];
+	uint32_t rv;
+	size_t i, j, len;
+	int round;
+
+	env_open(&e, rules);
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			struct frame_spec s = {
+				.family = strchr(cases[i].src, ':') ? 6 : 4, .proto = cases[i].proto,
+				.dport = cases[i].proto == IPPROTO_UDP ? 514 : 443, .src = cases[i].src,
+				.payload = (int)i,
+			};
+
+			len = frame_build(&s, f, NULL);
+			ASSERT_EQ(run(e.eth, f, len, cases[i].n, &rv), 0);
+			for (j = 0; cases[i].rule && j < sizeof(all) / sizeof(all[0]); j++)
+				if (atoi(all[j][0]) == cases[i].cls && atoi(all[j][1]) == cases[i].list &&
+				    !strcmp(all[j][2], cases[i].rule)) {
+					want[j] += cases[i].n;
+					wbytes[j] += cases[i].n * len;
+				}
+		}
+		for (j = 0; j < sizeof(all) / sizeof(all[0]); j++) {
+			long long got = rule_hits(&e, atoi(all[j][0]), atoi(all[j][1]), all[j][2], &bytes);
+
+			if (got != (long long)want[j])
+				TH_LOG("round %d: %s %s: %lld hits, want %llu", round, all[j][1], all[j][2], got,
+				       (unsigned long long)want[j]);
+			EXPECT_EQ(got, (long long)want[j]);
+			EXPECT_EQ(bytes, wbytes[j]);
+		}
+		/* a reload with one more allow rule (every later id moves):
+		 * the others keep their counts, the new one starts at 0 */
+		if (round) {
+			write_conf(&e, rules);
+		} else {
+			char *more = malloc(sizeof(rules) + 64);
+
+			ASSERT_TRUE(more != NULL);
+			snprintf(more, sizeof(rules) + 64, "%sallow_syslog = 198.18.0.0/15\n", rules);
+			write_conf(&e, more);
+			free(more);
+			EXPECT_EQ(rule_hits(&e, ES_CLASS_SYSLOG, ES_RULE_ALLOW, "198.18.0.0/15", NULL), 0);
+		}
+	}
+	EXPECT_EQ(rule_hits(&e, ES_CLASS_SYSLOG, ES_RULE_ALLOW, "198.18.0.0/15", NULL), -1);
+	/* rule_hits = no: enforced, not counted */
+	{
+		char *off = malloc(sizeof(rules) + 32);
+		struct frame_spec s = { .family = 4, .proto = IPPROTO_TCP, .dport = 443, .src = "10.1.1.1" };
+		long long before;
+
+		ASSERT_TRUE(off != NULL);
+		snprintf(off, sizeof(rules) + 32, "%srule_hits = no\n", rules);
+		write_conf(&e, off);
+		free(off);
+		before = rule_hits(&e, ES_CLASS_PROXY, ES_RULE_DENY, "10.0.0.0/8", NULL);
+		len = frame_build(&s, f, NULL);
+		ASSERT_EQ(run(e.eth, f, len, 3, &rv), 0);
+		EXPECT_EQ(rv, XDP_DROP);
+		EXPECT_EQ(rule_hits(&e, ES_CLASS_PROXY, ES_RULE_DENY, "10.0.0.0/8", NULL), before);
+	}
+}
+
+/* Port ranges: both ends and the ports around them. */
+TEST(port_ranges)
+{
+	struct env e;
+	struct frame_spec s = { .family = 4, .proto = IPPROTO_UDP };
+	static const struct { uint16_t port; int proto, cls; } t[] = {
+		{ 5999, IPPROTO_UDP, ES_CLASS_OTHER }, { 6000, IPPROTO_UDP, ES_CLASS_SYSLOG },
+		{ 6005, IPPROTO_UDP, ES_CLASS_SYSLOG }, { 6010, IPPROTO_UDP, ES_CLASS_SYSLOG },
+		{ 6011, IPPROTO_UDP, ES_CLASS_OTHER }, { 514, IPPROTO_UDP, ES_CLASS_SYSLOG },
+		{ 6005, IPPROTO_TCP, ES_CLASS_OTHER }, { 8000, IPPROTO_TCP, ES_CLASS_PROXY },
+		{ 65535, IPPROTO_TCP, ES_CLASS_PROXY }, { 7999, IPPROTO_TCP, ES_CLASS_OTHER },
+		{ 1, IPPROTO_TCP, ES_CLASS_PROXY }, { 2, IPPROTO_TCP, ES_CLASS_OTHER },
+	};
+	size_t i;
+
+	env_open(&e, "syslog_ports = 514 6000-6010\nproxy_ports = 1-1 8000-65535\n");
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		s.proto = t[i].proto;
+		s.dport = t[i].port;
+		EXPECT_SPEC(&e, s, t[i].cls, ES_V_PASS, "port range");
+	}
+}
+
+/*
+ * The `other` class: untouched without lists (covered above); with
+ * allow_other / deny_other, IP frames of class other are judged by
+ * source like the other classes (rule hits included), while non-IP
+ * frames and later fragments still pass, and syslog and proxy are not
+ * affected.
+ */
+TEST(other_class_allow_deny)
+{
+	struct env e;
+	struct frame_spec s;
+	uint8_t f[FRAME_MAX];
+	uint32_t rv;
+	size_t len;
+
+	env_open(&e, PORTS "allow_other = 192.0.2.0/24 2001:db8::/32\ndeny_other = 192.0.2.66/32\n");
+	s = (struct frame_spec){ .family = 4, .proto = IPPROTO_ICMP, .src = "192.0.2.1" };
+	EXPECT_SPEC(&e, s, ES_CLASS_OTHER, ES_V_PASS, "icmp, allowed source");
+	s.src = "192.0.2.66";
+	EXPECT_SPEC(&e, s, ES_CLASS_OTHER, ES_V_DROP_POLICY, "icmp, denied source");
+	s.src = "203.0.113.5";
+	EXPECT_SPEC(&e, s, ES_CLASS_OTHER, ES_V_DROP_POLICY, "icmp, not in the allow list");
+	s = (struct frame_spec){ .family = 4, .proto = IPPROTO_UDP, .dport = 53, .src = "203.0.113.5" };
+	EXPECT_SPEC(&e, s, ES_CLASS_OTHER, ES_V_DROP_POLICY, "udp/53, not in the allow list");
+	s = (struct frame_spec){ .family = 6, .proto = IPPROTO_TCP, .dport = 22, .src = "2001:db8:9::1" };
+	EXPECT_SPEC(&e, s, ES_CLASS_OTHER, ES_V_PASS, "tcp/22 v6, allowed");
+	s.src = "2001:db9::1";
+	EXPECT_SPEC(&e, s, ES_CLASS_OTHER, ES_V_DROP_POLICY, "tcp/22 v6, not allowed");
+	/* syslog and proxy keep their own (empty) policy */
+	s = (struct frame_spec){ .family = 4, .proto = IPPROTO_UDP, .dport = 514, .src = "203.0.113.5" };
+	EXPECT_SPEC(&e, s, ES_CLASS_SYSLOG, ES_V_PASS, "syslog from a source other denies");
+	/* not IP: passes */
+	s = (struct frame_spec){ .family = 4, .ethertype = 0x0806, .src = "203.0.113.5" };
+	EXPECT_SPEC(&e, s, ES_CLASS_OTHER, ES_V_PASS, "arp");
+	/* a later fragment cannot be judged by port, nor here by source */
+	s = (struct frame_spec){ .frag = FRAG_LATER, .family = 4, .proto = IPPROTO_UDP, .payload = 64,
+				 .src = "203.0.113.5" };
+	len = frame_build(&s, f, NULL);
+	ASSERT_EQ(run(e.eth, f, len, 1, &rv), 0);
+	EXPECT_EQ(rv, XDP_PASS);
+	EXPECT_TRUE(counters_moved(&e, 0, ES_CLASS_OTHER, ES_V_PASS, 1, len, 1) == NULL);
+	/* the hits, attributed as for the other classes */
+	EXPECT_EQ(rule_hits(&e, ES_CLASS_OTHER, ES_RULE_DENY, "192.0.2.66/32", NULL), 1);
+	EXPECT_EQ(rule_hits(&e, ES_CLASS_OTHER, ES_RULE_IMPLICIT, "0.0.0.0/0", NULL), 2);
+	EXPECT_EQ(rule_hits(&e, ES_CLASS_OTHER, ES_RULE_ALLOW, "192.0.2.0/24", NULL), 1);
+	EXPECT_EQ(rule_hits(&e, ES_CLASS_OTHER, ES_RULE_IMPLICIT, "::/0", NULL), 1);
+	/* lists removed: other passes untouched again */
+	write_conf(&e, PORTS);
+	s = (struct frame_spec){ .family = 4, .proto = IPPROTO_ICMP, .src = "192.0.2.66" };
+	EXPECT_SPEC(&e, s, ES_CLASS_OTHER, ES_V_PASS, "icmp, no lists");
+}
+
+/* ---- top talkers ------------------------------------------------------------ */
+
+/* Packets the talker table holds for (src, cls, verdict); -1: not held. */
+static long long talker_packets(struct env *e, const char *src, int cls, int verdict)
+{
+	struct bpfctl_talker *v;
+	char a[64];
+	long long got = -1;
+	int n, i;
+
+	if (bpfctl_read_talkers_fd(e->m.talkers, &v, &n))
+		return -2;
+	for (i = 0; i < n; i++) {
+		bpfctl_talker_addr(&v[i].t, a, sizeof(a));
+		if (!strcmp(a, src) && v[i].t.cls == cls && v[i].t.verdict == verdict)
+			got = (long long)v[i].t.packets;
+	}
+	free(v);
+	return got;
+}
+
+/* The program's slot of an IPv4 source (mirrors diag_talker()). */
+static uint32_t talker_slot4(const char *src, uint32_t cls, uint32_t verdict)
+{
+	struct in_addr a;
+	uint32_t h;
+
+	inet_pton(AF_INET, src, &a);
+	h = (a.s_addr ^ (cls << 8 | verdict) * 0x9E3779B1u) * 0x9E3779B1u;
+	return h >> (32 - ES_TALK_BITS);
+}
+
+static void send_n(struct env *e, const char *src, int proto, uint32_t n)
+{
+	struct frame_spec s = {
+		.family = strchr(src, ':') ? 6 : 4, .proto = proto,
+		.dport = proto == IPPROTO_UDP ? 514 : 443, .src = src,
+	};
+	uint8_t f[FRAME_MAX];
+	uint32_t rv;
+	size_t len = frame_build(&s, f, NULL);
+
+	ASSERT_EQ(run(e->eth, f, len, n, &rv), 0);
+}
+
+/*
+ * Each source is counted exactly, per class and verdict; a source that
+ * shares its slot keeps it while it outnumbers the others hashed there
+ * and loses it once they outnumber it; talkers = no counts nothing.
+ */
+TEST(talkers_exact_and_heavy_keeps_its_slot)
+{
+	struct env e;
+	char other[32];
+	uint32_t i, slot;
+	cpu_set_t one;
+
+	/* the table is per CPU: every frame of this test on the same one */
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu() >= 0 ? sched_getcpu() : 0, &one);
+	ASSERT_EQ(sched_setaffinity(0, sizeof(one), &one), 0);
+	env_open(&e, PORTS "deny_proxy = 198.51.100.0/24\n");
+	send_n(&e, "192.0.2.1", IPPROTO_UDP, 50);
+	send_n(&e, "192.0.2.2", IPPROTO_UDP, 20);
+	send_n(&e, "192.0.2.3", IPPROTO_UDP, 5);
+	send_n(&e, "2001:db8::7", IPPROTO_UDP, 7);
+	send_n(&e, "198.51.100.9", IPPROTO_TCP, 9);
+	send_n(&e, "192.0.2.1", IPPROTO_TCP, 4);
+	EXPECT_EQ(talker_packets(&e, "192.0.2.1", ES_CLASS_SYSLOG, ES_V_PASS), 50);
+	EXPECT_EQ(talker_packets(&e, "192.0.2.2", ES_CLASS_SYSLOG, ES_V_PASS), 20);
+	EXPECT_EQ(talker_packets(&e, "192.0.2.3", ES_CLASS_SYSLOG, ES_V_PASS), 5);
+	EXPECT_EQ(talker_packets(&e, "2001:db8::7", ES_CLASS_SYSLOG, ES_V_PASS), 7);
+	EXPECT_EQ(talker_packets(&e, "198.51.100.9", ES_CLASS_PROXY, ES_V_DROP_POLICY), 9);
+	EXPECT_EQ(talker_packets(&e, "192.0.2.1", ES_CLASS_PROXY, ES_V_PASS), 4);
+
+	/* a second source in the slot of 192.0.2.1's syslog */
+	slot = talker_slot4("192.0.2.1", ES_CLASS_SYSLOG, ES_V_PASS);
+	for (i = 1; i < 1u << 24; i++) {
+		snprintf(other, sizeof(other), "10.%u.%u.%u", i >> 16, (i >> 8) & 255, i & 255);
+		if (talker_slot4(other, ES_CLASS_SYSLOG, ES_V_PASS) == slot)
+			break;
+	}
+	ASSERT_LT(i, 1u << 24);
+	send_n(&e, other, IPPROTO_UDP, 50);	/* as many: the holder stays */
+	EXPECT_EQ(talker_packets(&e, "192.0.2.1", ES_CLASS_SYSLOG, ES_V_PASS), 50);
+	EXPECT_EQ(talker_packets(&e, other, ES_CLASS_SYSLOG, ES_V_PASS), -1);
+	send_n(&e, other, IPPROTO_UDP, 1);	/* outnumbered: taken over */
+	EXPECT_EQ(talker_packets(&e, "192.0.2.1", ES_CLASS_SYSLOG, ES_V_PASS), -1);
+	EXPECT_EQ(talker_packets(&e, other, ES_CLASS_SYSLOG, ES_V_PASS), 1);
+	send_n(&e, other, IPPROTO_UDP, 9);
+	EXPECT_EQ(talker_packets(&e, other, ES_CLASS_SYSLOG, ES_V_PASS), 10);
+
+	/* the ranking: by packets within a class and verdict */
+	{
+		struct bpfctl_talker *v;
+		char a[64];
+		int n, k = 0;
+
+		ASSERT_EQ(bpfctl_read_talkers_fd(e.m.talkers, &v, &n), 0);
+		bpfctl_talkers_rate(v, n, NULL, 0, 0);
+		for (int j = 0; j < n; j++) {
+			if (v[j].t.cls != ES_CLASS_SYSLOG || v[j].t.verdict != ES_V_PASS)
+				continue;
+			bpfctl_talker_addr(&v[j].t, a, sizeof(a));
+			if (k == 0)
+				EXPECT_STREQ(a, "192.0.2.2");
+			if (k == 1)
+				EXPECT_STREQ(a, other);
+			k++;
+		}
+		EXPECT_EQ(k, 4);
+		free(v);
+	}
+
+	write_conf(&e, PORTS "talkers = no\n");
+	send_n(&e, "192.0.2.2", IPPROTO_UDP, 3);
+	send_n(&e, "192.0.2.99", IPPROTO_UDP, 3);
+	EXPECT_EQ(talker_packets(&e, "192.0.2.2", ES_CLASS_SYSLOG, ES_V_PASS), 20);
+	EXPECT_EQ(talker_packets(&e, "192.0.2.99", ES_CLASS_SYSLOG, ES_V_PASS), -1);
+}
+
+/* ---- trace ---------------------------------------------------------------- */
+
+#define TRACE_MAX 64
+
+struct trace_got {
+	int n;
+	struct es_trace_rec rec[TRACE_MAX];
+	uint8_t data[TRACE_MAX][ES_TRACE_SNAP_MAX];
+};
+
+static int trace_cb(void *ctx, void *data, size_t size)
+{
+	struct trace_got *g = ctx;
+	const struct es_trace_rec *r = data;
+
+	if (size < sizeof(*r) || g->n >= TRACE_MAX)
+		return 0;
+	g->rec[g->n] = *r;
+	memcpy(g->data[g->n], r + 1, r->caplen <= ES_TRACE_SNAP_MAX ? r->caplen : 0);
+	g->n++;
+	return 0;
+}
+
+/* Everything in the ring buffer now. */
+static void trace_drain(struct env *e, struct trace_got *g)
+{
+	struct ring_buffer *rb = ring_buffer__new(e->m.trace_rb, trace_cb, g, NULL);
+
+	ASSERT_TRUE(rb != NULL);
+	memset(g, 0, sizeof(*g));
+	ASSERT_GE(ring_buffer__consume(rb), 0);
+	ring_buffer__free(rb);
+}
+
+/*
+ * The trace filter (interface slot, class, verdict, source prefix)
+ * lets through exactly the frames it should, and each record carries
+ * the frame's summary and its first `snap` bytes; switched off, nothing
+ * more is recorded.
+ */
+TEST(trace_filter_matches_exactly)
+{
+	struct env e;
+	struct trace_got g;
+	struct bpfctl_trace_filter flt = {
+		.slot_mask = 1, .cls_mask = 1u << ES_CLASS_SYSLOG,
+		.verdict_mask = 1u << ES_V_PASS | 1u << ES_V_DROP_POLICY, .has_src = true,
+		.snap = 60, .rate = 1000000,
+	};
+	struct {
+		struct frame_spec s;
+		int match, cls, verdict;
+	} fr[] = {
+		{ { .family = 4, .proto = IPPROTO_UDP, .dport = 514, .sport = 40001, .src = "192.0.2.1", .payload = 100 },
+		  1, ES_CLASS_SYSLOG, ES_V_PASS },
+		{ { .family = 4, .proto = IPPROTO_UDP, .dport = 514, .src = "192.0.2.200", .payload = 10 },
+		  1, ES_CLASS_SYSLOG, ES_V_DROP_POLICY },
+		{ { .family = 4, .proto = IPPROTO_UDP, .dport = 514, .src = "192.0.3.1" }, 0, ES_CLASS_SYSLOG, ES_V_PASS },
+		{ { .family = 4, .proto = IPPROTO_TCP, .dport = 443, .src = "192.0.2.1" }, 0, ES_CLASS_PROXY, ES_V_PASS },
+		{ { .family = 4, .proto = IPPROTO_UDP, .dport = 53, .src = "192.0.2.1" }, 0, ES_CLASS_OTHER, ES_V_PASS },
+		{ { .family = 6, .proto = IPPROTO_UDP, .dport = 514, .src = "2001:db8::1" }, 0, ES_CLASS_SYSLOG, ES_V_PASS },
+		{ { .l3 = 1, .family = 4, .proto = IPPROTO_UDP, .dport = 514, .src = "192.0.2.1" }, 0,
+		  ES_CLASS_SYSLOG, ES_V_PASS },
+		{ { .vlans = 2, .family = 4, .proto = IPPROTO_UDP, .dport = 601, .sport = 7, .src = "192.0.2.99", .payload = 3 },
+		  1, ES_CLASS_SYSLOG, ES_V_PASS },
+	};
+	uint8_t f[FRAME_MAX];
+	size_t i, len[sizeof(fr) / sizeof(fr[0])];
+	struct es_trace_cfg last;
+	int k = 0, want = 0;
+
+	env_open(&e, PORTS "deny_syslog = 192.0.2.128/25\n");
+	ASSERT_EQ(conf_parse_prefix("192.0.2.0/24", &flt.src), 0);
+	ASSERT_EQ(bpfctl_trace_set(e.m.trace, &flt), 0);
+	for (i = 0; i < sizeof(fr) / sizeof(fr[0]); i++) {
+		len[i] = frame_build(&fr[i].s, f, NULL);
+		EXPECT_FRAME(&e, fr[i].s.l3, f, len[i], fr[i].cls, fr[i].verdict, "traced frame");
+		want += fr[i].match;
+	}
+	trace_drain(&e, &g);
+	ASSERT_EQ(g.n, want);
+	for (i = 0; i < sizeof(fr) / sizeof(fr[0]); i++) {
+		const struct es_trace_rec *r;
+		struct in_addr sa;
+		size_t cap;
+
+		if (!fr[i].match)
+			continue;
+		r = &g.rec[k];
+		len[i] = frame_build(&fr[i].s, f, NULL);
+		cap = len[i] < 60 ? len[i] : 60;
+		EXPECT_EQ(r->slot, 0);
+		EXPECT_EQ(r->len, len[i]);
+		EXPECT_EQ(r->caplen, cap);
+		EXPECT_EQ(r->cls, fr[i].cls);
+		EXPECT_EQ(r->verdict, fr[i].verdict);
+		EXPECT_EQ(r->reason, ES_R_NONE);
+		EXPECT_EQ(r->family, 4);
+		EXPECT_EQ(r->l4proto, IPPROTO_UDP);
+		EXPECT_EQ(ntohs(r->dport), fr[i].s.dport);
+		if (fr[i].s.sport)
+			EXPECT_EQ(ntohs(r->sport), fr[i].s.sport);
+		ASSERT_EQ(inet_pton(AF_INET, fr[i].s.src, &sa), 1);
+		EXPECT_EQ(memcmp(r->saddr, &sa, 4), 0);
+		EXPECT_EQ(memcmp(g.data[k], f, cap), 0);
+		EXPECT_NE(r->ts_ns, 0);
+		k++;
+	}
+	ASSERT_EQ(bpfctl_trace_clear(e.m.trace, &last), 0);
+	EXPECT_EQ(last.matched, (uint64_t)want);
+	EXPECT_EQ(last.sampled_out, 0);
+	EXPECT_EQ(last.lost, 0);
+
+	/* malformed frames of any class, on any interface: the reason travels */
+	flt = (struct bpfctl_trace_filter){ .verdict_mask = 1u << ES_V_DROP_MALFORMED, .snap = 0, .rate = 1000 };
+	ASSERT_EQ(bpfctl_trace_set(e.m.trace, &flt), 0);
+	len[0] = frame_build(&fr[0].s, f, NULL);
+	EXPECT_FRAME(&e, 0, f, len[0], ES_CLASS_SYSLOG, ES_V_PASS, "not malformed");
+	f[14] = 0x44;
+	EXPECT_REASON(&e, 0, f, len[0], ES_CLASS_OTHER, ES_R_IP_IHL, "traced malformed");
+	trace_drain(&e, &g);
+	ASSERT_EQ(g.n, 1);
+	EXPECT_EQ(g.rec[0].verdict, ES_V_DROP_MALFORMED);
+	EXPECT_EQ(g.rec[0].reason, ES_R_IP_IHL);
+	EXPECT_EQ(g.rec[0].caplen, 0);
+	EXPECT_EQ(g.rec[0].family, 0);
+
+	/* off: nothing recorded */
+	ASSERT_EQ(bpfctl_trace_clear(e.m.trace, NULL), 0);
+	EXPECT_REASON(&e, 0, f, len[0], ES_CLASS_OTHER, ES_R_IP_IHL, "untraced malformed");
+	trace_drain(&e, &g);
+	EXPECT_EQ(g.n, 0);
+}
+
+/*
+ * A flood of matching frames: the sampling bucket lets through at most
+ * its burst plus one record per interval of the time the flood took
+ * (measured around it, so the bound holds on any machine), every other
+ * frame is counted as sampled out, none is lost.
+ */
+TEST(trace_sampling_cap_holds)
+{
+	struct env e;
+	struct trace_got g;
+	struct bpfctl_trace_filter flt = { .snap = 32, .rate = 20 };
+	struct frame_spec s = { .family = 4, .proto = IPPROTO_UDP, .dport = 514 };
+	struct es_trace_cfg last;
+	struct timespec t0, t1;
+	uint8_t f[FRAME_MAX];
+	__u64 interval, tau;
+	uint64_t elapsed, cap;
+	uint32_t rv, floods = 0;
+	size_t len;
+
+	env_open(&e, PORTS);
+	bpfctl_trace_bucket(flt.rate, &interval, &tau);
+	EXPECT_EQ(interval, 50000000u);
+	EXPECT_EQ(tau, 50000000u);	/* burst of 2 */
+	ASSERT_EQ(bpfctl_trace_set(e.m.trace, &flt), 0);
+	len = frame_build(&s, f, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (floods = 0; floods < 5; floods++)
+		ASSERT_EQ(run(e.eth, f, len, 200000, &rv), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	elapsed = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000ull + (uint64_t)t1.tv_nsec -
+		  (uint64_t)t0.tv_nsec;
+	cap = (tau + elapsed) / interval + 1;
+	trace_drain(&e, &g);
+	ASSERT_EQ(bpfctl_trace_clear(e.m.trace, &last), 0);
+	TH_LOG("%d records of 1000000 frames in %llu ms (cap %llu)", g.n,
+	       (unsigned long long)(elapsed / 1000000), (unsigned long long)cap);
+	EXPECT_GE(g.n, 1);
+	EXPECT_LE((uint64_t)g.n, cap);
+	EXPECT_EQ(last.matched, 1000000);
+	EXPECT_EQ(last.sampled_out + (uint64_t)g.n, 1000000);
+	EXPECT_EQ(last.lost, 0);
 }
 
 /*

@@ -58,7 +58,7 @@ TEST(bash_completion_completes_commands_options_and_sections)
 	ASSERT_EQ(complete(out, sizeof(out), "st"), 0);
 	EXPECT_STREQ(out, "status stats ");
 	ASSERT_EQ(complete(out, sizeof(out), "\"\""), 0);
-	EXPECT_TRUE(strstr(out, "run check status stats top metrics reload attach detach usb-reset help version") != NULL);
+	EXPECT_TRUE(strstr(out, "run check status stats top metrics reload attach detach trace usb-reset help version") != NULL);
 	ASSERT_EQ(complete(out, sizeof(out), "check --"), 0);
 	EXPECT_STREQ(out, "--config --quiet --no-files --allow-empty --help ");
 	ASSERT_EQ(complete(out, sizeof(out), "stats --j"), 0);

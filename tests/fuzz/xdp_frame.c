@@ -45,6 +45,7 @@ static void setup(void)
 	static const char *const names[] = {
 		"es_config", "es_stats", "es_ifaces", "es_lpm4", "es_lpm6", "es_rl4", "es_rl6", "es_syn4", "es_syn6",
 		"es_cpumap", "es_dir4_l1", "es_dir4_chunk", "es_dir6_l1", "es_dir6_chunk",
+		"es_rules", "es_rule_hits", "es_trace", "es_trace_rb", "es_talkers",
 	};
 	struct bpfctl_maps m;
 	struct conf *c = NULL;
@@ -76,6 +77,11 @@ static void setup(void)
 		.dir4_chunk = bpf_map__fd(inst[0]->maps.es_dir4_chunk),
 		.dir6_l1 = bpf_map__fd(inst[0]->maps.es_dir6_l1),
 		.dir6_chunk = bpf_map__fd(inst[0]->maps.es_dir6_chunk),
+		.rules = bpf_map__fd(inst[0]->maps.es_rules),
+		.rule_hits = bpf_map__fd(inst[0]->maps.es_rule_hits),
+		.trace = bpf_map__fd(inst[0]->maps.es_trace),
+		.trace_rb = bpf_map__fd(inst[0]->maps.es_trace_rb),
+		.talkers = bpf_map__fd(inst[0]->maps.es_talkers),
 	};
 	if (conf_load_string("fuzz.conf", conf_text, &c, NULL) || bpfctl_write_config(&m, &c->xdp))
 		goto fail;

@@ -287,6 +287,8 @@ int cmd_stats(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "watch", required_argument, NULL, 'w' },
+		{ "rules", no_argument, NULL, 'R' },
+		{ "talkers", no_argument, NULL, 'T' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
@@ -295,12 +297,15 @@ int cmd_stats(int argc, char **argv)
 	struct cli_opts o = { .conf = CONF_DEFAULT_PATH };
 	struct conf c;
 	double watch = 0;
-	int opt, rc = 0;
+	bool rules = false, talkers = false;
+	int opt, err, rc = 0;
 
 	CLI_GETOPT_INIT();
 	while ((opt = getopt_long(argc, argv, ":jw:c:s:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'j': o.json = true; break;
+		case 'R': rules = true; break;
+		case 'T': talkers = true; break;
 		case 'c': o.conf = optarg; break;
 		case 's': o.sock = optarg; break;
 		case 'w':
@@ -316,6 +321,9 @@ int cmd_stats(int argc, char **argv)
 		return rc;
 	if (watch && o.json)
 		return cli_usage_error("stats", "-w draws the live view; it has no JSON form");
+	if ((rules || talkers) && (watch || o.json || (rules && talkers)))
+		return cli_usage_error("stats", "--rules and --talkers are tables of their own: one at a time, "
+				       "without --json or -w");
 	ctl_socket_path(o.conf, o.sock, o.sock_buf, sizeof(o.sock_buf));
 	/* only the pin path is needed: a light read, so a config with errors
 	 * elsewhere (or none at all, with -s) still shows the counters */
@@ -327,7 +335,22 @@ int cmd_stats(int argc, char **argv)
 		return top_run(o.sock_buf, c.global.pin_path, watch, 0);
 	if (o.json)
 		return stats_json(&c, o.sock_buf);
-	if (xdp_table(&c))
+	if (talkers) {
+		/* two reads a second apart give packets per second */
+		err = bpfctl_print_talkers(c.global.pin_path, 1.0, stdout);
+		if (err)
+			fprintf(stderr, "edgesteer stats --talkers: reading %s/%s: %s\n", c.global.pin_path,
+				ES_PIN_TALKERS, strerror(-err));
+		return err ? 1 : 0;
+	}
+	if (rules) {
+		err = bpfctl_print_rule_hits(c.global.pin_path, stdout);
+		if (err)
+			fprintf(stderr, "edgesteer stats --rules: reading %s/%s: %s\n", c.global.pin_path,
+				ES_PIN_RULES, strerror(-err));
+		return err ? 1 : 0;
+	}
+	if (xdp_table(&c) || bpfctl_print_reasons(c.global.pin_path, stdout) < 0)
 		rc = 1;
 	rc |= daemon_section(o.sock_buf);
 	return rc;

@@ -18,5 +18,6 @@ int cmd_reload(int argc, char **argv);    /* cmd_ctl.c */
 int cmd_detach(int argc, char **argv);    /* cmd_xdp.c */
 int cmd_attach(int argc, char **argv);    /* cmd_xdp.c */
 int cmd_usb_reset(int argc, char **argv); /* cmd_usb_reset.c */
+int cmd_trace(int argc, char **argv);     /* cmd_trace.c */
 
 #endif

@@ -52,10 +52,12 @@ static const struct cmd cmds[] = {
 	  "(no [xdp], [proxy], [syslog] or [watchdog] section)\n" },
 	{ "status", cmd_status, "[-c FILE] [-s SOCKET]", "what the running daemon does",
 	  OPT_C OPT_S OPT_H },
-	{ "stats", cmd_stats, "[--json] [-w SECONDS] [-c FILE] [-s SOCKET]",
+	{ "stats", cmd_stats, "[--json | -w SECONDS | --rules | --talkers] [-c FILE] [-s SOCKET]",
 	  "every counter as a table or JSON (XDP from the pins without a daemon)",
 	  "  -j, --json         {\"daemon\":{\"up\":..},\"time\":..,\"metrics\":[..]}\n"
 	  "  -w, --watch SECS   the live view of 'edgesteer top', refreshed every SECS\n"
+	  "  --rules            hits per configured allow/deny prefix, per class\n"
+	  "  --talkers          the heaviest sources per class and verdict, packets/s\n"
 	  OPT_C OPT_S OPT_H },
 	{ "top", cmd_top, "[-d SECONDS] [-n COUNT] [-c FILE] [-s SOCKET]",
 	  "live view: rates per interface, route, listener, subscriber, collector, NIC",
@@ -70,6 +72,19 @@ static const struct cmd cmds[] = {
 	  OPT_C OPT_H },
 	{ "detach", cmd_detach, "[-c FILE | -p PIN_PATH] [-s SOCKET]", "remove every XDP program and pin",
 	  OPT_C "  -p PIN_PATH        the pin directory, instead of reading -c FILE\n" OPT_S OPT_H },
+	{ "trace", cmd_trace,
+	  "[--iface IF]... [--class C,..] [--verdict V,..] [--src PREFIX] [--count N] [--snap BYTES]\n"
+	  "       [--rate N] [--seconds S] [--pcap FILE|-] [--stop] [-c FILE]",
+	  "stream summaries of the frames XDP judged, or a pcapng file (sampled)",
+	  "  --iface IF         only frames of IF (repeatable)\n"
+	  "  --class C,..       syslog, proxy, other\n"
+	  "  --verdict V,..     pass, steer, drop-policy, drop-ratelimit, drop-malformed\n"
+	  "  --src PREFIX       only sources inside PREFIX (IPv4 or IPv6)\n"
+	  "  --count N          stop after N frames;  --seconds S  stop after S seconds\n"
+	  "  --snap BYTES       bytes kept per frame (default 128)\n"
+	  "  --rate N           at most N records per second (default 100): a flood cannot drown the host\n"
+	  "  --pcap FILE|-      write pcapng (verdict in each packet's comment) instead of lines\n"
+	  "  --stop             turn off a trace left on by a killed reader\n" OPT_C OPT_H },
 	{ "usb-reset", cmd_usb_reset, "[-c FILE] [-s SOCKET] [--standalone] [-n] IFACE",
 	  "reset the USB adapter behind IFACE (through the daemon when it runs)",
 	  OPT_C OPT_S

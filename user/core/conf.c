@@ -549,17 +549,31 @@ static void add_ports(struct conf_parser *p, const struct conf_key *k, void *sec
 	uint16_t *arr = (uint16_t *)((char *)sec + k->off);
 	int *n = list_count(k, sec);
 
+	uint16_t *last = k->last_off ? (uint16_t *)((char *)sec + k->last_off) : NULL;
+
 	CONF_FOR_EACH_WORD(val, w, buf) {
-		uint32_t port;
+		uint32_t port, end;
+		char *dash = last ? strchr(w, '-') : NULL;
 
 		if (*n >= (int)k->max) {
-			conf_error(p, k->name, "more than %d ports", (int)k->max);
+			conf_error(p, k->name, "more than %d ports or ranges", (int)k->max);
 			return;
 		}
-		if (parse_u32(w, 1, 65535, &port))
+		if (dash)
+			*dash = 0;
+		if (parse_u32(w, 1, 65535, &port)) {
 			conf_error(p, k->name, "'%s' is not a port 1-65535", w);
-		else
-			arr[(*n)++] = (uint16_t)port;
+			continue;
+		}
+		end = port;
+		if (dash && (parse_u32(dash + 1, 1, 65535, &end) || end < port)) {
+			conf_error(p, k->name, "'%s-%s' is not a port range FIRST-LAST (1-65535, FIRST <= LAST)",
+				   w, dash + 1);
+			continue;
+		}
+		if (last)
+			last[*n] = (uint16_t)end;
+		arr[(*n)++] = (uint16_t)port;
 	}
 }
 
@@ -1236,6 +1250,8 @@ void conf_free(struct conf *c)
 	free(c->xdp.deny_syslog.v);
 	free(c->xdp.allow_proxy.v);
 	free(c->xdp.deny_proxy.v);
+	free(c->xdp.allow_other.v);
+	free(c->xdp.deny_other.v);
 	for (i = 0; i < c->n_proxies; i++) {
 		free(c->proxies[i].routes);
 		free(c->proxies[i].accept_proxy_from.v);

@@ -84,19 +84,25 @@ struct conf_xdp {
 	char ifaces[CONF_MAX_IFACES][IFNAMSIZ];
 	int n_ifaces;
 	enum conf_xdp_mode mode;
+	/* port p or range p-q: syslog_ports[i] = p, syslog_ports_last[i] = q (= p) */
 	uint16_t syslog_ports[CONF_MAX_PORTS];
 	int n_syslog_ports;
+	uint16_t syslog_ports_last[CONF_MAX_PORTS];
 	uint16_t proxy_ports[CONF_MAX_PORTS];
 	int n_proxy_ports;
+	uint16_t proxy_ports_last[CONF_MAX_PORTS];
 	uint32_t syslog_rate_pps;	/* 0 = no rate limit */
 	uint32_t syslog_burst;
 	uint32_t syslog_rate_v6_prefix;	/* IPv6 sources share a bucket per /N */
 	uint32_t proxy_syn_rate_pps;	/* proxy-class SYNs per second per source; 0 = off */
 	uint32_t proxy_syn_burst;
 	struct conf_prefix_list allow_syslog, deny_syslog, allow_proxy, deny_proxy;
+	struct conf_prefix_list allow_other, deny_other;	/* none: `other` passes untouched */
 	struct conf_steer steer_syslog, steer_proxy;
 	uint32_t cpumap_qsize;
 	enum conf_on_exit on_exit;
+	bool rule_hits;			/* count hits per prefix rule */
+	bool talkers;			/* count heavy sources per class and verdict */
 };
 
 struct conf_route {
@@ -307,6 +313,7 @@ struct conf_key {
 	size_t off;			/* the field in the section's struct */
 	size_t size;			/* its size (integers: 1, 2, 4, 8; text: the buffer) */
 	size_t count_off;		/* lists: the int that counts the entries */
+	size_t last_off;		/* PORTS: the array of range ends; 0: no ranges */
 	uint64_t min, max;		/* INT, SIZE, DURATION (ms) limits; lists: most entries */
 	const char *const *words;	/* ENUM: NULL-terminated */
 	const char *def;		/* default as a file would write it; NULL: none */

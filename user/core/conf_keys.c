@@ -362,10 +362,12 @@ static const struct conf_key xdp_keys[] = {
 	  .doc = "auto: native, falling back to generic with a warning; USB NICs only offer generic." },
 	{ "syslog_ports", CONF_PORTS, CONF_REPEAT,
 	  LIST(struct conf_xdp, syslog_ports, n_syslog_ports, CONF_MAX_PORTS), .def = "514",
-	  .doc = "UDP destination ports of the syslog class." },
+	  .last_off = offsetof(struct conf_xdp, syslog_ports_last),
+	  .doc = "UDP destination ports of the syslog class; a range is FIRST-LAST (6000-6010)." },
 	{ "proxy_ports", CONF_PORTS, CONF_REPEAT,
 	  LIST(struct conf_xdp, proxy_ports, n_proxy_ports, CONF_MAX_PORTS), .def = "443",
-	  .doc = "TCP destination ports of the proxy class." },
+	  .last_off = offsetof(struct conf_xdp, proxy_ports_last),
+	  .doc = "TCP destination ports of the proxy class; a range is FIRST-LAST (8000-8099)." },
 	{ "syslog_rate_pps", CONF_INT, FIELD(struct conf_xdp, syslog_rate_pps), .min = 0, .max = 100000000,
 	  .def = "0", .doc = "Syslog packets per second per source address; 0: no rate limit." },
 	{ "syslog_burst", CONF_INT, FIELD(struct conf_xdp, syslog_burst), .min = 1, .max = 100000000,
@@ -392,6 +394,14 @@ static const struct conf_key xdp_keys[] = {
 	{ "deny_proxy", CONF_PREFIXES, CONF_REPEAT, FIELD(struct conf_xdp, deny_proxy),
 	  .max = CONF_MAX_PREFIXES,
 	  .doc = "Proxy clients dropped; a prefix in both lists is denied." },
+	{ "allow_other", CONF_PREFIXES, CONF_REPEAT, FIELD(struct conf_xdp, allow_other),
+	  .max = CONF_MAX_PREFIXES,
+	  .doc = "Sources allowed to send IP traffic of class other; with a list, every other source "
+		 "is dropped. Without either list, other passes untouched." },
+	{ "deny_other", CONF_PREFIXES, CONF_REPEAT, FIELD(struct conf_xdp, deny_other),
+	  .max = CONF_MAX_PREFIXES,
+	  .doc = "Sources whose IP traffic of class other is dropped (non-IP frames and later "
+		 "fragments always pass)." },
 	{ "steer_syslog", CONF_CUSTOM, FIELD(struct conf_xdp, steer_syslog), .parse = key_steer,
 	  .syntax = "pass | cpu N | cpus LIST", .def = "pass",
 	  .doc = "pass: to the stack on the CPU the NIC chose; cpu, cpus: cpumap redirect, "
@@ -403,6 +413,12 @@ static const struct conf_key xdp_keys[] = {
 	  .doc = "When the daemon exits: keep the XDP program (filtering and counting go on) or detach it." },
 	{ "cpumap_qsize", CONF_INT, FIELD(struct conf_xdp, cpumap_qsize), .min = 8, .max = 16384,
 	  .def = "2048", .doc = "cpumap queue size per target CPU, in packets." },
+	{ "rule_hits", CONF_BOOL, FIELD(struct conf_xdp, rule_hits), .def = "yes",
+	  .doc = "Count frames and bytes per allow/deny prefix (edgesteer stats --rules); "
+		 "no: save its per-frame cost." },
+	{ "talkers", CONF_BOOL, FIELD(struct conf_xdp, talkers), .def = "yes",
+	  .doc = "Count the heaviest sources per class and verdict (edgesteer stats --talkers); "
+		 "no: save its per-frame cost." },
 };
 
 static const char *const protocol_words[] = { "tls", "http", NULL };
@@ -646,7 +662,8 @@ static const struct {
 				   "once, when the file is loaded." },
 	{ CONF_PREFIXES, "PREFIX", "ADDR or ADDR/LEN, IPv4 or IPv6; the bits after LEN must be zero "
 				   "(10.0.0.1/8 is refused as a likely typo)." },
-	{ CONF_PORTS, "PORT", "A port number from 1 to 65535." },
+	{ CONF_PORTS, "PORT", "A port number from 1 to 65535, or (syslog_ports, proxy_ports) a range "
+			      "FIRST-LAST such as 6000-6010." },
 	{ CONF_IFACES, "IFACE", "An interface name of at most 15 bytes." },
 	{ CONF_USB_IDS, "VVVV:PPPP", "A USB vendor and product id, four hex digits each." },
 };
@@ -732,7 +749,10 @@ static void key_limits(const struct conf_key *k, char *buf, size_t len)
 		break;
 	case CONF_ADDRS: snprintf(buf, len, "Addresses, at most %llu.", (unsigned long long)k->max); break;
 	case CONF_PREFIXES: snprintf(buf, len, "Prefixes, at most %llu.", (unsigned long long)k->max); break;
-	case CONF_PORTS: snprintf(buf, len, "Ports, at most %llu.", (unsigned long long)k->max); break;
+	case CONF_PORTS:
+		snprintf(buf, len, k->last_off ? "Ports or ranges FIRST-LAST, at most %llu." :
+			 "Ports, at most %llu.", (unsigned long long)k->max);
+		break;
 	case CONF_IFACES: snprintf(buf, len, "Interfaces, at most %llu.", (unsigned long long)k->max); break;
 	case CONF_USB_IDS: snprintf(buf, len, "USB ids, at most %llu.", (unsigned long long)k->max); break;
 	case CONF_BOOL:

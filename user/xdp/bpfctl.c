@@ -58,6 +58,7 @@
 
 
 #include "bpfctl.h"
+#include "bpfctl_int.h"
 #include "core/log.h"
 #include "steer.skel.h"
 
@@ -91,6 +92,18 @@ static const char *const class_names[ES_CLASS_MAX] = { "syslog", "proxy", "other
 static const char *const verdict_names[ES_VERDICT_MAX] = {
 	"pass", "steer", "drop-policy", "drop-ratelimit", "drop-malformed",
 };
+
+static const char *const reason_names[ES_REASON_MAX] = {
+	"none", "l2-truncated", "vlan-truncated", "pppoe-truncated", "pppoe-bad",
+	"ip-truncated", "ip-version", "ip-ihl", "ip-length", "ipv6-ext-truncated",
+	"ipv6-ext-chain-too-long", "tiny-first-fragment", "udp-truncated", "udp-length",
+	"tcp-truncated", "tcp-doff",
+};
+
+const char *bpfctl_reason_name(int reason)
+{
+	return reason >= 0 && reason < ES_REASON_MAX ? reason_names[reason] : "?";
+}
 
 const char *bpfctl_class_name(int cls)
 {
@@ -142,9 +155,8 @@ static int pin_file(char *buf, size_t len, const char *pin_path, const char *nam
 	return 0;
 }
 
-/* Open a pinned map for reading, only if its layout is this binary's:
- * a map of another edgesteer version would not fit our buffers. */
-static int open_pinned(const char *pin_path, const char *name, uint32_t value_size)
+int bpfctl_open_pinned_map(const char *pin_path, const char *name, uint32_t value_size,
+			   uint32_t max_entries)
 {
 	char path[CONF_PATH_MAX + 32];
 	struct bpf_map_info info;
@@ -158,7 +170,8 @@ static int open_pinned(const char *pin_path, const char *name, uint32_t value_si
 		return -errno;
 	memset(&info, 0, sizeof(info));
 	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.value_size != value_size ||
-	    info.key_size != sizeof(uint32_t) || info.max_entries != ES_MAX_IFACES) {
+	    (value_size && info.key_size != sizeof(uint32_t)) ||
+	    (max_entries && info.max_entries != max_entries)) {
 		pr_err("%s: not an edgesteer map of this version (value size %u, expected %u); "
 		       "restart the controller or run 'edgesteer attach' to replace it", path,
 		       info.value_size, value_size);
@@ -166,6 +179,13 @@ static int open_pinned(const char *pin_path, const char *name, uint32_t value_si
 		return -EPROTO;
 	}
 	return fd;
+}
+
+/* Open a pinned per-interface map for reading, only if its layout is this
+ * binary's: a map of another edgesteer version would not fit our buffers. */
+static int open_pinned(const char *pin_path, const char *name, uint32_t value_size)
+{
+	return bpfctl_open_pinned_map(pin_path, name, value_size, ES_MAX_IFACES);
 }
 
 /* mkdir -p on a bpf filesystem, with an error that says how to fix it. */
@@ -204,7 +224,7 @@ static int ensure_pin_dir(const char *pin_path)
 
 /* ---- map access helpers --------------------------------------------- */
 
-static int ncpus(void)
+int bpfctl_ncpus(void)
 {
 	static int n;
 
@@ -218,7 +238,7 @@ static int ncpus(void)
 
 int bpfctl_read_slot(int stats_fd, uint32_t slot, struct es_iface_stats *out)
 {
-	int n = ncpus(), cpu, c, v;
+	int n = bpfctl_ncpus(), cpu, c, v;
 	struct es_iface_stats *pc = calloc((size_t)n, sizeof(*pc));
 
 	if (!pc)
@@ -235,6 +255,8 @@ int bpfctl_read_slot(int stats_fd, uint32_t slot, struct es_iface_stats *out)
 		out->rx.bytes += pc[cpu].rx.bytes;
 		out->later_fragments.packets += pc[cpu].later_fragments.packets;
 		out->later_fragments.bytes += pc[cpu].later_fragments.bytes;
+		for (c = 0; c < ES_REASON_MAX; c++)
+			out->malformed[c] += pc[cpu].malformed[c];
 		for (c = 0; c < ES_CLASS_MAX; c++)
 			for (v = 0; v < ES_VERDICT_MAX; v++) {
 				out->cls[c][v].packets += pc[cpu].cls[c][v].packets;
@@ -247,7 +269,7 @@ int bpfctl_read_slot(int stats_fd, uint32_t slot, struct es_iface_stats *out)
 
 static int zero_slot(int stats_fd, uint32_t slot)
 {
-	struct es_iface_stats *pc = calloc((size_t)ncpus(), sizeof(*pc));
+	struct es_iface_stats *pc = calloc((size_t)bpfctl_ncpus(), sizeof(*pc));
 	int err = 0;
 
 	if (!pc)
@@ -280,6 +302,11 @@ static const struct map_ref map_refs[] = {
 	{ ES_PIN_DIR4_CHUNK, offsetof(struct bpfctl_maps, dir4_chunk) },
 	{ ES_PIN_DIR6_L1, offsetof(struct bpfctl_maps, dir6_l1) },
 	{ ES_PIN_DIR6_CHUNK, offsetof(struct bpfctl_maps, dir6_chunk) },
+	{ ES_PIN_RULES, offsetof(struct bpfctl_maps, rules) },
+	{ ES_PIN_RULE_HITS, offsetof(struct bpfctl_maps, rule_hits) },
+	{ ES_PIN_TRACE, offsetof(struct bpfctl_maps, trace) },
+	{ ES_PIN_TRACE_RB, offsetof(struct bpfctl_maps, trace_rb) },
+	{ ES_PIN_TALKERS, offsetof(struct bpfctl_maps, talkers) },
 };
 #define N_MAPS ((int)(sizeof(map_refs) / sizeof(map_refs[0])))
 
@@ -914,6 +941,13 @@ int bpfctl_metrics(const char *pin_path, struct metric_sink *s)
 				       "Bytes per interface, class and verdict", cs[i].st.cls[c][v].bytes,
 				       "iface", cs[i].iface.name, "class", class_names[c],
 				       "verdict", verdict_names[v], NULL);
+	for (i = 0; i < n; i++)
+		for (c = 1; c < ES_REASON_MAX; c++)
+			metric(s, METRIC_COUNTER, "edgesteer_xdp_malformed_total",
+			       "Frames dropped as malformed, per interface and reason",
+			       cs[i].st.malformed[c], "iface", cs[i].iface.name, "reason", reason_names[c],
+			       NULL);
+	err = bpfctl_diag_metrics(pin_path, s);
 out:
 	free(cs);
 	return err;

@@ -25,6 +25,7 @@
 #include <bpf/libbpf.h>
 
 #include "bpfctl.h"
+#include "bpfctl_int.h"
 #include "core/log.h"
 
 static uint32_t random_odd(void)
@@ -109,12 +110,15 @@ static uint32_t kernel_hz(void)
 	return hz;
 }
 
-static void port_bits(__u64 *words, const uint16_t *ports, int n)
+/* Ports and ranges into a bitmap: the program's test stays one bit. */
+static void port_bits(__u64 *words, const uint16_t *ports, const uint16_t *last, int n)
 {
+	uint32_t p;
 	int i;
 
 	for (i = 0; i < n; i++)
-		words[ports[i] >> 6] |= 1ull << (ports[i] & 63);
+		for (p = ports[i]; p <= (last[i] > ports[i] ? last[i] : ports[i]); p++)
+			words[p >> 6] |= 1ull << (p & 63);
 }
 
 static void steer_table(struct es_steer *st, const struct conf_steer *cs)
@@ -132,10 +136,102 @@ static void steer_table(struct es_steer *st, const struct conf_steer *cs)
 		st->cpu[i] = (uint8_t)cpus[i % n];
 }
 
-static int lpm_put(const struct bpfctl_maps *m, uint8_t gen, uint8_t cls,
-		   const struct conf_prefix *pf, uint32_t action)
+/*
+ * Rule ids (see struct es_rule): per class in order syslog, proxy; within
+ * a class the implicit /0 denies (IPv4, IPv6) when there is an allow
+ * list, then the allow list, then the deny list. Computed, not stored, so
+ * the trie, the direct tables and es_rules agree by construction. Past
+ * ES_RULE_MAX - 1 a rule gets id 0: enforced, not counted.
+ */
+enum { RK_IMPLICIT, RK_ALLOW, RK_DENY };
+
+static uint32_t class_rule_count(const struct conf_prefix_list *allow,
+				 const struct conf_prefix_list *deny)
 {
-	struct es_policy pol = { .action = action };
+	return (allow->n ? 2u : 0u) + (uint32_t)allow->n + (uint32_t)deny->n;
+}
+
+static uint32_t class_rule_base(const struct conf_xdp *x, int cls)
+{
+	uint32_t base = 1;
+
+	if (cls > ES_CLASS_SYSLOG)
+		base += class_rule_count(&x->allow_syslog, &x->deny_syslog);
+	if (cls > ES_CLASS_PROXY)
+		base += class_rule_count(&x->allow_proxy, &x->deny_proxy);
+	return base;
+}
+
+static const struct conf_prefix_list *class_allow(const struct conf_xdp *x, int cls)
+{
+	return cls == ES_CLASS_SYSLOG ? &x->allow_syslog : cls == ES_CLASS_PROXY ? &x->allow_proxy :
+	       &x->allow_other;
+}
+
+static const struct conf_prefix_list *class_deny(const struct conf_xdp *x, int cls)
+{
+	return cls == ES_CLASS_SYSLOG ? &x->deny_syslog : cls == ES_CLASS_PROXY ? &x->deny_proxy :
+	       &x->deny_other;
+}
+
+static uint32_t rule_id(uint32_t base, const struct conf_prefix_list *allow, int kind, int i)
+{
+	uint32_t imp = allow->n ? 2u : 0u, id;
+
+	id = kind == RK_IMPLICIT ? base + (uint32_t)i :
+	     kind == RK_ALLOW ? base + imp + (uint32_t)i :
+	     base + imp + (uint32_t)allow->n + (uint32_t)i;
+	return id < ES_RULE_MAX ? id : 0;
+}
+
+static void rule_entry(struct es_rule *tab, uint32_t id, uint8_t cls, const struct conf_prefix *pf,
+		       uint8_t list)
+{
+	struct es_rule *r;
+
+	if (!id)
+		return;
+	r = &tab[id];
+	memset(r, 0, sizeof(*r));
+	r->used = 1;
+	r->cls = cls;
+	r->family = pf->family == AF_INET ? 4 : 6;
+	r->plen = pf->plen;
+	r->list = list;
+	memcpy(r->addr, pf->addr, pf->family == AF_INET ? 4 : 16);
+}
+
+/* The es_rules table of one generation: what each id means. */
+static void rule_table(const struct conf_xdp *x, struct es_rule *tab)
+{
+	struct conf_prefix any4 = { .family = AF_INET }, any6 = { .family = AF_INET6 };
+	int cls, i;
+
+	memset(tab, 0, ES_RULE_MAX * sizeof(*tab));
+	for (cls = ES_CLASS_SYSLOG; cls < ES_CLASS_MAX; cls++) {
+		const struct conf_prefix_list *allow = class_allow(x, cls);
+		const struct conf_prefix_list *deny = class_deny(x, cls);
+		uint32_t base = class_rule_base(x, cls);
+
+		if (allow->n) {
+			rule_entry(tab, rule_id(base, allow, RK_IMPLICIT, 0), (uint8_t)cls, &any4,
+				   ES_RULE_IMPLICIT);
+			rule_entry(tab, rule_id(base, allow, RK_IMPLICIT, 1), (uint8_t)cls, &any6,
+				   ES_RULE_IMPLICIT);
+		}
+		for (i = 0; i < allow->n; i++)
+			rule_entry(tab, rule_id(base, allow, RK_ALLOW, i), (uint8_t)cls, &allow->v[i],
+				   ES_RULE_ALLOW);
+		for (i = 0; i < deny->n; i++)
+			rule_entry(tab, rule_id(base, allow, RK_DENY, i), (uint8_t)cls, &deny->v[i],
+				   ES_RULE_DENY);
+	}
+}
+
+static int lpm_put(const struct bpfctl_maps *m, uint8_t gen, uint8_t cls,
+		   const struct conf_prefix *pf, uint32_t action, uint32_t rule)
+{
+	struct es_policy pol = { .action = action, .rule = rule };
 	int fd, err;
 
 	if (pf->family == AF_INET) {
@@ -199,20 +295,21 @@ out:
  * prefix denies every source not covered by one (an implicit /0 deny in
  * both families, which an explicit allow of 0.0.0.0/0 or ::/0 overrides).
  */
-static int write_class_rules(const struct bpfctl_maps *m, uint8_t gen, uint8_t cls,
+static int write_class_rules(const struct bpfctl_maps *m, uint8_t gen, uint8_t cls, uint32_t base,
 			     const struct conf_prefix_list *allow, const struct conf_prefix_list *deny)
 {
 	struct conf_prefix any4 = { .family = AF_INET }, any6 = { .family = AF_INET6 };
 	int i, err = 0;
 
 	if (allow->n) {
-		err = lpm_put(m, gen, cls, &any4, ES_ACT_DENY);
-		err = err ?: lpm_put(m, gen, cls, &any6, ES_ACT_DENY);
+		err = lpm_put(m, gen, cls, &any4, ES_ACT_DENY, rule_id(base, allow, RK_IMPLICIT, 0));
+		err = err ?: lpm_put(m, gen, cls, &any6, ES_ACT_DENY,
+				     rule_id(base, allow, RK_IMPLICIT, 1));
 	}
 	for (i = 0; i < allow->n && !err; i++)
-		err = lpm_put(m, gen, cls, &allow->v[i], ES_ACT_ALLOW);
+		err = lpm_put(m, gen, cls, &allow->v[i], ES_ACT_ALLOW, rule_id(base, allow, RK_ALLOW, i));
 	for (i = 0; i < deny->n && !err; i++)
-		err = lpm_put(m, gen, cls, &deny->v[i], ES_ACT_DENY);
+		err = lpm_put(m, gen, cls, &deny->v[i], ES_ACT_DENY, rule_id(base, allow, RK_DENY, i));
 	return err;
 }
 
@@ -231,6 +328,8 @@ struct dir_rule {
 	uint8_t plen;
 	uint8_t action;
 	uint8_t order;		/* at equal length: implicit deny, allow, deny */
+	uint16_t entry;		/* action | rule id << ES_DIR_RULE_SHIFT */
+	int seq;		/* list position: equal rules paint in list order, as in the trie */
 };
 
 struct dir_build {
@@ -248,7 +347,9 @@ static int dir_rule_cmp(const void *a, const void *b)
 
 	if (x->plen != y->plen)
 		return x->plen - y->plen;
-	return x->order - y->order;
+	if (x->order != y->order)
+		return x->order - y->order;
+	return x->seq - y->seq;
 }
 
 /* The chunk behind *e, made from a final entry when needed; NULL when
@@ -274,13 +375,13 @@ static struct es_dir_chunk *dir_chunk(struct dir_build *d, __u16 *e)
 	return c;
 }
 
-static void dir_paint(__u16 *e, uint32_t from, uint32_t count, uint8_t action)
+static void dir_paint(__u16 *e, uint32_t from, uint32_t count, uint16_t entry)
 {
 	uint32_t i;
 
 	for (i = from; i < from + count; i++)
 		if (!(e[i] & (ES_DIR_IND | ES_DIR_TRIE)))
-			e[i] = action;
+			e[i] = entry;
 }
 
 static void dir_add(struct dir_build *d, const struct dir_rule *r)
@@ -291,7 +392,7 @@ static void dir_add(struct dir_build *d, const struct dir_rule *r)
 	int lvl;
 
 	if (r->plen <= 16) {
-		dir_paint(d->l1.e, (uint32_t)(a[0] << 8 | a[1]), 1u << (16 - r->plen), r->action);
+		dir_paint(d->l1.e, (uint32_t)(a[0] << 8 | a[1]), 1u << (16 - r->plen), r->entry);
 		return;
 	}
 	e = &d->l1.e[a[0] << 8 | a[1]];
@@ -300,7 +401,7 @@ static void dir_add(struct dir_build *d, const struct dir_rule *r)
 		if (!c)
 			return;
 		if (r->plen <= 16 + 8 * lvl) {
-			dir_paint(c->e, a[1 + lvl], 1u << (16 + 8 * lvl - r->plen), r->action);
+			dir_paint(c->e, a[1 + lvl], 1u << (16 + 8 * lvl - r->plen), r->entry);
 			return;
 		}
 		e = &c->e[a[1 + lvl]];
@@ -310,19 +411,28 @@ static void dir_add(struct dir_build *d, const struct dir_rule *r)
 		*e = ES_DIR_TRIE;
 }
 
-static int write_dir(int l1_fd, uint8_t gen, uint8_t cls, int family,
+static uint16_t dir_entry(uint8_t action, uint32_t rule)
+{
+	return (uint16_t)(action | rule << ES_DIR_RULE_SHIFT);
+}
+
+static int write_dir(int l1_fd, uint8_t gen, uint8_t cls, uint32_t base, int family,
 		     const struct conf_prefix_list *allow, const struct conf_prefix_list *deny,
 		     struct dir_build *d)
 {
 	struct dir_rule *rules = calloc((size_t)(allow->n + deny->n + 1), sizeof(*rules));
-	uint32_t key = gen * 2u + cls;
+	uint32_t key = gen * ES_CLASS_MAX + cls;
 	int n = 0, k;
 
 	if (!rules)
 		return -ENOMEM;
 	memset(&d->l1, 0, sizeof(d->l1));
 	if (allow->n)
-		rules[n++] = (struct dir_rule){ .plen = 0, .action = ES_ACT_DENY, .order = 0 };
+		rules[n++] = (struct dir_rule){
+			.plen = 0, .action = ES_ACT_DENY, .order = 0,
+			.entry = dir_entry(ES_ACT_DENY,
+					   rule_id(base, allow, RK_IMPLICIT, family == AF_INET ? 0 : 1)),
+		};
 	for (k = 0; k < allow->n + deny->n; k++) {
 		const struct conf_prefix *pf = k < allow->n ? &allow->v[k] : &deny->v[k - allow->n];
 
@@ -332,6 +442,10 @@ static int write_dir(int l1_fd, uint8_t gen, uint8_t cls, int family,
 		rules[n].plen = pf->plen;
 		rules[n].action = k < allow->n ? ES_ACT_ALLOW : ES_ACT_DENY;
 		rules[n].order = k < allow->n ? 1 : 2;
+		rules[n].entry = dir_entry(rules[n].action,
+					   k < allow->n ? rule_id(base, allow, RK_ALLOW, k) :
+					   rule_id(base, allow, RK_DENY, k - allow->n));
+		rules[n].seq = k;
 		n++;
 	}
 	qsort(rules, (size_t)n, sizeof(*rules), dir_rule_cmp);
@@ -357,8 +471,10 @@ static int write_dir_family(const struct bpfctl_maps *m, const struct conf_xdp *
 	d->base = gen * (uint32_t)pool;
 	d->max = pool;
 	d->levels = family == AF_INET ? 2 : ES_DIR6_LEVELS;
-	err = write_dir(l1_fd, gen, ES_CLASS_SYSLOG, family, &x->allow_syslog, &x->deny_syslog, d);
-	err = err ?: write_dir(l1_fd, gen, ES_CLASS_PROXY, family, &x->allow_proxy, &x->deny_proxy, d);
+	err = 0;
+	for (i = ES_CLASS_SYSLOG; i < ES_CLASS_MAX && !err; i++)
+		err = write_dir(l1_fd, gen, (uint8_t)i, class_rule_base(x, i), family, class_allow(x, i),
+				class_deny(x, i), d);
 	for (i = 0; i < d->n && !err; i++) {
 		uint32_t k = d->base + (uint32_t)i;
 
@@ -378,12 +494,14 @@ out:
 /* The new generation's prefixes and direct tables, next to the live ones. */
 static int policy_write_gen(const struct bpfctl_maps *m, const struct conf_xdp *x, uint8_t gen)
 {
+	struct es_rule *tab;
 	int err;
 
 	err = lpm_drop_gen(m->lpm4, sizeof(struct es_lpm4_key), gen);
 	err = err ?: lpm_drop_gen(m->lpm6, sizeof(struct es_lpm6_key), gen);
-	err = err ?: write_class_rules(m, gen, ES_CLASS_SYSLOG, &x->allow_syslog, &x->deny_syslog);
-	err = err ?: write_class_rules(m, gen, ES_CLASS_PROXY, &x->allow_proxy, &x->deny_proxy);
+	for (int cls = ES_CLASS_SYSLOG; cls < ES_CLASS_MAX && !err; cls++)
+		err = write_class_rules(m, gen, (uint8_t)cls, class_rule_base(x, cls), class_allow(x, cls),
+					class_deny(x, cls));
 	if (err) {
 		pr_err("es_lpm4/es_lpm6: writing prefix rules: %s (the trie holds %d prefixes per family)",
 		       strerror(-err), ES_LPM_ENTRIES);
@@ -391,8 +509,16 @@ static int policy_write_gen(const struct bpfctl_maps *m, const struct conf_xdp *
 	}
 	err = write_dir_family(m, x, gen, AF_INET);
 	err = err ?: write_dir_family(m, x, gen, AF_INET6);
-	if (err)
+	if (err) {
 		pr_err("es_dir4/es_dir6: writing the policy tables: %s", strerror(-err));
+		return err;
+	}
+	tab = calloc(ES_RULE_MAX, sizeof(*tab));
+	if (!tab)
+		return -ENOMEM;
+	rule_table(x, tab);
+	err = bpfctl_rules_write(m, gen, tab);
+	free(tab);
 	return err;
 }
 
@@ -442,7 +568,8 @@ static void config_record(struct es_config *nc, const struct es_config *cur,
 {
 	nc->abi_version = ES_ABI_VERSION;
 	nc->flags = (x->syslog_rate_pps ? ES_CF_RATELIMIT : 0) |
-		    (x->proxy_syn_rate_pps ? ES_CF_SYN_RATELIMIT : 0);
+		    (x->proxy_syn_rate_pps ? ES_CF_SYN_RATELIMIT : 0) |
+		    (x->rule_hits ? ES_CF_RULE_HITS : 0) | (x->talkers ? ES_CF_TALKERS : 0);
 	nc->policy_gen = gen;
 	/* the old generation's bits stay, so a racing reader of the old
 	 * generation number still consults the (still present) old rules */
@@ -451,6 +578,8 @@ static void config_record(struct es_config *nc, const struct es_config *cur,
 		nc->policy_mask |= (uint8_t)(1u << (gen * ES_CLASS_MAX + ES_CLASS_SYSLOG));
 	if (x->allow_proxy.n || x->deny_proxy.n)
 		nc->policy_mask |= (uint8_t)(1u << (gen * ES_CLASS_MAX + ES_CLASS_PROXY));
+	if (x->allow_other.n || x->deny_other.n)
+		nc->policy_mask |= (uint8_t)(1u << (gen * ES_CLASS_MAX + ES_CLASS_OTHER));
 	nc->rl_v6_prefix = (uint8_t)(x->syslog_rate_v6_prefix ? x->syslog_rate_v6_prefix : 64);
 	for (int i = 0; i < 4; i++) {
 		int bits = nc->rl_v6_prefix - 32 * i;
@@ -478,8 +607,8 @@ static void config_record(struct es_config *nc, const struct es_config *cur,
 	}
 	steer_table(&nc->steer[ES_CLASS_SYSLOG], &x->steer_syslog);
 	steer_table(&nc->steer[ES_CLASS_PROXY], &x->steer_proxy);
-	port_bits(nc->syslog_ports, x->syslog_ports, x->n_syslog_ports);
-	port_bits(nc->proxy_ports, x->proxy_ports, x->n_proxy_ports);
+	port_bits(nc->syslog_ports, x->syslog_ports, x->syslog_ports_last, x->n_syslog_ports);
+	port_bits(nc->proxy_ports, x->proxy_ports, x->proxy_ports_last, x->n_proxy_ports);
 }
 
 /* Retire the old generation. A frame that read the old number a moment

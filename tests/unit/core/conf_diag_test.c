@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Config keys of the diagnostics: port ranges in syslog_ports /
+ * proxy_ports, the `other` class lists, rule_hits and talkers. */
+#include "harness.h"
+
+#include "core/conf.h"
+
+static const char *parse(const char *text, struct conf **out, int *rc)
+{
+	static char errbuf[4096];
+	FILE *f = fmemopen(errbuf, sizeof(errbuf) - 1, "w");
+
+	memset(errbuf, 0, sizeof(errbuf));
+	*out = NULL;
+	*rc = conf_load_string("t.conf", text, out, f);
+	fclose(f);
+	return errbuf;
+}
+
+TEST(port_ranges_and_single_ports)
+{
+	struct conf *c;
+	int rc;
+	const char *err = parse("[xdp]\ninterfaces = eth0\nsyslog_ports = 514 6000-6010\n"
+				"proxy_ports = 443\nproxy_ports = 8000-8000 9000-65535\n", &c, &rc);
+
+	ASSERT_EQ(rc, 0);
+	EXPECT_STREQ(err, "");
+	ASSERT_EQ(c->xdp.n_syslog_ports, 2);
+	EXPECT_EQ(c->xdp.syslog_ports[0], 514);
+	EXPECT_EQ(c->xdp.syslog_ports_last[0], 514);
+	EXPECT_EQ(c->xdp.syslog_ports[1], 6000);
+	EXPECT_EQ(c->xdp.syslog_ports_last[1], 6010);
+	ASSERT_EQ(c->xdp.n_proxy_ports, 3);
+	EXPECT_EQ(c->xdp.proxy_ports[1], 8000);
+	EXPECT_EQ(c->xdp.proxy_ports_last[1], 8000);
+	EXPECT_EQ(c->xdp.proxy_ports_last[2], 65535);
+	conf_free(c);
+}
+
+TEST(bad_port_ranges_named)
+{
+	static const char *const bad[] = { "6010-6000", "0-5", "6000-", "-5", "6000-70000", "1-2-3" };
+	char text[128];
+	struct conf *c;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *err;
+
+		snprintf(text, sizeof(text), "[xdp]\ninterfaces = eth0\nsyslog_ports = %s\n", bad[i]);
+		err = parse(text, &c, &rc);
+		EXPECT_NE(rc, 0);
+		EXPECT_TRUE(strstr(err, "t.conf:3") && strstr(err, "syslog_ports"));
+		if (!strstr(err, "syslog_ports"))
+			TH_LOG("%s: %s", bad[i], err);
+		conf_free(c);
+	}
+}
+
+TEST(other_lists_and_switches)
+{
+	struct conf *c;
+	int rc;
+	const char *err = parse("[xdp]\ninterfaces = eth0\n", &c, &rc);
+
+	ASSERT_EQ(rc, 0);
+	EXPECT_STREQ(err, "");
+	EXPECT_EQ(c->xdp.allow_other.n, 0);
+	EXPECT_EQ(c->xdp.deny_other.n, 0);
+	EXPECT_TRUE(c->xdp.rule_hits);
+	EXPECT_TRUE(c->xdp.talkers);
+	conf_free(c);
+	err = parse("[xdp]\ninterfaces = eth0\nallow_other = 10.0.0.0/8 ::/0\ndeny_other = 10.1.0.0/16\n"
+		    "rule_hits = no\ntalkers = no\n", &c, &rc);
+	ASSERT_EQ(rc, 0);
+	EXPECT_STREQ(err, "");
+	EXPECT_EQ(c->xdp.allow_other.n, 2);
+	EXPECT_EQ(c->xdp.deny_other.n, 1);
+	EXPECT_FALSE(c->xdp.rule_hits);
+	EXPECT_FALSE(c->xdp.talkers);
+	conf_free(c);
+}
+
+TEST_HARNESS_MAIN
