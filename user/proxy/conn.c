@@ -61,6 +61,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -734,7 +736,7 @@ static int connect_next(struct conn *c)
 
 	while (c->up_idx < r->n_upstreams) {
 		const struct conf_addr *a = &r->upstreams[c->up_idx++];
-		int fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		int one = 1, fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
@@ -744,6 +746,9 @@ static int connect_next(struct conn *c)
 			c->last_err = errno;	/* e.g. no IPv6 here: try the next */
 			continue;
 		}
+		/* as on the listeners (proxy.c): no Nagle delay of our own;
+		 * failing only costs latency */
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		if (connect(fd, (const struct sockaddr *)&a->ss, a->len) == 0 || errno == EINPROGRESS) {
 			c->ufd = fd;
 			/* each attempt has its own connect_timeout */
