@@ -521,6 +521,7 @@ static int pump(struct conn *c, struct half *h)
 				h->inflight -= (size_t)n;
 				h->off += (size_t)n;
 				count(c, h, (size_t)n);
+				*(h->copy ? &f->copy_bytes : &f->splice_bytes) += (uint64_t)n;
 				progress = true;
 			} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
 				conn_fail(c, c->xf && !up ? CLOSE_TRANSFORM_ERROR : dst_err, errno);

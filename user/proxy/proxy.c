@@ -645,6 +645,15 @@ void proxy_metrics(struct proxy_set *p, struct metric_sink *s)
 		metric(s, METRIC_COUNTER, "edgesteer_proxy_copy_fallback_total",
 		       "Directions moved with read/write because splice or a pipe was refused",
 		       f->copy_fallback, "proxy", f->name, NULL);
+	for (f = p->fronts; f; f = f->next) {
+		metric(s, METRIC_COUNTER, "edgesteer_proxy_splice_bytes_total",
+		       "Payload bytes after the hello moved with splice(2) through a pipe (both directions)",
+		       f->splice_bytes, "proxy", f->name, NULL);
+		metric(s, METRIC_COUNTER, "edgesteer_proxy_copy_bytes_total",
+		       "Payload bytes after the hello moved with read/write through a buffer (both directions; "
+		       "terminate= routes, splice = no, or the fallback)",
+		       f->copy_bytes, "proxy", f->name, NULL);
+	}
 	metric(s, METRIC_GAUGE, "edgesteer_proxy_max_connections",
 	       "Connection limit of all [proxy] sections together", p->max_total, NULL);
 }

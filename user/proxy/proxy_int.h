@@ -149,6 +149,7 @@ struct front {
 	uint64_t closed[CLOSE__COUNT];
 	uint64_t paused_limit;		/* times the listeners paused at max_connections */
 	uint64_t pipes_created, pipe_resize_failed, copy_fallback;
+	uint64_t splice_bytes, copy_bytes;	/* payload moved each way: which path */
 };
 
 struct proxy_set {
