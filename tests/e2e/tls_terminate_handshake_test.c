@@ -26,7 +26,7 @@
 #define STALL_MS 40.0
 
 FIXTURE(hs) {
-	char dir[64];
+	char dir[64], log[96];
 	int up;
 	pid_t proxy;
 	struct tls_anchors *ca, *ca_ec;
@@ -54,7 +54,8 @@ FIXTURE_SETUP(hs)
 		 "route = ec.test 127.0.0.1:%d terminate=%s/server-ec.crt,%s/server-ec.key\n",
 		 PORT, UP_PORT, self->dir, self->dir, UP_PORT, self->dir, self->dir);
 	pu_child_init = tls_term_register;
-	self->proxy = pu_proxy(conf, PORT, 0, NULL);
+	snprintf(self->log, sizeof(self->log), "%s/proxy.log", self->dir);
+	self->proxy = pu_proxy(conf, PORT, 0, self->log);
 	ASSERT_GT(self->proxy, 0);
 }
 
@@ -142,6 +143,20 @@ TEST_F_TIMEOUT(hs, rsa_handshake_has_no_delayed_ack_stall, 60)
 
 	ASSERT_GE(m, 0);
 	EXPECT_LT(m, STALL_MS);
+}
+
+/* The client closes as soon as it has the server's Finished: the proxy
+ * must take that as the end of a complete session, not as a handshake
+ * that failed (the send of the Finished and the read of the FIN happen
+ * in one turn of tls_io()). */
+TEST_F_TIMEOUT(hs, close_right_after_the_handshake_is_not_a_failure, 60)
+{
+	char out[64];
+
+	ASSERT_GE(median_ms(self->ca, "app.test"), 0);
+	usleep(300000);
+	ASSERT_EQ(th_sh_out(out, sizeof(out), "grep -c 'handshake failed' %s || true", self->log), 0);
+	EXPECT_STREQ(out, "0\n");
 }
 
 TEST_HARNESS_MAIN
