@@ -647,10 +647,11 @@ void proxy_metrics(struct proxy_set *p, struct metric_sink *s)
 		       f->copy_fallback, "proxy", f->name, NULL);
 	for (f = p->fronts; f; f = f->next) {
 		metric(s, METRIC_COUNTER, "edgesteer_proxy_splice_bytes_total",
-		       "Payload bytes after the hello moved with splice(2) through a pipe (both directions)",
+		       "Payload bytes moved with splice(2) through a pipe (both directions; bytes "
+		       "read together with the hello are replayed with it and in neither counter)",
 		       f->splice_bytes, "proxy", f->name, NULL);
 		metric(s, METRIC_COUNTER, "edgesteer_proxy_copy_bytes_total",
-		       "Payload bytes after the hello moved with read/write through a buffer (both directions; "
+		       "Payload bytes moved with read/write through a buffer (both directions; "
 		       "terminate= routes, splice = no, or the fallback)",
 		       f->copy_bytes, "proxy", f->name, NULL);
 	}
