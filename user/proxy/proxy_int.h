@@ -86,6 +86,11 @@ struct conn_xform_ops {
 	 * has, hello_timeout (counted from entering SPLICE) bounds it, so
 	 * a client that stalls mid-handshake is not kept for idle_timeout. */
 	bool (*established)(void *state);
+	/* Optional: plaintext already taken off the socket and waiting to be
+	 * read(). want() and write() also read records (the engine needs
+	 * both ways), so such bytes can sit where no EPOLLIN will signal
+	 * them; conn.c then asks for EPOLLOUT to be called back. */
+	bool (*pending)(void *state);
 };
 /* Register the transform used by terminate= routes (one for the process). */
 void conn_register_xform(const struct conn_xform_ops *ops);
@@ -212,6 +217,7 @@ struct conn {
 	const struct conn_xform_ops *xf;
 	void *xf_state;
 	bool client_rdhup;		/* client half-closed before SPLICE */
+	bool client_early;		/* client sent bytes before SPLICE */
 	struct conn *hello_prev, *hello_next;	/* front->hello_* list */
 	bool in_hello_list;
 };
