@@ -10,6 +10,8 @@
  */
 #include "proxy_util.h"
 
+#include "proxy/sni.h"
+
 #define PX_PORT  21010
 #define UP_PORT  21011
 #define UP2_PORT 21012
@@ -55,6 +57,7 @@ static int upstream_accept(int lfd, int ms)
 FIXTURE(px) {
 	pid_t proxy;
 	int up, up2;
+	char mfile[64];
 };
 
 FIXTURE_SETUP(px)
@@ -70,6 +73,8 @@ FIXTURE_SETUP(px)
 	self->up2 = pu_listen("127.0.0.1", UP2_PORT);
 	ASSERT_GE(self->up, 0);
 	ASSERT_GE(self->up2, 0);
+	snprintf(self->mfile, sizeof(self->mfile), "/tmp/es-px-stream-metrics-%d", (int)getpid());
+	pu_metrics_file = self->mfile;
 	self->proxy = pu_proxy(base_conf, PX_PORT, 0, NULL);
 	ASSERT_GT(self->proxy, 0);
 }
@@ -77,6 +82,8 @@ FIXTURE_SETUP(px)
 FIXTURE_TEARDOWN(px)
 {
 	pu_kill(self->proxy);
+	if (self->mfile[0])
+		unlink(self->mfile);
 }
 
 /* ---- bulk ------------------------------------------------------------- */
@@ -176,6 +183,7 @@ TEST_F_TIMEOUT(px, bulk_1gib_each_way_byte_exact, 150)
 	const char *err;
 	double t0 = th_now(), dt;
 	long cpu0 = pu_cpu_ms(self->proxy);
+	char m[16384];
 	int fd;
 
 	ASSERT_GT(hl, 0);
@@ -201,6 +209,18 @@ TEST_F_TIMEOUT(px, bulk_1gib_each_way_byte_exact, 150)
 	       "proxy CPU %.3f s per GB moved", dt, 8.0 * (double)BULK / dt / 1e9,
 	       (double)(pu_cpu_ms(self->proxy) - cpu0) / 1000.0 / (2.0 * (double)BULK / 1e9));
 	close(fd);
+	/* and it went through pipes: every payload byte spliced, none copied
+	 * (except what the proxy read together with the hello, at most
+	 * SNI_MAX_HELLO: the writer starts right after the hello, and those
+	 * bytes are replayed with it) */
+	pu_metrics(self->proxy, m, sizeof(m));
+	ASSERT_NE(m[0], 0);
+	EXPECT_GE(pu_metric(m, "edgesteer_proxy_pipes_created_total{proxy=\"t\"}"), 1);
+	EXPECT_EQ(pu_metric(m, "edgesteer_proxy_copy_fallback_total{proxy=\"t\"}"), 0);
+	EXPECT_EQ(pu_metric(m, "edgesteer_proxy_copy_bytes_total{proxy=\"t\"}"), 0);
+	EXPECT_LE(pu_metric(m, "edgesteer_proxy_splice_bytes_total{proxy=\"t\"}"), (long long)(2 * BULK));
+	EXPECT_GE(pu_metric(m, "edgesteer_proxy_splice_bytes_total{proxy=\"t\"}"),
+		  (long long)(2 * BULK - SNI_MAX_HELLO));
 }
 
 /* ---- hello shapes ------------------------------------------------------ */

@@ -125,18 +125,32 @@ int loop_fd_mod(struct loop *l, struct loop_fd *h, uint32_t events)
 	return 0;
 }
 
-void loop_fd_del(struct loop *l, struct loop_fd *h)
+/* Forget h: no events still to be dispatched in this turn reach it. */
+static void fd_forget(struct loop *l, struct loop_fd *h)
 {
 	int i;
 
-	if (h->fd < 0)
-		return;
-	epoll_ctl(l->epfd, EPOLL_CTL_DEL, h->fd, NULL);
 	h->fd = -1;
 	h->events = 0;
 	for (i = l->cur; i < l->nevents; i++)
 		if (l->events[i].data.ptr == h)
 			l->events[i].data.ptr = NULL;
+}
+
+void loop_fd_del(struct loop *l, struct loop_fd *h)
+{
+	if (h->fd < 0)
+		return;
+	epoll_ctl(l->epfd, EPOLL_CTL_DEL, h->fd, NULL);
+	fd_forget(l, h);
+}
+
+void loop_fd_close(struct loop *l, struct loop_fd *h, int fd)
+{
+	if (h->fd >= 0)
+		fd_forget(l, h);
+	if (fd >= 0)
+		close(fd);
 }
 
 /* ---- timers ------------------------------------------------------------ */

@@ -63,6 +63,12 @@ int loop_fd_add(struct loop *l, struct loop_fd *h, int fd, uint32_t events, loop
 int loop_fd_mod(struct loop *l, struct loop_fd *h, uint32_t events);
 /* Unregister (does not close the fd); safe inside callbacks. */
 void loop_fd_del(struct loop *l, struct loop_fd *h);
+/* Unregister h (if registered) and close(fd), without an epoll_ctl:
+ * closing the last descriptor of an open file ends its registration.
+ * Only for fds nobody dup()ed and no child shares (everything here is
+ * O_CLOEXEC, and the daemon spawns with posix_spawn, whose caller waits
+ * until the child's exec has closed its copies). Safe inside callbacks. */
+void loop_fd_close(struct loop *l, struct loop_fd *h, int fd);
 
 void loop_timer_init(struct loop_timer *t, loop_timer_cb cb);
 /* Arm or move a timer to fire `ms` from now. */

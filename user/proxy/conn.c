@@ -61,6 +61,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -311,12 +313,9 @@ void conn_close(struct conn *c, enum close_reason why)
 	hello_unlink(c);
 	loop_timer_cancel(l, &c->timer);
 	resolver_unwait(c);
-	loop_fd_del(l, &c->ch);
-	loop_fd_del(l, &c->uh);
-	if (c->cfd >= 0)
-		close(c->cfd);
-	if (c->ufd >= 0)
-		close(c->ufd);
+	/* closing ends the epoll registrations: no EPOLL_CTL_DEL each */
+	loop_fd_close(l, &c->ch, c->cfd);
+	loop_fd_close(l, &c->uh, c->ufd);
 	half_release(f, &c->up);
 	half_release(f, &c->down);
 	if (c->xf)
@@ -381,8 +380,13 @@ static uint32_t splice_want(const struct conn *c, bool client)
 		ev |= EPOLLIN | EPOLLRDHUP;
 	if (out->inflight)
 		ev |= EPOLLOUT;
-	if (client && c->xf)
+	if (client && c->xf) {
 		ev |= c->xf->want(c->xf_state);
+		/* decrypted bytes the socket will not signal: a writable
+		 * client socket wakes us at once to read them */
+		if (!in->eof && !in->inflight && c->xf->pending && c->xf->pending(c->xf_state))
+			ev |= EPOLLOUT;
+	}
 	return ev;
 }
 
@@ -397,10 +401,15 @@ static uint32_t state_want(const struct conn *c, bool client)
 	case CONN_CONNECT:
 	case CONN_REPLAY:
 		/* the upstream's connect result, then room for the replay;
-		 * the client only matters if it goes away */
+		 * the client only matters if it goes away. Its interest
+		 * stays the hello's (and SPLICE's) until it sends more
+		 * before we are ready for it: two epoll_ctl fewer per
+		 * connection, and level-triggered EPOLLIN cannot spin. */
 		if (!client)
 			return EPOLLOUT;
-		return c->client_rdhup ? 0 : EPOLLRDHUP;
+		if (c->client_rdhup)
+			return 0;
+		return c->client_early ? EPOLLRDHUP : EPOLLIN | EPOLLRDHUP;
 	case CONN_SPLICE:
 		return splice_want(c, client);
 	}
@@ -529,6 +538,7 @@ static int pump(struct conn *c, struct half *h)
 				h->inflight -= (size_t)n;
 				h->off += (size_t)n;
 				count(c, h, (size_t)n);
+				*(h->copy ? &f->copy_bytes : &f->splice_bytes) += (uint64_t)n;
 				progress = true;
 			} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
 				conn_fail(c, c->xf && !up ? CLOSE_TRANSFORM_ERROR : dst_err, errno);
@@ -536,7 +546,15 @@ static int pump(struct conn *c, struct half *h)
 			}
 		}
 		if (!h->inflight && h->eof && !h->shut) {
-			dst_shut(c, h, dst);
+			const struct half *o = up ? &c->down : &c->up;
+
+			/* When the other way is finished too, the pair is
+			 * closed right after (splice_settle) and close()
+			 * sends the same FIN: dst was read to EOF, so
+			 * nothing unread turns it into a reset. A transform
+			 * still ends its session (close_notify). */
+			if (!o->shut || (c->xf && h == &c->down))
+				dst_shut(c, h, dst);
 			h->shut = true;
 			progress = true;
 		}
@@ -824,7 +842,7 @@ static int connect_next(struct conn *c)
 		const struct sockaddr *sa;
 		socklen_t len = 0;
 		bool wait;
-		int fd;
+		int one = 1, fd;
 
 		c->up_cur = c->order[c->up_idx];
 		sa = next_addr(c, &r->upstreams[c->up_cur], &len, &wait);
@@ -857,6 +875,9 @@ static int connect_next(struct conn *c)
 		c->up_held = lb->up[c->up_cur];
 		c->front->ups[c->up_held].active++;
 		c->front->ups[c->up_held].conns++;
+		/* as on the listeners (proxy.c): no Nagle delay of our own;
+		 * failing only costs latency */
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		if (connect(fd, sa, len) == 0 || errno == EINPROGRESS) {
 			c->ufd = fd;
 			/* each attempt has its own connect_timeout */
@@ -1153,9 +1174,13 @@ static void on_client(struct loop_fd *h, uint32_t ev)
 			/* half-closed after its request: fine, the pump
 			 * will pass the EOF on once we are through */
 			c->client_rdhup = true;
-			if (want_state(c))
-				conn_fail(c, CLOSE_NO_RESOURCES, ENOMEM);
+		} else if (ev & EPOLLIN) {
+			/* more bytes (or TLS records) than the hello: they
+			 * wait in the socket until SPLICE */
+			c->client_early = true;
 		}
+		if (want_state(c))
+			conn_fail(c, CLOSE_NO_RESOURCES, ENOMEM);
 		return;
 	case CONN_SPLICE:
 		splice_event(c, true, ev);
@@ -1172,7 +1197,9 @@ static void on_upstream(struct loop_fd *h, uint32_t ev)
 
 	switch (c->state) {
 	case CONN_CONNECT: {
-		int err = sock_error(c->ufd);
+		/* a connect that failed reports EPOLLERR: only then is
+		 * SO_ERROR worth a syscall */
+		int err = ev & (EPOLLERR | EPOLLHUP) ? sock_error(c->ufd) : 0;
 
 		if (!err && (ev & (EPOLLERR | EPOLLHUP)))
 			err = ECONNRESET;

@@ -32,6 +32,7 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -220,6 +221,13 @@ static int listener_open(struct proxy_set *s, struct listener *l)
 	if (fd < 0)
 		goto fail;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+		goto fail;
+	/* Accepted sockets inherit TCP_NODELAY, at no cost per connection.
+	 * A relay must not add Nagle's delay on top of the peers' own:
+	 * a small write held for the ACK of the previous one meets the
+	 * peer's delayed ACK (~40 ms), e.g. a TLS handshake flight
+	 * written record by record. */
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
 		goto fail;
 	/* "[::]:443" next to "0.0.0.0:443" must not claim IPv4 too */
 	if (l->addr.ss.ss_family == AF_INET6 &&
@@ -709,6 +717,16 @@ void proxy_metrics(struct proxy_set *p, struct metric_sink *s)
 		metric(s, METRIC_COUNTER, "edgesteer_proxy_client_table_full_total",
 		       "Clients admitted without a per-client limit because the table was full",
 		       client_table_full(f), "proxy", f->name, NULL);
+	for (f = p->fronts; f; f = f->next) {
+		metric(s, METRIC_COUNTER, "edgesteer_proxy_splice_bytes_total",
+		       "Payload bytes moved with splice(2) through a pipe (both directions; bytes "
+		       "read together with the hello are replayed with it and in neither counter)",
+		       f->splice_bytes, "proxy", f->name, NULL);
+		metric(s, METRIC_COUNTER, "edgesteer_proxy_copy_bytes_total",
+		       "Payload bytes moved with read/write through a buffer (both directions; "
+		       "terminate= routes, splice = no, or the fallback)",
+		       f->copy_bytes, "proxy", f->name, NULL);
+	}
 	metric(s, METRIC_GAUGE, "edgesteer_proxy_max_connections",
 	       "Connection limit of all [proxy] sections together", p->max_total, NULL);
 }

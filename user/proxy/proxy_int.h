@@ -92,6 +92,11 @@ struct conn_xform_ops {
 	 * has, hello_timeout (counted from entering SPLICE) bounds it, so
 	 * a client that stalls mid-handshake is not kept for idle_timeout. */
 	bool (*established)(void *state);
+	/* Optional: plaintext already taken off the socket and waiting to be
+	 * read(). want() and write() also read records (the engine needs
+	 * both ways), so such bytes can sit where no EPOLLIN will signal
+	 * them; conn.c then asks for EPOLLOUT to be called back. */
+	bool (*pending)(void *state);
 };
 /* Register the transform used by terminate= routes (one for the process). */
 void conn_register_xform(const struct conn_xform_ops *ops);
@@ -187,6 +192,7 @@ struct front {
 	uint64_t closed[CLOSE__COUNT];
 	uint64_t paused_limit;		/* times the listeners paused at max_connections */
 	uint64_t pipes_created, pipe_resize_failed, copy_fallback;
+	uint64_t splice_bytes, copy_bytes;	/* payload moved each way: which path */
 	/* upstream health (health.c) */
 	struct up_state *ups;
 	int n_ups, cap_ups;
@@ -297,6 +303,7 @@ struct conn {
 	const struct conn_xform_ops *xf;
 	void *xf_state;
 	bool client_rdhup;		/* client half-closed before SPLICE */
+	bool client_early;		/* client sent bytes before SPLICE */
 	struct conn *hello_prev, *hello_next;	/* front->hello_* list */
 	bool in_hello_list;
 };

@@ -268,6 +268,13 @@ static bool term_established(void *state)
 	return tls_handshake_done(x->t);
 }
 
+static bool term_pending(void *state)
+{
+	struct term *x = state;
+
+	return br_ssl_engine_current_state(tls_engine(x->t)) & BR_SSL_RECVAPP;
+}
+
 static void term_close(void *state)
 {
 	struct term *x = state;
@@ -287,6 +294,7 @@ static const struct conn_xform_ops tls_term_ops = {
 	.want = term_want,
 	.close = term_close,
 	.established = term_established,
+	.pending = term_pending,
 };
 
 void tls_term_register(void)

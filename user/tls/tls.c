@@ -1101,6 +1101,12 @@ int tls_io(struct tls_session *t)
 				br_ssl_engine_sendrec_ack(t->eng, (size_t)n);
 				t->sent += (uint64_t)n;
 				progress = true;
+				/* sending our Finished may have completed the
+				 * handshake: a peer that closes right after it
+				 * must read as EOF, not as a failed handshake */
+				if (!t->hs_done &&
+				    (br_ssl_engine_current_state(t->eng) & (BR_SSL_SENDAPP | BR_SSL_RECVAPP)))
+					t->hs_done = true;
 			} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
 				int err = -errno;
 

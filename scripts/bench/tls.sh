@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# tls.sh - the TLS termination benchmark (part of `make bench`).
+#
+# Measures, in one run on loopback, TLS 1.2 handshakes terminated by
+# edgesteer (terminate= route), HAProxy (mode tcp, bind ... ssl) and nginx
+# (stream, listen ... ssl), each with the same ECDSA P-256 and RSA-2048
+# certificates from scripts/mkcerts.sh, each single-threaded, each
+# forwarding to the same plain TCP upstream (pxload serve, SINK port):
+#
+#   full     openssl s_time -new: a full handshake per connection
+#   resumed  openssl s_time -reuse: the client offers the session of its
+#            first connection (session ID; HAProxy and nginx may resume
+#            with a ticket instead)
+#
+# For each: handshakes/s (as s_time counts them; the client runs on the
+# same machine and takes its share of the CPU) and the terminator's CPU
+# microseconds per handshake (utime+stime of its PIDs from /proc/PID/stat,
+# before and after; 10 ms ticks, so short runs are coarse).
+#
+# Knobs (environment): BENCH_TLS_SECS (4), BENCH_TLS_TARGETS
+# ("edgesteer haproxy nginx"), BENCH_TLS_PORT_BASE (24100; uses
+# BASE..BASE+19 on 127.0.0.1). Peers whose binary is missing are skipped.
+set -euo pipefail
+
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$SRC/$BUILD ;; esac
+SECS=${BENCH_TLS_SECS:-4}
+TARGETS=${BENCH_TLS_TARGETS:-"edgesteer haproxy nginx"}
+BASE=${BENCH_TLS_PORT_BASE:-24100}
+P_SINK=$((BASE + 1))
+declare -A PORT=([edgesteer,ec]=$((BASE + 10)) [edgesteer,rsa]=$((BASE + 11))
+		 [haproxy,ec]=$((BASE + 12)) [haproxy,rsa]=$((BASE + 13))
+		 [nginx,ec]=$((BASE + 14)) [nginx,rsa]=$((BASE + 15)))
+declare -A CIPHER=([ec]=ECDHE-ECDSA-AES128-GCM-SHA256 [rsa]=ECDHE-RSA-AES128-GCM-SHA256)
+HZ=$(getconf CLK_TCK)
+OUT=$BUILD/bench
+PXLOAD=$OUT/pxload
+TMP=$(mktemp -d /tmp/es-bench-tls-$$.XXXXXX)
+STARTED=()
+
+log() { printf 'tls.sh: %s\n' "$*" >&2; }
+
+cleanup() {
+	local pid c
+	for pid in "${STARTED[@]}"; do
+		for c in $(pgrep -P "$pid" 2>/dev/null); do kill "$c" 2>/dev/null || true; done
+		kill "$pid" 2>/dev/null || true
+	done
+	sleep 0.2
+	for pid in "${STARTED[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+mkdir -p "$OUT"
+CC=${CC:-cc}
+$CC -O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -o "$PXLOAD" "$SRC/scripts/bench/pxload.c"
+"$SRC/scripts/mkcerts.sh" "$TMP/certs" bench.test >/dev/null
+C=$TMP/certs
+cat "$C/server-ec.crt" "$C/server-ec.key" >"$C/ec.pem"
+cat "$C/server.crt" "$C/server.key" >"$C/rsa.pem"
+declare -A CRT=([ec]=$C/server-ec.crt [rsa]=$C/server.crt) KEY=([ec]=$C/server-ec.key [rsa]=$C/server.key)
+
+wait_listen() {
+	local i
+	for i in $(seq 50); do
+		ss -Hltn "sport = :$1" | grep -q . && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+cpu_ticks() {
+	local sum=0 pid f
+	for pid in "$@"; do
+		f=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null) || continue
+		set -- $f
+		sum=$((sum + ${12} + ${13}))
+	done
+	echo $sum
+}
+
+"$PXLOAD" serve 127.0.0.1 $P_SINK $((BASE + 2)) $((BASE + 3)) $((BASE + 4)) 2>"$TMP/pxload.log" &
+STARTED+=($!)
+wait_listen $P_SINK || { log "upstream did not start"; exit 1; }
+
+start_edgesteer() {
+	local f=$TMP/edgesteer.conf k
+	[ -x "$BUILD/edgesteer" ] || return 1
+	{
+		echo "[global]"
+		echo "control_socket = $TMP/edgesteer.sock"
+		echo "pin_path = /sys/fs/bpf/es-bench-tls-$$"
+		echo "log_level = warning"
+		for k in ec rsa; do
+			echo "[proxy $k]"
+			echo "listen = 127.0.0.1:${PORT[edgesteer,$k]}"
+			echo "protocol = tls"
+			echo "no_sni = 127.0.0.1:$P_SINK terminate=${CRT[$k]},${KEY[$k]}"
+			echo "access_log = no"
+		done
+	} >"$f"
+	"$BUILD/edgesteer" run -c "$f" >"$TMP/edgesteer.log" 2>&1 &
+	PEER_PID=$!
+}
+
+start_haproxy() {
+	local f=$TMP/haproxy.cfg k
+	command -v haproxy >/dev/null || return 1
+	{
+		echo "global"
+		echo "  nbthread 1"
+		echo "  maxconn 4000"
+		echo "defaults"
+		echo "  mode tcp"
+		echo "  timeout connect 5s"
+		echo "  timeout client 30s"
+		echo "  timeout server 30s"
+		for k in ec rsa; do
+			echo "frontend fe_$k"
+			echo "  bind 127.0.0.1:${PORT[haproxy,$k]} ssl crt $C/$k.pem"
+			echo "  default_backend sink"
+		done
+		echo "backend sink"
+		echo "  server up 127.0.0.1:$P_SINK"
+	} >"$f"
+	haproxy -db -f "$f" >"$TMP/haproxy.log" 2>&1 &
+	PEER_PID=$!
+}
+
+start_nginx() {
+	local f=$TMP/nginx.conf k
+	command -v nginx >/dev/null || return 1
+	mkdir -p "$TMP/nginx"
+	{
+		echo "load_module /usr/lib/nginx/modules/ngx_stream_module.so;"
+		echo "daemon off;"
+		echo "worker_processes 1;"
+		echo "pid $TMP/nginx.pid;"
+		echo "error_log $TMP/nginx-error.log warn;"
+		echo "events { worker_connections 4000; use epoll; }"
+		echo "stream {"
+		echo "  ssl_session_cache shared:S:10m;"
+		for k in ec rsa; do
+			echo "  server {"
+			echo "    listen 127.0.0.1:${PORT[nginx,$k]} ssl;"
+			echo "    ssl_certificate ${CRT[$k]};"
+			echo "    ssl_certificate_key ${KEY[$k]};"
+			echo "    proxy_pass 127.0.0.1:$P_SINK;"
+			echo "  }"
+		done
+		echo "}"
+	} >"$f"
+	nginx -e "$TMP/nginx-error.log" -p "$TMP/nginx" -c "$f" >"$TMP/nginx.log" 2>&1 &
+	PEER_PID=$!
+}
+
+declare -A R
+
+bench_target() {
+	local t=$1 k mode pids out n c0 c1
+	PEER_PID=
+	"start_$t" || { log "$t: not available here, skipped"; return 0; }
+	STARTED+=("$PEER_PID")
+	wait_listen "${PORT[$t,rsa]}" || { log "$t: did not listen"; return 0; }
+	sleep 0.3
+	pids=("$PEER_PID" $(pgrep -P "$PEER_PID" 2>/dev/null || true))
+	for k in ec rsa; do
+		for mode in new reuse; do
+			c0=$(cpu_ticks "${pids[@]}")
+			out=$(timeout $((SECS + 20)) openssl s_time -connect "127.0.0.1:${PORT[$t,$k]}" -$mode \
+				-tls1_2 -cipher "${CIPHER[$k]}" -time "$SECS" 2>&1) || true
+			c1=$(cpu_ticks "${pids[@]}")
+			n=$(sed -n 's/^\([0-9]*\) connections in [0-9.]* real seconds.*/\1/p' <<<"$out" | tail -1)
+			if [ -z "$n" ] || [ "$n" = 0 ]; then
+				log "$t $k $mode: no handshakes: $(tail -2 <<<"$out" | tr '\n' ' ')"
+				continue
+			fi
+			R[$t,$k,$mode,rate]=$((n / SECS))
+			R[$t,$k,$mode,us]=$(((c1 - c0) * 1000000 / HZ / n))
+		done
+	done
+	kill "$PEER_PID" 2>/dev/null || true
+	wait "$PEER_PID" 2>/dev/null || true
+}
+
+for t in $TARGETS; do bench_target "$t"; done
+
+printf '\nTLS 1.2 termination, %s s per cell (handshakes/s | terminator CPU us per handshake)\n' "$SECS"
+printf '%-10s %18s %18s %18s %18s\n' target "ECDSA full" "ECDSA resumed" "RSA full" "RSA resumed"
+for t in $TARGETS; do
+	printf '%-10s' "$t"
+	for c in ec,new ec,reuse rsa,new rsa,reuse; do
+		printf ' %18s' "${R[$t,$c,rate]:--} | ${R[$t,$c,us]:--}"
+	done
+	printf '\n'
+done
