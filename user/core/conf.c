@@ -949,8 +949,8 @@ static void validate(struct conf_parser *p)
 
 		snprintf(p->section, sizeof(p->section), "syslog");
 		p->line = p->section_line = p->syslog_line;
-		if (!s->n_listen && !s->n_tls_listen)
-			conf_error(p, "listen", "[syslog] needs 'listen' (UDP) addresses");
+		if (!s->n_listen && !s->n_tls_listen && !s->n_tcp_listen)
+			conf_error(p, "listen", "[syslog] needs 'listen' (UDP) or 'tcp_listen' addresses");
 		if (s->n_tls_listen) {
 			if (!s->cert[0] || !s->key[0] || !s->client_ca[0])
 				conf_error(p, "tls_listen", "needs cert, key and client_ca (subscribers use mutual TLS)");

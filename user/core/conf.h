@@ -56,6 +56,7 @@ enum conf_pp { PP_OFF, PP_V1, PP_V2 };
 enum conf_framing { FRAMING_OCTET, FRAMING_LF };
 enum conf_slow { SLOW_SKIP, SLOW_DISCONNECT };
 enum conf_oversize { OVERSIZE_TRUNCATE, OVERSIZE_DROP };
+enum conf_missing_pri { MISSING_PRI_ADD, MISSING_PRI_DROP };
 /* [forward] spool_sync: when spooled messages are fdatasync'ed (docs/spool.md) */
 enum conf_spool_sync { SPOOL_SYNC_SECOND, SPOOL_SYNC_BATCH, SPOOL_SYNC_NEVER };
 enum conf_log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
@@ -145,6 +146,12 @@ struct conf_syslog {
 	enum conf_slow slow_subscriber;
 	uint32_t handshake_timeout_ms;
 	uint32_t max_subscribers;
+	/* TCP intake (intake_tcp.c) */
+	struct conf_addr tcp_listen[CONF_MAX_LISTEN];
+	int n_tcp_listen;
+	uint32_t max_senders;
+	uint32_t sender_idle_timeout_ms;
+	enum conf_missing_pri missing_pri;	/* RFC 3164 4.3.3 relay behaviour */
 };
 
 struct conf_forward {

@@ -420,6 +420,7 @@ static const struct conf_key proxy_keys[] = {
 static const char *const oversize_words[] = { "truncate", "drop", NULL };
 static const char *const framing_words[] = { "octet", "lf", NULL };
 static const char *const slow_words[] = { "skip", "disconnect", NULL };
+static const char *const missing_pri_words[] = { "add", "drop", NULL };
 
 static const struct conf_key syslog_keys[] = {
 	{ "listen", CONF_ADDRS, CONF_REPEAT, LIST(struct conf_syslog, listen, n_listen, CONF_MAX_LISTEN),
@@ -452,6 +453,17 @@ static const struct conf_key syslog_keys[] = {
 	  .def = "10s", .doc = "Deadline for a subscriber's TLS handshake." },
 	{ "max_subscribers", CONF_INT, FIELD(struct conf_syslog, max_subscribers), .min = 1, .max = 10000,
 	  .def = "64", .doc = "Subscribers connected at once; more are refused." },
+	{ "tcp_listen", CONF_ADDRS, CONF_REPEAT,
+	  LIST(struct conf_syslog, tcp_listen, n_tcp_listen, CONF_MAX_LISTEN),
+	  .doc = "Plain TCP intake addresses (RFC 6587: octet counting or LF framing, detected per "
+		 "connection)." },
+	{ "max_senders", CONF_INT, FIELD(struct conf_syslog, max_senders), .min = 1, .max = 100000,
+	  .def = "1000", .doc = "TCP senders connected at once; at the limit the listener pauses." },
+	{ "sender_idle_timeout", CONF_DURATION, FIELD(struct conf_syslog, sender_idle_timeout_ms),
+	  .min = 10, .def = "600s", .doc = "A TCP sender that sends nothing for this long is closed." },
+	{ "missing_pri", CONF_ENUM, FIELD(struct conf_syslog, missing_pri), .words = missing_pri_words,
+	  .def = "add", .doc = "A message without <PRI> (every input): add PRI 13, and TIMESTAMP and "
+			      "HOSTNAME when missing (RFC 3164 4.3.3), or drop it; counted either way." },
 };
 
 static const struct conf_key forward_keys[] = {

@@ -29,16 +29,19 @@
  * tick: datagrams wait in the kernel's receive buffer and are taken in
  * one recvmmsg instead of one wakeup per datagram.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/log.h"
 #include "syslog_int.h"
+#include "pri_fix.h"
 #include "syslog_msg.h"
 
 #define SYSLOG_BATCH 64
@@ -52,7 +55,7 @@ struct udp_listener {
 	int rcvbuf;			/* what the kernel granted */
 	uint32_t last_ovfl;		/* SO_RXQ_OVFL is a running counter */
 	bool paused;			/* drained; EPOLLIN back at the coalesce tick */
-	uint64_t datagrams, bytes, accepted, truncated;
+	uint64_t datagrams, bytes, accepted, truncated, pri_added;
 	uint64_t drop_oversize, drop_empty, drop_bad_pri, drop_bad_header, kernel_drops;
 };
 
@@ -144,15 +147,34 @@ static void on_coalesce(struct loop_timer *t)
 		}
 }
 
-static void notify_readers(struct syslog_relay *r)
+void syslog_notify_readers(struct syslog_relay *r)
 {
 	if (!loop_timer_armed(&r->coalesce))
 		loop_timer_arm(r->l, &r->coalesce, SYSLOG_COALESCE_MS);
 }
 
+/* missing_pri = add: relay it as RFC 3164 4.3.3 asks (pri_fix.h). */
+static bool add_pri(struct syslog_relay *r, const struct sockaddr_storage *from, const uint8_t *p,
+		    size_t len)
+{
+	char host[INET6_ADDRSTRLEN] = "";
+	size_t n;
+
+	if (from->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)from)->sin_addr, host, sizeof(host));
+	else if (from->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)from)->sin6_addr, host, sizeof(host));
+	n = syslog_add_pri(p, len, host, time(NULL), r->fixbuf, r->fixcap);
+	if (!n)
+		return false;
+	if (n > r->sc.max_message)
+		n = r->sc.max_message;
+	return ring_push(r->ring, r->fixbuf, (uint32_t)n) >= 0;
+}
+
 /* One datagram: trim, bound, validate, store. */
 static void take_datagram(struct syslog_relay *r, struct udp_listener *u, uint8_t *p,
-			  size_t got, bool kernel_trunc)
+			  size_t got, bool kernel_trunc, const struct sockaddr_storage *from)
 {
 	size_t len = got, max = r->sc.max_message;
 	int v;
@@ -177,6 +199,11 @@ static void take_datagram(struct syslog_relay *r, struct udp_listener *u, uint8_
 		u->drop_empty++;
 		return;
 	case SYSLOG_BAD_PRI:
+		if (r->sc.missing_pri == MISSING_PRI_ADD && add_pri(r, from, p, len)) {
+			u->pri_added++;
+			u->accepted++;
+			return;
+		}
 		u->drop_bad_pri++;
 		return;
 	default:
@@ -202,6 +229,7 @@ static void on_udp(struct loop_fd *h, uint32_t events)
 		for (i = 0; i < SYSLOG_BATCH; i++) {
 			r->msgs[i].msg_hdr.msg_controllen = CMSG_SPACE(sizeof(uint32_t));
 			r->msgs[i].msg_hdr.msg_flags = 0;
+			r->msgs[i].msg_hdr.msg_namelen = sizeof(r->names[i]);
 		}
 		n = recvmmsg(h->fd, r->msgs, SYSLOG_BATCH, MSG_DONTWAIT, NULL);
 		if (n < 0) {
@@ -222,7 +250,7 @@ static void on_udp(struct loop_fd *h, uint32_t events)
 					u->last_ovfl = ov;
 				}
 			take_datagram(r, u, r->rbuf + (size_t)i * r->slot, r->msgs[i].msg_len,
-				      (mh->msg_flags & MSG_TRUNC) != 0);
+				      (mh->msg_flags & MSG_TRUNC) != 0, &r->names[i]);
 		}
 		any = any || n > 0;
 		if (n < SYSLOG_BATCH) {
@@ -233,7 +261,7 @@ static void on_udp(struct loop_fd *h, uint32_t events)
 		}
 	}
 	if (any)
-		notify_readers(r);
+		syslog_notify_readers(r);
 }
 
 static int alloc_batch(struct syslog_relay *r)
@@ -248,7 +276,10 @@ static int alloc_batch(struct syslog_relay *r)
 	r->iov = calloc(SYSLOG_BATCH, sizeof(*r->iov));
 	r->rbuf = malloc((size_t)SYSLOG_BATCH * r->slot);
 	r->cbuf = calloc(SYSLOG_BATCH, cspace);
-	if (!r->msgs || !r->iov || !r->rbuf || !r->cbuf)
+	r->names = calloc(SYSLOG_BATCH, sizeof(*r->names));
+	r->fixcap = r->sc.max_message + SYSLOG_PRI_EXTRA;
+	r->fixbuf = malloc(r->fixcap);
+	if (!r->msgs || !r->iov || !r->rbuf || !r->cbuf || !r->names || !r->fixbuf)
 		return -ENOMEM;
 	for (i = 0; i < SYSLOG_BATCH; i++) {
 		r->iov[i].iov_base = r->rbuf + (size_t)i * r->slot;
@@ -257,6 +288,8 @@ static int alloc_batch(struct syslog_relay *r)
 		r->msgs[i].msg_hdr.msg_iovlen = 1;
 		r->msgs[i].msg_hdr.msg_control = r->cbuf + (size_t)i * cspace;
 		r->msgs[i].msg_hdr.msg_controllen = cspace;
+		r->msgs[i].msg_hdr.msg_name = &r->names[i];
+		r->msgs[i].msg_hdr.msg_namelen = sizeof(r->names[i]);
 	}
 	return 0;
 }
@@ -323,6 +356,11 @@ int syslog_start(struct loop *l, const struct conf *c, struct syslog_relay **out
 	err = open_udp_all(r);
 	if (err)
 		goto fail;
+	if (r->sc.n_tcp_listen) {
+		err = intake_tcp_new(r, &r->tcp);
+		if (err)
+			goto fail;
+	}
 	if (r->sc.n_tls_listen) {
 		err = fanout_new(r, &r->sc, &r->fan);
 		if (err)
@@ -393,6 +431,15 @@ int syslog_reload(struct syslog_relay *r, const struct conf *c)
 		r->sc.ring_messages = rm;
 		r->sc.max_message = mm;
 	}
+	if (r->tcp && !r->draining) {
+		e = intake_tcp_reload(r->tcp, &r->sc);
+		if (e)
+			err = e;
+	} else if (r->sc.n_tcp_listen && !r->draining) {
+		e = intake_tcp_new(r, &r->tcp);
+		if (e)
+			err = e;
+	}
 	if (r->fan) {
 		e = fanout_reload(r->fan, &r->sc);
 		if (e)
@@ -457,6 +504,7 @@ int syslog_drain(struct syslog_relay *r)
 			udp_close(r->udp[--r->n_udp]);
 		if (r->fan)
 			fanout_stop_accepting(r->fan);
+		intake_tcp_stop_accepting(r->tcp);
 	}
 	for (i = 0; i < r->n_fwd; i++)
 		if (forward_drain(r->fwd[i]))
@@ -494,6 +542,11 @@ void syslog_metrics(struct syslog_relay *r, struct metric_sink *s)
 		       u->drop_bad_header, "listen", u->addr.text, "reason", "bad_header", NULL);
 	}
 	for (i = 0; i < r->n_udp; i++)
+		metric(s, METRIC_COUNTER, "edgesteer_syslog_pri_added_total",
+		       "Messages without PRI relayed with PRI 13 (missing_pri = add)", r->udp[i]->pri_added,
+		       "proto", "udp", "listen", r->udp[i]->addr.text, NULL);
+	intake_tcp_metrics(r->tcp, s);
+	for (i = 0; i < r->n_udp; i++)
 		metric(s, METRIC_GAUGE, "edgesteer_syslog_rcvbuf_bytes", "UDP receive buffer granted",
 		       (uint64_t)(r->udp[i]->rcvbuf / 2), "listen", r->udp[i]->addr.text, NULL);
 	ring_get_stats(r->ring, &st);
@@ -520,6 +573,7 @@ void syslog_free(struct syslog_relay *r)
 		return;
 	while (r->n_udp)
 		udp_close(r->udp[--r->n_udp]);
+	intake_tcp_free(r->tcp);
 	loop_timer_cancel(r->l, &r->coalesce);
 	fanout_free(r->fan);
 	for (i = 0; i < r->n_fwd; i++)
@@ -529,5 +583,7 @@ void syslog_free(struct syslog_relay *r)
 	free(r->iov);
 	free(r->rbuf);
 	free(r->cbuf);
+	free(r->names);
+	free(r->fixbuf);
 	free(r);
 }
