@@ -152,6 +152,12 @@ struct conf_syslog {
 	uint32_t max_senders;
 	uint32_t sender_idle_timeout_ms;
 	enum conf_missing_pri missing_pri;	/* RFC 3164 4.3.3 relay behaviour */
+	/* TLS intake: cert and key above; handshake_timeout */
+	struct conf_addr tls_intake[CONF_MAX_LISTEN];
+	int n_tls_intake;
+	char intake_client_ca[CONF_PATH_MAX];	/* "" = no client certificate asked */
+	char intake_client_issuer[CONF_HOST_MAX];
+	uint32_t intake_max_handshakes;		/* pre-authentication budget */
 };
 
 struct conf_forward {

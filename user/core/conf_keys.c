@@ -244,6 +244,20 @@ static void key_client_issuer(struct conf_parser *p, const struct conf_key *k, v
 		strcpy(s->client_issuer, val);
 }
 
+/* intake_client_issuer: as client_issuer, into the field at k->off */
+static void key_issuer_at(struct conf_parser *p, const struct conf_key *k, void *sec, const char *val)
+{
+	char *dst = (char *)sec + k->off, dn[TLS_DN_MAX];
+
+	if (strlen(val) >= CONF_HOST_MAX)
+		conf_error(p, k->name, "longer than %d bytes", CONF_HOST_MAX - 1);
+	else if (val[0] && dn_canon(val, dn, sizeof(dn)))
+		conf_error(p, k->name, "'%s' is not a distinguished name like "
+			   "\"CN=Edge Senders CA,O=Example\"", val);
+	else
+		strcpy(dst, val);
+}
+
 /* A numeric neighbour address (a probe asks a neighbour, never DNS). */
 static int parse_neighbour(const char *s, struct conf_addr *a)
 {
@@ -464,6 +478,18 @@ static const struct conf_key syslog_keys[] = {
 	{ "missing_pri", CONF_ENUM, FIELD(struct conf_syslog, missing_pri), .words = missing_pri_words,
 	  .def = "add", .doc = "A message without <PRI> (every input): add PRI 13, and TIMESTAMP and "
 			      "HOSTNAME when missing (RFC 3164 4.3.3), or drop it; counted either way." },
+	{ "tls_intake", CONF_ADDRS, CONF_REPEAT,
+	  LIST(struct conf_syslog, tls_intake, n_tls_intake, CONF_MAX_LISTEN),
+	  .doc = "TLS intake addresses (RFC 5425; framing detected as for tcp_listen); shows cert and key." },
+	{ "intake_client_ca", CONF_PATH, FIELD(struct conf_syslog, intake_client_ca),
+	  .def_note = "none (senders need no certificate)",
+	  .doc = "PEM CA bundle: TLS senders must show a certificate that chains to it (mutual TLS)." },
+	{ "intake_client_issuer", CONF_CUSTOM, CONF_EMPTY_OK, FIELD(struct conf_syslog, intake_client_issuer),
+	  .parse = key_issuer_at, .syntax = "DN", .def_note = "empty (any issuer in intake_client_ca)",
+	  .doc = "Exact issuer DN a TLS sender's certificate must carry." },
+	{ "intake_max_handshakes", CONF_INT, FIELD(struct conf_syslog, intake_max_handshakes), .min = 1,
+	  .max = 100000, .def = "64",
+	  .doc = "TLS senders in their handshake at once (pre-authentication budget); more are closed, counted." },
 };
 
 static const struct conf_key forward_keys[] = {

@@ -39,19 +39,25 @@
 #include "pri_fix.h"
 #include "syslog_int.h"
 #include "syslog_msg.h"
+#include "tls/tls.h"
 
 #define ACCEPT_PER_WAKEUP 64
 #define READS_PER_WAKEUP 16	/* fairness between senders */
 #define PAUSE_RETRY_MS 10
 #define EMFILE_PAUSE_MS 200
 
-enum sender_close { SC_EOF, SC_IDLE, SC_FRAMING, SC_ERROR, SC_SHUTDOWN, SC_MAX };
-static const char *const sc_names[SC_MAX] = { "eof", "idle", "framing", "error", "shutdown" };
+enum sender_close {
+	SC_EOF, SC_IDLE, SC_FRAMING, SC_ERROR, SC_SHUTDOWN, SC_HS_TIMEOUT, SC_HS_FAILED, SC_PREAUTH_FULL, SC_MAX
+};
+static const char *const sc_names[SC_MAX] = {
+	"eof", "idle", "framing", "error", "shutdown", "handshake_timeout", "handshake_failed", "preauth_full",
+};
 
 struct tcp_listener {
 	struct loop_fd h;
 	struct tcp_intake *in;
 	struct conf_addr addr;
+	bool tls;			/* tls_intake, else tcp_listen */
 	struct intake_counts c;
 	uint64_t conns, closes[SC_MAX];
 	uint64_t bad_length, too_big, no_lf, partial_at_eof;
@@ -65,6 +71,8 @@ struct sender {
 	struct tcp_intake *in;
 	struct tcp_listener *tl;
 	struct sender *prev, *next;
+	struct tls_session *tls;	/* NULL on tcp_listen */
+	bool hs_done;
 	enum frame_mode mode;
 	bool paused;			/* waiting for room; socket not read */
 	bool eof;			/* peer closed; what is buffered is still taken */
@@ -86,6 +94,11 @@ struct tcp_intake {
 	struct loop_timer retry;	/* paused senders; accept after EMFILE */
 	uint32_t n_paused;
 	uint64_t refused_full;		/* times accepting stopped at max_senders */
+	/* TLS: [syslog] cert and key, intake_client_ca and _issuer */
+	struct tls_cred *cred;
+	struct tls_anchors *ca;
+	char issuer[TLS_DN_MAX];
+	uint32_t n_handshaking;
 };
 
 static void sender_read(struct sender *s);
@@ -126,12 +139,16 @@ static void sender_close(struct sender *s, enum sender_close why)
 	struct loop *l = in->r->l;
 
 	sender_unpause(s);
+	if (s->tls && !s->hs_done)
+		in->n_handshaking--;
 	s->tl->closes[why]++;
 	s->tl->senders--;
 	pr_info("syslog: tcp %s: sender %s left (%s): %llu messages, %llu bytes, paused %llu ms",
 		s->tl->addr.text, s->peer, sc_names[why], (unsigned long long)s->msgs,
 		(unsigned long long)s->bytes, (unsigned long long)s->paused_ms);
 	loop_timer_cancel(l, &s->idle);
+	if (s->tls)
+		tls_free(s->tls);
 	if (s->h.fd >= 0) {
 		int fd = s->h.fd;
 
@@ -154,6 +171,12 @@ static void on_idle(struct loop_timer *t)
 {
 	struct sender *s = container_of(t, struct sender, idle);
 
+	if (s->tls && !s->hs_done) {
+		pr_warn("syslog: tls %s: sender %s: no TLS handshake within %u ms, closing", s->tl->addr.text,
+			s->peer, s->in->r->sc.handshake_timeout_ms);
+		sender_close(s, SC_HS_TIMEOUT);
+		return;
+	}
 	pr_info("syslog: tcp %s: sender %s silent for %u ms, closing", s->tl->addr.text, s->peer,
 		s->in->r->sc.sender_idle_timeout_ms);
 	sender_close(s, SC_IDLE);
@@ -250,6 +273,62 @@ static void sender_finish(struct sender *s)
 	sender_close(s, SC_EOF);
 }
 
+/* Plain TCP: read into the buffer; >0 bytes, 0 nothing now (or EOF, s->eof), -errno. */
+static ssize_t plain_fill(struct sender *s, size_t cap)
+{
+	ssize_t n = read(s->h.fd, s->buf + s->have, cap - s->have);
+
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	if (n == 0)
+		s->eof = true;
+	s->have += (size_t)n;
+	return n;
+}
+
+/* TLS: move records, then plaintext into the buffer; as plain_fill. */
+static ssize_t tls_fill(struct sender *s, size_t cap)
+{
+	br_ssl_engine_context *eng = tls_engine(s->tls);
+	size_t added = 0;
+	int rc;
+
+	for (;;) {
+		if (br_ssl_engine_current_state(eng) & BR_SSL_RECVAPP) {
+			size_t len;
+			unsigned char *b = br_ssl_engine_recvapp_buf(eng, &len);
+
+			if (len > cap - s->have)
+				len = cap - s->have;
+			if (!len)
+				break;
+			memcpy(s->buf + s->have, b, len);
+			br_ssl_engine_recvapp_ack(eng, len);
+			s->have += len;
+			added += len;
+			continue;
+		}
+		if (added)
+			break;
+		rc = tls_io(s->tls);
+		if (!s->hs_done && tls_handshake_done(s->tls)) {
+			s->hs_done = true;
+			s->in->n_handshaking--;
+			pr_debug("syslog: tls %s: sender %s: handshake done (issuer \"%s\")", s->tl->addr.text,
+				 s->peer, tls_peer_issuer(s->tls));
+		}
+		if (rc == TLS_CLOSED || rc == -ECONNRESET) {
+			s->eof = true;
+			break;
+		}
+		if (rc < 0)
+			return rc;
+		if (!(br_ssl_engine_current_state(eng) & BR_SSL_RECVAPP))
+			break;
+	}
+	return (ssize_t)added;
+}
+
 static void sender_read(struct sender *s)
 {
 	struct tcp_intake *in = s->in;
@@ -267,28 +346,36 @@ static void sender_read(struct sender *s)
 			return;
 		}
 		if (s->eof) {
+			if (s->tls && !s->hs_done) {
+				sender_close(s, SC_HS_FAILED);
+				return;
+			}
 			sender_finish(s);
 			return;
 		}
 		/* the decoder guarantees a full buffer is a frame or an error */
-		n = read(s->h.fd, s->buf + s->have, cap - s->have);
+		n = s->tls ? tls_fill(s, cap) : plain_fill(s, cap);
 		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				break;
-			pr_warn("syslog: tcp %s: sender %s: read: %s", s->tl->addr.text, s->peer,
-				strerror(errno));
+			if (s->tls && !s->hs_done) {
+				/* tls.c logged why, naming the peer */
+				sender_close(s, SC_HS_FAILED);
+				return;
+			}
+			pr_warn("syslog: %s %s: sender %s: %s", s->tls ? "tls" : "tcp", s->tl->addr.text, s->peer,
+				s->tls ? "TLS error" : strerror((int)-n));
 			sender_close(s, SC_ERROR);
 			return;
 		}
-		if (n == 0) {
-			s->eof = true;
-			continue;
+		if (n > 0) {
+			s->bytes += (size_t)n;
+			s->tl->c.bytes += (size_t)n;
+		} else if (!s->eof) {
+			break;
 		}
-		s->have += (size_t)n;
-		s->bytes += (size_t)n;
-		s->tl->c.bytes += (size_t)n;
 	}
-	if (!s->paused)
+	if (s->tls)
+		loop_fd_mod(in->r->l, &s->h, tls_events(s->tls) | EPOLLIN);
+	if (!s->paused && (!s->tls || s->hs_done))
 		loop_timer_arm(in->r->l, &s->idle, in->r->sc.sender_idle_timeout_ms);
 }
 
@@ -387,7 +474,32 @@ static void on_accept(struct loop_fd *h, uint32_t events)
 		s->h.fd = -1;
 		peer_text(&ss, s->host, sizeof(s->host), s->peer, sizeof(s->peer));
 		loop_timer_init(&s->idle, on_idle);
+		if (tl->tls) {
+			struct tls_server_opts o = {
+				.cred = in->cred, .client_ca = in->ca, .client_issuer = in->issuer,
+			};
+
+			/* pre-authentication budget: handshakes cost CPU and hold memory */
+			if (in->n_handshaking >= r->sc.intake_max_handshakes) {
+				tl->closes[SC_PREAUTH_FULL]++;
+				pr_warn("syslog: tls %s: sender %s refused: %u handshakes running "
+					"(intake_max_handshakes)", tl->addr.text, s->peer, in->n_handshaking);
+				close(fd);
+				free(s);
+				continue;
+			}
+			if (tls_server_new(&o, fd, TLS_BUF_MONO, false, "sender", s->peer, &s->tls)) {
+				close(fd);
+				free(s);
+				continue;
+			}
+			in->n_handshaking++;
+		}
 		if (loop_fd_add(r->l, &s->h, fd, EPOLLIN, on_sender)) {
+			if (s->tls) {
+				tls_free(s->tls);
+				in->n_handshaking--;
+			}
 			close(fd);
 			free(s);
 			return;
@@ -399,7 +511,7 @@ static void on_accept(struct loop_fd *h, uint32_t events)
 		in->n_senders++;
 		tl->senders++;
 		tl->conns++;
-		loop_timer_arm(r->l, &s->idle, r->sc.sender_idle_timeout_ms);
+		loop_timer_arm(r->l, &s->idle, s->tls ? r->sc.handshake_timeout_ms : r->sc.sender_idle_timeout_ms);
 		pr_debug("syslog: tcp %s: sender %s connected", tl->addr.text, s->peer);
 	}
 }
@@ -415,7 +527,8 @@ static void listener_close(struct tcp_intake *in, struct tcp_listener *tl)
 	free(tl);
 }
 
-static int listener_open(struct tcp_intake *in, const struct conf_addr *a, struct tcp_listener **out)
+static int listener_open(struct tcp_intake *in, const struct conf_addr *a, bool tls,
+			 struct tcp_listener **out)
 {
 	struct tcp_listener *tl = calloc(1, sizeof(*tl));
 	int fd, one = 1, err;
@@ -423,12 +536,13 @@ static int listener_open(struct tcp_intake *in, const struct conf_addr *a, struc
 	if (!tl)
 		return -ENOMEM;
 	tl->in = in;
+	tl->tls = tls;
 	tl->addr = *a;
 	tl->h.fd = -1;
 	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		err = -errno;
-		pr_err("syslog: tcp_listen %s: socket: %s", a->text, strerror(-err));
+		pr_err("syslog: %s %s: socket: %s", tls ? "tls_intake" : "tcp_listen", a->text, strerror(-err));
 		free(tl);
 		return err;
 	}
@@ -437,8 +551,8 @@ static int listener_open(struct tcp_intake *in, const struct conf_addr *a, struc
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(fd, (const struct sockaddr *)&a->ss, a->len) < 0 || listen(fd, 1024) < 0) {
 		err = -errno;
-		pr_err("syslog: tcp_listen %s: %s (address in use? another syslog daemon?)", a->text,
-		       strerror(-err));
+		pr_err("syslog: %s %s: %s (address in use? another syslog daemon?)",
+		       tls ? "tls_intake" : "tcp_listen", a->text, strerror(-err));
 		close(fd);
 		free(tl);
 		return err;
@@ -449,7 +563,7 @@ static int listener_open(struct tcp_intake *in, const struct conf_addr *a, struc
 		free(tl);
 		return err;
 	}
-	pr_info("syslog: listening on tcp %s", a->text);
+	pr_info("syslog: listening on %s %s", tls ? "tls" : "tcp", a->text);
 	*out = tl;
 	return 0;
 }
@@ -478,48 +592,123 @@ int intake_tcp_new(struct syslog_relay *r, struct tcp_intake **out)
 	return 0;
 }
 
+static bool in_list(const struct conf_addr *a, const struct conf_addr *list, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (addr_eq(a, &list[i]))
+			return true;
+	return false;
+}
+
+/* The TLS material: loaded at start and at reload when a file name changed. */
+static int load_tls(struct tcp_intake *in, const struct conf_syslog *sc)
+{
+	struct tls_cred *cred = NULL;
+	struct tls_anchors *ca = NULL;
+	char issuer[TLS_DN_MAX] = "";
+	int err;
+
+	if (!sc->n_tls_intake)
+		return 0;
+	err = tls_cred_load(sc->cert, sc->key, &cred);
+	if (err) {
+		pr_err("syslog: tls_intake: cannot load cert %s / key %s: %s", sc->cert, sc->key, strerror(-err));
+		return err;
+	}
+	if (sc->intake_client_ca[0]) {
+		err = tls_anchors_load(sc->intake_client_ca, &ca);
+		if (err) {
+			pr_err("syslog: intake_client_ca %s: %s", sc->intake_client_ca, strerror(-err));
+			tls_cred_free(cred);
+			return err;
+		}
+	}
+	if (sc->intake_client_issuer[0] && dn_canon(sc->intake_client_issuer, issuer, sizeof(issuer))) {
+		pr_err("syslog: intake_client_issuer \"%s\" is not a distinguished name", sc->intake_client_issuer);
+		tls_cred_free(cred);
+		tls_anchors_free(ca);
+		return -EINVAL;
+	}
+	/* sessions in progress keep using what they started with: only swap
+	 * when no sender holds the old material */
+	if (in->cred && in->head) {
+		bool busy = false;
+		struct sender *s;
+
+		for (s = in->head; s; s = s->next)
+			busy = busy || s->tls;
+		if (busy) {
+			pr_warn("syslog: tls_intake: new certificate files apply once the TLS senders now "
+				"connected have left");
+			tls_cred_free(cred);
+			tls_anchors_free(ca);
+			return 0;
+		}
+	}
+	tls_cred_free(in->cred);
+	tls_anchors_free(in->ca);
+	in->cred = cred;
+	in->ca = ca;
+	memcpy(in->issuer, issuer, sizeof(issuer));
+	return 0;
+}
+
 /* Listeners gone are closed (their senders stay connected); new ones open. */
 int intake_tcp_reload(struct tcp_intake *in, const struct conf_syslog *sc)
 {
-	int i, j, err = 0, e;
+	int i, j, k, err = 0, e;
 
+	if (sc->n_tls_intake) {
+		e = load_tls(in, sc);
+		if (e)
+			return e;
+	}
 	for (i = 0; i < in->n_tl; ) {
-		bool keep = false;
+		struct tcp_listener *tl = in->tl[i];
+		bool keep = tl->tls ? in_list(&tl->addr, sc->tls_intake, sc->n_tls_intake)
+				    : in_list(&tl->addr, sc->tcp_listen, sc->n_tcp_listen);
 
-		for (j = 0; j < sc->n_tcp_listen; j++)
-			keep = keep || addr_eq(&in->tl[i]->addr, &sc->tcp_listen[j]);
-		if (keep || in->tl[i]->senders) {
+		if (keep || tl->senders) {
 			/* a listener with senders stays allocated for their counters */
-			if (!keep && in->tl[i]->h.fd >= 0) {
-				int fd = in->tl[i]->h.fd;
+			if (!keep && tl->h.fd >= 0) {
+				int fd = tl->h.fd;
 
-				pr_info("syslog: closing tcp %s", in->tl[i]->addr.text);
-				loop_fd_del(in->r->l, &in->tl[i]->h);
+				pr_info("syslog: closing %s %s", tl->tls ? "tls" : "tcp", tl->addr.text);
+				loop_fd_del(in->r->l, &tl->h);
 				close(fd);
 			}
 			i++;
 			continue;
 		}
-		pr_info("syslog: closing tcp %s", in->tl[i]->addr.text);
-		listener_close(in, in->tl[i]);
+		pr_info("syslog: closing %s %s", tl->tls ? "tls" : "tcp", tl->addr.text);
+		listener_close(in, tl);
 		in->tl[i] = in->tl[--in->n_tl];
 	}
-	for (j = 0; j < sc->n_tcp_listen; j++) {
-		bool have = false;
+	for (k = 0; k < 2; k++) {
+		const struct conf_addr *list = k ? sc->tls_intake : sc->tcp_listen;
+		int n = k ? sc->n_tls_intake : sc->n_tcp_listen;
 
-		for (i = 0; i < in->n_tl; i++)
-			have = have || (in->tl[i]->h.fd >= 0 && addr_eq(&in->tl[i]->addr, &sc->tcp_listen[j]));
-		if (have)
-			continue;
-		if (in->n_tl >= CONF_MAX_LISTEN) {
-			err = -ENOSPC;
-			continue;
+		for (j = 0; j < n; j++) {
+			bool have = false;
+
+			for (i = 0; i < in->n_tl; i++)
+				have = have || (in->tl[i]->h.fd >= 0 && in->tl[i]->tls == (k == 1) &&
+						addr_eq(&in->tl[i]->addr, &list[j]));
+			if (have)
+				continue;
+			if (in->n_tl >= CONF_MAX_LISTEN) {
+				pr_err("syslog: more than %d tcp_listen and tls_intake addresses", CONF_MAX_LISTEN);
+				err = -ENOSPC;
+				continue;
+			}
+			e = listener_open(in, &list[j], k == 1, &in->tl[in->n_tl]);
+			if (e)
+				err = e;
+			else
+				in->n_tl++;
 		}
-		e = listener_open(in, &sc->tcp_listen[j], &in->tl[in->n_tl]);
-		if (e)
-			err = e;
-		else
-			in->n_tl++;
 	}
 	return err;
 }
@@ -581,8 +770,10 @@ void intake_tcp_metrics(struct tcp_intake *in, struct metric_sink *s)
 		metric(s, METRIC_COUNTER, "edgesteer_syslog_tcp_paused_ms_total",
 		       "Time TCP senders were not read for lack of room (ms, summed over senders)",
 		       tl->paused_ms, "listen", a, NULL);
-		intake_counts_metrics(&tl->c, s, "tcp", a);
+		intake_counts_metrics(&tl->c, s, tl->tls ? "tls" : "tcp", a);
 	}
+	metric(s, METRIC_GAUGE, "edgesteer_syslog_tls_intake_handshakes", "TLS senders in their handshake",
+	       (uint64_t)in->n_handshaking, NULL);
 	metric(s, METRIC_GAUGE, "edgesteer_syslog_tcp_senders_paused", "TCP senders waiting for room",
 	       (uint64_t)in->n_paused, NULL);
 	metric(s, METRIC_COUNTER, "edgesteer_syslog_tcp_max_senders_reached_total",
@@ -598,5 +789,7 @@ void intake_tcp_free(struct tcp_intake *in)
 	while (in->n_tl)
 		listener_close(in, in->tl[--in->n_tl]);
 	loop_timer_cancel(in->r->l, &in->retry);
+	tls_cred_free(in->cred);
+	tls_anchors_free(in->ca);
 	free(in);
 }

@@ -356,7 +356,7 @@ int syslog_start(struct loop *l, const struct conf *c, struct syslog_relay **out
 	err = open_udp_all(r);
 	if (err)
 		goto fail;
-	if (r->sc.n_tcp_listen) {
+	if (r->sc.n_tcp_listen || r->sc.n_tls_intake) {
 		err = intake_tcp_new(r, &r->tcp);
 		if (err)
 			goto fail;
@@ -435,7 +435,7 @@ int syslog_reload(struct syslog_relay *r, const struct conf *c)
 		e = intake_tcp_reload(r->tcp, &r->sc);
 		if (e)
 			err = e;
-	} else if (r->sc.n_tcp_listen && !r->draining) {
+	} else if ((r->sc.n_tcp_listen || r->sc.n_tls_intake) && !r->draining) {
 		e = intake_tcp_new(r, &r->tcp);
 		if (e)
 			err = e;
