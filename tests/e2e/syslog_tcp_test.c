@@ -377,4 +377,30 @@ TEST_F_TIMEOUT(tcp, missing_pri_drop_counts, 40)
 	EXPECT_EQ(relay_metric(self->pid, self->dir, "edgesteer_syslog_pri_added_total", "proto=\"udp\""), 0);
 }
 
+TEST_F_TIMEOUT(tcp, origin_adds_sender_address_to_rfc5424, 40)
+{
+	char got[512];
+	struct tsub s;
+	int fd, u;
+
+	start(self, "origin = yes\n");
+	subscribe(self, &s);
+	fd = tcp_to(AF_INET6, 22302);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(send_all(fd, "19 <13>1 - h a - - - x", 22), 0);
+	ASSERT_GT(take_one(&s, got, sizeof(got)), 0);
+	EXPECT_STREQ(got, "<13>1 - h a - - [origin ip=\"::1\"] x");
+	close(fd);
+	u = udp_sock();
+	udp_send(u, 22301, "<13>1 - h a - - [x@1] y", 23);
+	ASSERT_GT(take_one(&s, got, sizeof(got)), 0);
+	EXPECT_STREQ(got, "<13>1 - h a - - [x@1][origin ip=\"127.0.0.1\"] y");
+	/* RFC 3164: unchanged */
+	udp_send(u, 22301, "<13>Oct 11 22:14:15 host app: text", 34);
+	ASSERT_GT(take_one(&s, got, sizeof(got)), 0);
+	EXPECT_STREQ(got, "<13>Oct 11 22:14:15 host app: text");
+	close(u);
+	tsub_close(&s);
+}
+
 TEST_HARNESS_MAIN

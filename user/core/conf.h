@@ -158,6 +158,7 @@ struct conf_syslog {
 	char intake_client_ca[CONF_PATH_MAX];	/* "" = no client certificate asked */
 	char intake_client_issuer[CONF_HOST_MAX];
 	uint32_t intake_max_handshakes;		/* pre-authentication budget */
+	bool origin;				/* [origin ip=...] on RFC 5424 messages */
 };
 
 struct conf_forward {

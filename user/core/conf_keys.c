@@ -490,6 +490,8 @@ static const struct conf_key syslog_keys[] = {
 	{ "intake_max_handshakes", CONF_INT, FIELD(struct conf_syslog, intake_max_handshakes), .min = 1,
 	  .max = 100000, .def = "64",
 	  .doc = "TLS senders in their handshake at once (pre-authentication budget); more are closed, counted." },
+	{ "origin", CONF_BOOL, FIELD(struct conf_syslog, origin), .def = "no",
+	  .doc = "yes: add the sender's address to RFC 5424 messages as structured data [origin ip=\"ADDR\"]." },
 };
 
 static const struct conf_key forward_keys[] = {

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "origin.h"
 #include "pri_fix.h"
 #include "syslog_int.h"
 #include "syslog_msg.h"
@@ -44,6 +45,11 @@ int intake_store(struct syslog_relay *r, uint8_t *p, size_t len, const char *hos
 	v = syslog_msg_parse(p, len, NULL);
 	switch (v) {
 	case SYSLOG_OK:
+		if (r->sc.origin && (n = syslog_add_origin(p, len, host, r->fixbuf, r->fixcap)) &&
+		    n <= r->sc.max_message) {
+			c->origin_added++;
+			return push(r, r->fixbuf, n, c);
+		}
 		return push(r, p, len, c);
 	case SYSLOG_EMPTY:
 		c->drop_empty++;
@@ -94,6 +100,9 @@ void intake_counts_metrics(const struct intake_counts *c, struct metric_sink *s,
 	       "Stream messages truncated to max_message", c->truncated, "proto", proto, "listen", listen, NULL);
 	metric(s, METRIC_COUNTER, "edgesteer_syslog_pri_added_total",
 	       "Messages without PRI relayed with PRI 13 (missing_pri = add)", c->pri_added, "proto", proto,
+	       "listen", listen, NULL);
+	metric(s, METRIC_COUNTER, "edgesteer_syslog_origin_added_total",
+	       "RFC 5424 messages given [origin ip=...] (origin = yes)", c->origin_added, "proto", proto,
 	       "listen", listen, NULL);
 	metric(s, METRIC_COUNTER, "edgesteer_syslog_stream_dropped_total", help, c->drop_oversize, "proto", proto,
 	       "listen", listen, "reason", "oversize", NULL);

@@ -41,6 +41,7 @@
 
 #include "core/log.h"
 #include "syslog_int.h"
+#include "origin.h"
 #include "pri_fix.h"
 #include "syslog_msg.h"
 
@@ -55,7 +56,7 @@ struct udp_listener {
 	int rcvbuf;			/* what the kernel granted */
 	uint32_t last_ovfl;		/* SO_RXQ_OVFL is a running counter */
 	bool paused;			/* drained; EPOLLIN back at the coalesce tick */
-	uint64_t datagrams, bytes, accepted, truncated, pri_added;
+	uint64_t datagrams, bytes, accepted, truncated, pri_added, origin_added;
 	uint64_t drop_oversize, drop_empty, drop_bad_pri, drop_bad_header, kernel_drops;
 };
 
@@ -153,17 +154,37 @@ void syslog_notify_readers(struct syslog_relay *r)
 		loop_timer_arm(r->l, &r->coalesce, SYSLOG_COALESCE_MS);
 }
 
+static void host_text(const struct sockaddr_storage *from, char *host, size_t hl)
+{
+	host[0] = 0;
+	if (from->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)from)->sin_addr, host, (socklen_t)hl);
+	else if (from->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)from)->sin6_addr, host, (socklen_t)hl);
+}
+
+/* origin = yes: [origin ip=...] on an RFC 5424 message (origin.h). */
+static bool add_origin(struct syslog_relay *r, const struct sockaddr_storage *from, const uint8_t *p,
+		       size_t len)
+{
+	char host[INET6_ADDRSTRLEN];
+	size_t n;
+
+	host_text(from, host, sizeof(host));
+	n = syslog_add_origin(p, len, host, r->fixbuf, r->fixcap);
+	if (!n || n > r->sc.max_message)
+		return false;
+	return ring_push(r->ring, r->fixbuf, (uint32_t)n) >= 0;
+}
+
 /* missing_pri = add: relay it as RFC 3164 4.3.3 asks (pri_fix.h). */
 static bool add_pri(struct syslog_relay *r, const struct sockaddr_storage *from, const uint8_t *p,
 		    size_t len)
 {
-	char host[INET6_ADDRSTRLEN] = "";
+	char host[INET6_ADDRSTRLEN];
 	size_t n;
 
-	if (from->ss_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)from)->sin_addr, host, sizeof(host));
-	else if (from->ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)from)->sin6_addr, host, sizeof(host));
+	host_text(from, host, sizeof(host));
 	n = syslog_add_pri(p, len, host, time(NULL), r->fixbuf, r->fixcap);
 	if (!n)
 		return false;
@@ -194,6 +215,11 @@ static void take_datagram(struct syslog_relay *r, struct udp_listener *u, uint8_
 	v = syslog_msg_parse(p, len, NULL);
 	switch (v) {
 	case SYSLOG_OK:
+		if (r->sc.origin && add_origin(r, from, p, len)) {
+			u->origin_added++;
+			u->accepted++;
+			return;
+		}
 		break;
 	case SYSLOG_EMPTY:
 		u->drop_empty++;
@@ -277,7 +303,9 @@ static int alloc_batch(struct syslog_relay *r)
 	r->rbuf = malloc((size_t)SYSLOG_BATCH * r->slot);
 	r->cbuf = calloc(SYSLOG_BATCH, cspace);
 	r->names = calloc(SYSLOG_BATCH, sizeof(*r->names));
-	r->fixcap = r->sc.max_message + SYSLOG_PRI_EXTRA;
+	/* room for what missing_pri or origin add */
+	r->fixcap = r->sc.max_message + (SYSLOG_PRI_EXTRA > SYSLOG_ORIGIN_EXTRA ? SYSLOG_PRI_EXTRA
+										 : SYSLOG_ORIGIN_EXTRA);
 	r->fixbuf = malloc(r->fixcap);
 	if (!r->msgs || !r->iov || !r->rbuf || !r->cbuf || !r->names || !r->fixbuf)
 		return -ENOMEM;
@@ -544,6 +572,10 @@ void syslog_metrics(struct syslog_relay *r, struct metric_sink *s)
 	for (i = 0; i < r->n_udp; i++)
 		metric(s, METRIC_COUNTER, "edgesteer_syslog_pri_added_total",
 		       "Messages without PRI relayed with PRI 13 (missing_pri = add)", r->udp[i]->pri_added,
+		       "proto", "udp", "listen", r->udp[i]->addr.text, NULL);
+	for (i = 0; i < r->n_udp; i++)
+		metric(s, METRIC_COUNTER, "edgesteer_syslog_origin_added_total",
+		       "RFC 5424 messages given [origin ip=...] (origin = yes)", r->udp[i]->origin_added,
 		       "proto", "udp", "listen", r->udp[i]->addr.text, NULL);
 	intake_tcp_metrics(r->tcp, s);
 	for (i = 0; i < r->n_udp; i++)

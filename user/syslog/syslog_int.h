@@ -45,7 +45,7 @@ struct syslog_relay {
 
 /* What a stream (or datagram) input counts about the messages it takes. */
 struct intake_counts {
-	uint64_t frames, bytes, accepted, truncated, pri_added;
+	uint64_t frames, bytes, accepted, truncated, pri_added, origin_added;
 	uint64_t drop_oversize, drop_empty, drop_bad_pri, drop_bad_header;
 };
 
