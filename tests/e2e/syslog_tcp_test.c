@@ -403,4 +403,41 @@ TEST_F_TIMEOUT(tcp, origin_adds_sender_address_to_rfc5424, 40)
 	tsub_close(&s);
 }
 
+TEST_F_TIMEOUT(tcp, reload_opens_and_closes_tcp_listeners, 40)
+{
+	char conf[4096];
+	struct tsub s;
+	int fd;
+
+	start(self, "");
+	subscribe(self, &s);
+	tsub_close(&s);
+	/* without tcp_listen: the port is closed, a connected sender stays */
+	fd = tcp_to(AF_INET, 22302);
+	ASSERT_GE(fd, 0);
+	snprintf(conf, sizeof(conf),
+		 "[syslog]\nlisten = 127.0.0.1:22301\ntls_listen = 127.0.0.1:22303\n"
+		 "cert = %s/server.crt\nkey = %s/server.key\nclient_ca = %s/ca.crt\n",
+		 self->dir, self->dir, self->dir);
+	ASSERT_EQ(relay_reload(self->pid, self->dir, conf), 0);
+	EXPECT_EQ(tcp_to(AF_INET, 22302), -1);
+	ASSERT_EQ(send_all(fd, "<13>still here\n", 15), 0);
+	EXPECT_EQ(relay_wait_metric(self->pid, self->dir, "edgesteer_syslog_stream_accepted_total",
+				    "127.0.0.1:22302", 1, 5000), 1);
+	close(fd);
+	/* and back */
+	snprintf(conf, sizeof(conf),
+		 "[syslog]\nlisten = 127.0.0.1:22301\ntcp_listen = 127.0.0.1:22302\n"
+		 "tls_listen = 127.0.0.1:22303\n"
+		 "cert = %s/server.crt\nkey = %s/server.key\nclient_ca = %s/ca.crt\n",
+		 self->dir, self->dir, self->dir);
+	ASSERT_EQ(relay_reload(self->pid, self->dir, conf), 0);
+	fd = tcp_to(AF_INET, 22302);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(send_all(fd, "<13>new\n", 8), 0);
+	EXPECT_EQ(relay_wait_metric(self->pid, self->dir, "edgesteer_syslog_stream_accepted_total",
+				    "127.0.0.1:22302", 2, 5000), 2);
+	close(fd);
+}
+
 TEST_HARNESS_MAIN

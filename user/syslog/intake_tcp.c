@@ -527,23 +527,18 @@ static void listener_close(struct tcp_intake *in, struct tcp_listener *tl)
 	free(tl);
 }
 
-static int listener_open(struct tcp_intake *in, const struct conf_addr *a, bool tls,
-			 struct tcp_listener **out)
+/* Bind and listen on tl->addr; tl is new, or one closed by a reload that
+ * still had senders (its counters go on). */
+static int listener_bind(struct tcp_intake *in, struct tcp_listener *tl)
 {
-	struct tcp_listener *tl = calloc(1, sizeof(*tl));
+	const struct conf_addr *a = &tl->addr;
+	bool tls = tl->tls;
 	int fd, one = 1, err;
 
-	if (!tl)
-		return -ENOMEM;
-	tl->in = in;
-	tl->tls = tls;
-	tl->addr = *a;
-	tl->h.fd = -1;
 	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		err = -errno;
 		pr_err("syslog: %s %s: socket: %s", tls ? "tls_intake" : "tcp_listen", a->text, strerror(-err));
-		free(tl);
 		return err;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -554,16 +549,34 @@ static int listener_open(struct tcp_intake *in, const struct conf_addr *a, bool 
 		pr_err("syslog: %s %s: %s (address in use? another syslog daemon?)",
 		       tls ? "tls_intake" : "tcp_listen", a->text, strerror(-err));
 		close(fd);
-		free(tl);
 		return err;
 	}
 	err = loop_fd_add(in->r->l, &tl->h, fd, in->accepting ? EPOLLIN : 0, on_accept);
 	if (err) {
 		close(fd);
-		free(tl);
 		return err;
 	}
 	pr_info("syslog: listening on %s %s", tls ? "tls" : "tcp", a->text);
+	return 0;
+}
+
+static int listener_open(struct tcp_intake *in, const struct conf_addr *a, bool tls,
+			 struct tcp_listener **out)
+{
+	struct tcp_listener *tl = calloc(1, sizeof(*tl));
+	int err;
+
+	if (!tl)
+		return -ENOMEM;
+	tl->in = in;
+	tl->tls = tls;
+	tl->addr = *a;
+	tl->h.fd = -1;
+	err = listener_bind(in, tl);
+	if (err) {
+		free(tl);
+		return err;
+	}
 	*out = tl;
 	return 0;
 }
@@ -691,11 +704,18 @@ int intake_tcp_reload(struct tcp_intake *in, const struct conf_syslog *sc)
 		int n = k ? sc->n_tls_intake : sc->n_tcp_listen;
 
 		for (j = 0; j < n; j++) {
-			bool have = false;
+			struct tcp_listener *have = NULL;
 
 			for (i = 0; i < in->n_tl; i++)
-				have = have || (in->tl[i]->h.fd >= 0 && in->tl[i]->tls == (k == 1) &&
-						addr_eq(&in->tl[i]->addr, &list[j]));
+				if (in->tl[i]->tls == (k == 1) && addr_eq(&in->tl[i]->addr, &list[j]))
+					have = in->tl[i];
+			if (have && have->h.fd < 0) {
+				/* closed by an earlier reload, kept for its senders */
+				e = listener_bind(in, have);
+				if (e)
+					err = e;
+				continue;
+			}
 			if (have)
 				continue;
 			if (in->n_tl >= CONF_MAX_LISTEN) {
