@@ -276,6 +276,11 @@ TEST_F_TIMEOUT(tcp, bad_input_is_closed_and_counted_others_flow, 60)
 	EXPECT_EQ(relay_metric(self->pid, self->dir, "edgesteer_syslog_tcp_framing_errors_total",
 			       "reason=\"no_lf\""), 1);
 	EXPECT_EQ(relay_metric(self->pid, self->dir, "edgesteer_syslog_tcp_senders", "127.0.0.1:22302"), 500);
+	/* per-sender series stay bounded: 16 senders and "other" */
+	EXPECT_EQ(relay_metric(self->pid, self->dir, "edgesteer_syslog_sender_bytes_total", "sender=\"other\""), 0);
+	EXPECT_EQ(th_sh("test $(grep -c '^edgesteer_syslog_sender_bytes_total{' %s/metrics.prom) = 17", self->dir), 0);
+	/* and each family once: no repeated HELP lines */
+	EXPECT_EQ(th_sh("test -z \"$(grep '^# HELP' %s/metrics.prom | sort | uniq -d)\"", self->dir), 0);
 	for (i = 0; i < 500; i++)
 		if (idle[i] >= 0)
 			close(idle[i]);

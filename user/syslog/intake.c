@@ -86,30 +86,3 @@ bool syslog_can_keep(struct syslog_relay *r, uint32_t len)
 			return false;
 	return true;
 }
-
-void intake_counts_metrics(const struct intake_counts *c, struct metric_sink *s, const char *proto,
-			   const char *listen)
-{
-	static const char help[] = "Stream frames dropped at intake";
-
-	metric(s, METRIC_COUNTER, "edgesteer_syslog_stream_frames_total", "Frames read from stream senders",
-	       c->frames, "proto", proto, "listen", listen, NULL);
-	metric(s, METRIC_COUNTER, "edgesteer_syslog_stream_accepted_total",
-	       "Stream messages accepted into the ring", c->accepted, "proto", proto, "listen", listen, NULL);
-	metric(s, METRIC_COUNTER, "edgesteer_syslog_stream_truncated_total",
-	       "Stream messages truncated to max_message", c->truncated, "proto", proto, "listen", listen, NULL);
-	metric(s, METRIC_COUNTER, "edgesteer_syslog_pri_added_total",
-	       "Messages without PRI relayed with PRI 13 (missing_pri = add)", c->pri_added, "proto", proto,
-	       "listen", listen, NULL);
-	metric(s, METRIC_COUNTER, "edgesteer_syslog_origin_added_total",
-	       "RFC 5424 messages given [origin ip=...] (origin = yes)", c->origin_added, "proto", proto,
-	       "listen", listen, NULL);
-	metric(s, METRIC_COUNTER, "edgesteer_syslog_stream_dropped_total", help, c->drop_oversize, "proto", proto,
-	       "listen", listen, "reason", "oversize", NULL);
-	metric(s, METRIC_COUNTER, "edgesteer_syslog_stream_dropped_total", help, c->drop_empty, "proto", proto,
-	       "listen", listen, "reason", "empty", NULL);
-	metric(s, METRIC_COUNTER, "edgesteer_syslog_stream_dropped_total", help, c->drop_bad_pri, "proto", proto,
-	       "listen", listen, "reason", "bad_pri", NULL);
-	metric(s, METRIC_COUNTER, "edgesteer_syslog_stream_dropped_total", help, c->drop_bad_header, "proto",
-	       proto, "listen", listen, "reason", "bad_header", NULL);
-}

@@ -28,6 +28,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,7 @@
 #define READS_PER_WAKEUP 16	/* fairness between senders */
 #define PAUSE_RETRY_MS 10
 #define EMFILE_PAUSE_MS 200
+#define TOP_SENDERS 16		/* senders with series of their own; the rest as "other" */
 
 enum sender_close {
 	SC_EOF, SC_IDLE, SC_FRAMING, SC_ERROR, SC_SHUTDOWN, SC_HS_TIMEOUT, SC_HS_FAILED, SC_PREAUTH_FULL, SC_MAX
@@ -756,45 +758,142 @@ void intake_tcp_stop_accepting(struct tcp_intake *in)
 	in->accepting = false;
 }
 
+static int by_bytes_desc(const void *a, const void *b)
+{
+	const struct sender *x = *(const struct sender *const *)a, *y = *(const struct sender *const *)b;
+
+	return x->bytes < y->bytes ? 1 : x->bytes > y->bytes ? -1 : 0;
+}
+
+static uint64_t sender_paused_ms(const struct sender *s, uint64_t now)
+{
+	return s->paused_ms + (s->paused ? now - s->paused_at : 0);
+}
+
+/* The TOP_SENDERS connected senders that sent the most, each with its own
+ * series (label sender = address:port); all others summed as "other". The
+ * series are bounded whatever the number of senders. One name at a time:
+ * the exposition format wants a family's samples together. */
+static void top_senders(struct tcp_intake *in, struct metric_sink *ms)
+{
+	static const struct { const char *name, *help; } fam[3] = {
+		{ "edgesteer_syslog_sender_messages_total",
+		  "Messages from a connected TCP/TLS sender (top senders by bytes; the rest as other)" },
+		{ "edgesteer_syslog_sender_bytes_total", "Bytes from a connected TCP/TLS sender" },
+		{ "edgesteer_syslog_sender_paused_ms_total",
+		  "Time a connected sender was not read for lack of room (ms)" },
+	};
+	uint64_t now = loop_now(in->r->l);
+	struct sender **v, *s;
+	uint32_t n = 0, i;
+	int f;
+
+	if (!in->n_senders)
+		return;
+	v = malloc(sizeof(*v) * in->n_senders);
+	if (!v)
+		return;
+	for (s = in->head; s && n < in->n_senders; s = s->next)
+		v[n++] = s;
+	qsort(v, n, sizeof(*v), by_bytes_desc);
+	for (f = 0; f < 3; f++) {
+		uint64_t other = 0;
+
+		for (i = 0; i < n; i++) {
+			uint64_t val = f == 0 ? v[i]->msgs : f == 1 ? v[i]->bytes : sender_paused_ms(v[i], now);
+
+			if (i < TOP_SENDERS)
+				metric(ms, METRIC_COUNTER, fam[f].name, fam[f].help, val, "sender", v[i]->peer, NULL);
+			else
+				other += val;
+		}
+		if (n > TOP_SENDERS)
+			metric(ms, METRIC_COUNTER, fam[f].name, fam[f].help, other, "sender", "other", NULL);
+	}
+	free(v);
+}
+
+static const char *proto(const struct tcp_listener *tl)
+{
+	return tl->tls ? "tls" : "tcp";
+}
+
+void intake_tcp_counts_metric(struct tcp_intake *in, struct metric_sink *s, const char *name, const char *help,
+			      size_t off)
+{
+	int i;
+
+	for (i = 0; in && i < in->n_tl; i++) {
+		uint64_t v;
+
+		memcpy(&v, (const char *)&in->tl[i]->c + off, sizeof(v));
+		metric(s, METRIC_COUNTER, name, help, v, "proto", proto(in->tl[i]), "listen", in->tl[i]->addr.text,
+		       NULL);
+	}
+}
+
 void intake_tcp_metrics(struct tcp_intake *in, struct metric_sink *s)
 {
+	static const struct { const char *reason; size_t off; } drops[] = {
+		{ "oversize", offsetof(struct intake_counts, drop_oversize) },
+		{ "empty", offsetof(struct intake_counts, drop_empty) },
+		{ "bad_pri", offsetof(struct intake_counts, drop_bad_pri) },
+		{ "bad_header", offsetof(struct intake_counts, drop_bad_header) },
+	};
+	static const char drop_help[] = "Stream frames dropped at intake";
+	static const char fe_help[] = "TCP/TLS senders closed for a framing error";
 	int i, k;
+	size_t d;
 
 	if (!in)
 		return;
+	top_senders(in, s);
+#define EACH(type, name, help, expr)								\
+	for (i = 0; i < in->n_tl; i++)								\
+		metric(s, type, name, help, (uint64_t)(expr), "proto", proto(in->tl[i]), "listen",	\
+		       in->tl[i]->addr.text, NULL)
+	EACH(METRIC_GAUGE, "edgesteer_syslog_tcp_senders", "TCP/TLS senders connected", in->tl[i]->senders);
+	EACH(METRIC_COUNTER, "edgesteer_syslog_tcp_connections_total", "TCP/TLS senders accepted",
+	     in->tl[i]->conns);
+	EACH(METRIC_COUNTER, "edgesteer_syslog_tcp_bytes_total", "Bytes read from TCP/TLS senders",
+	     in->tl[i]->c.bytes);
+	EACH(METRIC_COUNTER, "edgesteer_syslog_tcp_partial_at_eof_total",
+	     "Octet-counted frames cut short by the sender closing", in->tl[i]->partial_at_eof);
+	EACH(METRIC_COUNTER, "edgesteer_syslog_tcp_paused_ms_total",
+	     "Time TCP/TLS senders were not read for lack of room (ms, summed over senders)", in->tl[i]->paused_ms);
+	EACH(METRIC_COUNTER, "edgesteer_syslog_stream_frames_total", "Frames read from stream senders",
+	     in->tl[i]->c.frames);
+	EACH(METRIC_COUNTER, "edgesteer_syslog_stream_accepted_total", "Stream messages accepted into the ring",
+	     in->tl[i]->c.accepted);
+	EACH(METRIC_COUNTER, "edgesteer_syslog_stream_truncated_total", "Stream messages truncated to max_message",
+	     in->tl[i]->c.truncated);
+#undef EACH
+	for (k = 0; k < SC_MAX; k++)
+		for (i = 0; i < in->n_tl; i++)
+			metric(s, METRIC_COUNTER, "edgesteer_syslog_tcp_closed_total", "TCP/TLS senders gone, by reason",
+			       in->tl[i]->closes[k], "proto", proto(in->tl[i]), "listen", in->tl[i]->addr.text,
+			       "reason", sc_names[k], NULL);
 	for (i = 0; i < in->n_tl; i++) {
-		struct tcp_listener *tl = in->tl[i];
-		const char *a = tl->addr.text;
+		const struct tcp_listener *tl = in->tl[i];
 
-		metric(s, METRIC_GAUGE, "edgesteer_syslog_tcp_senders", "TCP senders connected",
-		       (uint64_t)tl->senders, "listen", a, NULL);
-		metric(s, METRIC_COUNTER, "edgesteer_syslog_tcp_connections_total", "TCP senders accepted",
-		       tl->conns, "listen", a, NULL);
-		for (k = 0; k < SC_MAX; k++)
-			metric(s, METRIC_COUNTER, "edgesteer_syslog_tcp_closed_total",
-			       "TCP senders gone, by reason", tl->closes[k], "listen", a, "reason", sc_names[k],
-			       NULL);
-		metric(s, METRIC_COUNTER, "edgesteer_syslog_tcp_bytes_total", "Bytes read from TCP senders",
-		       tl->c.bytes, "listen", a, NULL);
-		metric(s, METRIC_COUNTER, "edgesteer_syslog_tcp_framing_errors_total",
-		       "TCP senders closed for a framing error", tl->bad_length, "listen", a, "reason",
-		       "bad_length", NULL);
-		metric(s, METRIC_COUNTER, "edgesteer_syslog_tcp_framing_errors_total",
-		       "TCP senders closed for a framing error", tl->too_big, "listen", a, "reason", "too_big",
-		       NULL);
-		metric(s, METRIC_COUNTER, "edgesteer_syslog_tcp_framing_errors_total",
-		       "TCP senders closed for a framing error", tl->no_lf, "listen", a, "reason", "no_lf", NULL);
-		metric(s, METRIC_COUNTER, "edgesteer_syslog_tcp_partial_at_eof_total",
-		       "Octet-counted frames cut short by the sender closing", tl->partial_at_eof, "listen", a,
-		       NULL);
-		metric(s, METRIC_COUNTER, "edgesteer_syslog_tcp_paused_ms_total",
-		       "Time TCP senders were not read for lack of room (ms, summed over senders)",
-		       tl->paused_ms, "listen", a, NULL);
-		intake_counts_metrics(&tl->c, s, tl->tls ? "tls" : "tcp", a);
+		metric(s, METRIC_COUNTER, "edgesteer_syslog_tcp_framing_errors_total", fe_help, tl->bad_length,
+		       "proto", proto(tl), "listen", tl->addr.text, "reason", "bad_length", NULL);
+		metric(s, METRIC_COUNTER, "edgesteer_syslog_tcp_framing_errors_total", fe_help, tl->too_big,
+		       "proto", proto(tl), "listen", tl->addr.text, "reason", "too_big", NULL);
+		metric(s, METRIC_COUNTER, "edgesteer_syslog_tcp_framing_errors_total", fe_help, tl->no_lf,
+		       "proto", proto(tl), "listen", tl->addr.text, "reason", "no_lf", NULL);
 	}
+	for (d = 0; d < sizeof(drops) / sizeof(drops[0]); d++)
+		for (i = 0; i < in->n_tl; i++) {
+			uint64_t v;
+
+			memcpy(&v, (const char *)&in->tl[i]->c + drops[d].off, sizeof(v));
+			metric(s, METRIC_COUNTER, "edgesteer_syslog_stream_dropped_total", drop_help, v, "proto",
+			       proto(in->tl[i]), "listen", in->tl[i]->addr.text, "reason", drops[d].reason, NULL);
+		}
 	metric(s, METRIC_GAUGE, "edgesteer_syslog_tls_intake_handshakes", "TLS senders in their handshake",
 	       (uint64_t)in->n_handshaking, NULL);
-	metric(s, METRIC_GAUGE, "edgesteer_syslog_tcp_senders_paused", "TCP senders waiting for room",
+	metric(s, METRIC_GAUGE, "edgesteer_syslog_tcp_senders_paused", "TCP/TLS senders waiting for room",
 	       (uint64_t)in->n_paused, NULL);
 	metric(s, METRIC_COUNTER, "edgesteer_syslog_tcp_max_senders_reached_total",
 	       "Times accepting stopped at max_senders", in->refused_full, NULL);

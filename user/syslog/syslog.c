@@ -573,10 +573,16 @@ void syslog_metrics(struct syslog_relay *r, struct metric_sink *s)
 		metric(s, METRIC_COUNTER, "edgesteer_syslog_pri_added_total",
 		       "Messages without PRI relayed with PRI 13 (missing_pri = add)", r->udp[i]->pri_added,
 		       "proto", "udp", "listen", r->udp[i]->addr.text, NULL);
+	intake_tcp_counts_metric(r->tcp, s, "edgesteer_syslog_pri_added_total",
+				 "Messages without PRI relayed with PRI 13 (missing_pri = add)",
+				 offsetof(struct intake_counts, pri_added));
 	for (i = 0; i < r->n_udp; i++)
 		metric(s, METRIC_COUNTER, "edgesteer_syslog_origin_added_total",
 		       "RFC 5424 messages given [origin ip=...] (origin = yes)", r->udp[i]->origin_added,
 		       "proto", "udp", "listen", r->udp[i]->addr.text, NULL);
+	intake_tcp_counts_metric(r->tcp, s, "edgesteer_syslog_origin_added_total",
+				 "RFC 5424 messages given [origin ip=...] (origin = yes)",
+				 offsetof(struct intake_counts, origin_added));
 	intake_tcp_metrics(r->tcp, s);
 	for (i = 0; i < r->n_udp; i++)
 		metric(s, METRIC_GAUGE, "edgesteer_syslog_rcvbuf_bytes", "UDP receive buffer granted",

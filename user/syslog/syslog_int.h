@@ -7,6 +7,7 @@
 #ifndef EDGESTEER_SYSLOG_INT_H
 #define EDGESTEER_SYSLOG_INT_H
 
+#include <stddef.h>
 #include <sys/socket.h>
 
 #include "core/conf.h"
@@ -62,14 +63,16 @@ int intake_store(struct syslog_relay *r, uint8_t *p, size_t len, const char *hos
 /* Can a message of len bytes be pushed without losing one a forwarder
  * still needs (not confirmed and no room in its spool)? */
 bool syslog_can_keep(struct syslog_relay *r, uint32_t len);
-void intake_counts_metrics(const struct intake_counts *c, struct metric_sink *s, const char *proto,
-			   const char *listen);
 
 /* intake_tcp.c */
 int intake_tcp_new(struct syslog_relay *r, struct tcp_intake **out);
 int intake_tcp_reload(struct tcp_intake *in, const struct conf_syslog *sc);
 void intake_tcp_stop_accepting(struct tcp_intake *in);
 void intake_tcp_metrics(struct tcp_intake *in, struct metric_sink *s);
+/* One intake_counts field (offsetof) of every listener, labelled proto
+ * and listen: for families UDP listeners emit too (kept together). */
+void intake_tcp_counts_metric(struct tcp_intake *in, struct metric_sink *s, const char *name, const char *help,
+			      size_t off);
 void intake_tcp_free(struct tcp_intake *in);
 
 /* fanout.c */
