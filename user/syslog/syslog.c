@@ -178,8 +178,8 @@ static bool add_origin(struct syslog_relay *r, const struct sockaddr_storage *fr
 }
 
 /* missing_pri = add: relay it as RFC 3164 4.3.3 asks (pri_fix.h). */
-static bool add_pri(struct syslog_relay *r, const struct sockaddr_storage *from, const uint8_t *p,
-		    size_t len)
+static int add_pri(struct syslog_relay *r, struct udp_listener *u, const struct sockaddr_storage *from,
+		    const uint8_t *p, size_t len)
 {
 	char host[INET6_ADDRSTRLEN];
 	size_t n;
@@ -187,10 +187,15 @@ static bool add_pri(struct syslog_relay *r, const struct sockaddr_storage *from,
 	host_text(from, host, sizeof(host));
 	n = syslog_add_pri(p, len, host, time(NULL), r->fixbuf, r->fixcap);
 	if (!n)
-		return false;
-	if (n > r->sc.max_message)
+		return -EBADMSG;
+	if (n > r->sc.max_message) {
+		/* what was added pushed it over: oversize applies as to any other */
+		if (r->sc.oversize == OVERSIZE_DROP)
+			return -EMSGSIZE;
+		u->truncated++;
 		n = r->sc.max_message;
-	return ring_push(r->ring, r->fixbuf, (uint32_t)n) >= 0;
+	}
+	return ring_push(r->ring, r->fixbuf, (uint32_t)n) >= 0 ? 0 : -EMSGSIZE;
 }
 
 /* One datagram: trim, bound, validate, store. */
@@ -225,10 +230,18 @@ static void take_datagram(struct syslog_relay *r, struct udp_listener *u, uint8_
 		u->drop_empty++;
 		return;
 	case SYSLOG_BAD_PRI:
-		if (r->sc.missing_pri == MISSING_PRI_ADD && add_pri(r, from, p, len)) {
-			u->pri_added++;
-			u->accepted++;
-			return;
+		if (r->sc.missing_pri == MISSING_PRI_ADD) {
+			int e = add_pri(r, u, from, p, len);
+
+			if (e == 0) {
+				u->pri_added++;
+				u->accepted++;
+				return;
+			}
+			if (e == -EMSGSIZE) {
+				u->drop_oversize++;
+				return;
+			}
 		}
 		u->drop_bad_pri++;
 		return;
