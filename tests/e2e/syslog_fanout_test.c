@@ -303,7 +303,9 @@ TEST_F_TIMEOUT(relay, oversized_binary_empty_never_corrupt_the_stream, 30)
 	int fd = udp_sock();
 	double end;
 
-	start(self, 22021, 22022, "max_message = 512\noversize = truncate\n");
+	/* missing_pri = drop: the junk without PRI is to be dropped here
+	 * (add, the default, is tested in syslog_tcp_test.c) */
+	start(self, 22021, 22022, "max_message = 512\noversize = truncate\nmissing_pri = drop\n");
 	ASSERT_EQ(wait_port(22022, 15000), 0);
 	ASSERT_EQ(tsub_connect(&a, 22022, self->dir, "client.crt", "client.key", 0), 0);
 	ASSERT_EQ(relay_wait_subscribers(self->pid, self->dir, 1, 10000), 0);

@@ -1132,8 +1132,19 @@ static void validate(struct conf_parser *p)
 
 		snprintf(p->section, sizeof(p->section), "syslog");
 		p->line = p->section_line = p->syslog_line;
-		if (!s->n_listen && !s->n_tls_listen)
-			conf_error(p, "listen", "[syslog] needs 'listen' (UDP) addresses");
+		if (s->n_tls_intake) {
+			if (!s->cert[0] || !s->key[0])
+				conf_error(p, "tls_intake", "needs cert and key");
+			if (s->intake_client_ca[0] && !p->no_files && access(s->intake_client_ca, R_OK))
+				conf_error(p, "intake_client_ca", "cannot read '%s': %s", s->intake_client_ca,
+					   strerror(errno));
+			if (!s->n_tls_listen && s->cert[0] && !p->no_files && access(s->cert, R_OK))
+				conf_error(p, "cert", "cannot read '%s': %s", s->cert, strerror(errno));
+			if (!s->n_tls_listen && s->key[0] && !p->no_files && access(s->key, R_OK))
+				conf_error(p, "key", "cannot read '%s': %s", s->key, strerror(errno));
+		}
+		if (!s->n_listen && !s->n_tls_listen && !s->n_tcp_listen && !s->n_tls_intake)
+			conf_error(p, "listen", "[syslog] needs 'listen' (UDP), 'tcp_listen' or 'tls_intake' addresses");
 		if (s->n_tls_listen) {
 			if (!s->cert[0] || !s->key[0] || !s->client_ca[0])
 				conf_error(p, "tls_listen", "needs cert, key and client_ca (subscribers use mutual TLS)");

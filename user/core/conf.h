@@ -59,6 +59,7 @@ enum conf_check { CHECK_OFF, CHECK_TCP };
 enum conf_framing { FRAMING_OCTET, FRAMING_LF };
 enum conf_slow { SLOW_SKIP, SLOW_DISCONNECT };
 enum conf_oversize { OVERSIZE_TRUNCATE, OVERSIZE_DROP };
+enum conf_missing_pri { MISSING_PRI_ADD, MISSING_PRI_DROP };
 /* [forward] spool_sync: when spooled messages are fdatasync'ed (docs/spool.md) */
 enum conf_spool_sync { SPOOL_SYNC_SECOND, SPOOL_SYNC_BATCH, SPOOL_SYNC_NEVER };
 enum conf_log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
@@ -171,6 +172,19 @@ struct conf_syslog {
 	uint32_t handshake_timeout_ms;
 	uint32_t max_subscribers;	/* established sessions */
 	uint32_t max_handshakes;	/* connections still in their handshake */
+	/* TCP intake (intake_tcp.c) */
+	struct conf_addr tcp_listen[CONF_MAX_LISTEN];
+	int n_tcp_listen;
+	uint32_t max_senders;
+	uint32_t sender_idle_timeout_ms;
+	enum conf_missing_pri missing_pri;	/* RFC 3164 4.3.3 relay behaviour */
+	/* TLS intake: cert and key above; handshake_timeout */
+	struct conf_addr tls_intake[CONF_MAX_LISTEN];
+	int n_tls_intake;
+	char intake_client_ca[CONF_PATH_MAX];	/* "" = no client certificate asked */
+	char intake_client_issuer[CONF_HOST_MAX];
+	uint32_t intake_max_handshakes;		/* pre-authentication budget */
+	bool origin;				/* [origin ip=...] on RFC 5424 messages */
 };
 
 struct conf_forward {

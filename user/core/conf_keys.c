@@ -262,6 +262,20 @@ static void key_client_issuer(struct conf_parser *p, const struct conf_key *k, v
 		strcpy(s->client_issuer, val);
 }
 
+/* intake_client_issuer: as client_issuer, into the field at k->off */
+static void key_issuer_at(struct conf_parser *p, const struct conf_key *k, void *sec, const char *val)
+{
+	char *dst = (char *)sec + k->off, dn[TLS_DN_MAX];
+
+	if (strlen(val) >= CONF_HOST_MAX)
+		conf_error(p, k->name, "longer than %d bytes", CONF_HOST_MAX - 1);
+	else if (val[0] && dn_canon(val, dn, sizeof(dn)))
+		conf_error(p, k->name, "'%s' is not a distinguished name like "
+			   "\"CN=Edge Senders CA,O=Example\"", val);
+	else
+		strcpy(dst, val);
+}
+
 /* A numeric neighbour address (a probe asks a neighbour, never DNS). */
 static int parse_neighbour(const char *s, struct conf_addr *a)
 {
@@ -497,6 +511,7 @@ static const struct conf_key proxy_keys[] = {
 static const char *const oversize_words[] = { "truncate", "drop", NULL };
 static const char *const framing_words[] = { "octet", "lf", NULL };
 static const char *const slow_words[] = { "skip", "disconnect", NULL };
+static const char *const missing_pri_words[] = { "add", "drop", NULL };
 
 static const struct conf_key syslog_keys[] = {
 	{ "listen", CONF_ADDRS, CONF_REPEAT, LIST(struct conf_syslog, listen, n_listen, CONF_MAX_LISTEN),
@@ -532,6 +547,31 @@ static const struct conf_key syslog_keys[] = {
 	{ "max_handshakes", CONF_INT, FIELD(struct conf_syslog, max_handshakes), .min = 1, .max = 100000,
 	  .def = "256", .doc = "Subscriber connections still in their TLS handshake at most; never counted as "
 				"subscribers; when full, the oldest handshake is closed to admit a new one." },
+	{ "tcp_listen", CONF_ADDRS, CONF_REPEAT,
+	  LIST(struct conf_syslog, tcp_listen, n_tcp_listen, CONF_MAX_LISTEN),
+	  .doc = "Plain TCP intake addresses (RFC 6587: octet counting or LF framing, detected per "
+		 "connection)." },
+	{ "max_senders", CONF_INT, FIELD(struct conf_syslog, max_senders), .min = 1, .max = 100000,
+	  .def = "1000", .doc = "TCP senders connected at once; at the limit the listener pauses." },
+	{ "sender_idle_timeout", CONF_DURATION, FIELD(struct conf_syslog, sender_idle_timeout_ms),
+	  .min = 10, .def = "600s", .doc = "A TCP sender that sends nothing for this long is closed." },
+	{ "missing_pri", CONF_ENUM, FIELD(struct conf_syslog, missing_pri), .words = missing_pri_words,
+	  .def = "add", .doc = "A message without <PRI> (every input): add PRI 13, and TIMESTAMP and "
+			      "HOSTNAME when missing (RFC 3164 4.3.3), or drop it; counted either way." },
+	{ "tls_intake", CONF_ADDRS, CONF_REPEAT,
+	  LIST(struct conf_syslog, tls_intake, n_tls_intake, CONF_MAX_LISTEN),
+	  .doc = "TLS intake addresses (RFC 5425; framing detected as for tcp_listen); shows cert and key." },
+	{ "intake_client_ca", CONF_PATH, FIELD(struct conf_syslog, intake_client_ca),
+	  .def_note = "none (senders need no certificate)",
+	  .doc = "PEM CA bundle: TLS senders must show a certificate that chains to it (mutual TLS)." },
+	{ "intake_client_issuer", CONF_CUSTOM, CONF_EMPTY_OK, FIELD(struct conf_syslog, intake_client_issuer),
+	  .parse = key_issuer_at, .syntax = "DN", .def_note = "empty (any issuer in intake_client_ca)",
+	  .doc = "Exact issuer DN a TLS sender's certificate must carry." },
+	{ "intake_max_handshakes", CONF_INT, FIELD(struct conf_syslog, intake_max_handshakes), .min = 1,
+	  .max = 100000, .def = "64",
+	  .doc = "TLS senders in their handshake at once (pre-authentication budget); more are closed, counted." },
+	{ "origin", CONF_BOOL, FIELD(struct conf_syslog, origin), .def = "no",
+	  .doc = "yes: add the sender's address to RFC 5424 messages as structured data [origin ip=\"ADDR\"]." },
 };
 
 static const struct conf_key forward_keys[] = {

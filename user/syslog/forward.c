@@ -221,6 +221,27 @@ void forward_evict(struct forwarder *f, uint64_t seq, const uint8_t *p, uint32_t
 		f->spool_rd = spool_end(f->spool);
 }
 
+bool forward_can_keep(const struct forwarder *f, uint64_t upto)
+{
+	const struct syslog_ring *ring = f->r->ring;
+	uint64_t seq = f->ack_seq > ring_first(ring) ? f->ack_seq : ring_first(ring), n = 0, bytes = 0;
+
+	if (upto <= seq)
+		return true;	/* all it would evict is confirmed */
+	if (!f->spool)
+		return false;
+	for (; seq < upto; seq++) {
+		const uint8_t *p;
+		uint32_t len;
+
+		if (ring_get(ring, seq, &p, &len) == 0) {
+			n++;
+			bytes += len;
+		}
+	}
+	return spool_fits(f->spool, n, bytes);
+}
+
 /* ---- connection lifecycle ----------------------------------------------- */
 
 static void fwd_teardown(struct forwarder *f)

@@ -103,6 +103,19 @@ int64_t ring_push(struct syslog_ring *r, const uint8_t *p, uint32_t len)
 	return (int64_t)r->next++;
 }
 
+uint64_t ring_push_evicts(const struct syslog_ring *r, uint32_t len)
+{
+	uint64_t start = r->head, off = start % r->cap, first = r->first;
+
+	if (off + len > r->cap)
+		start += r->cap - off;
+	/* the loop of ring_push(), without evicting */
+	while (first < r->next &&
+	       (r->next - first >= r->nslots || start + len - r->slots[first % r->nslots].pos > r->cap))
+		first++;
+	return first;
+}
+
 int ring_get(const struct syslog_ring *r, uint64_t seq, const uint8_t **p, uint32_t *len)
 {
 	const struct ring_slot *s;

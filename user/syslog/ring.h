@@ -46,6 +46,9 @@ void ring_set_evict_cb(struct syslog_ring *r, ring_evict_cb cb, void *arg);
 
 /* Append a message (len <= bytes / 4); returns its seq, or -EINVAL. */
 int64_t ring_push(struct syslog_ring *r, const uint8_t *p, uint32_t len);
+/* The ring's first seq after a push of len bytes: what it would evict is
+ * [ring_first(), that). Changes nothing. */
+uint64_t ring_push_evicts(const struct syslog_ring *r, uint32_t len);
 /* 0 and the message; -ENOENT when seq was evicted; -EAGAIN when not yet pushed. */
 int ring_get(const struct syslog_ring *r, uint64_t seq, const uint8_t **p, uint32_t *len);
 uint64_t ring_first(const struct syslog_ring *r);

@@ -1039,6 +1039,11 @@ void spool_close(struct spool *s, uint64_t pos)
 	free(s);
 }
 
+bool spool_fits(const struct spool *s, uint64_t records, uint64_t bytes)
+{
+	return s->end + records * REC_HDR + bytes <= s->max;
+}
+
 void spool_get_stats(const struct spool *s, struct spool_stats *st)
 {
 	if (!s) {

@@ -105,6 +105,9 @@ int spool_pending(const struct spool *s);
  * atomically in NAME.spool.pos, close. */
 void spool_close(struct spool *s, uint64_t pos);
 
+/* Could `records` records of `bytes` payload bytes in all be appended now
+ * without passing max? */
+bool spool_fits(const struct spool *s, uint64_t records, uint64_t bytes);
 void spool_get_stats(const struct spool *s, struct spool_stats *st);
 const char *spool_path(const struct spool *s);
 

@@ -29,6 +29,7 @@
  * tick: datagrams wait in the kernel's receive buffer and are taken in
  * one recvmmsg instead of one wakeup per datagram.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -36,10 +37,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/log.h"
 #include "syslog_int.h"
+#include "origin.h"
+#include "pri_fix.h"
 #include "syslog_msg.h"
 
 #define SYSLOG_BATCH 64
@@ -53,7 +57,7 @@ struct udp_listener {
 	int rcvbuf;			/* what the kernel granted */
 	uint32_t last_ovfl;		/* SO_RXQ_OVFL is a running counter */
 	bool paused;			/* drained; EPOLLIN back at the coalesce tick */
-	uint64_t datagrams, bytes, accepted, truncated;
+	uint64_t datagrams, bytes, accepted, truncated, pri_added, origin_added;
 	uint64_t drop_oversize, drop_empty, drop_bad_pri, drop_bad_header, kernel_drops;
 };
 
@@ -145,15 +149,59 @@ static void on_coalesce(struct loop_timer *t)
 		}
 }
 
-static void notify_readers(struct syslog_relay *r)
+void syslog_notify_readers(struct syslog_relay *r)
 {
 	if (!loop_timer_armed(&r->coalesce))
 		loop_timer_arm(r->l, &r->coalesce, SYSLOG_COALESCE_MS);
 }
 
+static void host_text(const struct sockaddr_storage *from, char *host, size_t hl)
+{
+	host[0] = 0;
+	if (from->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)from)->sin_addr, host, (socklen_t)hl);
+	else if (from->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)from)->sin6_addr, host, (socklen_t)hl);
+}
+
+/* origin = yes: [origin ip=...] on an RFC 5424 message (origin.h). */
+static bool add_origin(struct syslog_relay *r, const struct sockaddr_storage *from, const uint8_t *p,
+		       size_t len)
+{
+	char host[INET6_ADDRSTRLEN];
+	size_t n;
+
+	host_text(from, host, sizeof(host));
+	n = syslog_add_origin(p, len, host, r->fixbuf, r->fixcap);
+	if (!n || n > r->sc.max_message)
+		return false;
+	return ring_push(r->ring, r->fixbuf, (uint32_t)n) >= 0;
+}
+
+/* missing_pri = add: relay it as RFC 3164 4.3.3 asks (pri_fix.h). */
+static int add_pri(struct syslog_relay *r, struct udp_listener *u, const struct sockaddr_storage *from,
+		    const uint8_t *p, size_t len)
+{
+	char host[INET6_ADDRSTRLEN];
+	size_t n;
+
+	host_text(from, host, sizeof(host));
+	n = syslog_add_pri(p, len, host, time(NULL), r->fixbuf, r->fixcap);
+	if (!n)
+		return -EBADMSG;
+	if (n > r->sc.max_message) {
+		/* what was added pushed it over: oversize applies as to any other */
+		if (r->sc.oversize == OVERSIZE_DROP)
+			return -EMSGSIZE;
+		u->truncated++;
+		n = r->sc.max_message;
+	}
+	return ring_push(r->ring, r->fixbuf, (uint32_t)n) >= 0 ? 0 : -EMSGSIZE;
+}
+
 /* One datagram: trim, bound, validate, store. */
 static void take_datagram(struct syslog_relay *r, struct udp_listener *u, uint8_t *p,
-			  size_t got, bool kernel_trunc)
+			  size_t got, bool kernel_trunc, const struct sockaddr_storage *from)
 {
 	size_t len = got, max = r->sc.max_message;
 	int v;
@@ -173,11 +221,29 @@ static void take_datagram(struct syslog_relay *r, struct udp_listener *u, uint8_
 	v = syslog_msg_parse(p, len, NULL);
 	switch (v) {
 	case SYSLOG_OK:
+		if (r->sc.origin && add_origin(r, from, p, len)) {
+			u->origin_added++;
+			u->accepted++;
+			return;
+		}
 		break;
 	case SYSLOG_EMPTY:
 		u->drop_empty++;
 		return;
 	case SYSLOG_BAD_PRI:
+		if (r->sc.missing_pri == MISSING_PRI_ADD) {
+			int e = add_pri(r, u, from, p, len);
+
+			if (e == 0) {
+				u->pri_added++;
+				u->accepted++;
+				return;
+			}
+			if (e == -EMSGSIZE) {
+				u->drop_oversize++;
+				return;
+			}
+		}
 		u->drop_bad_pri++;
 		return;
 	default:
@@ -203,6 +269,7 @@ static void on_udp(struct loop_fd *h, uint32_t events)
 		for (i = 0; i < SYSLOG_BATCH; i++) {
 			r->msgs[i].msg_hdr.msg_controllen = CMSG_SPACE(sizeof(uint32_t));
 			r->msgs[i].msg_hdr.msg_flags = 0;
+			r->msgs[i].msg_hdr.msg_namelen = sizeof(r->names[i]);
 		}
 		n = recvmmsg(h->fd, r->msgs, SYSLOG_BATCH, MSG_DONTWAIT, NULL);
 		if (n < 0) {
@@ -223,7 +290,7 @@ static void on_udp(struct loop_fd *h, uint32_t events)
 					u->last_ovfl = ov;
 				}
 			take_datagram(r, u, r->rbuf + (size_t)i * r->slot, r->msgs[i].msg_len,
-				      (mh->msg_flags & MSG_TRUNC) != 0);
+				      (mh->msg_flags & MSG_TRUNC) != 0, &r->names[i]);
 		}
 		any = any || n > 0;
 		if (n < SYSLOG_BATCH) {
@@ -234,7 +301,7 @@ static void on_udp(struct loop_fd *h, uint32_t events)
 		}
 	}
 	if (any)
-		notify_readers(r);
+		syslog_notify_readers(r);
 }
 
 static int alloc_batch(struct syslog_relay *r)
@@ -249,7 +316,12 @@ static int alloc_batch(struct syslog_relay *r)
 	r->iov = calloc(SYSLOG_BATCH, sizeof(*r->iov));
 	r->rbuf = malloc((size_t)SYSLOG_BATCH * r->slot);
 	r->cbuf = calloc(SYSLOG_BATCH, cspace);
-	if (!r->msgs || !r->iov || !r->rbuf || !r->cbuf)
+	r->names = calloc(SYSLOG_BATCH, sizeof(*r->names));
+	/* room for what missing_pri or origin add */
+	r->fixcap = r->sc.max_message + (SYSLOG_PRI_EXTRA > SYSLOG_ORIGIN_EXTRA ? SYSLOG_PRI_EXTRA
+										 : SYSLOG_ORIGIN_EXTRA);
+	r->fixbuf = malloc(r->fixcap);
+	if (!r->msgs || !r->iov || !r->rbuf || !r->cbuf || !r->names || !r->fixbuf)
 		return -ENOMEM;
 	for (i = 0; i < SYSLOG_BATCH; i++) {
 		r->iov[i].iov_base = r->rbuf + (size_t)i * r->slot;
@@ -258,6 +330,8 @@ static int alloc_batch(struct syslog_relay *r)
 		r->msgs[i].msg_hdr.msg_iovlen = 1;
 		r->msgs[i].msg_hdr.msg_control = r->cbuf + (size_t)i * cspace;
 		r->msgs[i].msg_hdr.msg_controllen = cspace;
+		r->msgs[i].msg_hdr.msg_name = &r->names[i];
+		r->msgs[i].msg_hdr.msg_namelen = sizeof(r->names[i]);
 	}
 	return 0;
 }
@@ -324,6 +398,11 @@ int syslog_start(struct loop *l, const struct conf *c, struct syslog_relay **out
 	err = open_udp_all(r);
 	if (err)
 		goto fail;
+	if (r->sc.n_tcp_listen || r->sc.n_tls_intake) {
+		err = intake_tcp_new(r, &r->tcp);
+		if (err)
+			goto fail;
+	}
 	if (r->sc.n_tls_listen) {
 		err = fanout_new(r, &r->sc, &r->fan);
 		if (err)
@@ -424,6 +503,22 @@ static void reload_adopt(struct syslog_relay *r, const struct conf_syslog *ns)
 	r->sc.max_message = mm;
 }
 
+/* TCP and TLS intake: listeners added, kept or closed (intake_tcp.c). */
+static int reload_intake(struct syslog_relay *r)
+{
+	int e = 0;
+
+	if (r->draining)
+		return 0;
+	if (r->tcp)
+		e = intake_tcp_reload(r->tcp, &r->sc);
+	else if (r->sc.n_tcp_listen || r->sc.n_tls_intake)
+		e = intake_tcp_new(r, &r->tcp);
+	if (e)
+		syslog_reload_failed(r, "tcp_listen/tls_intake: not applied: %s", strerror(-e));
+	return e;
+}
+
 /* TLS subscribers: listeners, policy and TLS files (fanout.c reports). */
 static int reload_fanout(struct syslog_relay *r)
 {
@@ -518,6 +613,8 @@ int syslog_reload(struct syslog_relay *r, const struct conf *c)
 	if ((e = reload_udp(r, ns)))
 		err = e;
 	reload_adopt(r, ns);
+	if ((e = reload_intake(r)))
+		err = e;
 	if ((e = reload_fanout(r)))
 		err = e;
 	if ((e = reload_forwarders_kept(r, c)))
@@ -539,6 +636,7 @@ int syslog_drain(struct syslog_relay *r)
 			udp_close(r->udp[--r->n_udp]);
 		if (r->fan)
 			fanout_stop_accepting(r->fan);
+		intake_tcp_stop_accepting(r->tcp);
 	}
 	for (i = 0; i < r->n_fwd; i++)
 		if (forward_drain(r->fwd[i]))
@@ -576,6 +674,21 @@ void syslog_metrics(struct syslog_relay *r, struct metric_sink *s)
 		       u->drop_bad_header, "listen", u->addr.text, "reason", "bad_header", NULL);
 	}
 	for (i = 0; i < r->n_udp; i++)
+		metric(s, METRIC_COUNTER, "edgesteer_syslog_pri_added_total",
+		       "Messages without PRI relayed with PRI 13 (missing_pri = add)", r->udp[i]->pri_added,
+		       "proto", "udp", "listen", r->udp[i]->addr.text, NULL);
+	intake_tcp_counts_metric(r->tcp, s, "edgesteer_syslog_pri_added_total",
+				 "Messages without PRI relayed with PRI 13 (missing_pri = add)",
+				 offsetof(struct intake_counts, pri_added));
+	for (i = 0; i < r->n_udp; i++)
+		metric(s, METRIC_COUNTER, "edgesteer_syslog_origin_added_total",
+		       "RFC 5424 messages given [origin ip=...] (origin = yes)", r->udp[i]->origin_added,
+		       "proto", "udp", "listen", r->udp[i]->addr.text, NULL);
+	intake_tcp_counts_metric(r->tcp, s, "edgesteer_syslog_origin_added_total",
+				 "RFC 5424 messages given [origin ip=...] (origin = yes)",
+				 offsetof(struct intake_counts, origin_added));
+	intake_tcp_metrics(r->tcp, s);
+	for (i = 0; i < r->n_udp; i++)
 		metric(s, METRIC_GAUGE, "edgesteer_syslog_rcvbuf_bytes", "UDP receive buffer granted",
 		       (uint64_t)(r->udp[i]->rcvbuf / 2), "listen", r->udp[i]->addr.text, NULL);
 	ring_get_stats(r->ring, &st);
@@ -602,6 +715,7 @@ void syslog_free(struct syslog_relay *r)
 		return;
 	while (r->n_udp)
 		udp_close(r->udp[--r->n_udp]);
+	intake_tcp_free(r->tcp);
 	loop_timer_cancel(r->l, &r->coalesce);
 	fanout_free(r->fan);
 	for (i = 0; i < r->n_fwd; i++)
@@ -611,5 +725,7 @@ void syslog_free(struct syslog_relay *r)
 	free(r->iov);
 	free(r->rbuf);
 	free(r->cbuf);
+	free(r->names);
+	free(r->fixbuf);
 	free(r);
 }
