@@ -78,6 +78,12 @@ FIXTURE_SETUP(wr)
 	}
 	if (th_sh("%s", cmd))
 		SKIP(return, "cannot create namespaces and veth pairs (not root?)");
+	/* The kernel's own link-local addresses run DAD for about a second
+	 * after the links come up; a neighbour solicitation sent meanwhile
+	 * can go unanswered, which a test starting its daemon at once would
+	 * take for a stall. Wait (bounded) until no address is tentative. */
+	th_sh("for i in $(seq 50); do [ -z \"$(ip -n %s -6 addr show tentative)$(ip -n %s -6 addr show tentative)\" ] "
+	      "&& break; sleep 0.1; done", self->g, self->p);
 	/* fake sysfs: wg0 is an AX88179 on root port 1 of bus 1 */
 	th_sh("d=%s/sys/devices/pci0000:00/0000:00:14.0/usb1/1-1; mkdir -p $d/1-1:1.0/net/%s %s/sys/class/net "
 	      "%s/dev/bus/usb/001 && echo 0b95 > $d/idVendor && echo 1790 > $d/idProduct && echo 1 > $d/busnum && "
