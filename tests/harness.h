@@ -625,6 +625,21 @@ static inline const char *th_src(void)
 	return s ? s : ".";
 }
 
+/* Lines in a file (0 when it cannot be read): logs of commands a test ran. */
+static inline int th_count_lines(const char *file)
+{
+	char line[256];
+	int n = 0;
+	FILE *f = fopen(file, "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		n++;
+	fclose(f);
+	return n;
+}
+
 /*
  * Move the calling test (and every process it starts afterwards) into a
  * network namespace of its own with loopback up. Fixed ports on 127.0.0.1

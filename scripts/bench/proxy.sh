@@ -57,15 +57,11 @@ STARTED=()		# every PID this script started, killed on exit
 
 log() { printf 'proxy.sh: %s\n' "$*" >&2; }
 
+# shellcheck source=_lib.sh
+. "$SRC/scripts/bench/_lib.sh"
+
 cleanup() {
-	local pid
-	for pid in "${STARTED[@]}"; do
-		# nginx workers are children of the master we started
-		for c in $(pgrep -P "$pid" 2>/dev/null); do kill "$c" 2>/dev/null || true; done
-		kill "$pid" 2>/dev/null || true
-	done
-	sleep 0.2
-	for pid in "${STARTED[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+	bench_stop_started
 	rm -rf "$TMP"
 }
 trap cleanup EXIT

@@ -43,14 +43,11 @@ STARTED=()
 
 log() { printf 'tls.sh: %s\n' "$*" >&2; }
 
+# shellcheck source=_lib.sh
+. "$SRC/scripts/bench/_lib.sh"
+
 cleanup() {
-	local pid c
-	for pid in "${STARTED[@]}"; do
-		for c in $(pgrep -P "$pid" 2>/dev/null); do kill "$c" 2>/dev/null || true; done
-		kill "$pid" 2>/dev/null || true
-	done
-	sleep 0.2
-	for pid in "${STARTED[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+	bench_stop_started
 	rm -rf "$TMP"
 }
 trap cleanup EXIT

@@ -316,20 +316,6 @@ static double wait_value(struct th_fixture_wd *self, const char *key, long long 
 	return -1;
 }
 
-static int count_lines(const char *file)
-{
-	char line[256];
-	int n = 0;
-	FILE *f = fopen(file, "r");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		n++;
-	fclose(f);
-	return n;
-}
-
 static void start_pings(struct th_fixture_wd *self)
 {
 	th_sh("ip netns exec %s ping -q -i 0.05 10.77.0.1 >/dev/null 2>&1 &", self->p);
@@ -368,7 +354,7 @@ TEST_F_TIMEOUT(wd, stall_detected_and_reset_brings_packets_back, 40)
 	EXPECT_GE(t_stall - t_black, 0.9);
 	ASSERT_GE(wait_value(self, KEY(k, "edgesteer_watchdog_recoveries_total{iface=\"%s\",step=\"reset-command\"}",
 					self->gif), 1, 8000), 0);
-	EXPECT_EQ(count_lines(self->resets), 1);
+	EXPECT_EQ(th_count_lines(self->resets), 1);
 	EXPECT_EQ(mval(self->metrics, "edgesteer_watchdog_steps_total{iface=\"%s\",step=\"link-bounce\"}", self->gif), 1);
 	EXPECT_EQ(mval(self->metrics, "edgesteer_watchdog_steps_total{iface=\"%s\",step=\"usb-reset\"}", self->gif), 1);
 	/* the USB step really ran the ioctl on the fake node and failed with ENOTTY */
@@ -406,7 +392,7 @@ TEST_F_TIMEOUT(wd, persistent_blackhole_is_rate_limited, 40)
 	 * the budget of 3 is spent */
 	ASSERT_GE(wait_state(self, "given-up", 10000), 0);
 	TH_LOG("given up %.1f s after the blackhole", th_now() - t0);
-	EXPECT_EQ(count_lines(self->resets), 3);
+	EXPECT_EQ(th_count_lines(self->resets), 3);
 	EXPECT_EQ(mval(self->metrics, "%s", KEY(k, "edgesteer_watchdog_given_up{iface=\"%s\"}", self->gif)), 1);
 	EXPECT_EQ(mval(self->metrics, "%s", KEY(k, "edgesteer_watchdog_ladder_runs_total{iface=\"%s\"}", self->gif)), 3);
 	EXPECT_EQ(mval(self->metrics, "%s", KEY(k, "edgesteer_watchdog_resets_last_hour{iface=\"%s\"}", self->gif)), 3);
@@ -416,7 +402,7 @@ TEST_F_TIMEOUT(wd, persistent_blackhole_is_rate_limited, 40)
 	EXPECT_EQ(th_sh("awk 'NR > 1 { g = $1 - p; if (g < (NR == 2 ? 1.0 : 2.0) - 0.05) bad = 1; "
 			"printf \"# gap %%d: %%.2f s\\n\", NR - 1, g } { p = $1 } END { exit bad }' %s", self->resets), 0);
 	sleep(2);
-	EXPECT_EQ(count_lines(self->resets), 3);
+	EXPECT_EQ(th_count_lines(self->resets), 3);
 	/* packets flowing again leave the given-up state */
 	th_sh("tc -n %s qdisc del dev %s root", self->p, self->pif);
 	EXPECT_GE(wait_state(self, "ok", 3000), 0);
@@ -429,7 +415,7 @@ TEST_F_TIMEOUT(wd, quiet_link_with_probe_answered_is_never_reset, 30)
 
 	start_watchdog(_metadata, self, false, DEFAULTS "probe = 10.77.0.2\n");
 	sleep(4);
-	EXPECT_EQ(count_lines(self->resets), 0);
+	EXPECT_EQ(th_count_lines(self->resets), 0);
 	EXPECT_EQ(mval(self->metrics, "%s", KEY(k, "edgesteer_watchdog_stalls_total{iface=\"%s\"}", self->gif)), 0);
 	EXPECT_GT(mval(self->metrics, "%s", KEY(k, "edgesteer_watchdog_probes_answered_total{iface=\"%s\"}", self->gif)), 20);
 	mstate(self->metrics, self->gif, st, sizeof(st));
@@ -454,7 +440,7 @@ TEST_F_TIMEOUT(wd, carrier_loss_is_reported_not_reset, 30)
 	EXPECT_STREQ(st, "no-carrier");
 	EXPECT_EQ(mval(self->metrics, "%s", KEY(k, "edgesteer_watchdog_carrier_losses_total{iface=\"%s\"}", self->gif)), 1);
 	EXPECT_EQ(mval(self->metrics, "%s", KEY(k, "edgesteer_watchdog_stalls_total{iface=\"%s\"}", self->gif)), 0);
-	EXPECT_EQ(count_lines(self->resets), 0);
+	EXPECT_EQ(th_count_lines(self->resets), 0);
 	EXPECT_EQ(th_sh("grep -q 'carrier lost' %s", self->log), 0);
 	th_sh("ip -n %s link set %s up", self->p, self->pif);
 	EXPECT_GE(wait_state(self, "ok", 3000), 0);
@@ -485,7 +471,7 @@ TEST_F_TIMEOUT(wd, interface_recreated_during_reset_xdp_reattached, 40)
 	/* XDP was attached again to the new interface, and counts there */
 	EXPECT_EQ(mval(self->metrics, "%s", KEY(k, "edgesteer_watchdog_xdp_reattach_total{iface=\"%s\"}", self->gif)), 1);
 	EXPECT_EQ(th_sh("ip -n %s link show %s | grep -q xdp", self->g, self->gif), 0);
-	EXPECT_EQ(count_lines(self->resets), 1);
+	EXPECT_EQ(th_count_lines(self->resets), 1);
 	rx0 = mval(self->metrics, "%s", KEY(k, "edgesteer_watchdog_rx_packets{iface=\"%s\",source=\"%s\"}", self->gif, self->src));
 	usleep(500000);
 	rx1 = mval(self->metrics, "%s", KEY(k, "edgesteer_watchdog_rx_packets{iface=\"%s\",source=\"%s\"}", self->gif, self->src));
@@ -538,7 +524,7 @@ TEST_F_TIMEOUT(wd, wildcard_watches_listed_usb_nics_only, 30)
 	ASSERT_GE(wait_value(self, KEY(k, "edgesteer_watchdog_recoveries_total{iface=\"%s\",step=\"reset-command\"}",
 					self->gif), 1, 8000), 0);
 	EXPECT_EQ(th_sh("grep -q ' 1-1 0b95:1790' %s", self->resets), 0);
-	EXPECT_EQ(count_lines(self->resets), 1);
+	EXPECT_EQ(th_count_lines(self->resets), 1);
 }
 
 /* dry_run: the stall is reported, the ladder is not run. */
@@ -553,7 +539,7 @@ TEST_F_TIMEOUT(wd, dry_run_only_reports, 30)
 	blackhole(self);
 	ASSERT_GE(wait_value(self, KEY(k, "edgesteer_watchdog_dry_run_actions_total{iface=\"%s\"}", self->gif), 1, 5000), 0);
 	sleep(1);
-	EXPECT_EQ(count_lines(self->resets), 0);
+	EXPECT_EQ(th_count_lines(self->resets), 0);
 	EXPECT_EQ(mval(self->metrics, "%s", KEY(k, "edgesteer_watchdog_steps_total{iface=\"%s\",step=\"link-bounce\"}", self->gif)), 0);
 	EXPECT_EQ(mval(self->metrics, "%s", KEY(k, "edgesteer_watchdog_steps_total{iface=\"%s\",step=\"usb-reset\"}", self->gif)), 0);
 	EXPECT_EQ(th_sh("grep -q 'dry-run: would run the recovery ladder' %s", self->log), 0);
@@ -590,10 +576,10 @@ TEST_F_TIMEOUT(wd, reload_gives_a_given_up_nic_a_fresh_budget, 40)
 	ASSERT_GE(wait_state(self, "ok", 5000), 0);
 	blackhole(self);
 	ASSERT_GE(wait_state(self, "given-up", 8000), 0);
-	EXPECT_EQ(count_lines(self->resets), 1);
+	EXPECT_EQ(th_count_lines(self->resets), 1);
 	kill(self->child, SIGHUP);
 	ASSERT_GE(wait_value(self, KEY(k, "edgesteer_watchdog_given_up_total{iface=\"%s\"}", self->gif), 2, 8000), 0);
-	EXPECT_EQ(count_lines(self->resets), 2);
+	EXPECT_EQ(th_count_lines(self->resets), 2);
 	EXPECT_EQ(th_sh("grep -q 'reload clears the given-up state' %s", self->log), 0);
 }
 

@@ -246,20 +246,6 @@ static double wait_state(FIXTURE(wr) *self, const char *ifname, const char *stat
 	return -1;
 }
 
-static int count_lines(const char *file)
-{
-	char line[256];
-	int n = 0;
-	FILE *f = fopen(file, "r");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		n++;
-	fclose(f);
-	return n;
-}
-
 /*
  * From now on the next reset_command run lifts P's drop. The command runs
  * with the daemon's reduced capabilities and cannot enter P's namespace
@@ -360,7 +346,7 @@ TEST_F_TIMEOUT(wr, chattering_peer_unanswered_probe_is_a_stall_until_answered, 6
 	/* the beacons after the link bounce credited nothing */
 	EXPECT_EQ(m_step("recoveries_total", g, "link-bounce"), 0);
 	EXPECT_EQ(m_step("recoveries_total", g, "usb-reset"), 0);
-	EXPECT_EQ(count_lines(self->resets), 1);
+	EXPECT_EQ(th_count_lines(self->resets), 1);
 	EXPECT_EQ(th_sh("grep -q 'the probe (icmp 10.79.0.2) has been unanswered' %s", self->log), 0);
 	EXPECT_EQ(th_sh("grep -q 'the probe is answered again after reset-command' %s", self->log), 0);
 	ASSERT_GE(wait_state(self, g, "ok", 3000), 0);
@@ -513,7 +499,7 @@ TEST_F_TIMEOUT(wr, link_bounce_stray_frames_are_not_a_recovery, 60)
 	EXPECT_EQ(m_step("recoveries_total", g, "link-bounce"), 0);
 	EXPECT_EQ(m_step("recoveries_total", g, "usb-reset"), 0);
 	EXPECT_EQ(m_iface("stalls_total", g), 1);
-	EXPECT_EQ(count_lines(self->resets), 1);
+	EXPECT_EQ(th_count_lines(self->resets), 1);
 	EXPECT_EQ(th_sh("grep -q 'link-bounce did not bring steady packets back' %s", self->log), 0);
 	EXPECT_EQ(th_sh("grep -q 'packets are back after reset-command' %s", self->log), 0);
 }
@@ -590,7 +576,7 @@ TEST_F_TIMEOUT(wr, quiet_links_with_answered_probes_are_never_reset_for_60s, 110
 		snap(self);
 		for (int i = 0; i < NPAIRS; i++)
 			ASSERT_EQ(m_iface("stalls_total", self->gif[i]), 0);
-		ASSERT_EQ(count_lines(self->resets), 0);
+		ASSERT_EQ(th_count_lines(self->resets), 0);
 		sleep(1);
 	}
 	snap(self);
@@ -610,7 +596,7 @@ TEST_F_TIMEOUT(wr, quiet_links_with_answered_probes_are_never_reset_for_60s, 110
 		}
 	}
 	EXPECT_EQ(m_iface("carrier_losses_total", self->gif[3]), 1);
-	EXPECT_EQ(count_lines(self->resets), 0);
+	EXPECT_EQ(th_count_lines(self->resets), 0);
 	EXPECT_EQ(th_sh("grep -q '%s: carrier lost' %s", self->gif[3], self->log), 0);
 	EXPECT_EQ(th_sh_out(st, sizeof(st), "%s status -s %s", th_bin(), self->sock), 0);
 	EXPECT_TRUE(strstr(st, "probe arp 10.79.2.2 (gateway), last answer 0.") != NULL);

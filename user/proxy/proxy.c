@@ -34,6 +34,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -606,6 +607,19 @@ void proxy_free(struct proxy_set *p)
 	free(p);
 }
 
+/* The plain per-upstream counters (struct up_state, uint64_t fields). */
+static const struct {
+	const char *name, *help;
+	size_t off;
+} up_counters[] = {
+	{ "edgesteer_proxy_upstream_connects_total", "Connects attempted, by upstream",
+	  offsetof(struct up_state, conns) },
+	{ "edgesteer_proxy_upstream_connect_failures_total", "Connects that failed or timed out, by upstream",
+	  offsetof(struct up_state, connect_fail) },
+	{ "edgesteer_proxy_upstream_down_total", "Transitions to down, by upstream",
+	  offsetof(struct up_state, downs) },
+};
+
 void proxy_metrics(struct proxy_set *p, struct metric_sink *s)
 {
 	struct front *f;
@@ -684,21 +698,12 @@ void proxy_metrics(struct proxy_set *p, struct metric_sink *s)
 			metric(s, METRIC_GAUGE, "edgesteer_proxy_upstream_active_connections",
 			       "Connections open or connecting, by upstream", f->ups[i].active,
 			       "proxy", f->name, "upstream", f->ups[i].text, NULL);
-	for (f = p->fronts; f; f = f->next)
-		for (i = 0; i < f->n_ups; i++)
-			metric(s, METRIC_COUNTER, "edgesteer_proxy_upstream_connects_total",
-			       "Connects attempted, by upstream", f->ups[i].conns,
-			       "proxy", f->name, "upstream", f->ups[i].text, NULL);
-	for (f = p->fronts; f; f = f->next)
-		for (i = 0; i < f->n_ups; i++)
-			metric(s, METRIC_COUNTER, "edgesteer_proxy_upstream_connect_failures_total",
-			       "Connects that failed or timed out, by upstream", f->ups[i].connect_fail,
-			       "proxy", f->name, "upstream", f->ups[i].text, NULL);
-	for (f = p->fronts; f; f = f->next)
-		for (i = 0; i < f->n_ups; i++)
-			metric(s, METRIC_COUNTER, "edgesteer_proxy_upstream_down_total",
-			       "Transitions to down, by upstream", f->ups[i].downs,
-			       "proxy", f->name, "upstream", f->ups[i].text, NULL);
+	for (size_t k = 0; k < sizeof(up_counters) / sizeof(up_counters[0]); k++)
+		for (f = p->fronts; f; f = f->next)
+			for (i = 0; i < f->n_ups; i++)
+				metric(s, METRIC_COUNTER, up_counters[k].name, up_counters[k].help,
+				       *(const uint64_t *)((const char *)&f->ups[i] + up_counters[k].off),
+				       "proxy", f->name, "upstream", f->ups[i].text, NULL);
 	for (f = p->fronts; f; f = f->next)
 		for (i = 0; i < f->n_ups; i++) {
 			metric(s, METRIC_COUNTER, "edgesteer_proxy_upstream_checks_total",
