@@ -1277,11 +1277,6 @@ int tls_recheck_peer(const struct tls_session *t, const struct tls_anchors *ca, 
 	return (int)err;
 }
 
-const char *tls_eku_name(enum tls_eku e)
-{
-	return eku_name(e);
-}
-
 /* ---- file identity ------------------------------------------------------ */
 
 int tls_file_stamp(const char *path, struct tls_file_stamp *st)

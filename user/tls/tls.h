@@ -160,8 +160,6 @@ const char *tls_error_name(int err);
 const char *tls_error_text(int err);
 /* The engine's last error (0 when none). */
 int tls_last_error(const struct tls_session *t);
-/* "serverAuth", "clientAuth". */
-const char *tls_eku_name(enum tls_eku e);
 
 /*
  * Would the peer's certificate chain (kept: keep_peer_chain) pass with
