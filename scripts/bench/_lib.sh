@@ -14,6 +14,17 @@ bench_stop_started() {
 	for pid in "${STARTED[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
 }
 
+# bench_forget PID...: drop PIDs this script has already ended and waited
+# for from STARTED, so that the exit trap never signals a reused PID.
+bench_forget() {
+	local pid f keep=()
+	for pid in "${STARTED[@]}"; do
+		for f in "$@"; do [ "$pid" = "$f" ] && continue 2; done
+		keep+=("$pid")
+	done
+	STARTED=("${keep[@]}")
+}
+
 # bench_wait_listen PORT: wait up to 5 s for a TCP listener on PORT.
 bench_wait_listen() {
 	local i

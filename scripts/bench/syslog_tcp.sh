@@ -272,6 +272,7 @@ bench_one() {	# SYSTEM
 	grep 'closed' "$TMP/sink.$sys.log" | sed "s/^/  note: $sys collector: /"
 	kill "$RELAY_PID" "$SINK_PID" 2>/dev/null
 	wait "$RELAY_PID" "$SINK_PID" 2>/dev/null
+	bench_forget "$RELAY_PID" "$SINK_PID"
 }
 
 # ---- main -----------------------------------------------------------------------
