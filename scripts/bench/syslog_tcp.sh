@@ -26,8 +26,10 @@
 # an earlier run) tells apart. Search per relay: short probes
 # (BENCH_TCP_PROBE s) up a x1.6 ladder from BENCH_TCP_START, at most
 # BENCH_TCP_STEPS steps and BENCH_TCP_BUDGET s (one failed probe per relay
-# is tried once more: a hiccup on a loaded machine), two bisection steps, then the candidate is held for BENCH_TCP_HOLD (10) s,
-# lowered by 15% up to twice if it fails. CPU per message is the relay
+# is tried once more: a hiccup on a loaded machine), two bisection steps,
+# then the candidate is held for BENCH_TCP_HOLD (10) s, lowered up to three
+# times if it fails (to 85%, 70%, 50% of the rate tried, and at most 95% of
+# what got through). CPU per message is the relay
 # process's utime+stime (all threads, /proc/PID/stat) over a run divided by
 # the messages sent, at the held rate and at a fixed BENCH_TCP_REF msg/s
 # that both relays pass (equal load; batching at high rates flatters the
@@ -37,7 +39,7 @@
 # Knobs (environment): BUILD, BENCH_TCP_PORT_BASE (25600; uses BASE+1..+12
 # on 127.0.0.1), BENCH_TCP_SYSTEMS ("rsyslog edgesteer"), BENCH_TCP_SENDERS,
 # BENCH_TCP_HOLD, BENCH_TCP_PROBE (2), BENCH_TCP_START (20000),
-# BENCH_TCP_STEPS (8), BENCH_TCP_BUDGET (60), BENCH_TCP_REF (20000),
+# BENCH_TCP_STEPS (8), BENCH_TCP_BUDGET (45), BENCH_TCP_REF (20000),
 # BENCH_TCP_REF_SECS (5), BENCH_TCP_LAG, BENCH_TCP_DRIVER, BENCH_KEEP=1
 # (keep the temp dir: configs, logs).
 set -u
@@ -53,7 +55,7 @@ HOLD=${BENCH_TCP_HOLD:-10}
 PROBE=${BENCH_TCP_PROBE:-2}
 START=${BENCH_TCP_START:-20000}
 STEPS=${BENCH_TCP_STEPS:-8}
-BUDGET=${BENCH_TCP_BUDGET:-60}
+BUDGET=${BENCH_TCP_BUDGET:-45}
 REF=${BENCH_TCP_REF:-20000}
 REF_SECS=${BENCH_TCP_REF_SECS:-5}
 LAG_MAX=${BENCH_TCP_LAG:-0.5}
@@ -238,12 +240,16 @@ search() {
 		done
 	fi
 	MAX_RATE=0 CPU_MAX=-
-	for ((i = 0; i < 3 && good > 0; i++)); do
+	for ((i = 0; i < 4 && good > 0; i++)); do
 		if trial "$good" "$HOLD"; then
 			MAX_RATE=$good$plus CPU_MAX=$CPU_US
 			break
 		fi
-		good=$((good * 85 / 100)) plus=
+		# 85%, 70%, 50% of the rate tried, and at most 95% of what the
+		# generator got through in the failed hold
+		good=$(awk -v r="$good" -v a="$ACH" -v i=$i \
+			'BEGIN { r *= i == 0 ? 0.85 : i == 1 ? 0.7 : 0.5; a *= 0.95; printf "%d", a < r ? a : r }')
+		plus=
 	done
 	CPU_REF=-
 	if trial "$REF" "$REF_SECS"; then CPU_REF=$CPU_US; else CPU_REF="$CPU_US*"; fi
