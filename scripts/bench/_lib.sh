@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=bash
 # Shared by the benchmark scripts (sourced, not run).
 #
 # bench_stop_started: end every PID in the STARTED array (which the script
@@ -27,8 +28,8 @@ bench_forget() {
 
 # bench_wait_listen PORT: wait up to 5 s for a TCP listener on PORT.
 bench_wait_listen() {
-	local i
-	for i in $(seq 50); do
+	local _
+	for _ in $(seq 50); do
 		ss -Hltn "sport = :$1" | grep -q . && return 0
 		sleep 0.1
 	done

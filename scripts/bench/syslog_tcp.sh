@@ -118,7 +118,7 @@ start_rsyslog() {
 	EOF
 	rsyslogd -n -f "$conf" -i "$work/pid" >>"$TMP/relay.rsyslog.log" 2>&1 &
 	RELAY_PID=$!
-	STARTED+=($RELAY_PID)
+	STARTED+=("$RELAY_PID")
 }
 
 start_edgesteer() {
@@ -137,7 +137,7 @@ start_edgesteer() {
 	EOF
 	"$BUILD/edgesteer" run -c "$conf" >>"$TMP/relay.edgesteer.log" 2>&1 &
 	RELAY_PID=$!
-	STARTED+=($RELAY_PID)
+	STARTED+=("$RELAY_PID")
 }
 
 available() {	# SYSTEM
@@ -213,7 +213,7 @@ trial() {
 # Sets MAX_RATE (0: not even the lowest rate held; "+" appended at the
 # generator's ceiling, "^" when the ladder ended first), CPU_MAX, CPU_REF.
 search() {
-	local rate=$START good=0 bad=0 s mid i t0=$SECONDS plus= retried=0
+	local rate=$START good=0 bad=0 s mid i t0=$SECONDS plus="" retried=0
 	for ((s = 0; s < STEPS && SECONDS - t0 < BUDGET; s++)); do
 		if trial "$rate" "$PROBE"; then
 			good=$rate
