@@ -65,7 +65,7 @@ static void on_probe_timeout(struct loop_timer *t)
 /* The address to check upstream u at, or NULL (a name without an answer yet). */
 static const struct sockaddr *check_addr(struct front *f, struct up_state *u, socklen_t *len)
 {
-	struct name_ent *e;
+	struct resolve_name *e;
 
 	if (u->addr.ss.ss_family != AF_UNSPEC) {
 		*len = u->addr.len;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * resolve.c - upstream host names, resolved off the event loop.
+ * resolve.c - host names (proxy upstreams, syslog collectors), resolved
+ * off the event loop.
  *
  * How it works. getaddrinfo(3) blocks for as long as the resolver takes
  * (with a dead resolver: timeout x attempts x search domains, seconds),
@@ -13,27 +14,43 @@
  * bounded by it), with its addresses, an expiry and a list of
  * connections waiting for a first answer.
  *
- * An entry is used until it expires (resolve_interval), then re-resolved
- * in the background while the old addresses stay in use; a failed lookup
- * is retried after the same interval, and connections that wait for a
- * first answer are bounded by connect_timeout like any connect.
+ * Addresses and their order come from getaddrinfo, so /etc/hosts,
+ * nsswitch and the RFC 6724 sorting of /etc/gai.conf apply as for any
+ * program. getaddrinfo does not report the records' TTL, so after a
+ * successful lookup the thread asks DNS for it (res_nsearch for A and/or
+ * AAAA, the families that came back, parsed with ns_parserr): the
+ * smallest TTL of the answer's A, AAAA and CNAME records. That second
+ * query is bounded to one try of one second per server: it only decides
+ * when to ask again, and a name answered from /etc/hosts while DNS is
+ * dead must not wait long for it. No TTL (not in DNS, no answer): the
+ * interval is used.
+ *
+ * An entry is used until it expires - its TTL, bounded below by
+ * RESOLVE_TTL_MIN_MS and above by the caller's interval
+ * (resolve_interval) - then re-resolved in the background, at its next
+ * use, while the old addresses stay in use; a failed lookup is retried
+ * after the interval, and callers that wait for a first answer bound the
+ * wait with a deadline of their own (the proxy's connect_timeout).
  *
  * The state shared with the threads (struct rshared) is reference
- * counted: when the proxy is freed, a thread blocked in a lookup keeps it
+ * counted: when the resolver is freed, a thread blocked in a lookup keeps it
  * alive until it returns, and the eventfd is closed only then, so a late
  * write never lands on a reused fd number.
  */
+#include <arpa/nameser.h>
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <resolv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "core/log.h"
-#include "proxy_int.h"
+#include "log.h"
+#include "resolve.h"
 
 #define RESOLVE_THREADS	2
 #define RESOLVE_QUEUE	64	/* requests waiting for a thread */
@@ -42,6 +59,7 @@ struct rmsg {
 	char host[CONF_HOST_MAX];
 	char port[8];
 	int err;			/* EAI_* (0: ok) */
+	long ttl;			/* seconds; -1: unknown */
 	int n;
 	struct sockaddr_storage addrs[RESOLVE_MAX_ADDRS];
 	socklen_t lens[RESOLVE_MAX_ADDRS];
@@ -57,6 +75,15 @@ struct rshared {
 	struct rmsg *done[RESOLVE_QUEUE];
 	int done_n;
 	int efd;
+};
+
+struct resolver {
+	struct loop *loop;
+	char who[16];
+	struct loop_fd h;		/* the eventfd the threads write */
+	struct rshared *sh;
+	struct resolve_name *names;
+	uint64_t queue_full;
 };
 
 static void rshared_put(struct rshared *s)
@@ -78,6 +105,63 @@ static void rshared_put(struct rshared *s)
 	free(s);
 }
 
+long resolve_answer_ttl(const unsigned char *msg, int len)
+{
+	ns_msg h;
+	long ttl = -1;
+	int n;
+
+	if (len <= 0 || ns_initparse(msg, len, &h) < 0)
+		return -1;
+	n = ns_msg_count(h, ns_s_an);
+	for (int i = 0; i < n; i++) {
+		ns_rr rr;
+
+		if (ns_parserr(&h, ns_s_an, i, &rr) < 0)
+			return -1;
+		if (ns_rr_class(rr) != ns_c_in ||
+		    (ns_rr_type(rr) != ns_t_a && ns_rr_type(rr) != ns_t_aaaa && ns_rr_type(rr) != ns_t_cname))
+			continue;
+		if (ttl < 0 || (long)ns_rr_ttl(rr) < ttl)
+			ttl = (long)ns_rr_ttl(rr);
+	}
+	return ttl;
+}
+
+/* The TTL DNS gives host's records of the families in m, or -1. */
+static long query_ttl(const char *host, const struct rmsg *m)
+{
+	struct __res_state st;
+	unsigned char ans[4096];
+	bool v4 = false, v6 = false;
+	long ttl = -1;
+
+	for (int i = 0; i < m->n; i++) {
+		v4 |= m->addrs[i].ss_family == AF_INET;
+		v6 |= m->addrs[i].ss_family == AF_INET6;
+	}
+	memset(&st, 0, sizeof(st));
+	if (res_ninit(&st) < 0)
+		return -1;
+	/* only a hint of when to ask again: one short try per server */
+	st.retry = 1;
+	if (st.retrans > 1)
+		st.retrans = 1;
+	for (int k = 0; k < 2; k++) {
+		int type = k ? ns_t_aaaa : ns_t_a, len;
+		long t;
+
+		if (!(k ? v6 : v4))
+			continue;
+		len = res_nsearch(&st, host, ns_c_in, type, ans, sizeof(ans));
+		t = len > 0 ? resolve_answer_ttl(ans, len < (int)sizeof(ans) ? len : (int)sizeof(ans)) : -1;
+		if (t >= 0 && (ttl < 0 || t < ttl))
+			ttl = t;
+	}
+	res_nclose(&st);
+	return ttl;
+}
+
 static void lookup(struct rmsg *m)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
@@ -85,6 +169,7 @@ static void lookup(struct rmsg *m)
 
 	m->err = getaddrinfo(m->host, m->port, &hints, &res);
 	m->n = 0;
+	m->ttl = -1;
 	for (ai = m->err ? NULL : res; ai && m->n < RESOLVE_MAX_ADDRS; ai = ai->ai_next) {
 		if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
 			continue;
@@ -95,6 +180,8 @@ static void lookup(struct rmsg *m)
 		m->err = EAI_NONAME;
 	if (res)
 		freeaddrinfo(res);
+	if (!m->err)
+		m->ttl = query_ttl(m->host, m);
 }
 
 static void *worker(void *arg)
@@ -132,12 +219,64 @@ static void *worker(void *arg)
 
 /* ---- the loop side ---------------------------------------------------- */
 
-static struct name_ent *find(struct resolver *r, const char *host, const char *port)
+static struct resolve_name *find(struct resolver *r, const char *host, const char *port)
 {
-	for (struct name_ent *e = r->names; e; e = e->next)
+	for (struct resolve_name *e = r->names; e; e = e->next)
 		if (!strcmp(e->host, host) && !strcmp(e->port, port))
 			return e;
 	return NULL;
+}
+
+/* How long an answer with this TTL (seconds, -1: unknown) is used. */
+static uint32_t keep_ms(long ttl, uint32_t interval_ms)
+{
+	uint64_t ms;
+
+	if (ttl < 0)
+		return interval_ms;
+	ms = (uint64_t)ttl * 1000;
+	if (ms < RESOLVE_TTL_MIN_MS)
+		ms = RESOLVE_TTL_MIN_MS;
+	return ms < interval_ms ? (uint32_t)ms : interval_ms;
+}
+
+static void answered(struct resolver *r, struct resolve_name *e, const struct rmsg *m)
+{
+	uint64_t now = loop_now(r->loop);
+
+	e->pending = false;
+	if (!m->err) {
+		bool changed = e->n != m->n || memcmp(e->addrs, m->addrs, sizeof(e->addrs[0]) * (size_t)m->n);
+
+		e->ttl_ms = m->ttl < 0 ? 0 : keep_ms(m->ttl, e->interval_ms);
+		e->expires = now + keep_ms(m->ttl, e->interval_ms);
+		if (!e->n || e->last_err)
+			pr_info("%s: %s resolved to %d address%s (kept %u ms)", r->who, e->text, m->n,
+				m->n == 1 ? "" : "es", keep_ms(m->ttl, e->interval_ms));
+		else if (changed)
+			pr_info("%s: %s now resolves to %d address%s (kept %u ms)", r->who, e->text, m->n,
+				m->n == 1 ? "" : "es", keep_ms(m->ttl, e->interval_ms));
+		e->n = m->n;
+		memcpy(e->addrs, m->addrs, sizeof(e->addrs));
+		memcpy(e->lens, m->lens, sizeof(e->lens));
+	} else {
+		e->expires = now + e->interval_ms;
+		if (e->last_err != m->err)	/* logged once per change, not per retry */
+			pr_warn("%s: %s: cannot resolve: %s%s; retried every %u ms", r->who, e->text,
+				gai_strerror(m->err), e->n ? " (the last addresses stay in use)" : "",
+				e->interval_ms);
+	}
+	e->last_err = m->err;
+	e->lookups++;
+	/* waiters go on, with addresses or to their next choice */
+	while (e->waiting) {
+		struct resolve_wait *w = e->waiting;
+
+		e->waiting = w->next;
+		w->name = NULL;
+		w->next = NULL;
+		w->ready(w);
+	}
 }
 
 static void on_done(struct loop_fd *h, uint32_t ev)
@@ -149,51 +288,22 @@ static void on_done(struct loop_fd *h, uint32_t ev)
 
 	(void)ev;
 	if (read(h->fd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
-		pr_warn("proxy: resolver eventfd: %s", strerror(errno));
+		pr_warn("%s: resolver eventfd: %s", r->who, strerror(errno));
 	pthread_mutex_lock(&r->sh->mu);
 	n = r->sh->done_n;
 	memcpy(got, r->sh->done, sizeof(got[0]) * (size_t)n);
 	r->sh->done_n = 0;
 	pthread_mutex_unlock(&r->sh->mu);
 	for (int i = 0; i < n; i++) {
-		struct rmsg *m = got[i];
-		struct name_ent *e = find(r, m->host, m->port);
+		struct resolve_name *e = find(r, got[i]->host, got[i]->port);
 
-		if (e) {
-			uint64_t now = loop_now(r->loop);
-
-			e->pending = false;
-			e->expires = now + e->interval_ms;
-			if (!m->err) {
-				if (!e->n || e->last_err)
-					pr_info("proxy: %s resolved to %d address%s", e->text, m->n,
-						m->n == 1 ? "" : "es");
-				e->n = m->n;
-				memcpy(e->addrs, m->addrs, sizeof(e->addrs));
-				memcpy(e->lens, m->lens, sizeof(e->lens));
-			} else if (e->last_err != m->err) {
-				/* logged once per change, not per retry */
-				pr_warn("proxy: upstream %s: cannot resolve: %s%s; retried every %u ms",
-					e->text, gai_strerror(m->err),
-					e->n ? " (the last addresses stay in use)" : "", e->interval_ms);
-			}
-			e->last_err = m->err;
-			e->lookups++;
-			/* waiting connections go on, with addresses or to the next upstream */
-			while (e->waiting) {
-				struct conn *c = e->waiting;
-
-				e->waiting = c->rwait_next;
-				c->rwait = NULL;
-				c->rwait_next = NULL;
-				r->ready(c);
-			}
-		}
-		free(m);
+		if (e)
+			answered(r, e, got[i]);
+		free(got[i]);
 	}
 }
 
-int resolver_new(struct loop *l, void (*ready)(struct conn *c), struct resolver **out)
+int resolver_new(struct loop *l, const char *who, struct resolver **out)
 {
 	struct resolver *r = calloc(1, sizeof(*r));
 	struct rshared *s = calloc(1, sizeof(*s));
@@ -211,7 +321,7 @@ int resolver_new(struct loop *l, void (*ready)(struct conn *c), struct resolver 
 	s->refs = 1;
 	r->sh = s;
 	r->loop = l;
-	r->ready = ready;
+	snprintf(r->who, sizeof(r->who), "%s", who);
 	r->h.fd = -1;
 	err = loop_fd_add(l, &r->h, s->efd, EPOLLIN, on_done);
 	if (err) {
@@ -233,7 +343,7 @@ int resolver_new(struct loop *l, void (*ready)(struct conn *c), struct resolver 
 		if (err) {
 			rshared_put(s);	/* that thread's reference */
 			if (!i) {
-				pr_err("proxy: cannot start a resolver thread: %s", strerror(err));
+				pr_err("%s: cannot start a resolver thread: %s", who, strerror(err));
 				resolver_free(r);
 				return -err;
 			}
@@ -261,16 +371,24 @@ void resolver_free(struct resolver *r)
 	pthread_mutex_unlock(&r->sh->mu);
 	rshared_put(r->sh);
 	while (r->names) {
-		struct name_ent *e = r->names;
+		struct resolve_name *e = r->names;
 
 		r->names = e->next;
+		/* waiters are owned by callers, which free them first */
+		for (struct resolve_wait *w = e->waiting; w; w = w->next)
+			w->name = NULL;
 		free(e);
 	}
 	free(r);
 }
 
+uint64_t resolver_queue_full(const struct resolver *r)
+{
+	return r ? r->queue_full : 0;
+}
+
 /* Queue a lookup of e; false when the queue is full (tried again on next use). */
-static bool request(struct resolver *r, struct name_ent *e)
+static bool request(struct resolver *r, struct resolve_name *e)
 {
 	struct rmsg *m = calloc(1, sizeof(*m));
 	bool ok = false;
@@ -294,12 +412,12 @@ static bool request(struct resolver *r, struct name_ent *e)
 	return ok;
 }
 
-struct name_ent *resolver_get(struct resolver *r, const char *text, uint32_t interval_ms)
+struct resolve_name *resolver_get(struct resolver *r, const char *text, uint32_t interval_ms)
 {
 	const char *colon = strrchr(text, ':');
 	char host[CONF_HOST_MAX], port[8];
 	uint64_t now = loop_now(r->loop);
-	struct name_ent *e;
+	struct resolve_name *e;
 
 	if (!colon || (size_t)(colon - text) >= sizeof(host) || strlen(colon + 1) >= sizeof(port))
 		return NULL;
@@ -323,24 +441,24 @@ struct name_ent *resolver_get(struct resolver *r, const char *text, uint32_t int
 	return e;
 }
 
-void resolver_wait(struct name_ent *e, struct conn *c)
+void resolver_wait(struct resolve_name *e, struct resolve_wait *w)
 {
-	c->rwait = e;
-	c->rwait_next = e->waiting;
-	e->waiting = c;
+	w->name = e;
+	w->next = e->waiting;
+	e->waiting = w;
 }
 
-void resolver_unwait(struct conn *c)
+void resolver_unwait(struct resolve_wait *w)
 {
-	struct name_ent *e = c->rwait;
+	struct resolve_name *e = w->name;
 
 	if (!e)
 		return;
-	for (struct conn **pp = &e->waiting; *pp; pp = &(*pp)->rwait_next)
-		if (*pp == c) {
-			*pp = c->rwait_next;
+	for (struct resolve_wait **pp = &e->waiting; *pp; pp = &(*pp)->next)
+		if (*pp == w) {
+			*pp = w->next;
 			break;
 		}
-	c->rwait = NULL;
-	c->rwait_next = NULL;
+	w->name = NULL;
+	w->next = NULL;
 }
