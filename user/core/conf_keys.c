@@ -583,9 +583,11 @@ static const struct conf_key syslog_keys[] = {
 };
 
 static const struct conf_key forward_keys[] = {
-	{ "collector", CONF_ADDRS, CONF_REPEAT,
+	{ "collector", CONF_ADDRS, CONF_REPEAT | CONF_NAMES_LATER,
 	  LIST(struct conf_forward, collectors, n_collectors, CONF_MAX_UPSTREAMS),
-	  .def_note = "none; required", .doc = "Collectors (RFC 5425 over TLS), tried in order." },
+	  .def_note = "none; required",
+	  .doc = "Collectors (RFC 5425 over TLS), tried in order; a host name is resolved off the event "
+		 "loop (resolve_interval), its addresses race as in [proxy] (happy eyeballs, 250ms)." },
 	{ "ca", CONF_PATH, FIELD(struct conf_forward, ca), .def_note = "none; required",
 	  .doc = "PEM CA bundle the collector's certificate is verified against." },
 	{ "server_name", CONF_CUSTOM, FIELD(struct conf_forward, server_name), .parse = key_server_name,
@@ -612,6 +614,10 @@ static const struct conf_key forward_keys[] = {
 	  .doc = "First reconnect delay; it doubles up to backoff_max." },
 	{ "backoff_max", CONF_DURATION, FIELD(struct conf_forward, backoff_max_ms), .min = 10, .def = "60s",
 	  .doc = "Longest reconnect delay." },
+	{ "resolve_interval", CONF_DURATION, FIELD(struct conf_forward, resolve_interval_ms), .min = 1000,
+	  .def = "30s", .doc = "Collectors given as host names are resolved off the event loop, again "
+			       "at a connect once their DNS TTL (at least 1s) or at the latest this has "
+			       "passed; a failed lookup is retried this often." },
 };
 
 static const struct conf_key watchdog_keys[] = {

@@ -43,6 +43,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <resolv.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -307,6 +308,7 @@ int resolver_new(struct loop *l, const char *who, struct resolver **out)
 {
 	struct resolver *r = calloc(1, sizeof(*r));
 	struct rshared *s = calloc(1, sizeof(*s));
+	sigset_t all, old;
 	int err = -ENOMEM, i;
 
 	if (!r || !s)
@@ -329,6 +331,11 @@ int resolver_new(struct loop *l, const char *who, struct resolver **out)
 		free(r);
 		return err;
 	}
+	/* the threads take no signal: a process-directed one (SIGTERM,
+	 * SIGHUP) must reach the loop's signalfd, whatever the mask of the
+	 * thread that starts them (they inherit it) */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (i = 0; i < RESOLVE_THREADS; i++) {
 		pthread_t t;
 		pthread_attr_t a;
@@ -343,6 +350,7 @@ int resolver_new(struct loop *l, const char *who, struct resolver **out)
 		if (err) {
 			rshared_put(s);	/* that thread's reference */
 			if (!i) {
+				pthread_sigmask(SIG_SETMASK, &old, NULL);
 				pr_err("%s: cannot start a resolver thread: %s", who, strerror(err));
 				resolver_free(r);
 				return -err;
@@ -350,6 +358,7 @@ int resolver_new(struct loop *l, const char *who, struct resolver **out)
 			break;	/* one thread works too, only slower */
 		}
 	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	*out = r;
 	return 0;
 fail:
