@@ -9,7 +9,8 @@
  *    connect_timeout, where trying one address at a time
  *    (happy_eyeballs_max = 1) is still stuck on the first;
  *  - TTL: when the name's address changes, routes follow once the
- *    record's TTL (2 s) has passed, long before resolve_interval (60 s).
+ *    record's TTL (2 s) has passed, long before resolve_interval (60 s);
+ *  - active checks of a name run before any connection used it.
  */
 #include "proxy_http_util.h"
 #include "dns_stub.h"
@@ -139,6 +140,33 @@ TEST_F_TIMEOUT(dn, route_follows_an_address_change_after_the_ttl, 90)
 		ASSERT_EQ(hu_get(NULL, PX, NULL, 0, "ttl.test", page, sizeof(page)), 0);
 		EXPECT_STREQ(page, "up=1\n");
 	}
+}
+
+TEST_F_TIMEOUT(dn, active_check_of_a_name_needs_no_connection, 60)
+{
+	static char text[1 << 16];
+	char conf[512], mfile[96], key[160];
+	long long pass = 0;
+
+	ASSERT_EQ(ds_set(self->ds, "127.0.0.2", 60), 0);
+	snprintf(mfile, sizeof(mfile), "%s/metrics", self->dir);
+	pu_metrics_file = mfile;
+	snprintf(conf, sizeof(conf),
+		 "[proxy chk]\nlisten = 127.0.0.1:%d\nprotocol = http\ncheck = tcp\ncheck_interval = 200ms\n"
+		 "route = chk.test up.es-test:%d\n", PX, UP);
+	self->proxy = pu_proxy(conf, PX, 0, self->log);
+	ASSERT_GT(self->proxy, 0);
+	snprintf(key, sizeof(key),
+		 "edgesteer_proxy_upstream_checks_total{proxy=\"chk\",upstream=\"up.es-test:%d\",result=\"pass\"}",
+		 UP);
+	/* no client: the checks alone start the resolver and pass */
+	for (int i = 0; i < 100 && pass < 1; i++) {
+		pu_metrics(self->proxy, text, sizeof(text));
+		pass = pu_metric(text, key);
+		if (pass < 1)
+			usleep(100000);
+	}
+	EXPECT_GE(pass, 1);
 }
 
 TEST_HARNESS_MAIN

@@ -71,8 +71,8 @@ static const struct sockaddr *check_addr(struct front *f, struct up_state *u, so
 		*len = u->addr.len;
 		return (const struct sockaddr *)&u->addr.ss;
 	}
-	if (!f->set->resolver)
-		return NULL;	/* started by the first connection to a name */
+	if (!f->set->resolver && resolver_new(f->set->loop, "proxy", &f->set->resolver))
+		return NULL;	/* no verdict this round */
 	e = resolver_get(f->set->resolver, u->text, f->cfg->px.resolve_interval_ms);
 	if (!e || !e->n)
 		return NULL;
