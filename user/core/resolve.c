@@ -7,7 +7,7 @@
  * (with a dead resolver: timeout x attempts x search domains, seconds),
  * so it never runs on the loop. RESOLVE_THREADS worker threads take
  * requests (a copy of host and port) from a bounded queue, call
- * getaddrinfo, and put the answer (again a copy) on a bounded done list,
+ * getaddrinfo, and put the answer (again a copy) on a done list,
  * then write an eventfd the loop watches. Two threads, so one name whose
  * lookup hangs does not hold up every other. The loop side keeps one
  * entry per name (names come from the configuration only, so the set is
@@ -37,6 +37,7 @@
  * alive until it returns, and the eventfd is closed only then, so a late
  * write never lands on a reused fd number.
  */
+#include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <errno.h>
 #include <netdb.h>
@@ -57,6 +58,7 @@
 #define RESOLVE_QUEUE	64	/* requests waiting for a thread */
 
 struct rmsg {
+	struct rmsg *next;		/* on the done list */
 	char host[CONF_HOST_MAX];
 	char port[8];
 	int err;			/* EAI_* (0: ok) */
@@ -73,8 +75,10 @@ struct rshared {
 	bool closing;
 	struct rmsg *req[RESOLVE_QUEUE];
 	int req_head, req_n;
-	struct rmsg *done[RESOLVE_QUEUE];
-	int done_n;
+	/* answers for the loop: a list, never full, so no answer is lost
+	 * (a lost one would leave its name pending for good); bounded all
+	 * the same, as a name has at most one lookup in flight */
+	struct rmsg *done;
 	int efd;
 };
 
@@ -98,8 +102,12 @@ static void rshared_put(struct rshared *s)
 		return;
 	for (int i = 0; i < s->req_n; i++)
 		free(s->req[(s->req_head + i) % RESOLVE_QUEUE]);
-	for (int i = 0; i < s->done_n; i++)
-		free(s->done[i]);
+	while (s->done) {
+		struct rmsg *m = s->done;
+
+		s->done = m->next;
+		free(m);
+	}
 	close(s->efd);
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
@@ -163,6 +171,13 @@ static long query_ttl(const char *host, const struct rmsg *m)
 	return ttl;
 }
 
+static bool is_numeric(const char *host)
+{
+	unsigned char buf[16];
+
+	return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
+}
+
 static void lookup(struct rmsg *m)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
@@ -181,7 +196,7 @@ static void lookup(struct rmsg *m)
 		m->err = EAI_NONAME;
 	if (res)
 		freeaddrinfo(res);
-	if (!m->err)
+	if (!m->err && !is_numeric(m->host))	/* an address has no TTL to ask for */
 		m->ttl = query_ttl(m->host, m);
 }
 
@@ -204,11 +219,12 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&s->mu);
 		lookup(m);
 		pthread_mutex_lock(&s->mu);
-		if (s->closing || s->done_n == RESOLVE_QUEUE) {
-			free(m);	/* closing, or a full list: the loop asks again */
+		if (s->closing) {
+			free(m);
 			continue;
 		}
-		s->done[s->done_n++] = m;
+		m->next = s->done;
+		s->done = m;
 		if (write(s->efd, &one, sizeof(one)) < 0) {
 			/* the counter cannot overflow here; nothing to do */
 		}
@@ -283,24 +299,24 @@ static void answered(struct resolver *r, struct resolve_name *e, const struct rm
 static void on_done(struct loop_fd *h, uint32_t ev)
 {
 	struct resolver *r = container_of(h, struct resolver, h);
-	struct rmsg *got[RESOLVE_QUEUE];
+	struct rmsg *got;
 	uint64_t cnt;
-	int n;
 
 	(void)ev;
 	if (read(h->fd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
 		pr_warn("%s: resolver eventfd: %s", r->who, strerror(errno));
 	pthread_mutex_lock(&r->sh->mu);
-	n = r->sh->done_n;
-	memcpy(got, r->sh->done, sizeof(got[0]) * (size_t)n);
-	r->sh->done_n = 0;
+	got = r->sh->done;
+	r->sh->done = NULL;
 	pthread_mutex_unlock(&r->sh->mu);
-	for (int i = 0; i < n; i++) {
-		struct resolve_name *e = find(r, got[i]->host, got[i]->port);
+	while (got) {
+		struct rmsg *m = got;
+		struct resolve_name *e = find(r, m->host, m->port);
 
+		got = m->next;
 		if (e)
-			answered(r, e, got[i]);
-		free(got[i]);
+			answered(r, e, m);
+		free(m);
 	}
 }
 

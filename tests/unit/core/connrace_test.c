@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Happy eyeballs (connrace.c) on loopback sockets the test owns, and the
- * resolver's pure parts: the order families alternate in, and the TTL
- * read from a DNS answer.
+ * Happy eyeballs (connrace.c) on loopback sockets the test owns, the
+ * order families alternate in, and the resolver (resolve.c): the TTL
+ * read from a DNS answer, and no answer lost past its queues.
  */
 #include "harness.h"
 
@@ -228,6 +228,49 @@ TEST(each_attempt_has_its_deadline_and_the_last_error_is_told)
 	close(filler);
 	close(dead);
 	close(live);
+	loop_free(l);
+}
+
+static int all_answered(struct loop *l, struct resolver *r, char names[][32], int n)
+{
+	int got = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct resolve_name *e = resolver_get(r, names[i], 60000);
+
+		got += e && e->n > 0;
+	}
+	loop_run_once(l, 20);
+	return got;
+}
+
+TEST(every_name_is_answered_even_past_the_queues)
+{
+	char names[100][32];
+	struct resolver *r;
+	struct loop *l;
+	int got = 0;
+
+	/* numeric names: getaddrinfo answers them without DNS, and no TTL
+	 * is asked for; a namespace of our own all the same, when allowed */
+	if (th_private_netns())
+		TH_LOG("no private network namespace");
+	ASSERT_EQ(loop_new(&l), 0);
+	ASSERT_EQ(resolver_new(l, "test", &r), 0);
+	for (int i = 0; i < 100; i++)
+		snprintf(names[i], sizeof(names[i]), "127.0.%d.%d:80", i / 200, i % 200 + 1);
+	/* more lookups than the request queue holds, and answers piling up
+	 * while the loop does not run: none may be lost */
+	for (int i = 0; i < 64; i++)
+		ASSERT_NE(resolver_get(r, names[i], 60000), NULL);
+	usleep(300000);
+	for (int i = 64; i < 100; i++)
+		ASSERT_NE(resolver_get(r, names[i], 60000), NULL);
+	usleep(300000);
+	for (int k = 0; k < 250 && got < 100; k++)
+		got = all_answered(l, r, names, 100);
+	EXPECT_EQ(got, 100);
+	resolver_free(r);
 	loop_free(l);
 }
 
