@@ -22,8 +22,10 @@
  * which sets the state, the epoll interest that state needs on both
  * sockets and the state's one deadline, so no state can be entered
  * without one (docs/design.md, Never block the accept path; a deadline
- * on every read): HELLO hello_timeout, CONNECT connect_timeout per
- * upstream attempt, REPLAY and SPLICE idle_timeout (moved lazily: I/O
+ * on every read): HELLO hello_timeout, CONNECT the bound of the race
+ * of an upstream's addresses (core/connrace.c, which gives every
+ * attempt its own connect_timeout) or connect_timeout while a name
+ * waits for its first answer, REPLAY and SPLICE idle_timeout (moved lazily: I/O
  * only stamps last_io, the timer re-arms itself for the rest), REFUSE
  * the shorter of REFUSE_LINGER_MS and hello_timeout.
  *
@@ -755,7 +757,7 @@ static void upstream_failed(struct conn *c, int err)
 	uint64_t now = loop_now(c->set->loop);
 	const char *addr = c->route->upstreams[c->up_cur].text;
 
-	/* the name's first answer did not come within connect_timeout */
+	/* still waiting for a name's first answer, or racing: stop */
 	resolver_unwait(&c->rwait);
 	connrace_cancel(c->race);
 	c->race = NULL;
