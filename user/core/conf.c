@@ -537,7 +537,8 @@ static void add_addrs(struct conf_parser *p, const struct conf_key *k, void *sec
 			conf_error(p, k->name, "more than %d addresses", (int)k->max);
 			return;
 		}
-		if (conf_parse_hostport(w, &arr[*n], err, sizeof(err)))
+		if ((k->flags & CONF_NAMES_LATER ? conf_parse_upstream : conf_parse_hostport)(w, &arr[*n], err,
+											   sizeof(err)))
 			conf_error(p, k->name, "%s", err);
 		else
 			(*n)++;

@@ -140,7 +140,9 @@ struct conf_proxy {
 	uint32_t max_conn_per_client;		/* 0 = no limit */
 	uint32_t client_rate;			/* new connections per second per client; 0 = off */
 	uint32_t client_burst;
-	uint32_t resolve_interval_ms;		/* upstream names are re-resolved this often */
+	uint32_t resolve_interval_ms;		/* upstream names are re-resolved at least this often */
+	uint32_t happy_eyeballs_delay_ms;	/* next address of a name tried after this */
+	uint32_t happy_eyeballs_max;		/* attempts of one connection at once */
 	uint32_t hello_timeout_ms;
 	uint32_t connect_timeout_ms;
 	uint32_t idle_timeout_ms;
@@ -203,6 +205,7 @@ struct conf_forward {
 	uint32_t write_timeout_ms;
 	uint32_t backoff_min_ms;
 	uint32_t backoff_max_ms;
+	uint32_t resolve_interval_ms;	/* collector names: re-resolved at least this often */
 	int line;
 };
 
@@ -315,6 +318,9 @@ enum conf_type {
 
 #define CONF_REPEAT	0x1	/* lines accumulate (lists, routes) */
 #define CONF_EMPTY_OK	0x2	/* "key =" is a value, not an error */
+#define CONF_NAMES_LATER 0x4	/* CONF_ADDRS: host names are checked, not resolved
+				 * (ss_family AF_UNSPEC; the user resolves them
+				 * off the loop, core/resolve.h) */
 
 struct conf_parser;
 struct conf_key;
@@ -323,7 +329,7 @@ typedef void conf_key_fn(struct conf_parser *p, const struct conf_key *k, void *
 struct conf_key {
 	const char *name;
 	enum conf_type type;
-	unsigned flags;			/* CONF_REPEAT, CONF_EMPTY_OK */
+	unsigned flags;			/* CONF_REPEAT, CONF_EMPTY_OK, CONF_NAMES_LATER */
 	size_t off;			/* the field in the section's struct */
 	size_t size;			/* its size (integers: 1, 2, 4, 8; text: the buffer) */
 	size_t count_off;		/* lists: the int that counts the entries */

@@ -486,9 +486,17 @@ static const struct conf_key proxy_keys[] = {
 	{ "client_rate", CONF_INT, FIELD(struct conf_proxy, client_rate), .min = 0, .max = 1000000,
 	  .def = "0", .doc = "New connections per second per client address (IPv6: per /64); 0: no limit." },
 	{ "resolve_interval", CONF_DURATION, FIELD(struct conf_proxy, resolve_interval_ms), .min = 1000,
-	  .def = "30s", .doc = "Upstreams given as host names are resolved off the event loop (every "
-			       "address tried in turn) and re-resolved this often; a failed lookup is "
-			       "retried this often too." },
+	  .def = "30s", .doc = "Upstreams given as host names are resolved off the event loop and "
+			       "re-resolved when their DNS TTL ends (at least 1s), at the latest after "
+			       "this; a failed lookup is retried this often." },
+	{ "happy_eyeballs_delay", CONF_DURATION, FIELD(struct conf_proxy, happy_eyeballs_delay_ms),
+	  .min = 10, .max = 60000, .def = "250ms",
+	  .doc = "The addresses of an upstream name race (RFC 8305): the next one is tried this long "
+		 "after the last while it is still pending, at once when it fails; the first to connect "
+		 "wins." },
+	{ "happy_eyeballs_max", CONF_INT, FIELD(struct conf_proxy, happy_eyeballs_max), .min = 1, .max = 8,
+	  .def = "3", .doc = "Connection attempts of one client connection in flight at once, each with "
+			     "its own connect_timeout; 1 tries the addresses one after the other." },
 	{ "client_burst", CONF_INT, FIELD(struct conf_proxy, client_burst), .min = 1, .max = 1000000,
 	  .def_note = "client_rate", .doc = "Token bucket depth of client_rate, in connections." },
 	{ "hello_timeout", CONF_DURATION, FIELD(struct conf_proxy, hello_timeout_ms), .min = 10, .def = "5s",
@@ -575,9 +583,11 @@ static const struct conf_key syslog_keys[] = {
 };
 
 static const struct conf_key forward_keys[] = {
-	{ "collector", CONF_ADDRS, CONF_REPEAT,
+	{ "collector", CONF_ADDRS, CONF_REPEAT | CONF_NAMES_LATER,
 	  LIST(struct conf_forward, collectors, n_collectors, CONF_MAX_UPSTREAMS),
-	  .def_note = "none; required", .doc = "Collectors (RFC 5425 over TLS), tried in order." },
+	  .def_note = "none; required",
+	  .doc = "Collectors (RFC 5425 over TLS), tried in order; a host name is resolved off the event "
+		 "loop (resolve_interval), its addresses race as in [proxy] (happy eyeballs, 250ms)." },
 	{ "ca", CONF_PATH, FIELD(struct conf_forward, ca), .def_note = "none; required",
 	  .doc = "PEM CA bundle the collector's certificate is verified against." },
 	{ "server_name", CONF_CUSTOM, FIELD(struct conf_forward, server_name), .parse = key_server_name,
@@ -604,6 +614,10 @@ static const struct conf_key forward_keys[] = {
 	  .doc = "First reconnect delay; it doubles up to backoff_max." },
 	{ "backoff_max", CONF_DURATION, FIELD(struct conf_forward, backoff_max_ms), .min = 10, .def = "60s",
 	  .doc = "Longest reconnect delay." },
+	{ "resolve_interval", CONF_DURATION, FIELD(struct conf_forward, resolve_interval_ms), .min = 1000,
+	  .def = "30s", .doc = "Collectors given as host names are resolved off the event loop, again "
+			       "at a connect once their DNS TTL (at least 1s) or at the latest this has "
+			       "passed; a failed lookup is retried this often." },
 };
 
 static const struct conf_key watchdog_keys[] = {
@@ -699,7 +713,7 @@ static const struct {
 	{ CONF_PATH, "PATH", "An absolute path." },
 	{ CONF_STRING, "TEXT", "The rest of the line, without an inline comment." },
 	{ CONF_ADDRS, "HOST:PORT", "An IPv4 address, a host name or [IPv6] with a port; names are resolved "
-				   "once, when the file is loaded." },
+				   "when the file is loaded, except where the key says otherwise." },
 	{ CONF_PREFIXES, "PREFIX", "ADDR or ADDR/LEN, IPv4 or IPv6; the bits after LEN must be zero "
 				   "(10.0.0.1/8 is refused as a likely typo)." },
 	{ CONF_PORTS, "PORT", "A port number from 1 to 65535, or (syslog_ports, proxy_ports) a range "

@@ -65,14 +65,14 @@ static void on_probe_timeout(struct loop_timer *t)
 /* The address to check upstream u at, or NULL (a name without an answer yet). */
 static const struct sockaddr *check_addr(struct front *f, struct up_state *u, socklen_t *len)
 {
-	struct name_ent *e;
+	struct resolve_name *e;
 
 	if (u->addr.ss.ss_family != AF_UNSPEC) {
 		*len = u->addr.len;
 		return (const struct sockaddr *)&u->addr.ss;
 	}
-	if (!f->set->resolver)
-		return NULL;	/* started by the first connection to a name */
+	if (!f->set->resolver && resolver_new(f->set->loop, "proxy", &f->set->resolver))
+		return NULL;	/* no verdict this round */
 	e = resolver_get(f->set->resolver, u->text, f->cfg->px.resolve_interval_ms);
 	if (!e || !e->n)
 		return NULL;

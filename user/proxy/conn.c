@@ -22,8 +22,10 @@
  * which sets the state, the epoll interest that state needs on both
  * sockets and the state's one deadline, so no state can be entered
  * without one (docs/design.md, Never block the accept path; a deadline
- * on every read): HELLO hello_timeout, CONNECT connect_timeout per
- * upstream attempt, REPLAY and SPLICE idle_timeout (moved lazily: I/O
+ * on every read): HELLO hello_timeout, CONNECT the bound of the race
+ * of an upstream's addresses (core/connrace.c, which gives every
+ * attempt its own connect_timeout) or connect_timeout while a name
+ * waits for its first answer, REPLAY and SPLICE idle_timeout (moved lazily: I/O
  * only stamps last_io, the timer re-arms itself for the rest), REFUSE
  * the shorter of REFUSE_LINGER_MS and hello_timeout.
  *
@@ -312,7 +314,8 @@ void conn_close(struct conn *c, enum close_reason why)
 		client_release(f, &c->peer.sa);
 	hello_unlink(c);
 	loop_timer_cancel(l, &c->timer);
-	resolver_unwait(c);
+	resolver_unwait(&c->rwait);
+	connrace_cancel(c->race);
 	/* closing ends the epoll registrations: no EPOLL_CTL_DEL each */
 	loop_fd_close(l, &c->ch, c->cfd);
 	loop_fd_close(l, &c->uh, c->ufd);
@@ -746,27 +749,24 @@ static void up_release(struct conn *c)
 	}
 }
 
+/* Every address of upstreams[c->up_cur] failed (or its name had no
+ * answer in time): count it, then the route's next upstream. */
 static void upstream_failed(struct conn *c, int err)
 {
 	struct route_ctr *r = ctr(c);
 	uint64_t now = loop_now(c->set->loop);
 	const char *addr = c->route->upstreams[c->up_cur].text;
-	bool last_addr = c->addr_idx >= c->addr_n;
 
-	if (c->rwait) {
-		/* the name's first answer did not come within connect_timeout */
-		resolver_unwait(c);
-		c->addr_idx = c->addr_n = 0;
-		c->up_idx++;
-		last_addr = true;
-	}
+	/* still waiting for a name's first answer, or racing: stop */
+	resolver_unwait(&c->rwait);
+	connrace_cancel(c->race);
+	c->race = NULL;
 	loop_fd_del(c->set->loop, &c->uh);
 	if (c->ufd >= 0)
 		close(c->ufd);
 	c->ufd = -1;
 	c->last_err = err;
-	/* a name is down when its last address failed too */
-	if (c->up_held >= 0 && last_addr)
+	if (c->up_held >= 0)
 		health_failed(c->front, c->up_held, &c->cfg->px, now, err);
 	up_release(c);
 	if (r) {
@@ -774,122 +774,129 @@ static void upstream_failed(struct conn *c, int err)
 		if (!r->warned_at || now - r->warned_at >= WARN_INTERVAL_MS) {
 			r->warned_at = now;
 			pr_warn("[proxy %s] route %s: upstream %s: %s%s", c->front->name, r->name, addr,
-				strerror(err),
-				!last_addr || c->up_idx + 1 < c->n_order ? "; trying the next" : "");
+				strerror(err), c->up_idx + 1 < c->n_order ? "; trying the next" : "");
 		}
 	}
+	c->up_idx++;
 	connect_next(c);
 }
 
 /* A name this connection waited for has its answer: go on. */
-static void name_ready(struct conn *c)
+static void name_ready(struct resolve_wait *w)
 {
-	connect_next(c);
+	connect_next(container_of(w, struct conn, rwait));
+}
+
+/* The race to upstreams[c->up_cur] is over (connrace.c). */
+static void raced(void *arg, int fd, int idx, int err)
+{
+	struct conn *c = arg;
+
+	(void)idx;
+	c->race = NULL;
+	if (fd < 0) {
+		upstream_failed(c, err);
+		return;
+	}
+	c->ufd = fd;
+	health_ok(c->front, c->up_held, loop_now(c->set->loop));
+	start_replay(c);
 }
 
 /*
- * The next address to try of upstreams[c->up_cur]: the literal one
- * once, or each address of a host name in turn. NULL when there is none
- * left, or (*wait) when the name has no answer yet.
+ * The addresses of upstream a: the literal one, or what its name
+ * resolved to. 0 when there are none (c->last_err says why), or (*wait)
+ * when the name has no answer yet.
  */
-static const struct sockaddr *next_addr(struct conn *c, const struct conf_addr *a, socklen_t *len,
-					bool *wait)
+static int upstream_addrs(struct conn *c, const struct conf_addr *a, const struct sockaddr_storage **addrs,
+			  const socklen_t **lens, bool *wait)
 {
-	struct name_ent *e;
+	struct resolve_name *e;
 
 	*wait = false;
 	if (a->ss.ss_family != AF_UNSPEC) {
-		c->addr_n = 1;
-		if (c->addr_idx)
-			return NULL;
-		c->addr_idx = 1;
-		*len = a->len;
-		return (const struct sockaddr *)&a->ss;
+		*addrs = &a->ss;
+		*lens = &a->len;
+		return 1;
 	}
-	if (!c->set->resolver && resolver_new(c->set->loop, name_ready, &c->set->resolver)) {
+	if (!c->set->resolver && resolver_new(c->set->loop, "proxy", &c->set->resolver)) {
 		c->last_err = ENOMEM;
-		return NULL;
+		return 0;
 	}
 	e = resolver_get(c->set->resolver, a->text, c->cfg->px.resolve_interval_ms);
 	if (!e) {
 		c->last_err = ENOMEM;
-		return NULL;
+		return 0;
 	}
 	if (!e->n) {
-		if (e->pending && !c->addr_idx) {
+		if (e->pending) {
 			*wait = true;
-			resolver_wait(e, c);
+			c->rwait.ready = name_ready;
+			resolver_wait(e, &c->rwait);
 		} else {
 			c->last_err = EHOSTUNREACH;	/* the lookup failed: the next upstream */
 		}
-		return NULL;
+		return 0;
 	}
-	c->addr_n = e->n;
-	if (c->addr_idx >= e->n)
-		return NULL;
-	*len = e->lens[c->addr_idx];
-	return (const struct sockaddr *)&e->addrs[c->addr_idx++];
+	*addrs = e->addrs;
+	*lens = e->lens;
+	return e->n;
 }
 
-/* Try the route's upstreams in c->order from c->up_idx, each of their
- * addresses in turn. 0, or -1 when closed. */
+/* Try the route's upstreams in c->order from c->up_idx; each upstream's
+ * addresses race (connrace.c). 0, or -1 when closed. */
 static int connect_next(struct conn *c)
 {
 	const struct conf_route *r = c->route;
 	const struct route_lb *lb = front_route_lb(c->cfg, r);
+	const struct conf_proxy *px = &c->cfg->px;
+	const struct connrace_opts ro = { .timeout_ms = px->connect_timeout_ms,
+					  .delay_ms = px->happy_eyeballs_delay_ms,
+					  .max_inflight = (int)px->happy_eyeballs_max };
 
 	while (c->up_idx < c->n_order) {
-		const struct sockaddr *sa;
-		socklen_t len = 0;
+		const struct sockaddr_storage *addrs = NULL;
+		const socklen_t *lens = NULL;
 		bool wait;
-		int one = 1, fd;
+		int n, err;
 
 		c->up_cur = c->order[c->up_idx];
-		sa = next_addr(c, &r->upstreams[c->up_cur], &len, &wait);
+		n = upstream_addrs(c, &r->upstreams[c->up_cur], &addrs, &lens, &wait);
 		if (wait) {
 			/* the first answer for this name is on its way; the
 			 * wait is bounded by connect_timeout like a connect */
 			c->up_held = -1;
-			if (conn_enter(c, CONN_CONNECT, c->cfg->px.connect_timeout_ms)) {
-				resolver_unwait(c);
+			if (conn_enter(c, CONN_CONNECT, px->connect_timeout_ms)) {
+				resolver_unwait(&c->rwait);
 				conn_fail(c, CLOSE_NO_RESOURCES, ENOMEM);
 				return -1;
 			}
 			return 0;
 		}
-		if (!sa) {	/* none left here: the next upstream */
+		if (!n) {	/* no address: the next upstream */
 			c->up_idx++;
-			c->addr_idx = c->addr_n = 0;
-			continue;
-		}
-		fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-				conn_fail(c, CLOSE_NO_RESOURCES, errno);
-				return -1;
-			}
-			c->last_err = errno;	/* e.g. no IPv6 here: the next address */
 			continue;
 		}
 		/* counted from the attempt on, so a burst spreads under leastconn */
 		c->up_held = lb->up[c->up_cur];
 		c->front->ups[c->up_held].active++;
 		c->front->ups[c->up_held].conns++;
-		/* as on the listeners (proxy.c): no Nagle delay of our own;
-		 * failing only costs latency */
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		if (connect(fd, sa, len) == 0 || errno == EINPROGRESS) {
-			c->ufd = fd;
-			/* each attempt has its own connect_timeout */
-			if (conn_enter(c, CONN_CONNECT, c->cfg->px.connect_timeout_ms)) {
-				conn_fail(c, CLOSE_NO_RESOURCES, ENOMEM);
-				return -1;
-			}
-			return 0;
+		err = connrace_start(c->set->loop, addrs, lens, n, &ro, raced, c, &c->race);
+		if (err == -EMFILE || err == -ENFILE || err == -ENOBUFS || err == -ENOMEM) {
+			conn_fail(c, CLOSE_NO_RESOURCES, -err);
+			return -1;
 		}
-		c->ufd = fd;
-		upstream_failed(c, errno);
-		return -1;	/* upstream_failed went on with the next one */
+		if (err) {
+			upstream_failed(c, -err);
+			return -1;	/* upstream_failed went on with the next one */
+		}
+		/* each attempt has its own connect_timeout (connrace.c);
+		 * the state's deadline only bounds the whole race */
+		if (conn_enter(c, CONN_CONNECT, connrace_bound_ms(&ro, n))) {
+			conn_fail(c, CLOSE_NO_RESOURCES, ENOMEM);
+			return -1;
+		}
+		return 0;
 	}
 	conn_close(c, c->last_err == ETIMEDOUT ? CLOSE_CONNECT_TIMEOUT : CLOSE_CONNECT_FAILED);
 	return -1;
@@ -1196,21 +1203,8 @@ static void on_upstream(struct loop_fd *h, uint32_t ev)
 	struct conn *c = container_of(h, struct conn, uh);
 
 	switch (c->state) {
-	case CONN_CONNECT: {
-		/* a connect that failed reports EPOLLERR: only then is
-		 * SO_ERROR worth a syscall */
-		int err = ev & (EPOLLERR | EPOLLHUP) ? sock_error(c->ufd) : 0;
-
-		if (!err && (ev & (EPOLLERR | EPOLLHUP)))
-			err = ECONNRESET;
-		if (err) {
-			upstream_failed(c, err);
-		} else {
-			health_ok(c->front, c->up_held, loop_now(c->set->loop));
-			start_replay(c);
-		}
-		return;
-	}
+	case CONN_CONNECT:
+		return;	/* the race owns the attempts' sockets (connrace.c) */
 	case CONN_REPLAY:
 		if (ev & EPOLLERR) {
 			conn_fail(c, CLOSE_UPSTREAM_ERROR, sock_error(c->ufd));

@@ -14,8 +14,10 @@
 #include <sys/types.h>
 
 #include "core/conf.h"
+#include "core/connrace.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/resolve.h"
 #include "route.h"
 #include "sni.h"
 
@@ -58,8 +60,10 @@ enum conn_state {
 	CONN_HELLO,	/* reading the PROXY header (accept_proxy, until
 			 * c->pp_done) and the ClientHello / request head into
 			 * c->buf; client EPOLLIN, hello deadline armed */
-	CONN_CONNECT,	/* non-blocking connect to upstreams[c->up_cur] in
-			 * flight; upstream EPOLLOUT, connect deadline armed */
+	CONN_CONNECT,	/* connecting upstreams[c->up_cur]: its addresses
+			 * race (c->race, each attempt with its own
+			 * connect_timeout), or its name waits for a first
+			 * answer (c->rwait, connect_timeout armed) */
 	CONN_REPLAY,	/* sending the PROXY header and the peeked bytes to the
 			 * upstream (partial writes resume on EPOLLOUT) */
 	CONN_SPLICE,	/* routed: both directions pumped, idle deadline */
@@ -202,34 +206,6 @@ struct front {
 	struct loop_timer check_timer;	/* active checks (check.c) */
 };
 
-/* resolve.c: an upstream host name and what it resolved to */
-#define RESOLVE_MAX_ADDRS 8
-struct name_ent {
-	struct name_ent *next;
-	char host[CONF_HOST_MAX];
-	char port[8];
-	char text[CONF_HOST_MAX + 8];	/* "host:port" as written */
-	struct sockaddr_storage addrs[RESOLVE_MAX_ADDRS];
-	socklen_t lens[RESOLVE_MAX_ADDRS];
-	int n;				/* 0: none yet (or the first lookup failed) */
-	uint64_t expires;		/* loop ms: look it up again from then on */
-	uint32_t interval_ms;
-	bool pending;			/* a lookup is queued or running */
-	int last_err;			/* EAI_* of the last answer */
-	uint64_t lookups;
-	struct conn *waiting;		/* connections waiting for a first answer */
-};
-
-struct rshared;
-struct resolver {
-	struct loop *loop;
-	struct loop_fd h;		/* the eventfd the threads write */
-	struct rshared *sh;
-	struct name_ent *names;
-	void (*ready)(struct conn *c);	/* a waiting connection's name was answered */
-	uint64_t queue_full;
-};
-
 struct proxy_set {
 	struct loop *loop;
 	struct resolver *resolver;	/* started at the first upstream name */
@@ -288,10 +264,8 @@ struct conn {
 	bool pp_done;			/* accept_proxy: the header has been read */
 	bool pp_dst_set;		/* pp_dst is the address the client reached */
 	bool client_held;		/* counted in the client table (client_limit.c) */
-	int addr_idx;			/* next address of upstreams[up_cur] to try */
-	int addr_n;			/* its addresses (1 unless a host name) */
-	struct name_ent *rwait;		/* waiting for this name's first answer */
-	struct conn *rwait_next;
+	struct resolve_wait rwait;	/* waiting for a name's first answer */
+	struct connrace *race;		/* CONNECT: the attempts to upstreams[up_cur] */
 	struct sockaddr_storage pp_dst;
 	int last_err;			/* errno of the last failed upstream attempt */
 	enum close_reason refuse_why;
@@ -355,16 +329,6 @@ int client_admit(struct front *f, const struct conf_proxy *px, const struct sock
 void client_release(struct front *f, const struct sockaddr *client);
 size_t client_table_size(const struct front *f);
 uint64_t client_table_full(const struct front *f);
-
-/* resolve.c: upstream names off the loop (resolver threads) */
-int resolver_new(struct loop *l, void (*ready)(struct conn *c), struct resolver **out);
-void resolver_free(struct resolver *r);
-/* The entry of "host:port", looked up again in the background when it
- * has expired; NULL when out of memory or text is not host:port. */
-struct name_ent *resolver_get(struct resolver *r, const char *text, uint32_t interval_ms);
-/* c waits for e's first answer: r->ready(c) then. */
-void resolver_wait(struct name_ent *e, struct conn *c);
-void resolver_unwait(struct conn *c);
 
 /* conn.c (proxy.c calls these; conn.c calls nothing in proxy.c) */
 int conn_new(struct front *f, int fd, const struct sockaddr *peer, socklen_t plen);

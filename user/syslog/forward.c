@@ -59,8 +59,12 @@
  * changes ca/cert/key or finds one renewed in place reconnects.
  *
  * Collectors. The addresses of one [forward] are alternatives: one
- * connection at a time, the next address after each failure. Deadlines:
- * connect_timeout for TCP, handshake_timeout for TLS (a collector that
+ * connection at a time, the next collector after each failure. One given
+ * as a host name is resolved off the loop (core/resolve.c: resolver
+ * threads, answers kept for their DNS TTL, at most resolve_interval); a
+ * first answer is waited for at most connect_timeout (FWD_RESOLVING),
+ * and a name's addresses race happy-eyeballs style (core/connrace.c).
+ * Deadlines: connect_timeout for TCP (per attempt), handshake_timeout for TLS (a collector that
  * accepts and never answers is dropped when it passes), write_timeout
  * while written data gets no TCP acknowledgement. Reconnects wait backoff_min,
  * doubling per failure up to backoff_max, reset once data is confirmed.
@@ -70,6 +74,7 @@
 #include <stddef.h>
 #include <netinet/in.h>
 #include <linux/tcp.h>	/* the full struct tcp_info (bytes_acked, snd_wnd) */
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,7 +82,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/connrace.h"
 #include "core/log.h"
+#include "core/resolve.h"
 #include "syslog_int.h"
 #include "spool.h"
 #include "syslog_msg.h"
@@ -91,20 +98,23 @@
 
 enum fwd_state {
 	FWD_BACKOFF,	/* waiting for the backoff timer before connecting */
-	FWD_CONNECTING,	/* TCP connect in progress; connect_timeout armed */
+	FWD_RESOLVING,	/* the collector's name waits for a first answer;
+			 * connect_timeout armed */
+	FWD_CONNECTING,	/* TCP connects racing (f->race, each attempt with
+			 * connect_timeout); the race's bound armed */
 	FWD_HANDSHAKE,	/* TLS handshake; handshake_timeout armed */
 	FWD_UP,		/* streaming; write_timeout armed while data is unconfirmed */
 };
 
-static const char *const state_names[] = { "backoff", "connecting", "handshake", "up" };
+static const char *const state_names[] = { "backoff", "resolving", "connecting", "handshake", "up" };
 
 enum fail_reason {
 	FR_CONNECT, FR_CONNECT_TIMEOUT, FR_HANDSHAKE, FR_HANDSHAKE_TIMEOUT,
-	FR_WRITE_TIMEOUT, FR_CLOSED, FR_IO, FR_MAX
+	FR_WRITE_TIMEOUT, FR_CLOSED, FR_IO, FR_RESOLVE, FR_MAX
 };
 static const char *const fail_names[FR_MAX] = {
 	"connect", "connect_timeout", "handshake", "handshake_timeout", "write_timeout",
-	"closed_by_collector", "io_error",
+	"closed_by_collector", "io_error", "resolve",
 };
 
 struct mark {
@@ -128,6 +138,9 @@ struct forwarder {
 	struct loop_timer ack_timer;	/* polls TCP_INFO while bytes are unacknowledged */
 	struct loop_timer flush_timer;	/* spool write buffer */
 	struct loop_defer kick;
+	struct resolver *resolver;	/* started at the first collector name */
+	struct resolve_wait rwait;	/* FWD_RESOLVING */
+	struct connrace *race;		/* FWD_CONNECTING */
 	struct tls_session *tls;
 	uint32_t backoff_ms;
 	bool draining;
@@ -261,6 +274,9 @@ static void fwd_teardown(struct forwarder *f)
 			;
 		close(fd);
 	}
+	resolver_unwait(&f->rwait);
+	connrace_cancel(f->race);
+	f->race = NULL;
 	tls_free(f->tls);
 	f->tls = NULL;
 	loop_timer_cancel(l, &f->timer);
@@ -543,23 +559,7 @@ static void on_fd(struct loop_fd *h, uint32_t events)
 	struct forwarder *f = container_of(h, struct forwarder, h);
 
 	if (f->state == FWD_CONNECTING) {
-		struct tls_client_opts o = { .ca = f->ca, .server_name = f->sni, .cred = f->cred };
-		int soerr = 0;
-		socklen_t sl = sizeof(soerr);
-
-		getsockopt(h->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
-		if (soerr || (events & (EPOLLERR | EPOLLHUP))) {
-			fwd_fail(f, FR_CONNECT, strerror(soerr ? soerr : ECONNREFUSED));
-			return;
-		}
-		if (tls_client_new(&o, h->fd, TLS_BUF_MONO, false, "collector", f->peer, &f->tls)) {
-			fwd_fail(f, FR_HANDSHAKE, "cannot start TLS");
-			return;
-		}
-		f->pump = (struct tls_pump){ .budget = PUMP_BUDGET, .fill = fwd_fill_cb, .arg = f };
-		f->state = FWD_HANDSHAKE;
-		f->connects++;
-		loop_timer_arm(f->r->l, &f->timer, f->fc.handshake_timeout_ms);
+		return;	/* not registered while the race owns the sockets */
 	} else if (f->closing && (events & (EPOLLERR | EPOLLHUP | EPOLLRDHUP))) {
 		/* the collector's close_notify, if it sent one, is read first */
 		int rc = tls_io(f->tls);
@@ -589,6 +589,9 @@ static void on_timer(struct loop_timer *t)
 	switch (f->state) {
 	case FWD_BACKOFF:
 		fwd_connect(f);
+		break;
+	case FWD_RESOLVING:
+		fwd_fail(f, FR_RESOLVE, "no answer from the resolver within connect_timeout");
 		break;
 	case FWD_CONNECTING:
 		fwd_fail(f, FR_CONNECT_TIMEOUT, NULL);
@@ -629,33 +632,123 @@ static void fwd_pick_name(struct forwarder *f, const struct conf_addr *a)
 	f->sni[n] = 0;
 }
 
-static void fwd_connect(struct forwarder *f)
+/* TCP is up (fd connected): TLS starts; handshake_timeout armed. */
+static void fwd_connected(struct forwarder *f, int fd)
 {
-	const struct conf_addr *a = &f->fc.collectors[f->cur];
-	int fd, one = 1, err;
+	struct tls_client_opts o = { .ca = f->ca, .server_name = f->sni, .cred = f->cred };
+	int err = loop_fd_add(f->r->l, &f->h, fd, EPOLLOUT | EPOLLRDHUP, on_fd);
 
-	snprintf(f->peer, sizeof(f->peer), "%s", a->text);
-	fwd_pick_name(f, a);
-	f->state = FWD_CONNECTING;
-	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		fwd_fail(f, FR_CONNECT, strerror(errno));
-		return;
-	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(fd, (const struct sockaddr *)&a->ss, a->len) < 0 && errno != EINPROGRESS) {
-		err = errno;
-		close(fd);
-		fwd_fail(f, FR_CONNECT, strerror(err));
-		return;
-	}
-	err = loop_fd_add(f->r->l, &f->h, fd, EPOLLOUT | EPOLLRDHUP, on_fd);
 	if (err) {
 		close(fd);
 		fwd_fail(f, FR_CONNECT, strerror(-err));
 		return;
 	}
-	loop_timer_arm(f->r->l, &f->timer, f->fc.connect_timeout_ms);
+	if (tls_client_new(&o, fd, TLS_BUF_MONO, false, "collector", f->peer, &f->tls)) {
+		fwd_fail(f, FR_HANDSHAKE, "cannot start TLS");
+		return;
+	}
+	f->pump = (struct tls_pump){ .budget = PUMP_BUDGET, .fill = fwd_fill_cb, .arg = f };
+	f->state = FWD_HANDSHAKE;
+	f->connects++;
+	loop_timer_arm(f->r->l, &f->timer, f->fc.handshake_timeout_ms);
+}
+
+static void fwd_raced(void *arg, int fd, int idx, int err)
+{
+	struct forwarder *f = arg;
+
+	(void)idx;
+	f->race = NULL;
+	if (fd < 0)
+		fwd_fail(f, err == ETIMEDOUT ? FR_CONNECT_TIMEOUT : FR_CONNECT, strerror(err));
+	else
+		fwd_connected(f, fd);
+}
+
+/* The collector's name has its first answer (or failed): try again. */
+static void fwd_name_ready(struct resolve_wait *w)
+{
+	struct forwarder *f = container_of(w, struct forwarder, rwait);
+
+	loop_timer_cancel(f->r->l, &f->timer);
+	fwd_connect(f);
+}
+
+/*
+ * The addresses of collector a: the literal one, or its name's answer.
+ * 0 with none: *wait when the first answer is on its way (f->rwait
+ * registered), else the lookup failed (fwd_fail done).
+ */
+static int fwd_addrs(struct forwarder *f, const struct conf_addr *a, const struct sockaddr_storage **addrs,
+		     const socklen_t **lens, bool *wait)
+{
+	struct resolve_name *e;
+	int err;
+
+	*wait = false;
+	if (a->ss.ss_family != AF_UNSPEC) {
+		*addrs = &a->ss;
+		*lens = &a->len;
+		return 1;
+	}
+	if (!f->resolver) {
+		char who[CONF_NAME_MAX + 24];
+
+		snprintf(who, sizeof(who), "syslog: [forward %s]", f->fc.name);
+		err = resolver_new(f->r->l, who, &f->resolver);
+		if (err) {
+			fwd_fail(f, FR_RESOLVE, strerror(-err));
+			return 0;
+		}
+	}
+	e = resolver_get(f->resolver, a->text, f->fc.resolve_interval_ms);
+	if (!e) {
+		fwd_fail(f, FR_RESOLVE, strerror(ENOMEM));
+		return 0;
+	}
+	if (!e->n && e->pending) {
+		*wait = true;
+		f->rwait.ready = fwd_name_ready;
+		resolver_wait(e, &f->rwait);
+		return 0;
+	}
+	if (!e->n) {
+		fwd_fail(f, FR_RESOLVE, gai_strerror(e->last_err));
+		return 0;
+	}
+	*addrs = e->addrs;
+	*lens = e->lens;
+	return e->n;
+}
+
+static void fwd_connect(struct forwarder *f)
+{
+	const struct conf_addr *a = &f->fc.collectors[f->cur];
+	const struct connrace_opts ro = { .timeout_ms = f->fc.connect_timeout_ms,
+					  .delay_ms = CONNRACE_DELAY_MS, .max_inflight = CONNRACE_INFLIGHT };
+	const struct sockaddr_storage *addrs = NULL;
+	const socklen_t *lens = NULL;
+	bool wait;
+	int n, err;
+
+	snprintf(f->peer, sizeof(f->peer), "%s", a->text);
+	fwd_pick_name(f, a);
+	f->state = FWD_RESOLVING;
+	n = fwd_addrs(f, a, &addrs, &lens, &wait);
+	if (wait) {
+		loop_timer_arm(f->r->l, &f->timer, f->fc.connect_timeout_ms);
+		return;
+	}
+	if (!n)
+		return;	/* failed: backoff armed */
+	f->state = FWD_CONNECTING;
+	err = connrace_start(f->r->l, addrs, lens, n, &ro, fwd_raced, f, &f->race);
+	if (err) {
+		fwd_fail(f, FR_CONNECT, strerror(-err));
+		return;
+	}
+	/* each attempt has its own deadline; this bounds the race */
+	loop_timer_arm(f->r->l, &f->timer, connrace_bound_ms(&ro, n));
 }
 
 /* ---- the contract with syslog.c ---------------------------------------- */
@@ -918,6 +1011,7 @@ void forward_free(struct forwarder *f)
 	if (f->tls)
 		tls_close_notify(f->tls);
 	fwd_teardown(f);
+	resolver_free(f->resolver);
 	loop_timer_cancel(l, &f->flush_timer);
 	spool_close(f->spool, f->spool_ack);
 	tls_anchors_free(f->ca);

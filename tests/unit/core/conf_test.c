@@ -159,8 +159,9 @@ static const struct bad_case {
 	{ "[syslog]\nlisten = 127.0.0.1:514\ntls_listen = 127.0.0.1:6514\n", 3, "tls_listen", "cert, key and client_ca" },
 	{ "[syslog]\nlisten = 127.0.0.1:514\n[forward c]\ncollector = 127.0.0.1:6514\n", 3, NULL, "no 'ca'" },
 	{ "[forward c]\ncollector = 127.0.0.1:6514\nca = /etc/hostname\n", 1, NULL, "needs a [syslog] section" },
-	{ "[syslog]\nlisten = 127.0.0.1:514\n[forward c]\ncollector = no-such-host.invalid:6514\nca = /etc/hostname\n",
-	  4, "collector", "cannot resolve" },
+	/* collector names are resolved later, off the loop: only their form is checked here */
+	{ "[syslog]\nlisten = 127.0.0.1:514\n[forward c]\ncollector = bad!host:6514\nca = /etc/hostname\n",
+	  4, "collector", "not a host name or address" },
 	{ "[watchdog eth1]\nusb_ids = 0b95-1790\n", 2, "usb_ids", "VVVV:PPPP" },
 	{ "[watchdog eth1]\nprobe = gatewy\n", 2, "probe", "not ADDR, icmp ADDR, arp IPV4, ndp IPV6 or gateway" },
 	{ "[watchdog eth1]\ninterval = 10s\nstall_after = 1s\n", 1, NULL, "at least one interval" },
@@ -720,6 +721,17 @@ TEST(proxy_balance_health_pp_in_and_client_limits)
 	EXPECT_STREQ(c->proxies[0].routes[0].upstreams[0].text, "no-such-host.invalid:443");
 	EXPECT_EQ(c->proxies[0].routes[0].upstreams[1].ss.ss_family, AF_INET);
 	EXPECT_EQ(c->proxies[0].resolve_interval_ms, 30000);
+	EXPECT_EQ(c->proxies[0].happy_eyeballs_delay_ms, 250);
+	EXPECT_EQ(c->proxies[0].happy_eyeballs_max, 3);
+	conf_free(c);
+	/* so are collector names; addresses stay literal */
+	err = parse("[syslog]\nlisten = 127.0.0.1:514\n[forward c]\ncollector = no-such-host.invalid:6514 "
+		    "127.0.0.1:6514\nca = /etc/hostname\nserver_name = logs.example.net\n", &c, &rc);
+	ASSERT_EQ(rc, 0);
+	EXPECT_EQ(c->forwards[0].collectors[0].ss.ss_family, AF_UNSPEC);
+	EXPECT_STREQ(c->forwards[0].collectors[0].text, "no-such-host.invalid:6514");
+	EXPECT_EQ(c->forwards[0].collectors[1].ss.ss_family, AF_INET);
+	EXPECT_EQ(c->forwards[0].resolve_interval_ms, 30000);
 	conf_free(c);
 	err = parse("[proxy p]\nlisten = 127.0.0.1:1\nroute = a bad!name:443\n", &c, &rc);
 	EXPECT_NE(rc, 0);
