@@ -102,8 +102,9 @@ int forward_reconf(struct forwarder *f, const struct conf_forward *fc);
 void forward_notify(struct forwarder *f);
 void forward_evict(struct forwarder *f, uint64_t seq, const uint8_t *p, uint32_t len);
 /* Would evicting the ring's messages before `upto` lose one this forwarder
- * still needs (unconfirmed, and its spool cannot take them all)? */
-bool forward_can_keep(const struct forwarder *f, uint64_t upto);
+ * still needs (unconfirmed, and its spool cannot take them all)? A "no"
+ * makes the forwarder settle once all is sent (forward.c). */
+bool forward_can_keep(struct forwarder *f, uint64_t upto);
 int forward_drain(struct forwarder *f);
 void forward_metrics(struct forwarder **f, int n, struct metric_sink *s);
 void forward_free(struct forwarder *f);
