@@ -290,7 +290,8 @@ static __always_inline int decide(const struct es_config *cfg, const struct ip_i
 
 	if (policy_denies(cfg, family, sa, cls, ii->len))
 		return ES_V_DROP_POLICY;
-	if (cls == ES_CLASS_SYSLOG && (cfg->flags & ES_CF_RATELIMIT) &&
+	/* TCP syslog is paced by TCP itself: the bucket is for UDP only */
+	if (cls == ES_CLASS_SYSLOG && ii->l4proto == IPPROTO_UDP && (cfg->flags & ES_CF_RATELIMIT) &&
 	    rate_limited(cfg, family, sa, cfg->rl_interval, cfg->rl_tau, &es_rl4, &es_rl6))
 		return ES_V_DROP_RATELIMIT;
 	/* a SYN flood is dropped before it costs a socket; the segments of
@@ -412,6 +413,8 @@ int es_steer(struct xdp_md *ctx)
 	} else if (ii.l4proto == IPPROTO_TCP) {
 		if ((cfg->proxy_ports[dport >> 6] >> (dport & 63)) & 1)
 			cls = ES_CLASS_PROXY;
+		else if ((cfg->syslog_tcp_ports[dport >> 6] >> (dport & 63)) & 1)
+			cls = ES_CLASS_SYSLOG;
 	}
 	if (r == IP_BAD_L4)
 		goto malformed_cls;

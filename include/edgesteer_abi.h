@@ -48,12 +48,14 @@
 
 /* Bumped whenever a layout below changes; pinned maps of another layout
  * are replaced rather than reused (their sizes differ anyway). */
-#define ES_ABI_VERSION 2
+#define ES_ABI_VERSION 3
 
 /* Traffic classes. The order is the order of the counter arrays. */
 enum es_class {
-	ES_CLASS_SYSLOG = 0,	/* UDP to a port in es_config.syslog_ports */
-	ES_CLASS_PROXY = 1,	/* TCP to a port in es_config.proxy_ports */
+	ES_CLASS_SYSLOG = 0,	/* UDP to a port in es_config.syslog_ports, or TCP to
+				 * one in es_config.syslog_tcp_ports */
+	ES_CLASS_PROXY = 1,	/* TCP to a port in es_config.proxy_ports (checked
+				 * first: a TCP port in both sets is proxy) */
 	ES_CLASS_OTHER = 2,	/* everything else, and whatever could not be parsed */
 	ES_CLASS_MAX = 3,
 };
@@ -63,7 +65,7 @@ enum es_verdict {
 	ES_V_PASS = 0,		/* XDP_PASS to the stack on the receiving CPU */
 	ES_V_STEER = 1,		/* XDP_REDIRECT into es_cpumap */
 	ES_V_DROP_POLICY = 2,	/* source matched a deny prefix / missed an allow list */
-	ES_V_DROP_RATELIMIT = 3,/* syslog source, or proxy SYN source, over its token bucket */
+	ES_V_DROP_RATELIMIT = 3,/* syslog UDP source, or proxy SYN source, over its token bucket */
 	ES_V_DROP_MALFORMED = 4,/* truncated or inconsistent header */
 	ES_VERDICT_MAX = 5,
 };
@@ -107,7 +109,7 @@ enum es_reason {
 #define ES_IFNAMSIZ	 16
 
 /* es_config.flags */
-#define ES_CF_RATELIMIT	(1u << 0)	/* syslog token bucket enabled */
+#define ES_CF_RATELIMIT	(1u << 0)	/* syslog token bucket enabled (UDP only) */
 #define ES_CF_SYN_RATELIMIT (1u << 1)	/* proxy-class SYN token bucket enabled */
 #define ES_CF_RULE_HITS	(1u << 2)	/* count hits per prefix rule (es_rule_hits) */
 #define ES_CF_TALKERS	(1u << 3)	/* count heavy sources (es_talkers) */
@@ -158,6 +160,10 @@ struct es_config {
 	/* Destination port sets, bit p of word p / 64 (host byte order). */
 	__u64 syslog_ports[ES_PORT_WORDS];
 	__u64 proxy_ports[ES_PORT_WORDS];
+	/* TCP destination ports of the syslog class (RFC 6587 / RFC 5425
+	 * senders): prefix policy and counters as syslog, but no token
+	 * bucket, since TCP has its own flow control. */
+	__u64 syslog_tcp_ports[ES_PORT_WORDS];
 };
 
 /* Packets and bytes (bytes as the program sees the frame: link header

@@ -1283,6 +1283,112 @@ TEST(other_class_allow_deny)
 	EXPECT_SPEC(&e, s, ES_CLASS_OTHER, ES_V_PASS, "icmp, no lists");
 }
 
+/* ---- syslog over TCP ------------------------------------------------------- */
+
+/*
+ * syslog_tcp_ports: TCP segments (SYNs and data alike) to those ports are
+ * class syslog and meet its allow/deny lists, counted per rule; TCP to a
+ * port in no set stays other, proxy ports stay proxy, and UDP to a
+ * syslog_tcp_ports port is not syslog unless syslog_ports lists it.
+ */
+TEST(syslog_tcp_ports_classified_with_policy)
+{
+	struct env e;
+	struct frame_spec s;
+	struct {
+		int fam;
+		const char *src;
+		int verdict;
+	} src[] = {
+		{ 4, "192.0.2.10", ES_V_PASS },
+		{ 4, "192.0.2.66", ES_V_DROP_POLICY },		/* denied inside the allow list */
+		{ 4, "203.0.113.5", ES_V_DROP_POLICY },		/* outside the allow list */
+		{ 6, "2001:db8::10", ES_V_PASS },
+		{ 6, "2001:db8:bad::1", ES_V_DROP_POLICY },
+		{ 6, "2001:db9::1", ES_V_DROP_POLICY },
+	};
+	size_t i;
+
+	env_open(&e, PORTS "syslog_tcp_ports = 514 6514-6515\n"
+		 "allow_syslog = 192.0.2.0/24 2001:db8::/32\n"
+		 "deny_syslog = 192.0.2.66/32 2001:db8:bad::/48\n");
+	for (i = 0; i < sizeof(src) / sizeof(src[0]); i++) {
+		s = (struct frame_spec){ .family = src[i].fam, .proto = IPPROTO_TCP, .dport = 514,
+					 .src = src[i].src };
+		EXPECT_SPEC(&e, s, ES_CLASS_SYSLOG, src[i].verdict, src[i].src);	/* SYN */
+		s.tcp_flags = 0x18;	/* PSH|ACK: a frame of an established stream */
+		s.payload = 120;
+		s.dport = 6515;
+		EXPECT_SPEC(&e, s, ES_CLASS_SYSLOG, src[i].verdict, src[i].src);
+		/* ports outside the syslog TCP set keep their class */
+		s.dport = 6516;
+		EXPECT_SPEC(&e, s, ES_CLASS_OTHER, ES_V_PASS, "tcp/6516");
+		s.dport = 22;
+		EXPECT_SPEC(&e, s, ES_CLASS_OTHER, ES_V_PASS, "tcp/22");
+		s.dport = 443;
+		EXPECT_SPEC(&e, s, ES_CLASS_PROXY, ES_V_PASS, "tcp/443");
+		/* syslog_tcp_ports is TCP only */
+		s = (struct frame_spec){ .family = src[i].fam, .proto = IPPROTO_UDP, .dport = 6514,
+					 .src = src[i].src, .payload = 30 };
+		EXPECT_SPEC(&e, s, ES_CLASS_OTHER, ES_V_PASS, "udp/6514");
+	}
+	/* the rules that decided were hit: 2 frames per source */
+	EXPECT_EQ(rule_hits(&e, ES_CLASS_SYSLOG, ES_RULE_ALLOW, "192.0.2.0/24", NULL), 2);
+	EXPECT_EQ(rule_hits(&e, ES_CLASS_SYSLOG, ES_RULE_DENY, "192.0.2.66/32", NULL), 2);
+	EXPECT_EQ(rule_hits(&e, ES_CLASS_SYSLOG, ES_RULE_IMPLICIT, "0.0.0.0/0", NULL), 2);
+	EXPECT_EQ(rule_hits(&e, ES_CLASS_SYSLOG, ES_RULE_ALLOW, "2001:db8::/32", NULL), 2);
+	EXPECT_EQ(rule_hits(&e, ES_CLASS_SYSLOG, ES_RULE_DENY, "2001:db8:bad::/48", NULL), 2);
+	EXPECT_EQ(rule_hits(&e, ES_CLASS_SYSLOG, ES_RULE_IMPLICIT, "::/0", NULL), 2);
+	/* removed by a reload: TCP to 514 is other again */
+	write_conf(&e, PORTS "allow_syslog = 192.0.2.0/24\n");
+	s = (struct frame_spec){ .family = 4, .proto = IPPROTO_TCP, .dport = 514, .src = "203.0.113.5" };
+	EXPECT_SPEC(&e, s, ES_CLASS_OTHER, ES_V_PASS, "tcp/514 without syslog_tcp_ports");
+}
+
+/*
+ * The syslog token bucket is for UDP: a burst of TCP syslog frames far
+ * beyond syslog_burst all pass, and spend none of the source's UDP
+ * tokens (its UDP frames still get exactly syslog_burst).
+ */
+TEST(syslog_tcp_not_rate_limited)
+{
+	static const char *const srcs[] = { "192.0.2.1", "2001:db8:0:1::a" };
+	struct env e;
+	struct frame_spec s;
+	uint8_t f[FRAME_MAX];
+	uint32_t rv;
+	size_t len, i;
+
+	/* 1 pps: nothing refills during the test */
+	env_open(&e, PORTS "syslog_tcp_ports = 514\nsyslog_rate_pps = 1\nsyslog_burst = 5\n");
+	for (i = 0; i < 2; i++) {
+		s = (struct frame_spec){ .family = i ? 6 : 4, .proto = IPPROTO_TCP, .dport = 514,
+					 .src = srcs[i], .tcp_flags = 0x18, .payload = 200 };
+		len = frame_build(&s, f, NULL);
+		ASSERT_EQ(run(e.eth, f, len, 50, &rv), 0);
+		EXPECT_EQ(rv, XDP_PASS);
+		EXPECT_TRUE(counters_moved(&e, 0, ES_CLASS_SYSLOG, ES_V_PASS, 50, len, 0) == NULL);
+		/* SYNs are not limited either */
+		s.tcp_flags = 0;
+		s.payload = 0;
+		len = frame_build(&s, f, NULL);
+		ASSERT_EQ(run(e.eth, f, len, 20, &rv), 0);
+		EXPECT_TRUE(counters_moved(&e, 0, ES_CLASS_SYSLOG, ES_V_PASS, 20, len, 0) == NULL);
+		/* the same source over UDP: its full bucket, then the limit */
+		s = (struct frame_spec){ .family = i ? 6 : 4, .proto = IPPROTO_UDP, .dport = 514,
+					 .src = srcs[i], .payload = 60 };
+		len = frame_build(&s, f, NULL);
+		ASSERT_EQ(run(e.eth, f, len, 5, &rv), 0);
+		EXPECT_TRUE(counters_moved(&e, 0, ES_CLASS_SYSLOG, ES_V_PASS, 5, len, 0) == NULL);
+		EXPECT_FRAME(&e, 0, f, len, ES_CLASS_SYSLOG, ES_V_DROP_RATELIMIT, "udp over its burst");
+		/* and TCP still passes once UDP is over its limit */
+		s.proto = IPPROTO_TCP;
+		s.tcp_flags = 0x10;
+		len = frame_build(&s, f, NULL);
+		EXPECT_FRAME(&e, 0, f, len, ES_CLASS_SYSLOG, ES_V_PASS, "tcp from a limited source");
+	}
+}
+
 /* ---- top talkers ------------------------------------------------------------ */
 
 /* Packets the talker table holds for (src, cls, verdict); -1: not held. */

@@ -33,7 +33,7 @@ static int ready = -1;	/* -1 not tried, 0 unavailable, 1 ready */
 
 static const char conf_text[] =
 	"[xdp]\ninterfaces = lo\n"
-	"syslog_ports = 514 601\nproxy_ports = 443 8443\n"
+	"syslog_ports = 514 601\nproxy_ports = 443 8443\nsyslog_tcp_ports = 514 6514\n"
 	"allow_syslog = 192.0.2.0/24 10.0.0.0/8 2001:db8::/32\n"
 	"deny_syslog = 192.0.2.128/25 2001:db8:bad::/48\n"
 	"deny_proxy = 198.51.100.0/24 2001:db8:dead::/48 2001:db8:beef::1/128\n"

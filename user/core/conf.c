@@ -1067,6 +1067,22 @@ static void validate_tls_trust(struct conf_parser *p)
 }
 
 /* Cross-key checks once the whole file is read. */
+/* A TCP port is either proxy or syslog: one class per port, or the
+ * counters and the policy a frame meets would depend on a check order. */
+static void validate_tcp_port_sets(struct conf_parser *p, const struct conf_xdp *x)
+{
+	for (int i = 0; i < x->n_syslog_tcp_ports; i++)
+		for (int j = 0; j < x->n_proxy_ports; j++)
+			if (x->syslog_tcp_ports[i] <= x->proxy_ports_last[j] &&
+			    x->proxy_ports[j] <= x->syslog_tcp_ports_last[i]) {
+				conf_error(p, "syslog_tcp_ports", "port %u is also in proxy_ports; a TCP port "
+					   "belongs to one class: remove it from one of the two",
+					   x->syslog_tcp_ports[i] > x->proxy_ports[j] ? x->syslog_tcp_ports[i] :
+					   x->proxy_ports[j]);
+				return;
+			}
+}
+
 static void validate(struct conf_parser *p)
 {
 	struct conf *c = p->c;
@@ -1084,6 +1100,7 @@ static void validate(struct conf_parser *p)
 			x->syslog_burst = x->syslog_rate_pps;
 		if (x->proxy_syn_rate_pps && !x->proxy_syn_burst)
 			x->proxy_syn_burst = x->proxy_syn_rate_pps;
+		validate_tcp_port_sets(p, x);
 	}
 	for (i = 0; i < c->n_proxies; i++) {
 		struct conf_proxy *px = &c->proxies[i];

@@ -92,6 +92,10 @@ struct conf_xdp {
 	uint16_t proxy_ports[CONF_MAX_PORTS];
 	int n_proxy_ports;
 	uint16_t proxy_ports_last[CONF_MAX_PORTS];
+	/* TCP ports of the syslog class (tcp_listen, tls_intake senders) */
+	uint16_t syslog_tcp_ports[CONF_MAX_PORTS];
+	int n_syslog_tcp_ports;
+	uint16_t syslog_tcp_ports_last[CONF_MAX_PORTS];
 	uint32_t syslog_rate_pps;	/* 0 = no rate limit */
 	uint32_t syslog_burst;
 	uint32_t syslog_rate_v6_prefix;	/* IPv6 sources share a bucket per /N */

@@ -378,6 +378,13 @@ static const struct conf_key xdp_keys[] = {
 	  LIST(struct conf_xdp, syslog_ports, n_syslog_ports, CONF_MAX_PORTS), .def = "514",
 	  .last_off = offsetof(struct conf_xdp, syslog_ports_last),
 	  .doc = "UDP destination ports of the syslog class; a range is FIRST-LAST (6000-6010)." },
+	{ "syslog_tcp_ports", CONF_PORTS, CONF_REPEAT,
+	  LIST(struct conf_xdp, syslog_tcp_ports, n_syslog_tcp_ports, CONF_MAX_PORTS),
+	  .last_off = offsetof(struct conf_xdp, syslog_tcp_ports_last), .def_note = "none",
+	  .doc = "TCP destination ports of the syslog class (the ports of [syslog] tcp_listen and "
+		 "tls_intake): allow_syslog/deny_syslog, rule hits and steer_syslog apply, "
+		 "syslog_rate_pps does not (TCP paces itself). Not taken from [syslog]: list them here. "
+		 "A port may not also be in proxy_ports." },
 	{ "proxy_ports", CONF_PORTS, CONF_REPEAT,
 	  LIST(struct conf_xdp, proxy_ports, n_proxy_ports, CONF_MAX_PORTS), .def = "443",
 	  .last_off = offsetof(struct conf_xdp, proxy_ports_last),
@@ -716,7 +723,7 @@ static const struct {
 				   "when the file is loaded, except where the key says otherwise." },
 	{ CONF_PREFIXES, "PREFIX", "ADDR or ADDR/LEN, IPv4 or IPv6; the bits after LEN must be zero "
 				   "(10.0.0.1/8 is refused as a likely typo)." },
-	{ CONF_PORTS, "PORT", "A port number from 1 to 65535, or (syslog_ports, proxy_ports) a range "
+	{ CONF_PORTS, "PORT", "A port number from 1 to 65535, or (syslog_ports, syslog_tcp_ports, proxy_ports) a range "
 			      "FIRST-LAST such as 6000-6010." },
 	{ CONF_IFACES, "IFACE", "An interface name of at most 15 bytes." },
 	{ CONF_USB_IDS, "VVVV:PPPP", "A USB vendor and product id, four hex digits each." },

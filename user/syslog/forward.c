@@ -29,6 +29,19 @@
  * send_seq falls back to ack_seq, so every message not confirmed is sent
  * again on the next connection.
  *
+ * Settling. The slack means the last messages sent are confirmed only
+ * by the bytes that follow them. When the intake waits for this
+ * forwarder (forward_can_keep() said no: the ring is full of messages
+ * not confirmed and the spool cannot take them, as with a ring smaller
+ * than the slack and no spool), no bytes follow: the input is paused
+ * until confirmation, confirmation waits for input. So once everything
+ * is sent and acknowledged while the intake waits, the forwarder ends
+ * the session the one way that confirms it all - close_notify, answered
+ * by the collector's close_notify - and connects again at once. Without
+ * the answer within write_timeout, it is a failed connection like any
+ * other (everything unconfirmed is sent again). A ring larger than the
+ * slack rarely needs it: a settle costs a TLS handshake.
+ *
  * Spool. Messages the forwarder still needs (seq >= ack_seq) that the
  * ring evicts are appended, in order, to <spool_dir>/<NAME>.spool (the
  * file format, its checks and its durability are in spool.c). While
@@ -145,6 +158,8 @@ struct forwarder {
 	uint32_t backoff_ms;
 	bool draining;
 	bool closing;			/* close_notify sent at shutdown; waiting for the peer */
+	bool blocking;			/* the intake waits for this forwarder to confirm */
+	bool settling;			/* closing to confirm while the intake waits; reconnect after */
 	uint64_t max_wnd;		/* largest window the collector advertised */
 	uint64_t raw_acked, unacked;	/* TCP: bytes acknowledged, and still not */
 	/* positions */
@@ -163,12 +178,13 @@ struct forwarder {
 	uint64_t spool_rd, spool_ack;
 	/* counters */
 	uint64_t sent_msgs, sent_bytes, acked_msgs, resent_msgs, spooled_msgs, overflow;
-	uint64_t connects, fails[FR_MAX];
+	uint64_t connects, fails[FR_MAX], settles;
 	char peer[CONF_HOST_MAX + 8];
 };
 
 static void fwd_connect(struct forwarder *f);
 static void fwd_pump(struct forwarder *f);
+static void on_kick(struct loop_defer *d);
 
 const char *forward_name(const struct forwarder *f)
 {
@@ -234,7 +250,19 @@ void forward_evict(struct forwarder *f, uint64_t seq, const uint8_t *p, uint32_t
 		f->spool_rd = spool_end(f->spool);
 }
 
-bool forward_can_keep(const struct forwarder *f, uint64_t upto)
+/* The intake waits for us: a connected forwarder looks at once whether
+ * it has to settle (check_acks). */
+static bool fwd_blocks(struct forwarder *f)
+{
+	if (!f->blocking) {
+		f->blocking = true;
+		if (f->state == FWD_UP)
+			loop_defer(f->r->l, &f->kick, on_kick);
+	}
+	return false;
+}
+
+bool forward_can_keep(struct forwarder *f, uint64_t upto)
 {
 	const struct syslog_ring *ring = f->r->ring;
 	uint64_t seq = f->ack_seq > ring_first(ring) ? f->ack_seq : ring_first(ring), n = 0, bytes = 0;
@@ -242,7 +270,7 @@ bool forward_can_keep(const struct forwarder *f, uint64_t upto)
 	if (upto <= seq)
 		return true;	/* all it would evict is confirmed */
 	if (!f->spool)
-		return false;
+		return fwd_blocks(f);
 	for (; seq < upto; seq++) {
 		const uint8_t *p;
 		uint32_t len;
@@ -252,7 +280,7 @@ bool forward_can_keep(const struct forwarder *f, uint64_t upto)
 			bytes += len;
 		}
 	}
-	return spool_fits(f->spool, n, bytes);
+	return spool_fits(f->spool, n, bytes) || fwd_blocks(f);
 }
 
 /* ---- connection lifecycle ----------------------------------------------- */
@@ -291,12 +319,19 @@ static void fwd_teardown(struct forwarder *f)
 	f->max_wnd = f->raw_acked = f->unacked = 0;
 	f->frame_open = false;
 	f->record_open = false;
+	/* a settle ends with its session (a shutdown's close is the caller's) */
+	if (f->settling)
+		f->closing = f->settling = false;
 }
 
 static void fwd_fail(struct forwarder *f, enum fail_reason why, const char *detail)
 {
 	f->fails[why]++;
-	if (f->closing) {
+	if (f->settling)
+		pr_warn("syslog: [forward %s] collector %s did not answer our close_notify (%s%s%s): the "
+			"%llu unconfirmed messages will be sent again", f->fc.name, f->peer, fail_names[why],
+			detail ? ": " : "", detail ? detail : "", (unsigned long long)(f->send_seq - f->ack_seq));
+	else if (f->closing) {
 		/* our close_notify was answered by a reset, an EOF or a hangup,
 		 * not by the collector's close_notify: what it acknowledged may
 		 * still sit unread in its kernel and die with the connection */
@@ -309,7 +344,9 @@ static void fwd_fail(struct forwarder *f, enum fail_reason why, const char *deta
 		f->state = FWD_BACKOFF;	/* shutting down: no reconnect; forward_drain() spools */
 		return;
 	}
-	if (f->state == FWD_UP)
+	if (f->settling)
+		;	/* said above */
+	else if (f->state == FWD_UP)
 		pr_warn("syslog: [forward %s] collector %s: connection lost: %s%s%s", f->fc.name, f->peer,
 			fail_names[why], detail ? ": " : "", detail ? detail : "");
 	else
@@ -339,11 +376,36 @@ static void pop_marks(struct forwarder *f, uint64_t point)
 	}
 	if (f->ack_seq != old) {
 		f->acked_msgs += f->ack_seq - old;
+		f->blocking = false;	/* room; the intake asks again if it still waits */
 		/* every spooled message is older than the ring: all confirmed */
 		if (spool_end(f->spool) && f->ack_seq >= ring_first(f->r->ring) &&
 		    f->spool_rd >= spool_end(f->spool))
 			fwd_spool_reset(f);
 	}
+}
+
+/* Connected, everything written and acknowledged by the collector's TCP:
+ * close_notify can confirm the rest now. */
+static bool all_sent_and_acked(struct forwarder *f)
+{
+	return !f->closing && f->send_seq >= ring_next(f->r->ring) &&
+	       f->spool_rd >= spool_end(f->spool) && !f->frame_open && !f->unacked &&
+	       !(br_ssl_engine_current_state(tls_engine(f->tls)) & BR_SSL_SENDREC);
+}
+
+/* The intake waits and nothing more will be sent: confirm by an orderly
+ * end (see "Settling" above); fwd_closed_cleanly() connects again. */
+static void fwd_settle(struct forwarder *f)
+{
+	f->closing = f->settling = true;
+	f->blocking = false;
+	f->settles++;
+	pr_debug("syslog: [forward %s] intake waiting for room: close_notify to collector %s to confirm "
+		 "the last %llu messages", f->fc.name, f->peer, (unsigned long long)(f->send_seq - f->ack_seq));
+	br_ssl_engine_close(tls_engine(f->tls));
+	loop_timer_arm(f->r->l, &f->timer, f->fc.write_timeout_ms);
+	/* not fwd_pump() here: check_acks() may run inside it */
+	loop_defer(f->r->l, &f->kick, on_kick);
 }
 
 static void check_acks(struct forwarder *f)
@@ -371,11 +433,14 @@ static void check_acks(struct forwarder *f)
 			loop_timer_arm(f->r->l, &f->timer, f->fc.write_timeout_ms);
 	}
 	if (!f->unacked) {
-		if (f->state == FWD_UP)
+		/* while settling the timer is the deadline of the answer */
+		if (f->state == FWD_UP && !f->settling)
 			loop_timer_cancel(f->r->l, &f->timer);
 	} else if (!loop_timer_armed(&f->ack_timer)) {
 		loop_timer_arm(f->r->l, &f->ack_timer, ACK_POLL_MS);
 	}
+	if (f->blocking && f->state == FWD_UP && f->send_seq > f->ack_seq && all_sent_and_acked(f))
+		fwd_settle(f);
 }
 
 static void on_ack_timer(struct loop_timer *t)
@@ -506,15 +571,24 @@ static void on_kick(struct loop_defer *d)
 	fwd_pump(container_of(d, struct forwarder, kick));
 }
 
-/* Our close_notify at shutdown was answered: the collector read it all. */
+/* Our close_notify was answered: the collector read it all. */
 static void fwd_closed_cleanly(struct forwarder *f)
 {
+	bool settle = f->settling;
+
 	pop_marks(f, UINT64_MAX);
-	pr_info("syslog: [forward %s] collector %s closed the session after reading everything",
-		f->fc.name, f->peer);
+	if (settle)
+		pr_debug("syslog: [forward %s] collector %s confirmed everything; connecting again",
+			 f->fc.name, f->peer);
+	else
+		pr_info("syslog: [forward %s] collector %s closed the session after reading everything",
+			f->fc.name, f->peer);
 	fwd_teardown(f);
 	f->closing = false;
-	f->state = FWD_BACKOFF;	/* shutting down: no reconnect */
+	f->state = FWD_BACKOFF;
+	/* at shutdown no reconnect; after a settle at once */
+	if (settle && !f->r->draining)
+		loop_timer_arm(f->r->l, &f->timer, 0);
 }
 
 static long fwd_fill_cb(void *arg, br_ssl_engine_context *eng, size_t budget)
@@ -600,6 +674,10 @@ static void on_timer(struct loop_timer *t)
 		fwd_fail(f, FR_HANDSHAKE_TIMEOUT, NULL);
 		break;
 	case FWD_UP:
+		if (f->settling) {
+			fwd_fail(f, FR_WRITE_TIMEOUT, "no close_notify in answer within write_timeout");
+			break;
+		}
 		check_acks(f);
 		if (loop_timer_armed(&f->timer) || !f->unacked)
 			break;	/* progress after all */
@@ -916,9 +994,7 @@ int forward_drain(struct forwarder *f)
 		 * this); once the collector's TCP has everything, close_notify
 		 * - its answer proves it read it all */
 		check_acks(f);
-		if (!f->closing && f->send_seq >= ring_next(f->r->ring) && f->spool_rd >= spool_end(f->spool) &&
-		    !f->frame_open && !f->unacked &&
-		    !(br_ssl_engine_current_state(tls_engine(f->tls)) & BR_SSL_SENDREC)) {
+		if (f->state == FWD_UP && all_sent_and_acked(f)) {
 			f->closing = true;
 			pr_info("syslog: [forward %s] all sent; close_notify to collector %s, waiting for "
 				"its close_notify to confirm the last %llu messages", f->fc.name, f->peer,
@@ -991,6 +1067,9 @@ void forward_metrics(struct forwarder **fw, int n, struct metric_sink *s)
 	     ring_next(f->r->ring) - f->ack_seq);
 	EACH(METRIC_COUNTER, "edgesteer_syslog_forward_connects_total", "TLS connections established",
 	     f->connects);
+	EACH(METRIC_COUNTER, "edgesteer_syslog_forward_settles_total",
+	     "Sessions ended by close_notify to confirm what the collector read while the intake waited "
+	     "for room (then connected again)", f->settles);
 #undef EACH
 	for (i = 0; i < n; i++)
 		for (k = 0; k < FR_MAX; k++)

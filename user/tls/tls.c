@@ -743,6 +743,7 @@ struct x509_check {
 	uint8_t *chain;
 	size_t chain_len, chain_cap, cur_start;
 	char issuer[TLS_DN_MAX];
+	char subject[TLS_DN_MAX];	/* the end entity's: syslog origin = yes */
 };
 
 static void xc_start_chain(const br_x509_class **ctx, const char *server_name)
@@ -751,6 +752,7 @@ static void xc_start_chain(const br_x509_class **ctx, const char *server_name)
 
 	x->cert_idx = -1;
 	x->issuer[0] = 0;
+	x->subject[0] = 0;
 	x->eku = -EINVAL;
 	x->chain_len = 0;
 	x->inner.vtable->start_chain(&x->inner.vtable, server_name);
@@ -819,6 +821,8 @@ static void xc_end_cert(const br_x509_class **ctx)
 	if (x->cert_idx == 0 && x->ee) {
 		if (dn_cert_issuer(x->ee, x->ee_len, x->issuer, sizeof(x->issuer)))
 			x->issuer[0] = 0;
+		if (dn_cert_subject(x->ee, x->ee_len, x->subject, sizeof(x->subject)))
+			x->subject[0] = 0;
 		x->eku = x->ee_len == x->ee_cap ? eku_allows(x->ee, x->ee_len, x->want_eku) : -EINVAL;
 		free(x->ee);
 		x->ee = NULL;
@@ -1220,6 +1224,11 @@ const char *tls_server_name(const struct tls_session *t)
 const char *tls_peer_issuer(const struct tls_session *t)
 {
 	return t->xc.issuer;
+}
+
+const char *tls_peer_subject(const struct tls_session *t)
+{
+	return t->xc.subject;
 }
 
 uint64_t tls_bytes_sent(const struct tls_session *t)

@@ -147,6 +147,8 @@ void tls_close_notify(struct tls_session *t);
 const char *tls_server_name(const struct tls_session *t);
 /* Canonical issuer DN of the peer's certificate ("" when none). */
 const char *tls_peer_issuer(const struct tls_session *t);
+/* Canonical subject DN of the peer's certificate ("" when none). */
+const char *tls_peer_subject(const struct tls_session *t);
 /* Ciphertext bytes handed to the kernel so far. */
 uint64_t tls_bytes_sent(const struct tls_session *t);
 /* Ciphertext produced so far: sent plus records waiting in the engine. */

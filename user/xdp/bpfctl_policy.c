@@ -609,6 +609,7 @@ static void config_record(struct es_config *nc, const struct es_config *cur,
 	steer_table(&nc->steer[ES_CLASS_PROXY], &x->steer_proxy);
 	port_bits(nc->syslog_ports, x->syslog_ports, x->syslog_ports_last, x->n_syslog_ports);
 	port_bits(nc->proxy_ports, x->proxy_ports, x->proxy_ports_last, x->n_proxy_ports);
+	port_bits(nc->syslog_tcp_ports, x->syslog_tcp_ports, x->syslog_tcp_ports_last, x->n_syslog_tcp_ports);
 }
 
 /* Retire the old generation. A frame that read the old number a moment

@@ -83,8 +83,11 @@ TEST(issuer_of_real_certificates)
 	n = read_der(cp("client-inter.crt"), der, sizeof(der));
 	ASSERT_EQ(dn_cert_issuer(der, (size_t)n, out, sizeof(out)), 0);
 	EXPECT_STREQ(out, "CN=Edge Other Sub CA,O=Example");
+	ASSERT_EQ(dn_cert_subject(der, (size_t)n, out, sizeof(out)), 0);
+	EXPECT_STREQ(out, "CN=subscriber-inter,O=Example");
 	/* truncated input is refused, not over-read */
 	EXPECT_EQ(dn_cert_issuer(der, 40, out, sizeof(out)), -EINVAL);
+	EXPECT_EQ(dn_cert_subject(der, 40, out, sizeof(out)), -EINVAL);
 	th_sh("rm -rf %s", certdir);
 }
 
