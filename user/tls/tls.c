@@ -743,6 +743,11 @@ struct x509_check {
 	uint8_t *chain;
 	size_t chain_len, chain_cap, cur_start;
 	char issuer[TLS_DN_MAX];
+	/* no_verify (health checks without a CA): only the end-entity
+	 * certificate's key is decoded, for the key exchange; nothing is
+	 * verified and the inner engine is not used */
+	bool no_verify;
+	br_x509_decoder_context dec;
 };
 
 static void xc_start_chain(const br_x509_class **ctx, const char *server_name)
@@ -753,6 +758,8 @@ static void xc_start_chain(const br_x509_class **ctx, const char *server_name)
 	x->issuer[0] = 0;
 	x->eku = -EINVAL;
 	x->chain_len = 0;
+	if (x->no_verify)
+		return;
 	x->inner.vtable->start_chain(&x->inner.vtable, server_name);
 }
 
@@ -761,6 +768,11 @@ static void xc_start_cert(const br_x509_class **ctx, uint32_t length)
 	struct x509_check *x = (struct x509_check *)(void *)ctx;
 
 	x->cert_idx++;
+	if (x->no_verify) {
+		if (x->cert_idx == 0)
+			br_x509_decoder_init(&x->dec, NULL, NULL);
+		return;
+	}
 	if (x->cert_idx == 0 && length <= EE_CERT_MAX) {
 		free(x->ee);
 		x->ee = malloc(length ? length : 1);
@@ -801,6 +813,11 @@ static void xc_append(const br_x509_class **ctx, const unsigned char *buf, size_
 {
 	struct x509_check *x = (struct x509_check *)(void *)ctx;
 
+	if (x->no_verify) {
+		if (x->cert_idx == 0)
+			br_x509_decoder_push(&x->dec, buf, len);
+		return;
+	}
 	if (x->cert_idx == 0 && x->ee && x->ee_len + len <= x->ee_cap) {
 		memcpy(x->ee + x->ee_len, buf, len);
 		x->ee_len += len;
@@ -816,6 +833,8 @@ static void xc_end_cert(const br_x509_class **ctx)
 {
 	struct x509_check *x = (struct x509_check *)(void *)ctx;
 
+	if (x->no_verify)
+		return;
 	if (x->cert_idx == 0 && x->ee) {
 		if (dn_cert_issuer(x->ee, x->ee_len, x->issuer, sizeof(x->issuer)))
 			x->issuer[0] = 0;
@@ -830,8 +849,17 @@ static void xc_end_cert(const br_x509_class **ctx)
 static unsigned xc_end_chain(const br_x509_class **ctx)
 {
 	struct x509_check *x = (struct x509_check *)(void *)ctx;
-	unsigned err = x->inner.vtable->end_chain(&x->inner.vtable);
+	unsigned err;
 
+	if (x->no_verify) {
+		if (x->cert_idx < 0)
+			return BR_ERR_X509_EMPTY_CHAIN;
+		if (br_x509_decoder_get_pkey(&x->dec))
+			return 0;
+		err = (unsigned)br_x509_decoder_last_error(&x->dec);
+		return err ? err : BR_ERR_X509_TRUNCATED;
+	}
+	err = x->inner.vtable->end_chain(&x->inner.vtable);
 	if (err)
 		return err;
 	if (x->want_eku != TLS_EKU_NONE && x->eku != 1)
@@ -843,8 +871,13 @@ static unsigned xc_end_chain(const br_x509_class **ctx)
 
 static const br_x509_pkey *xc_get_pkey(const br_x509_class *const *ctx, unsigned *usages)
 {
-	const struct x509_check *x = (const struct x509_check *)(const void *)ctx;
+	struct x509_check *x = (struct x509_check *)(void *)ctx;
 
+	if (x->no_verify) {
+		if (usages)
+			*usages = BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN;
+		return br_x509_decoder_get_pkey(&x->dec);
+	}
 	return x->inner.vtable->get_pkey(&x->inner.vtable, usages);
 }
 
@@ -1010,9 +1043,18 @@ int tls_client_new(const struct tls_client_opts *o, int fd, size_t bufsize, bool
 	if (!t)
 		return -ENOMEM;
 	cc = &t->u.c;
-	x509_check_init(&t->xc, o->ca, NULL, TLS_EKU_SERVER);
+	if (o->no_verify) {
+		memset(&t->xc, 0, sizeof(t->xc));
+		t->xc.vtable = &x509_check_vtable;
+		t->xc.no_verify = true;
+		t->xc.cert_idx = -1;
+		br_ssl_client_init_full(cc, &t->xc.inner, NULL, 0);
+	} else {
+		x509_check_init(&t->xc, o->ca, NULL, TLS_EKU_SERVER);
+		br_ssl_client_init_full(cc, &t->xc.inner, o->ca->ta, o->ca->n);
+	}
+	t->failed = o->quiet;	/* the owner reports failures itself */
 	snprintf(t->server_name, sizeof(t->server_name), "%s", o->server_name ? o->server_name : "");
-	br_ssl_client_init_full(cc, &t->xc.inner, o->ca->ta, o->ca->n);
 	/* init_full set the minimal engine; route it through our wrapper */
 	br_ssl_engine_set_x509(&cc->eng, &t->xc.vtable);
 	t->eng = &cc->eng;
