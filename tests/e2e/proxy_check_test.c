@@ -250,4 +250,32 @@ TEST_F_TIMEOUT(chk, a_routes_check_overrides_the_sections, 90)
 	EXPECT_EQ(up_metric(self, "edgesteer_proxy_upstream_connects_total", OTHER, NULL), 0);
 }
 
+/* A check_ca that holds no CA certificate refuses the start and a
+ * reload (the running checks go on), rather than failing every check. */
+TEST_F_TIMEOUT(chk, a_check_ca_without_a_ca_refuses_start_and_reload, 60)
+{
+	static char good[512], bad[512];
+
+	snprintf(bad, sizeof(bad), "[proxy c]\nlisten = 127.0.0.1:%d\ncheck = tls\ncheck_ca = %s/server.key\n"
+		 "route = up.test 127.0.0.1:%d\n", PX, self->certs, GOOD);
+	EXPECT_LT(pu_proxy(bad, PX, 0, self->log), 0);
+	EXPECT_EQ(th_sh("grep -qF '[proxy c] check_ca %s/server.key: holds no CA certificate' %s", self->certs,
+			self->log), 0);
+	snprintf(good, sizeof(good), "check = tls\ncheck_ca = %s/ca.crt\ncheck_sni = up.test\n"
+		 "route = up.test 127.0.0.1:%d\n", self->certs, GOOD);
+	pu_reload_conf = bad;
+	start_proxy(_metadata, self, good);
+	ASSERT_TRUE(wait_state(self, GOOD, 1, 1, 0));
+	kill(self->proxy, SIGHUP);
+	EXPECT_EQ(th_wait_sh(10000, "grep -q 'reload failed' %s", self->log), 0);
+	/* the old configuration still checks, and passes */
+	{
+		long long n = up_metric(self, "edgesteer_proxy_upstream_checks_total", GOOD, "pass");
+
+		EXPECT_TRUE(wait_state(self, GOOD, 1, (int)n + 2, 0));
+	}
+	EXPECT_EQ(up_metric(self, "edgesteer_proxy_upstream_checks_total", GOOD, "fail"), 0);
+	EXPECT_EQ(via("up.test"), 0);
+}
+
 TEST_HARNESS_MAIN

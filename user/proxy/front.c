@@ -8,7 +8,8 @@
  *
  * proxy.c builds snapshots on start and reload; conn.c drops its
  * reference when a connection closes. This file calls neither, so both
- * may call it.
+ * may call it (only health.c and check.c, for a snapshot's upstreams
+ * and what it checks).
  */
 #include <errno.h>
 #include <stdio.h>
