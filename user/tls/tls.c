@@ -745,9 +745,10 @@ struct x509_check {
 	char issuer[TLS_DN_MAX];
 	/* no_verify (health checks without a CA): only the end-entity
 	 * certificate's key is decoded, for the key exchange; nothing is
-	 * verified and the inner engine is not used */
+	 * verified and the inner engine is not used; allocated for such
+	 * sessions only (~1.2 KB) */
 	bool no_verify;
-	br_x509_decoder_context dec;
+	br_x509_decoder_context *dec;
 };
 
 static void xc_start_chain(const br_x509_class **ctx, const char *server_name)
@@ -770,7 +771,7 @@ static void xc_start_cert(const br_x509_class **ctx, uint32_t length)
 	x->cert_idx++;
 	if (x->no_verify) {
 		if (x->cert_idx == 0)
-			br_x509_decoder_init(&x->dec, NULL, NULL);
+			br_x509_decoder_init(x->dec, NULL, NULL);
 		return;
 	}
 	if (x->cert_idx == 0 && length <= EE_CERT_MAX) {
@@ -815,7 +816,7 @@ static void xc_append(const br_x509_class **ctx, const unsigned char *buf, size_
 
 	if (x->no_verify) {
 		if (x->cert_idx == 0)
-			br_x509_decoder_push(&x->dec, buf, len);
+			br_x509_decoder_push(x->dec, buf, len);
 		return;
 	}
 	if (x->cert_idx == 0 && x->ee && x->ee_len + len <= x->ee_cap) {
@@ -854,9 +855,9 @@ static unsigned xc_end_chain(const br_x509_class **ctx)
 	if (x->no_verify) {
 		if (x->cert_idx < 0)
 			return BR_ERR_X509_EMPTY_CHAIN;
-		if (br_x509_decoder_get_pkey(&x->dec))
+		if (br_x509_decoder_get_pkey(x->dec))
 			return 0;
-		err = (unsigned)br_x509_decoder_last_error(&x->dec);
+		err = (unsigned)br_x509_decoder_last_error(x->dec);
 		return err ? err : BR_ERR_X509_TRUNCATED;
 	}
 	err = x->inner.vtable->end_chain(&x->inner.vtable);
@@ -876,7 +877,7 @@ static const br_x509_pkey *xc_get_pkey(const br_x509_class *const *ctx, unsigned
 	if (x->no_verify) {
 		if (usages)
 			*usages = BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN;
-		return br_x509_decoder_get_pkey(&x->dec);
+		return x->cert_idx < 0 ? NULL : br_x509_decoder_get_pkey(x->dec);
 	}
 	return x->inner.vtable->get_pkey(&x->inner.vtable, usages);
 }
@@ -1048,6 +1049,11 @@ int tls_client_new(const struct tls_client_opts *o, int fd, size_t bufsize, bool
 		t->xc.vtable = &x509_check_vtable;
 		t->xc.no_verify = true;
 		t->xc.cert_idx = -1;
+		t->xc.dec = calloc(1, sizeof(*t->xc.dec));
+		if (!t->xc.dec) {
+			tls_free(t);
+			return -ENOMEM;
+		}
 		br_ssl_client_init_full(cc, &t->xc.inner, NULL, 0);
 	} else {
 		x509_check_init(&t->xc, o->ca, NULL, TLS_EKU_SERVER);
@@ -1087,6 +1093,7 @@ void tls_free(struct tls_session *t)
 		return;
 	free(t->xc.ee);
 	free(t->xc.chain);
+	free(t->xc.dec);
 	/* the engine holds session keys, the buffer plaintext */
 	explicit_bzero(t, sizeof(*t) + t->bufsize);
 	free(t);
@@ -1280,7 +1287,7 @@ uint64_t tls_bytes_produced(struct tls_session *t)
 
 size_t tls_session_size(const struct tls_session *t)
 {
-	return sizeof(*t) + t->bufsize + t->xc.chain_cap;
+	return sizeof(*t) + t->bufsize + t->xc.chain_cap + (t->xc.dec ? sizeof(*t->xc.dec) : 0);
 }
 
 int tls_last_error(const struct tls_session *t)
