@@ -55,7 +55,7 @@ enum conf_proxy_proto { PROTO_TLS, PROTO_HTTP };
 enum conf_pp { PP_OFF, PP_V1, PP_V2 };
 enum conf_balance { BALANCE_FIRST, BALANCE_ROUNDROBIN, BALANCE_LEASTCONN, BALANCE_HASH };
 enum conf_accept_pp { ACCEPT_PP_OFF, ACCEPT_PP_V1, ACCEPT_PP_V2, ACCEPT_PP_BOTH };
-enum conf_check { CHECK_OFF, CHECK_TCP };
+enum conf_check { CHECK_OFF, CHECK_TCP, CHECK_TLS };
 enum conf_framing { FRAMING_OCTET, FRAMING_LF };
 enum conf_slow { SLOW_SKIP, SLOW_DISCONNECT };
 enum conf_oversize { OVERSIZE_TRUNCATE, OVERSIZE_DROP };
@@ -120,6 +120,11 @@ struct conf_route {
 	char alpn[32];			/* "": any; else only hellos offering it (alpn=) */
 	char cert[CONF_PATH_MAX];	/* terminate=CERT,KEY: TLS ends here */
 	char key[CONF_PATH_MAX];
+	/* active check of its upstreams (check=, check_ca=, check_sni=);
+	 * the section's when not given */
+	enum conf_check check;
+	char check_ca[CONF_PATH_MAX];	/* check=tls: verify against it; "": no verification */
+	char check_sni[CONF_HOST_MAX];	/* check=tls: SNI, and the name verified with check_ca */
 	int line;
 };
 
@@ -136,7 +141,9 @@ struct conf_proxy {
 	enum conf_balance balance;		/* default for routes */
 	uint32_t health_backoff_min_ms;		/* an upstream that failed is skipped this long */
 	uint32_t health_backoff_max_ms;		/* ... doubling per failure up to this */
-	enum conf_check check;			/* active health checks of upstreams */
+	enum conf_check check;			/* active health checks of upstreams; routes may override */
+	char check_ca[CONF_PATH_MAX];		/* check = tls: CA the upstreams' certificates chain to */
+	char check_sni[CONF_HOST_MAX];		/* check = tls: SNI and expected name */
 	uint32_t check_interval_ms;
 	uint32_t check_rise, check_fall;	/* passes to come up, failures to go down */
 	enum conf_accept_pp accept_proxy;	/* PROXY header expected from clients */

@@ -92,13 +92,42 @@ static void key_steer(struct conf_parser *p, const struct conf_key *k, void *sec
 static const char *const pp_words[] = { "off", "v1", "v2", NULL };
 static const char *const balance_words[] = { "first", "roundrobin", "leastconn", "hash", NULL };
 static const char *const accept_pp_words[] = { "off", "v1", "v2", "both", NULL };
-static const char *const check_words[] = { "off", "tcp", NULL };
+static const char *const check_words[] = { "off", "tcp", "tls", NULL };
 
-/* terminate=CERT,KEY, proxy_protocol=off|v1|v2 and balance=... after the upstreams */
+/* check_sni (section key and route option): the name a TLS check sends and verifies */
+static void set_check_sni(struct conf_parser *p, const char *key, const char *val, char *dst, size_t len)
+{
+	const char *what = strcmp(key, "check_sni") ? "check_sni=" : "";
+	const char *why;
+
+	if (strlen(val) >= len)
+		conf_error(p, key, "%slonger than %zu bytes", what, len - 1);
+	else if (conf_check_hostname(val, &why))
+		conf_error(p, key, "%s'%s' is not a host name: %s", what, val, why);
+	else
+		strcpy(dst, val);
+}
+
+static void key_check_sni(struct conf_parser *p, const struct conf_key *k, void *sec, const char *val)
+{
+	set_check_sni(p, k->name, val, (char *)sec + k->off, k->size);
+}
+
+/* terminate=CERT,KEY, proxy_protocol=off|v1|v2, balance=..., alpn=, check=,
+ * check_ca= and check_sni= after the upstreams */
 static void route_option(struct conf_parser *p, const char *key, char *w, char *eq, struct conf_route *r)
 {
 	*eq = 0;
-	if (!strcmp(w, "proxy_protocol")) {
+	if (!strcmp(w, "check")) {
+		int v = conf_set_enum(p, key, eq + 1, check_words);
+
+		if (v >= 0)
+			r->check = (enum conf_check)v;
+	} else if (!strcmp(w, "check_ca")) {
+		conf_set_path(p, key, eq + 1, r->check_ca, sizeof(r->check_ca));
+	} else if (!strcmp(w, "check_sni")) {
+		set_check_sni(p, key, eq + 1, r->check_sni, sizeof(r->check_sni));
+	} else if (!strcmp(w, "proxy_protocol")) {
 		int v = conf_set_enum(p, key, eq + 1, pp_words);
 
 		if (v >= 0)
@@ -127,7 +156,8 @@ static void route_option(struct conf_parser *p, const char *key, char *w, char *
 		conf_set_path(p, key, eq + 1, r->cert, sizeof(r->cert));
 		conf_set_path(p, key, comma + 1, r->key, sizeof(r->key));
 	} else {
-		conf_error(p, key, "unknown route option '%s' (allowed: proxy_protocol=, balance=, alpn=, terminate=)", w);
+		conf_error(p, key, "unknown route option '%s' (allowed: proxy_protocol=, balance=, alpn=, "
+			   "terminate=, check=, check_ca=, check_sni=)", w);
 	}
 }
 
@@ -173,7 +203,8 @@ static void key_server_name(struct conf_parser *p, const struct conf_key *k, voi
 }
 
 /*
- * route = NAME UPSTREAM... [proxy_protocol=v1|v2|off] [balance=...] [terminate=CERT,KEY]
+ * route = NAME UPSTREAM... [proxy_protocol=v1|v2|off] [balance=...] [alpn=...] [terminate=CERT,KEY]
+ *         [check=off|tcp|tls] [check_ca=FILE] [check_sni=NAME]
  * default = UPSTREAM... [options]      no_sni = UPSTREAM... [options]
  */
 static void parse_route(struct conf_parser *p, const char *key, const char *val, struct conf_route *r,
@@ -187,6 +218,7 @@ static void parse_route(struct conf_parser *p, const char *key, const char *val,
 	r->line = p->line;
 	r->proxy_protocol = (enum conf_pp)-1;	/* resolved after the section */
 	r->balance = (enum conf_balance)-1;
+	r->check = (enum conf_check)-1;
 	CONF_FOR_EACH_WORD(val, w, buf) {
 		char *eq = strchr(w, '=');
 
@@ -450,11 +482,13 @@ static const struct conf_key proxy_keys[] = {
 	{ "protocol", CONF_ENUM, FIELD(struct conf_proxy, protocol), .words = protocol_words, .def = "tls",
 	  .doc = "tls: route by the ClientHello's server name; http: route by the Host header." },
 	{ "route", CONF_CUSTOM, CONF_REPEAT, .max = CONF_MAX_ROUTES, .parse = key_route,
-	  .syntax = "NAME UPSTREAM... [proxy_protocol=off|v1|v2] [balance=WORD] [alpn=PROTO] [terminate=CERT,KEY]",
+	  .syntax = "NAME UPSTREAM... [proxy_protocol=off|v1|v2] [balance=WORD] [alpn=PROTO] [terminate=CERT,KEY] "
+		    "[check=off|tcp|tls] [check_ca=FILE] [check_sni=NAME]",
 	  .doc = "Exact names and *.example.org wildcards, case and a trailing dot ignored; the most "
 		 "specific match wins; upstreams are picked by balance (a failed connect tries the next); "
 		 "alpn= only when the hello offers that protocol (a route of the same name without it "
-		 "takes the rest); terminate= ends TLS here." },
+		 "takes the rest); terminate= ends TLS here; check=, check_ca= and check_sni= override "
+		 "the section's check keys for this route's upstreams." },
 	{ "default", CONF_CUSTOM, FIELD(struct conf_proxy, default_route), .parse = key_fallback_route,
 	  .syntax = "UPSTREAM... [OPTION...]", .def_note = "none (TLS alert unrecognized_name)",
 	  .doc = "Where a connection goes when no route matches." },
@@ -472,8 +506,17 @@ static const struct conf_key proxy_keys[] = {
 	{ "health_backoff_max", CONF_DURATION, FIELD(struct conf_proxy, health_backoff_max_ms), .min = 10,
 	  .def = "60s", .doc = "Longest time an upstream stays down after a failure." },
 	{ "check", CONF_ENUM, FIELD(struct conf_proxy, check), .words = check_words, .def = "off",
-	  .doc = "Active health checks: tcp connects to every upstream each check_interval; a down "
-		 "upstream then comes back only after check_rise passes." },
+	  .doc = "Active health checks of every upstream each check_interval: tcp connects, tls also "
+		 "completes a TLS handshake (verified with check_ca); a down upstream then comes back "
+		 "only after check_rise passes; a route's check= overrides it." },
+	{ "check_ca", CONF_PATH, FIELD(struct conf_proxy, check_ca),
+	  .def_note = "none: a tls check does not verify the certificate",
+	  .doc = "check = tls: PEM CA bundle the upstreams' certificates must chain to (and carry "
+		 "check_sni); a certificate that does not is a failed check. A route's check_ca= overrides it." },
+	{ "check_sni", CONF_CUSTOM, FIELD(struct conf_proxy, check_sni), .parse = key_check_sni,
+	  .syntax = "NAME", .def_note = "none: no SNI is sent and the name is not checked",
+	  .doc = "check = tls: the server name sent in the check's hello; with check_ca the "
+		 "certificate must carry it. A route's check_sni= overrides it." },
 	{ "check_interval", CONF_DURATION, FIELD(struct conf_proxy, check_interval_ms), .min = 100,
 	  .def = "5s", .doc = "Time between two checks of an upstream; a check also times out after "
 			      "this or connect_timeout, the shorter." },

@@ -593,6 +593,17 @@ int proxy_upstreams_down(const struct proxy_set *p, char *list, size_t len)
 	return n;
 }
 
+size_t proxy_upstream_status(struct proxy_set *p, char *list, size_t len)
+{
+	size_t off = 0;
+
+	if (len)
+		list[0] = 0;
+	for (const struct front *f = p ? p->fronts : NULL; f; f = f->next)
+		off += health_status(f, loop_now(p->loop), off < len ? list + off : NULL, off < len ? len - off : 0);
+	return off;
+}
+
 void proxy_free(struct proxy_set *p)
 {
 	if (!p)
@@ -691,7 +702,7 @@ void proxy_metrics(struct proxy_set *p, struct metric_sink *s)
 	for (f = p->fronts; f; f = f->next)
 		for (i = 0; i < f->n_ups; i++)
 			metric(s, METRIC_GAUGE, "edgesteer_proxy_upstream_up",
-			       "1: usable; 0: down after a failed connect (passive health)",
+			       "1: usable; 0: down (a failed connect, or check_fall failed checks)",
 			       !f->ups[i].down, "proxy", f->name, "upstream", f->ups[i].text, NULL);
 	for (f = p->fronts; f; f = f->next)
 		for (i = 0; i < f->n_ups; i++)
@@ -707,12 +718,25 @@ void proxy_metrics(struct proxy_set *p, struct metric_sink *s)
 	for (f = p->fronts; f; f = f->next)
 		for (i = 0; i < f->n_ups; i++) {
 			metric(s, METRIC_COUNTER, "edgesteer_proxy_upstream_checks_total",
-			       "Active checks (check = tcp), by upstream and result", f->ups[i].checks -
+			       "Active checks (check = tcp | tls), by upstream and result", f->ups[i].checks -
 			       f->ups[i].check_fail, "proxy", f->name, "upstream", f->ups[i].text,
 			       "result", "pass", NULL);
 			metric(s, METRIC_COUNTER, "edgesteer_proxy_upstream_checks_total",
-			       "Active checks (check = tcp), by upstream and result", f->ups[i].check_fail,
+			       "Active checks (check = tcp | tls), by upstream and result", f->ups[i].check_fail,
 			       "proxy", f->name, "upstream", f->ups[i].text, "result", "fail", NULL);
+		}
+	for (f = p->fronts; f; f = f->next)
+		for (i = 0; i < f->n_ups; i++) {
+			if (f->ups[i].check == CHECK_OFF)
+				continue;
+			metric(s, METRIC_GAUGE, "edgesteer_proxy_upstream_checks_in_a_row",
+			       "The current run of active checks that passed or failed, by upstream",
+			       f->ups[i].ok_run, "proxy", f->name, "upstream", f->ups[i].text,
+			       "result", "pass", NULL);
+			metric(s, METRIC_GAUGE, "edgesteer_proxy_upstream_checks_in_a_row",
+			       "The current run of active checks that passed or failed, by upstream",
+			       f->ups[i].fail_run, "proxy", f->name, "upstream", f->ups[i].text,
+			       "result", "fail", NULL);
 		}
 	for (f = p->fronts; f; f = f->next)
 		metric(s, METRIC_GAUGE, "edgesteer_proxy_clients_tracked",

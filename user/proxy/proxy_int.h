@@ -127,8 +127,12 @@ struct up_state {
 	char text[CONF_HOST_MAX + 8];	/* the address as written */
 	struct conf_addr addr;		/* and as parsed (AF_UNSPEC: a host name) */
 	struct probe *probe;		/* active check in flight (check.c), or NULL */
+	enum conf_check check;		/* its active check now (check.c); CHECK_OFF: none */
 	uint32_t ok_run, fail_run;	/* checks passed / failed in a row */
 	uint64_t checks, check_fail;
+	bool last_ok;			/* the last check passed (checks > 0) */
+	uint64_t last_check;		/* loop ms of the last verdict */
+	char last_why[320];		/* why the last check failed */
 	uint32_t active;		/* connections on it, connecting included */
 	bool down;			/* a connect failed; skipped until down_until */
 	uint64_t down_until;		/* loop ms: then one connection may try it */
@@ -157,6 +161,7 @@ struct front_cfg {
 	/* px.routes[i] -> lb[i]; default_route -> lb[n_routes], no_sni -> lb[n_routes + 1].
 	 * The only mutable part (round-robin position): a new snapshot starts over. */
 	struct route_lb *lb;
+	struct check_cfg *chk;		/* what check.c checks, and its CAs */
 };
 
 struct pipe_pair {
@@ -293,11 +298,21 @@ void front_cfg_put(struct front_cfg *cfg);
 /* health.c: the state of upstream addresses (front->ups) */
 /* The index of address a (by its text) in f->ups, added (up) when new; -ENOMEM. */
 int health_up_index(struct front *f, const struct conf_addr *a);
-/* An active check of it passed (ok) or failed (err). */
+/* An active check of it passed (ok) or failed (why: the reason, logged
+ * when it differs from the last one). */
 void health_check_result(struct front *f, int idx, const struct conf_proxy *px, uint64_t now, bool ok,
-			 int err);
+			 const char *why);
+/* One line per upstream of f (state, check, streak, last reason) into
+ * buf; returns the length it needed (snprintf style). */
+size_t health_status(const struct front *f, uint64_t now, char *buf, size_t len);
 
-/* check.c: active checks of a front's upstreams (check = tcp) */
+/* check.c: active checks of a front's upstreams (check = tcp | tls) */
+struct check_cfg;
+/* What a snapshot checks: per front->ups index the route whose check
+ * applies, and its check_ca files loaded. After cfg->lb is filled; 0,
+ * or -errno when a CA cannot be used (logged with the file). */
+int check_cfg_new(struct front *f, struct front_cfg *cfg);
+void check_cfg_free(struct check_cfg *c);
 /* Start, keep or stop them as f->cfg says (after start and reload). */
 void check_apply(struct front *f);
 /* Stop them and drop probes in flight (front freed or retired). */

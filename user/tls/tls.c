@@ -744,6 +744,12 @@ struct x509_check {
 	size_t chain_len, chain_cap, cur_start;
 	char issuer[TLS_DN_MAX];
 	char subject[TLS_DN_MAX];	/* the end entity's: syslog origin = yes */
+	/* no_verify (health checks without a CA): only the end-entity
+	 * certificate's key is decoded, for the key exchange; nothing is
+	 * verified and the inner engine is not used; allocated for such
+	 * sessions only (~1.2 KB) */
+	bool no_verify;
+	br_x509_decoder_context *dec;
 };
 
 static void xc_start_chain(const br_x509_class **ctx, const char *server_name)
@@ -755,6 +761,8 @@ static void xc_start_chain(const br_x509_class **ctx, const char *server_name)
 	x->subject[0] = 0;
 	x->eku = -EINVAL;
 	x->chain_len = 0;
+	if (x->no_verify)
+		return;
 	x->inner.vtable->start_chain(&x->inner.vtable, server_name);
 }
 
@@ -763,6 +771,11 @@ static void xc_start_cert(const br_x509_class **ctx, uint32_t length)
 	struct x509_check *x = (struct x509_check *)(void *)ctx;
 
 	x->cert_idx++;
+	if (x->no_verify) {
+		if (x->cert_idx == 0)
+			br_x509_decoder_init(x->dec, NULL, NULL);
+		return;
+	}
 	if (x->cert_idx == 0 && length <= EE_CERT_MAX) {
 		free(x->ee);
 		x->ee = malloc(length ? length : 1);
@@ -803,6 +816,11 @@ static void xc_append(const br_x509_class **ctx, const unsigned char *buf, size_
 {
 	struct x509_check *x = (struct x509_check *)(void *)ctx;
 
+	if (x->no_verify) {
+		if (x->cert_idx == 0)
+			br_x509_decoder_push(x->dec, buf, len);
+		return;
+	}
 	if (x->cert_idx == 0 && x->ee && x->ee_len + len <= x->ee_cap) {
 		memcpy(x->ee + x->ee_len, buf, len);
 		x->ee_len += len;
@@ -818,6 +836,8 @@ static void xc_end_cert(const br_x509_class **ctx)
 {
 	struct x509_check *x = (struct x509_check *)(void *)ctx;
 
+	if (x->no_verify)
+		return;
 	if (x->cert_idx == 0 && x->ee) {
 		if (dn_cert_issuer(x->ee, x->ee_len, x->issuer, sizeof(x->issuer)))
 			x->issuer[0] = 0;
@@ -834,8 +854,17 @@ static void xc_end_cert(const br_x509_class **ctx)
 static unsigned xc_end_chain(const br_x509_class **ctx)
 {
 	struct x509_check *x = (struct x509_check *)(void *)ctx;
-	unsigned err = x->inner.vtable->end_chain(&x->inner.vtable);
+	unsigned err;
 
+	if (x->no_verify) {
+		if (x->cert_idx < 0)
+			return BR_ERR_X509_EMPTY_CHAIN;
+		if (br_x509_decoder_get_pkey(x->dec))
+			return 0;
+		err = (unsigned)br_x509_decoder_last_error(x->dec);
+		return err ? err : BR_ERR_X509_TRUNCATED;
+	}
+	err = x->inner.vtable->end_chain(&x->inner.vtable);
 	if (err)
 		return err;
 	if (x->want_eku != TLS_EKU_NONE && x->eku != 1)
@@ -847,8 +876,13 @@ static unsigned xc_end_chain(const br_x509_class **ctx)
 
 static const br_x509_pkey *xc_get_pkey(const br_x509_class *const *ctx, unsigned *usages)
 {
-	const struct x509_check *x = (const struct x509_check *)(const void *)ctx;
+	struct x509_check *x = (struct x509_check *)(void *)ctx;
 
+	if (x->no_verify) {
+		if (usages)
+			*usages = BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN;
+		return x->cert_idx < 0 ? NULL : br_x509_decoder_get_pkey(x->dec);
+	}
 	return x->inner.vtable->get_pkey(&x->inner.vtable, usages);
 }
 
@@ -1014,9 +1048,23 @@ int tls_client_new(const struct tls_client_opts *o, int fd, size_t bufsize, bool
 	if (!t)
 		return -ENOMEM;
 	cc = &t->u.c;
-	x509_check_init(&t->xc, o->ca, NULL, TLS_EKU_SERVER);
+	if (o->no_verify) {
+		memset(&t->xc, 0, sizeof(t->xc));
+		t->xc.vtable = &x509_check_vtable;
+		t->xc.no_verify = true;
+		t->xc.cert_idx = -1;
+		t->xc.dec = calloc(1, sizeof(*t->xc.dec));
+		if (!t->xc.dec) {
+			tls_free(t);
+			return -ENOMEM;
+		}
+		br_ssl_client_init_full(cc, &t->xc.inner, NULL, 0);
+	} else {
+		x509_check_init(&t->xc, o->ca, NULL, TLS_EKU_SERVER);
+		br_ssl_client_init_full(cc, &t->xc.inner, o->ca->ta, o->ca->n);
+	}
+	t->failed = o->quiet;	/* the owner reports failures itself */
 	snprintf(t->server_name, sizeof(t->server_name), "%s", o->server_name ? o->server_name : "");
-	br_ssl_client_init_full(cc, &t->xc.inner, o->ca->ta, o->ca->n);
 	/* init_full set the minimal engine; route it through our wrapper */
 	br_ssl_engine_set_x509(&cc->eng, &t->xc.vtable);
 	t->eng = &cc->eng;
@@ -1049,6 +1097,7 @@ void tls_free(struct tls_session *t)
 		return;
 	free(t->xc.ee);
 	free(t->xc.chain);
+	free(t->xc.dec);
 	/* the engine holds session keys, the buffer plaintext */
 	explicit_bzero(t, sizeof(*t) + t->bufsize);
 	free(t);
@@ -1247,7 +1296,7 @@ uint64_t tls_bytes_produced(struct tls_session *t)
 
 size_t tls_session_size(const struct tls_session *t)
 {
-	return sizeof(*t) + t->bufsize + t->xc.chain_cap;
+	return sizeof(*t) + t->bufsize + t->xc.chain_cap + (t->xc.dec ? sizeof(*t->xc.dec) : 0);
 }
 
 int tls_last_error(const struct tls_session *t)
