@@ -264,7 +264,8 @@ TEST_TIMEOUT(read_write_path_byte_exact_with_splice_off, 60)
 /* A stand-in for TLS termination: eats the hello, XORs the client side. */
 struct xs { int dummy; };
 
-static int xf_open(const struct conf_route *r, int fd, const uint8_t *hello, size_t len, void **state)
+static int xf_open(const struct conf_route *r, int fd, const struct sockaddr *peer, const uint8_t *hello,
+		   size_t len, void **state)
 {
 	if (len < 5 || hello[0] != 0x16)
 		return -EPROTO;

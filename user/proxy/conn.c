@@ -888,7 +888,8 @@ static void route_conn(struct conn *c, enum sni_result res, const struct sni_alp
 	if (r->cert[0]) {
 		/* terminate=: the transform takes the hello (proxy_start
 		 * refuses such routes when no transform is registered). */
-		int err = g_xform ? g_xform->open(r, c->cfd, c->buf, c->buf_len, &c->xf_state) : -ENOTSUP;
+		int err = g_xform ? g_xform->open(r, c->cfd, &c->peer.sa, c->buf, c->buf_len,
+						      &c->xf_state) : -ENOTSUP;
 
 		if (err) {
 			conn_fail(c, CLOSE_TRANSFORM_ERROR, -err);

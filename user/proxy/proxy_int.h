@@ -82,7 +82,10 @@ enum conn_state {
  */
 struct conn_xform_ops {
 	const char *name;
-	int (*open)(const struct conf_route *r, int fd, const uint8_t *hello, size_t len, void **state);
+	/* peer: the client as the proxy knows it (the PROXY header's source
+	 * with accept_proxy), for the transform's log lines */
+	int (*open)(const struct conf_route *r, int fd, const struct sockaddr *peer, const uint8_t *hello,
+		    size_t len, void **state);
 	ssize_t (*read)(void *state, int fd, void *buf, size_t len);
 	ssize_t (*write)(void *state, int fd, const void *buf, size_t len);
 	int (*shutdown_wr)(void *state, int fd);	/* close_notify; 0 or -errno (-EAGAIN: retry) */
