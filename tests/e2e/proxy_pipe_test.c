@@ -4,7 +4,9 @@
  * the proxy grows its pipe past pipe_size, gives the growth back once
  * the flow goes quiet (the connection still open) and every pipe once
  * it closes; many bulk flows at once never hold more grown pipe memory
- * than [global] pipe_memory_max, and the grows it refused are counted.
+ * than [global] pipe_memory_max, and the grows it refused are counted;
+ * connections one after the other reuse the pool's pipes, and an idle
+ * proxy ends up holding none.
  * The upstream writes as fast as it can and the client reads as fast as
  * it can, in a private network namespace.
  */
@@ -229,11 +231,11 @@ TEST_F_TIMEOUT(pipes, bulk_flow_grows_its_pipe_and_gives_it_back, 120)
 	EXPECT_GE(pu_metric(m, "edgesteer_proxy_pipe_shrinks_total{proxy=\"p\"}"), 1);
 	EXPECT_LE(pu_metric(m, "edgesteer_proxy_pipe_bytes{proxy=\"p\"}"), 64 << 10);
 	close_all(&self->u, 1, fds);
-	/* closed: no pipe at all */
+	/* closed, and the pool's spares timed out: no pipe at all */
 	EXPECT_EQ(wait_metric(self->px, "edgesteer_proxy_active_connections{proxy=\"p\"}", 0, 5000), 0);
+	EXPECT_EQ(wait_metric(self->px, "edgesteer_proxy_pooled_pipes{proxy=\"p\"}", 0, 5000), 0);
 	pu_metrics(self->px, m, sizeof(m));
 	EXPECT_EQ(pu_metric(m, "edgesteer_proxy_pipe_bytes{proxy=\"p\"}"), 0);
-	EXPECT_EQ(pu_metric(m, "edgesteer_proxy_pooled_pipes{proxy=\"p\"}"), 0);
 }
 
 TEST_F_TIMEOUT(pipes, many_bulk_flows_stay_within_pipe_memory_max, 180)
@@ -259,6 +261,7 @@ TEST_F_TIMEOUT(pipes, many_bulk_flows_stay_within_pipe_memory_max, 180)
 	EXPECT_LE(pu_metric(m, "edgesteer_proxy_pipe_grown_bytes"), 512 << 10);
 	close_all(&self->u, MAX_FLOWS, fds);
 	EXPECT_EQ(wait_metric(self->px, "edgesteer_proxy_active_connections{proxy=\"p\"}", 0, 5000), 0);
+	EXPECT_EQ(wait_metric(self->px, "edgesteer_proxy_pooled_pipes{proxy=\"p\"}", 0, 5000), 0);
 	pu_metrics(self->px, m, sizeof(m));
 	EXPECT_EQ(pu_metric(m, "edgesteer_proxy_pipe_grown_bytes"), 0);
 	EXPECT_EQ(pu_metric(m, "edgesteer_proxy_pipe_bytes{proxy=\"p\"}"), 0);
@@ -280,6 +283,71 @@ TEST_F_TIMEOUT(pipes, pipe_memory_max_0_keeps_pipe_size, 120)
 	EXPECT_EQ(pu_metric(m, "edgesteer_proxy_pipe_grown_bytes_peak"), 0);
 	EXPECT_GE(pu_metric(m, "edgesteer_proxy_splice_bytes_total{proxy=\"p\"}"), 256ll << 20);
 	close_all(&self->u, 1, fds);
+}
+
+/* The upstream for connections one at a time: echo each until its EOF. */
+static void *echo_serial(void *arg)
+{
+	int lfd = *(int *)arg;
+
+	for (int i = 0; i < 5; i++) {
+		struct pollfd p = { .fd = lfd, .events = POLLIN };
+		char buf[4096];
+		ssize_t n;
+		int fd;
+
+		if (poll(&p, 1, 10000) <= 0)
+			return NULL;
+		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			return NULL;
+		pu_timeout(fd, 10000);
+		while ((n = recv(fd, buf, sizeof(buf), 0)) > 0)
+			if (pu_write_all(fd, buf, (size_t)n))
+				break;
+		close(fd);
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(pipes, one_connection_at_a_time_reuses_the_pools_pipes, 60)
+{
+	char conf[1024], m[32768];
+	uint8_t h[4096], back[4096], data[1000];
+	size_t hl = pu_seed("openssl_tls13_sni.bin", h, sizeof(h));
+	pthread_t echo;
+
+	pthread_create(&echo, NULL, echo_serial, &self->u.lfd);
+	snprintf(conf, sizeof(conf), conf_fmt, "16M");
+	self->px = pu_proxy(conf, PX_PORT, 0, NULL);
+	ASSERT_GT(self->px, 0);
+	memset(data, 'x', sizeof(data));
+	for (int i = 0; i < 5; i++) {
+		int fd = pu_connect("127.0.0.1", PX_PORT);
+
+		ASSERT_GE(fd, 0);
+		pu_timeout(fd, 5000);
+		/* the hello is replayed, then echoed back through a pipe; the
+		 * data goes up and comes back through pipes */
+		ASSERT_EQ(pu_write_all(fd, h, hl), 0);
+		ASSERT_EQ(pu_read_n(fd, back, hl), (ssize_t)hl);
+		ASSERT_EQ(pu_write_all(fd, data, sizeof(data)), 0);
+		ASSERT_EQ(pu_read_n(fd, back, sizeof(data)), (ssize_t)sizeof(data));
+		close(fd);
+		ASSERT_EQ(wait_metric(self->px, "edgesteer_proxy_active_connections{proxy=\"p\"}", 0, 5000), 0);
+	}
+	pu_metrics(self->px, m, sizeof(m));
+	TH_LOG("5 connections one after the other: %lld pipes created",
+	       pu_metric(m, "edgesteer_proxy_pipes_created_total{proxy=\"p\"}"));
+	/* each connection took its pipes from the spares the one before left */
+	EXPECT_GE(pu_metric(m, "edgesteer_proxy_pipes_created_total{proxy=\"p\"}"), 1);
+	EXPECT_LE(pu_metric(m, "edgesteer_proxy_pipes_created_total{proxy=\"p\"}"), 2);
+	EXPECT_EQ(pu_metric(m, "edgesteer_proxy_copy_bytes_total{proxy=\"p\"}"), 0);
+	/* and the spares go once idle: an idle proxy holds no pipe */
+	EXPECT_EQ(wait_metric(self->px, "edgesteer_proxy_pooled_pipes{proxy=\"p\"}", 0, 5000), 0);
+	pu_kill(self->px);
+	self->px = 0;
+	pthread_join(echo, NULL);
 }
 
 TEST_HARNESS_MAIN

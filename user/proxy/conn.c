@@ -266,7 +266,7 @@ void conn_close(struct conn *c, enum close_reason why)
 		c->next->prev = c->prev;
 	s->active--;
 	f->active--;
-	pipe_pool_trim(f, f->active);
+	pipe_conn_closed(f);
 	free(c);
 	s->conn_closed(f);
 }

@@ -22,6 +22,12 @@
  * are moving now. A pipe that goes back to the pool is always shrunk
  * first: the pool only holds pipes of the front's pipe_size.
  *
+ * The pool keeps as many pipes as there are open connections, plus
+ * POOL_SPARE for a while after a connection closes: one connection at
+ * a time would otherwise pay pipe2, F_SETPIPE_SZ and two closes each
+ * (4 of its ~26 syscalls). The same timer trims the spares once they
+ * have been idle for PIPE_QUIET_MS, so an idle proxy holds no pipe.
+ *
  * The budget counts capacity, not pages in use: an empty pipe costs
  * almost nothing, but one whose reader stalls can hold its whole
  * capacity, and that is what an operator must be able to bound. It is
@@ -38,6 +44,7 @@
 #include "core/log.h"
 
 #define POOL_MAX	 64		/* idle pipes kept per [proxy] */
+#define POOL_SPARE	 4		/* beyond the open connections, for PIPE_QUIET_MS */
 #define PIPE_GROW_AFTER	 4		/* filling splices in a row before a pipe doubles */
 #define PIPE_GROW_MAX	 (1u << 20)	/* /proc/sys/fs/pipe-max-size's default */
 #define PIPE_QUIET_MS	 1000		/* a grown pipe not filled this long shrinks */
@@ -237,6 +244,16 @@ static void pipe_put(struct front *f, struct pipe_pair *p, bool empty)
 	f->pool_len++;
 }
 
+void pipe_conn_closed(struct front *f)
+{
+	pipe_pool_trim(f, f->active + POOL_SPARE);
+	if (f->pool_len > f->active) {
+		f->spare_since = loop_now(f->set->loop);
+		if (!loop_timer_armed(&f->set->pipe_timer))
+			loop_timer_arm(f->set->loop, &f->set->pipe_timer, PIPE_QUIET_MS);
+	}
+}
+
 void pipe_pool_trim(struct front *f, size_t keep)
 {
 	while (f->pool_len > keep) {
@@ -321,7 +338,11 @@ static void on_pipe_timer(struct loop_timer *t)
 				left = true;	/* more than pipe_size in flight (EBUSY) */
 			}
 		}
-		pipe_pool_trim(f, f->active);
+		/* spares idle since the last close: gone */
+		if (f->pool_len > f->active && now - f->spare_since >= PIPE_QUIET_MS)
+			pipe_pool_trim(f, f->active);
+		if (f->pool_len > f->active)
+			left = true;
 	}
 	if (left)
 		loop_timer_arm(s->loop, t, PIPE_QUIET_MS);

@@ -197,6 +197,7 @@ struct front {
 	size_t pool_len;
 	uint32_t pool_pipe_size;
 	struct pipe_pair *grown;	/* pipes grown past pool_pipe_size, held by halves */
+	uint64_t spare_since;		/* loop ms: the pool last got more pipes than connections */
 	uint64_t pipe_bytes;		/* capacity of every pipe of this front */
 	/* counters */
 	struct route_ctr *ctrs;		/* [0] is "<unrouted>" */
@@ -395,6 +396,8 @@ void pipe_filled(struct front *f, struct half *h, size_t n);
 void pipe_idle(struct front *f, struct half *h);
 /* The connection is over: h's pipe (empty or not) goes back or closes. */
 void pipe_release(struct front *f, struct half *h);
+/* A connection of f closed: trim the pool, keeping a few spares a while. */
+void pipe_conn_closed(struct front *f);
 /* Keep at most `keep` idle pipes in f's pool; pipe_pool_trim(f, 0) empties it. */
 void pipe_pool_trim(struct front *f, size_t keep);
 /* The set's timer for pipe_grown_sweep() (proxy_start). */
