@@ -505,7 +505,8 @@ static const struct conf_key proxy_keys[] = {
 	  .def = "10000", .doc = "At the limit the listener pauses until a connection closes." },
 	{ "pipe_size", CONF_SIZE, FIELD(struct conf_proxy, pipe_size), .min = 4096, .max = 16u << 20,
 	  .def = "64K",
-	  .doc = "splice(2) pipe size; bigger pipes cost fewer syscalls per byte and more memory in flight." },
+	  .doc = "splice(2) pipe size every pipe starts with; bigger pipes cost fewer syscalls per byte and more "
+		 "memory in flight. Pipes of bulk flows grow on their own within [global] pipe_memory_max." },
 	{ "access_log", CONF_BOOL, FIELD(struct conf_proxy, access_log), .def = "yes",
 	  .doc = "One line per connection (client, name, route, upstream, bytes, duration, close reason) at info." },
 	{ "splice", CONF_BOOL, FIELD(struct conf_proxy, splice), .def = "yes",
