@@ -389,6 +389,10 @@ static const struct conf_key global_keys[] = {
 	{ "max_connections", CONF_INT, FIELD(struct conf_global, max_connections), .min = 0, .max = 10000000,
 	  .def = "0",
 	  .doc = "Proxied connections of all [proxy] sections together; 0: (open-file limit - 64) / 2." },
+	{ "pipe_memory_max", CONF_SIZE, FIELD(struct conf_global, pipe_memory_max), .min = 0, .max = 1ull << 40,
+	  .def = "16M",
+	  .doc = "Splice pipes of flows that keep filling them grow towards 1M; this bounds what all grown "
+		 "pipes together hold beyond pipe_size (0: pipes keep pipe_size)." },
 	{ "access_log_format", CONF_ENUM, FIELD(struct conf_global, access_log_format),
 	  .words = log_format_words, .def = "text",
 	  .doc = "The proxy's access-log lines: text, or json (one object per line)." },
@@ -559,7 +563,8 @@ static const struct conf_key proxy_keys[] = {
 	  .def = "10000", .doc = "At the limit the listener pauses until a connection closes." },
 	{ "pipe_size", CONF_SIZE, FIELD(struct conf_proxy, pipe_size), .min = 4096, .max = 16u << 20,
 	  .def = "64K",
-	  .doc = "splice(2) pipe size; bigger pipes cost fewer syscalls per byte and more memory in flight." },
+	  .doc = "splice(2) pipe size every pipe starts with; bigger pipes cost fewer syscalls per byte and more "
+		 "memory in flight. Pipes of bulk flows grow on their own within [global] pipe_memory_max." },
 	{ "access_log", CONF_BOOL, FIELD(struct conf_proxy, access_log), .def = "yes",
 	  .doc = "One line per connection (client, name, route, upstream, bytes, duration, close reason) at info." },
 	{ "splice", CONF_BOOL, FIELD(struct conf_proxy, splice), .def = "yes",

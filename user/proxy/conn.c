@@ -74,7 +74,6 @@
 
 #define PUMP_ROUNDS	16		/* fairness: then back to the loop */
 #define COPY_BUF	(16u << 10)	/* read/write fallback buffer */
-#define POOL_MAX	64		/* idle pipes kept per [proxy] */
 #define REFUSE_LINGER_MS 1000		/* read an unrouted client to EOF this long */
 #define REFUSE_MAX_DISCARD (64u << 10)
 #define WARN_INTERVAL_MS 10000		/* per route: upstream failure warnings */
@@ -124,86 +123,22 @@ static const char *const state_names[] = {
 	[CONN_SPLICE] = "splice", [CONN_REFUSE] = "refuse",
 };
 
-/* ---- pipes ----------------------------------------------------------- */
+/* ---- halves -------------------------------------------------------- */
 
-static struct pipe_pair *pipe_get(struct front *f)
-{
-	struct pipe_pair *p = f->pool;
-	int fds[2];
-
-	if (p) {
-		f->pool = p->next;
-		f->pool_len--;
-		return p;
-	}
-	p = malloc(sizeof(*p));
-	if (!p)
-		return NULL;
-	if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0) {
-		free(p);
-		return NULL;
-	}
-	/* Also at the default size: past /proc/sys/fs/pipe-user-pages-soft
-	 * the kernel hands unprivileged users 8 KiB pipes, and this is
-	 * where that shows (EPERM), counted and warned about once. */
-	if (fcntl(fds[1], F_SETPIPE_SZ, (int)f->pool_pipe_size) < 0) {
-		/* Over /proc/sys/fs/pipe-max-size or the user's pipe budget:
-		 * the pipe still works, just with more wakeups. */
-		if (!f->pipe_resize_failed++)
-			pr_warn("[proxy %s] pipe_size %u: F_SETPIPE_SZ: %s; using a smaller pipe "
-				"(see /proc/sys/fs/pipe-max-size and pipe-user-pages-soft)",
-				f->name, f->pool_pipe_size, strerror(errno));
-	}
-	p->r = fds[0];
-	p->w = fds[1];
-	p->next = NULL;
-	f->pipes_created++;
-	return p;
-}
-
-static void pipe_close(struct pipe_pair *p)
-{
-	close(p->r);
-	close(p->w);
-	free(p);
-}
-
-/* An empty pipe goes back to the pool; one with bytes in it is closed. */
-static void pipe_put(struct front *f, struct pipe_pair *p, bool empty)
-{
-	if (!empty || f->pool_len >= POOL_MAX) {
-		pipe_close(p);
-		return;
-	}
-	p->next = f->pool;
-	f->pool = p;
-	f->pool_len++;
-}
-
-/* Keep no more idle pipes than connections that could use them, so a
- * proxy with no connections holds no pipe at all. */
-static void pipe_pool_trim(struct front *f, size_t keep)
-{
-	while (f->pool_len > keep) {
-		struct pipe_pair *p = f->pool;
-
-		f->pool = p->next;
-		f->pool_len--;
-		pipe_close(p);
-	}
-}
-
-void conn_pool_drain(struct front *f)
-{
-	pipe_pool_trim(f, 0);
-}
-
+/* The connection is over: pipe and buffer go. */
 static void half_release(struct front *f, struct half *h)
 {
-	if (h->pipe) {
-		pipe_put(f, h->pipe, !h->inflight);
-		h->pipe = NULL;
-	}
+	pipe_release(f, h);
+	free(h->buf);
+	h->buf = NULL;
+	h->off = 0;
+}
+
+/* Nothing in flight: an idle half holds no buffer and, unless its pipe
+ * has grown for an elephant flow (pipe.c), no pipe. */
+static void half_idle(struct front *f, struct half *h)
+{
+	pipe_idle(f, h);
 	free(h->buf);
 	h->buf = NULL;
 	h->off = 0;
@@ -334,7 +269,7 @@ void conn_close(struct conn *c, enum close_reason why)
 		c->next->prev = c->prev;
 	s->active--;
 	f->active--;
-	pipe_pool_trim(f, f->active);
+	pipe_conn_closed(f);
 	free(c);
 	s->conn_closed(f);
 }
@@ -512,7 +447,7 @@ static int pump(struct conn *c, struct half *h)
 				h->off = 0;
 				n = src_read(c, h, src, h->buf, COPY_BUF);
 			} else {
-				n = splice(src, NULL, h->pipe->w, NULL, f->pool_pipe_size,
+				n = splice(src, NULL, h->pipe->w, NULL, h->pipe->size,
 					   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 				if (n < 0 && (errno == EINVAL || errno == ENOSYS)) {
 					h->copy = true;
@@ -523,6 +458,8 @@ static int pump(struct conn *c, struct half *h)
 			}
 			if (n > 0) {
 				h->inflight = (size_t)n;
+				if (!h->copy)
+					pipe_filled(f, h, (size_t)n);
 				progress = true;
 			} else if (n == 0) {
 				h->eof = true;
@@ -566,7 +503,7 @@ static int pump(struct conn *c, struct half *h)
 		moved = true;
 	}
 	if (!h->inflight)
-		half_release(f, h);	/* held only while bytes are in flight */
+		half_idle(f, h);	/* held only while bytes are in flight */
 	if (moved)
 		c->last_io = loop_now(c->set->loop);
 	return 0;
@@ -958,7 +895,8 @@ static void route_conn(struct conn *c, enum sni_result res, const struct sni_alp
 	if (r->cert[0]) {
 		/* terminate=: the transform takes the hello (proxy_start
 		 * refuses such routes when no transform is registered). */
-		int err = g_xform ? g_xform->open(r, c->cfd, c->buf, c->buf_len, &c->xf_state) : -ENOTSUP;
+		int err = g_xform ? g_xform->open(r, c->cfd, &c->peer.sa, c->buf, c->buf_len,
+						      &c->xf_state) : -ENOTSUP;
 
 		if (err) {
 			conn_fail(c, CLOSE_TRANSFORM_ERROR, -err);

@@ -276,7 +276,7 @@ static void proxy_front_free(struct proxy_set *s, struct front *f)
 		listener_close(s, &f->ls[i]);
 	free(f->ls);
 	check_stop(f);
-	conn_pool_drain(f);
+	pipe_pool_trim(f, 0);
 	front_cfg_put(f->cfg);
 	free(f->ctrs);
 	free(f->ups);
@@ -474,7 +474,7 @@ static void proxy_commit_fronts(struct proxy_set *s, struct proxy_plan *p)
 		front_cfg_put(f->cfg);
 		f->cfg = p->cfg[i];
 		if (f->pool_pipe_size != p->cfg[i]->px.pipe_size) {
-			conn_pool_drain(f);
+			pipe_pool_trim(f, 0);
 			f->pool_pipe_size = p->cfg[i]->px.pipe_size;
 		}
 		if (p->fresh[i]) {
@@ -491,6 +491,7 @@ static void proxy_commit(struct proxy_set *s, struct proxy_plan *p)
 	proxy_commit_retire(s, p);
 	proxy_commit_fronts(s, p);
 	s->max_total = resolve_max_total(p->c);
+	pipe_budget_set(p->c->global.pipe_memory_max);
 	listeners_update(s);
 }
 
@@ -544,6 +545,7 @@ int proxy_start(struct loop *l, const struct conf *c, struct proxy_set **out)
 	s->loop = l;
 	s->conn_closed = proxy_front_conn_closed;
 	loop_timer_init(&s->fd_timer, on_fd_timer);
+	pipe_set_init(s);
 	err = proxy_apply(s, c);
 	if (err) {
 		proxy_free(s);
@@ -614,6 +616,7 @@ void proxy_free(struct proxy_set *p)
 	while (p->fronts)
 		proxy_front_free(p, p->fronts);
 	loop_timer_cancel(p->loop, &p->fd_timer);
+	pipe_set_stop(p);
 	resolver_free(p->resolver);
 	free(p);
 }
@@ -695,6 +698,27 @@ void proxy_metrics(struct proxy_set *p, struct metric_sink *s)
 		metric(s, METRIC_COUNTER, "edgesteer_proxy_pipe_resize_failures_total",
 		       "Pipes that could not get pipe_size (F_SETPIPE_SZ refused)",
 		       f->pipe_resize_failed, "proxy", f->name, NULL);
+	for (f = p->fronts; f; f = f->next)
+		metric(s, METRIC_GAUGE, "edgesteer_proxy_pipe_bytes",
+		       "Capacity of the pipes held now, pooled and in use (what a stalled reader could fill)",
+		       f->pipe_bytes, "proxy", f->name, NULL);
+	for (f = p->fronts; f; f = f->next)
+		metric(s, METRIC_COUNTER, "edgesteer_proxy_pipe_grows_total",
+		       "Pipes doubled for a flow that kept filling them (elephant flows)",
+		       f->pipes_grown, "proxy", f->name, NULL);
+	for (f = p->fronts; f; f = f->next)
+		metric(s, METRIC_COUNTER, "edgesteer_proxy_pipe_grow_refused_total",
+		       "Pipe grows refused because [global] pipe_memory_max was reached",
+		       f->pipe_grow_refused, "proxy", f->name, NULL);
+	for (f = p->fronts; f; f = f->next)
+		metric(s, METRIC_COUNTER, "edgesteer_proxy_pipe_shrinks_total",
+		       "Grown pipes shrunk back to pipe_size (quiet, or returned to the pool)",
+		       f->pipes_shrunk, "proxy", f->name, NULL);
+	metric(s, METRIC_GAUGE, "edgesteer_proxy_pipe_grown_bytes",
+	       "Bytes grown pipes hold beyond pipe_size now, all sections (at most pipe_memory_max)",
+	       pipe_budget_used(), NULL);
+	metric(s, METRIC_GAUGE, "edgesteer_proxy_pipe_grown_bytes_peak",
+	       "The most edgesteer_proxy_pipe_grown_bytes has been since start", pipe_budget_peak(), NULL);
 	for (f = p->fronts; f; f = f->next)
 		metric(s, METRIC_COUNTER, "edgesteer_proxy_copy_fallback_total",
 		       "Directions moved with read/write because splice or a pipe was refused",

@@ -86,7 +86,10 @@ enum conn_state {
  */
 struct conn_xform_ops {
 	const char *name;
-	int (*open)(const struct conf_route *r, int fd, const uint8_t *hello, size_t len, void **state);
+	/* peer: the client as the proxy knows it (the PROXY header's source
+	 * with accept_proxy), for the transform's log lines */
+	int (*open)(const struct conf_route *r, int fd, const struct sockaddr *peer, const uint8_t *hello,
+		    size_t len, void **state);
 	ssize_t (*read)(void *state, int fd, void *buf, size_t len);
 	ssize_t (*write)(void *state, int fd, const void *buf, size_t len);
 	int (*shutdown_wr)(void *state, int fd);	/* close_notify; 0 or -errno (-EAGAIN: retry) */
@@ -164,9 +167,17 @@ struct front_cfg {
 	struct check_cfg *chk;		/* what check.c checks, and its CAs */
 };
 
+/* A splice pipe (pipe.c): in a front's pool, or held by one half. */
+struct half;
 struct pipe_pair {
 	int r, w;
-	struct pipe_pair *next;
+	uint32_t size;			/* capacity now (what F_SETPIPE_SZ granted) */
+	uint32_t base;			/* the front's pipe_size when it was made */
+	uint32_t charged;		/* bytes above the pool size, counted in the budget */
+	uint64_t filled_at;		/* loop ms of the last splice that filled it */
+	struct half *owner;		/* grown: the half holding it, also while empty */
+	struct pipe_pair *next, *prev;	/* pool (next only), or the front's grown list */
+	bool no_grow;			/* the kernel refused a bigger size */
 };
 
 struct listener {
@@ -190,10 +201,13 @@ struct front {
 	 * (or terminate= handshake): those past it are dropped lazily
 	 * (conn_oldest_hello) */
 	struct conn *hello_head, *hello_tail;
-	/* pipe pool: empty pipes, sized cfg->px.pipe_size */
+	/* pipe pool: empty pipes, sized cfg->px.pipe_size (pipe.c) */
 	struct pipe_pair *pool;
 	size_t pool_len;
 	uint32_t pool_pipe_size;
+	struct pipe_pair *grown;	/* pipes grown past pool_pipe_size, held by halves */
+	uint64_t spare_since;		/* loop ms: the pool last got more pipes than connections */
+	uint64_t pipe_bytes;		/* capacity of every pipe of this front */
 	/* counters */
 	struct route_ctr *ctrs;		/* [0] is "<unrouted>" */
 	int n_ctrs, cap_ctrs;
@@ -201,6 +215,7 @@ struct front {
 	uint64_t closed[CLOSE__COUNT];
 	uint64_t paused_limit;		/* times the listeners paused at max_connections */
 	uint64_t pipes_created, pipe_resize_failed, copy_fallback;
+	uint64_t pipes_grown, pipe_grow_refused, pipes_shrunk;
 	uint64_t splice_bytes, copy_bytes;	/* payload moved each way: which path */
 	/* upstream health (health.c) */
 	struct up_state *ups;
@@ -221,6 +236,7 @@ struct proxy_set {
 	bool stopped;			/* proxy_stop_accepting() */
 	bool fd_pressure;		/* EMFILE/ENFILE seen: listeners paused */
 	struct loop_timer fd_timer;	/* retry accepting after fd pressure */
+	struct loop_timer pipe_timer;	/* shrinks grown pipes gone quiet (pipe.c) */
 	uint64_t paused_total, paused_fds;
 	uint8_t scratch[SNI_MAX_HELLO];	/* hello reads land here first */
 	struct log_limit ll_evict, ll_full;
@@ -237,6 +253,7 @@ struct half {
 	uint8_t *buf;		/* copy mode: bytes in flight at buf[off..off+inflight) */
 	size_t off;
 	size_t inflight;
+	uint32_t fills;		/* splices in a row that filled half the pipe or more */
 	bool copy;		/* splice refused (or a transform): read/write */
 	bool eof;		/* read EOF from src */
 	bool shut;		/* EOF passed on: shutdown(dst, SHUT_WR) done */
@@ -345,10 +362,36 @@ void client_release(struct front *f, const struct sockaddr *client);
 size_t client_table_size(const struct front *f);
 uint64_t client_table_full(const struct front *f);
 
+/* pipe.c: splice pipes, their pool and their growth (conn.c and proxy.c
+ * call these; pipe.c calls nothing else in the folder) */
+/* An empty pipe of the pool size for h, from the pool or new; NULL when
+ * none can be had (EMFILE...): the half copies instead. */
+struct pipe_pair *pipe_get(struct front *f);
+/* A splice moved n bytes into h's (empty) pipe: an elephant flow, one
+ * that keeps filling it, gets a bigger pipe within the budget. */
+void pipe_filled(struct front *f, struct half *h, size_t n);
+/* h's pipe is empty and h is done for now: a grown pipe stays with h
+ * (it is likely to fill again), a small one goes back to the pool. */
+void pipe_idle(struct front *f, struct half *h);
+/* The connection is over: h's pipe (empty or not) goes back or closes. */
+void pipe_release(struct front *f, struct half *h);
+/* A connection of f closed: trim the pool, keeping a few spares a while. */
+void pipe_conn_closed(struct front *f);
+/* Keep at most `keep` idle pipes in f's pool; pipe_pool_trim(f, 0) empties it. */
+void pipe_pool_trim(struct front *f, size_t keep);
+/* The set's timer for pipe_grown_sweep() (proxy_start). */
+void pipe_set_init(struct proxy_set *s);
+void pipe_set_stop(struct proxy_set *s);
+/* [global] pipe_memory_max: bytes all grown pipes may hold past their
+ * pool size, all sections together (0: pipes never grow). */
+void pipe_budget_set(uint64_t max);
+/* Bytes the grown pipes hold past their pool size now, and at most so far. */
+uint64_t pipe_budget_used(void);
+uint64_t pipe_budget_peak(void);
+
 /* conn.c (proxy.c calls these; conn.c calls nothing in proxy.c) */
 int conn_new(struct front *f, int fd, const struct sockaddr *peer, socklen_t plen);
 void conn_close(struct conn *c, enum close_reason why);
-void conn_pool_drain(struct front *f);
 /* The oldest connection of f still in its hello or, on a terminate=
  * route, its TLS handshake; NULL when none. */
 struct conn *conn_oldest_hello(struct front *f);
