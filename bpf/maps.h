@@ -131,12 +131,13 @@ struct {
 	__type(value, struct es_ctr);
 } es_rule_hits SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct es_trace_cfg);
-} es_trace SEC(".maps");
+/* The trace filter is a global variable in a section of its own: libbpf
+ * makes the section a one-element array map (named ES_TRACE_SEC), which
+ * user space shares between the instances and pins as es_trace like the
+ * maps here, and the program reads it with a plain load. While no trace
+ * runs a frame pays one load and a test, no map lookup (a lookup is a
+ * call to the compiler, and the registers it clobbers cost spills). */
+struct es_trace_cfg es_trace SEC(ES_TRACE_SEC);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

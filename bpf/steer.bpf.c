@@ -359,7 +359,6 @@ int es_steer(struct xdp_md *ctx)
 	struct ip_info ii = {};
 	struct es_iface_stats *st;
 	struct es_config *cfg;
-	struct es_trace_cfg *tr;
 	struct es_ctr *ctr;
 	__u32 key = 0, slot = es_slot, l3_max = 0xffff, dport, reason = ES_R_NONE;
 	__u64 cls = ES_CLASS_OTHER, verdict = ES_V_PASS;	/* 64-bit: bounds stay on one register */
@@ -450,9 +449,8 @@ count:
 				diag_talker(ip6->saddr.in6_u.u6_addr32, 6, (__u32)cls, (__u32)verdict, len);
 		}
 	}
-	tr = bpf_map_lookup_elem(&es_trace, &key);
-	if (tr && tr->on)
-		diag_trace(ctx, tr, (__u32)cls | (__u32)verdict << 8 | reason << 16 | slot << 24 |
+	if (es_trace.on)
+		diag_trace(ctx, &es_trace, (__u32)cls | (__u32)verdict << 8 | reason << 16 | slot << 24 |
 				    (es_l3 ? 1u << 30 : 0));
 	return verdict == ES_V_PASS ? XDP_PASS : verdict == ES_V_STEER ? XDP_REDIRECT : XDP_DROP;
 }

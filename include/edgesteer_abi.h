@@ -32,7 +32,9 @@
  *                               generation is (user space only)
  *   es_rule_hits PERCPU_ARRAY   struct es_ctr per rule id and generation
  *   es_trace    ARRAY[1]        struct es_trace_cfg: the trace filter and
- *                               its sampling bucket (set by `edgesteer trace`)
+ *                               its sampling bucket (set by `edgesteer trace`);
+ *                               the program's global variable `es_trace`, in
+ *                               section ES_TRACE_SEC (libbpf's map name)
  *   es_trace_rb RINGBUF         struct es_trace_rec + frame bytes
  *   es_talkers  PERCPU_ARRAY    struct es_talker: heavy sources per class
  *                               and verdict
@@ -285,12 +287,14 @@ struct es_dir_chunk {
 
 /*
  * Trace: es_trace[0] is written by `edgesteer trace` while it runs and
- * cleared when it stops; the program reads `on` (one inlined array
- * lookup per frame) and does nothing more while it is 0. A frame that
+ * cleared when it stops; the program reads `on` (one load per frame: the
+ * record is a global variable, see ES_TRACE_SEC) and does nothing more
+ * while it is 0. A frame that
  * passes every filter takes a token from the sampling bucket (GCRA on
  * bpf_ktime_get_ns, shared by all CPUs) and, if it gets one, puts a
  * struct es_trace_rec and its first `snap` bytes into es_trace_rb.
  */
+#define ES_TRACE_SEC	  ".data.es_trace"	/* the section, and libbpf's map name */
 #define ES_TRACE_SNAP_MAX 256	/* frame bytes a record can carry */
 #define ES_TRACE_RB_SIZE  (1u << 20)
 

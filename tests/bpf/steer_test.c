@@ -36,7 +36,7 @@ static const char *const map_names[] = {
 	"es_config", "es_stats", "es_ifaces", "es_lpm4", "es_lpm6", "es_rl4", "es_rl6", "es_syn4", "es_syn6",
 	"es_cpumap",
 	"es_dir4_l1", "es_dir4_chunk", "es_dir6_l1", "es_dir6_chunk",
-	"es_rules", "es_rule_hits", "es_trace", "es_trace_rb", "es_talkers",
+	"es_rules", "es_rule_hits", ES_TRACE_SEC, "es_trace_rb", "es_talkers",
 };
 
 static struct steer *load_instance(uint32_t slot, bool l3, const struct steer *share)
@@ -101,7 +101,7 @@ static void env_open(struct env *e, const char *xdp_lines)
 	e->m.dir6_chunk = bpf_map__fd(e->eth->maps.es_dir6_chunk);
 	e->m.rules = bpf_map__fd(e->eth->maps.es_rules);
 	e->m.rule_hits = bpf_map__fd(e->eth->maps.es_rule_hits);
-	e->m.trace = bpf_map__fd(e->eth->maps.es_trace);
+	e->m.trace = bpf_map__fd(e->eth->maps.data_es_trace);
 	e->m.trace_rb = bpf_map__fd(e->eth->maps.es_trace_rb);
 	e->m.talkers = bpf_map__fd(e->eth->maps.es_talkers);
 	write_conf(e, xdp_lines);

@@ -304,7 +304,7 @@ static const struct map_ref map_refs[] = {
 	{ ES_PIN_DIR6_CHUNK, offsetof(struct bpfctl_maps, dir6_chunk) },
 	{ ES_PIN_RULES, offsetof(struct bpfctl_maps, rules) },
 	{ ES_PIN_RULE_HITS, offsetof(struct bpfctl_maps, rule_hits) },
-	{ ES_PIN_TRACE, offsetof(struct bpfctl_maps, trace) },
+	{ ES_TRACE_SEC, offsetof(struct bpfctl_maps, trace) },	/* pinned as ES_PIN_TRACE */
 	{ ES_PIN_TRACE_RB, offsetof(struct bpfctl_maps, trace_rb) },
 	{ ES_PIN_TALKERS, offsetof(struct bpfctl_maps, talkers) },
 };
@@ -313,6 +313,16 @@ static const struct map_ref map_refs[] = {
 static int *map_slot(struct bpfctl_maps *m, int i)
 {
 	return (int *)((char *)m + map_refs[i].off);
+}
+
+/* The pin name of a map: its own, but the trace record, a global
+ * variable of the program, is a section map that libbpf names after its
+ * section (ES_TRACE_SEC); NULL for the other sections (per instance). */
+static const char *pin_name(const struct bpf_map *map)
+{
+	if (!bpf_map__is_internal(map))
+		return bpf_map__name(map);
+	return strcmp(bpf_map__name(map), ES_TRACE_SEC) ? NULL : ES_PIN_TRACE;
 }
 
 /* A pinned map of another layout (an older edgesteer) cannot be reused:
@@ -324,7 +334,7 @@ static int check_pinned(const char *pin_path, struct bpf_map *map)
 	char path[CONF_PATH_MAX + 32];
 	int fd, err = 0;
 
-	if (pin_file(path, sizeof(path), pin_path, bpf_map__name(map)))
+	if (pin_file(path, sizeof(path), pin_path, pin_name(map)))
 		return -ENAMETOOLONG;
 	fd = bpf_obj_get(path);
 	if (fd < 0)
@@ -362,14 +372,14 @@ static int open_maps(struct bpfctl *b)
 	}
 	bpf_program__set_autoload(b->maps->progs.es_steer, false);
 	bpf_object__for_each_map(map, b->maps->obj) {
-		if (bpf_map__is_internal(map))
+		if (!pin_name(map))
 			continue;
 		err = check_pinned(b->pin_path, map);
 		if (err) {
-			pr_err("%s/%s: %s", b->pin_path, bpf_map__name(map), strerror(-err));
+			pr_err("%s/%s: %s", b->pin_path, pin_name(map), strerror(-err));
 			return err;
 		}
-		pin_file(path, sizeof(path), b->pin_path, bpf_map__name(map));
+		pin_file(path, sizeof(path), b->pin_path, pin_name(map));
 		err = bpf_map__set_pin_path(map, path);
 		if (err)
 			return err;
