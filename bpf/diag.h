@@ -38,10 +38,27 @@ static __always_inline void diag_rule_hit(const struct es_config *cfg, __u32 gen
 	}
 }
 
-/* One frame of (source, class, verdict) into the top-talker table
- * (see struct es_talker). w = the source as four words (IPv4: w[0]). */
+/*
+ * Does the top-talker table look at this frame? n = the frame's number
+ * on this CPU and interface (es_iface_stats.rx.packets), shift =
+ * es_config.talk_shift: yes when the top `shift` bits of n * 2^32/phi
+ * (mod 2^32, a Weyl sequence) are zero, 1 frame in 2^shift. Unlike
+ * "every 2^shift-th frame", no periodic arrival pattern is sampled more
+ * or less than others (two sources in strict alternation get half each:
+ * the even and the odd terms are Weyl sequences too), and it costs a
+ * multiply and a shift on a counter already in a register: no helper
+ * call (bpf_get_prandom_u32() would cost the spills of a call).
+ */
+static __always_inline int diag_talk_sampled(__u64 n, __u32 shift)
+{
+	return ((__u64)((__u32)n * 0x9E3779B1u) >> (32 - (shift & 31))) == 0;
+}
+
+/* One sampled frame of (source, class, verdict) into the top-talker
+ * table (see struct es_talker). w = the source as four words (IPv4:
+ * w[0]); shift = the sampling in effect, kept with the slot's holder. */
 static __always_inline void diag_talker(const __u32 *w, __u32 family, __u32 cls, __u32 verdict,
-					__u64 len)
+					__u64 len, __u32 shift)
 {
 	struct es_talker *t;
 	__u32 *ta, h, slot;
@@ -69,6 +86,7 @@ static __always_inline void diag_talker(const __u32 *w, __u32 family, __u32 cls,
 	t->family = (__u8)family;
 	t->cls = (__u8)cls;
 	t->verdict = (__u8)verdict;
+	t->shift = (__u8)shift;
 	t->contest = 0;
 	t->packets = 1;
 	t->bytes = len;

@@ -139,6 +139,15 @@ struct {
  * call to the compiler, and the registers it clobbers cost spills). */
 struct es_trace_cfg es_trace SEC(ES_TRACE_SEC);
 
+/* Slot -> that interface's es_steer_traced (set by user space when it
+ * loads the instance): where es_steer jumps while a trace runs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, ES_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, __u32);
+} es_traced SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, ES_TRACE_RB_SIZE);

@@ -350,8 +350,11 @@ static __always_inline int es_decide(struct xdp_md *ctx, struct ip_info *ii, __u
 	}
 }
 
-SEC("xdp")
-int es_steer(struct xdp_md *ctx)
+/*
+ * The whole pipeline; `traced` is a constant in each of the two programs
+ * below, and only es_steer_traced has the trace call at its end.
+ */
+static __always_inline int es_pipeline(struct xdp_md *ctx, const int traced)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -432,7 +435,8 @@ count:
 	ctr = &st->cls[cls][verdict];
 	ctr->packets++;
 	ctr->bytes += len;
-	if ((cfg->flags & ES_CF_TALKERS) && ii.family && ii.l3_off <= ES_L3_MAX_OFF) {
+	if ((cfg->flags & ES_CF_TALKERS) && ii.family && ii.l3_off <= ES_L3_MAX_OFF &&
+	    diag_talk_sampled(st->rx.packets, cfg->talk_shift)) {
 		__u32 w[4] = {};
 
 		if (ii.family == 4) {
@@ -440,19 +444,51 @@ count:
 
 			if ((void *)(iph + 1) <= data_end) {
 				w[0] = iph->saddr;
-				diag_talker(w, 4, (__u32)cls, (__u32)verdict, len);
+				diag_talker(w, 4, (__u32)cls, (__u32)verdict, len, cfg->talk_shift);
 			}
 		} else {
 			struct ipv6hdr *ip6 = data + ii.l3_off;
 
 			if ((void *)(ip6 + 1) <= data_end)
-				diag_talker(ip6->saddr.in6_u.u6_addr32, 6, (__u32)cls, (__u32)verdict, len);
+				diag_talker(ip6->saddr.in6_u.u6_addr32, 6, (__u32)cls, (__u32)verdict, len,
+					    cfg->talk_shift);
 		}
 	}
-	if (es_trace.on)
+	if (traced)
 		diag_trace(ctx, &es_trace, (__u32)cls | (__u32)verdict << 8 | reason << 16 | slot << 24 |
 				    (es_l3 ? 1u << 30 : 0));
 	return verdict == ES_V_PASS ? XDP_PASS : verdict == ES_V_STEER ? XDP_REDIRECT : XDP_DROP;
+}
+
+/*
+ * Whether a trace runs is decided here, once per frame, by one load of a
+ * global variable; a running trace takes the other program, which has
+ * the trace call at its end (es_steer_traced, loaded beside this one for
+ * the same interface and found in es_traced by interface slot). Measured
+ * on the development machine, with no trace running:
+ *  - testing it where the trace is called, after the decision, cost
+ *    every frame 10-15 ns: the call kept the context and the verdict's
+ *    parts alive across the decision code, and with four callee-saved
+ *    registers that meant spills on every path;
+ *  - two inlined copies in one function cost as much (the compiler
+ *    merged and hoisted their common parts);
+ *  - the copies as BPF-to-BPF calls cost as much again: on a CPU with
+ *    return-stack mitigations (AMD "safe RET") every return is dear.
+ * A tail call is a jump, taken only while a trace runs; when it fails
+ * (no program for this slot) the frame goes on untraced.
+ */
+SEC("xdp")
+int es_steer(struct xdp_md *ctx)
+{
+	if (es_trace.on)
+		bpf_tail_call(ctx, &es_traced, es_slot);
+	return es_pipeline(ctx, 0);
+}
+
+SEC("xdp")
+int es_steer_traced(struct xdp_md *ctx)
+{
+	return es_pipeline(ctx, 1);
 }
 
 char LICENSE[] SEC("license") = "GPL";

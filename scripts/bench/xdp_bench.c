@@ -180,6 +180,7 @@ static int es_maps(struct bpf_object *obj, struct bpfctl_maps *m)
 		{ ES_TRACE_SEC, offsetof(struct bpfctl_maps, trace) },
 		{ "es_trace_rb", offsetof(struct bpfctl_maps, trace_rb) },
 		{ "es_talkers", offsetof(struct bpfctl_maps, talkers) },
+		{ ES_PIN_TRACED, offsetof(struct bpfctl_maps, traced) },
 	};
 	size_t i;
 
@@ -188,6 +189,10 @@ static int es_maps(struct bpf_object *obj, struct bpfctl_maps *m)
 
 		if (!map && !strcmp(refs[i].name, ES_TRACE_SEC))	/* a build where it was a map */
 			map = bpf_object__find_map_by_name(obj, "es_trace");
+		if (!map && !strcmp(refs[i].name, ES_PIN_TRACED)) {	/* a build without it */
+			m->traced = -1;
+			continue;
+		}
 
 		if (!map) {
 			fprintf(stderr, "xdp_bench: %s: no map %s\n", bpf_object__name(obj), refs[i].name);
@@ -348,6 +353,17 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		fds[p] = bpf_program__fd(prog);
+		/* while a trace runs, frames jump to the traced copy (slot 0) */
+		prog = bpf_object__find_program_by_name(obj, "es_steer_traced");
+		if (prog && m.traced >= 0) {
+			uint32_t slot = 0;
+			int tfd = bpf_program__fd(prog);
+
+			if (bpf_map_update_elem(m.traced, &slot, &tfd, BPF_ANY)) {
+				fprintf(stderr, "xdp_bench: es_traced: %s\n", strerror(errno));
+				return 1;
+			}
+		}
 	}
 
 	np = P_FIXED + nextra;

@@ -307,6 +307,7 @@ static const struct map_ref map_refs[] = {
 	{ ES_TRACE_SEC, offsetof(struct bpfctl_maps, trace) },	/* pinned as ES_PIN_TRACE */
 	{ ES_PIN_TRACE_RB, offsetof(struct bpfctl_maps, trace_rb) },
 	{ ES_PIN_TALKERS, offsetof(struct bpfctl_maps, talkers) },
+	{ ES_PIN_TRACED, offsetof(struct bpfctl_maps, traced) },
 };
 #define N_MAPS ((int)(sizeof(map_refs) / sizeof(map_refs[0])))
 
@@ -371,6 +372,7 @@ static int open_maps(struct bpfctl *b)
 		return err ? err : -EINVAL;
 	}
 	bpf_program__set_autoload(b->maps->progs.es_steer, false);
+	bpf_program__set_autoload(b->maps->progs.es_steer_traced, false);
 	bpf_object__for_each_map(map, b->maps->obj) {
 		if (!pin_name(map))
 			continue;
@@ -404,7 +406,7 @@ static int load_instance(struct bpfctl *b, uint32_t slot, bool l3, struct steer 
 {
 	struct steer *s;
 	struct bpf_map *map;
-	int err, i;
+	int err, i, tfd;
 
 	s = steer__open();
 	if (!s)
@@ -420,6 +422,13 @@ static int load_instance(struct bpfctl *b, uint32_t slot, bool l3, struct steer 
 	err = steer__load(s);
 	if (err)
 		goto fail;
+	/* where es_steer of this slot jumps while a trace runs */
+	tfd = bpf_program__fd(s->progs.es_steer_traced);
+	if (bpf_map_update_elem(b->m.traced, &slot, &tfd, BPF_ANY)) {
+		err = -errno;
+		pr_err("%s/%s: slot %u: %s", b->pin_path, ES_PIN_TRACED, slot, strerror(errno));
+		goto fail;
+	}
 	*out = s;
 	return 0;
 fail:
@@ -690,6 +699,7 @@ static int forget_iface(struct bpfctl *b, const char *name, uint32_t slot)
 	err = detach_link_pin(b->pin_path, name);
 	memset(&e, 0, sizeof(e));
 	bpf_map_update_elem(b->m.ifaces, &slot, &e, BPF_ANY);
+	bpf_map_delete_elem(b->m.traced, &slot);
 	zero_slot(b->m.stats, slot);
 	pr_info("%s: XDP detached", name);
 	return err;
