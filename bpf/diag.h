@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * diag.h - diagnostics of steer.bpf.c that are not part of the verdict:
- * rule hits and the packet trace. Kept apart from the decision code so
- * that its cost is visible in one place:
+ * rule hits, top talkers and the packet trace. Kept apart from the
+ * decision code so that its cost is visible in one place:
  *  - a rule hit is one inlined per-CPU array access, only for a frame
  *    whose source matched a prefix rule, and only with ES_CF_RULE_HITS;
- *  - the trace costs one inlined array lookup and a test of `on` per
- *    frame while no trace runs; while one runs, the filter is a few
- *    compares, and only a frame that passes it reads the clock.
+ *  - the top-talker table sees 1 frame in 2^talk_shift (a multiply and
+ *    a shift decide which), and only with ES_CF_TALKERS;
+ *  - the trace is only in es_steer_traced, which frames reach by a tail
+ *    call while a trace runs (es_steer pays one load and a test); there
+ *    the filter is a few compares, and only a frame that passes it reads
+ *    the clock.
  */
 #ifndef EDGESTEER_BPF_DIAG_H
 #define EDGESTEER_BPF_DIAG_H
@@ -137,9 +140,8 @@ static __always_inline int diag_trace_token(struct es_trace_cfg *t)
  * The trace proper, as a subprogram that gets only the verdict word and
  * finds addresses and ports again itself. Handing it the classifier's
  * parse results instead (inlined, or as arguments) kept those values
- * alive across the whole decision code and cost every frame 5-10 ns
- * (measured) with no trace running; re-parsing costs only the frames a
- * running trace looks at.
+ * alive across the whole decision code; re-parsing costs only the frames
+ * a running trace looks at. (It is called only in es_steer_traced.)
  *   what: class | verdict << 8 | reason << 16 | slot << 24 | ip_first << 30
  */
 static __noinline void diag_trace(struct xdp_md *ctx, struct es_trace_cfg *t, __u32 what)

@@ -10,7 +10,9 @@
  * the table defers to it) and, for syslog with a rate set, one more
  * inlined array access (the token bucket) and an inlined jiffies read.
  * Port sets are bitmaps in the configuration record, so classification is
- * a bit test, whatever the number of ports.
+ * a bit test, whatever the number of ports. Diagnostics: a rule hit is an
+ * inlined per-CPU array access; the top-talker table sees 1 frame in
+ * 2^talk_shift; whether a trace runs is one load (see es_steer()).
  *
  * Verifier cost: every link-layer path (0-2 VLAN tags, PPPoE, nothing)
  * and every IPv6 extension-header path would otherwise drag its own copy
@@ -23,7 +25,8 @@
  * ~30 ms to load. Everything is inlined: a BPF-to-BPF call cost ~10 ns
  * per frame here.
  *
- * User space loads one instance of this program per interface, with two
+ * User space loads one instance of this program per interface (es_steer,
+ * and es_steer_traced beside it for a running trace), with two
  * read-only knobs set before load: the interface's counter slot and
  * whether the interface has an Ethernet header. The verifier sees them as
  * constants and drops the code the interface does not need; the maps are
