@@ -36,7 +36,7 @@ static const char *const map_names[] = {
 	"es_config", "es_stats", "es_ifaces", "es_lpm4", "es_lpm6", "es_rl4", "es_rl6", "es_syn4", "es_syn6",
 	"es_cpumap",
 	"es_dir4_l1", "es_dir4_chunk", "es_dir6_l1", "es_dir6_chunk",
-	"es_rules", "es_rule_hits", "es_trace", "es_trace_rb", "es_talkers",
+	"es_rules", "es_rule_hits", ES_TRACE_SEC, "es_trace_rb", "es_talkers", "es_traced",
 };
 
 static struct steer *load_instance(uint32_t slot, bool l3, const struct steer *share)
@@ -56,6 +56,12 @@ static struct steer *load_instance(uint32_t slot, bool l3, const struct steer *s
 			ASSERT_EQ(bpf_map__reuse_fd(mine, bpf_map__fd(theirs)), 0);
 		}
 	ASSERT_EQ(steer__load(s), 0);
+	/* as bpfctl does: where this slot's frames go while a trace runs */
+	{
+		int tfd = bpf_program__fd(s->progs.es_steer_traced);
+
+		ASSERT_EQ(bpf_map_update_elem(bpf_map__fd(s->maps.es_traced), &slot, &tfd, BPF_ANY), 0);
+	}
 	return s;
 }
 
@@ -101,9 +107,10 @@ static void env_open(struct env *e, const char *xdp_lines)
 	e->m.dir6_chunk = bpf_map__fd(e->eth->maps.es_dir6_chunk);
 	e->m.rules = bpf_map__fd(e->eth->maps.es_rules);
 	e->m.rule_hits = bpf_map__fd(e->eth->maps.es_rule_hits);
-	e->m.trace = bpf_map__fd(e->eth->maps.es_trace);
+	e->m.trace = bpf_map__fd(e->eth->maps.data_es_trace);
 	e->m.trace_rb = bpf_map__fd(e->eth->maps.es_trace_rb);
 	e->m.talkers = bpf_map__fd(e->eth->maps.es_talkers);
+	e->m.traced = bpf_map__fd(e->eth->maps.es_traced);
 	write_conf(e, xdp_lines);
 	snapshot(e);
 }
@@ -111,6 +118,25 @@ static void env_open(struct env *e, const char *xdp_lines)
 static int run(struct steer *s, const uint8_t *f, size_t len, uint32_t repeat, uint32_t *retval)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = (uint32_t)len, .repeat = repeat);
+	int err = bpf_prog_test_run_opts(bpf_program__fd(s->progs.es_steer), &o);
+
+	*retval = o.retval;
+	return err ? -errno : 0;
+}
+
+/*
+ * A frame whose linear part, all the program can read, is `len` bytes,
+ * shorter than an Ethernet header. BPF_PROG_TEST_RUN refuses data under
+ * 14 bytes (as the drivers never hand such a frame to XDP), but it takes
+ * a linear part shorter than the data (xdp_md.data_end) and puts the
+ * rest of the `total` bytes in a fragment. The program sees exactly
+ * `len` bytes.
+ */
+static int run_short(struct steer *s, const uint8_t *f, size_t total, size_t len, uint32_t *retval)
+{
+	struct xdp_md ctx = { .data = 0, .data_end = (uint32_t)len };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = (uint32_t)total,
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
 	int err = bpf_prog_test_run_opts(bpf_program__fd(s->progs.es_steer), &o);
 
 	*retval = o.retval;
@@ -987,6 +1013,36 @@ TEST(malformed_reason_per_header)
 	size_t len;
 
 	env_open(&e, PORTS);
+	/* shorter than an Ethernet header: every length from 0 to 13 */
+	s = (struct frame_spec){ .family = 4, .proto = IPPROTO_UDP, .dport = 514, .payload = 10 };
+	len = frame_build(&s, f, NULL);
+	for (size_t l = 0; l < 14; l++) {
+		uint32_t rv = 0;
+		const char *why;
+
+		ASSERT_EQ(run_short(e.eth, f, len, l, &rv), 0);
+		why = counters_moved(&e, 0, ES_CLASS_OTHER, ES_V_DROP_MALFORMED, 1, l, 0);
+		if (why || rv != XDP_DROP || e.reason != ES_R_L2_TRUNC)
+			TH_LOG("%zu bytes of Ethernet: action %u, reason %s; %s", l, rv,
+			       bpfctl_reason_name(e.reason), why ? why : "counters ok");
+		EXPECT_EQ(rv, XDP_DROP);
+		EXPECT_TRUE(why == NULL);
+		EXPECT_EQ(e.reason, ES_R_L2_TRUNC);
+	}
+	/* an empty frame on an IP-first link: no IP header at all */
+	{
+		uint32_t rv = 0;
+		const char *why;
+
+		s = (struct frame_spec){ .l3 = 1, .family = 4, .proto = IPPROTO_UDP, .dport = 514, .payload = 10 };
+		len = frame_build(&s, f, NULL);
+		ASSERT_EQ(run_short(e.l3, f, len, 0, &rv), 0);
+		why = counters_moved(&e, 1, ES_CLASS_OTHER, ES_V_DROP_MALFORMED, 1, 0, 0);
+		EXPECT_EQ(rv, XDP_DROP);
+		EXPECT_TRUE(why == NULL);
+		EXPECT_EQ(e.reason, ES_R_IP_TRUNC);
+	}
+
 	s = (struct frame_spec){ .vlans = 1, .family = 4, .proto = IPPROTO_UDP, .dport = 514 };
 	len = frame_build(&s, f, NULL);
 	EXPECT_REASON(&e, 0, f, 16, ES_CLASS_OTHER, ES_R_VLAN_TRUNC, "half a vlan tag");
@@ -1003,6 +1059,13 @@ TEST(malformed_reason_per_header)
 	f[14] = 0x11;
 	f[15] = 0x09;
 	EXPECT_REASON(&e, 0, f, len, ES_CLASS_OTHER, ES_R_PPPOE_BAD, "pppoe code not 0");
+	len = frame_build(&s, f, NULL);
+	f[14 + 5] += 1;
+	EXPECT_REASON(&e, 0, f, len, ES_CLASS_OTHER, ES_R_PPPOE_BAD, "pppoe length beyond the frame");
+	len = frame_build(&s, f, NULL);
+	f[14 + 4] = 0;
+	f[14 + 5] = 1;
+	EXPECT_REASON(&e, 0, f, len, ES_CLASS_OTHER, ES_R_PPPOE_BAD, "pppoe length shorter than the ppp protocol");
 	len = frame_build(&s, f, NULL);
 	f[14 + 5] -= 3;
 	EXPECT_REASON(&e, 0, f, len, ES_CLASS_OTHER, ES_R_IP_LEN, "ip beyond the pppoe length");
@@ -1027,6 +1090,13 @@ TEST(malformed_reason_per_header)
 	len = frame_build(&s, f, NULL);
 	f[14 + 20 + 5] = 4;
 	EXPECT_REASON(&e, 0, f, len, ES_CLASS_SYSLOG, ES_R_UDP_LEN, "udp length 4");
+	f[14 + 20 + 5] = 8 + 10 + 1;
+	EXPECT_REASON(&e, 0, f, len, ES_CLASS_SYSLOG, ES_R_UDP_LEN, "udp length beyond the ip payload");
+
+	s = (struct frame_spec){ .family = 6, .proto = IPPROTO_UDP, .dport = 514, .payload = 10 };
+	len = frame_build(&s, f, NULL);
+	f[14] = 0x45;
+	EXPECT_REASON(&e, 0, f, len, ES_CLASS_OTHER, ES_R_IP_VERSION, "ipv6 ethertype, version 4");
 
 	s = (struct frame_spec){ .l3 = 1, .family = 6, .proto = IPPROTO_UDP, .dport = 514, .payload = 10 };
 	len = frame_build(&s, f, NULL);
@@ -1038,6 +1108,10 @@ TEST(malformed_reason_per_header)
 	len = frame_build(&s, f, NULL);
 	f[14 + 40 + 1] = 200;
 	EXPECT_REASON(&e, 0, f, len, ES_CLASS_OTHER, ES_R_EXT_TRUNC, "ext header beyond payload");
+	len = frame_build(&s, f, NULL);
+	f[14 + 4] = 0;
+	f[14 + 5] = 4;
+	EXPECT_REASON(&e, 0, f, 14 + 40 + 4, ES_CLASS_OTHER, ES_R_EXT_TRUNC, "ext header cut short");
 	s.v6_ext = ES_IPV6_MAX_EXT + 1;
 	len = frame_build(&s, f, NULL);
 	EXPECT_REASON(&e, 0, f, len, ES_CLASS_OTHER, ES_R_EXT_CHAIN, "ext chain too long");
@@ -1062,6 +1136,11 @@ TEST(malformed_reason_per_header)
 	len = frame_build(&s, f, NULL);
 	f[14 + 5] -= 8;
 	EXPECT_REASON(&e, 0, f, len - 8, ES_CLASS_OTHER, ES_R_TINY_FRAG, "tiny first fragment, tcp");
+	/* the whole fixed TCP header, but its options beyond the fragment */
+	s = (struct frame_spec){ .frag = FRAG_FIRST, .family = 4, .proto = IPPROTO_TCP, .dport = 443 };
+	len = frame_build(&s, f, NULL);
+	f[14 + 20 + 12] = 6 << 4;
+	EXPECT_REASON(&e, 0, f, len, ES_CLASS_PROXY, ES_R_TINY_FRAG, "first fragment, tcp options cut");
 
 	/* the counters by reason, as the stats read them */
 	{
@@ -1070,12 +1149,17 @@ TEST(malformed_reason_per_header)
 
 		ASSERT_EQ(bpfctl_read_slot(e.m.stats, 0, &st), 0);
 		EXPECT_EQ(st.malformed[ES_R_NONE], 0);
-		EXPECT_EQ(st.malformed[ES_R_L2_TRUNC], 0);
-		for (r = ES_R_VLAN_TRUNC; r < ES_REASON_MAX; r++)
+		/* every reason of the ABI, on the Ethernet instance alone */
+		for (r = ES_R_NONE + 1; r < ES_REASON_MAX; r++) {
+			if (!st.malformed[r])
+				TH_LOG("reason %s never counted", bpfctl_reason_name(r));
 			EXPECT_GE(st.malformed[r], 1);
+		}
+		EXPECT_EQ(st.malformed[ES_R_L2_TRUNC], 14);
 		EXPECT_EQ(st.malformed[ES_R_VLAN_TRUNC], 2);
-		EXPECT_EQ(st.malformed[ES_R_PPPOE_BAD], 2);
-		EXPECT_EQ(st.malformed[ES_R_TINY_FRAG], 2);
+		EXPECT_EQ(st.malformed[ES_R_PPPOE_BAD], 4);
+		EXPECT_EQ(st.malformed[ES_R_TINY_FRAG], 3);
+		EXPECT_EQ(st.malformed[ES_R_UDP_LEN], 2);
 	}
 }
 
@@ -1435,9 +1519,10 @@ static void send_n(struct env *e, const char *src, int proto, uint32_t n)
 }
 
 /*
- * Each source is counted exactly, per class and verdict; a source that
- * shares its slot keeps it while it outnumbers the others hashed there
- * and loses it once they outnumber it; talkers = no counts nothing.
+ * With talkers_sample = 1, each source is counted exactly, per class and
+ * verdict; a source that shares its slot keeps it while it outnumbers
+ * the others hashed there and loses it once they outnumber it;
+ * talkers = no counts nothing.
  */
 TEST(talkers_exact_and_heavy_keeps_its_slot)
 {
@@ -1450,7 +1535,7 @@ TEST(talkers_exact_and_heavy_keeps_its_slot)
 	CPU_ZERO(&one);
 	CPU_SET(sched_getcpu() >= 0 ? sched_getcpu() : 0, &one);
 	ASSERT_EQ(sched_setaffinity(0, sizeof(one), &one), 0);
-	env_open(&e, PORTS "deny_proxy = 198.51.100.0/24\n");
+	env_open(&e, PORTS "deny_proxy = 198.51.100.0/24\ntalkers_sample = 1\n");
 	send_n(&e, "192.0.2.1", IPPROTO_UDP, 50);
 	send_n(&e, "192.0.2.2", IPPROTO_UDP, 20);
 	send_n(&e, "192.0.2.3", IPPROTO_UDP, 5);
@@ -1508,6 +1593,81 @@ TEST(talkers_exact_and_heavy_keeps_its_slot)
 	send_n(&e, "192.0.2.99", IPPROTO_UDP, 3);
 	EXPECT_EQ(talker_packets(&e, "192.0.2.2", ES_CLASS_SYSLOG, ES_V_PASS), 20);
 	EXPECT_EQ(talker_packets(&e, "192.0.2.99", ES_CLASS_SYSLOG, ES_V_PASS), -1);
+}
+
+/* One frame of `src` to the syslog port, built once per source. */
+struct sender {
+	const char *src;
+	int weight;		/* frames per round */
+	uint8_t f[FRAME_MAX];
+	size_t len;
+	long long sent;
+};
+
+/*
+ * Sampled (the default, 1 frame in 16): three sources interleaved at
+ * 6:3:1 in a strict period, and two in strict alternation, the patterns
+ * that "every 16th frame" would get wrong (it would see only one of the
+ * alternating pair, or only one source of the 6:3:1 period at a fixed
+ * phase). The table names the heavy sender first, every estimate is
+ * within 20% of the frames sent (about 6 standard errors at these
+ * counts), and the alternating pair each get about half.
+ */
+TEST(talkers_sampled_name_the_heavy_sender)
+{
+	struct env e;
+	struct sender snd[] = {
+		{ .src = "192.0.2.61", .weight = 6 }, { .src = "192.0.2.62", .weight = 3 },
+		{ .src = "192.0.2.63", .weight = 1 }, { .src = "198.51.100.1" }, { .src = "198.51.100.2" },
+	};
+	struct bpfctl_talker *v;
+	char a[64];
+	cpu_set_t one;
+	uint32_t rv;
+	int i, j, n, round, k = 0;
+
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu() >= 0 ? sched_getcpu() : 0, &one);
+	ASSERT_EQ(sched_setaffinity(0, sizeof(one), &one), 0);
+	env_open(&e, PORTS);
+	for (i = 0; i < 5; i++) {
+		struct frame_spec s = { .family = 4, .proto = IPPROTO_UDP, .dport = 514, .src = snd[i].src };
+
+		snd[i].len = frame_build(&s, snd[i].f, NULL);
+	}
+	/* 800 rounds of 6 + 3 + 1 frames, one frame per run */
+	for (round = 0; round < 800; round++)
+		for (i = 0; i < 3; i++)
+			for (j = 0; j < snd[i].weight; j++) {
+				ASSERT_EQ(run(e.eth, snd[i].f, snd[i].len, 1, &rv), 0);
+				snd[i].sent++;
+			}
+	/* 4000 frames in strict alternation */
+	for (round = 0; round < 4000; round++) {
+		ASSERT_EQ(run(e.eth, snd[3 + (round & 1)].f, snd[3 + (round & 1)].len, 1, &rv), 0);
+		snd[3 + (round & 1)].sent++;
+	}
+	for (i = 0; i < 5; i++) {
+		long long got = talker_packets(&e, snd[i].src, ES_CLASS_SYSLOG, ES_V_PASS);
+
+		TH_LOG("%s: %lld frames sent, %lld estimated", snd[i].src, snd[i].sent, got);
+		EXPECT_GT(got, snd[i].sent * 8 / 10);
+		EXPECT_LT(got, snd[i].sent * 12 / 10);
+	}
+	/* ranked: the 6 ahead of the 3 ahead of the 1 (of the 192.0.2.6x) */
+	ASSERT_EQ(bpfctl_read_talkers_fd(e.m.talkers, &v, &n), 0);
+	bpfctl_talkers_rate(v, n, NULL, 0, 0);
+	for (j = 0; j < n; j++) {
+		bpfctl_talker_addr(&v[j].t, a, sizeof(a));
+		if (strncmp(a, "192.0.2.6", 9))
+			continue;
+		EXPECT_EQ(v[j].t.shift, 4);
+		if (k < 3)
+			EXPECT_STREQ(a, snd[k].src);
+		k++;
+	}
+	EXPECT_EQ(k, 3);
+	free(v);
 }
 
 /* ---- trace ---------------------------------------------------------------- */

@@ -281,7 +281,8 @@ TEST_F(trace, rule_hits_from_the_cli)
 /*
  * Three syslog senders in A (three addresses) at 300, 60 and 8 frames
  * per second for 3 s: `stats --talkers`, taken while they send, ranks
- * them by rate; the metrics count each one's frames exactly.
+ * them by rate; with talkers_sample = 1 the metrics count each one's
+ * frames exactly.
  */
 TEST_F(trace, talkers_three_senders)
 {
@@ -291,7 +292,7 @@ TEST_F(trace, talkers_three_senders)
 	long sent[3], got;
 	int i;
 
-	setup_gateway(_metadata, self, "");
+	setup_gateway(_metadata, self, "talkers_sample = 1");
 	ASSERT_EQ(th_sh("ip -n %s addr add 10.202.0.11/24 dev %s && ip -n %s addr add 10.202.0.12/24 dev %s",
 			self->a, self->va, self->a, self->va), 0);
 	ASSERT_EQ(th_sh("cat > %s/send.py <<'EOF'\n"

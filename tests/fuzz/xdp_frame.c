@@ -45,7 +45,7 @@ static void setup(void)
 	static const char *const names[] = {
 		"es_config", "es_stats", "es_ifaces", "es_lpm4", "es_lpm6", "es_rl4", "es_rl6", "es_syn4", "es_syn6",
 		"es_cpumap", "es_dir4_l1", "es_dir4_chunk", "es_dir6_l1", "es_dir6_chunk",
-		"es_rules", "es_rule_hits", "es_trace", "es_trace_rb", "es_talkers",
+		"es_rules", "es_rule_hits", ES_TRACE_SEC, "es_trace_rb", "es_talkers",
 	};
 	struct bpfctl_maps m;
 	struct conf *c = NULL;
@@ -79,7 +79,7 @@ static void setup(void)
 		.dir6_chunk = bpf_map__fd(inst[0]->maps.es_dir6_chunk),
 		.rules = bpf_map__fd(inst[0]->maps.es_rules),
 		.rule_hits = bpf_map__fd(inst[0]->maps.es_rule_hits),
-		.trace = bpf_map__fd(inst[0]->maps.es_trace),
+		.trace = bpf_map__fd(inst[0]->maps.data_es_trace),
 		.trace_rb = bpf_map__fd(inst[0]->maps.es_trace_rb),
 		.talkers = bpf_map__fd(inst[0]->maps.es_talkers),
 	};

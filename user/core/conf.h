@@ -109,6 +109,7 @@ struct conf_xdp {
 	enum conf_on_exit on_exit;
 	bool rule_hits;			/* count hits per prefix rule */
 	bool talkers;			/* count heavy sources per class and verdict */
+	uint32_t talkers_sample_shift;	/* ...on 1 frame in 2^shift */
 };
 
 struct conf_route {

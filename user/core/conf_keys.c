@@ -400,6 +400,9 @@ static const struct conf_key global_keys[] = {
 
 static const char *const mode_words[] = { "auto", "native", "generic", NULL };
 static const char *const on_exit_words[] = { "keep", "detach", NULL };
+/* index = log2 of the value: the shift the XDP program uses */
+static const char *const talkers_sample_words[] = { "1", "2", "4", "8", "16", "32", "64", "128", "256",
+						    NULL };
 static const char *const spool_sync_words[] = { "second", "batch", "never", NULL };
 
 static const struct conf_key xdp_keys[] = {
@@ -476,6 +479,11 @@ static const struct conf_key xdp_keys[] = {
 	{ "talkers", CONF_BOOL, FIELD(struct conf_xdp, talkers), .def = "yes",
 	  .doc = "Count the heaviest sources per class and verdict (edgesteer stats --talkers); "
 		 "no: save its per-frame cost." },
+	{ "talkers_sample", CONF_ENUM, FIELD(struct conf_xdp, talkers_sample_shift),
+	  .words = talkers_sample_words, .def = "16",
+	  .doc = "The top talkers see 1 frame in N (a power of two, 1 to 256) and count N for it: "
+		 "rates are estimates (a source with f frames in an interval: about sqrt(N/f) "
+		 "relative error); 1: every frame, exact." },
 };
 
 static const char *const protocol_words[] = { "tls", "http", NULL };

@@ -571,6 +571,8 @@ static void config_record(struct es_config *nc, const struct es_config *cur,
 		    (x->proxy_syn_rate_pps ? ES_CF_SYN_RATELIMIT : 0) |
 		    (x->rule_hits ? ES_CF_RULE_HITS : 0) | (x->talkers ? ES_CF_TALKERS : 0);
 	nc->policy_gen = gen;
+	nc->talk_shift = (uint8_t)(x->talkers_sample_shift <= ES_TALK_SHIFT_MAX ? x->talkers_sample_shift
+										: ES_TALK_SHIFT_MAX);
 	/* the old generation's bits stay, so a racing reader of the old
 	 * generation number still consults the (still present) old rules */
 	nc->policy_mask = (uint8_t)(cur->policy_mask & (0x7u << ((cur->policy_gen & 1) * ES_CLASS_MAX)));

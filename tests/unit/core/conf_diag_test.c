@@ -121,4 +121,30 @@ TEST(syslog_tcp_ports_parsed_and_apart_from_proxy_ports)
 	conf_free(c);
 }
 
+/* talkers_sample: a power of two from 1 to 256, kept as its log2 (the
+ * shift the XDP program uses); 16 by default; anything else is refused. */
+TEST(talkers_sample_powers_of_two)
+{
+	struct conf *c;
+	int rc;
+	const char *err = parse("[xdp]\ninterfaces = eth0\n", &c, &rc);
+
+	ASSERT_EQ(rc, 0);
+	EXPECT_EQ(c->xdp.talkers_sample_shift, 4);
+	conf_free(c);
+	err = parse("[xdp]\ninterfaces = eth0\ntalkers_sample = 1\n", &c, &rc);
+	ASSERT_EQ(rc, 0);
+	EXPECT_EQ(c->xdp.talkers_sample_shift, 0);
+	conf_free(c);
+	err = parse("[xdp]\ninterfaces = eth0\ntalkers_sample = 256\n", &c, &rc);
+	ASSERT_EQ(rc, 0);
+	EXPECT_EQ(c->xdp.talkers_sample_shift, 8);
+	conf_free(c);
+	err = parse("[xdp]\ninterfaces = eth0\ntalkers_sample = 10\n", &c, &rc);
+	EXPECT_NE(rc, 0);
+	EXPECT_TRUE(strstr(err, "talkers_sample") != NULL);
+	EXPECT_TRUE(strstr(err, "'10' is not one of") != NULL);
+	conf_free(c);
+}
+
 TEST_HARNESS_MAIN
