@@ -167,8 +167,6 @@ finish() {
 	[ -n "$streamed" ] || { header "$i"; cat "$tmp/$i.out"; }
 	# milliseconds, so that bash's integer arithmetic will do
 	ms=$(((10#${t1/[.,]/} - 10#${t0[$i]/[.,]/}) / 1000))
-	echo "# ${name[i]}: $((ms / 1000)).$((ms % 1000 / 100)) s"
-	[ "${kind[i]}" = fuzz ] || took[${name[i]}]=$((ms / 1000)).$((ms % 1000 / 100))
 	if [ "${kind[i]}" = fuzz ]; then
 		if grep -q '^ok - ' "$tmp/$i.out"; then
 			pass=$((pass + 1))
@@ -176,19 +174,21 @@ finish() {
 			fail=$((fail + 1))
 			failed_bins+=("${name[i]}")
 		fi
-		return
-	fi
-	out=$(tail -n 1 "$tmp/$i.out")
-	if [[ $out =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped$ ]]; then
-		pass=$((pass + BASH_REMATCH[1]))
-		fail=$((fail + BASH_REMATCH[2]))
-		skip=$((skip + BASH_REMATCH[3]))
-		[ "${BASH_REMATCH[2]}" = 0 ] || failed_bins+=("${name[i]}")
 	else
-		echo "not ok - ${name[i]} ended without a summary line (crashed?)"
-		fail=$((fail + 1))
-		failed_bins+=("${name[i]}")
+		took[${name[i]}]=$((ms / 1000)).$((ms % 1000 / 100))
+		out=$(tail -n 1 "$tmp/$i.out")
+		if [[ $out =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped$ ]]; then
+			pass=$((pass + BASH_REMATCH[1]))
+			fail=$((fail + BASH_REMATCH[2]))
+			skip=$((skip + BASH_REMATCH[3]))
+			[ "${BASH_REMATCH[2]}" = 0 ] || failed_bins+=("${name[i]}")
+		else
+			echo "not ok - ${name[i]} ended without a summary line (crashed?)"
+			fail=$((fail + 1))
+			failed_bins+=("${name[i]}")
+		fi
 	fi
+	echo "# ${name[i]}: $((ms / 1000)).$((ms % 1000 / 100)) s"
 }
 
 # Job $1 alone, its output as it comes.
@@ -198,7 +198,7 @@ run_streamed() {
 	header "$1"
 	start_job "$1"
 	pid=$!
-	tail -n +1 --pid="$pid" -f "$tmp/$1.out" 2>/dev/null
+	tail -n +1 -s 0.1 --pid="$pid" -f "$tmp/$1.out" 2>/dev/null
 	reap
 	finish "$1" streamed
 }
@@ -253,7 +253,7 @@ if [ ${#took[@]} -gt 0 ] && [ -d "$BUILD" ]; then
 	{
 		for n in "${!took[@]}"; do echo "${took[$n]} $n"; done
 		cat "$durations" 2>/dev/null
-	} | awk '!seen[$2]++' | sort -k2 >"$durations.new" && mv "$durations.new" "$durations"
+	} | awk '!seen[$2]++' | sort -k2 >"$durations.$$" && mv "$durations.$$" "$durations"
 fi
 
 [ ${#failed_bins[@]} = 0 ] || echo "# failed in: ${failed_bins[*]}"
