@@ -299,17 +299,21 @@ TEST_F(trace, talkers_three_senders)
 			"import socket,sys,time\n"
 			"src,rate,dur=sys.argv[1],float(sys.argv[2]),float(sys.argv[3])\n"
 			"s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind((src,0))\n"
-			"n=0; t0=time.monotonic()\n"
+			"n=0; t0=time.monotonic(); open(sys.argv[4],'w').close()\n"
 			"while time.monotonic()-t0<dur:\n"
 			"  if n<(time.monotonic()-t0)*rate:\n"
 			"    s.sendto(b'<13>talker',('10.202.0.2',%d)); n+=1\n"
 			"  else: time.sleep(0.001)\n"
 			"print(n)\n"
 			"EOF", self->dir, SYSLOG_PORT), 0);
+	/* the ranking is read a second after the last sender started: on a
+	 * busy machine starting python alone can take a second */
 	ASSERT_EQ(th_sh("D=%s; timeout 30 sh -c '"
-			"ip netns exec %s python3 $0/send.py %s %d 3 >$0/sent0 & "
-			"ip netns exec %s python3 $0/send.py %s %d 3 >$0/sent1 & "
-			"ip netns exec %s python3 $0/send.py %s %d 3 >$0/sent2 & "
+			"ip netns exec %s python3 $0/send.py %s %d 3 $0/ready0 >$0/sent0 & "
+			"ip netns exec %s python3 $0/send.py %s %d 3 $0/ready1 >$0/sent1 & "
+			"ip netns exec %s python3 $0/send.py %s %d 3 $0/ready2 >$0/sent2 & "
+			"i=0; while [ $i -lt 200 ] && ! [ -e $0/ready0 -a -e $0/ready1 -a -e $0/ready2 ]; do "
+			"sleep 0.05; i=$((i+1)); done; "
 			"sleep 1; nsenter --net=/run/netns/%s %s stats --talkers -c %s >$0/talkers.txt; wait' $D",
 			self->dir, self->a, src[0], rate[0], self->a, src[1], rate[1], self->a, src[2], rate[2],
 			self->g, self->bin, self->conf), 0);
