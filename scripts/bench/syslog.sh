@@ -444,7 +444,7 @@ print_table() {
 				cmax[i], cref[i], gso[i], cgso[i], ratio(rate[i], R[ks]), ratio(rate[i], R[k4]), \
 				ratio(cmax[i], CM[k4]), ratio(cref[i], CR[k4]), ratio(gso[i], G[k4])
 		}
-		# edgesteer's goals, against the stronger rsyslog (4 MiB)
+		# the goals for edgesteer, against the stronger rsyslog (4 MiB)
 		for (i = 1; i <= n; i++) {
 			if (sys[i] != "edgesteer")
 				continue
