@@ -153,6 +153,20 @@ bench_drain() {
 	BENCH_DRAIN_US=$t
 }
 
+# bench_wait_count NEED TRIES COUNTS...: run the command COUNTS every 0.1 s,
+# at most TRIES times, until the first number it prints reaches NEED (a
+# warm-up got through). Sets BENCH_COUNTS (the last line); 1 when it never did.
+bench_wait_count() {
+	local need=$1 tries=$2 i
+	shift 2
+	for ((i = 0; i < tries; i++)); do
+		BENCH_COUNTS=$("$@")
+		[ "${BENCH_COUNTS%% *}" -ge "$need" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # The rate searches below run the script's `trial RATE SECONDS` (0 when
 # the rate held) with probes of $PROBE seconds.
 

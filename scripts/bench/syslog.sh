@@ -338,7 +338,7 @@ gso_search() {
 
 RESULTS=()
 bench_one() { # INDEX SYSTEM OUTPUTS
-	local idx=$1 sys=$2 outs=$3 min sum n
+	local idx=$1 sys=$2 outs=$3
 	NAME=$sys CONNS=$outs RUN=0
 	set_ports "$idx"
 	: >"$T/relay.log"
@@ -369,12 +369,7 @@ bench_one() { # INDEX SYSTEM OUTPUTS
 	# warm-up: connections up, TLS sessions established
 	RUN=0
 	"$BENCH_BIN/syslog-gen" -d "127.0.0.1:$UDP_PORT" -r 2000 -t 0.5 -R 0 >/dev/null
-	for ((n = 0; n < 50; n++)); do
-		read -r min sum _ _ _ < <(sink_counts 0 "$outs")
-		[ "$min" -gt 0 ] && break
-		sleep 0.1
-	done
-	if [ "$min" -eq 0 ]; then
+	if ! bench_wait_count 1 50 sink_counts 0 "$outs"; then
 		log "  $sys: not every one of $outs connections received the warm-up messages"
 		sed 's/^/    /' "$T/relay.log" "$T/sink.log" >&2
 		RESULTS+=("$sys $outs failed - - - -"); stop_pids; return

@@ -236,7 +236,7 @@ search() {
 
 declare -A R
 bench_one() {	# SYSTEM
-	local sys=$1 n unique
+	local sys=$1 n
 	NAME=$sys IN=${PORT_IN[$sys]} RUN=0 INCOMPLETE=0 MISSING=0
 	for n in "$IN" "${PORT_COL[$sys]}"; do
 		bench_port_free "$n" || { log "$sys: port $n is taken (BENCH_TCP_PORT_BASE moves the range)"; return; }
@@ -250,13 +250,8 @@ bench_one() {	# SYSTEM
 	fi
 	# warm-up: every sender connects, the relay's TLS session to the collector is up
 	"$OUT/syslog-tcp-gen" -d "127.0.0.1:$IN" -c "$SENDERS" -r 2000 -t 0.5 -R 0 >/dev/null
-	for ((n = 0; n < 100; n++)); do
-		read -r unique _ _ < <(sink_counts 0)
-		[ "$unique" -ge 1000 ] && break
-		sleep 0.1
-	done
-	if [ "$unique" -lt 1000 ]; then
-		log "$sys: the collector got $unique of 1000 warm-up messages; logs:"
+	if ! bench_wait_count 1000 100 sink_counts 0; then
+		log "$sys: the collector got ${BENCH_COUNTS%% *} of 1000 warm-up messages; logs:"
 		sed 's/^/    /' "$TMP/relay.$sys.log" "$TMP/sink.$sys.log" >&2
 		return
 	fi
