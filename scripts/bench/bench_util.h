@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -57,6 +58,24 @@ static inline int parse_addr(const char *s, struct sockaddr_in *sa)
 	sa->sin_family = AF_INET;
 	sa->sin_port = htons((uint16_t)atoi(colon + 1));
 	return inet_pton(AF_INET, host, &sa->sin_addr) == 1 ? 0 : -1;
+}
+
+#define TAIL_LEN 20	/* " r=RRRR s=SSSSSSSSSS" */
+
+/*
+ * One RFC 5424 message of exactly size bytes into msg (cap bytes; the
+ * callers check that size leaves room for the header and the tail):
+ * header, 'x' padding, and the fixed-width tail " r=RUN s=SEQ" that
+ * syslog-sink reads. SEQ is the last 10 bytes, all '0' here; the
+ * generators stamp each copy with put_digits().
+ */
+static inline void bench_msg(char *msg, size_t cap, unsigned size, unsigned run)
+{
+	int hl = snprintf(msg, cap, "<134>1 2026-01-01T00:00:00.000000Z benchhost esbench 4242 bench - esbench ");
+
+	memset(msg + hl, 'x', size - TAIL_LEN - (unsigned)hl);
+	memcpy(msg + size - TAIL_LEN, " r=0000 s=0000000000", TAIL_LEN);
+	put_digits(msg + size - TAIL_LEN + 3, 4, run % 10000);
 }
 
 #endif /* BENCH_UTIL_H */

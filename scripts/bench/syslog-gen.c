@@ -44,7 +44,6 @@
 #define MAX_BATCH 256
 #define MAX_GSO   64	/* UDP_MAX_SEGMENTS */
 #define MAX_SIZE  2048
-#define TAIL_LEN  20	/* " r=RRRR s=SSSSSSSSSS" */
 
 int main(int argc, char **argv)
 {
@@ -93,11 +92,7 @@ int main(int argc, char **argv)
 
 	/* one template: header, padding, fixed-width run and sequence tail */
 	char tmpl[MAX_SIZE];
-	int hl = snprintf(tmpl, sizeof(tmpl),
-			  "<134>1 2026-01-01T00:00:00.000000Z benchhost esbench 4242 bench - esbench ");
-	memset(tmpl + hl, 'x', size - TAIL_LEN - (unsigned)hl);
-	memcpy(tmpl + size - TAIL_LEN, " r=0000 s=0000000000", TAIL_LEN);
-	put_digits(tmpl + size - TAIL_LEN + 3, 4, run % 10000);
+	bench_msg(tmpl, sizeof(tmpl), size, run);
 	for (unsigned i = 0; i < batch; i++) {
 		if (gso)
 			memcpy(gso_buf + (size_t)i * size, tmpl, size);

@@ -53,7 +53,6 @@
 
 #define MAX_CONNS   64
 #define MAX_SIZE    2048
-#define TAIL_LEN    20		/* " r=RRRR s=SSSSSSSSSS" */
 #define BATCH       256		/* frames per buffer fill */
 #define PREFIX_MAX  8		/* "2048 " */
 #define FLUSH_SECS  5.0		/* bound on completing a torn frame at the end */
@@ -76,13 +75,9 @@ static size_t frame_len, seq_at;	/* seq digits at frame offset seq_at */
 static void build_template(unsigned size, unsigned run, bool lf)
 {
 	char msg[MAX_SIZE + 1];
-	int hl = snprintf(msg, sizeof(msg),
-			  "<134>1 2026-01-01T00:00:00.000000Z benchhost esbench 4242 bench - esbench ");
 	size_t pre = 0;
 
-	memset(msg + hl, 'x', size - TAIL_LEN - (unsigned)hl);
-	memcpy(msg + size - TAIL_LEN, " r=0000 s=0000000000", TAIL_LEN);
-	put_digits(msg + size - TAIL_LEN + 3, 4, run % 10000);
+	bench_msg(msg, sizeof(msg), size, run);
 	if (!lf)
 		pre = (size_t)snprintf(tmpl, sizeof(tmpl), "%u ", size);
 	memcpy(tmpl + pre, msg, size);
