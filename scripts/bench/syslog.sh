@@ -95,7 +95,7 @@ build_tools() {
 # edgesteer is measured when the build has `edgesteer run`.
 detect_edgesteer() {
 	ES_MODE=
-	if [ -x "$BUILD/edgesteer" ] && "$BUILD/edgesteer" help 2>&1 | grep -q 'edgesteer run'; then
+	if [ -x "$BUILD/edgesteer" ] && "$BUILD/edgesteer" help 2>&1 | grep -qE '^ +run +'; then
 		ES_MODE=run
 	fi
 }
