@@ -48,6 +48,7 @@ bench_cpu_ticks() {
 	for pid in "$@"; do
 		# fields after the ")" of comm: utime is the 12th, stime the 13th
 		f=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null) || continue
+		# shellcheck disable=SC2086	# split into the fields
 		set -- $f
 		sum=$((sum + ${12} + ${13}))
 	done
@@ -79,4 +80,125 @@ bench_goal() {
 		if (v == "" || r == "" || r + 0 <= 0) { printf "goal: %s: n/a (not measured)\n", name; exit }
 		x = v / r; ok = op == "ge" ? x >= l - 1e-9 : x <= l + 1e-9
 		printf "goal: %s: %s (%.2f)\n", name, ok ? "PASS" : "MISS", x }'
+}
+
+# ---- shared by syslog.sh and syslog_tcp.sh ----------------------------------
+
+# Variables set here and in the functions below are read by the scripts.
+# shellcheck disable=SC2034
+
+# How the scripts compile their load generators and sinks (one .c file each).
+BENCH_CFLAGS=(-O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes)
+BENCH_HZ=$(getconf CLK_TCK)
+
+# bench_build_dir ROOT: $BUILD (default build), relative to ROOT unless absolute.
+bench_build_dir() {
+	local b=${BUILD:-build}
+	case $b in /*) ;; *) b=$1/$b ;; esac
+	echo "$b"
+}
+
+# bench_now_us: the wall clock in microseconds.
+bench_now_us() { local t=${EPOCHREALTIME/[.,]/}; echo $((10#$t)); }
+
+# bench_host: "CPU model, N CPUs, Linux release, date" for a report's head.
+bench_host() {
+	echo "$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(nproc) CPUs, Linux $(uname -r), $(date -u '+%Y-%m-%d %H:%M UTC')"
+}
+
+# bench_rsyslogd_version: rsyslogd's version number.
+bench_rsyslogd_version() {
+	rsyslogd -v | sed -n '1s/^rsyslogd *\([^ ]*\).*/\1/p'
+}
+
+# bench_start_relay LOG CMD...: CMD in the background, its output appended
+# to LOG; sets RELAY_PID and adds it to STARTED.
+bench_start_relay() {
+	local out=$1
+	shift
+	"$@" >>"$out" 2>&1 &
+	RELAY_PID=$!
+	STARTED+=("$RELAY_PID")
+}
+
+# bench_cpu_us TICKS MESSAGES: TICKS of CPU time (bench_cpu_ticks) per
+# message, in microseconds ("%.2f"; 0 when no message).
+bench_cpu_us() {
+	awk -v c="$1" -v hz="$BENCH_HZ" -v n="$2" 'BEGIN { printf "%.2f", n ? c * 1e6 / hz / n : 0 }'
+}
+
+# bench_drain SENT INTERVAL FIELD T0 COUNTS...: after a run that ended at
+# T0 (bench_now_us), run the command COUNTS every INTERVAL s until the
+# first number it prints reaches SENT (everything arrived), or its FIELDth
+# number (what arrived in all) has not changed for 2 s, or 15 s have passed
+# since T0. Sets BENCH_COUNTS (the last line COUNTS printed) and
+# BENCH_DRAIN_US (when it was read).
+# shellcheck disable=SC2034	# BENCH_DRAIN_US is for the caller
+bench_drain() {
+	local sent=$1 interval=$2 field=$3 t0=$4 t last=-1 last_change=$4
+	local -a f
+	shift 4
+	while :; do
+		BENCH_COUNTS=$("$@")
+		read -ra f <<<"$BENCH_COUNTS"
+		t=$(bench_now_us)
+		[ "${f[0]}" -ge "$sent" ] && break
+		if [ "${f[field - 1]}" != "$last" ]; then
+			last=${f[field - 1]} last_change=$t
+		elif [ $((t - last_change)) -gt 2000000 ] || [ $((t - t0)) -gt 15000000 ]; then
+			break
+		fi
+		sleep "$interval"
+	done
+	BENCH_DRAIN_US=$t
+}
+
+# bench_wait_count NEED TRIES COUNTS...: run the command COUNTS every 0.1 s,
+# at most TRIES times, until the first number it prints reaches NEED (a
+# warm-up got through). Sets BENCH_COUNTS (the last line); 1 when it never did.
+bench_wait_count() {
+	local need=$1 tries=$2 i
+	shift 2
+	for ((i = 0; i < tries; i++)); do
+		BENCH_COUNTS=$("$@")
+		[ "${BENCH_COUNTS%% *}" -ge "$need" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# The rate searches below run the script's `trial RATE SECONDS` (0 when
+# the rate held) with probes of $PROBE seconds.
+
+# bench_halve RATE BAD STEPS FLOOR: when no probe has held yet, halve RATE
+# and probe again, up to STEPS times while RATE is above FLOOR, until one
+# holds. Sets BENCH_GOOD (the rate that held, or 0) and BENCH_BAD (the last
+# rate that failed, or BAD).
+bench_halve() {
+	local rate=$1 s
+	BENCH_GOOD=0 BENCH_BAD=$2
+	for ((s = 0; s < $3 && BENCH_GOOD == 0 && rate > $4; s++)); do
+		rate=$((rate / 2))
+		if trial "$rate" "$PROBE"; then BENCH_GOOD=$rate; else BENCH_BAD=$rate; fi
+	done
+}
+
+# bench_bisect GOOD BAD STEPS [UNTIL]: up to STEPS probes halfway between a
+# rate that held (GOOD) and one that did not (BAD), stopping early when
+# $SECONDS reaches UNTIL. Sets BENCH_GOOD and BENCH_BAD.
+bench_bisect() {
+	local s mid until=${4:-}
+	BENCH_GOOD=$1 BENCH_BAD=$2
+	for ((s = 0; s < $3; s++)); do
+		[ -n "$until" ] && [ "$SECONDS" -ge "$until" ] && break
+		mid=$(((BENCH_GOOD + BENCH_BAD) / 2))
+		if trial "$mid" "$PROBE"; then BENCH_GOOD=$mid; else BENCH_BAD=$mid; fi
+	done
+}
+
+# bench_ref_cpu RATE SECONDS: CPU_REF, the CPU per message (CPU_US) of a
+# trial at the fixed reference RATE, with "*" when that rate did not hold.
+# shellcheck disable=SC2034	# CPU_REF is for the caller
+bench_ref_cpu() {
+	if trial "$1" "$2"; then CPU_REF=$CPU_US; else CPU_REF="$CPU_US*"; fi
 }

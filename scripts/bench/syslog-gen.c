@@ -39,49 +39,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
+
 #define MAX_BATCH 256
 #define MAX_GSO   64	/* UDP_MAX_SEGMENTS */
 #define MAX_SIZE  2048
-#define TAIL_LEN  20	/* " r=RRRR s=SSSSSSSSSS" */
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void sleep_until(double t)
-{
-	struct timespec ts = { .tv_sec = (time_t)t, .tv_nsec = (long)((t - (double)(time_t)t) * 1e9) };
-
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-		;
-}
-
-static void put_digits(char *p, int width, uint64_t v)
-{
-	for (int i = width - 1; i >= 0; i--) {
-		p[i] = (char)('0' + v % 10);
-		v /= 10;
-	}
-}
-
-static int parse_addr(const char *s, struct sockaddr_in *sa)
-{
-	char host[64];
-	const char *colon = strrchr(s, ':');
-
-	if (!colon || (size_t)(colon - s) >= sizeof(host))
-		return -1;
-	memcpy(host, s, (size_t)(colon - s));
-	host[colon - s] = 0;
-	memset(sa, 0, sizeof(*sa));
-	sa->sin_family = AF_INET;
-	sa->sin_port = htons((uint16_t)atoi(colon + 1));
-	return inet_pton(AF_INET, host, &sa->sin_addr) == 1 ? 0 : -1;
-}
 
 int main(int argc, char **argv)
 {
@@ -130,11 +92,7 @@ int main(int argc, char **argv)
 
 	/* one template: header, padding, fixed-width run and sequence tail */
 	char tmpl[MAX_SIZE];
-	int hl = snprintf(tmpl, sizeof(tmpl),
-			  "<134>1 2026-01-01T00:00:00.000000Z benchhost esbench 4242 bench - esbench ");
-	memset(tmpl + hl, 'x', size - TAIL_LEN - (unsigned)hl);
-	memcpy(tmpl + size - TAIL_LEN, " r=0000 s=0000000000", TAIL_LEN);
-	put_digits(tmpl + size - TAIL_LEN + 3, 4, run % 10000);
+	bench_msg(tmpl, sizeof(tmpl), size, run);
 	for (unsigned i = 0; i < batch; i++) {
 		if (gso)
 			memcpy(gso_buf + (size_t)i * size, tmpl, size);

@@ -49,9 +49,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
+
 #define MAX_CONNS   64
 #define MAX_SIZE    2048
-#define TAIL_LEN    20		/* " r=RRRR s=SSSSSSSSSS" */
 #define BATCH       256		/* frames per buffer fill */
 #define PREFIX_MAX  8		/* "2048 " */
 #define FLUSH_SECS  5.0		/* bound on completing a torn frame at the end */
@@ -70,48 +71,13 @@ static struct sender senders[MAX_CONNS];
 static char tmpl[PREFIX_MAX + MAX_SIZE + 1];
 static size_t frame_len, seq_at;	/* seq digits at frame offset seq_at */
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void put_digits(char *p, int width, uint64_t v)
-{
-	for (int i = width - 1; i >= 0; i--) {
-		p[i] = (char)('0' + v % 10);
-		v /= 10;
-	}
-}
-
-static int parse_addr(const char *s, struct sockaddr_in *sa)
-{
-	char host[64];
-	const char *colon = strrchr(s, ':');
-
-	if (!colon || (size_t)(colon - s) >= sizeof(host))
-		return -1;
-	memcpy(host, s, (size_t)(colon - s));
-	host[colon - s] = 0;
-	memset(sa, 0, sizeof(*sa));
-	sa->sin_family = AF_INET;
-	sa->sin_port = htons((uint16_t)atoi(colon + 1));
-	return inet_pton(AF_INET, host, &sa->sin_addr) == 1 ? 0 : -1;
-}
-
 /* The frame template: prefix, RFC 5424 header, padding, tail. */
 static void build_template(unsigned size, unsigned run, bool lf)
 {
 	char msg[MAX_SIZE + 1];
-	int hl = snprintf(msg, sizeof(msg),
-			  "<134>1 2026-01-01T00:00:00.000000Z benchhost esbench 4242 bench - esbench ");
 	size_t pre = 0;
 
-	memset(msg + hl, 'x', size - TAIL_LEN - (unsigned)hl);
-	memcpy(msg + size - TAIL_LEN, " r=0000 s=0000000000", TAIL_LEN);
-	put_digits(msg + size - TAIL_LEN + 3, 4, run % 10000);
+	bench_msg(msg, sizeof(msg), size, run);
 	if (!lf)
 		pre = (size_t)snprintf(tmpl, sizeof(tmpl), "%u ", size);
 	memcpy(tmpl + pre, msg, size);

@@ -41,8 +41,9 @@
 set -u
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${BUILD:-build}
-case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+# shellcheck source=_lib.sh
+. "$ROOT/scripts/bench/_lib.sh"
+BUILD=$(bench_build_dir "$ROOT")
 BENCH_BIN=$BUILD/bench
 PORT_BASE=${BENCH_SYSLOG_PORT:-25000}
 HOLD=${BENCH_HOLD:-10}
@@ -56,18 +57,17 @@ SYSTEMS=${BENCH_SYSTEMS:-rsyslog rsyslog-4m edgesteer}
 OUTPUTS=${BENCH_OUTPUTS:-1 $SUBS}
 GSO_OUTPUTS=${BENCH_GSO_OUTPUTS-1}
 MAX_SEQ=$((1 << 24))
-CLK_TCK=$(getconf CLK_TCK)
 
 T=
-PIDS=()
+STARTED=()	# every PID this script started, ended by stop_pids and on exit
 log() { printf '%s\n' "$*"; }
 die() { log "syslog.sh: $*"; exit 1; }
 
 cleanup() {
 	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	PIDS=()
+	for p in "${STARTED[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${STARTED[@]}"; do wait "$p" 2>/dev/null; done
+	STARTED=()
 	[ -n "$T" ] && [ -z "${BENCH_PERF:-}${BENCH_KEEP:-}" ] && rm -rf "$T"
 }
 trap cleanup EXIT
@@ -75,29 +75,27 @@ trap 'exit 130' INT TERM
 
 stop_pids() {
 	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	PIDS=()
+	for p in "${STARTED[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${STARTED[@]}"; do wait "$p" 2>/dev/null; done
+	STARTED=()
 }
 
-now_us() { local t=${EPOCHREALTIME/[.,]/}; echo $((10#$t)); }
 fgt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > b) }'; }
 
 # ---- build ------------------------------------------------------------------
 
 build_tools() {
-	local cf="-O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes"
 	mkdir -p "$BENCH_BIN" || die "cannot create $BENCH_BIN"
-	gcc $cf -o "$BENCH_BIN/syslog-gen" "$ROOT/scripts/bench/syslog-gen.c" ||
+	gcc "${BENCH_CFLAGS[@]}" -o "$BENCH_BIN/syslog-gen" "$ROOT/scripts/bench/syslog-gen.c" ||
 		die "building syslog-gen failed"
-	gcc $cf -o "$BENCH_BIN/syslog-sink" "$ROOT/scripts/bench/syslog-sink.c" -lssl -lcrypto ||
+	gcc "${BENCH_CFLAGS[@]}" -o "$BENCH_BIN/syslog-sink" "$ROOT/scripts/bench/syslog-sink.c" -lssl -lcrypto ||
 		die "building syslog-sink failed (needs libssl-dev: scripts/deps.sh)"
 }
 
 # edgesteer is measured when the build has `edgesteer run`.
 detect_edgesteer() {
 	ES_MODE=
-	if [ -x "$BUILD/edgesteer" ] && "$BUILD/edgesteer" help 2>&1 | grep -q 'edgesteer run'; then
+	if [ -x "$BUILD/edgesteer" ] && "$BUILD/edgesteer" help 2>&1 | grep -qE '^ +run +'; then
 		ES_MODE=run
 	fi
 }
@@ -134,14 +132,14 @@ start_sink_server() { # OUTPUTS
 	STATS=$T/stats.$COL_PORT
 	"$BENCH_BIN/syslog-sink" -l "127.0.0.1:$COL_PORT" -P "$1" -c "$T/collector.crt" -k "$T/collector.key" \
 		-s "$STATS" -m $MAX_SEQ 2>>"$T/sink.log" &
-	PIDS+=($!)
+	STARTED+=($!)
 }
 
 start_sink_clients() { # CONNS
 	STATS=$T/stats.$SUB_PORT
 	"$BENCH_BIN/syslog-sink" -C "127.0.0.1:$SUB_PORT" -n "$1" -c "$T/subscriber.crt" \
 		-k "$T/subscriber.key" -a "$T/ca.crt" -s "$STATS" -m $MAX_SEQ 2>>"$T/sink.log" &
-	PIDS+=($!)
+	STARTED+=($!)
 }
 
 start_rsyslog() { # BUFSIZE("" = stock) OUTPUTS
@@ -160,9 +158,7 @@ start_rsyslog() { # BUFSIZE("" = stock) OUTPUTS
 			echo "       template=\"RSYSLOG_SyslogProtocol23Format\")"
 		done
 	} >"$conf"
-	rsyslogd -n -f "$conf" -i "$work/pid" >>"$T/relay.log" 2>&1 &
-	RELAY_PID=$!
-	PIDS+=($RELAY_PID)
+	bench_start_relay "$T/relay.log" rsyslogd -n -f "$conf" -i "$work/pid"
 }
 
 start_edgesteer() { # OUTPUTS (1 = forward to a collector, N = N subscribers)
@@ -185,9 +181,7 @@ start_edgesteer() { # OUTPUTS (1 = forward to a collector, N = N subscribers)
 			echo "server_name = collector"
 		fi
 	} >"$conf"
-	"$BUILD/edgesteer" run -c "$conf" >>"$T/relay.log" 2>&1 &
-	RELAY_PID=$!
-	PIDS+=($RELAY_PID)
+	bench_start_relay "$T/relay.log" "$BUILD/edgesteer" run -c "$conf"
 }
 
 wait_port() { # PROTO(tcp|udp) PORT: until something listens there (5 s)
@@ -199,10 +193,6 @@ wait_port() { # PROTO(tcp|udp) PORT: until something listens there (5 s)
 		sleep 0.1
 	done
 	return 1
-}
-
-cpu_ticks() { # PID: utime+stime of all its threads
-	awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0
 }
 
 udp_drops() { # the relay's UDP socket drop counter
@@ -226,34 +216,22 @@ sink_counts() { # RUN CONNS
 RUN=0
 GEN_FLAGS=
 trial() {
-	local rate=$1 secs=$2 c0 c1 d0 out min sum n t last_sum=-1 last_change deadline
+	local rate=$1 secs=$2 c0 c1 d0 out min
 	RUN=$((RUN + 1))
-	c0=$(cpu_ticks "$RELAY_PID")
+	c0=$(bench_cpu_ticks "$RELAY_PID")
 	d0=$(udp_drops)
 	out=$("$BENCH_BIN/syslog-gen" -d "127.0.0.1:$UDP_PORT" -r "$rate" -t "$secs" -R "$RUN" $GEN_FLAGS) ||
 		die "syslog-gen failed"
 	SENT=$(sed -n 's/.*sent=\([0-9]*\).*/\1/p' <<<"$out")
 	ACH=$(sed -n 's/.* rate=\([0-9]*\).*/\1/p' <<<"$out")
-	# drained: all there, or nothing new for 2 s, or 15 s in all
-	last_change=$(now_us)
-	deadline=$((last_change + 15000000))
-	while :; do
-		read -r min sum n DUP REORDER < <(sink_counts "$RUN" "$CONNS")
-		[ "$min" -ge "$SENT" ] && break
-		t=$(now_us)
-		if [ "$sum" != "$last_sum" ]; then
-			last_sum=$sum
-			last_change=$t
-		elif [ $((t - last_change)) -gt 2000000 ] || [ "$t" -gt "$deadline" ]; then
-			break
-		fi
-		sleep 0.1
-	done
+	# drained: every connection has all (min), or their sum stood still
+	bench_drain "$SENT" 0.1 2 "$(bench_now_us)" sink_counts "$RUN" "$CONNS"
+	read -r min _ _ DUP REORDER <<<"$BENCH_COUNTS"
 	kill -0 "$RELAY_PID" 2>/dev/null || die "the relay (pid $RELAY_PID) died; see its log above"
-	c1=$(cpu_ticks "$RELAY_PID")
+	c1=$(bench_cpu_ticks "$RELAY_PID")
 	DROPS=$(($(udp_drops) - d0))
 	LOST=$((SENT - min))
-	CPU_US=$(awk -v c=$((c1 - c0)) -v hz="$CLK_TCK" -v n="$SENT" 'BEGIN { printf "%.2f", n ? c * 1e6 / hz / n : 0 }')
+	CPU_US=$(bench_cpu_us $((c1 - c0)) "$SENT")
 	GENLIM=0
 	fgt "$(awk -v r="$rate" 'BEGIN { print r * 0.95 }')" "$ACH" && GENLIM=1
 	log "$(printf '  %-11s %2s out  %7s msg/s x %4ss: sent %8s (%7s/s)  lost %7s  udp drops %7s  dup %s reorder %s  cpu %6s us/msg%s' \
@@ -279,7 +257,7 @@ next_hold() { # RATE FLOOR ATTEMPT
 # generator's ceiling, "^" when the ladder ended without loss), CPU_MAX,
 # CPU_REF.
 search() {
-	local rate=$START good=0 bad=0 s mid i ok
+	local rate=$START good=0 bad=0 s i ok
 	MAX_PLUS=
 	for ((s = 0; s < STEPS; s++)); do
 		if trial "$rate" "$PROBE"; then ok=1; else ok=0; fi
@@ -297,15 +275,13 @@ search() {
 		fi
 	done
 	[ "$bad" = 0 ] && [ -z "$MAX_PLUS" ] && MAX_PLUS="^"	# the ladder ended first
-	for ((s = 0; s < 4 && good == 0 && rate > 1000; s++)); do
-		rate=$((rate / 2))
-		if trial "$rate" "$PROBE"; then good=$rate; else bad=$rate; fi
-	done
+	if [ "$good" = 0 ]; then
+		bench_halve "$rate" "$bad" 4 1000
+		good=$BENCH_GOOD bad=$BENCH_BAD
+	fi
 	if [ "$bad" -gt 0 ] && [ "$good" -gt 0 ] && [ "$MAX_PLUS" != + ]; then
-		for ((s = 0; s < 2; s++)); do
-			mid=$(((good + bad) / 2))
-			if trial "$mid" "$PROBE"; then good=$mid; else bad=$mid; fi
-		done
+		bench_bisect "$good" "$bad" 2
+		good=$BENCH_GOOD bad=$BENCH_BAD
 	fi
 	MAX_RATE=0 CPU_MAX=-
 	for ((i = 0; i < 4 && good > 0; i++)); do
@@ -317,8 +293,7 @@ search() {
 		good=$(next_hold "$good" 0 "$i")
 		MAX_PLUS=-
 	done
-	CPU_REF=-
-	if trial "$REF" "$REF_SECONDS"; then CPU_REF=$CPU_US; else CPU_REF="$CPU_US*"; fi
+	bench_ref_cpu "$REF" "$REF_SECONDS"
 }
 
 # A relay that kept up with the sendmmsg generator is pushed further with
@@ -326,7 +301,7 @@ search() {
 # generator's CPU): the same ladder, bisection and hold, from 1.4 x its
 # sendmmsg maximum. Sets GSO_MAX (with "+" or "^" as above) and CPU_GSO.
 gso_search() {
-	local rate good=0 bad=0 s mid i plus=
+	local rate good=0 bad=0 s i plus=
 	GSO_MAX=- CPU_GSO=-
 	[ "$MAX_PLUS" = + ] && [[ " $GSO_OUTPUTS " == *" $CONNS "* ]] || return 0
 	GEN_FLAGS=-G
@@ -344,10 +319,8 @@ gso_search() {
 	[ "$bad" = 0 ] && [ -z "$plus" ] && plus="^"
 	[ "$good" = 0 ] && good=$MAX_RATE
 	if [ "$bad" -gt 0 ]; then
-		for ((s = 0; s < 2; s++)); do
-			mid=$(((good + bad) / 2))
-			if trial "$mid" "$PROBE"; then good=$mid; else bad=$mid; fi
-		done
+		bench_bisect "$good" "$bad" 2
+		good=$BENCH_GOOD bad=$BENCH_BAD
 	fi
 	for ((i = 0; i < 3; i++)); do
 		if trial "$good" "$HOLD"; then
@@ -365,7 +338,7 @@ gso_search() {
 
 RESULTS=()
 bench_one() { # INDEX SYSTEM OUTPUTS
-	local idx=$1 sys=$2 outs=$3 min sum n
+	local idx=$1 sys=$2 outs=$3
 	NAME=$sys CONNS=$outs RUN=0
 	set_ports "$idx"
 	: >"$T/relay.log"
@@ -396,12 +369,7 @@ bench_one() { # INDEX SYSTEM OUTPUTS
 	# warm-up: connections up, TLS sessions established
 	RUN=0
 	"$BENCH_BIN/syslog-gen" -d "127.0.0.1:$UDP_PORT" -r 2000 -t 0.5 -R 0 >/dev/null
-	for ((n = 0; n < 50; n++)); do
-		read -r min sum _ _ _ < <(sink_counts 0 "$outs")
-		[ "$min" -gt 0 ] && break
-		sleep 0.1
-	done
-	if [ "$min" -eq 0 ]; then
+	if ! bench_wait_count 1 50 sink_counts 0 "$outs"; then
 		log "  $sys: not every one of $outs connections received the warm-up messages"
 		sed 's/^/    /' "$T/relay.log" "$T/sink.log" >&2
 		RESULTS+=("$sys $outs failed - - - -"); stop_pids; return
@@ -444,7 +412,7 @@ print_table() {
 				cmax[i], cref[i], gso[i], cgso[i], ratio(rate[i], R[ks]), ratio(rate[i], R[k4]), \
 				ratio(cmax[i], CM[k4]), ratio(cref[i], CR[k4]), ratio(gso[i], G[k4])
 		}
-		# edgesteer's goals, against the stronger rsyslog (4 MiB)
+		# the goals for edgesteer, against the stronger rsyslog (4 MiB)
 		for (i = 1; i <= n; i++) {
 			if (sys[i] != "edgesteer")
 				continue
@@ -470,8 +438,8 @@ make_certs
 detect_edgesteer
 
 echo "== syslog relay: UDP in, TLS out (RFC 5425), ${HOLD}s with no loss, 200-byte RFC 5424 messages"
-echo "   $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(nproc) CPUs, Linux $(uname -r), $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "   rsyslogd $(rsyslogd -v | sed -n '1s/^rsyslogd *\([^ ]*\).*/\1/p'), net.core.rmem_default $(sysctl -n net.core.rmem_default)"
+echo "   $(bench_host)"
+echo "   rsyslogd $(bench_rsyslogd_version), net.core.rmem_default $(sysctl -n net.core.rmem_default)"
 if [ -n "$ES_MODE" ]; then
 	echo "   edgesteer $("$BUILD/edgesteer" --version | sed 's/^edgesteer //') ($BUILD/edgesteer run), default [syslog] settings"
 else

@@ -45,8 +45,9 @@
 set -u
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${BUILD:-build}
-case $BUILD in /*) ;; *) BUILD=$SRC/$BUILD ;; esac
+# shellcheck source=_lib.sh
+. "$SRC/scripts/bench/_lib.sh"
+BUILD=$(bench_build_dir "$SRC")
 OUT=$BUILD/bench
 BASE=${BENCH_TCP_PORT_BASE:-25600}
 SYSTEMS=${BENCH_TCP_SYSTEMS:-rsyslog edgesteer}
@@ -61,16 +62,12 @@ REF_SECS=${BENCH_TCP_REF_SECS:-5}
 LAG_MAX=${BENCH_TCP_LAG:-0.5}
 DRIVER=${BENCH_TCP_DRIVER:-ossl}
 MAX_SEQ=$((1 << 25))
-HZ=$(getconf CLK_TCK)
 declare -A PORT_IN=([rsyslog]=$((BASE + 1)) [edgesteer]=$((BASE + 11)))
 declare -A PORT_COL=([rsyslog]=$((BASE + 2)) [edgesteer]=$((BASE + 12)))
 TMP=$(mktemp -d /tmp/es-bench-syslogtcp-$$.XXXXXX) || exit 1
 STARTED=()		# every PID this script started, ended on exit
 
 log() { printf 'syslog_tcp.sh: %s\n' "$*" >&2; }
-
-# shellcheck source=_lib.sh
-. "$SRC/scripts/bench/_lib.sh"
 
 cleanup() {
 	bench_stop_started
@@ -80,15 +77,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-now_us() { local t=${EPOCHREALTIME/[.,]/}; echo $((10#$t)); }
-
 # ---- build, certificates ------------------------------------------------------
 
 mkdir -p "$OUT"
 CC=${CC:-cc}
-BCFLAGS="-O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes"
-$CC $BCFLAGS -o "$OUT/syslog-tcp-gen" "$SRC/scripts/bench/syslog-tcp-gen.c" || exit 1
-$CC $BCFLAGS -o "$OUT/syslog-sink" "$SRC/scripts/bench/syslog-sink.c" -lssl -lcrypto ||
+$CC "${BENCH_CFLAGS[@]}" -o "$OUT/syslog-tcp-gen" "$SRC/scripts/bench/syslog-tcp-gen.c" || exit 1
+$CC "${BENCH_CFLAGS[@]}" -o "$OUT/syslog-sink" "$SRC/scripts/bench/syslog-sink.c" -lssl -lcrypto ||
 	{ log "building syslog-sink failed (needs libssl-dev: scripts/deps.sh)"; exit 1; }
 # the collector's certificate: EC P-256, CN and SAN "collector", by ca-ec
 "$SRC/scripts/mkcerts.sh" "$TMP/certs" collector >/dev/null || { log "mkcerts.sh failed"; exit 1; }
@@ -116,9 +110,7 @@ start_rsyslog() {
 		       StreamDriverPermittedPeers="collector" TCP_Framing="octet-counted"
 		       template="RSYSLOG_SyslogProtocol23Format")
 	EOF
-	rsyslogd -n -f "$conf" -i "$work/pid" >>"$TMP/relay.rsyslog.log" 2>&1 &
-	RELAY_PID=$!
-	STARTED+=("$RELAY_PID")
+	bench_start_relay "$TMP/relay.rsyslog.log" rsyslogd -n -f "$conf" -i "$work/pid"
 }
 
 start_edgesteer() {
@@ -135,9 +127,7 @@ start_edgesteer() {
 		ca = $C/ca-ec.crt
 		server_name = collector
 	EOF
-	"$BUILD/edgesteer" run -c "$conf" >>"$TMP/relay.edgesteer.log" 2>&1 &
-	RELAY_PID=$!
-	STARTED+=("$RELAY_PID")
+	bench_start_relay "$TMP/relay.edgesteer.log" "$BUILD/edgesteer" run -c "$conf"
 }
 
 available() {	# SYSTEM
@@ -171,30 +161,20 @@ sink_counts() {
 # run's "late" column tells whether they were only held back.
 RUN=0
 trial() {
-	local rate=$1 secs=$2 c0 c1 out t_end t last=-1 last_change unique blocked held=1
+	local rate=$1 secs=$2 c0 c1 out t_end unique blocked held=1
 	RUN=$((RUN + 1))
 	c0=$(bench_cpu_ticks "$RELAY_PID")
 	out=$("$OUT/syslog-tcp-gen" -d "127.0.0.1:$IN" -c "$SENDERS" -r "$rate" -t "$secs" -R "$RUN") ||
 		{ log "$NAME: syslog-tcp-gen failed at $rate msg/s"; out="sent=0 rate=0 blocked=0"; }
-	t_end=$(now_us)
+	t_end=$(bench_now_us)
 	SENT=$(bench_kv sent "$out") ACH=$(bench_kv rate "$out") blocked=$(bench_kv blocked "$out")
-	last_change=$t_end
-	while :; do
-		read -r unique DUP REORDER LATE < <(sink_counts "$RUN")
-		t=$(now_us)
-		[ "$unique" -ge "$SENT" ] && break
-		if [ "$unique" != "$last" ]; then
-			last=$unique last_change=$t
-		elif [ $((t - last_change)) -gt 2000000 ] || [ $((t - t_end)) -gt 15000000 ]; then
-			break
-		fi
-		sleep 0.05
-	done
-	LAG=$(awk -v d=$((t - t_end)) 'BEGIN { printf "%.2f", d / 1e6 }')
+	bench_drain "$SENT" 0.05 1 "$t_end" sink_counts "$RUN"
+	read -r unique DUP REORDER LATE <<<"$BENCH_COUNTS"
+	LAG=$(awk -v d=$((BENCH_DRAIN_US - t_end)) 'BEGIN { printf "%.2f", d / 1e6 }')
 	kill -0 "$RELAY_PID" 2>/dev/null || { log "$NAME: the relay (pid $RELAY_PID) died"; return 2; }
 	c1=$(bench_cpu_ticks "$RELAY_PID")
 	LOST=$((SENT - unique))
-	CPU_US=$(awk -v c=$((c1 - c0)) -v hz="$HZ" -v n="$SENT" 'BEGIN { printf "%.2f", n ? c * 1e6 / hz / n : 0 }')
+	CPU_US=$(bench_cpu_us $((c1 - c0)) "$SENT")
 	GENLIM=0
 	if awk -v a="$ACH" -v r="$rate" 'BEGIN { exit !(a < 0.98 * r) }'; then
 		held=0
@@ -213,31 +193,29 @@ trial() {
 # Sets MAX_RATE (0: not even the lowest rate held; "+" appended at the
 # generator's ceiling, "^" when the ladder ended first), CPU_MAX, CPU_REF.
 search() {
-	local rate=$START good=0 bad=0 s mid i t0=$SECONDS plus="" retried=0
+	local rate=$START good=0 bad=0 s i t0=$SECONDS plus="" retried=0
 	for ((s = 0; s < STEPS && SECONDS - t0 < BUDGET; s++)); do
 		if trial "$rate" "$PROBE"; then
 			good=$rate
 			rate=$((rate * 16 / 10))
-		elif [ $retried = 0 ] && [ $GENLIM = 0 ]; then
+		elif [ $retried = 0 ] && [ "$GENLIM" = 0 ]; then
 			# one hiccup on a loaded machine must not end the ladder: the
 			# same rate once more (both runs are printed)
 			retried=1 s=$((s - 1))
 		else
-			[ $GENLIM = 1 ] && plus=+ && good=$((ACH / 1000 * 1000))
-			[ $GENLIM = 1 ] || bad=$rate
+			[ "$GENLIM" = 1 ] && plus=+ && good=$((ACH / 1000 * 1000))
+			[ "$GENLIM" = 1 ] || bad=$rate
 			break
 		fi
 	done
 	[ "$bad" = 0 ] && [ -z "$plus" ] && plus="^"
-	for ((s = 0; s < 3 && good == 0 && rate > 2000; s++)); do
-		rate=$((rate / 2))
-		if trial "$rate" "$PROBE"; then good=$rate; else bad=$rate; fi
-	done
+	if [ "$good" = 0 ]; then
+		bench_halve "$rate" "$bad" 3 2000
+		good=$BENCH_GOOD bad=$BENCH_BAD
+	fi
 	if [ "$bad" -gt 0 ] && [ "$good" -gt 0 ]; then
-		for ((s = 0; s < 2 && SECONDS - t0 < BUDGET; s++)); do
-			mid=$(((good + bad) / 2))
-			if trial "$mid" "$PROBE"; then good=$mid; else bad=$mid; fi
-		done
+		bench_bisect "$good" "$bad" 2 $((t0 + BUDGET))
+		good=$BENCH_GOOD bad=$BENCH_BAD
 	fi
 	MAX_RATE=0 CPU_MAX=-
 	for ((i = 0; i < 4 && good > 0; i++)); do
@@ -251,15 +229,14 @@ search() {
 			'BEGIN { r *= i == 0 ? 0.85 : i == 1 ? 0.7 : 0.5; a *= 0.95; printf "%d", a < r ? a : r }')
 		plus=
 	done
-	CPU_REF=-
-	if trial "$REF" "$REF_SECS"; then CPU_REF=$CPU_US; else CPU_REF="$CPU_US*"; fi
+	bench_ref_cpu "$REF" "$REF_SECS"
 }
 
 # ---- one relay ----------------------------------------------------------------------
 
 declare -A R
 bench_one() {	# SYSTEM
-	local sys=$1 n unique
+	local sys=$1 n
 	NAME=$sys IN=${PORT_IN[$sys]} RUN=0 INCOMPLETE=0 MISSING=0
 	for n in "$IN" "${PORT_COL[$sys]}"; do
 		bench_port_free "$n" || { log "$sys: port $n is taken (BENCH_TCP_PORT_BASE moves the range)"; return; }
@@ -273,13 +250,8 @@ bench_one() {	# SYSTEM
 	fi
 	# warm-up: every sender connects, the relay's TLS session to the collector is up
 	"$OUT/syslog-tcp-gen" -d "127.0.0.1:$IN" -c "$SENDERS" -r 2000 -t 0.5 -R 0 >/dev/null
-	for ((n = 0; n < 100; n++)); do
-		read -r unique _ _ < <(sink_counts 0)
-		[ "$unique" -ge 1000 ] && break
-		sleep 0.1
-	done
-	if [ "$unique" -lt 1000 ]; then
-		log "$sys: the collector got $unique of 1000 warm-up messages; logs:"
+	if ! bench_wait_count 1000 100 sink_counts 0; then
+		log "$sys: the collector got ${BENCH_COUNTS%% *} of 1000 warm-up messages; logs:"
 		sed 's/^/    /' "$TMP/relay.$sys.log" "$TMP/sink.$sys.log" >&2
 		return
 	fi
@@ -296,8 +268,8 @@ bench_one() {	# SYSTEM
 # ---- main -----------------------------------------------------------------------
 
 echo "== syslog relay over TCP: $SENDERS senders, RFC 6587 octet counting, 200-byte RFC 5424 messages -> one TLS collector"
-echo "   $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(nproc) CPUs, Linux $(uname -r), $(date -u '+%Y-%m-%d %H:%M UTC'), load $(cut -d' ' -f1-3 /proc/loadavg)"
-command -v rsyslogd >/dev/null && echo "   rsyslogd $(rsyslogd -v | sed -n '1s/^rsyslogd *\([^ ]*\).*/\1/p'): imtcp -> omfwd ($DRIVER)"
+echo "   $(bench_host), load $(cut -d' ' -f1-3 /proc/loadavg)"
+command -v rsyslogd >/dev/null && echo "   rsyslogd $(bench_rsyslogd_version): imtcp -> omfwd ($DRIVER)"
 [ -x "$BUILD/edgesteer" ] && echo "   edgesteer $("$BUILD/edgesteer" --version 2>/dev/null | sed -n '1s/^edgesteer //p'): tcp_listen -> [forward], defaults"
 t0=$SECONDS
 RAN=()
