@@ -98,9 +98,6 @@ static __always_inline int policy_denies(const struct es_config *cfg, __u32 fami
 	if (!(cfg->policy_mask & (1u << (gen * ES_CLASS_MAX + cls))))
 		return 0;
 	if (family == 4) {
-		struct es_lpm4_key k4 = {
-			.prefixlen = 16 + 32, .gen = gen, .cls = (__u8)cls,
-		};
 		__u32 a = bpf_ntohl(*(const __u32 *)saddr);
 
 		l1 = bpf_map_lookup_elem(&es_dir4_l1, &k);
@@ -125,12 +122,16 @@ static __always_inline int policy_denies(const struct es_config *cfg, __u32 fami
 			diag_rule_hit(cfg, gen, e >> ES_DIR_RULE_SHIFT, len);
 			return (e & ES_DIR_ACT) == ES_ACT_DENY;
 		}
-		__builtin_memcpy(k4.addr, saddr, 4);
-		pol = bpf_map_lookup_elem(&es_lpm4, &k4);
+		/* the key is built only here: a direct-table hit stores nothing */
+		{
+			struct es_lpm4_key k4 = {
+				.prefixlen = 16 + 32, .gen = gen, .cls = (__u8)cls,
+			};
+
+			__builtin_memcpy(k4.addr, saddr, 4);
+			pol = bpf_map_lookup_elem(&es_lpm4, &k4);
+		}
 	} else {
-		struct es_lpm6_key k6 = {
-			.prefixlen = 16 + 128, .gen = gen, .cls = (__u8)cls,
-		};
 		const __u32 *w = saddr;
 		__u64 hi = (__u64)bpf_ntohl(w[0]) << 32 | bpf_ntohl(w[1]);
 		int lvl;
@@ -152,8 +153,14 @@ static __always_inline int policy_denies(const struct es_config *cfg, __u32 fami
 			diag_rule_hit(cfg, gen, e >> ES_DIR_RULE_SHIFT, len);
 			return (e & ES_DIR_ACT) == ES_ACT_DENY;
 		}
-		__builtin_memcpy(k6.addr, saddr, 16);
-		pol = bpf_map_lookup_elem(&es_lpm6, &k6);
+		{
+			struct es_lpm6_key k6 = {
+				.prefixlen = 16 + 128, .gen = gen, .cls = (__u8)cls,
+			};
+
+			__builtin_memcpy(k6.addr, saddr, 16);
+			pol = bpf_map_lookup_elem(&es_lpm6, &k6);
+		}
 	}
 	if (!pol)
 		return 0;
@@ -319,18 +326,14 @@ static __always_inline int decide(const struct es_config *cfg, const struct ip_i
  * Policy, rate limit and steering of a syslog or proxy frame; returns its
  * verdict (es_steer() turns it into the XDP action).
  */
-static __always_inline int es_decide(struct xdp_md *ctx, struct ip_info *ii, __u64 cls)
+static __always_inline int es_decide(struct xdp_md *ctx, const struct es_config *cfg,
+				     const struct ip_info *ii, __u64 cls)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	struct es_config *cfg;
-	__u32 key = 0;
 	__u64 l3_off;
 
-	if (!ii || cls >= ES_CLASS_MAX)
-		return ES_V_PASS;
-	cfg = bpf_map_lookup_elem(&es_config, &key);
-	if (!cfg)
+	if (cls >= ES_CLASS_MAX)
 		return ES_V_PASS;
 	l3_off = ii->l3_off;
 	if (l3_off > ES_L3_MAX_OFF)
@@ -427,7 +430,7 @@ static __always_inline int es_pipeline(struct xdp_md *ctx, const int traced)
 	 * and the rate limit are for syslog and proxy) */
 	if (cls != ES_CLASS_OTHER ||
 	    (cfg->policy_mask & (1u << ((cfg->policy_gen & 1) * ES_CLASS_MAX + ES_CLASS_OTHER))))
-		verdict = (__u64)es_decide(ctx, &ii, cls);
+		verdict = (__u64)es_decide(ctx, cfg, &ii, cls);
 	goto count;
 
 malformed:
