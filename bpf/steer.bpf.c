@@ -292,11 +292,12 @@ static __always_inline int es_parse_ip(struct xdp_md *ctx, struct ip_info *ii, _
 }
 
 /* Policy, rate limit, steering; `family` is a constant at each call site,
- * so each address family gets its own straight-line copy. */
+ * so each address family gets its own straight-line copy. sa: the source
+ * address, the destination right after it (as in both IP headers). */
 static __always_inline int decide(const struct es_config *cfg, const struct ip_info *ii, __u64 cls,
-				  __u32 family, const __u32 *sa, __u32 h)
+				  __u32 family, const __u32 *sa)
 {
-	__u32 cpu;
+	__u32 cpu, h;
 
 	if (policy_denies(cfg, family, sa, cls, ii->len))
 		return ES_V_DROP_POLICY;
@@ -312,7 +313,12 @@ static __always_inline int decide(const struct es_config *cfg, const struct ip_i
 	if (!cfg->steer[cls].on)
 		return ES_V_PASS;
 	/* Flow hash over addresses and ports (Fibonacci hashing: the top
-	 * bits of the product are well mixed): one flow, one CPU. */
+	 * bits of the product are well mixed): one flow, one CPU. Computed
+	 * only here, so that it is not held across the lookups above. */
+	if (family == 4)
+		h = sa[0] ^ sa[1];
+	else
+		h = sa[0] ^ sa[1] ^ sa[2] ^ sa[3] ^ sa[4] ^ sa[5] ^ sa[6] ^ sa[7];
 	h ^= (ii->sport << 16) | ii->dport;
 	h = (h * 0x9E3779B1u) >> 26;
 	cpu = cfg->steer[cls].cpu[h & (ES_STEER_TABLE - 1)];
@@ -343,17 +349,13 @@ static __always_inline int es_decide(struct xdp_md *ctx, const struct es_config 
 
 		if ((void *)(iph + 1) > data_end)
 			return ES_V_DROP_MALFORMED;
-		return decide(cfg, ii, cls, 4, &iph->saddr, iph->saddr ^ iph->daddr);
+		return decide(cfg, ii, cls, 4, &iph->saddr);
 	} else {
 		struct ipv6hdr *ip6 = data + l3_off;
-		__u32 *sa, *da;
 
 		if ((void *)(ip6 + 1) > data_end)
 			return ES_V_DROP_MALFORMED;
-		sa = ip6->saddr.in6_u.u6_addr32;
-		da = ip6->daddr.in6_u.u6_addr32;
-		return decide(cfg, ii, cls, 6, sa,
-			      sa[0] ^ sa[1] ^ sa[2] ^ sa[3] ^ da[0] ^ da[1] ^ da[2] ^ da[3]);
+		return decide(cfg, ii, cls, 6, ip6->saddr.in6_u.u6_addr32);
 	}
 }
 
