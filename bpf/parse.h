@@ -208,6 +208,12 @@ static __always_inline int parse_ipv6(struct cursor *c, struct pkt *p)
 	p->family = 6;
 	nh = ip6->nexthdr;
 	c->pos = ip6 + 1;
+	/* the common case, no extension header: skip the walk's compares */
+	if (nh == IPPROTO_UDP || nh == IPPROTO_TCP) {
+		p->l4proto = nh;
+		p->l4_left = plen;
+		return nh;
+	}
 
 	for (i = 0; i < ES_IPV6_MAX_EXT; i++) {
 		if (nh != IPPROTO_HOPOPTS && nh != IPPROTO_ROUTING && nh != IPPROTO_DSTOPTS &&

@@ -98,9 +98,6 @@ static __always_inline int policy_denies(const struct es_config *cfg, __u32 fami
 	if (!(cfg->policy_mask & (1u << (gen * ES_CLASS_MAX + cls))))
 		return 0;
 	if (family == 4) {
-		struct es_lpm4_key k4 = {
-			.prefixlen = 16 + 32, .gen = gen, .cls = (__u8)cls,
-		};
 		__u32 a = bpf_ntohl(*(const __u32 *)saddr);
 
 		l1 = bpf_map_lookup_elem(&es_dir4_l1, &k);
@@ -125,12 +122,16 @@ static __always_inline int policy_denies(const struct es_config *cfg, __u32 fami
 			diag_rule_hit(cfg, gen, e >> ES_DIR_RULE_SHIFT, len);
 			return (e & ES_DIR_ACT) == ES_ACT_DENY;
 		}
-		__builtin_memcpy(k4.addr, saddr, 4);
-		pol = bpf_map_lookup_elem(&es_lpm4, &k4);
+		/* the key is built only here: a direct-table hit stores nothing */
+		{
+			struct es_lpm4_key k4 = {
+				.prefixlen = 16 + 32, .gen = gen, .cls = (__u8)cls,
+			};
+
+			__builtin_memcpy(k4.addr, saddr, 4);
+			pol = bpf_map_lookup_elem(&es_lpm4, &k4);
+		}
 	} else {
-		struct es_lpm6_key k6 = {
-			.prefixlen = 16 + 128, .gen = gen, .cls = (__u8)cls,
-		};
 		const __u32 *w = saddr;
 		__u64 hi = (__u64)bpf_ntohl(w[0]) << 32 | bpf_ntohl(w[1]);
 		int lvl;
@@ -152,8 +153,14 @@ static __always_inline int policy_denies(const struct es_config *cfg, __u32 fami
 			diag_rule_hit(cfg, gen, e >> ES_DIR_RULE_SHIFT, len);
 			return (e & ES_DIR_ACT) == ES_ACT_DENY;
 		}
-		__builtin_memcpy(k6.addr, saddr, 16);
-		pol = bpf_map_lookup_elem(&es_lpm6, &k6);
+		{
+			struct es_lpm6_key k6 = {
+				.prefixlen = 16 + 128, .gen = gen, .cls = (__u8)cls,
+			};
+
+			__builtin_memcpy(k6.addr, saddr, 16);
+			pol = bpf_map_lookup_elem(&es_lpm6, &k6);
+		}
 	}
 	if (!pol)
 		return 0;
@@ -285,11 +292,12 @@ static __always_inline int es_parse_ip(struct xdp_md *ctx, struct ip_info *ii, _
 }
 
 /* Policy, rate limit, steering; `family` is a constant at each call site,
- * so each address family gets its own straight-line copy. */
+ * so each address family gets its own straight-line copy. sa: the source
+ * address, the destination right after it (as in both IP headers). */
 static __always_inline int decide(const struct es_config *cfg, const struct ip_info *ii, __u64 cls,
-				  __u32 family, const __u32 *sa, __u32 h)
+				  __u32 family, const __u32 *sa)
 {
-	__u32 cpu;
+	__u32 cpu, h;
 
 	if (policy_denies(cfg, family, sa, cls, ii->len))
 		return ES_V_DROP_POLICY;
@@ -305,7 +313,12 @@ static __always_inline int decide(const struct es_config *cfg, const struct ip_i
 	if (!cfg->steer[cls].on)
 		return ES_V_PASS;
 	/* Flow hash over addresses and ports (Fibonacci hashing: the top
-	 * bits of the product are well mixed): one flow, one CPU. */
+	 * bits of the product are well mixed): one flow, one CPU. Computed
+	 * only here, so that it is not held across the lookups above. */
+	if (family == 4)
+		h = sa[0] ^ sa[1];
+	else
+		h = sa[0] ^ sa[1] ^ sa[2] ^ sa[3] ^ sa[4] ^ sa[5] ^ sa[6] ^ sa[7];
 	h ^= (ii->sport << 16) | ii->dport;
 	h = (h * 0x9E3779B1u) >> 26;
 	cpu = cfg->steer[cls].cpu[h & (ES_STEER_TABLE - 1)];
@@ -319,18 +332,14 @@ static __always_inline int decide(const struct es_config *cfg, const struct ip_i
  * Policy, rate limit and steering of a syslog or proxy frame; returns its
  * verdict (es_steer() turns it into the XDP action).
  */
-static __always_inline int es_decide(struct xdp_md *ctx, struct ip_info *ii, __u64 cls)
+static __always_inline int es_decide(struct xdp_md *ctx, const struct es_config *cfg,
+				     const struct ip_info *ii, __u64 cls)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	struct es_config *cfg;
-	__u32 key = 0;
 	__u64 l3_off;
 
-	if (!ii || cls >= ES_CLASS_MAX)
-		return ES_V_PASS;
-	cfg = bpf_map_lookup_elem(&es_config, &key);
-	if (!cfg)
+	if (cls >= ES_CLASS_MAX)
 		return ES_V_PASS;
 	l3_off = ii->l3_off;
 	if (l3_off > ES_L3_MAX_OFF)
@@ -340,17 +349,13 @@ static __always_inline int es_decide(struct xdp_md *ctx, struct ip_info *ii, __u
 
 		if ((void *)(iph + 1) > data_end)
 			return ES_V_DROP_MALFORMED;
-		return decide(cfg, ii, cls, 4, &iph->saddr, iph->saddr ^ iph->daddr);
+		return decide(cfg, ii, cls, 4, &iph->saddr);
 	} else {
 		struct ipv6hdr *ip6 = data + l3_off;
-		__u32 *sa, *da;
 
 		if ((void *)(ip6 + 1) > data_end)
 			return ES_V_DROP_MALFORMED;
-		sa = ip6->saddr.in6_u.u6_addr32;
-		da = ip6->daddr.in6_u.u6_addr32;
-		return decide(cfg, ii, cls, 6, sa,
-			      sa[0] ^ sa[1] ^ sa[2] ^ sa[3] ^ da[0] ^ da[1] ^ da[2] ^ da[3]);
+		return decide(cfg, ii, cls, 6, ip6->saddr.in6_u.u6_addr32);
 	}
 }
 
@@ -427,7 +432,7 @@ static __always_inline int es_pipeline(struct xdp_md *ctx, const int traced)
 	 * and the rate limit are for syslog and proxy) */
 	if (cls != ES_CLASS_OTHER ||
 	    (cfg->policy_mask & (1u << ((cfg->policy_gen & 1) * ES_CLASS_MAX + ES_CLASS_OTHER))))
-		verdict = (__u64)es_decide(ctx, &ii, cls);
+		verdict = (__u64)es_decide(ctx, cfg, &ii, cls);
 	goto count;
 
 malformed:
