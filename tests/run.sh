@@ -27,9 +27,9 @@ ulimit -l unlimited 2>/dev/null || true
 pass=0 fail=0 skip=0
 failed_bins=()
 
-for bin in $(find "$BUILD/tests" -type f -executable 2>/dev/null | sort); do
-	case "$bin" in *"$filter"*) ;; *) continue ;; esac
-	name=${bin#"$BUILD"/tests/}
+# One test binary; $2: a label for the name (a second run's).
+run_bin() {
+	local bin=$1 name=${1#"$BUILD"/tests/}$2 log out
 	echo "# ===== $name"
 	log=$(mktemp)
 	"$bin" 2>&1 | tee "$log"
@@ -45,7 +45,22 @@ for bin in $(find "$BUILD/tests" -type f -executable 2>/dev/null | sort); do
 		fail=$((fail + 1))
 		failed_bins+=("$name")
 	fi
+}
+
+# The proxy's e2e tests (tests/e2e/proxy_util.h) run with two proxy
+# workers (threads), then once more with one.
+export EDGESTEER_TEST_WORKERS=2
+for bin in $(find "$BUILD/tests" -type f -executable 2>/dev/null | sort); do
+	case "$bin" in *"$filter"*) ;; *) continue ;; esac
+	run_bin "$bin" ""
 done
+export EDGESTEER_TEST_WORKERS=1
+for bin in $(find "$BUILD/tests/e2e" -type f -executable \( -name 'proxy_*' -o -name 'tls_terminate*' \) \
+		2>/dev/null | sort); do
+	case "$bin" in *"$filter"*) ;; *) continue ;; esac
+	run_bin "$bin" " (workers = 1)"
+done
+unset EDGESTEER_TEST_WORKERS
 
 for fz in $(find "$BUILD/fuzz" -type f -executable 2>/dev/null | sort); do
 	case "$fz" in *"$filter"*) ;; *) continue ;; esac

@@ -357,6 +357,10 @@ static const struct conf_key global_keys[] = {
 	{ "max_connections", CONF_INT, FIELD(struct conf_global, max_connections), .min = 0, .max = 10000000,
 	  .def = "0",
 	  .doc = "Proxied connections of all [proxy] sections together; 0: (open-file limit - 64) / 2." },
+	{ "workers", CONF_INT, FIELD(struct conf_global, workers), .min = 0, .max = 64, .def = "0",
+	  .doc = "Event loops (threads) that run the [proxy] sections, each with its own listening "
+		 "sockets (SO_REUSEPORT); 0: one per CPU, at most 4. Per-client limits, max_connections "
+		 "and upstream health hold across them. Read at start only: a reload keeps the count." },
 	{ "access_log_format", CONF_ENUM, FIELD(struct conf_global, access_log_format),
 	  .words = log_format_words, .def = "text",
 	  .doc = "The proxy's access-log lines: text, or json (one object per line)." },
