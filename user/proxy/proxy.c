@@ -125,6 +125,13 @@ static bool front_reserve(struct front *f)
 	return true;
 }
 
+/* The same, past the limit: a victim's slot comes back right after. */
+static void front_reserve_over(struct front *f)
+{
+	atomic_fetch_add(&f->set->shared->active, 1);
+	atomic_fetch_add(&f->sh->active, 1);
+}
+
 static void front_unreserve(struct front *f)
 {
 	atomic_fetch_sub(&f->sh->active, 1);
@@ -159,21 +166,75 @@ static struct conn *hello_victim(struct front *f)
 	return victim;
 }
 
-static bool evict_hello(struct front *f)
+/* Close victim (hello_victim(f)) to admit a new connection of f, whose
+ * slot the caller has taken already (front_reserve_over). */
+static void evict_hello(struct front *f, struct conn *victim, bool own_limit)
 {
 	struct proxy_set *s = f->set;
-	struct conn *victim = hello_victim(f);
 	char peer[64];
 
-	if (!victim)
-		return false;
 	conf_addr_str(&victim->peer.sa, peer, sizeof(peer));
 	log_limited(&s->ll_evict, LOG_WARNING, "[proxy %s] at %s max_connections: closed the oldest "
 		    "connection still in its hello (%s, %llu ms old) to admit a new one", f->name,
-		    front_at_limit(f) ? "its" : "[global]", peer,
+		    own_limit ? "its" : "[global]", peer,
 		    (unsigned long long)(loop_now(s->loop) - victim->t_start));
 	conn_close(victim, CLOSE_HELLO_EVICTED);
-	return true;
+}
+
+static bool take_one(atomic_int *a)
+{
+	int v = atomic_load(a);
+
+	while (v > 0)
+		if (atomic_compare_exchange_weak(a, &v, v - 1))
+			return true;
+	return false;
+}
+
+/*
+ * Workers: f's worker is at a limit with no connection in its hello to
+ * evict, while another worker may have some. Ask them (a count per
+ * section and one for [global], bounded by the number of workers); a
+ * worker that evicts for it frees a slot, and its close pokes this one.
+ */
+static void request_evict(struct front *f)
+{
+	struct proxy_set *s = f->set;
+	struct workers *ws = s->shared->w;
+	atomic_int *want = front_at_limit(f) ? &f->sh->evict_wanted : &s->shared->evict_wanted;
+
+	if (!ws)
+		return;
+	if (atomic_load(want) < ws->n)
+		atomic_fetch_add(want, 1);
+	for (int i = 0; i < ws->n; i++)
+		if (i != s->worker)
+			workers_poke(ws, i);
+}
+
+/* Evict this worker's oldest hello connections for other workers'
+ * requests, while the limit asked about still holds. */
+static void evict_for_others(struct proxy_set *s)
+{
+	struct conn *victim;
+
+	for (struct front *f = s->fronts; f; f = f->next)
+		if (front_limit_only(f) && front_at_limit(f) && atomic_load(&f->sh->evict_wanted) > 0 &&
+		    (victim = conn_oldest_hello(f)) && take_one(&f->sh->evict_wanted)) {
+			evict_hello(f, victim, true);
+			return;	/* f may be gone; one per poke */
+		}
+	victim = NULL;
+	if (atomic_load(&s->shared->evict_wanted) <= 0 || atomic_load(&s->shared->active) < s->max_total)
+		return;
+	for (struct front *g = s->fronts; g; g = g->next) {
+		struct conn *c = front_limit_only(g) ? conn_oldest_hello(g) : NULL;
+
+		if (c && (!victim || c->t_start < victim->t_start))
+			victim = c;
+	}
+	if (victim && take_one(&s->shared->evict_wanted))
+		evict_hello(victim->front, victim, false);
 }
 
 static void listeners_update(struct proxy_set *s)
@@ -181,7 +242,7 @@ static void listeners_update(struct proxy_set *s)
 	bool any_paused = false;
 
 	for (struct front *f = s->fronts; f; f = f->next) {
-		bool ok = proxy_front_may_accept(f) || hello_victim(f);
+		bool ok = proxy_front_may_accept(f) || hello_victim(f), asked = false;
 
 		for (int i = 0; i < f->n_ls; i++) {
 			struct listener *l = &f->ls[i];
@@ -199,6 +260,10 @@ static void listeners_update(struct proxy_set *s)
 				log_limited(&s->ll_full, LOG_WARNING, "[proxy %s] at max_connections with "
 					    "every connection past its hello: not accepting until one closes",
 					    f->name);
+			if (!ok && front_limit_only(f) && !asked) {
+				request_evict(f);
+				asked = true;
+			}
 		}
 		for (int i = 0; i < f->n_ls; i++)
 			any_paused |= f->ls[i].h.fd >= 0 && f->ls[i].paused;
@@ -235,11 +300,20 @@ static void on_accept(struct loop_fd *h, uint32_t ev)
 
 		/* Evict only on the first turn, when the wakeup says a client
 		 * is waiting: later in the batch the backlog may be empty and
-		 * the hello closed for nobody. */
-		if (!proxy_front_may_accept(f) && (i || !evict_hello(f) || !proxy_front_may_accept(f)))
-			break;
-		if (!front_reserve(f))
+		 * the hello closed for nobody. The slot is taken before the
+		 * victim gives its own back, so that it passes straight to
+		 * the newcomer and no other worker can take it in between. */
+		if (!proxy_front_may_accept(f)) {
+			struct conn *victim = i ? NULL : hello_victim(f);
+			bool own = front_at_limit(f);
+
+			if (!victim)
+				break;
+			front_reserve_over(f);
+			evict_hello(f, victim, own);
+		} else if (!front_reserve(f)) {
 			break;	/* another worker took the last slot */
+		}
 		fd = accept4(h->fd, &peer.sa, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			front_unreserve(f);
@@ -318,6 +392,14 @@ static void listener_close(struct proxy_set *s, struct listener *l)
 		return;
 	loop_fd_del(s->loop, &l->h);
 	close(fd);
+}
+
+/* A worker's eventfd said: another worker freed a slot or asks for an
+ * eviction. */
+static void proxy_worker_poked(struct proxy_set *s)
+{
+	evict_for_others(s);
+	listeners_update(s);
 }
 
 /* ---- fronts ---------------------------------------------------------- */
@@ -675,6 +757,24 @@ static void proxy_set_free(struct proxy_set *p)
 	free(p);
 }
 
+/*
+ * The threads start on the main loop's first turn, not in proxy_start():
+ * the daemon drops capabilities between the two, and capset(2) changes
+ * only the calling thread, while a new thread inherits its creator's.
+ * Until then the listeners are open and the kernel queues connections.
+ */
+static void on_start_workers(struct loop_defer *d)
+{
+	struct proxy_set *h = container_of(d, struct proxy_set, start);
+	int err = workers_run(h->shared->w);
+
+	if (err) {
+		pr_err("proxy: cannot start the worker threads (%s); stopping. Set [global] workers = 1 "
+		       "to run the proxy on the main loop", strerror(-err));
+		loop_stop(h->loop);
+	}
+}
+
 /* workers >= 2: a handle (worker -1) over one set per worker thread. */
 static int proxy_start_workers(struct loop *l, const struct conf *c, unsigned n, struct proxy_shared *sh,
 			       struct proxy_set **out)
@@ -684,7 +784,7 @@ static int proxy_start_workers(struct loop *l, const struct conf *c, unsigned n,
 
 	if (!h)
 		return -ENOMEM;
-	err = workers_new((int)n, listeners_update, &sh->w);
+	err = workers_new((int)n, proxy_worker_poked, &sh->w);
 	if (err) {
 		free(h);
 		free(sh);
@@ -705,10 +805,9 @@ static int proxy_start_workers(struct loop *l, const struct conf *c, unsigned n,
 		goto fail;
 	err = proxy_apply(sets, (int)n, c);
 	free(sets);
-	if (!err)
-		err = workers_run(sh->w);
 	if (err)
 		goto fail;
+	loop_defer(l, &h->start, on_start_workers);
 	pr_info("proxy: %u workers", n);
 	*out = h;
 	return 0;
@@ -838,6 +937,7 @@ void proxy_free(struct proxy_set *p)
 	}
 	/* the threads end first; then their sets go like a single one's,
 	 * with no worker left to poke */
+	loop_defer_cancel(p->loop, &p->start);
 	workers_stop(ws);
 	sh->w = NULL;
 	for (int i = 0; ws && i < ws->n; i++)

@@ -179,6 +179,7 @@ struct front_shared {
 	int n_ups, cap_ups;
 	struct client_table *clients;	/* per-client limits (client_limit.c) */
 	atomic_size_t active;		/* connections of the section, all workers */
+	atomic_int evict_wanted;	/* workers at its limit with no hello of their own to evict */
 };
 
 /* One per proxy_start(): what every worker's proxy_set shares. */
@@ -186,6 +187,7 @@ struct workers;
 struct proxy_shared {
 	struct front_shared *fronts;
 	atomic_size_t active;		/* connections of all sections, all workers */
+	atomic_int evict_wanted;	/* the same at [global] max_connections */
 	struct workers *w;		/* NULL: one loop, no threads */
 };
 
@@ -265,6 +267,7 @@ struct proxy_set {
 	int worker;			/* index of this loop's worker (0: the first) */
 	bool reuseport;			/* listeners share their address with other workers */
 	atomic_bool any_paused;		/* a listener is paused: other workers poke on close */
+	struct loop_defer start;	/* the handle of workers: start their threads */
 	uint64_t accepted;		/* connections this worker accepted */
 	struct resolver *resolver;	/* started at the first upstream name */
 	struct front *fronts;
