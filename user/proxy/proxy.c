@@ -341,6 +341,10 @@ static void on_accept(struct loop_fd *h, uint32_t ev)
 	}
 	if (!proxy_front_may_accept(f))
 		listeners_update(s);
+	/* a worker that asked for an eviction while this one had no hello
+	 * to give may be waiting still */
+	if (s->shared->w)
+		evict_for_others(s);
 }
 
 static int listener_open(struct proxy_set *s, struct listener *l)
