@@ -205,11 +205,32 @@ static void request_evict(struct front *f)
 
 	if (!ws)
 		return;
-	if (atomic_load(want) < ws->n)
+	if (!s->evict_asked) {	/* one request per worker at a time */
 		atomic_fetch_add(want, 1);
+		s->evict_asked = want;
+	}
 	for (int i = 0; i < ws->n; i++)
 		if (i != s->worker)
 			workers_poke(ws, i);
+}
+
+/* This worker got a slot: its request (if any) is withdrawn, unless
+ * another worker has taken it up already. */
+static void evict_withdraw(struct proxy_set *s)
+{
+	if (s->evict_asked) {
+		take_one(s->evict_asked);
+		s->evict_asked = NULL;
+	}
+}
+
+/* A connection that has had a loop turn to send its hello; one
+ * accepted just now is never evicted for another worker. */
+static struct conn *old_hello(struct proxy_set *s, struct front *f)
+{
+	struct conn *c = conn_oldest_hello(f);
+
+	return c && c->t_start < loop_now(s->loop) ? c : NULL;
 }
 
 /* Evict this worker's oldest hello connections for other workers'
@@ -220,7 +241,7 @@ static void evict_for_others(struct proxy_set *s)
 
 	for (struct front *f = s->fronts; f; f = f->next)
 		if (front_limit_only(f) && front_at_limit(f) && atomic_load(&f->sh->evict_wanted) > 0 &&
-		    (victim = conn_oldest_hello(f)) && take_one(&f->sh->evict_wanted)) {
+		    (victim = old_hello(s, f)) && take_one(&f->sh->evict_wanted)) {
 			evict_hello(f, victim, true);
 			return;	/* f may be gone; one per poke */
 		}
@@ -228,7 +249,7 @@ static void evict_for_others(struct proxy_set *s)
 	if (atomic_load(&s->shared->evict_wanted) <= 0 || atomic_load(&s->shared->active) < s->max_total)
 		return;
 	for (struct front *g = s->fronts; g; g = g->next) {
-		struct conn *c = front_limit_only(g) ? conn_oldest_hello(g) : NULL;
+		struct conn *c = front_limit_only(g) ? old_hello(s, g) : NULL;
 
 		if (c && (!victim || c->t_start < victim->t_start))
 			victim = c;
@@ -270,6 +291,8 @@ static void listeners_update(struct proxy_set *s)
 	}
 	if (!s->shared->w)
 		return;
+	if (!any_paused)
+		evict_withdraw(s);	/* accepting again: no longer waiting */
 	/* Other workers poke this one when they close a connection while
 	 * the flag is set. Set first, then look at the counts again: a
 	 * close that came in between either sees the flag or is seen here. */
@@ -317,6 +340,8 @@ static void on_accept(struct loop_fd *h, uint32_t ev)
 		fd = accept4(h->fd, &peer.sa, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			front_unreserve(f);
+		else
+			evict_withdraw(s);
 		if (fd < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				break;
@@ -681,6 +706,10 @@ static int proxy_apply(struct proxy_set **sets, int n, const struct conf *c)
 
 	if (!p)
 		return -ENOMEM;
+	/* eviction requests may name a section about to go; a worker still
+	 * paused asks again when the commit updates its listeners */
+	for (i = 0; i < n; i++)
+		evict_withdraw(sets[i]);
 	for (i = 0; i < n && !err; i++, planned++) {
 		p[i].c = c;
 		err = proxy_plan_fronts(sets[i], &p[i]);

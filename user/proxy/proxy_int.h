@@ -268,6 +268,7 @@ struct proxy_set {
 	bool reuseport;			/* listeners share their address with other workers */
 	atomic_bool any_paused;		/* a listener is paused: other workers poke on close */
 	struct loop_defer start;	/* the handle of workers: start their threads */
+	atomic_int *evict_asked;	/* the request count this worker added to, or NULL */
 	uint64_t accepted;		/* connections this worker accepted */
 	struct resolver *resolver;	/* started at the first upstream name */
 	struct front *fronts;
