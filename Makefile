@@ -64,7 +64,7 @@ BEARSSL_VERSION := $(shell dpkg-query -W -f='$${Version}' libbearssl-dev:$(ARCH)
 WARN     := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wno-unused-parameter
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -iquote user -I$(BPFBUILD)/skel -MMD -MP
-LDLIBS   := -lbpf -lelf -lz -lbearssl -linih -lm
+LDLIBS   := -lbpf -lelf -lz -lbearssl -linih -lm -lresolv
 
 BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror -Iinclude -Ibpf \
 	      -I/usr/include/$(MULTIARCH) -D__TARGET_ARCH_$(BPF_ARCH)
@@ -171,16 +171,21 @@ man: $(MAN_PAGES)
 tests: $(BIN) $(TEST_BINS) $(BPF_OBJS) man
 fuzzers: $(FUZZ_BINS)
 
-# The README's test command. Dependencies first, the gcc build, the clang
-# build (warnings must be clean under both), the arm64 cross build's unit
-# tests under qemu (about 90 s warm; skipped with T=), then every test
-# binary and every fuzzer (FUZZ_SECONDS each), with one grand total at the
-# end.
+# The README's test command. Dependencies first, the gcc build, then the
+# clang build (warnings must be clean under both) beside the arm64 cross
+# build and its unit tests under qemu (skipped with T=), then every test
+# binary and every fuzzer (FUZZ_SECONDS each, JOBS at a time), with one
+# grand total at the end. The builds run one job per CPU unless make was
+# given -j, each build's output in one piece. The arm64 packages are
+# installed before any build starts (apt may upgrade a host library to
+# match), and the arm64 build starts after the gcc build: both use the
+# BPF skeleton in $(BUILD)/skel, which only the first may write.
+TEST_J = $(if $(findstring -j,$(MAKEFLAGS)),,-j$(shell nproc))
 test: deps
 	$(Q)$(MAKE) --no-print-directory check-layout
-	$(Q)$(MAKE) --no-print-directory tests fuzzers
-	$(Q)$(MAKE) --no-print-directory check-clang
-	$(Q)$(if $(T),,$(MAKE) --no-print-directory test-arm64)
+	$(Q)$(if $(T),,scripts/deps.sh --arm64)
+	$(Q)$(MAKE) $(TEST_J) --no-print-directory tests fuzzers
+	$(Q)$(MAKE) $(TEST_J) -Orecurse --no-print-directory check-clang $(if $(T),,test-arm64)
 	$(Q)BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run.sh $(T)
 
 demo: deps

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * diag.h - diagnostics of steer.bpf.c that are not part of the verdict:
- * rule hits and the packet trace. Kept apart from the decision code so
- * that its cost is visible in one place:
+ * rule hits, top talkers and the packet trace. Kept apart from the
+ * decision code so that its cost is visible in one place:
  *  - a rule hit is one inlined per-CPU array access, only for a frame
  *    whose source matched a prefix rule, and only with ES_CF_RULE_HITS;
- *  - the trace costs one inlined array lookup and a test of `on` per
- *    frame while no trace runs; while one runs, the filter is a few
- *    compares, and only a frame that passes it reads the clock.
+ *  - the top-talker table sees 1 frame in 2^talk_shift (a multiply and
+ *    a shift decide which), and only with ES_CF_TALKERS;
+ *  - the trace is only in es_steer_traced, which frames reach by a tail
+ *    call while a trace runs (es_steer pays one load and a test); there
+ *    the filter is a few compares, and only a frame that passes it reads
+ *    the clock.
  */
 #ifndef EDGESTEER_BPF_DIAG_H
 #define EDGESTEER_BPF_DIAG_H
@@ -38,10 +41,27 @@ static __always_inline void diag_rule_hit(const struct es_config *cfg, __u32 gen
 	}
 }
 
-/* One frame of (source, class, verdict) into the top-talker table
- * (see struct es_talker). w = the source as four words (IPv4: w[0]). */
+/*
+ * Does the top-talker table look at this frame? n = the frame's number
+ * on this CPU and interface (es_iface_stats.rx.packets), shift =
+ * es_config.talk_shift: yes when the top `shift` bits of n * 2^32/phi
+ * (mod 2^32, a Weyl sequence) are zero, 1 frame in 2^shift. Unlike
+ * "every 2^shift-th frame", no periodic arrival pattern is sampled more
+ * or less than others (two sources in strict alternation get half each:
+ * the even and the odd terms are Weyl sequences too), and it costs a
+ * multiply and a shift on a counter already in a register: no helper
+ * call (bpf_get_prandom_u32() would cost the spills of a call).
+ */
+static __always_inline int diag_talk_sampled(__u64 n, __u32 shift)
+{
+	return ((__u64)((__u32)n * 0x9E3779B1u) >> (32 - (shift & 31))) == 0;
+}
+
+/* One sampled frame of (source, class, verdict) into the top-talker
+ * table (see struct es_talker). w = the source as four words (IPv4:
+ * w[0]); shift = the sampling in effect, kept with the slot's holder. */
 static __always_inline void diag_talker(const __u32 *w, __u32 family, __u32 cls, __u32 verdict,
-					__u64 len)
+					__u64 len, __u32 shift)
 {
 	struct es_talker *t;
 	__u32 *ta, h, slot;
@@ -69,6 +89,7 @@ static __always_inline void diag_talker(const __u32 *w, __u32 family, __u32 cls,
 	t->family = (__u8)family;
 	t->cls = (__u8)cls;
 	t->verdict = (__u8)verdict;
+	t->shift = (__u8)shift;
 	t->contest = 0;
 	t->packets = 1;
 	t->bytes = len;
@@ -116,15 +137,15 @@ static __always_inline int diag_trace_token(struct es_trace_cfg *t)
 }
 
 /*
- * The trace proper, as a subprogram that gets only the verdict word and
- * finds addresses and ports again itself. Handing it the classifier's
- * parse results instead (inlined, or as arguments) kept those values
- * alive across the whole decision code and cost every frame 5-10 ns
- * (measured) with no trace running; re-parsing costs only the frames a
- * running trace looks at.
+ * The trace proper: gets only the verdict word and finds addresses and
+ * ports again itself (re-parsing costs only the frames a running trace
+ * looks at). Only es_steer_traced has it, inlined: as a BPF-to-BPF call
+ * it cost each traced frame a return (dear on CPUs with return-stack
+ * mitigations) and the verifier 15% more work (817k instructions
+ * processed against 707k).
  *   what: class | verdict << 8 | reason << 16 | slot << 24 | ip_first << 30
  */
-static __noinline void diag_trace(struct xdp_md *ctx, struct es_trace_cfg *t, __u32 what)
+static __always_inline void diag_trace(struct xdp_md *ctx, struct es_trace_cfg *t, __u32 what)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;

@@ -131,12 +131,22 @@ struct {
 	__type(value, struct es_ctr);
 } es_rule_hits SEC(".maps");
 
+/* The trace filter is a global variable in a section of its own: libbpf
+ * makes the section a one-element array map (named ES_TRACE_SEC), which
+ * user space shares between the instances and pins as es_trace like the
+ * maps here, and the program reads it with a plain load. While no trace
+ * runs a frame pays one load and a test, no map lookup (a lookup is a
+ * call to the compiler, and the registers it clobbers cost spills). */
+struct es_trace_cfg es_trace SEC(ES_TRACE_SEC);
+
+/* Slot -> that interface's es_steer_traced (set by user space when it
+ * loads the instance): where es_steer jumps while a trace runs. */
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, ES_MAX_IFACES);
 	__type(key, __u32);
-	__type(value, struct es_trace_cfg);
-} es_trace SEC(".maps");
+	__type(value, __u32);
+} es_traced SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

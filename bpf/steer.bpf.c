@@ -10,7 +10,9 @@
  * the table defers to it) and, for syslog with a rate set, one more
  * inlined array access (the token bucket) and an inlined jiffies read.
  * Port sets are bitmaps in the configuration record, so classification is
- * a bit test, whatever the number of ports.
+ * a bit test, whatever the number of ports. Diagnostics: a rule hit is an
+ * inlined per-CPU array access; the top-talker table sees 1 frame in
+ * 2^talk_shift; whether a trace runs is one load (see es_steer()).
  *
  * Verifier cost: every link-layer path (0-2 VLAN tags, PPPoE, nothing)
  * and every IPv6 extension-header path would otherwise drag its own copy
@@ -23,7 +25,8 @@
  * ~30 ms to load. Everything is inlined: a BPF-to-BPF call cost ~10 ns
  * per frame here.
  *
- * User space loads one instance of this program per interface, with two
+ * User space loads one instance of this program per interface (es_steer,
+ * and es_steer_traced beside it for a running trace), with two
  * read-only knobs set before load: the interface's counter slot and
  * whether the interface has an Ethernet header. The verifier sees them as
  * constants and drops the code the interface does not need; the maps are
@@ -290,7 +293,8 @@ static __always_inline int decide(const struct es_config *cfg, const struct ip_i
 
 	if (policy_denies(cfg, family, sa, cls, ii->len))
 		return ES_V_DROP_POLICY;
-	if (cls == ES_CLASS_SYSLOG && (cfg->flags & ES_CF_RATELIMIT) &&
+	/* TCP syslog is paced by TCP itself: the bucket is for UDP only */
+	if (cls == ES_CLASS_SYSLOG && ii->l4proto == IPPROTO_UDP && (cfg->flags & ES_CF_RATELIMIT) &&
 	    rate_limited(cfg, family, sa, cfg->rl_interval, cfg->rl_tau, &es_rl4, &es_rl6))
 		return ES_V_DROP_RATELIMIT;
 	/* a SYN flood is dropped before it costs a socket; the segments of
@@ -350,8 +354,11 @@ static __always_inline int es_decide(struct xdp_md *ctx, struct ip_info *ii, __u
 	}
 }
 
-SEC("xdp")
-int es_steer(struct xdp_md *ctx)
+/*
+ * The whole pipeline; `traced` is a constant in each of the two programs
+ * below, and only es_steer_traced has the trace call at its end.
+ */
+static __always_inline int es_pipeline(struct xdp_md *ctx, const int traced)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -359,7 +366,6 @@ int es_steer(struct xdp_md *ctx)
 	struct ip_info ii = {};
 	struct es_iface_stats *st;
 	struct es_config *cfg;
-	struct es_trace_cfg *tr;
 	struct es_ctr *ctr;
 	__u32 key = 0, slot = es_slot, l3_max = 0xffff, dport, reason = ES_R_NONE;
 	__u64 cls = ES_CLASS_OTHER, verdict = ES_V_PASS;	/* 64-bit: bounds stay on one register */
@@ -412,6 +418,8 @@ int es_steer(struct xdp_md *ctx)
 	} else if (ii.l4proto == IPPROTO_TCP) {
 		if ((cfg->proxy_ports[dport >> 6] >> (dport & 63)) & 1)
 			cls = ES_CLASS_PROXY;
+		else if ((cfg->syslog_tcp_ports[dport >> 6] >> (dport & 63)) & 1)
+			cls = ES_CLASS_SYSLOG;
 	}
 	if (r == IP_BAD_L4)
 		goto malformed_cls;
@@ -433,7 +441,8 @@ count:
 	ctr = &st->cls[cls][verdict];
 	ctr->packets++;
 	ctr->bytes += len;
-	if ((cfg->flags & ES_CF_TALKERS) && ii.family && ii.l3_off <= ES_L3_MAX_OFF) {
+	if ((cfg->flags & ES_CF_TALKERS) && ii.family && ii.l3_off <= ES_L3_MAX_OFF &&
+	    diag_talk_sampled(st->rx.packets, cfg->talk_shift)) {
 		__u32 w[4] = {};
 
 		if (ii.family == 4) {
@@ -441,20 +450,51 @@ count:
 
 			if ((void *)(iph + 1) <= data_end) {
 				w[0] = iph->saddr;
-				diag_talker(w, 4, (__u32)cls, (__u32)verdict, len);
+				diag_talker(w, 4, (__u32)cls, (__u32)verdict, len, cfg->talk_shift);
 			}
 		} else {
 			struct ipv6hdr *ip6 = data + ii.l3_off;
 
 			if ((void *)(ip6 + 1) <= data_end)
-				diag_talker(ip6->saddr.in6_u.u6_addr32, 6, (__u32)cls, (__u32)verdict, len);
+				diag_talker(ip6->saddr.in6_u.u6_addr32, 6, (__u32)cls, (__u32)verdict, len,
+					    cfg->talk_shift);
 		}
 	}
-	tr = bpf_map_lookup_elem(&es_trace, &key);
-	if (tr && tr->on)
-		diag_trace(ctx, tr, (__u32)cls | (__u32)verdict << 8 | reason << 16 | slot << 24 |
+	if (traced)
+		diag_trace(ctx, &es_trace, (__u32)cls | (__u32)verdict << 8 | reason << 16 | slot << 24 |
 				    (es_l3 ? 1u << 30 : 0));
 	return verdict == ES_V_PASS ? XDP_PASS : verdict == ES_V_STEER ? XDP_REDIRECT : XDP_DROP;
+}
+
+/*
+ * Whether a trace runs is decided here, once per frame, by one load of a
+ * global variable; a running trace takes the other program, which has
+ * the trace call at its end (es_steer_traced, loaded beside this one for
+ * the same interface and found in es_traced by interface slot). Measured
+ * on the development machine, with no trace running:
+ *  - testing it where the trace is called, after the decision, cost
+ *    every frame 10-15 ns: the call kept the context and the verdict's
+ *    parts alive across the decision code, and with four callee-saved
+ *    registers that meant spills on every path;
+ *  - two inlined copies in one function cost as much (the compiler
+ *    merged and hoisted their common parts);
+ *  - the copies as BPF-to-BPF calls cost as much again: on a CPU with
+ *    return-stack mitigations (AMD "safe RET") every return is dear.
+ * A tail call is a jump, taken only while a trace runs; when it fails
+ * (no program for this slot) the frame goes on untraced.
+ */
+SEC("xdp")
+int es_steer(struct xdp_md *ctx)
+{
+	if (es_trace.on)
+		bpf_tail_call(ctx, &es_traced, es_slot);
+	return es_pipeline(ctx, 0);
+}
+
+SEC("xdp")
+int es_steer_traced(struct xdp_md *ctx)
+{
+	return es_pipeline(ctx, 1);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -32,8 +32,12 @@
  *                               generation is (user space only)
  *   es_rule_hits PERCPU_ARRAY   struct es_ctr per rule id and generation
  *   es_trace    ARRAY[1]        struct es_trace_cfg: the trace filter and
- *                               its sampling bucket (set by `edgesteer trace`)
+ *                               its sampling bucket (set by `edgesteer trace`);
+ *                               the program's global variable `es_trace`, in
+ *                               section ES_TRACE_SEC (libbpf's map name)
  *   es_trace_rb RINGBUF         struct es_trace_rec + frame bytes
+ *   es_traced   PROG_ARRAY      slot -> that interface's es_steer_traced, the
+ *                               program a frame jumps to while a trace runs
  *   es_talkers  PERCPU_ARRAY    struct es_talker: heavy sources per class
  *                               and verdict
  *
@@ -48,12 +52,14 @@
 
 /* Bumped whenever a layout below changes; pinned maps of another layout
  * are replaced rather than reused (their sizes differ anyway). */
-#define ES_ABI_VERSION 2
+#define ES_ABI_VERSION 3
 
 /* Traffic classes. The order is the order of the counter arrays. */
 enum es_class {
-	ES_CLASS_SYSLOG = 0,	/* UDP to a port in es_config.syslog_ports */
-	ES_CLASS_PROXY = 1,	/* TCP to a port in es_config.proxy_ports */
+	ES_CLASS_SYSLOG = 0,	/* UDP to a port in es_config.syslog_ports, or TCP to
+				 * one in es_config.syslog_tcp_ports */
+	ES_CLASS_PROXY = 1,	/* TCP to a port in es_config.proxy_ports (checked
+				 * first: a TCP port in both sets is proxy) */
 	ES_CLASS_OTHER = 2,	/* everything else, and whatever could not be parsed */
 	ES_CLASS_MAX = 3,
 };
@@ -63,7 +69,7 @@ enum es_verdict {
 	ES_V_PASS = 0,		/* XDP_PASS to the stack on the receiving CPU */
 	ES_V_STEER = 1,		/* XDP_REDIRECT into es_cpumap */
 	ES_V_DROP_POLICY = 2,	/* source matched a deny prefix / missed an allow list */
-	ES_V_DROP_RATELIMIT = 3,/* syslog source, or proxy SYN source, over its token bucket */
+	ES_V_DROP_RATELIMIT = 3,/* syslog UDP source, or proxy SYN source, over its token bucket */
 	ES_V_DROP_MALFORMED = 4,/* truncated or inconsistent header */
 	ES_VERDICT_MAX = 5,
 };
@@ -107,7 +113,7 @@ enum es_reason {
 #define ES_IFNAMSIZ	 16
 
 /* es_config.flags */
-#define ES_CF_RATELIMIT	(1u << 0)	/* syslog token bucket enabled */
+#define ES_CF_RATELIMIT	(1u << 0)	/* syslog token bucket enabled (UDP only) */
 #define ES_CF_SYN_RATELIMIT (1u << 1)	/* proxy-class SYN token bucket enabled */
 #define ES_CF_RULE_HITS	(1u << 2)	/* count hits per prefix rule (es_rule_hits) */
 #define ES_CF_TALKERS	(1u << 3)	/* count heavy sources (es_talkers) */
@@ -141,7 +147,7 @@ struct es_config {
 	 * that generation; without the bit the trie lookup is skipped. */
 	__u8 policy_mask;
 	__u8 rl_v6_prefix;	/* IPv6 sources share a bucket per /N (default 64) */
-	__u8 pad0;
+	__u8 talk_shift;	/* es_talkers sees 1 frame in 2^talk_shift (0: all) */
 	/* Syslog token bucket as GCRA, in units of 2^-ES_RL_SHIFT jiffy:
 	 * one token every rl_interval, rl_tau = (burst - 1) * interval of
 	 * tolerance. rl_seed (odd) keys the hash that picks a bucket slot. */
@@ -158,6 +164,10 @@ struct es_config {
 	/* Destination port sets, bit p of word p / 64 (host byte order). */
 	__u64 syslog_ports[ES_PORT_WORDS];
 	__u64 proxy_ports[ES_PORT_WORDS];
+	/* TCP destination ports of the syslog class (RFC 6587 / RFC 5425
+	 * senders): prefix policy and counters as syslog, but no token
+	 * bucket, since TCP has its own flow control. */
+	__u64 syslog_tcp_ports[ES_PORT_WORDS];
 };
 
 /* Packets and bytes (bytes as the program sees the frame: link header
@@ -285,12 +295,14 @@ struct es_dir_chunk {
 
 /*
  * Trace: es_trace[0] is written by `edgesteer trace` while it runs and
- * cleared when it stops; the program reads `on` (one inlined array
- * lookup per frame) and does nothing more while it is 0. A frame that
+ * cleared when it stops; the program reads `on` (one load per frame: the
+ * record is a global variable, see ES_TRACE_SEC) and does nothing more
+ * while it is 0. A frame that
  * passes every filter takes a token from the sampling bucket (GCRA on
  * bpf_ktime_get_ns, shared by all CPUs) and, if it gets one, puts a
  * struct es_trace_rec and its first `snap` bytes into es_trace_rb.
  */
+#define ES_TRACE_SEC	  ".data.es_trace"	/* the section, and libbpf's map name */
 #define ES_TRACE_SNAP_MAX 256	/* frame bytes a record can carry */
 #define ES_TRACE_RB_SIZE  (1u << 20)
 
@@ -330,17 +342,21 @@ struct es_trace_rec {
  * `contest`, and when they outnumber the holder's frames the newcomer
  * takes the slot over (Misra-Gries with one counter per slot). A source
  * that sends more than everything else hashed to its slot keeps it;
- * light sources churn. One inlined array access per IP frame, no
- * atomics (per CPU), bounded memory. User space sums the CPUs and turns
- * two reads into packets per second.
+ * light sources churn. Only 1 IP frame in 2^es_config.talk_shift is
+ * looked at (which one: see diag_talk_sampled() in bpf/diag.h), and it
+ * counts for 2^shift; no atomics (per CPU), bounded memory. User space
+ * scales, sums the CPUs and turns two reads into packets per second.
  */
 #define ES_TALK_BITS	12
+#define ES_TALK_SHIFT_MAX 8	/* sampling: at most 1 frame in 256 */
 #define ES_TALK_SLOTS	(1u << ES_TALK_BITS)
 
 struct es_talker {
 	__u8 addr[16];		/* source, IPv4 in the first 4 bytes */
 	__u8 family;		/* 0: slot empty */
-	__u8 cls, verdict, pad;
+	__u8 cls, verdict;
+	__u8 shift;		/* talk_shift when the holder took the slot: packets,
+				 * bytes and contest count 1 frame in 2^shift */
 	__u32 contest;		/* frames of other keys since the holder took the slot */
 	__u64 packets;		/* the holder's frames since it took the slot */
 	__u64 bytes;
@@ -366,6 +382,7 @@ struct es_talker {
 #define ES_PIN_TRACE	"es_trace"
 #define ES_PIN_TRACE_RB	"es_trace_rb"
 #define ES_PIN_TALKERS	"es_talkers"
+#define ES_PIN_TRACED	"es_traced"
 #define ES_PIN_LINK_PREFIX "link_"
 
 #endif

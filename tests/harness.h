@@ -29,6 +29,8 @@
  *   TH_LOG(fmt, ...) prints a diagnostic line ("# ...").
  *   TH_PRIVATE_NETNS() in a FIXTURE_SETUP or a TEST: the test gets a
  *   network namespace of its own (see th_private_netns()).
+ *   TEST_BINARY_SETUP(fn) { ... }: runs once, in the parent, before the
+ *   first test (see below); for what is slow to build and can be shared.
  *
  * Command line of every test binary: [-t FILTER] (substring of the test
  * name; repeatable) [-l] list tests.
@@ -100,6 +102,7 @@ static const struct th_variant *th_variants[TH_MAX_TESTS];	/* in the order added
 static int th_nvariants;
 static struct th_shared *th_result; /* mmap'd MAP_SHARED, per run */
 static volatile int th_in_child;
+static void (*th_binary_setup)(void);	/* TEST_BINARY_SETUP, or NULL */
 
 static inline void th_register(struct th_metadata *t)
 {
@@ -314,6 +317,23 @@ static inline void th_note_failure(const char *file, int line, const char *fmt, 
 					 struct th_fixture_##f *self __attribute__((unused)), \
 					 const FIXTURE_VARIANT(f) *variant __attribute__((unused)))
 
+/*
+ * TEST_BINARY_SETUP(fn) { ... }: fn runs once, in the parent process,
+ * after the plan line and before the first test (not with -l, not when no
+ * test matches -t). Every test's child inherits what it opened (file
+ * descriptors, mappings), so an object that takes seconds to build (a
+ * verified BPF program) is built once per binary instead of once per
+ * test. It runs outside any test, so it must not ASSERT: it keeps its
+ * error for the tests to report, and each test must put whatever state it
+ * shares back to a known one before using it (the children share kernel
+ * objects, not copies).
+ */
+#define TEST_BINARY_SETUP(fn)							\
+	static void fn(void);							\
+	__attribute__((constructor)) static void th_reg_binary_setup_##fn(void) \
+	{ th_binary_setup = fn; }						\
+	static void fn(void)
+
 static inline double th_now(void)
 {
 	struct timespec ts;
@@ -500,6 +520,11 @@ static inline int th_main(int argc, char **argv)
 	if (list)
 		return 0;
 	printf("TAP version 13\n1..%d\n", n);
+	if (n && th_binary_setup) {
+		fflush(stdout);
+		th_binary_setup();
+		fflush(stdout);
+	}
 	n = 0;
 	for (i = 0; i < nruns; i++) {
 		struct th_metadata *t = runs[i];

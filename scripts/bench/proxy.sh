@@ -4,24 +4,37 @@
 # proxy.sh - the SNI proxy benchmark (part of `make bench`).
 #
 # Measures, in one run on loopback, edgesteer's proxy against HAProxy
-# (mode tcp, req.ssl_sni routing, splice forced on), nginx stream with
+# (mode tcp, req.ssl_sni routing; "haproxy" with splice forced on,
+# "haproxy-default" without the splice options), nginx stream with
 # ssl_preread, sniproxy, and the direct path (client straight to upstream):
 #
 #   bulk      one long connection each way (client->upstream "up",
 #             upstream->client "down"): Gbit/s, ratio to direct, and the
 #             proxy's CPU seconds per GB (utime+stime of the proxy PIDs from
 #             /proc/PID/stat, before and after)
-#   rate      connect, ClientHello, one-byte answer, close, at several
-#             concurrencies: connections/s, p50/p99 latency, proxy CPU
-#             microseconds per connection
-#   syscalls  per connection at concurrency 16 (perf stat, untimed run)
+#   rate      a new connection per exchange: connect, ClientHello and a
+#             64-byte request in one write, a 256-byte response, close; at
+#             several concurrencies: connections/s, p50/p99 latency, proxy
+#             CPU microseconds per connection
+#   syscalls  per connection at concurrency 32 (untimed run), counted
+#             exactly with perf stat on the syscall tracepoints: the total
+#             and the count of each syscall (perf trace -s lost most
+#             events here under load; strace -c stops the proxy at every
+#             syscall)
 #   idle      BENCH_IDLE (10,000) proxied connections held open: proxy RSS
 #             delta over its baseline, per connection
 #
+# Then one table (the ratios: throughput and conn/s to direct, the rest to
+# HAProxy with splice forced, the stronger of the two per byte) and a line
+# per goal of edgesteer's, "goal: ... PASS|MISS (ratio)": proxy CPU per
+# connection at c=32 at most 2/3 of HAProxy's, bulk CPU per GB at most 2/3
+# of HAProxy's (each direction), single-connection throughput at least
+# 0.45x direct, p99 latency at c=32 no worse than HAProxy's, RSS per idle
+# connection at most 1 KiB.
+#
 # Every proxy runs single-threaded (one process or one worker; edgesteer's
 # BENCH_WORKERS, default 1) so that CPU per GB and per connection compare
-# like with like; the machine has few
-# cores, so throughput ratios mix in contention, CPU figures much less.
+# like with like; the machine has few cores, so throughput ratios mix in contention, CPU figures much less.
 # Client and upstream are scripts/bench/pxload.c (a real TLS ClientHello
 # with SNI, then plain bytes), built here into $BUILD/bench.
 #
@@ -29,8 +42,9 @@
 # scripts/bench/sockmap.sh.
 #
 # Knobs (environment): BENCH_BULK_SECS (4), BENCH_RATE_SECS (3),
-# BENCH_CONCS ("1 16 128"), BENCH_IDLE (10000), BENCH_TARGETS
-# ("direct edgesteer haproxy nginx sniproxy"),
+# BENCH_CONCS ("1 32 128"; 32 is always measured, the goals use it),
+# BENCH_IDLE (10000), BENCH_TARGETS
+# ("direct edgesteer haproxy haproxy-default nginx sniproxy"),
 # BENCH_PORT_BASE (24000; uses BASE..BASE+49 on 127.0.0.1), BENCH_PIPE_SIZE
 # (unset: each proxy's default, 64K for both edgesteer and HAProxy; e.g.
 # 1M sets edgesteer's pipe_size and HAProxy's tune.pipesize alike),
@@ -43,13 +57,15 @@ BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$SRC/$BUILD ;; esac
 BULK_SECS=${BENCH_BULK_SECS:-4}
 RATE_SECS=${BENCH_RATE_SECS:-3}
-CONCS=${BENCH_CONCS:-"1 16 128"}
+CONCS=${BENCH_CONCS:-"1 32 128"}
+[[ " $CONCS " == *" 32 "* ]] || CONCS="$CONCS 32"
+REQ=64 RESP=256		# the rate test's request and response
 IDLE=${BENCH_IDLE:-10000}
-TARGETS=${BENCH_TARGETS:-"direct edgesteer haproxy nginx sniproxy"}
+TARGETS=${BENCH_TARGETS:-"direct edgesteer haproxy haproxy-default nginx sniproxy"}
 BASE=${BENCH_PORT_BASE:-24000}
 
 P_SINK=$((BASE + 1)) P_SOURCE=$((BASE + 2)) P_HOLD=$((BASE + 3)) P_CLOSE=$((BASE + 4))
-declare -A PORT=([edgesteer]=$((BASE + 10)) [haproxy]=$((BASE + 20))
+declare -A PORT=([edgesteer]=$((BASE + 10)) [haproxy]=$((BASE + 20)) [haproxy-default]=$((BASE + 25))
 		 [nginx]=$((BASE + 30)) [sniproxy]=$((BASE + 40)))
 HZ=$(getconf CLK_TCK)
 OUT=$BUILD/bench
@@ -89,41 +105,8 @@ fi
 
 # ---- helpers ---------------------------------------------------------------
 
-wait_listen() {	# PORT: wait up to 5 s for a listener on 127.0.0.1:PORT
-	local i
-	for i in $(seq 50); do
-		ss -Hltn "sport = :$1" | grep -q . && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 pids_of() {	# PID -> the PID and its children (nginx master + workers)
 	echo "$1" $(pgrep -P "$1" 2>/dev/null)
-}
-
-cpu_ticks() {	# PIDS -> utime+stime summed, in clock ticks
-	local sum=0 pid f
-	for pid in "$@"; do
-		# fields after the ")" of comm: utime is the 12th, stime the 13th
-		f=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null) || continue
-		set -- $f
-		sum=$((sum + ${12} + ${13}))
-	done
-	echo $sum
-}
-
-rss_kb() {	# PIDS -> VmRSS summed, in KiB
-	local sum=0 pid v
-	for pid in "$@"; do
-		v=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null) || continue
-		sum=$((sum + ${v:-0}))
-	done
-	echo $sum
-}
-
-kv() {	# KEY LINE -> value of KEY=value in LINE
-	sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"
 }
 
 # ---- peers -------------------------------------------------------------------
@@ -164,8 +147,9 @@ start_edgesteer() {
 	PEER_PID=$!
 }
 
-start_haproxy() {
+start_haproxy() {	# [nosplice]
 	local port=${PORT[haproxy]} f=$TMP/haproxy.cfg s
+	[ "${1:-}" = nosplice ] && port=${PORT[haproxy-default]} f=$TMP/haproxy-default.cfg
 	{
 		echo "global"
 		echo "  maxconn $((IDLE + 200))"
@@ -178,8 +162,10 @@ start_haproxy() {
 		echo "  timeout connect 5s"
 		echo "  timeout client 300s"
 		echo "  timeout server 300s"
-		echo "  option splice-request"
-		echo "  option splice-response"
+		if [ "${1:-}" != nosplice ]; then
+			echo "  option splice-request"
+			echo "  option splice-response"
+		fi
 		echo "frontend fe"
 		echo "  bind 127.0.0.1:$port"
 		echo "  maxconn $((IDLE + 200))"
@@ -191,9 +177,11 @@ start_haproxy() {
 			echo "  server up 127.0.0.1:$(upstream_of $s)"
 		done
 	} >"$f"
-	haproxy -db -f "$f" >"$TMP/haproxy.log" 2>&1 &
+	haproxy -db -f "$f" >"${f%.cfg}.log" 2>&1 &
 	PEER_PID=$!
 }
+
+start_haproxy-default() { start_haproxy nosplice; }
 
 start_nginx() {
 	local port=${PORT[nginx]} f=$TMP/nginx.conf s
@@ -246,6 +234,7 @@ available() {	# TARGET -> 0 when it can run here
 	case $1 in
 	direct) return 0 ;;
 	edgesteer) have_edgesteer ;;
+	haproxy-default) command -v haproxy >/dev/null ;;
 	*) command -v "$1" >/dev/null ;;
 	esac
 }
@@ -254,9 +243,48 @@ available() {	# TARGET -> 0 when it can run here
 
 declare -A R	# R[target,metric]
 
+# Syscalls whose count per connection is shown one by one (those that
+# exist as tracepoints here); the rest are "other".
+SYSCALLS="accept accept4 socket connect close shutdown epoll_ctl epoll_wait epoll_pwait
+	  read write readv writev recvfrom sendto recvmsg sendmsg splice pipe2 setsockopt
+	  getsockopt getsockname getpeername fcntl ioctl timerfd_settime brk mmap munmap futex"
+
+# syscalls_per_conn TARGET ADDR PID...: syscalls per connection at c=32 in
+# a 1 s rate run (untimed: counting costs the proxy a little), counted
+# exactly by perf stat on the syscall tracepoints of the proxy's threads:
+# the total (raw_syscalls:sys_enter) and each of SYSCALLS. Sets
+# R[TARGET,syscalls] and R[TARGET,sysmix] ("epoll_ctl 2.00, ...").
+syscalls_per_conn() {
+	local t=$1 addr=$2 perf_pid out conns n ev=raw_syscalls:sys_enter sc tp
+	shift 2
+	command -v perf >/dev/null || { log "$t: no perf (linux-perf, scripts/deps.sh): syscalls not counted"; return 0; }
+	tp=/sys/kernel/tracing/events/syscalls
+	[ -d $tp ] || tp=/sys/kernel/debug/tracing/events/syscalls
+	for sc in $SYSCALLS; do [ -d "$tp/sys_enter_$sc" ] && ev+=",syscalls:sys_enter_$sc"; done
+	perf stat -x, -e "$ev" -p "$(IFS=,; echo "$*")" -o "$TMP/perf.out" -- sleep 1.6 >/dev/null 2>&1 &
+	perf_pid=$!
+	STARTED+=("$perf_pid")
+	sleep 0.3
+	out=$("$PXLOAD" rate "$addr" close.bench 32 1 $REQ) || true
+	wait "$perf_pid" || true
+	bench_forget "$perf_pid"
+	conns=$(bench_kv conns "$out")
+	[ "${conns:-0}" -gt 0 ] || { log "$t: the syscall run made no connection"; return 0; }
+	n=$(awk -F, '$3 == "raw_syscalls:sys_enter" { print $1 }' "$TMP/perf.out" 2>/dev/null)
+	case $n in
+	'' | *[!0-9]*) log "$t: perf stat gave no syscall count"; return 0 ;;
+	esac
+	R[$t,syscalls]=$(awk -v n="$n" -v c="$conns" 'BEGIN { printf "%.1f", n / c }')
+	R[$t,sysmix]=$(awk -F, -v c="$conns" -v total="$n" '
+		$3 ~ /^syscalls:sys_enter_/ && $1 ~ /^[0-9]+$/ { k = substr($3, 20); if ($1 / c >= 0.05) m[k] = $1; rest += $1 }
+		END { for (k in m) printf "%.2f %s\n", m[k] / c, k
+		      if ((total - rest) / c >= 0.05) printf "%.2f other\n", (total - rest) / c }' "$TMP/perf.out" |
+		sort -rn | awk '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $2, $1 }')
+}
+
 bench_target() {	# TARGET
 	local t=$1 addr_sink addr_source addr_hold addr_close pids=() out c0 c1 r0 r1
-	local c conns=0 ticks=0 idle_pid i
+	local c n idle_pid i
 
 	if [ "$t" = direct ]; then
 		addr_sink=127.0.0.1:$P_SINK addr_source=127.0.0.1:$P_SOURCE
@@ -264,7 +292,7 @@ bench_target() {	# TARGET
 	else
 		"start_$t"
 		STARTED+=("$PEER_PID")
-		if ! wait_listen "${PORT[$t]}"; then
+		if ! bench_wait_listen "${PORT[$t]}"; then
 			log "$t did not listen on 127.0.0.1:${PORT[$t]}; its log:"
 			cat "$TMP/$t"*.log >&2 2>/dev/null || true
 			kill "$PEER_PID" 2>/dev/null || true
@@ -281,52 +309,37 @@ bench_target() {	# TARGET
 	for dir in up down; do
 		local addr=$addr_sink sni=sink.bench
 		[ $dir = down ] && addr=$addr_source sni=source.bench
-		c0=$(cpu_ticks "${pids[@]}")
+		c0=$(bench_cpu_ticks "${pids[@]}")
 		out=$("$PXLOAD" bulk "$addr" $sni $dir "$BULK_SECS") || { log "$t: bulk $dir failed"; continue; }
-		c1=$(cpu_ticks "${pids[@]}")
-		R[$t,gbps_$dir]=$(kv gbps "$out")
-		R[$t,bytes_$dir]=$(kv bytes "$out")
+		c1=$(bench_cpu_ticks "${pids[@]}")
+		R[$t,gbps_$dir]=$(bench_kv gbps "$out")
+		R[$t,bytes_$dir]=$(bench_kv bytes "$out")
 		if [ ${#pids[@]} -gt 0 ]; then
 			R[$t,cpugb_$dir]=$(awk -v t=$((c1 - c0)) -v hz="$HZ" -v b="${R[$t,bytes_$dir]}" \
 				'BEGIN { printf "%.3f", t / hz / (b / 1e9) }')
 		fi
 	done
 
-	# connection rate
+	# connection rate, a new connection per request/response
 	for c in $CONCS; do
-		c0=$(cpu_ticks "${pids[@]}")
-		out=$("$PXLOAD" rate "$addr_close" close.bench "$c" "$RATE_SECS") || { log "$t: rate c=$c failed"; continue; }
-		c1=$(cpu_ticks "${pids[@]}")
-		R[$t,rate_$c]=$(kv rate "$out")
-		R[$t,p50_$c]=$(kv p50_us "$out")
-		R[$t,p99_$c]=$(kv p99_us "$out")
-		[ "$(kv errors "$out")" = 0 ] || log "$t: rate c=$c: $(kv errors "$out") failed connections"
-		conns=$((conns + $(kv conns "$out")))
-		ticks=$((ticks + c1 - c0))
+		c0=$(bench_cpu_ticks "${pids[@]}")
+		out=$("$PXLOAD" rate "$addr_close" close.bench "$c" "$RATE_SECS" $REQ) || { log "$t: rate c=$c failed"; continue; }
+		c1=$(bench_cpu_ticks "${pids[@]}")
+		R[$t,rate_$c]=$(bench_kv rate "$out")
+		R[$t,p50_$c]=$(bench_kv p50_us "$out")
+		R[$t,p99_$c]=$(bench_kv p99_us "$out")
+		[ "$(bench_kv errors "$out")" = 0 ] || log "$t: rate c=$c: $(bench_kv errors "$out") failed connections"
+		n=$(bench_kv conns "$out")
+		if [ ${#pids[@]} -gt 0 ] && [ "${n:-0}" -gt 0 ]; then
+			R[$t,cpuconn_$c]=$(awk -v t=$((c1 - c0)) -v hz="$HZ" -v n="$n" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
+		fi
 	done
-	if [ ${#pids[@]} -gt 0 ] && [ $conns -gt 0 ]; then
-		R[$t,cpuconn]=$(awk -v t=$ticks -v hz="$HZ" -v n=$conns 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
-	fi
 
-	# syscalls per connection (c=16, 1 s, untimed: the tracepoint costs a
-	# little): a noise-free view of how much each proxy asks of the kernel
-	if [ ${#pids[@]} -gt 0 ] && command -v perf >/dev/null; then
-		local perf_pid n
-		perf stat -x, -e raw_syscalls:sys_enter -p "$(IFS=,; echo "${pids[*]}")" \
-			-o "$TMP/perf.out" -- sleep 1.5 >/dev/null 2>&1 &
-		perf_pid=$!
-		sleep 0.2
-		out=$("$PXLOAD" rate "$addr_close" close.bench 16 1) || true
-		wait $perf_pid || true
-		n=$(awk -F, '/raw_syscalls/ { print $1 }' "$TMP/perf.out" 2>/dev/null)
-		case $n in '' | *[!0-9]*) log "$t: perf stat gave no syscall count" ;;
-		*) R[$t,syscalls]=$(awk -v n="$n" -v c="$(kv conns "$out")" 'BEGIN { if (c > 0) printf "%.1f", n / c }') ;;
-		esac
-	fi
+	[ ${#pids[@]} -gt 0 ] && syscalls_per_conn "$t" "$addr_close" "${pids[@]}"
 
 	# idle connections: RSS delta over the baseline
 	if [ ${#pids[@]} -gt 0 ] && [ "$IDLE" -gt 0 ]; then
-		r0=$(rss_kb "${pids[@]}")
+		r0=$(bench_rss_kb "${pids[@]}")
 		"$PXLOAD" idle "$addr_hold" hold.bench "$IDLE" 2 >"$TMP/idle.out" &
 		idle_pid=$!
 		STARTED+=("$idle_pid")
@@ -335,10 +348,11 @@ bench_target() {	# TARGET
 			kill -0 $idle_pid 2>/dev/null || break
 			sleep 0.1
 		done
-		r1=$(rss_kb "${pids[@]}")
+		r1=$(bench_rss_kb "${pids[@]}")
 		wait $idle_pid || true
+		bench_forget $idle_pid
 		out=$(cat "$TMP/idle.out")
-		local ok; ok=$(kv ok "$out")
+		local ok; ok=$(bench_kv ok "$out")
 		if [ -n "$ok" ] && [ "$ok" -gt 0 ]; then
 			R[$t,rss]=$(awk -v d=$((r1 - r0)) -v n="$ok" 'BEGIN { printf "%.0f", d * 1024 / n }')
 			[ "$ok" = "$IDLE" ] || log "$t: only $ok of $IDLE idle connections were proxied"
@@ -351,6 +365,7 @@ bench_target() {	# TARGET
 		for i in $(pgrep -P "$PEER_PID"); do kill "$i" 2>/dev/null || true; done
 		kill "$PEER_PID" 2>/dev/null || true
 		wait "$PEER_PID" 2>/dev/null || true
+		bench_forget "$PEER_PID"
 	fi
 }
 
@@ -360,6 +375,11 @@ ratio() {	# VALUE BASE -> " 0.45x" or ""
 	awk -v v="$1" -v b="$2" 'BEGIN { if (v != "" && b != "" && b + 0 > 0) printf " %.2fx", v / b }'
 }
 
+ratio_or_dash() {	# VALUE BASE -> "0.45x" or "-"
+	local x; x=$(ratio "$1" "$2")
+	echo "${x:- -}" | tr -d ' '
+}
+
 cell() {	# TARGET METRIC BASE_TARGET -> "value ratio"
 	local v=${R[$1,$2]:-} b=${R[$3,$2]:-}
 	[ -n "$v" ] || { echo "-"; return; }
@@ -367,62 +387,66 @@ cell() {	# TARGET METRIC BASE_TARGET -> "value ratio"
 }
 
 print_table() {
-	local ran=() t row c
-	for t in $TARGETS; do [ -n "${R[$t,gbps_up]:-}${R[$t,rate_1]:-}" ] && ran+=("$t"); done
-	printf '\nProxy benchmark, %s, %s, %s CPUs, loopback; bulk %ss, rate %ss, %s idle, pipes %s\n' \
-		"$(date -u +%Y-%m-%d)" "$(uname -r)" "$(nproc)" "$BULK_SECS" "$RATE_SECS" "$IDLE" "${BENCH_PIPE_SIZE:-default}"
-	printf '%-30s' "metric (ratio to)"; for t in "${ran[@]}"; do printf '%16s' "$t"; done; echo
+	local ran=() t c
+	for t in $TARGETS; do [ -n "${R[$t,gbps_up]:-}${R[$t,rate_32]:-}" ] && ran+=("$t"); done
+	printf '\nProxy benchmark, %s, %s, %s CPUs, loopback; bulk %ss, rate %ss (%s B request, %s B response), %s idle, pipes %s\n' \
+		"$(date -u '+%Y-%m-%d %H:%M UTC')" "$(uname -r)" "$(nproc)" "$BULK_SECS" "$RATE_SECS" $REQ $RESP "$IDLE" \
+		"${BENCH_PIPE_SIZE:-default}"
+	printf '%-32s' "metric (ratio to)"; for t in "${ran[@]}"; do printf '%16s' "$t"; done; echo
 	row() {	# LABEL METRIC BASE
-		printf '%-30s' "$1"
+		printf '%-32s' "$1"
 		for t in "${ran[@]}"; do printf '%16s' "$(cell "$t" "$2" "$3")"; done
 		echo
 	}
+	row "proxy CPU us/conn c=32 (haproxy)" cpuconn_32 haproxy
+	row "conn/s c=32 (direct)" rate_32 direct
+	row "p99 us c=32 (haproxy)" p99_32 haproxy
+	row "bulk CPU s/GB up (haproxy)" cpugb_up haproxy
+	row "bulk CPU s/GB down (haproxy)" cpugb_down haproxy
 	row "bulk up Gbit/s (direct)" gbps_up direct
 	row "bulk down Gbit/s (direct)" gbps_down direct
-	row "CPU s/GB up (haproxy)" cpugb_up haproxy
-	row "CPU s/GB down (haproxy)" cpugb_down haproxy
+	row "RSS B/idle conn (haproxy)" rss haproxy
+	row "syscalls/conn c=32 (haproxy)" syscalls haproxy
 	for c in $CONCS; do
+		[ "$c" = 32 ] && continue
 		row "conn/s c=$c (direct)" "rate_$c" direct
-		printf '%-30s' "  p50/p99 us c=$c"
+		row "  proxy CPU us/conn c=$c" "cpuconn_$c" haproxy
+		printf '%-32s' "  p50/p99 us c=$c"
 		for t in "${ran[@]}"; do printf '%16s' "${R[$t,p50_$c]:--}/${R[$t,p99_$c]:--}"; done
 		echo
 	done
-	row "CPU us/conn (haproxy)" cpuconn haproxy
-	row "syscalls/conn (haproxy)" syscalls haproxy
-	row "RSS B/idle conn (haproxy)" rss haproxy
+	echo
+	echo "syscalls per connection at c=32 (perf stat on the syscall tracepoints; >= 0.05 shown):"
+	for t in "${ran[@]}"; do
+		[ -n "${R[$t,sysmix]:-}" ] && printf '  %-16s %s\n' "$t" "${R[$t,sysmix]}"
+	done
+	return 0
 }
 
+# One line per goal of edgesteer's against HAProxy (splice forced) or the
+# direct path measured in this run: "goal: ... PASS|MISS (ratio)".
 print_goals() {
-	local e=edgesteer
-	[ -n "${R[$e,gbps_up]:-}" ] || return 0
+	local e=edgesteer h=haproxy d=direct
+	[ -n "${R[$e,rate_32]:-}${R[$e,gbps_up]:-}" ] || return 0
 	echo
-	echo "edgesteer goals:"
-	awk -v up="${R[$e,gbps_up]:-}" -v dn="${R[$e,gbps_down]:-}" \
-	    -v dup="${R[direct,gbps_up]:-}" -v ddn="${R[direct,gbps_down]:-}" \
-	    -v cu="${R[$e,cpugb_up]:-}" -v cd="${R[$e,cpugb_down]:-}" \
-	    -v hu="${R[haproxy,cpugb_up]:-}" -v hd="${R[haproxy,cpugb_down]:-}" \
-	    -v cc="${R[$e,cpuconn]:-}" -v hc="${R[haproxy,cpuconn]:-}" \
-	    -v rss="${R[$e,rss]:-}" '
-	function goal(name, v, limit, ge) {
-		if (v == "" || limit == "") { printf "  %-40s n/a\n", name; return }
-		ok = ge ? v >= limit : v <= limit
-		printf "  %-40s %-5s %.3f vs %.3f (%+.0f%%)\n", name, ok ? "MET" : "MISS", v, limit, (v / limit - 1) * 100
-	}
-	BEGIN {
-		if (dup != "") goal("bulk up >= 0.45x direct (Gbit/s)", up, 0.45 * dup, 1)
-		if (ddn != "") goal("bulk down >= 0.45x direct (Gbit/s)", dn, 0.45 * ddn, 1)
-		goal("CPU/GB up <= 2/3 haproxy (s)", cu, hu == "" ? "" : hu * 2 / 3, 0)
-		goal("CPU/GB down <= 2/3 haproxy (s)", cd, hd == "" ? "" : hd * 2 / 3, 0)
-		goal("CPU/conn <= 2/3 haproxy (us)", cc, hc == "" ? "" : hc * 2 / 3, 0)
-		goal("RSS/idle conn <= 1024 B", rss, 1024, 0)
-	}'
+	bench_goal "proxy CPU per connection at c=32 <= 2/3 HAProxy's" "${R[$e,cpuconn_32]:-}" "${R[$h,cpuconn_32]:-}" 0.667 le
+	bench_goal "bulk CPU per GB up <= 2/3 HAProxy's" "${R[$e,cpugb_up]:-}" "${R[$h,cpugb_up]:-}" 0.667 le
+	bench_goal "bulk CPU per GB down <= 2/3 HAProxy's" "${R[$e,cpugb_down]:-}" "${R[$h,cpugb_down]:-}" 0.667 le
+	bench_goal "1-connection throughput up >= 0.45x direct" "${R[$e,gbps_up]:-}" "${R[$d,gbps_up]:-}" 0.45 ge
+	bench_goal "1-connection throughput down >= 0.45x direct" "${R[$e,gbps_down]:-}" "${R[$d,gbps_down]:-}" 0.45 ge
+	bench_goal "p99 latency at c=32 <= HAProxy's" "${R[$e,p99_32]:-}" "${R[$h,p99_32]:-}" 1 le
+	bench_goal "RSS per idle connection <= 1 KiB" "${R[$e,rss]:-}" 1024 1 le
+	echo "conn/s at c=32: edgesteer ${R[$e,rate_32]:--}, direct ${R[$d,rate_32]:--};" \
+		"edgesteer's ratio to direct $(ratio_or_dash "${R[$e,rate_32]:-}" "${R[$d,rate_32]:-}")," \
+		"to HAProxy $(ratio_or_dash "${R[$e,rate_32]:-}" "${R[$h,rate_32]:-}")," \
+		"to HAProxy without splice $(ratio_or_dash "${R[$e,rate_32]:-}" "${R[haproxy-default,rate_32]:-}")"
 }
 
 # ---- main ------------------------------------------------------------------
 
-"$PXLOAD" serve 127.0.0.1 $P_SINK $P_SOURCE $P_HOLD $P_CLOSE >"$TMP/serve.log" 2>&1 &
+"$PXLOAD" serve 127.0.0.1 $P_SINK $P_SOURCE $P_HOLD $P_CLOSE $REQ $RESP >"$TMP/serve.log" 2>&1 &
 STARTED+=($!)
-wait_listen $P_CLOSE || { log "upstream pxload did not start: $(cat "$TMP/serve.log")"; exit 1; }
+bench_wait_listen $P_CLOSE || { log "upstream pxload did not start: $(cat "$TMP/serve.log")"; exit 1; }
 
 RUN=()
 for t in $TARGETS; do

@@ -4,9 +4,9 @@
  * (scripts/bench/proxy.sh). Built by that script with the system cc; not
  * part of the product.
  *
- *   pxload serve HOST SINK SOURCE HOLD CLOSE   upstream on four ports
+ *   pxload serve HOST SINK SOURCE HOLD CLOSE [REQ RESP]  upstream on four ports
  *   pxload bulk  HOST:PORT SNI up|down SECS     one long connection
- *   pxload rate  HOST:PORT SNI CONC SECS        connections per second
+ *   pxload rate  HOST:PORT SNI CONC SECS [REQ]  connections per second
  *   pxload idle  HOST:PORT SNI COUNT HOLD_SECS  many idle connections
  *   pxload hello SNI                            ClientHello to stdout
  *
@@ -21,7 +21,11 @@
  *           server's first bytes before it streams)
  *   SOURCE  write without end until the peer goes     (bulk down)
  *   HOLD    write one byte 'A', then wait for EOF     (idle connections)
- *   CLOSE   write one byte 'A' and close              (connection rate)
+ *   CLOSE   read REQ more bytes (the request; 0 by default), write
+ *           RESP bytes (the response; 1 by default) and close
+ *                                                     (connection rate)
+ * The rate client sends its hello and a REQ-byte request in one write,
+ * then reads until EOF.
  * In the CLOSE case the upstream closes first, so TIME_WAIT lands on the
  * accepting sides and neither the client nor the proxy runs out of
  * ephemeral ports during the rate test.
@@ -249,10 +253,12 @@ struct srv_conn {
 	uint8_t hdr_got;	/* bytes of the 5-byte record header seen */
 	uint8_t hdr[5];
 	uint32_t hello_left;	/* record body bytes still to read */
+	uint32_t req_left;	/* CLOSE: request bytes still to read */
 };
 
 static struct srv_conn *srv;
 static int srv_max;
+static uint32_t srv_req, srv_resp = 1;	/* CLOSE: request and response sizes */
 
 static void srv_close(int ep, int fd)
 {
@@ -298,11 +304,21 @@ static void srv_readable(int ep, int fd)
 				continue;
 			return;
 		}
-		if (c->hello_done)
+		if (c->hello_done && !(c->mode == SRV_CLOSE && c->req_left))
 			continue;
-		srv_eat_hello(c, (size_t)n);
-		if (!c->hello_done)
-			continue;
+		if (!c->hello_done) {
+			size_t used = srv_eat_hello(c, (size_t)n);
+
+			if (!c->hello_done)
+				continue;
+			c->req_left = srv_req;
+			n -= (ssize_t)used;
+		}
+		if (c->mode == SRV_CLOSE) {
+			c->req_left -= (uint32_t)n < c->req_left ? (uint32_t)n : c->req_left;
+			if (c->req_left)
+				continue;
+		}
 		switch (c->mode) {
 		case SRV_SINK:
 			if (write(fd, "A", 1) != 1) {
@@ -320,8 +336,9 @@ static void srv_readable(int ep, int fd)
 			}
 			break;
 		case SRV_CLOSE:
-			if (write(fd, "A", 1) != 1)
-				fprintf(stderr, "pxload: serve: ack: %s\n", strerror(errno));
+			/* srv_resp <= BUF_SIZE: fits an empty socket buffer */
+			if (write(fd, buf, srv_resp) != (ssize_t)srv_resp)
+				fprintf(stderr, "pxload: serve: response: %s\n", strerror(errno));
 			srv_close(ep, fd);
 			return;
 		}
@@ -370,9 +387,17 @@ static int cmd_serve(int argc, char **argv)
 	int lfd[SRV_NMODES], ep;
 	struct epoll_event evs[MAX_EVENTS];
 
-	if (argc != 7) {
-		fprintf(stderr, "usage: pxload serve HOST SINK SOURCE HOLD CLOSE\n");
+	if (argc != 7 && argc != 9) {
+		fprintf(stderr, "usage: pxload serve HOST SINK SOURCE HOLD CLOSE [REQ RESP]\n");
 		return 2;
+	}
+	if (argc == 9) {
+		srv_req = (uint32_t)atoi(argv[7]);
+		srv_resp = (uint32_t)atoi(argv[8]);
+		if (srv_req > BUF_SIZE || srv_resp < 1 || srv_resp > 65536) {
+			fprintf(stderr, "pxload: serve: REQ 0..%d, RESP 1..65536\n", BUF_SIZE);
+			return 2;
+		}
 	}
 	srv_max = max_fds();
 	srv = calloc((size_t)srv_max, sizeof(*srv));
@@ -573,7 +598,7 @@ static int cli_step(int ep, struct cli_conn *c, int slot, uint32_t events, int h
 		return 0;
 	}
 	for (;;) {
-		char b[64];
+		char b[512];
 		ssize_t n = read(c->fd, b, sizeof(b));
 
 		if (n < 0 && errno == EINTR)
@@ -614,13 +639,24 @@ static int cmd_rate(int argc, char **argv)
 	int conc, ep, active = 0;
 	double secs;
 
-	if (argc != 6) {
-		fprintf(stderr, "usage: pxload rate HOST:PORT SNI CONC SECS\n");
+	if (argc != 6 && argc != 7) {
+		fprintf(stderr, "usage: pxload rate HOST:PORT SNI CONC SECS [REQ]\n");
 		return 2;
 	}
 	sa = parse_hostport(argv[2]);
 	conc = atoi(argv[4]);
 	secs = atof(argv[5]);
+	if (argc == 7) {
+		/* the request rides behind the hello, in the same write */
+		int req = atoi(argv[6]);
+
+		if (req < 0 || (size_t)req > HELLO_MAX - hello_len) {
+			fprintf(stderr, "pxload: request of %d bytes out of 0..%zu\n", req, HELLO_MAX - hello_len);
+			return 2;
+		}
+		memset(hello + hello_len, 'q', (size_t)req);
+		hello_len += (size_t)req;
+	}
 	if (conc < 1 || conc > 4096) {
 		fprintf(stderr, "pxload: concurrency %d out of 1..4096\n", conc);
 		return 2;

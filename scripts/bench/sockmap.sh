@@ -37,9 +37,12 @@ TMP=$(mktemp -d /tmp/es-bench-sockmap-$$.XXXXXX)
 STARTED=()
 
 log() { printf 'sockmap.sh: %s\n' "$*" >&2; }
+
+# shellcheck source=_lib.sh
+. "$SRC/scripts/bench/_lib.sh"
+
 cleanup() {
-	local pid
-	for pid in "${STARTED[@]}"; do kill "$pid" 2>/dev/null || true; done
+	bench_stop_started
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -64,26 +67,15 @@ fi
 
 # ---- helpers ---------------------------------------------------------------
 
-wait_listen() {
-	local i
-	for i in $(seq 50); do
-		ss -Hltn "sport = :$1" | grep -q . && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 sys_busy() {	# busy ticks of all CPUs: user nice system irq softirq steal
 	awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
 }
-
-kv() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"; }
 
 # ---- run ---------------------------------------------------------------------
 
 "$OUT/pxload" serve 127.0.0.1 $P_SINK $P_SOURCE $P_HOLD $P_CLOSE >"$TMP/serve.log" 2>&1 &
 STARTED+=($!)
-wait_listen $P_CLOSE || { log "upstream did not start: $(cat "$TMP/serve.log")"; exit 1; }
+bench_wait_listen $P_CLOSE || { log "upstream did not start: $(cat "$TMP/serve.log")"; exit 1; }
 
 declare -A R
 for mode in $MODES; do
@@ -95,7 +87,7 @@ for mode in $MODES; do
 			"$OUT/relay" $mode $dir $P_RELAY $up_port >"$TMP/relay.log" 2>&1 &
 			relay_pid=$!
 			STARTED+=($relay_pid)
-			if ! wait_listen $P_RELAY; then
+			if ! bench_wait_listen $P_RELAY; then
 				log "$mode relay did not start: $(cat "$TMP/relay.log")"
 				continue
 			fi
@@ -107,6 +99,7 @@ for mode in $MODES; do
 		if [ $st != 0 ]; then
 			log "$mode $dir: bulk failed (status $st): $(cat "$TMP/bulk.err"); relay: $(cat "$TMP/relay.log" 2>/dev/null)"
 			[ -z "$relay_pid" ] || { kill $relay_pid 2>/dev/null; wait $relay_pid 2>/dev/null; } || true
+			[ -z "$relay_pid" ] || bench_forget $relay_pid
 			continue
 		fi
 		s1=$(sys_busy)
@@ -116,13 +109,14 @@ for mode in $MODES; do
 			for i in $(seq 50); do kill -0 $relay_pid 2>/dev/null || break; sleep 0.1; done
 			kill $relay_pid 2>/dev/null || true
 			wait $relay_pid 2>/dev/null || true
-			relay_us=$(kv cpu_us "$(cat "$TMP/relay.log")")
-			R[$mode,gap_$dir]=$(awk -v i="$(kv in "$(cat "$TMP/relay.log")")" \
-				-v o="$(kv out "$(cat "$TMP/relay.log")")" 'BEGIN { d = i - o; printf "%.1f", (d > 0 ? d / 1e6 : 0) }')
+			bench_forget $relay_pid
+			relay_us=$(bench_kv cpu_us "$(cat "$TMP/relay.log")")
+			R[$mode,gap_$dir]=$(awk -v i="$(bench_kv in "$(cat "$TMP/relay.log")")" \
+				-v o="$(bench_kv out "$(cat "$TMP/relay.log")")" 'BEGIN { d = i - o; printf "%.1f", (d > 0 ? d / 1e6 : 0) }')
 			[ -n "$relay_us" ] || { log "$mode $dir: relay did not finish: $(cat "$TMP/relay.log")"; relay_us=0; }
 		fi
-		gb=$(awk -v b="$(kv bytes "$out")" 'BEGIN { print b / 1e9 }')
-		R[$mode,gbps_$dir]=$(kv gbps "$out")
+		gb=$(awk -v b="$(bench_kv bytes "$out")" 'BEGIN { print b / 1e9 }')
+		R[$mode,gbps_$dir]=$(bench_kv gbps "$out")
 		R[$mode,sys_$dir]=$(awk -v t=$((s1 - s0)) -v hz="$HZ" -v gb="$gb" 'BEGIN { printf "%.3f", t / hz / gb }')
 		R[$mode,proc_$dir]=$(awk -v us="$relay_us" -v gb="$gb" 'BEGIN { printf "%.3f", us / 1e6 / gb }')
 	done

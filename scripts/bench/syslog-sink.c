@@ -14,8 +14,10 @@
  * queue worker thread - and may reconnect), per connection for the
  * subscribers. Each output keeps the current run and a bitmap of the
  * sequence numbers seen in it, so unique and duplicate messages are
- * counted exactly; reordering is counted per connection. A message of a
- * newer run starts a new count; one of an older run is counted as stale.
+ * counted exactly; reordering is counted per connection, or per
+ * connection and sender with -S N when N senders number their messages
+ * k, k + N, k + 2N, ... (syslog-tcp-gen). A message of a newer run starts
+ * a new count; one of an older run is counted as stale.
  *
  * Every 100 ms the counts are written to the stats file (-s; atomically,
  * by rename) as one line per output:
@@ -45,6 +47,7 @@
 #define MAX_GROUPS 64
 #define RBUF       (256 * 1024)
 #define MAX_FRAME  65536
+#define MAX_STRIDE 64
 
 /* One output: what it received in the current run, over all its connections. */
 struct group {
@@ -62,7 +65,7 @@ struct conn {
 	size_t len;
 	struct group *g;
 	unsigned run;		/* of `last` */
-	uint64_t last;		/* last sequence number, for reordering */
+	uint64_t last[MAX_STRIDE];	/* last sequence number per sender, for reordering */
 };
 
 static struct conn conns[MAX_CONNS];
@@ -71,6 +74,7 @@ static struct group groups[MAX_GROUPS];
 static int n_groups;
 static uint64_t max_seq = 1ull << 24;
 static bool lf_framing;
+static unsigned stride = 1;	/* senders interleaving their sequence numbers */
 static volatile sig_atomic_t stop;
 static const char *stats_path;
 
@@ -148,11 +152,13 @@ static void message(struct conn *c, const char *m, size_t n)
 	}
 	if (run != c->run) {
 		c->run = run;
-		c->last = UINT64_MAX;
+		memset(c->last, 0xff, sizeof(c->last));
 	}
-	if (c->last != UINT64_MAX && seq < c->last)
+	uint64_t *last = &c->last[seq % stride];
+
+	if (*last != UINT64_MAX && seq < *last)
 		g->reorder++;
-	c->last = seq;
+	*last = seq;
 	if (g->seen[seq >> 3] & (1u << (seq & 7))) {
 		g->dup++;
 		return;
@@ -288,7 +294,7 @@ static struct conn *conn_new(int fd, SSL_CTX *ctx, bool server, struct group *g)
 	else
 		SSL_set_connect_state(c->ssl);
 	c->up = true;
-	c->last = UINT64_MAX;
+	memset(c->last, 0xff, sizeof(c->last));
 	return c;
 }
 
@@ -329,7 +335,7 @@ int main(int argc, char **argv)
 	int lfds[MAX_GROUPS];
 	struct sockaddr_in sa;
 
-	while ((opt = getopt(argc, argv, "l:P:C:n:c:k:a:s:m:F:")) != -1) {
+	while ((opt = getopt(argc, argv, "l:P:C:n:c:k:a:s:m:F:S:")) != -1) {
 		switch (opt) {
 		case 'l': listen_at = optarg; break;
 		case 'P': n_ports = atoi(optarg); break;
@@ -341,11 +347,12 @@ int main(int argc, char **argv)
 		case 's': stats_path = optarg; break;
 		case 'm': max_seq = strtoull(optarg, NULL, 0); break;
 		case 'F': lf_framing = !strcmp(optarg, "lf"); break;
+		case 'S': stride = (unsigned)atoi(optarg); break;
 		default: goto usage;
 		}
 	}
 	if (!!listen_at == !!connect_to || n_clients < 1 || n_clients > MAX_GROUPS || n_ports < 1 ||
-	    n_ports > MAX_GROUPS || !max_seq ||
+	    n_ports > MAX_GROUPS || !max_seq || !stride || stride > MAX_STRIDE ||
 	    parse_addr(listen_at ? listen_at : connect_to, &sa) || (listen_at && (!cert || !key)))
 		goto usage;
 
@@ -433,6 +440,6 @@ int main(int argc, char **argv)
 	return 0;
 usage:
 	fprintf(stderr, "usage: syslog-sink (-l IPV4:PORT [-P PORTS] -c CERT -k KEY | -C IPV4:PORT [-n N] [-c CERT -k KEY])\n"
-			"                   [-a CA] [-s STATS] [-m MAX_SEQ] [-F octet|lf]\n");
+			"                   [-a CA] [-s STATS] [-m MAX_SEQ] [-F octet|lf] [-S SENDERS]\n");
 	return 2;
 }

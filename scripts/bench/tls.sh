@@ -62,28 +62,9 @@ cat "$C/server-ec.crt" "$C/server-ec.key" >"$C/ec.pem"
 cat "$C/server.crt" "$C/server.key" >"$C/rsa.pem"
 declare -A CRT=([ec]=$C/server-ec.crt [rsa]=$C/server.crt) KEY=([ec]=$C/server-ec.key [rsa]=$C/server.key)
 
-wait_listen() {
-	local i
-	for i in $(seq 50); do
-		ss -Hltn "sport = :$1" | grep -q . && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-cpu_ticks() {
-	local sum=0 pid f
-	for pid in "$@"; do
-		f=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null) || continue
-		set -- $f
-		sum=$((sum + ${12} + ${13}))
-	done
-	echo $sum
-}
-
 "$PXLOAD" serve 127.0.0.1 $P_SINK $((BASE + 2)) $((BASE + 3)) $((BASE + 4)) 2>"$TMP/pxload.log" &
 STARTED+=($!)
-wait_listen $P_SINK || { log "upstream did not start"; exit 1; }
+bench_wait_listen $P_SINK || { log "upstream did not start"; exit 1; }
 
 start_edgesteer() {
 	local f=$TMP/edgesteer.conf k
@@ -163,15 +144,15 @@ bench_target() {
 	PEER_PID=
 	"start_$t" || { log "$t: not available here, skipped"; return 0; }
 	STARTED+=("$PEER_PID")
-	wait_listen "${PORT[$t,rsa]}" || { log "$t: did not listen"; return 0; }
+	bench_wait_listen "${PORT[$t,rsa]}" || { log "$t: did not listen"; return 0; }
 	sleep 0.3
 	pids=("$PEER_PID" $(pgrep -P "$PEER_PID" 2>/dev/null || true))
 	for k in ec rsa; do
 		for mode in new reuse; do
-			c0=$(cpu_ticks "${pids[@]}")
+			c0=$(bench_cpu_ticks "${pids[@]}")
 			out=$(timeout $((SECS + 20)) openssl s_time -connect "127.0.0.1:${PORT[$t,$k]}" -$mode \
 				-tls1_2 -cipher "${CIPHER[$k]}" -time "$SECS" 2>&1) || true
-			c1=$(cpu_ticks "${pids[@]}")
+			c1=$(bench_cpu_ticks "${pids[@]}")
 			n=$(sed -n 's/^\([0-9]*\) connections in [0-9.]* real seconds.*/\1/p' <<<"$out" | tail -1)
 			if [ -z "$n" ] || [ "$n" = 0 ]; then
 				log "$t $k $mode: no handshakes: $(tail -2 <<<"$out" | tr '\n' ' ')"
@@ -183,6 +164,7 @@ bench_target() {
 	done
 	kill "$PEER_PID" 2>/dev/null || true
 	wait "$PEER_PID" 2>/dev/null || true
+	bench_forget "$PEER_PID"
 }
 
 for t in $TARGETS; do bench_target "$t"; done

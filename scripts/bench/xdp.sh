@@ -9,6 +9,9 @@
 # Environment: BUILD, BENCH_XDP_REPEAT (runs per measurement, 2000000),
 # BENCH_XDP_ROUNDS (7), BENCH_XDP_PREFIXES (deny prefixes per class and
 # family, 1000), BENCH_XDP_FILTER (path of xdpfilt_alw_all.o).
+# Arguments are passed on: `xdp.sh -x before=/tmp/steer.bpf.o` adds another
+# build of steer.bpf.c (same map layout) as a column, to compare a change
+# with the tree before it in one run.
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -29,4 +32,4 @@ gcc -O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$ROOT/include" -iqu
 	"$BUILD/libedgesteer.a" -lbpf -lelf -lz -lbearssl -linih -lsystemd -lm
 
 exec "$BENCH_BIN/xdp_bench" -n "${BENCH_XDP_REPEAT:-2000000}" -r "${BENCH_XDP_ROUNDS:-7}" \
-	-p "${BENCH_XDP_PREFIXES:-1000}" -f "$XF"
+	-p "${BENCH_XDP_PREFIXES:-1000}" -f "$XF" "$@"

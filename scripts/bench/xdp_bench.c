@@ -24,10 +24,15 @@
  * the minimum beside it. Every frame must come back XDP_PASS from every
  * program (checked), so all do their whole work.
  *
- * Usage: xdp_bench [-n REPEAT] [-r ROUNDS] [-p PREFIXES] [-f XDP_FILTER_OBJ]
+ * -x LABEL=OBJ adds another build of steer.bpf.c (the same map layout),
+ * configured as "diag on", as one more column: to compare a change with
+ * the tree before it in the same run.
+ *
+ * Usage: xdp_bench [-n REPEAT] [-r ROUNDS] [-p PREFIXES] [-f XDP_FILTER_OBJ] [-x LABEL=OBJ]...
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,10 +49,12 @@
 #include "steer.skel.h"
 
 #define MAX_ROUNDS 51
+#define MAX_EXTRA 6
 
-enum { P_FLOOR, P_ES_OFF, P_ES, P_ES_TRACE, P_XF, P_MAX };
-static const char *const prog_names[P_MAX] = { "floor", "es diag off", "es diag on", "es trace",
-					       "xdp-filter" };
+enum { P_FLOOR, P_ES_OFF, P_ES, P_ES_TRACE, P_XF, P_FIXED };
+#define P_MAX (P_FIXED + MAX_EXTRA)
+static const char *prog_names[P_MAX] = { "floor", "es diag off", "es diag on", "es trace",
+					 "xdp-filter" };
 
 struct kind {
 	const char *name;
@@ -147,6 +154,55 @@ static char *prefix_lines(const char *key, const char *fmt, int n)
 	return s;
 }
 
+/* The map fds of one loaded steer.bpf.c object, by name. */
+static int es_maps(struct bpf_object *obj, struct bpfctl_maps *m)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} refs[] = {
+		{ "es_config", offsetof(struct bpfctl_maps, config) },
+		{ "es_stats", offsetof(struct bpfctl_maps, stats) },
+		{ "es_ifaces", offsetof(struct bpfctl_maps, ifaces) },
+		{ "es_lpm4", offsetof(struct bpfctl_maps, lpm4) },
+		{ "es_lpm6", offsetof(struct bpfctl_maps, lpm6) },
+		{ "es_rl4", offsetof(struct bpfctl_maps, rl4) },
+		{ "es_rl6", offsetof(struct bpfctl_maps, rl6) },
+		{ "es_syn4", offsetof(struct bpfctl_maps, syn4) },
+		{ "es_syn6", offsetof(struct bpfctl_maps, syn6) },
+		{ "es_cpumap", offsetof(struct bpfctl_maps, cpumap) },
+		{ "es_dir4_l1", offsetof(struct bpfctl_maps, dir4_l1) },
+		{ "es_dir4_chunk", offsetof(struct bpfctl_maps, dir4_chunk) },
+		{ "es_dir6_l1", offsetof(struct bpfctl_maps, dir6_l1) },
+		{ "es_dir6_chunk", offsetof(struct bpfctl_maps, dir6_chunk) },
+		{ "es_rules", offsetof(struct bpfctl_maps, rules) },
+		{ "es_rule_hits", offsetof(struct bpfctl_maps, rule_hits) },
+		{ ES_TRACE_SEC, offsetof(struct bpfctl_maps, trace) },
+		{ "es_trace_rb", offsetof(struct bpfctl_maps, trace_rb) },
+		{ "es_talkers", offsetof(struct bpfctl_maps, talkers) },
+		{ ES_PIN_TRACED, offsetof(struct bpfctl_maps, traced) },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(refs) / sizeof(refs[0]); i++) {
+		struct bpf_map *map = bpf_object__find_map_by_name(obj, refs[i].name);
+
+		if (!map && !strcmp(refs[i].name, ES_TRACE_SEC))	/* a build where it was a map */
+			map = bpf_object__find_map_by_name(obj, "es_trace");
+		if (!map && !strcmp(refs[i].name, ES_PIN_TRACED)) {	/* a build without it */
+			m->traced = -1;
+			continue;
+		}
+
+		if (!map) {
+			fprintf(stderr, "xdp_bench: %s: no map %s\n", bpf_object__name(obj), refs[i].name);
+			return -ENOENT;
+		}
+		*(int *)((char *)m + refs[i].off) = bpf_map__fd(map);
+	}
+	return 0;
+}
+
 static int run_one(int fd, const uint8_t *f, size_t len, uint32_t repeat, double *ns, uint32_t *rv)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = (uint32_t)len, .repeat = repeat);
@@ -165,6 +221,9 @@ int main(int argc, char **argv)
 	int rounds = 7, prefixes = 1000, opt, k, p, r, err, fds[P_MAX];
 	struct bpf_object *xf = NULL;
 	struct steer *es_inst[P_MAX] = { 0 };
+	struct bpf_object *extra[MAX_EXTRA] = { 0 };
+	const char *extra_obj[MAX_EXTRA];
+	int nextra = 0, np;
 	struct bpfctl_maps m;
 	struct conf *c = NULL;
 	char *conf_text, *d4, *d6, *d4p, *d6p;
@@ -188,14 +247,27 @@ int main(int argc, char **argv)
 	};
 	const int nk = (int)(sizeof(kinds) / sizeof(kinds[0]));
 
-	while ((opt = getopt(argc, argv, "n:r:p:f:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:r:p:f:x:")) != -1) {
 		switch (opt) {
+		case 'x': {
+			char *eq = strchr(optarg, '=');
+
+			if (!eq || nextra == MAX_EXTRA) {
+				fprintf(stderr, "xdp_bench: -x LABEL=OBJ, at most %d\n", MAX_EXTRA);
+				return 2;
+			}
+			*eq = 0;
+			prog_names[P_FIXED + nextra] = optarg;
+			extra_obj[nextra++] = eq + 1;
+			break;
+		}
 		case 'n': repeat = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'r': rounds = atoi(optarg); break;
 		case 'p': prefixes = atoi(optarg); break;
 		case 'f': xf_path = optarg; break;
 		default:
-			fprintf(stderr, "usage: xdp_bench [-n REPEAT] [-r ROUNDS] [-p PREFIXES] [-f XDP_FILTER_OBJ]\n");
+			fprintf(stderr, "usage: xdp_bench [-n REPEAT] [-r ROUNDS] [-p PREFIXES] [-f XDP_FILTER_OBJ] "
+				"[-x LABEL=STEER_OBJ]...\n");
 			return 2;
 		}
 	}
@@ -224,25 +296,33 @@ int main(int argc, char **argv)
 	conf_text = malloc((size_t)prefixes * 300 + 4096);
 	if (!d4 || !d6 || !d4p || !d6p || !conf_text)
 		return 1;
-	for (p = P_ES_OFF; p <= P_ES_TRACE; p++) {
-		struct steer *es = steer__open();
+	for (p = P_ES_OFF; p < P_FIXED + nextra; p++) {
+		struct bpf_object *obj;
+		struct bpf_program *prog;
 
-		if (!es || steer__load(es)) {
-			fprintf(stderr, "xdp_bench: loading steer.bpf.o: %s\n", bpfctl_libbpf_last());
-			return 1;
+		if (p == P_XF)
+			continue;
+		if (p < P_XF) {
+			struct steer *es = steer__open();
+
+			if (!es || steer__load(es)) {
+				fprintf(stderr, "xdp_bench: loading steer.bpf.o: %s\n", bpfctl_libbpf_last());
+				return 1;
+			}
+			es_inst[p] = es;
+			obj = es->obj;
+		} else {
+			/* another build of steer.bpf.c, "diag on" (same map layout) */
+			obj = bpf_object__open_file(extra_obj[p - P_FIXED], NULL);
+			if (!obj || bpf_object__load(obj)) {
+				fprintf(stderr, "xdp_bench: loading %s: %s\n", extra_obj[p - P_FIXED],
+					bpfctl_libbpf_last());
+				return 1;
+			}
+			extra[p - P_FIXED] = obj;
 		}
-		es_inst[p] = es;
-		m = (struct bpfctl_maps){
-			.config = bpf_map__fd(es->maps.es_config), .stats = bpf_map__fd(es->maps.es_stats),
-			.ifaces = bpf_map__fd(es->maps.es_ifaces), .lpm4 = bpf_map__fd(es->maps.es_lpm4),
-			.lpm6 = bpf_map__fd(es->maps.es_lpm6), .rl4 = bpf_map__fd(es->maps.es_rl4),
-			.rl6 = bpf_map__fd(es->maps.es_rl6), .cpumap = bpf_map__fd(es->maps.es_cpumap),
-			.dir4_l1 = bpf_map__fd(es->maps.es_dir4_l1), .dir4_chunk = bpf_map__fd(es->maps.es_dir4_chunk),
-			.dir6_l1 = bpf_map__fd(es->maps.es_dir6_l1), .dir6_chunk = bpf_map__fd(es->maps.es_dir6_chunk),
-			.rules = bpf_map__fd(es->maps.es_rules), .rule_hits = bpf_map__fd(es->maps.es_rule_hits),
-			.trace = bpf_map__fd(es->maps.es_trace), .trace_rb = bpf_map__fd(es->maps.es_trace_rb),
-			.talkers = bpf_map__fd(es->maps.es_talkers),
-		};
+		if (es_maps(obj, &m))
+			return 1;
 		sprintf(conf_text,
 			"[xdp]\ninterfaces = lo\n"
 			"syslog_ports = 514 601 6514\nproxy_ports = 443 8443 993\n"
@@ -267,9 +347,26 @@ int main(int argc, char **argv)
 				return 1;
 			}
 		}
-		fds[p] = bpf_program__fd(es->progs.es_steer);
+		prog = bpf_object__find_program_by_name(obj, "es_steer");
+		if (!prog) {
+			fprintf(stderr, "xdp_bench: no es_steer program\n");
+			return 1;
+		}
+		fds[p] = bpf_program__fd(prog);
+		/* while a trace runs, frames jump to the traced copy (slot 0) */
+		prog = bpf_object__find_program_by_name(obj, "es_steer_traced");
+		if (prog && m.traced >= 0) {
+			uint32_t slot = 0;
+			int tfd = bpf_program__fd(prog);
+
+			if (bpf_map_update_elem(m.traced, &slot, &tfd, BPF_ANY)) {
+				fprintf(stderr, "xdp_bench: es_traced: %s\n", strerror(errno));
+				return 1;
+			}
+		}
 	}
 
+	np = P_FIXED + nextra;
 	fds[P_XF] = load_xdp_filter(xf_path, prefixes, &xf);
 	if (fds[P_XF] < 0)
 		return 1;
@@ -285,7 +382,7 @@ int main(int argc, char **argv)
 	       repeat, rounds, prefixes, 1, xf_path, prefixes);
 	for (r = 0; r < rounds; r++)
 		for (k = 0; k < nk; k++)
-			for (p = 0; p < P_MAX; p++) {
+			for (p = 0; p < np; p++) {
 				uint32_t rv = 0;
 
 				err = run_one(fds[p], kinds[k].frame, kinds[k].len, repeat, &kinds[k].ns[p][r], &rv);
@@ -297,19 +394,19 @@ int main(int argc, char **argv)
 			}
 
 	printf("%-28s %14s", "frame", "floor");
-	for (p = 1; p < P_MAX; p++)
-		printf(" %14s %7s", prog_names[p], "+floor");
+	for (p = 1; p < np; p++)
+		printf(" %14.14s %7s", prog_names[p], "+floor");
 	printf("\n");
 	for (k = 0; k < nk; k++) {
 		double med[P_MAX], mn[P_MAX];
 
-		for (p = 0; p < P_MAX; p++) {
+		for (p = 0; p < np; p++) {
 			qsort(kinds[k].ns[p], (size_t)rounds, sizeof(double), cmp_double);
 			med[p] = kinds[k].ns[p][rounds / 2];
 			mn[p] = kinds[k].ns[p][0];
 		}
 		printf("%-28s %6.1f (%5.1f)", kinds[k].name, med[P_FLOOR], mn[P_FLOOR]);
-		for (p = 1; p < P_MAX; p++)
+		for (p = 1; p < np; p++)
 			printf(" %6.1f (%5.1f) %+7.1f", med[p], mn[p], med[p] - med[P_FLOOR]);
 		printf("\n");
 	}
@@ -324,6 +421,8 @@ int main(int argc, char **argv)
 	bpf_object__close(xf);
 	for (p = 0; p < P_MAX; p++)
 		steer__destroy(es_inst[p]);
+	for (p = 0; p < nextra; p++)
+		bpf_object__close(extra[p]);
 	close(fds[P_FLOOR]);
 	return 0;
 }

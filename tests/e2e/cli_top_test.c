@@ -201,6 +201,60 @@ TEST_TIMEOUT(top_reads_xdp_from_the_pins_without_a_daemon, 60)
 	th_sh("%s detach -p /sys/fs/bpf/es-cli-topx-%d >/dev/null; rm -rf %s", th_bin(), getpid(), dir);
 }
 
+/*
+ * Two sources sending into the XDP interface at 400 and 40 frames per
+ * second (raw Ethernet frames on the veth peer): top's talker section
+ * names the heavy one first, with a rate.
+ */
+TEST_TIMEOUT(top_shows_the_top_talkers, 60)
+{
+	char dir[64], out[16384], *sec;
+	FILE *f;
+
+	TH_PRIVATE_NETNS();
+	snprintf(dir, sizeof(dir), "/tmp/es-cli-toptalk-%d", getpid());
+	ASSERT_EQ(th_sh("rm -rf %s; mkdir -p %s && ip link add estk0 type veth peer name estk1 && "
+			"ip link set estk0 up && ip link set estk1 up", dir, dir), 0);
+	snprintf(out, sizeof(out), "%s/x.conf", dir);
+	f = fopen(out, "w");
+	ASSERT_TRUE(f != NULL);
+	fprintf(f, "[global]\ncontrol_socket = %s/none.sock\npin_path = /sys/fs/bpf/es-cli-toptalk-%d\n"
+		"[xdp]\ninterfaces = estk0\nmode = generic\nsyslog_ports = 514\ntalkers_sample = 1\n", dir,
+		getpid());
+	fclose(f);
+	ASSERT_EQ(th_sh("%s attach -c %s/x.conf", th_bin(), dir), 0);
+	ASSERT_EQ(th_sh("cat > %s/send.py <<'EOF'\n"
+			"import socket,struct,sys,time\n"
+			"src,rate,dur=sys.argv[1],float(sys.argv[2]),float(sys.argv[3])\n"
+			"s=socket.socket(socket.AF_PACKET,socket.SOCK_RAW); s.bind(('estk1',0))\n"
+			"pl=b'<13>talker'\n"
+			"ip=struct.pack('!BBHHHBBH4s4s',0x45,0,20+8+len(pl),0,0,64,17,0,"
+			"socket.inet_aton(src),socket.inet_aton('192.0.2.1'))\n"
+			"udp=struct.pack('!HHHH',40000,514,8+len(pl),0)\n"
+			"fr=b'\\xff'*6+b'\\x02\\0\\0\\0\\0\\1'+b'\\x08\\0'+ip+udp+pl\n"
+			"n=0; t0=time.monotonic()\n"
+			"while time.monotonic()-t0<dur:\n"
+			"  if n<(time.monotonic()-t0)*rate: s.send(fr); n+=1\n"
+			"  else: time.sleep(0.001)\n"
+			"EOF", dir), 0);
+	ASSERT_EQ(th_sh("timeout 30 python3 %s/send.py 192.0.2.77 400 12 & echo $! >%s/p1; "
+			"timeout 30 python3 %s/send.py 192.0.2.78 40 12 & echo $! >%s/p2", dir, dir, dir, dir), 0);
+	/* both sending (python starts slowly on a busy machine) */
+	EXPECT_EQ(th_wait_sh(10000, "%s stats --talkers -c %s/x.conf 2>/dev/null | grep -q 192.0.2.78", th_bin(),
+			     dir), 0);
+	EXPECT_EQ(th_sh_out(out, sizeof(out), "%s top -c %s/x.conf -d 1 -n 2 </dev/null", th_bin(), dir), 0);
+	TH_LOG("%s", out);
+	/* the last frame */
+	for (sec = strstr(out, "TOP TALKERS"); sec && strstr(sec + 1, "TOP TALKERS");)
+		sec = strstr(sec + 1, "TOP TALKERS");
+	ASSERT_TRUE(sec != NULL);
+	/* the first row is the heavy sender, with a rate; the light one below */
+	EXPECT_EQ(th_sh("sed -n '3p' <<'EOF' | grep -Eq '^  192\\.0\\.2\\.77 +syslog +pass +[0-9]'\n%s\nEOF", sec), 0);
+	EXPECT_EQ(th_sh("grep -Eq '^  192\\.0\\.2\\.78 +syslog +pass ' <<'EOF'\n%s\nEOF", sec), 0);
+	th_sh("kill $(cat %s/p1 %s/p2) 2>/dev/null; %s detach -p /sys/fs/bpf/es-cli-toptalk-%d >/dev/null; rm -rf %s",
+	      dir, dir, th_bin(), getpid(), dir);
+}
+
 /* A whole gateway: XDP and a watched NIC through the daemon, a
  * subscriber on the relay: every section of top has its rows. */
 TEST_TIMEOUT(top_shows_every_section_of_a_whole_gateway, 90)

@@ -201,4 +201,33 @@ TEST_F_TIMEOUT(dp, dead_upstream_down_in_status_and_stats, 60)
 	EXPECT_EQ(th_sh("grep -q 'upstream 127.0.0.1:9: down' %s/daemon.log", self->dir), 0);
 }
 
+/* check = tls: every upstream's state, check streak and last reason in
+ * status, its streak in stats. */
+TEST_F_TIMEOUT(dp, tls_check_state_in_status_and_stats, 60)
+{
+	char out[8192], extra[512], want[160];
+
+	snprintf(extra, sizeof(extra), "check = tls\ncheck_ca = %s/certs/ca.crt\ncheck_sni = demo.test\n"
+		 "check_interval = 300ms\ncheck_fall = 2\n", self->dir);
+	write_conf(self, PORT_UP1, extra);
+	th_sh("sed -i 's|^route = demo.test .*|route = demo.test 127.0.0.1:9 127.0.0.1:%d|' %s/edgesteer.conf",
+	      PORT_UP1, self->dir);
+	start_daemon(_metadata, self);
+	snprintf(want, sizeof(want), "upstream web/127.0.0.1:%d: up, check tls: passed, ", PORT_UP1);
+	ASSERT_EQ(th_wait_sh(10000, "%s status -s %s/ctl.sock | grep -qF 'upstream web/127.0.0.1:9: down for' && "
+			     "%s status -s %s/ctl.sock | grep -qF '%s'", th_bin(), self->dir, th_bin(), self->dir,
+			     want), 0);
+	ASSERT_EQ(th_sh_out(out, sizeof(out), "%s status -s %s/ctl.sock", th_bin(), self->dir), 0);
+	EXPECT_TRUE(strstr(out, "upstreams down: 1 (web/127.0.0.1:9)") != NULL);
+	EXPECT_TRUE(strstr(out, want) != NULL);
+	EXPECT_TRUE(strstr(out, "check tls: failed, ") != NULL);
+	EXPECT_TRUE(strstr(out, "ago: connect: Connection refused\n") != NULL);
+	ASSERT_EQ(th_sh_out(out, sizeof(out), "%s stats -s %s/ctl.sock --json", th_bin(), self->dir), 0);
+	EXPECT_TRUE(strstr(out, "edgesteer_proxy_upstream_checks_in_a_row") != NULL);
+	EXPECT_EQ(th_sh("grep -q 'upstream 127.0.0.1:9 check failed: connect: Connection refused' %s/daemon.log",
+			self->dir), 0);
+	EXPECT_EQ(which_upstream(self, out, sizeof(out)), 0);
+	EXPECT_STREQ(out, "up1\n");
+}
+
 TEST_HARNESS_MAIN

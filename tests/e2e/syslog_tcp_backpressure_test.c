@@ -4,7 +4,10 @@
  * TLS) frozen with SIGSTOP, a small ring and a small spool: once both are
  * full of what the collector still needs, the relay stops reading the TCP
  * sender (its send() blocks), nothing is lost, and after SIGCONT every
- * message arrives, in order.
+ * message arrives, in order. And a ring far smaller than the forwarder's
+ * confirmation slack, without a spool: the sender is paused again and
+ * again, and resumed each time, and every message arrives over its one
+ * connection.
  * Runs in a network namespace of its own (TH_PRIVATE_NETNS), ports
  * 22400-22499 on its loopback.
  */
@@ -100,11 +103,10 @@ TEST_F_TIMEOUT(bp, frozen_collector_pauses_tcp_sender_nothing_lost, 200)
 	self->rs.port = 22402;
 	ASSERT_EQ(rsys_start(&self->rs, self->certs, "ossl"), 0);
 	/* ring 32M (~155k messages), spool 1M (~4700): less than N, and what
-	 * is left (~45M) more than the sockets' buffers hold. The ring
-	 * must be larger than the forwarder's confirmation slack (twice the
-	 * collector's TCP window and 256K, see forward.c): messages that
-	 * recent are never confirmed while nothing more is sent, and a ring
-	 * smaller than that would keep the sender paused for good */
+	 * is left (~45M) more than the sockets' buffers hold. The ring is
+	 * larger than the forwarder's confirmation slack (twice the
+	 * collector's TCP window and 256K, see forward.c), so this is about
+	 * the frozen collector alone; a smaller ring is the next test */
 	snprintf(conf, sizeof(conf),
 		 "[syslog]\ntcp_listen = 127.0.0.1:22401\nmax_message = 1024\nring_size = 32M\n"
 		 "[forward central]\ncollector = 127.0.0.1:22402\nca = %s/ca.crt\nserver_name = localhost\n"
@@ -153,6 +155,66 @@ TEST_F_TIMEOUT(bp, frozen_collector_pauses_tcp_sender_nothing_lost, 200)
 	EXPECT_EQ(overflow, 0);
 	EXPECT_GT(relay_metric(self->relay, self->certs, "edgesteer_syslog_tcp_paused_ms_total", NULL), 0);
 	TH_LOG("all %u delivered after the thaw, %ld repeated", N, c.dups);
+}
+
+/*
+ * A ring smaller than the forwarder's confirmation slack (twice the
+ * collector's TCP window and 256K, see forward.c) and no spool: the ring
+ * fills with messages the collector has acknowledged but that cannot be
+ * counted as read until that many more bytes follow, and those can only
+ * come from the paused sender. The forwarder must settle the session
+ * (close_notify answered by the collector's close_notify confirms it
+ * all) so the sender is resumed: every message arrives, in order, over
+ * the sender's one connection, nothing skipped.
+ */
+TEST_F_TIMEOUT(bp, small_ring_paused_sender_resumes_without_reconnecting, 200)
+{
+	const unsigned N = 6000;
+	struct seq_check c;
+	char conf[4096];
+	long long settles;
+	int st = -1;
+	pid_t sender;
+
+	self->rs.port = 22412;
+	ASSERT_EQ(rsys_start(&self->rs, self->certs, "ossl"), 0);
+	/* 64K: about 300 messages, a fifth of what the sender sends */
+	snprintf(conf, sizeof(conf),
+		 "[syslog]\ntcp_listen = 127.0.0.1:22411\nmax_message = 1024\nring_size = 64K\n"
+		 "[forward central]\ncollector = 127.0.0.1:22412\nca = %s/ca.crt\nserver_name = localhost\n"
+		 "backoff_min = 100ms\nbackoff_max = 500ms\n"
+		 "connect_timeout = 1s\nhandshake_timeout = 2s\nwrite_timeout = 5s\n",
+		 self->certs);
+	self->relay = relay_start(self->certs, conf);
+	ASSERT_EQ(wait_port(22411, 15000), 0);
+	sender = fork();
+	if (sender == 0)
+		_exit(send_tcp(22411, 0, N) ? 1 : 0);
+	self->sender = sender;
+	wait_out(self->rs.dir, &c, N, 120000);
+	if (c.bad)
+		TH_LOG("%s", c.why);
+	TH_LOG("%ld of %u delivered, %ld repeated; paused %lld ms", c.got, N, c.dups,
+	       relay_metric(self->relay, self->certs, "edgesteer_syslog_tcp_paused_ms_total", NULL));
+	EXPECT_EQ(c.got, N);
+	EXPECT_EQ(c.gaps, 0);
+	{
+		pid_t want = self->sender, got = waitpid(want, &st, 0);
+
+		self->sender = 0;
+		ASSERT_EQ(got, want);
+	}
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	/* one sender connection (and wait_port()'s probe), all of it
+	 * accepted, nothing skipped */
+	EXPECT_EQ(relay_metric(self->relay, self->certs, "edgesteer_syslog_tcp_connections_total", NULL), 2);
+	EXPECT_EQ(relay_metric(self->relay, self->certs, "edgesteer_syslog_stream_accepted_total", NULL), N);
+	EXPECT_EQ(relay_metric(self->relay, self->certs, "edgesteer_syslog_forward_overflow_total", NULL), 0);
+	/* it was paused (the ring is far smaller than N messages) */
+	EXPECT_GT(relay_metric(self->relay, self->certs, "edgesteer_syslog_tcp_paused_ms_total", NULL), 0);
+	settles = relay_metric(self->relay, self->certs, "edgesteer_syslog_forward_settles_total", NULL);
+	TH_LOG("forwarder sessions settled: %lld", settles);
+	EXPECT_GT(settles, 0);
 }
 
 TEST_HARNESS_MAIN

@@ -3,7 +3,8 @@
  * End to end: syslog over TLS into the relay (tls_intake), with mutual
  * TLS (intake_client_ca): a C sender with a client certificate, one
  * without (refused and counted), and rsyslog's omfwd over TLS with the
- * ossl and gtls drivers; out to a TLS subscriber, byte-exact and in order.
+ * ossl and gtls drivers; out to a TLS subscriber, byte-exact and in order;
+ * origin = yes with the sender certificate's subject, escaped.
  * Each test runs in a network namespace of its own (TH_PRIVATE_NETNS),
  * ports 22500-22599 on its loopback.
  */
@@ -41,8 +42,8 @@ FIXTURE_TEARDOWN(tin)
 	}
 }
 
-/* TLS intake 22502 (mutual TLS), subscribers 22503 */
-static void start(struct th_fixture_tin *self)
+/* TLS intake 22502 (mutual TLS), subscribers 22503; extra: more [syslog] lines */
+static void start_with(struct th_fixture_tin *self, const char *extra)
 {
 	char conf[4096];
 
@@ -50,9 +51,14 @@ static void start(struct th_fixture_tin *self)
 		 "[syslog]\ntls_intake = 127.0.0.1:22502\nintake_client_ca = %s/ca.crt\n"
 		 "intake_client_issuer = CN=Edge Test CA,O=Example\nhandshake_timeout = 3s\n"
 		 "tls_listen = 127.0.0.1:22503\n"
-		 "cert = %s/server.crt\nkey = %s/server.key\nclient_ca = %s/ca.crt\n",
-		 self->dir, self->dir, self->dir, self->dir);
+		 "cert = %s/server.crt\nkey = %s/server.key\nclient_ca = %s/ca.crt\n%s",
+		 self->dir, self->dir, self->dir, self->dir, extra);
 	self->pid = relay_start(self->dir, conf);
+}
+
+static void start(struct th_fixture_tin *self)
+{
+	start_with(self, "");
 }
 
 static void subscribe(struct th_fixture_tin *self, struct tsub *s)
@@ -205,6 +211,90 @@ TEST_F_TIMEOUT(tin, rsyslog_omfwd_ossl, 90)
 TEST_F_TIMEOUT(tin, rsyslog_omfwd_gtls, 90)
 {
 	rsyslog_omfwd(self, "gtls");
+}
+
+/* test_msg(i) as the relay forwards it with origin = yes: its NILVALUE
+ * SD replaced by `element`. */
+static size_t origin_msg(char *buf, size_t cap, unsigned i, const char *element)
+{
+	char m[512], *sd;
+
+	test_msg(m, sizeof(m), i);
+	sd = strstr(m, " - message ");
+	if (!sd)
+		return 0;
+	return (size_t)snprintf(buf, cap, "%.*s %s%s", (int)(sd - m), m, element, sd + 2);
+}
+
+struct origin_check {
+	const char *element;
+	unsigned next;
+	bool bad;
+};
+
+static int origin_cb(void *arg, const uint8_t *m, size_t len)
+{
+	struct origin_check *c = arg;
+	char want[1024];
+	size_t wl = origin_msg(want, sizeof(want), c->next, c->element);
+
+	if (wl != len || memcmp(want, m, len)) {
+		TH_LOG("message %u: got '%.*s'", c->next, (int)len, m);
+		TH_LOG("        want '%s'", want);
+		c->bad = true;
+		return -1;
+	}
+	c->next++;
+	return 0;
+}
+
+/*
+ * origin = yes on mutual-TLS intake: the subscriber sees the sender's
+ * address and its certificate's subject, RFC 5424 escaped. The
+ * certificate is made here by openssl with a subject that needs every
+ * escape: the DN is CN=log]sender\\1,O=Acme \"Ops\" (RFC 4514: '\' and
+ * '"' escaped), and as a PARAM-VALUE ']', '\' and '"' are escaped again.
+ */
+TEST_F_TIMEOUT(tin, origin_carries_certificate_subject, 60)
+{
+	static const char element[] =
+		"[origin ip=\"127.0.0.1\" subject=\"CN=log\\]sender\\\\\\\\1,O=Acme \\\\\\\"Ops\\\\\\\"\"]";
+	const unsigned N = 50;
+	struct origin_check oc = { .element = element };
+	struct tsub sub, snd;
+	static uint8_t out[1 << 16];
+	size_t used = 0;
+	double end;
+	unsigned i;
+
+	ASSERT_EQ(th_sh("cd %s && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out odd.key "
+			"2>/dev/null && openssl req -new -key odd.key -subj '/O=Acme \"Ops\"/CN=log]sender\\\\1' "
+			"-out odd.csr && printf 'basicConstraints=CA:FALSE\\nkeyUsage=critical,digitalSignature\\n"
+			"extendedKeyUsage=clientAuth\\n' >odd.ext && openssl x509 -req -in odd.csr -CA ca.crt "
+			"-CAkey ca.key -CAcreateserial -days 30 -out odd.crt -extfile odd.ext 2>/dev/null",
+			self->dir), 0);
+	start_with(self, "origin = yes\n");
+	subscribe(self, &sub);
+	ASSERT_EQ(tsub_connect(&snd, 22502, self->dir, "odd.crt", "odd.key", 0), 0);
+	for (i = 0; i < N; i++) {
+		char m[512];
+		size_t ml = test_msg(m, sizeof(m), i);
+
+		used += (size_t)snprintf((char *)out + used, sizeof(out) - used, "%zu %s", ml, m);
+	}
+	ASSERT_EQ(tls_write_all(&snd, out, used), 0);
+	end = th_now() + 20;
+	while (oc.next < N && !oc.bad && th_now() < end) {
+		if (tsub_pump(&sub, 20) && !sub.len)
+			break;
+		if (tsub_take(&sub, FRAMING_OCTET, origin_cb, &oc) < 0)
+			break;
+	}
+	EXPECT_EQ(oc.next, N);
+	EXPECT_FALSE(oc.bad);
+	EXPECT_EQ(relay_metric(self->pid, self->dir, "edgesteer_syslog_origin_added_total", "proto=\"tls\""), N);
+	tsub_close(&snd);
+	tsub_close(&sub);
 }
 
 TEST_HARNESS_MAIN

@@ -281,7 +281,8 @@ TEST_F(trace, rule_hits_from_the_cli)
 /*
  * Three syslog senders in A (three addresses) at 300, 60 and 8 frames
  * per second for 3 s: `stats --talkers`, taken while they send, ranks
- * them by rate; the metrics count each one's frames exactly.
+ * them by rate; with talkers_sample = 1 the metrics count each one's
+ * frames exactly.
  */
 TEST_F(trace, talkers_three_senders)
 {
@@ -291,24 +292,28 @@ TEST_F(trace, talkers_three_senders)
 	long sent[3], got;
 	int i;
 
-	setup_gateway(_metadata, self, "");
+	setup_gateway(_metadata, self, "talkers_sample = 1");
 	ASSERT_EQ(th_sh("ip -n %s addr add 10.202.0.11/24 dev %s && ip -n %s addr add 10.202.0.12/24 dev %s",
 			self->a, self->va, self->a, self->va), 0);
 	ASSERT_EQ(th_sh("cat > %s/send.py <<'EOF'\n"
 			"import socket,sys,time\n"
 			"src,rate,dur=sys.argv[1],float(sys.argv[2]),float(sys.argv[3])\n"
 			"s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind((src,0))\n"
-			"n=0; t0=time.monotonic()\n"
+			"n=0; t0=time.monotonic(); open(sys.argv[4],'w').close()\n"
 			"while time.monotonic()-t0<dur:\n"
 			"  if n<(time.monotonic()-t0)*rate:\n"
 			"    s.sendto(b'<13>talker',('10.202.0.2',%d)); n+=1\n"
 			"  else: time.sleep(0.001)\n"
 			"print(n)\n"
 			"EOF", self->dir, SYSLOG_PORT), 0);
+	/* the ranking is read a second after the last sender started: on a
+	 * busy machine starting python alone can take a second */
 	ASSERT_EQ(th_sh("D=%s; timeout 30 sh -c '"
-			"ip netns exec %s python3 $0/send.py %s %d 3 >$0/sent0 & "
-			"ip netns exec %s python3 $0/send.py %s %d 3 >$0/sent1 & "
-			"ip netns exec %s python3 $0/send.py %s %d 3 >$0/sent2 & "
+			"ip netns exec %s python3 $0/send.py %s %d 3 $0/ready0 >$0/sent0 & "
+			"ip netns exec %s python3 $0/send.py %s %d 3 $0/ready1 >$0/sent1 & "
+			"ip netns exec %s python3 $0/send.py %s %d 3 $0/ready2 >$0/sent2 & "
+			"i=0; while [ $i -lt 200 ] && ! [ -e $0/ready0 -a -e $0/ready1 -a -e $0/ready2 ]; do "
+			"sleep 0.05; i=$((i+1)); done; "
 			"sleep 1; nsenter --net=/run/netns/%s %s stats --talkers -c %s >$0/talkers.txt; wait' $D",
 			self->dir, self->a, src[0], rate[0], self->a, src[1], rate[1], self->a, src[2], rate[2],
 			self->g, self->bin, self->conf), 0);

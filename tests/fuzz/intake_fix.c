@@ -17,6 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const hosts[] = { "", "192.0.2.7", "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255" };
+	static char subject[600];
 	const char *host;
 	size_t cap, n, ts;
 	uint8_t *out;
@@ -24,6 +25,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!size)
 		return 0;
 	host = hosts[data[0] % 3];
+	/* bit 2: the input's first bytes up to a NUL (at most 599) are also
+	 * a certificate subject, whatever bytes they are */
+	subject[0] = 0;
+	if (data[0] & 4) {
+		size_t sl = strnlen((const char *)data + 1, size - 1 < 599 ? size - 1 : 599);
+
+		memcpy(subject, data + 1, sl);
+		subject[sl] = 0;
+	}
 	data++;
 	size--;
 	cap = size + (SYSLOG_PRI_EXTRA > SYSLOG_ORIGIN_EXTRA ? SYSLOG_PRI_EXTRA : SYSLOG_ORIGIN_EXTRA);
@@ -40,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    syslog_msg_parse(out, n, NULL) != SYSLOG_OK)
 			abort();
 	}
-	n = syslog_add_origin(data, size, host, out, cap);
+	n = syslog_add_origin(data, size, host, subject, out, cap);
 	if (n && (n > cap || n <= size || syslog_msg_parse(out, n, NULL) != SYSLOG_OK))
 		abort();
 	free(out);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * libFuzzer target: the DER walk behind the client-issuer check. It runs
- * on the peer's end-entity certificate as it streams in, before the chain
- * is validated, so its input is untrusted. First byte: 0 = certificate,
+ * libFuzzer target: the DER walk behind the client-issuer check (and the
+ * subject that origin = yes records). It runs on the peer's end-entity
+ * certificate as it streams in, before the chain is validated, so its
+ * input is untrusted. First byte: 0 = certificate,
  * 1 = Name, else a configured DN string. Canonical output must be
  * NUL-terminated within its buffer and stable (canon(canon(x)) == canon(x)
  * for strings).
@@ -24,6 +25,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	switch (data[0] % 3) {
 	case 0:
 		if (dn_cert_issuer(data + 1, size - 1, out, sizeof(out)) == 0 && strlen(out) >= sizeof(out))
+			abort();
+		if (dn_cert_subject(data + 1, size - 1, out, sizeof(out)) == 0 && strlen(out) >= sizeof(out))
 			abort();
 		break;
 	case 1:

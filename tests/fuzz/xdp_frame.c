@@ -33,7 +33,7 @@ static int ready = -1;	/* -1 not tried, 0 unavailable, 1 ready */
 
 static const char conf_text[] =
 	"[xdp]\ninterfaces = lo\n"
-	"syslog_ports = 514 601\nproxy_ports = 443 8443\n"
+	"syslog_ports = 514 601\nproxy_ports = 443 8443\nsyslog_tcp_ports = 514 6514\n"
 	"allow_syslog = 192.0.2.0/24 10.0.0.0/8 2001:db8::/32\n"
 	"deny_syslog = 192.0.2.128/25 2001:db8:bad::/48\n"
 	"deny_proxy = 198.51.100.0/24 2001:db8:dead::/48 2001:db8:beef::1/128\n"
@@ -45,7 +45,7 @@ static void setup(void)
 	static const char *const names[] = {
 		"es_config", "es_stats", "es_ifaces", "es_lpm4", "es_lpm6", "es_rl4", "es_rl6", "es_syn4", "es_syn6",
 		"es_cpumap", "es_dir4_l1", "es_dir4_chunk", "es_dir6_l1", "es_dir6_chunk",
-		"es_rules", "es_rule_hits", "es_trace", "es_trace_rb", "es_talkers",
+		"es_rules", "es_rule_hits", ES_TRACE_SEC, "es_trace_rb", "es_talkers",
 	};
 	struct bpfctl_maps m;
 	struct conf *c = NULL;
@@ -79,7 +79,7 @@ static void setup(void)
 		.dir6_chunk = bpf_map__fd(inst[0]->maps.es_dir6_chunk),
 		.rules = bpf_map__fd(inst[0]->maps.es_rules),
 		.rule_hits = bpf_map__fd(inst[0]->maps.es_rule_hits),
-		.trace = bpf_map__fd(inst[0]->maps.es_trace),
+		.trace = bpf_map__fd(inst[0]->maps.data_es_trace),
 		.trace_rb = bpf_map__fd(inst[0]->maps.es_trace_rb),
 		.talkers = bpf_map__fd(inst[0]->maps.es_talkers),
 	};

@@ -171,17 +171,21 @@ static void check_cred(struct check *k, const char *sec, const char *cert_key, i
 	check_dates(k, cert_line, sec, cert_key, cert, &f);
 }
 
-static void check_anchors(struct check *k, const char *sec, const char *key, const char *file)
+static void check_anchors_at(struct check *k, int line, const char *sec, const char *key, const char *file)
 {
 	char err[TLS_CHECK_ERR_MAX];
 	size_t n = 0;
-	int line = key_line(k->path, sec, key);
 
 	if (tls_check_anchor_file(file, &n, err, sizeof(err)))
 		report(k, line, sec, key, false, "%s", err);
 	else if (!n)
 		report(k, line, sec, key, false, "'%s' holds no CA certificate BearSSL can use: "
 		       "nothing could be verified", file);
+}
+
+static void check_anchors(struct check *k, const char *sec, const char *key, const char *file)
+{
+	check_anchors_at(k, key_line(k->path, sec, key), sec, key, file);
 }
 
 static void check_files(struct check *k, const struct conf *c)
@@ -200,7 +204,13 @@ static void check_files(struct check *k, const struct conf *c)
 
 			if (r->cert[0])
 				check_cred(k, sec, key, r->line, r->cert, key, r->line, r->key);
+			/* a route's own check_ca= (the section's is checked once, below) */
+			if (r->n_upstreams && r->check == CHECK_TLS && r->check_ca[0] &&
+			    strcmp(r->check_ca, px->check_ca))
+				check_anchors_at(k, r->line, sec, key, r->check_ca);
 		}
+		if (px->check_ca[0])
+			check_anchors(k, sec, "check_ca", px->check_ca);
 	}
 	if (c->syslog.enabled && c->syslog.n_tls_listen) {
 		const struct conf_syslog *s = &c->syslog;

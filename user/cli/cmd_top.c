@@ -7,7 +7,8 @@
  * text over the control socket, or without a daemon the XDP counters from
  * the pins) and shows rates from the difference to the previous sample,
  * not totals: per interface and class the packet rate and the drop rate
- * by verdict, per proxy route the connection rate, open connections and
+ * by verdict, the heaviest XDP sources (top talkers), per proxy route
+ * the connection rate, open connections and
  * throughput, per syslog listener the message rate, each subscriber's
  * rate, lag and skips, each forwarder's state and backlog, each watched
  * NIC's state. On a terminal the screen is redrawn and 'q' quits; with
@@ -227,6 +228,67 @@ static void sec_xdp(const struct top *t)
 	}
 }
 
+#define TOP_TALKERS 10
+
+struct talker_row {
+	const struct sample *x;
+	double pps;
+};
+
+static int talker_row_cmp(const void *a, const void *b)
+{
+	const struct talker_row *p = a, *q = b;
+
+	if (isnan(p->pps) != isnan(q->pps))
+		return isnan(p->pps) ? 1 : -1;
+	if (!isnan(p->pps) && p->pps != q->pps)
+		return p->pps < q->pps ? 1 : -1;
+	return p->x->value < q->x->value ? 1 : p->x->value > q->x->value ? -1 : 0;
+}
+
+/*
+ * The heaviest sources XDP saw, from edgesteer_xdp_talker_packets (the
+ * top sources per class and verdict, counted since each took its slot
+ * in the talker table). A source's rate needs it in both samples; one
+ * that dropped below its earlier count lost its slot and took it again,
+ * so it counts from 0. A source new in this sample shows "-" rather than
+ * its whole count as one interval's.
+ */
+static void sec_talkers(const struct top *t)
+{
+	static const char *const m = "edgesteer_xdp_talker_packets";
+	struct talker_row rows[256];
+	int n = 0, w = 6;
+
+	for (size_t i = 0; i < t->cur.n && n < 256; i++) {
+		const struct sample *x = &t->cur.v[i], *p;
+		const char *src;
+
+		if (strcmp(x->name, m) || !(src = sample_label(x, "source")))
+			continue;
+		rows[n].x = x;
+		rows[n].pps = NAN;
+		p = t->dt ? samples_match(&t->prev, x) : NULL;
+		if (p)
+			rows[n].pps = (x->value >= p->value ? x->value - p->value : x->value) / t->dt;
+		if ((int)strlen(src) > w)
+			w = (int)strlen(src) < NAME_W_MAX ? (int)strlen(src) : NAME_W_MAX;
+		n++;
+	}
+	if (!n)
+		return;
+	qsort(rows, (size_t)n, sizeof(rows[0]), talker_row_cmp);
+	fprintf(t->out, "\nTOP TALKERS (XDP sources), packets/s\n  %-*s %-7s %-14s %9s %12s\n", w, "source",
+		"class", "verdict", "pkt/s", "packets");
+	for (int i = 0; i < n && i < TOP_TALKERS; i++) {
+		const struct sample *x = rows[i].x;
+
+		fprintf(t->out, "  %-*.*s %-7s %-14s %9s %12s\n", w, w, sample_label(x, "source"),
+			sample_label(x, "class") ?: "?", sample_label(x, "verdict") ?: "?", NUM(rows[i].pps),
+			NUM(x->value));
+	}
+}
+
 static void sec_proxy(const struct top *t)
 {
 	static const char *const m = "edgesteer_proxy_route_connections_total";
@@ -396,6 +458,7 @@ static void draw(struct top *t, bool clear)
 	if (!t->cur.n)
 		fprintf(t->out, "\nnothing to show: no daemon at %s and no XDP pins under %s\n", t->sock, t->pin);
 	sec_xdp(t);
+	sec_talkers(t);
 	sec_proxy(t);
 	sec_syslog(t);
 	if (sum(t, "edgesteer_syslog_subscribers", false, NULL) >= 0)

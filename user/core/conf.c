@@ -44,8 +44,8 @@
  *
  * Keys whose value is more than one typed word keep a callback in their
  * table entry: route, default and no_sni (a name, upstreams and KEY=VALUE
- * options proxy_protocol=off|v1|v2, balance=, alpn= and terminate=CERT,KEY, resolved
- * against the section after it is read), steer_* (pass | cpu N | cpus
+ * options proxy_protocol=off|v1|v2, balance=, alpn=, terminate=CERT,KEY and
+ * check=, check_ca=, check_sni=, resolved against the section after it is read), steer_* (pass | cpu N | cpus
  * LIST), probe, metrics_listen (loopback only), control_group (must
  * exist) and client_issuer (a distinguished name).
  */
@@ -537,7 +537,8 @@ static void add_addrs(struct conf_parser *p, const struct conf_key *k, void *sec
 			conf_error(p, k->name, "more than %d addresses", (int)k->max);
 			return;
 		}
-		if (conf_parse_hostport(w, &arr[*n], err, sizeof(err)))
+		if ((k->flags & CONF_NAMES_LATER ? conf_parse_upstream : conf_parse_hostport)(w, &arr[*n], err,
+											   sizeof(err)))
 			conf_error(p, k->name, "%s", err);
 		else
 			(*n)++;
@@ -1065,7 +1066,126 @@ static void validate_tls_trust(struct conf_parser *p)
 	p->section[0] = 0;
 }
 
+/* ---- active health checks ---------------------------------------------- */
+
+static const char *const check_name[] = { "off", "tcp", "tls" };
+
+struct check_ref {
+	const char *text;		/* an upstream as written */
+	const struct conf_route *r;	/* a route that checks it */
+	const char *key;		/* "route", "default", "no_sni" */
+};
+
+static int check_ref_cmp(const void *a, const void *b)
+{
+	const struct check_ref *x = a, *y = b;
+	int c = strcmp(x->text, y->text);
+
+	return c ? c : x->r->line - y->r->line;
+}
+
+static bool check_same(const struct conf_route *a, const struct conf_route *b)
+{
+	return a->check == b->check && !strcmp(a->check_ca, b->check_ca) && !strcmp(a->check_sni, b->check_sni);
+}
+
+/* One route's check keys: its own, else the section's; check_ca= and
+ * check_sni= only mean something to a tls check. */
+static void check_inherit(struct conf_parser *p, const struct conf_proxy *px, struct conf_route *r,
+			  const char *key, bool fallback_unset)
+{
+	if ((int)r->check == -1 || fallback_unset)
+		r->check = px->check;
+	if (r->check != CHECK_TLS && (r->check_ca[0] || r->check_sni[0])) {
+		p->at_line = r->line;
+		conf_error(p, key, "check_ca= and check_sni= only apply to check=tls; this route's check is %s",
+			   check_name[r->check]);
+		return;
+	}
+	if (r->check != CHECK_TLS)
+		return;
+	if (!r->check_ca[0])
+		memcpy(r->check_ca, px->check_ca, sizeof(r->check_ca));
+	if (!r->check_sni[0])
+		memcpy(r->check_sni, px->check_sni, sizeof(r->check_sni));
+	/* the section's own file is checked once, at its key */
+	if (strcmp(r->check_ca, px->check_ca) && !p->no_files && access(r->check_ca, R_OK)) {
+		p->at_line = r->line;
+		conf_error(p, key, "check_ca: cannot read '%s': %s", r->check_ca, strerror(errno));
+	}
+}
+
+/*
+ * Routes inherit the section's check keys. An upstream has one health
+ * state however many routes name it, so the routes that check it must
+ * check it the same way (a route with check=off just does not ask for
+ * one); the later route's line is the error.
+ */
+static void validate_checks(struct conf_parser *p, struct conf_proxy *px)
+{
+	struct check_ref *v;
+	bool any_tls = false;
+	int n = 0, j, k;
+
+	for (j = -2; j < px->n_routes; j++) {
+		struct conf_route *r = j == -2 ? &px->default_route : j == -1 ? &px->no_sni_route : &px->routes[j];
+
+		check_inherit(p, px, r, j == -2 ? "default" : j == -1 ? "no_sni" : "route",
+			      !r->n_upstreams && j < 0);
+		any_tls |= r->n_upstreams && r->check == CHECK_TLS;
+	}
+	if (px->check_ca[0] && !p->no_files && access(px->check_ca, R_OK))
+		conf_error(p, "check_ca", "cannot read '%s': %s", px->check_ca, strerror(errno));
+	if ((px->check_ca[0] || px->check_sni[0]) && !any_tls)
+		conf_error(p, px->check_ca[0] ? "check_ca" : "check_sni",
+			   "only a tls check uses it, and no route has check = tls");
+	v = calloc((size_t)(px->n_routes + 2) * CONF_MAX_UPSTREAMS, sizeof(*v));
+	if (!v) {
+		conf_error(p, NULL, "out of memory");
+		return;
+	}
+	for (j = -2; j < px->n_routes; j++) {
+		const struct conf_route *r = j == -2 ? &px->default_route : j == -1 ? &px->no_sni_route :
+					     &px->routes[j];
+
+		for (k = 0; r->check != CHECK_OFF && k < r->n_upstreams; k++)
+			v[n++] = (struct check_ref){ r->upstreams[k].text, r,
+						     j == -2 ? "default" : j == -1 ? "no_sni" : "route" };
+	}
+	qsort(v, (size_t)n, sizeof(*v), check_ref_cmp);
+	for (k = 1; k < n; k++) {
+		const struct conf_route *a = v[k - 1].r, *b = v[k].r;
+
+		if (strcmp(v[k - 1].text, v[k].text) || check_same(a, b))
+			continue;
+		p->at_line = b->line;
+		conf_error(p, v[k].key, "upstream %s is checked here with check=%s%s%s%s%s but with "
+			   "check=%s%s%s%s%s on line %d; it has one health state, so check it the same way",
+			   v[k].text, check_name[b->check], b->check_ca[0] ? " check_ca=" : "", b->check_ca,
+			   b->check_sni[0] ? " check_sni=" : "", b->check_sni, check_name[a->check],
+			   a->check_ca[0] ? " check_ca=" : "", a->check_ca, a->check_sni[0] ? " check_sni=" : "",
+			   a->check_sni, a->line);
+	}
+	free(v);
+}
+
 /* Cross-key checks once the whole file is read. */
+/* A TCP port is either proxy or syslog: one class per port, or the
+ * counters and the policy a frame meets would depend on a check order. */
+static void validate_tcp_port_sets(struct conf_parser *p, const struct conf_xdp *x)
+{
+	for (int i = 0; i < x->n_syslog_tcp_ports; i++)
+		for (int j = 0; j < x->n_proxy_ports; j++)
+			if (x->syslog_tcp_ports[i] <= x->proxy_ports_last[j] &&
+			    x->proxy_ports[j] <= x->syslog_tcp_ports_last[i]) {
+				conf_error(p, "syslog_tcp_ports", "port %u is also in proxy_ports; a TCP port "
+					   "belongs to one class: remove it from one of the two",
+					   x->syslog_tcp_ports[i] > x->proxy_ports[j] ? x->syslog_tcp_ports[i] :
+					   x->proxy_ports[j]);
+				return;
+			}
+}
+
 static void validate(struct conf_parser *p)
 {
 	struct conf *c = p->c;
@@ -1083,6 +1203,7 @@ static void validate(struct conf_parser *p)
 			x->syslog_burst = x->syslog_rate_pps;
 		if (x->proxy_syn_rate_pps && !x->proxy_syn_burst)
 			x->proxy_syn_burst = x->proxy_syn_rate_pps;
+		validate_tcp_port_sets(p, x);
 	}
 	for (i = 0; i < c->n_proxies; i++) {
 		struct conf_proxy *px = &c->proxies[i];
@@ -1120,6 +1241,7 @@ static void validate(struct conf_parser *p)
 				conf_error(p, "route", "terminate: cannot read '%s' or '%s'", r->cert, r->key);
 			}
 		}
+		validate_checks(p, px);
 		for (j = 0; j < i; j++)
 			for (int a = 0; a < px->n_listen; a++)
 				for (int b = 0; b < c->proxies[j].n_listen; b++)

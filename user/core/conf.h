@@ -55,7 +55,7 @@ enum conf_proxy_proto { PROTO_TLS, PROTO_HTTP };
 enum conf_pp { PP_OFF, PP_V1, PP_V2 };
 enum conf_balance { BALANCE_FIRST, BALANCE_ROUNDROBIN, BALANCE_LEASTCONN, BALANCE_HASH };
 enum conf_accept_pp { ACCEPT_PP_OFF, ACCEPT_PP_V1, ACCEPT_PP_V2, ACCEPT_PP_BOTH };
-enum conf_check { CHECK_OFF, CHECK_TCP };
+enum conf_check { CHECK_OFF, CHECK_TCP, CHECK_TLS };
 enum conf_framing { FRAMING_OCTET, FRAMING_LF };
 enum conf_slow { SLOW_SKIP, SLOW_DISCONNECT };
 enum conf_oversize { OVERSIZE_TRUNCATE, OVERSIZE_DROP };
@@ -79,6 +79,7 @@ struct conf_global {
 	uint32_t drain_timeout_ms;		/* SIGTERM grace */
 	uint32_t max_connections;		/* all [proxy] together; 0 = from RLIMIT_NOFILE */
 	uint32_t workers;			/* proxy event loops; 0 = one per CPU, at most 4 */
+	uint64_t pipe_memory_max;		/* bytes splice pipes may grow by, all [proxy] together */
 	enum conf_log_format access_log_format;	/* the proxy's access-log lines */
 };
 
@@ -93,6 +94,10 @@ struct conf_xdp {
 	uint16_t proxy_ports[CONF_MAX_PORTS];
 	int n_proxy_ports;
 	uint16_t proxy_ports_last[CONF_MAX_PORTS];
+	/* TCP ports of the syslog class (tcp_listen, tls_intake senders) */
+	uint16_t syslog_tcp_ports[CONF_MAX_PORTS];
+	int n_syslog_tcp_ports;
+	uint16_t syslog_tcp_ports_last[CONF_MAX_PORTS];
 	uint32_t syslog_rate_pps;	/* 0 = no rate limit */
 	uint32_t syslog_burst;
 	uint32_t syslog_rate_v6_prefix;	/* IPv6 sources share a bucket per /N */
@@ -105,6 +110,7 @@ struct conf_xdp {
 	enum conf_on_exit on_exit;
 	bool rule_hits;			/* count hits per prefix rule */
 	bool talkers;			/* count heavy sources per class and verdict */
+	uint32_t talkers_sample_shift;	/* ...on 1 frame in 2^shift */
 };
 
 struct conf_route {
@@ -117,6 +123,11 @@ struct conf_route {
 	char alpn[32];			/* "": any; else only hellos offering it (alpn=) */
 	char cert[CONF_PATH_MAX];	/* terminate=CERT,KEY: TLS ends here */
 	char key[CONF_PATH_MAX];
+	/* active check of its upstreams (check=, check_ca=, check_sni=);
+	 * the section's when not given */
+	enum conf_check check;
+	char check_ca[CONF_PATH_MAX];	/* check=tls: verify against it; "": no verification */
+	char check_sni[CONF_HOST_MAX];	/* check=tls: SNI, and the name verified with check_ca */
 	int line;
 };
 
@@ -133,7 +144,9 @@ struct conf_proxy {
 	enum conf_balance balance;		/* default for routes */
 	uint32_t health_backoff_min_ms;		/* an upstream that failed is skipped this long */
 	uint32_t health_backoff_max_ms;		/* ... doubling per failure up to this */
-	enum conf_check check;			/* active health checks of upstreams */
+	enum conf_check check;			/* active health checks of upstreams; routes may override */
+	char check_ca[CONF_PATH_MAX];		/* check = tls: CA the upstreams' certificates chain to */
+	char check_sni[CONF_HOST_MAX];		/* check = tls: SNI and expected name */
 	uint32_t check_interval_ms;
 	uint32_t check_rise, check_fall;	/* passes to come up, failures to go down */
 	enum conf_accept_pp accept_proxy;	/* PROXY header expected from clients */
@@ -141,7 +154,9 @@ struct conf_proxy {
 	uint32_t max_conn_per_client;		/* 0 = no limit */
 	uint32_t client_rate;			/* new connections per second per client; 0 = off */
 	uint32_t client_burst;
-	uint32_t resolve_interval_ms;		/* upstream names are re-resolved this often */
+	uint32_t resolve_interval_ms;		/* upstream names are re-resolved at least this often */
+	uint32_t happy_eyeballs_delay_ms;	/* next address of a name tried after this */
+	uint32_t happy_eyeballs_max;		/* attempts of one connection at once */
 	uint32_t hello_timeout_ms;
 	uint32_t connect_timeout_ms;
 	uint32_t idle_timeout_ms;
@@ -204,6 +219,7 @@ struct conf_forward {
 	uint32_t write_timeout_ms;
 	uint32_t backoff_min_ms;
 	uint32_t backoff_max_ms;
+	uint32_t resolve_interval_ms;	/* collector names: re-resolved at least this often */
 	int line;
 };
 
@@ -316,6 +332,9 @@ enum conf_type {
 
 #define CONF_REPEAT	0x1	/* lines accumulate (lists, routes) */
 #define CONF_EMPTY_OK	0x2	/* "key =" is a value, not an error */
+#define CONF_NAMES_LATER 0x4	/* CONF_ADDRS: host names are checked, not resolved
+				 * (ss_family AF_UNSPEC; the user resolves them
+				 * off the loop, core/resolve.h) */
 
 struct conf_parser;
 struct conf_key;
@@ -324,7 +343,7 @@ typedef void conf_key_fn(struct conf_parser *p, const struct conf_key *k, void *
 struct conf_key {
 	const char *name;
 	enum conf_type type;
-	unsigned flags;			/* CONF_REPEAT, CONF_EMPTY_OK */
+	unsigned flags;			/* CONF_REPEAT, CONF_EMPTY_OK, CONF_NAMES_LATER */
 	size_t off;			/* the field in the section's struct */
 	size_t size;			/* its size (integers: 1, 2, 4, 8; text: the buffer) */
 	size_t count_off;		/* lists: the int that counts the entries */

@@ -92,13 +92,42 @@ static void key_steer(struct conf_parser *p, const struct conf_key *k, void *sec
 static const char *const pp_words[] = { "off", "v1", "v2", NULL };
 static const char *const balance_words[] = { "first", "roundrobin", "leastconn", "hash", NULL };
 static const char *const accept_pp_words[] = { "off", "v1", "v2", "both", NULL };
-static const char *const check_words[] = { "off", "tcp", NULL };
+static const char *const check_words[] = { "off", "tcp", "tls", NULL };
 
-/* terminate=CERT,KEY, proxy_protocol=off|v1|v2 and balance=... after the upstreams */
+/* check_sni (section key and route option): the name a TLS check sends and verifies */
+static void set_check_sni(struct conf_parser *p, const char *key, const char *val, char *dst, size_t len)
+{
+	const char *what = strcmp(key, "check_sni") ? "check_sni=" : "";
+	const char *why;
+
+	if (strlen(val) >= len)
+		conf_error(p, key, "%slonger than %zu bytes", what, len - 1);
+	else if (conf_check_hostname(val, &why))
+		conf_error(p, key, "%s'%s' is not a host name: %s", what, val, why);
+	else
+		strcpy(dst, val);
+}
+
+static void key_check_sni(struct conf_parser *p, const struct conf_key *k, void *sec, const char *val)
+{
+	set_check_sni(p, k->name, val, (char *)sec + k->off, k->size);
+}
+
+/* terminate=CERT,KEY, proxy_protocol=off|v1|v2, balance=..., alpn=, check=,
+ * check_ca= and check_sni= after the upstreams */
 static void route_option(struct conf_parser *p, const char *key, char *w, char *eq, struct conf_route *r)
 {
 	*eq = 0;
-	if (!strcmp(w, "proxy_protocol")) {
+	if (!strcmp(w, "check")) {
+		int v = conf_set_enum(p, key, eq + 1, check_words);
+
+		if (v >= 0)
+			r->check = (enum conf_check)v;
+	} else if (!strcmp(w, "check_ca")) {
+		conf_set_path(p, key, eq + 1, r->check_ca, sizeof(r->check_ca));
+	} else if (!strcmp(w, "check_sni")) {
+		set_check_sni(p, key, eq + 1, r->check_sni, sizeof(r->check_sni));
+	} else if (!strcmp(w, "proxy_protocol")) {
 		int v = conf_set_enum(p, key, eq + 1, pp_words);
 
 		if (v >= 0)
@@ -127,7 +156,8 @@ static void route_option(struct conf_parser *p, const char *key, char *w, char *
 		conf_set_path(p, key, eq + 1, r->cert, sizeof(r->cert));
 		conf_set_path(p, key, comma + 1, r->key, sizeof(r->key));
 	} else {
-		conf_error(p, key, "unknown route option '%s' (allowed: proxy_protocol=, balance=, alpn=, terminate=)", w);
+		conf_error(p, key, "unknown route option '%s' (allowed: proxy_protocol=, balance=, alpn=, "
+			   "terminate=, check=, check_ca=, check_sni=)", w);
 	}
 }
 
@@ -173,7 +203,8 @@ static void key_server_name(struct conf_parser *p, const struct conf_key *k, voi
 }
 
 /*
- * route = NAME UPSTREAM... [proxy_protocol=v1|v2|off] [balance=...] [terminate=CERT,KEY]
+ * route = NAME UPSTREAM... [proxy_protocol=v1|v2|off] [balance=...] [alpn=...] [terminate=CERT,KEY]
+ *         [check=off|tcp|tls] [check_ca=FILE] [check_sni=NAME]
  * default = UPSTREAM... [options]      no_sni = UPSTREAM... [options]
  */
 static void parse_route(struct conf_parser *p, const char *key, const char *val, struct conf_route *r,
@@ -187,6 +218,7 @@ static void parse_route(struct conf_parser *p, const char *key, const char *val,
 	r->line = p->line;
 	r->proxy_protocol = (enum conf_pp)-1;	/* resolved after the section */
 	r->balance = (enum conf_balance)-1;
+	r->check = (enum conf_check)-1;
 	CONF_FOR_EACH_WORD(val, w, buf) {
 		char *eq = strchr(w, '=');
 
@@ -361,6 +393,10 @@ static const struct conf_key global_keys[] = {
 	  .doc = "Event loops (threads) that run the [proxy] sections, each with its own listening "
 		 "sockets (SO_REUSEPORT); 0: one per CPU, at most 4. Per-client limits, max_connections "
 		 "and upstream health hold across them. Read at start only: a reload keeps the count." },
+	{ "pipe_memory_max", CONF_SIZE, FIELD(struct conf_global, pipe_memory_max), .min = 0, .max = 1ull << 40,
+	  .def = "16M",
+	  .doc = "Splice pipes of flows that keep filling them grow towards 1M; this bounds what all grown "
+		 "pipes together hold beyond pipe_size (0: pipes keep pipe_size)." },
 	{ "access_log_format", CONF_ENUM, FIELD(struct conf_global, access_log_format),
 	  .words = log_format_words, .def = "text",
 	  .doc = "The proxy's access-log lines: text, or json (one object per line)." },
@@ -368,6 +404,9 @@ static const struct conf_key global_keys[] = {
 
 static const char *const mode_words[] = { "auto", "native", "generic", NULL };
 static const char *const on_exit_words[] = { "keep", "detach", NULL };
+/* index = log2 of the value: the shift the XDP program uses */
+static const char *const talkers_sample_words[] = { "1", "2", "4", "8", "16", "32", "64", "128", "256",
+						    NULL };
 static const char *const spool_sync_words[] = { "second", "batch", "never", NULL };
 
 static const struct conf_key xdp_keys[] = {
@@ -382,6 +421,13 @@ static const struct conf_key xdp_keys[] = {
 	  LIST(struct conf_xdp, syslog_ports, n_syslog_ports, CONF_MAX_PORTS), .def = "514",
 	  .last_off = offsetof(struct conf_xdp, syslog_ports_last),
 	  .doc = "UDP destination ports of the syslog class; a range is FIRST-LAST (6000-6010)." },
+	{ "syslog_tcp_ports", CONF_PORTS, CONF_REPEAT,
+	  LIST(struct conf_xdp, syslog_tcp_ports, n_syslog_tcp_ports, CONF_MAX_PORTS),
+	  .last_off = offsetof(struct conf_xdp, syslog_tcp_ports_last), .def_note = "none",
+	  .doc = "TCP destination ports of the syslog class (the ports of [syslog] tcp_listen and "
+		 "tls_intake): allow_syslog/deny_syslog, rule hits and steer_syslog apply, "
+		 "syslog_rate_pps does not (TCP paces itself). Not taken from [syslog]: list them here. "
+		 "A port may not also be in proxy_ports." },
 	{ "proxy_ports", CONF_PORTS, CONF_REPEAT,
 	  LIST(struct conf_xdp, proxy_ports, n_proxy_ports, CONF_MAX_PORTS), .def = "443",
 	  .last_off = offsetof(struct conf_xdp, proxy_ports_last),
@@ -437,6 +483,11 @@ static const struct conf_key xdp_keys[] = {
 	{ "talkers", CONF_BOOL, FIELD(struct conf_xdp, talkers), .def = "yes",
 	  .doc = "Count the heaviest sources per class and verdict (edgesteer stats --talkers); "
 		 "no: save its per-frame cost." },
+	{ "talkers_sample", CONF_ENUM, FIELD(struct conf_xdp, talkers_sample_shift),
+	  .words = talkers_sample_words, .def = "16",
+	  .doc = "The top talkers see 1 frame in N (a power of two, 1 to 256) and count N for it: "
+		 "rates are estimates (a source with f frames in an interval: about sqrt(N/f) "
+		 "relative error); 1: every frame, exact." },
 };
 
 static const char *const protocol_words[] = { "tls", "http", NULL };
@@ -447,11 +498,13 @@ static const struct conf_key proxy_keys[] = {
 	{ "protocol", CONF_ENUM, FIELD(struct conf_proxy, protocol), .words = protocol_words, .def = "tls",
 	  .doc = "tls: route by the ClientHello's server name; http: route by the Host header." },
 	{ "route", CONF_CUSTOM, CONF_REPEAT, .max = CONF_MAX_ROUTES, .parse = key_route,
-	  .syntax = "NAME UPSTREAM... [proxy_protocol=off|v1|v2] [balance=WORD] [alpn=PROTO] [terminate=CERT,KEY]",
+	  .syntax = "NAME UPSTREAM... [proxy_protocol=off|v1|v2] [balance=WORD] [alpn=PROTO] [terminate=CERT,KEY] "
+		    "[check=off|tcp|tls] [check_ca=FILE] [check_sni=NAME]",
 	  .doc = "Exact names and *.example.org wildcards, case and a trailing dot ignored; the most "
 		 "specific match wins; upstreams are picked by balance (a failed connect tries the next); "
 		 "alpn= only when the hello offers that protocol (a route of the same name without it "
-		 "takes the rest); terminate= ends TLS here." },
+		 "takes the rest); terminate= ends TLS here; check=, check_ca= and check_sni= override "
+		 "the section's check keys for this route's upstreams." },
 	{ "default", CONF_CUSTOM, FIELD(struct conf_proxy, default_route), .parse = key_fallback_route,
 	  .syntax = "UPSTREAM... [OPTION...]", .def_note = "none (TLS alert unrecognized_name)",
 	  .doc = "Where a connection goes when no route matches." },
@@ -469,8 +522,17 @@ static const struct conf_key proxy_keys[] = {
 	{ "health_backoff_max", CONF_DURATION, FIELD(struct conf_proxy, health_backoff_max_ms), .min = 10,
 	  .def = "60s", .doc = "Longest time an upstream stays down after a failure." },
 	{ "check", CONF_ENUM, FIELD(struct conf_proxy, check), .words = check_words, .def = "off",
-	  .doc = "Active health checks: tcp connects to every upstream each check_interval; a down "
-		 "upstream then comes back only after check_rise passes." },
+	  .doc = "Active health checks of every upstream each check_interval: tcp connects, tls also "
+		 "completes a TLS handshake (verified with check_ca); a down upstream then comes back "
+		 "only after check_rise passes; a route's check= overrides it." },
+	{ "check_ca", CONF_PATH, FIELD(struct conf_proxy, check_ca),
+	  .def_note = "none: a tls check does not verify the certificate",
+	  .doc = "check = tls: PEM CA bundle the upstreams' certificates must chain to (and carry "
+		 "check_sni); a certificate that does not is a failed check. A route's check_ca= overrides it." },
+	{ "check_sni", CONF_CUSTOM, FIELD(struct conf_proxy, check_sni), .parse = key_check_sni,
+	  .syntax = "NAME", .def_note = "none: no SNI is sent and the name is not checked",
+	  .doc = "check = tls: the server name sent in the check's hello; with check_ca the "
+		 "certificate must carry it. A route's check_sni= overrides it." },
 	{ "check_interval", CONF_DURATION, FIELD(struct conf_proxy, check_interval_ms), .min = 100,
 	  .def = "5s", .doc = "Time between two checks of an upstream; a check also times out after "
 			      "this or connect_timeout, the shorter." },
@@ -490,9 +552,17 @@ static const struct conf_key proxy_keys[] = {
 	{ "client_rate", CONF_INT, FIELD(struct conf_proxy, client_rate), .min = 0, .max = 1000000,
 	  .def = "0", .doc = "New connections per second per client address (IPv6: per /64); 0: no limit." },
 	{ "resolve_interval", CONF_DURATION, FIELD(struct conf_proxy, resolve_interval_ms), .min = 1000,
-	  .def = "30s", .doc = "Upstreams given as host names are resolved off the event loop (every "
-			       "address tried in turn) and re-resolved this often; a failed lookup is "
-			       "retried this often too." },
+	  .def = "30s", .doc = "Upstreams given as host names are resolved off the event loop and "
+			       "re-resolved when their DNS TTL ends (at least 1s), at the latest after "
+			       "this; a failed lookup is retried this often." },
+	{ "happy_eyeballs_delay", CONF_DURATION, FIELD(struct conf_proxy, happy_eyeballs_delay_ms),
+	  .min = 10, .max = 60000, .def = "250ms",
+	  .doc = "The addresses of an upstream name race (RFC 8305): the next one is tried this long "
+		 "after the last while it is still pending, at once when it fails; the first to connect "
+		 "wins." },
+	{ "happy_eyeballs_max", CONF_INT, FIELD(struct conf_proxy, happy_eyeballs_max), .min = 1, .max = 8,
+	  .def = "3", .doc = "Connection attempts of one client connection in flight at once, each with "
+			     "its own connect_timeout; 1 tries the addresses one after the other." },
 	{ "client_burst", CONF_INT, FIELD(struct conf_proxy, client_burst), .min = 1, .max = 1000000,
 	  .def_note = "client_rate", .doc = "Token bucket depth of client_rate, in connections." },
 	{ "hello_timeout", CONF_DURATION, FIELD(struct conf_proxy, hello_timeout_ms), .min = 10, .def = "5s",
@@ -505,7 +575,8 @@ static const struct conf_key proxy_keys[] = {
 	  .def = "10000", .doc = "At the limit the listener pauses until a connection closes." },
 	{ "pipe_size", CONF_SIZE, FIELD(struct conf_proxy, pipe_size), .min = 4096, .max = 16u << 20,
 	  .def = "64K",
-	  .doc = "splice(2) pipe size; bigger pipes cost fewer syscalls per byte and more memory in flight." },
+	  .doc = "splice(2) pipe size every pipe starts with; bigger pipes cost fewer syscalls per byte and more "
+		 "memory in flight. Pipes of bulk flows grow on their own within [global] pipe_memory_max." },
 	{ "access_log", CONF_BOOL, FIELD(struct conf_proxy, access_log), .def = "yes",
 	  .doc = "One line per connection (client, name, route, upstream, bytes, duration, close reason) at info." },
 	{ "splice", CONF_BOOL, FIELD(struct conf_proxy, splice), .def = "yes",
@@ -579,9 +650,11 @@ static const struct conf_key syslog_keys[] = {
 };
 
 static const struct conf_key forward_keys[] = {
-	{ "collector", CONF_ADDRS, CONF_REPEAT,
+	{ "collector", CONF_ADDRS, CONF_REPEAT | CONF_NAMES_LATER,
 	  LIST(struct conf_forward, collectors, n_collectors, CONF_MAX_UPSTREAMS),
-	  .def_note = "none; required", .doc = "Collectors (RFC 5425 over TLS), tried in order." },
+	  .def_note = "none; required",
+	  .doc = "Collectors (RFC 5425 over TLS), tried in order; a host name is resolved off the event "
+		 "loop (resolve_interval), its addresses race as in [proxy] (happy eyeballs, 250ms)." },
 	{ "ca", CONF_PATH, FIELD(struct conf_forward, ca), .def_note = "none; required",
 	  .doc = "PEM CA bundle the collector's certificate is verified against." },
 	{ "server_name", CONF_CUSTOM, FIELD(struct conf_forward, server_name), .parse = key_server_name,
@@ -608,6 +681,10 @@ static const struct conf_key forward_keys[] = {
 	  .doc = "First reconnect delay; it doubles up to backoff_max." },
 	{ "backoff_max", CONF_DURATION, FIELD(struct conf_forward, backoff_max_ms), .min = 10, .def = "60s",
 	  .doc = "Longest reconnect delay." },
+	{ "resolve_interval", CONF_DURATION, FIELD(struct conf_forward, resolve_interval_ms), .min = 1000,
+	  .def = "30s", .doc = "Collectors given as host names are resolved off the event loop, again "
+			       "at a connect once their DNS TTL (at least 1s) or at the latest this has "
+			       "passed; a failed lookup is retried this often." },
 };
 
 static const struct conf_key watchdog_keys[] = {
@@ -703,10 +780,10 @@ static const struct {
 	{ CONF_PATH, "PATH", "An absolute path." },
 	{ CONF_STRING, "TEXT", "The rest of the line, without an inline comment." },
 	{ CONF_ADDRS, "HOST:PORT", "An IPv4 address, a host name or [IPv6] with a port; names are resolved "
-				   "once, when the file is loaded." },
+				   "when the file is loaded, except where the key says otherwise." },
 	{ CONF_PREFIXES, "PREFIX", "ADDR or ADDR/LEN, IPv4 or IPv6; the bits after LEN must be zero "
 				   "(10.0.0.1/8 is refused as a likely typo)." },
-	{ CONF_PORTS, "PORT", "A port number from 1 to 65535, or (syslog_ports, proxy_ports) a range "
+	{ CONF_PORTS, "PORT", "A port number from 1 to 65535, or (syslog_ports, syslog_tcp_ports, proxy_ports) a range "
 			      "FIRST-LAST such as 6000-6010." },
 	{ CONF_IFACES, "IFACE", "An interface name of at most 15 bytes." },
 	{ CONF_USB_IDS, "VVVV:PPPP", "A USB vendor and product id, four hex digits each." },

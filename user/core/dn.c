@@ -192,7 +192,8 @@ int dn_from_der(const uint8_t *der, size_t len, char *out, size_t outlen)
 	return o.overflow ? -ENOSPC : 0;
 }
 
-int dn_cert_issuer(const uint8_t *cert, size_t len, char *out, size_t outlen)
+/* The issuer (subject = false) or subject Name of a DER certificate. */
+static int cert_name(const uint8_t *cert, size_t len, bool subject, char *out, size_t outlen)
 {
 	struct dn_der d = { cert, len }, c, tbs, skip, issuer;
 	uint8_t tag;
@@ -212,7 +213,24 @@ int dn_cert_issuer(const uint8_t *cert, size_t len, char *out, size_t outlen)
 		return -EINVAL;
 	if (dn_der_next(&tbs, &tag, &skip, &issuer) || tag != 0x30)
 		return -EINVAL;
+	if (subject) {
+		/* validity, then subject */
+		if (dn_der_next(&tbs, &tag, &skip, NULL) || tag != 0x30)
+			return -EINVAL;
+		if (dn_der_next(&tbs, &tag, &skip, &issuer) || tag != 0x30)
+			return -EINVAL;
+	}
 	return dn_from_der(issuer.p, issuer.len, out, outlen);
+}
+
+int dn_cert_issuer(const uint8_t *cert, size_t len, char *out, size_t outlen)
+{
+	return cert_name(cert, len, false, out, outlen);
+}
+
+int dn_cert_subject(const uint8_t *cert, size_t len, char *out, size_t outlen)
+{
+	return cert_name(cert, len, true, out, outlen);
 }
 
 static int hexval(char c)

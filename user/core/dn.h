@@ -31,6 +31,8 @@
 int dn_from_der(const uint8_t *der, size_t len, char *out, size_t outlen);
 /* The issuer Name of a DER certificate, canonical; 0 or -EINVAL/-ENOSPC. */
 int dn_cert_issuer(const uint8_t *cert, size_t len, char *out, size_t outlen);
+/* The subject Name of a DER certificate, canonical; 0 or -EINVAL/-ENOSPC. */
+int dn_cert_subject(const uint8_t *cert, size_t len, char *out, size_t outlen);
 /* A user-written DN string to canonical text; 0 or -EINVAL/-ENOSPC. */
 int dn_canon(const char *in, char *out, size_t outlen);
 

@@ -362,6 +362,13 @@ static void on_ctl(void *ctx, const char *cmd, const char *arg, struct ctl_reply
 			      n_down ? " (" : "", down, n_down ? ")" : "",
 			      d->conf->syslog.enabled ? "on" : "off", d->conf->n_forwards,
 			      d->conf->n_watchdogs, d->stopping ? "state: stopping\n" : "state: running\n");
+		if (d->proxy) {
+			static char ups[64 << 10];
+			size_t need = proxy_upstream_status(d->proxy, ups, sizeof(ups));
+
+			reqsrv_printf(&r->body, "%s%s", ups, need >= sizeof(ups) ? "... (more upstreams: "
+				      "see edgesteer stats)\n" : "");
+		}
 		if (d->wd) {
 			static char wds[64 * WATCHDOG_STATUS_LINE];
 

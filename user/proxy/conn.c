@@ -22,8 +22,10 @@
  * which sets the state, the epoll interest that state needs on both
  * sockets and the state's one deadline, so no state can be entered
  * without one (docs/design.md, Never block the accept path; a deadline
- * on every read): HELLO hello_timeout, CONNECT connect_timeout per
- * upstream attempt, REPLAY and SPLICE idle_timeout (moved lazily: I/O
+ * on every read): HELLO hello_timeout, CONNECT the bound of the race
+ * of an upstream's addresses (core/connrace.c, which gives every
+ * attempt its own connect_timeout) or connect_timeout while a name
+ * waits for its first answer, REPLAY and SPLICE idle_timeout (moved lazily: I/O
  * only stamps last_io, the timer re-arms itself for the rest), REFUSE
  * the shorter of REFUSE_LINGER_MS and hello_timeout.
  *
@@ -72,7 +74,6 @@
 
 #define PUMP_ROUNDS	16		/* fairness: then back to the loop */
 #define COPY_BUF	(16u << 10)	/* read/write fallback buffer */
-#define POOL_MAX	64		/* idle pipes kept per [proxy] */
 #define REFUSE_LINGER_MS 1000		/* read an unrouted client to EOF this long */
 #define REFUSE_MAX_DISCARD (64u << 10)
 #define WARN_INTERVAL_MS 10000		/* per route: upstream failure warnings */
@@ -122,86 +123,22 @@ static const char *const state_names[] = {
 	[CONN_SPLICE] = "splice", [CONN_REFUSE] = "refuse",
 };
 
-/* ---- pipes ----------------------------------------------------------- */
+/* ---- halves -------------------------------------------------------- */
 
-static struct pipe_pair *pipe_get(struct front *f)
-{
-	struct pipe_pair *p = f->pool;
-	int fds[2];
-
-	if (p) {
-		f->pool = p->next;
-		f->pool_len--;
-		return p;
-	}
-	p = malloc(sizeof(*p));
-	if (!p)
-		return NULL;
-	if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0) {
-		free(p);
-		return NULL;
-	}
-	/* Also at the default size: past /proc/sys/fs/pipe-user-pages-soft
-	 * the kernel hands unprivileged users 8 KiB pipes, and this is
-	 * where that shows (EPERM), counted and warned about once. */
-	if (fcntl(fds[1], F_SETPIPE_SZ, (int)f->pool_pipe_size) < 0) {
-		/* Over /proc/sys/fs/pipe-max-size or the user's pipe budget:
-		 * the pipe still works, just with more wakeups. */
-		if (!f->pipe_resize_failed++)
-			pr_warn("[proxy %s] pipe_size %u: F_SETPIPE_SZ: %s; using a smaller pipe "
-				"(see /proc/sys/fs/pipe-max-size and pipe-user-pages-soft)",
-				f->name, f->pool_pipe_size, strerror(errno));
-	}
-	p->r = fds[0];
-	p->w = fds[1];
-	p->next = NULL;
-	f->pipes_created++;
-	return p;
-}
-
-static void pipe_close(struct pipe_pair *p)
-{
-	close(p->r);
-	close(p->w);
-	free(p);
-}
-
-/* An empty pipe goes back to the pool; one with bytes in it is closed. */
-static void pipe_put(struct front *f, struct pipe_pair *p, bool empty)
-{
-	if (!empty || f->pool_len >= POOL_MAX) {
-		pipe_close(p);
-		return;
-	}
-	p->next = f->pool;
-	f->pool = p;
-	f->pool_len++;
-}
-
-/* Keep no more idle pipes than connections that could use them, so a
- * proxy with no connections holds no pipe at all. */
-static void pipe_pool_trim(struct front *f, size_t keep)
-{
-	while (f->pool_len > keep) {
-		struct pipe_pair *p = f->pool;
-
-		f->pool = p->next;
-		f->pool_len--;
-		pipe_close(p);
-	}
-}
-
-void conn_pool_drain(struct front *f)
-{
-	pipe_pool_trim(f, 0);
-}
-
+/* The connection is over: pipe and buffer go. */
 static void half_release(struct front *f, struct half *h)
 {
-	if (h->pipe) {
-		pipe_put(f, h->pipe, !h->inflight);
-		h->pipe = NULL;
-	}
+	pipe_release(f, h);
+	free(h->buf);
+	h->buf = NULL;
+	h->off = 0;
+}
+
+/* Nothing in flight: an idle half holds no buffer and, unless its pipe
+ * has grown for an elephant flow (pipe.c), no pipe. */
+static void half_idle(struct front *f, struct half *h)
+{
+	pipe_idle(f, h);
 	free(h->buf);
 	h->buf = NULL;
 	h->off = 0;
@@ -312,7 +249,8 @@ void conn_close(struct conn *c, enum close_reason why)
 		client_release(f, &c->peer.sa);
 	hello_unlink(c);
 	loop_timer_cancel(l, &c->timer);
-	resolver_unwait(c);
+	resolver_unwait(&c->rwait);
+	connrace_cancel(c->race);
 	/* closing ends the epoll registrations: no EPOLL_CTL_DEL each */
 	loop_fd_close(l, &c->ch, c->cfd);
 	loop_fd_close(l, &c->uh, c->ufd);
@@ -331,7 +269,7 @@ void conn_close(struct conn *c, enum close_reason why)
 		c->next->prev = c->prev;
 	s->active--;
 	f->active--;
-	pipe_pool_trim(f, f->active);
+	pipe_conn_closed(f);
 	free(c);
 	s->conn_closed(f);
 }
@@ -509,7 +447,7 @@ static int pump(struct conn *c, struct half *h)
 				h->off = 0;
 				n = src_read(c, h, src, h->buf, COPY_BUF);
 			} else {
-				n = splice(src, NULL, h->pipe->w, NULL, f->pool_pipe_size,
+				n = splice(src, NULL, h->pipe->w, NULL, h->pipe->size,
 					   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 				if (n < 0 && (errno == EINVAL || errno == ENOSYS)) {
 					h->copy = true;
@@ -520,6 +458,8 @@ static int pump(struct conn *c, struct half *h)
 			}
 			if (n > 0) {
 				h->inflight = (size_t)n;
+				if (!h->copy)
+					pipe_filled(f, h, (size_t)n);
 				progress = true;
 			} else if (n == 0) {
 				h->eof = true;
@@ -563,7 +503,7 @@ static int pump(struct conn *c, struct half *h)
 		moved = true;
 	}
 	if (!h->inflight)
-		half_release(f, h);	/* held only while bytes are in flight */
+		half_idle(f, h);	/* held only while bytes are in flight */
 	if (moved)
 		c->last_io = loop_now(c->set->loop);
 	return 0;
@@ -746,27 +686,24 @@ static void up_release(struct conn *c)
 	}
 }
 
+/* Every address of upstreams[c->up_cur] failed (or its name had no
+ * answer in time): count it, then the route's next upstream. */
 static void upstream_failed(struct conn *c, int err)
 {
 	struct route_ctr *r = ctr(c);
 	uint64_t now = loop_now(c->set->loop);
 	const char *addr = c->route->upstreams[c->up_cur].text;
-	bool last_addr = c->addr_idx >= c->addr_n;
 
-	if (c->rwait) {
-		/* the name's first answer did not come within connect_timeout */
-		resolver_unwait(c);
-		c->addr_idx = c->addr_n = 0;
-		c->up_idx++;
-		last_addr = true;
-	}
+	/* still waiting for a name's first answer, or racing: stop */
+	resolver_unwait(&c->rwait);
+	connrace_cancel(c->race);
+	c->race = NULL;
 	loop_fd_del(c->set->loop, &c->uh);
 	if (c->ufd >= 0)
 		close(c->ufd);
 	c->ufd = -1;
 	c->last_err = err;
-	/* a name is down when its last address failed too */
-	if (c->up_held >= 0 && last_addr)
+	if (c->up_held >= 0)
 		health_failed(c->front, c->up_held, &c->cfg->px, now, err);
 	up_release(c);
 	if (r) {
@@ -774,121 +711,128 @@ static void upstream_failed(struct conn *c, int err)
 		if (!r->warned_at || now - r->warned_at >= WARN_INTERVAL_MS) {
 			r->warned_at = now;
 			pr_warn("[proxy %s] route %s: upstream %s: %s%s", c->front->name, r->name, addr,
-				strerror(err),
-				!last_addr || c->up_idx + 1 < c->n_order ? "; trying the next" : "");
+				strerror(err), c->up_idx + 1 < c->n_order ? "; trying the next" : "");
 		}
 	}
+	c->up_idx++;
 	connect_next(c);
 }
 
 /* A name this connection waited for has its answer: go on. */
-static void name_ready(struct conn *c)
+static void name_ready(struct resolve_wait *w)
 {
-	connect_next(c);
+	connect_next(container_of(w, struct conn, rwait));
+}
+
+/* The race to upstreams[c->up_cur] is over (connrace.c). */
+static void raced(void *arg, int fd, int idx, int err)
+{
+	struct conn *c = arg;
+
+	(void)idx;
+	c->race = NULL;
+	if (fd < 0) {
+		upstream_failed(c, err);
+		return;
+	}
+	c->ufd = fd;
+	health_ok(c->front, c->up_held, loop_now(c->set->loop));
+	start_replay(c);
 }
 
 /*
- * The next address to try of upstreams[c->up_cur]: the literal one
- * once, or each address of a host name in turn. NULL when there is none
- * left, or (*wait) when the name has no answer yet.
+ * The addresses of upstream a: the literal one, or what its name
+ * resolved to. 0 when there are none (c->last_err says why), or (*wait)
+ * when the name has no answer yet.
  */
-static const struct sockaddr *next_addr(struct conn *c, const struct conf_addr *a, socklen_t *len,
-					bool *wait)
+static int upstream_addrs(struct conn *c, const struct conf_addr *a, const struct sockaddr_storage **addrs,
+			  const socklen_t **lens, bool *wait)
 {
-	struct name_ent *e;
+	struct resolve_name *e;
 
 	*wait = false;
 	if (a->ss.ss_family != AF_UNSPEC) {
-		c->addr_n = 1;
-		if (c->addr_idx)
-			return NULL;
-		c->addr_idx = 1;
-		*len = a->len;
-		return (const struct sockaddr *)&a->ss;
+		*addrs = &a->ss;
+		*lens = &a->len;
+		return 1;
 	}
-	if (!c->set->resolver && resolver_new(c->set->loop, name_ready, &c->set->resolver)) {
+	if (!c->set->resolver && resolver_new(c->set->loop, "proxy", &c->set->resolver)) {
 		c->last_err = ENOMEM;
-		return NULL;
+		return 0;
 	}
 	e = resolver_get(c->set->resolver, a->text, c->cfg->px.resolve_interval_ms);
 	if (!e) {
 		c->last_err = ENOMEM;
-		return NULL;
+		return 0;
 	}
 	if (!e->n) {
-		if (e->pending && !c->addr_idx) {
+		if (e->pending) {
 			*wait = true;
-			resolver_wait(e, c);
+			c->rwait.ready = name_ready;
+			resolver_wait(e, &c->rwait);
 		} else {
 			c->last_err = EHOSTUNREACH;	/* the lookup failed: the next upstream */
 		}
-		return NULL;
+		return 0;
 	}
-	c->addr_n = e->n;
-	if (c->addr_idx >= e->n)
-		return NULL;
-	*len = e->lens[c->addr_idx];
-	return (const struct sockaddr *)&e->addrs[c->addr_idx++];
+	*addrs = e->addrs;
+	*lens = e->lens;
+	return e->n;
 }
 
-/* Try the route's upstreams in c->order from c->up_idx, each of their
- * addresses in turn. 0, or -1 when closed. */
+/* Try the route's upstreams in c->order from c->up_idx; each upstream's
+ * addresses race (connrace.c). 0, or -1 when closed. */
 static int connect_next(struct conn *c)
 {
 	const struct conf_route *r = c->route;
 	const struct route_lb *lb = front_route_lb(c->cfg, r);
+	const struct conf_proxy *px = &c->cfg->px;
+	const struct connrace_opts ro = { .timeout_ms = px->connect_timeout_ms,
+					  .delay_ms = px->happy_eyeballs_delay_ms,
+					  .max_inflight = (int)px->happy_eyeballs_max };
 
 	while (c->up_idx < c->n_order) {
-		const struct sockaddr *sa;
-		socklen_t len = 0;
+		const struct sockaddr_storage *addrs = NULL;
+		const socklen_t *lens = NULL;
 		bool wait;
-		int one = 1, fd;
+		int n, err;
 
 		c->up_cur = c->order[c->up_idx];
-		sa = next_addr(c, &r->upstreams[c->up_cur], &len, &wait);
+		n = upstream_addrs(c, &r->upstreams[c->up_cur], &addrs, &lens, &wait);
 		if (wait) {
 			/* the first answer for this name is on its way; the
 			 * wait is bounded by connect_timeout like a connect */
 			c->up_held = -1;
-			if (conn_enter(c, CONN_CONNECT, c->cfg->px.connect_timeout_ms)) {
-				resolver_unwait(c);
+			if (conn_enter(c, CONN_CONNECT, px->connect_timeout_ms)) {
+				resolver_unwait(&c->rwait);
 				conn_fail(c, CLOSE_NO_RESOURCES, ENOMEM);
 				return -1;
 			}
 			return 0;
 		}
-		if (!sa) {	/* none left here: the next upstream */
+		if (!n) {	/* no address: the next upstream */
 			c->up_idx++;
-			c->addr_idx = c->addr_n = 0;
-			continue;
-		}
-		fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-				conn_fail(c, CLOSE_NO_RESOURCES, errno);
-				return -1;
-			}
-			c->last_err = errno;	/* e.g. no IPv6 here: the next address */
 			continue;
 		}
 		/* counted from the attempt on, so a burst spreads under leastconn */
 		c->up_held = lb->up[c->up_cur];
 		health_hold(c->front, c->up_held);
-		/* as on the listeners (proxy.c): no Nagle delay of our own;
-		 * failing only costs latency */
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		if (connect(fd, sa, len) == 0 || errno == EINPROGRESS) {
-			c->ufd = fd;
-			/* each attempt has its own connect_timeout */
-			if (conn_enter(c, CONN_CONNECT, c->cfg->px.connect_timeout_ms)) {
-				conn_fail(c, CLOSE_NO_RESOURCES, ENOMEM);
-				return -1;
-			}
-			return 0;
+		err = connrace_start(c->set->loop, addrs, lens, n, &ro, raced, c, &c->race);
+		if (err == -EMFILE || err == -ENFILE || err == -ENOBUFS || err == -ENOMEM) {
+			conn_fail(c, CLOSE_NO_RESOURCES, -err);
+			return -1;
 		}
-		c->ufd = fd;
-		upstream_failed(c, errno);
-		return -1;	/* upstream_failed went on with the next one */
+		if (err) {
+			upstream_failed(c, -err);
+			return -1;	/* upstream_failed went on with the next one */
+		}
+		/* each attempt has its own connect_timeout (connrace.c);
+		 * the state's deadline only bounds the whole race */
+		if (conn_enter(c, CONN_CONNECT, connrace_bound_ms(&ro, n))) {
+			conn_fail(c, CLOSE_NO_RESOURCES, ENOMEM);
+			return -1;
+		}
+		return 0;
 	}
 	conn_close(c, c->last_err == ETIMEDOUT ? CLOSE_CONNECT_TIMEOUT : CLOSE_CONNECT_FAILED);
 	return -1;
@@ -950,7 +894,8 @@ static void route_conn(struct conn *c, enum sni_result res, const struct sni_alp
 	if (r->cert[0]) {
 		/* terminate=: the transform takes the hello (proxy_start
 		 * refuses such routes when no transform is registered). */
-		int err = g_xform ? g_xform->open(r, c->cfd, c->buf, c->buf_len, &c->xf_state) : -ENOTSUP;
+		int err = g_xform ? g_xform->open(r, c->cfd, &c->peer.sa, c->buf, c->buf_len,
+						      &c->xf_state) : -ENOTSUP;
 
 		if (err) {
 			conn_fail(c, CLOSE_TRANSFORM_ERROR, -err);
@@ -1195,21 +1140,8 @@ static void on_upstream(struct loop_fd *h, uint32_t ev)
 	struct conn *c = container_of(h, struct conn, uh);
 
 	switch (c->state) {
-	case CONN_CONNECT: {
-		/* a connect that failed reports EPOLLERR: only then is
-		 * SO_ERROR worth a syscall */
-		int err = ev & (EPOLLERR | EPOLLHUP) ? sock_error(c->ufd) : 0;
-
-		if (!err && (ev & (EPOLLERR | EPOLLHUP)))
-			err = ECONNRESET;
-		if (err) {
-			upstream_failed(c, err);
-		} else {
-			health_ok(c->front, c->up_held, loop_now(c->set->loop));
-			start_replay(c);
-		}
-		return;
-	}
+	case CONN_CONNECT:
+		return;	/* the race owns the attempts' sockets (connrace.c) */
 	case CONN_REPLAY:
 		if (ev & EPOLLERR) {
 			conn_fail(c, CLOSE_UPSTREAM_ERROR, sock_error(c->ufd));

@@ -8,7 +8,8 @@
  *
  * proxy.c builds snapshots on start and reload; conn.c drops its
  * reference when a connection closes. This file calls neither, so both
- * may call it.
+ * may call it (only health.c and check.c, for a snapshot's upstreams
+ * and what it checks).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -139,6 +140,9 @@ int front_cfg_new(struct front *f, const struct conf_proxy *px, struct front_cfg
 			if ((cfg->lb[i].up[j] = health_up_index(f, &r->upstreams[j])) < 0)
 				goto fail;
 	}
+	err = check_cfg_new(f, cfg);
+	if (err)
+		goto fail;
 	*out = cfg;
 	return 0;
 fail:
@@ -151,6 +155,7 @@ void front_cfg_put(struct front_cfg *cfg)
 	if (!cfg || --cfg->refs > 0)
 		return;
 	route_table_free(cfg->rt);
+	check_cfg_free(cfg->chk);
 	free(cfg->lb);
 	free(cfg->px.accept_proxy_from.v);
 	free(cfg->ctr_of_route);

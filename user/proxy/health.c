@@ -12,7 +12,16 @@
  * long. When every upstream of a route is down they are all still
  * tried (in balance order), so a route is never refused on our word
  * alone. Every transition is logged; counters and the state are in the
- * metrics (proxy.c).
+ * metrics (proxy.c) and in `edgesteer status` (health_status()).
+ *
+ * An upstream under an active check (check.c sets u->check) goes down
+ * at its first failed client connect too, but only its checks bring it
+ * back: check_rise passes in a row, no backoff trial, and a client
+ * connect that succeeds while it is down (every upstream was down) does
+ * not count, since a tls check may fail where a TCP connect succeeds.
+ * A failed check is logged when its reason is new (the first failure,
+ * or another reason than the last), so an upstream that stays broken
+ * for hours writes one line, not one per check_interval.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -88,7 +97,7 @@ static void failed_locked(struct front *f, int idx, const struct conf_proxy *px,
 		u->downs++;
 		u->backoff_ms = px->health_backoff_min_ms;
 		u->ok_run = 0;
-		if (px->check != CHECK_OFF) {
+		if (u->check != CHECK_OFF) {
 			/* with active checks, the checks bring it back */
 			u->down_until = UINT64_MAX;
 			pr_warn("[proxy %s] upstream %s: down (%s); skipped until %u checks pass, unless "
@@ -97,7 +106,7 @@ static void failed_locked(struct front *f, int idx, const struct conf_proxy *px,
 		}
 		pr_warn("[proxy %s] upstream %s: down (%s); skipped for %u ms unless every upstream is down",
 			f->name, u->text, strerror(err), u->backoff_ms);
-	} else if (px->check == CHECK_OFF && now >= u->down_until) {
+	} else if (u->check == CHECK_OFF && now >= u->down_until) {
 		/* the trial after a backoff failed: twice as long */
 		uint64_t b = (uint64_t)u->backoff_ms * 2;
 
@@ -114,6 +123,8 @@ static void ok_locked(struct front *f, int idx, uint64_t now)
 {
 	struct up_state *u = &f->ups[idx];
 
+	if (u->down && u->check != CHECK_OFF)
+		return;		/* its checks bring it back */
 	if (u->down)
 		pr_warn("[proxy %s] upstream %s: up again after %u failed connects and %llu ms down",
 			f->name, u->text, u->fails, (unsigned long long)(now - u->down_since));
@@ -124,14 +135,22 @@ static void ok_locked(struct front *f, int idx, uint64_t now)
 }
 
 static void check_result_locked(struct front *f, int idx, const struct conf_proxy *px, uint64_t now,
-				bool ok, int err)
+				bool ok, const char *why)
 {
 	struct up_state *u = &f->ups[idx];
+	bool first = !u->checks;
 
 	u->checks++;
+	u->last_check = now;
 	if (ok) {
+		if (!first && !u->last_ok && !u->down)
+			pr_info("[proxy %s] upstream %s check passed after %u failed", f->name, u->text,
+				u->fail_run);
+		u->last_ok = true;
+		u->last_why[0] = 0;
 		u->fail_run = 0;
-		if (u->down && ++u->ok_run >= px->check_rise) {
+		u->ok_run++;
+		if (u->down && u->ok_run >= px->check_rise) {
 			pr_warn("[proxy %s] upstream %s: up again, %u checks passed (%llu ms down)", f->name,
 				u->text, u->ok_run, (unsigned long long)(now - u->down_since));
 			u->down = false;
@@ -141,16 +160,59 @@ static void check_result_locked(struct front *f, int idx, const struct conf_prox
 		}
 		return;
 	}
+	why = why ? why : "unknown";
+	if (u->last_ok || first || strncmp(u->last_why, why, sizeof(u->last_why) - 1))
+		pr_warn("[proxy %s] upstream %s check failed: %s", f->name, u->text, why);
+	else
+		pr_debug("[proxy %s] upstream %s check failed again (%u in a row): %s", f->name, u->text,
+			 u->fail_run + 1, why);
+	snprintf(u->last_why, sizeof(u->last_why), "%s", why);
+	u->last_ok = false;
 	u->check_fail++;
 	u->ok_run = 0;
-	if (u->down || ++u->fail_run < px->check_fall)
+	u->fail_run++;
+	if (u->down || u->fail_run < px->check_fall)
 		return;
 	u->down = true;
 	u->down_since = now;
 	u->downs++;
 	u->down_until = UINT64_MAX;	/* until the checks pass */
 	pr_warn("[proxy %s] upstream %s: down, %u checks failed (%s); skipped until %u pass, unless "
-		"every upstream is down", f->name, u->text, u->fail_run, strerror(err), px->check_rise);
+		"every upstream is down", f->name, u->text, u->fail_run, why, px->check_rise);
+}
+
+static const char *const check_word[] = { "off", "tcp", "tls" };
+
+size_t health_status(const struct front *f, uint64_t now, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	for (int i = 0; i < f->n_ups; i++) {
+		const struct up_state *u = &f->ups[i];
+		char state[48], chk[480];
+		int w;
+
+		if (u->down)
+			snprintf(state, sizeof(state), "down for %llu s",
+				 (unsigned long long)((now - u->down_since) / 1000));
+		else
+			snprintf(state, sizeof(state), "up");
+		if (u->check == CHECK_OFF)
+			snprintf(chk, sizeof(chk), "no active check, %u failed connects in a row", u->fails);
+		else if (!u->checks)
+			snprintf(chk, sizeof(chk), "check %s: none yet", check_word[u->check]);
+		else if (u->last_ok)
+			snprintf(chk, sizeof(chk), "check %s: passed, %u in a row, last %llu ms ago",
+				 check_word[u->check], u->ok_run, (unsigned long long)(now - u->last_check));
+		else
+			snprintf(chk, sizeof(chk), "check %s: failed, %u in a row, last %llu ms ago: %s",
+				 check_word[u->check], u->fail_run, (unsigned long long)(now - u->last_check),
+				 u->last_why);
+		w = snprintf(off < len ? buf + off : NULL, off < len ? len - off : 0,
+			     "upstream %s/%s: %s, %s\n", f->name, u->text, state, chk);
+		off += w > 0 ? (size_t)w : 0;
+	}
+	return off;
 }
 
 /* Workers share f->sh: every change of an upstream's state under its lock. */
@@ -169,9 +231,9 @@ void health_ok(struct front *f, int idx, uint64_t now)
 }
 
 void health_check_result(struct front *f, int idx, const struct conf_proxy *px, uint64_t now, bool ok,
-			 int err)
+			 const char *why)
 {
 	pthread_mutex_lock(&f->sh->mu);
-	check_result_locked(f, idx, px, now, ok, err);
+	check_result_locked(f, idx, px, now, ok, why);
 	pthread_mutex_unlock(&f->sh->mu);
 }

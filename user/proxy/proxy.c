@@ -446,7 +446,7 @@ static void proxy_front_free(struct proxy_set *s, struct front *f)
 		listener_close(s, &f->ls[i]);
 	free(f->ls);
 	check_stop(f);
-	conn_pool_drain(f);
+	pipe_pool_trim(f, 0);
 	front_cfg_put(f->cfg);
 	free(f->ctrs);
 	front_share_put(s->shared, f->sh);
@@ -653,7 +653,7 @@ static void proxy_commit_fronts(struct proxy_set *s, struct proxy_plan *p)
 		front_cfg_put(f->cfg);
 		f->cfg = p->cfg[i];
 		if (f->pool_pipe_size != p->cfg[i]->px.pipe_size) {
-			conn_pool_drain(f);
+			pipe_pool_trim(f, 0);
 			f->pool_pipe_size = p->cfg[i]->px.pipe_size;
 		}
 		if (p->fresh[i]) {
@@ -672,6 +672,7 @@ static void proxy_commit(struct proxy_set *s, struct proxy_plan *p)
 	proxy_commit_retire(s, p);
 	proxy_commit_fronts(s, p);
 	s->max_total = resolve_max_total(p->c);
+	pipe_budget_set(p->c->global.pipe_memory_max);
 	listeners_update(s);
 }
 
@@ -770,6 +771,7 @@ static struct proxy_set *proxy_set_new(struct loop *l, struct proxy_shared *shar
 	atomic_init(&s->any_paused, false);
 	s->conn_closed = proxy_front_conn_closed;
 	loop_timer_init(&s->fd_timer, on_fd_timer);
+	pipe_set_init(s);
 	return s;
 }
 
@@ -786,6 +788,7 @@ static void proxy_set_free(struct proxy_set *p)
 	while (p->fronts)
 		proxy_front_free(p, p->fronts);
 	loop_timer_cancel(p->loop, &p->fd_timer);
+	pipe_set_stop(p);
 	resolver_free(p->resolver);
 	free(p);
 }
@@ -954,6 +957,20 @@ int proxy_upstreams_down(const struct proxy_set *p, char *list, size_t len)
 	return n;
 }
 
+size_t proxy_upstream_status(struct proxy_set *p, char *list, size_t len)
+{
+	size_t off = 0;
+
+	if (len)
+		list[0] = 0;
+	/* with workers, the first one's fronts: their health is everyone's */
+	if (p && p->worker < 0)
+		p = p->shared->w->w[0].set;
+	for (const struct front *f = p ? p->fronts : NULL; f; f = f->next)
+		off += health_status(f, loop_now(p->loop), off < len ? list + off : NULL, off < len ? len - off : 0);
+	return off;
+}
+
 void proxy_free(struct proxy_set *p)
 {
 	struct proxy_shared *sh;
@@ -1056,13 +1073,34 @@ static void proxy_set_metrics(struct proxy_set *p, struct metric_sink *s)
 		       "Pipes that could not get pipe_size (F_SETPIPE_SZ refused)",
 		       f->pipe_resize_failed, "proxy", f->name, NULL);
 	for (f = p->fronts; f; f = f->next)
+		metric(s, METRIC_GAUGE, "edgesteer_proxy_pipe_bytes",
+		       "Capacity of the pipes held now, pooled and in use (what a stalled reader could fill)",
+		       f->pipe_bytes, "proxy", f->name, NULL);
+	for (f = p->fronts; f; f = f->next)
+		metric(s, METRIC_COUNTER, "edgesteer_proxy_pipe_grows_total",
+		       "Pipes doubled for a flow that kept filling them (elephant flows)",
+		       f->pipes_grown, "proxy", f->name, NULL);
+	for (f = p->fronts; f; f = f->next)
+		metric(s, METRIC_COUNTER, "edgesteer_proxy_pipe_grow_refused_total",
+		       "Pipe grows refused because [global] pipe_memory_max was reached",
+		       f->pipe_grow_refused, "proxy", f->name, NULL);
+	for (f = p->fronts; f; f = f->next)
+		metric(s, METRIC_COUNTER, "edgesteer_proxy_pipe_shrinks_total",
+		       "Grown pipes shrunk back to pipe_size (quiet, or returned to the pool)",
+		       f->pipes_shrunk, "proxy", f->name, NULL);
+	metric(s, METRIC_GAUGE, "edgesteer_proxy_pipe_grown_bytes",
+	       "Bytes grown pipes hold beyond pipe_size now, all sections (at most pipe_memory_max)",
+	       pipe_budget_used(), NULL);
+	metric(s, METRIC_GAUGE, "edgesteer_proxy_pipe_grown_bytes_peak",
+	       "The most edgesteer_proxy_pipe_grown_bytes has been since start", pipe_budget_peak(), NULL);
+	for (f = p->fronts; f; f = f->next)
 		metric(s, METRIC_COUNTER, "edgesteer_proxy_copy_fallback_total",
 		       "Directions moved with read/write because splice or a pipe was refused",
 		       f->copy_fallback, "proxy", f->name, NULL);
 	for (f = p->fronts; f; f = f->next)
 		for (i = 0; i < f->n_ups; i++)
 			metric(s, METRIC_GAUGE, "edgesteer_proxy_upstream_up",
-			       "1: usable; 0: down after a failed connect (passive health)",
+			       "1: usable; 0: down (a failed connect, or check_fall failed checks)",
 			       !f->ups[i].down, "proxy", f->name, "upstream", f->ups[i].text, NULL);
 	for (f = p->fronts; f; f = f->next)
 		for (i = 0; i < f->n_ups; i++)
@@ -1078,12 +1116,25 @@ static void proxy_set_metrics(struct proxy_set *p, struct metric_sink *s)
 	for (f = p->fronts; f; f = f->next)
 		for (i = 0; i < f->n_ups; i++) {
 			metric(s, METRIC_COUNTER, "edgesteer_proxy_upstream_checks_total",
-			       "Active checks (check = tcp), by upstream and result", f->ups[i].checks -
+			       "Active checks (check = tcp | tls), by upstream and result", f->ups[i].checks -
 			       f->ups[i].check_fail, "proxy", f->name, "upstream", f->ups[i].text,
 			       "result", "pass", NULL);
 			metric(s, METRIC_COUNTER, "edgesteer_proxy_upstream_checks_total",
-			       "Active checks (check = tcp), by upstream and result", f->ups[i].check_fail,
+			       "Active checks (check = tcp | tls), by upstream and result", f->ups[i].check_fail,
 			       "proxy", f->name, "upstream", f->ups[i].text, "result", "fail", NULL);
+		}
+	for (f = p->fronts; f; f = f->next)
+		for (i = 0; i < f->n_ups; i++) {
+			if (f->ups[i].check == CHECK_OFF)
+				continue;
+			metric(s, METRIC_GAUGE, "edgesteer_proxy_upstream_checks_in_a_row",
+			       "The current run of active checks that passed or failed, by upstream",
+			       f->ups[i].ok_run, "proxy", f->name, "upstream", f->ups[i].text,
+			       "result", "pass", NULL);
+			metric(s, METRIC_GAUGE, "edgesteer_proxy_upstream_checks_in_a_row",
+			       "The current run of active checks that passed or failed, by upstream",
+			       f->ups[i].fail_run, "proxy", f->name, "upstream", f->ups[i].text,
+			       "result", "fail", NULL);
 		}
 	for (f = p->fronts; f; f = f->next)
 		metric(s, METRIC_GAUGE, "edgesteer_proxy_clients_tracked",

@@ -26,6 +26,10 @@ size_t proxy_active(const struct proxy_set *p);
 /* Upstreams marked down by passive health, counted, and named as
  * "PROXY/ADDR, ..." in list (cut short to len). */
 int proxy_upstreams_down(const struct proxy_set *p, char *list, size_t len);
+/* One line per upstream of every section: up or down, its active check,
+ * checks passed or failed in a row and the last failure's reason.
+ * Returns the length it needed (snprintf style: cut short to len). */
+size_t proxy_upstream_status(struct proxy_set *p, char *list, size_t len);
 void proxy_metrics(struct proxy_set *p, struct metric_sink *s);
 /* Close everything (connections with reason "shutdown"). */
 void proxy_free(struct proxy_set *p);

@@ -16,8 +16,10 @@
 #include <sys/types.h>
 
 #include "core/conf.h"
+#include "core/connrace.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/resolve.h"
 #include "route.h"
 #include "sni.h"
 
@@ -60,8 +62,10 @@ enum conn_state {
 	CONN_HELLO,	/* reading the PROXY header (accept_proxy, until
 			 * c->pp_done) and the ClientHello / request head into
 			 * c->buf; client EPOLLIN, hello deadline armed */
-	CONN_CONNECT,	/* non-blocking connect to upstreams[c->up_cur] in
-			 * flight; upstream EPOLLOUT, connect deadline armed */
+	CONN_CONNECT,	/* connecting upstreams[c->up_cur]: its addresses
+			 * race (c->race, each attempt with its own
+			 * connect_timeout), or its name waits for a first
+			 * answer (c->rwait, connect_timeout armed) */
 	CONN_REPLAY,	/* sending the PROXY header and the peeked bytes to the
 			 * upstream (partial writes resume on EPOLLOUT) */
 	CONN_SPLICE,	/* routed: both directions pumped, idle deadline */
@@ -84,7 +88,10 @@ enum conn_state {
  */
 struct conn_xform_ops {
 	const char *name;
-	int (*open)(const struct conf_route *r, int fd, const uint8_t *hello, size_t len, void **state);
+	/* peer: the client as the proxy knows it (the PROXY header's source
+	 * with accept_proxy), for the transform's log lines */
+	int (*open)(const struct conf_route *r, int fd, const struct sockaddr *peer, const uint8_t *hello,
+		    size_t len, void **state);
 	ssize_t (*read)(void *state, int fd, void *buf, size_t len);
 	ssize_t (*write)(void *state, int fd, const void *buf, size_t len);
 	int (*shutdown_wr)(void *state, int fd);	/* close_notify; 0 or -errno (-EAGAIN: retry) */
@@ -125,8 +132,12 @@ struct up_state {
 	char text[CONF_HOST_MAX + 8];	/* the address as written */
 	struct conf_addr addr;		/* and as parsed (AF_UNSPEC: a host name) */
 	struct probe *probe;		/* active check in flight (check.c), or NULL */
+	enum conf_check check;		/* its active check now (check.c); CHECK_OFF: none */
 	uint32_t ok_run, fail_run;	/* checks passed / failed in a row */
 	uint64_t checks, check_fail;
+	bool last_ok;			/* the last check passed (checks > 0) */
+	uint64_t last_check;		/* loop ms of the last verdict */
+	char last_why[320];		/* why the last check failed */
 	uint32_t active;		/* connections on it, connecting included */
 	bool down;			/* a connect failed; skipped until down_until */
 	uint64_t down_until;		/* loop ms: then one connection may try it */
@@ -155,11 +166,20 @@ struct front_cfg {
 	/* px.routes[i] -> lb[i]; default_route -> lb[n_routes], no_sni -> lb[n_routes + 1].
 	 * The only mutable part (round-robin position): a new snapshot starts over. */
 	struct route_lb *lb;
+	struct check_cfg *chk;		/* what check.c checks, and its CAs */
 };
 
+/* A splice pipe (pipe.c): in a front's pool, or held by one half. */
+struct half;
 struct pipe_pair {
 	int r, w;
-	struct pipe_pair *next;
+	uint32_t size;			/* capacity now (what F_SETPIPE_SZ granted) */
+	uint32_t base;			/* the front's pipe_size when it was made */
+	uint32_t charged;		/* bytes above the pool size, counted in the budget */
+	uint64_t filled_at;		/* loop ms of the last splice that filled it */
+	struct half *owner;		/* grown: the half holding it, also while empty */
+	struct pipe_pair *next, *prev;	/* pool (next only), or the front's grown list */
+	bool no_grow;			/* the kernel refused a bigger size */
 };
 
 /*
@@ -213,10 +233,13 @@ struct front {
 	 * (or terminate= handshake): those past it are dropped lazily
 	 * (conn_oldest_hello) */
 	struct conn *hello_head, *hello_tail;
-	/* pipe pool: empty pipes, sized cfg->px.pipe_size */
+	/* pipe pool: empty pipes, sized cfg->px.pipe_size (pipe.c) */
 	struct pipe_pair *pool;
 	size_t pool_len;
 	uint32_t pool_pipe_size;
+	struct pipe_pair *grown;	/* pipes grown past pool_pipe_size, held by halves */
+	uint64_t spare_since;		/* loop ms: the pool last got more pipes than connections */
+	uint64_t pipe_bytes;		/* capacity of every pipe of this front */
 	/* counters */
 	struct route_ctr *ctrs;		/* [0] is "<unrouted>" */
 	int n_ctrs, cap_ctrs;
@@ -224,6 +247,7 @@ struct front {
 	uint64_t closed[CLOSE__COUNT];
 	uint64_t paused_limit;		/* times the listeners paused at max_connections */
 	uint64_t pipes_created, pipe_resize_failed, copy_fallback;
+	uint64_t pipes_grown, pipe_grow_refused, pipes_shrunk;
 	uint64_t splice_bytes, copy_bytes;	/* payload moved each way: which path */
 	/* upstream health (health.c): sh->ups and sh->n_ups, mirrored here
 	 * (front_share_sync) after every change of the array */
@@ -231,34 +255,6 @@ struct front {
 	int n_ups;
 	uint64_t refuse_warned_at, refused_unlogged;
 	struct loop_timer check_timer;	/* active checks (check.c) */
-};
-
-/* resolve.c: an upstream host name and what it resolved to */
-#define RESOLVE_MAX_ADDRS 8
-struct name_ent {
-	struct name_ent *next;
-	char host[CONF_HOST_MAX];
-	char port[8];
-	char text[CONF_HOST_MAX + 8];	/* "host:port" as written */
-	struct sockaddr_storage addrs[RESOLVE_MAX_ADDRS];
-	socklen_t lens[RESOLVE_MAX_ADDRS];
-	int n;				/* 0: none yet (or the first lookup failed) */
-	uint64_t expires;		/* loop ms: look it up again from then on */
-	uint32_t interval_ms;
-	bool pending;			/* a lookup is queued or running */
-	int last_err;			/* EAI_* of the last answer */
-	uint64_t lookups;
-	struct conn *waiting;		/* connections waiting for a first answer */
-};
-
-struct rshared;
-struct resolver {
-	struct loop *loop;
-	struct loop_fd h;		/* the eventfd the threads write */
-	struct rshared *sh;
-	struct name_ent *names;
-	void (*ready)(struct conn *c);	/* a waiting connection's name was answered */
-	uint64_t queue_full;
 };
 
 struct proxy_set {
@@ -278,6 +274,7 @@ struct proxy_set {
 	bool stopped;			/* proxy_stop_accepting() */
 	bool fd_pressure;		/* EMFILE/ENFILE seen: listeners paused */
 	struct loop_timer fd_timer;	/* retry accepting after fd pressure */
+	struct loop_timer pipe_timer;	/* shrinks grown pipes gone quiet (pipe.c) */
 	uint64_t paused_total, paused_fds;
 	uint8_t scratch[SNI_MAX_HELLO];	/* hello reads land here first */
 	struct log_limit ll_evict, ll_full;
@@ -294,6 +291,7 @@ struct half {
 	uint8_t *buf;		/* copy mode: bytes in flight at buf[off..off+inflight) */
 	size_t off;
 	size_t inflight;
+	uint32_t fills;		/* splices in a row that filled half the pipe or more */
 	bool copy;		/* splice refused (or a transform): read/write */
 	bool eof;		/* read EOF from src */
 	bool shut;		/* EOF passed on: shutdown(dst, SHUT_WR) done */
@@ -326,10 +324,8 @@ struct conn {
 	bool pp_done;			/* accept_proxy: the header has been read */
 	bool pp_dst_set;		/* pp_dst is the address the client reached */
 	bool client_held;		/* counted in the client table (client_limit.c) */
-	int addr_idx;			/* next address of upstreams[up_cur] to try */
-	int addr_n;			/* its addresses (1 unless a host name) */
-	struct name_ent *rwait;		/* waiting for this name's first answer */
-	struct conn *rwait_next;
+	struct resolve_wait rwait;	/* waiting for a name's first answer */
+	struct connrace *race;		/* CONNECT: the attempts to upstreams[up_cur] */
 	struct sockaddr_storage pp_dst;
 	int last_err;			/* errno of the last failed upstream attempt */
 	enum close_reason refuse_why;
@@ -362,11 +358,21 @@ void front_cfg_put(struct front_cfg *cfg);
 /* health.c: the state of upstream addresses (front->ups) */
 /* The index of address a (by its text) in f->ups, added (up) when new; -ENOMEM. */
 int health_up_index(struct front *f, const struct conf_addr *a);
-/* An active check of it passed (ok) or failed (err). */
+/* An active check of it passed (ok) or failed (why: the reason, logged
+ * when it differs from the last one). */
 void health_check_result(struct front *f, int idx, const struct conf_proxy *px, uint64_t now, bool ok,
-			 int err);
+			 const char *why);
+/* One line per upstream of f (state, check, streak, last reason) into
+ * buf; returns the length it needed (snprintf style). */
+size_t health_status(const struct front *f, uint64_t now, char *buf, size_t len);
 
-/* check.c: active checks of a front's upstreams (check = tcp) */
+/* check.c: active checks of a front's upstreams (check = tcp | tls) */
+struct check_cfg;
+/* What a snapshot checks: per front->ups index the route whose check
+ * applies, and its check_ca files loaded. After cfg->lb is filled; 0,
+ * or -errno when a CA cannot be used (logged with the file). */
+int check_cfg_new(struct front *f, struct front_cfg *cfg);
+void check_cfg_free(struct check_cfg *c);
 /* Start, keep or stop them as f->cfg says (after start and reload). */
 void check_apply(struct front *f);
 /* Stop them and drop probes in flight (front freed or retired). */
@@ -402,15 +408,32 @@ void client_release(struct front *f, const struct sockaddr *client);
 size_t client_table_size(const struct front *f);
 uint64_t client_table_full(const struct front *f);
 
-/* resolve.c: upstream names off the loop (resolver threads) */
-int resolver_new(struct loop *l, void (*ready)(struct conn *c), struct resolver **out);
-void resolver_free(struct resolver *r);
-/* The entry of "host:port", looked up again in the background when it
- * has expired; NULL when out of memory or text is not host:port. */
-struct name_ent *resolver_get(struct resolver *r, const char *text, uint32_t interval_ms);
-/* c waits for e's first answer: r->ready(c) then. */
-void resolver_wait(struct name_ent *e, struct conn *c);
-void resolver_unwait(struct conn *c);
+/* pipe.c: splice pipes, their pool and their growth (conn.c and proxy.c
+ * call these; pipe.c calls nothing else in the folder) */
+/* An empty pipe of the pool size for h, from the pool or new; NULL when
+ * none can be had (EMFILE...): the half copies instead. */
+struct pipe_pair *pipe_get(struct front *f);
+/* A splice moved n bytes into h's (empty) pipe: an elephant flow, one
+ * that keeps filling it, gets a bigger pipe within the budget. */
+void pipe_filled(struct front *f, struct half *h, size_t n);
+/* h's pipe is empty and h is done for now: a grown pipe stays with h
+ * (it is likely to fill again), a small one goes back to the pool. */
+void pipe_idle(struct front *f, struct half *h);
+/* The connection is over: h's pipe (empty or not) goes back or closes. */
+void pipe_release(struct front *f, struct half *h);
+/* A connection of f closed: trim the pool, keeping a few spares a while. */
+void pipe_conn_closed(struct front *f);
+/* Keep at most `keep` idle pipes in f's pool; pipe_pool_trim(f, 0) empties it. */
+void pipe_pool_trim(struct front *f, size_t keep);
+/* The set's timer for pipe_grown_sweep() (proxy_start). */
+void pipe_set_init(struct proxy_set *s);
+void pipe_set_stop(struct proxy_set *s);
+/* [global] pipe_memory_max: bytes all grown pipes may hold past their
+ * pool size, all sections together (0: pipes never grow). */
+void pipe_budget_set(uint64_t max);
+/* Bytes the grown pipes hold past their pool size now, and at most so far. */
+uint64_t pipe_budget_used(void);
+uint64_t pipe_budget_peak(void);
 
 /* workers.c: the proxy's event loops in threads (workers >= 2). Each
  * worker runs its own loop and proxy_set; the main thread touches a
@@ -453,7 +476,6 @@ void workers_free(struct workers *ws);
 /* conn.c (proxy.c calls these; conn.c calls nothing in proxy.c) */
 int conn_new(struct front *f, int fd, const struct sockaddr *peer, socklen_t plen);
 void conn_close(struct conn *c, enum close_reason why);
-void conn_pool_drain(struct front *f);
 /* The oldest connection of f still in its hello or, on a terminate=
  * route, its TLS handshake; NULL when none. */
 struct conn *conn_oldest_hello(struct front *f);

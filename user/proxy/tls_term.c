@@ -192,12 +192,11 @@ static struct cred_ent *cred_get(const char *cert, const char *key)
 	return e;
 }
 
-static int term_open(const struct conf_route *r, int fd, const uint8_t *hello, size_t len, void **state)
+static int term_open(const struct conf_route *r, int fd, const struct sockaddr *client, const uint8_t *hello,
+		     size_t len, void **state)
 {
 	struct tls_server_opts o = { 0 };
 	struct cred_ent *ce = cred_get(r->cert, r->key);
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
 	char peer[64] = "?";
 	struct term *x;
 	int err;
@@ -206,8 +205,8 @@ static int term_open(const struct conf_route *r, int fd, const uint8_t *hello, s
 		return -EINVAL;
 	o.cred = ce->cred;
 	o.cache = &ce->cache;
-	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
-		conf_addr_str((struct sockaddr *)&ss, peer, sizeof(peer));
+	if (client)
+		conf_addr_str(client, peer, sizeof(peer));
 	x = calloc(1, sizeof(*x));
 	if (!x) {
 		cred_release(ce);

@@ -29,6 +29,19 @@
  * send_seq falls back to ack_seq, so every message not confirmed is sent
  * again on the next connection.
  *
+ * Settling. The slack means the last messages sent are confirmed only
+ * by the bytes that follow them. When the intake waits for this
+ * forwarder (forward_can_keep() said no: the ring is full of messages
+ * not confirmed and the spool cannot take them, as with a ring smaller
+ * than the slack and no spool), no bytes follow: the input is paused
+ * until confirmation, confirmation waits for input. So once everything
+ * is sent and acknowledged while the intake waits, the forwarder ends
+ * the session the one way that confirms it all - close_notify, answered
+ * by the collector's close_notify - and connects again at once. Without
+ * the answer within write_timeout, it is a failed connection like any
+ * other (everything unconfirmed is sent again). A ring larger than the
+ * slack rarely needs it: a settle costs a TLS handshake.
+ *
  * Spool. Messages the forwarder still needs (seq >= ack_seq) that the
  * ring evicts are appended, in order, to <spool_dir>/<NAME>.spool (the
  * file format, its checks and its durability are in spool.c). While
@@ -59,8 +72,12 @@
  * changes ca/cert/key or finds one renewed in place reconnects.
  *
  * Collectors. The addresses of one [forward] are alternatives: one
- * connection at a time, the next address after each failure. Deadlines:
- * connect_timeout for TCP, handshake_timeout for TLS (a collector that
+ * connection at a time, the next collector after each failure. One given
+ * as a host name is resolved off the loop (core/resolve.c: resolver
+ * threads, answers kept for their DNS TTL, at most resolve_interval); a
+ * first answer is waited for at most connect_timeout (FWD_RESOLVING),
+ * and a name's addresses race happy-eyeballs style (core/connrace.c).
+ * Deadlines: connect_timeout for TCP (per attempt), handshake_timeout for TLS (a collector that
  * accepts and never answers is dropped when it passes), write_timeout
  * while written data gets no TCP acknowledgement. Reconnects wait backoff_min,
  * doubling per failure up to backoff_max, reset once data is confirmed.
@@ -70,6 +87,7 @@
 #include <stddef.h>
 #include <netinet/in.h>
 #include <linux/tcp.h>	/* the full struct tcp_info (bytes_acked, snd_wnd) */
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,7 +95,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/connrace.h"
 #include "core/log.h"
+#include "core/resolve.h"
 #include "syslog_int.h"
 #include "spool.h"
 #include "syslog_msg.h"
@@ -91,20 +111,23 @@
 
 enum fwd_state {
 	FWD_BACKOFF,	/* waiting for the backoff timer before connecting */
-	FWD_CONNECTING,	/* TCP connect in progress; connect_timeout armed */
+	FWD_RESOLVING,	/* the collector's name waits for a first answer;
+			 * connect_timeout armed */
+	FWD_CONNECTING,	/* TCP connects racing (f->race, each attempt with
+			 * connect_timeout); the race's bound armed */
 	FWD_HANDSHAKE,	/* TLS handshake; handshake_timeout armed */
 	FWD_UP,		/* streaming; write_timeout armed while data is unconfirmed */
 };
 
-static const char *const state_names[] = { "backoff", "connecting", "handshake", "up" };
+static const char *const state_names[] = { "backoff", "resolving", "connecting", "handshake", "up" };
 
 enum fail_reason {
 	FR_CONNECT, FR_CONNECT_TIMEOUT, FR_HANDSHAKE, FR_HANDSHAKE_TIMEOUT,
-	FR_WRITE_TIMEOUT, FR_CLOSED, FR_IO, FR_MAX
+	FR_WRITE_TIMEOUT, FR_CLOSED, FR_IO, FR_RESOLVE, FR_MAX
 };
 static const char *const fail_names[FR_MAX] = {
 	"connect", "connect_timeout", "handshake", "handshake_timeout", "write_timeout",
-	"closed_by_collector", "io_error",
+	"closed_by_collector", "io_error", "resolve",
 };
 
 struct mark {
@@ -128,10 +151,15 @@ struct forwarder {
 	struct loop_timer ack_timer;	/* polls TCP_INFO while bytes are unacknowledged */
 	struct loop_timer flush_timer;	/* spool write buffer */
 	struct loop_defer kick;
+	struct resolver *resolver;	/* started at the first collector name */
+	struct resolve_wait rwait;	/* FWD_RESOLVING */
+	struct connrace *race;		/* FWD_CONNECTING */
 	struct tls_session *tls;
 	uint32_t backoff_ms;
 	bool draining;
 	bool closing;			/* close_notify sent at shutdown; waiting for the peer */
+	bool blocking;			/* the intake waits for this forwarder to confirm */
+	bool settling;			/* closing to confirm while the intake waits; reconnect after */
 	uint64_t max_wnd;		/* largest window the collector advertised */
 	uint64_t raw_acked, unacked;	/* TCP: bytes acknowledged, and still not */
 	/* positions */
@@ -150,12 +178,13 @@ struct forwarder {
 	uint64_t spool_rd, spool_ack;
 	/* counters */
 	uint64_t sent_msgs, sent_bytes, acked_msgs, resent_msgs, spooled_msgs, overflow;
-	uint64_t connects, fails[FR_MAX];
+	uint64_t connects, fails[FR_MAX], settles;
 	char peer[CONF_HOST_MAX + 8];
 };
 
 static void fwd_connect(struct forwarder *f);
 static void fwd_pump(struct forwarder *f);
+static void on_kick(struct loop_defer *d);
 
 const char *forward_name(const struct forwarder *f)
 {
@@ -221,7 +250,19 @@ void forward_evict(struct forwarder *f, uint64_t seq, const uint8_t *p, uint32_t
 		f->spool_rd = spool_end(f->spool);
 }
 
-bool forward_can_keep(const struct forwarder *f, uint64_t upto)
+/* The intake waits for us: a connected forwarder looks at once whether
+ * it has to settle (check_acks). */
+static bool fwd_blocks(struct forwarder *f)
+{
+	if (!f->blocking) {
+		f->blocking = true;
+		if (f->state == FWD_UP)
+			loop_defer(f->r->l, &f->kick, on_kick);
+	}
+	return false;
+}
+
+bool forward_can_keep(struct forwarder *f, uint64_t upto)
 {
 	const struct syslog_ring *ring = f->r->ring;
 	uint64_t seq = f->ack_seq > ring_first(ring) ? f->ack_seq : ring_first(ring), n = 0, bytes = 0;
@@ -229,7 +270,7 @@ bool forward_can_keep(const struct forwarder *f, uint64_t upto)
 	if (upto <= seq)
 		return true;	/* all it would evict is confirmed */
 	if (!f->spool)
-		return false;
+		return fwd_blocks(f);
 	for (; seq < upto; seq++) {
 		const uint8_t *p;
 		uint32_t len;
@@ -239,7 +280,7 @@ bool forward_can_keep(const struct forwarder *f, uint64_t upto)
 			bytes += len;
 		}
 	}
-	return spool_fits(f->spool, n, bytes);
+	return spool_fits(f->spool, n, bytes) || fwd_blocks(f);
 }
 
 /* ---- connection lifecycle ----------------------------------------------- */
@@ -261,6 +302,9 @@ static void fwd_teardown(struct forwarder *f)
 			;
 		close(fd);
 	}
+	resolver_unwait(&f->rwait);
+	connrace_cancel(f->race);
+	f->race = NULL;
 	tls_free(f->tls);
 	f->tls = NULL;
 	loop_timer_cancel(l, &f->timer);
@@ -275,12 +319,19 @@ static void fwd_teardown(struct forwarder *f)
 	f->max_wnd = f->raw_acked = f->unacked = 0;
 	f->frame_open = false;
 	f->record_open = false;
+	/* a settle ends with its session (a shutdown's close is the caller's) */
+	if (f->settling)
+		f->closing = f->settling = false;
 }
 
 static void fwd_fail(struct forwarder *f, enum fail_reason why, const char *detail)
 {
 	f->fails[why]++;
-	if (f->closing) {
+	if (f->settling)
+		pr_warn("syslog: [forward %s] collector %s did not answer our close_notify (%s%s%s): the "
+			"%llu unconfirmed messages will be sent again", f->fc.name, f->peer, fail_names[why],
+			detail ? ": " : "", detail ? detail : "", (unsigned long long)(f->send_seq - f->ack_seq));
+	else if (f->closing) {
 		/* our close_notify was answered by a reset, an EOF or a hangup,
 		 * not by the collector's close_notify: what it acknowledged may
 		 * still sit unread in its kernel and die with the connection */
@@ -293,7 +344,9 @@ static void fwd_fail(struct forwarder *f, enum fail_reason why, const char *deta
 		f->state = FWD_BACKOFF;	/* shutting down: no reconnect; forward_drain() spools */
 		return;
 	}
-	if (f->state == FWD_UP)
+	if (f->settling)
+		;	/* said above */
+	else if (f->state == FWD_UP)
 		pr_warn("syslog: [forward %s] collector %s: connection lost: %s%s%s", f->fc.name, f->peer,
 			fail_names[why], detail ? ": " : "", detail ? detail : "");
 	else
@@ -323,11 +376,36 @@ static void pop_marks(struct forwarder *f, uint64_t point)
 	}
 	if (f->ack_seq != old) {
 		f->acked_msgs += f->ack_seq - old;
+		f->blocking = false;	/* room; the intake asks again if it still waits */
 		/* every spooled message is older than the ring: all confirmed */
 		if (spool_end(f->spool) && f->ack_seq >= ring_first(f->r->ring) &&
 		    f->spool_rd >= spool_end(f->spool))
 			fwd_spool_reset(f);
 	}
+}
+
+/* Connected, everything written and acknowledged by the collector's TCP:
+ * close_notify can confirm the rest now. */
+static bool all_sent_and_acked(struct forwarder *f)
+{
+	return !f->closing && f->send_seq >= ring_next(f->r->ring) &&
+	       f->spool_rd >= spool_end(f->spool) && !f->frame_open && !f->unacked &&
+	       !(br_ssl_engine_current_state(tls_engine(f->tls)) & BR_SSL_SENDREC);
+}
+
+/* The intake waits and nothing more will be sent: confirm by an orderly
+ * end (see "Settling" above); fwd_closed_cleanly() connects again. */
+static void fwd_settle(struct forwarder *f)
+{
+	f->closing = f->settling = true;
+	f->blocking = false;
+	f->settles++;
+	pr_debug("syslog: [forward %s] intake waiting for room: close_notify to collector %s to confirm "
+		 "the last %llu messages", f->fc.name, f->peer, (unsigned long long)(f->send_seq - f->ack_seq));
+	br_ssl_engine_close(tls_engine(f->tls));
+	loop_timer_arm(f->r->l, &f->timer, f->fc.write_timeout_ms);
+	/* not fwd_pump() here: check_acks() may run inside it */
+	loop_defer(f->r->l, &f->kick, on_kick);
 }
 
 static void check_acks(struct forwarder *f)
@@ -355,11 +433,14 @@ static void check_acks(struct forwarder *f)
 			loop_timer_arm(f->r->l, &f->timer, f->fc.write_timeout_ms);
 	}
 	if (!f->unacked) {
-		if (f->state == FWD_UP)
+		/* while settling the timer is the deadline of the answer */
+		if (f->state == FWD_UP && !f->settling)
 			loop_timer_cancel(f->r->l, &f->timer);
 	} else if (!loop_timer_armed(&f->ack_timer)) {
 		loop_timer_arm(f->r->l, &f->ack_timer, ACK_POLL_MS);
 	}
+	if (f->blocking && f->state == FWD_UP && f->send_seq > f->ack_seq && all_sent_and_acked(f))
+		fwd_settle(f);
 }
 
 static void on_ack_timer(struct loop_timer *t)
@@ -490,15 +571,24 @@ static void on_kick(struct loop_defer *d)
 	fwd_pump(container_of(d, struct forwarder, kick));
 }
 
-/* Our close_notify at shutdown was answered: the collector read it all. */
+/* Our close_notify was answered: the collector read it all. */
 static void fwd_closed_cleanly(struct forwarder *f)
 {
+	bool settle = f->settling;
+
 	pop_marks(f, UINT64_MAX);
-	pr_info("syslog: [forward %s] collector %s closed the session after reading everything",
-		f->fc.name, f->peer);
+	if (settle)
+		pr_debug("syslog: [forward %s] collector %s confirmed everything; connecting again",
+			 f->fc.name, f->peer);
+	else
+		pr_info("syslog: [forward %s] collector %s closed the session after reading everything",
+			f->fc.name, f->peer);
 	fwd_teardown(f);
 	f->closing = false;
-	f->state = FWD_BACKOFF;	/* shutting down: no reconnect */
+	f->state = FWD_BACKOFF;
+	/* at shutdown no reconnect; after a settle at once */
+	if (settle && !f->r->draining)
+		loop_timer_arm(f->r->l, &f->timer, 0);
 }
 
 static long fwd_fill_cb(void *arg, br_ssl_engine_context *eng, size_t budget)
@@ -543,23 +633,7 @@ static void on_fd(struct loop_fd *h, uint32_t events)
 	struct forwarder *f = container_of(h, struct forwarder, h);
 
 	if (f->state == FWD_CONNECTING) {
-		struct tls_client_opts o = { .ca = f->ca, .server_name = f->sni, .cred = f->cred };
-		int soerr = 0;
-		socklen_t sl = sizeof(soerr);
-
-		getsockopt(h->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
-		if (soerr || (events & (EPOLLERR | EPOLLHUP))) {
-			fwd_fail(f, FR_CONNECT, strerror(soerr ? soerr : ECONNREFUSED));
-			return;
-		}
-		if (tls_client_new(&o, h->fd, TLS_BUF_MONO, false, "collector", f->peer, &f->tls)) {
-			fwd_fail(f, FR_HANDSHAKE, "cannot start TLS");
-			return;
-		}
-		f->pump = (struct tls_pump){ .budget = PUMP_BUDGET, .fill = fwd_fill_cb, .arg = f };
-		f->state = FWD_HANDSHAKE;
-		f->connects++;
-		loop_timer_arm(f->r->l, &f->timer, f->fc.handshake_timeout_ms);
+		return;	/* not registered while the race owns the sockets */
 	} else if (f->closing && (events & (EPOLLERR | EPOLLHUP | EPOLLRDHUP))) {
 		/* the collector's close_notify, if it sent one, is read first */
 		int rc = tls_io(f->tls);
@@ -590,6 +664,9 @@ static void on_timer(struct loop_timer *t)
 	case FWD_BACKOFF:
 		fwd_connect(f);
 		break;
+	case FWD_RESOLVING:
+		fwd_fail(f, FR_RESOLVE, "no answer from the resolver within connect_timeout");
+		break;
 	case FWD_CONNECTING:
 		fwd_fail(f, FR_CONNECT_TIMEOUT, NULL);
 		break;
@@ -597,6 +674,10 @@ static void on_timer(struct loop_timer *t)
 		fwd_fail(f, FR_HANDSHAKE_TIMEOUT, NULL);
 		break;
 	case FWD_UP:
+		if (f->settling) {
+			fwd_fail(f, FR_WRITE_TIMEOUT, "no close_notify in answer within write_timeout");
+			break;
+		}
 		check_acks(f);
 		if (loop_timer_armed(&f->timer) || !f->unacked)
 			break;	/* progress after all */
@@ -629,33 +710,123 @@ static void fwd_pick_name(struct forwarder *f, const struct conf_addr *a)
 	f->sni[n] = 0;
 }
 
-static void fwd_connect(struct forwarder *f)
+/* TCP is up (fd connected): TLS starts; handshake_timeout armed. */
+static void fwd_connected(struct forwarder *f, int fd)
 {
-	const struct conf_addr *a = &f->fc.collectors[f->cur];
-	int fd, one = 1, err;
+	struct tls_client_opts o = { .ca = f->ca, .server_name = f->sni, .cred = f->cred };
+	int err = loop_fd_add(f->r->l, &f->h, fd, EPOLLOUT | EPOLLRDHUP, on_fd);
 
-	snprintf(f->peer, sizeof(f->peer), "%s", a->text);
-	fwd_pick_name(f, a);
-	f->state = FWD_CONNECTING;
-	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		fwd_fail(f, FR_CONNECT, strerror(errno));
-		return;
-	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(fd, (const struct sockaddr *)&a->ss, a->len) < 0 && errno != EINPROGRESS) {
-		err = errno;
-		close(fd);
-		fwd_fail(f, FR_CONNECT, strerror(err));
-		return;
-	}
-	err = loop_fd_add(f->r->l, &f->h, fd, EPOLLOUT | EPOLLRDHUP, on_fd);
 	if (err) {
 		close(fd);
 		fwd_fail(f, FR_CONNECT, strerror(-err));
 		return;
 	}
-	loop_timer_arm(f->r->l, &f->timer, f->fc.connect_timeout_ms);
+	if (tls_client_new(&o, fd, TLS_BUF_MONO, false, "collector", f->peer, &f->tls)) {
+		fwd_fail(f, FR_HANDSHAKE, "cannot start TLS");
+		return;
+	}
+	f->pump = (struct tls_pump){ .budget = PUMP_BUDGET, .fill = fwd_fill_cb, .arg = f };
+	f->state = FWD_HANDSHAKE;
+	f->connects++;
+	loop_timer_arm(f->r->l, &f->timer, f->fc.handshake_timeout_ms);
+}
+
+static void fwd_raced(void *arg, int fd, int idx, int err)
+{
+	struct forwarder *f = arg;
+
+	(void)idx;
+	f->race = NULL;
+	if (fd < 0)
+		fwd_fail(f, err == ETIMEDOUT ? FR_CONNECT_TIMEOUT : FR_CONNECT, strerror(err));
+	else
+		fwd_connected(f, fd);
+}
+
+/* The collector's name has its first answer (or failed): try again. */
+static void fwd_name_ready(struct resolve_wait *w)
+{
+	struct forwarder *f = container_of(w, struct forwarder, rwait);
+
+	loop_timer_cancel(f->r->l, &f->timer);
+	fwd_connect(f);
+}
+
+/*
+ * The addresses of collector a: the literal one, or its name's answer.
+ * 0 with none: *wait when the first answer is on its way (f->rwait
+ * registered), else the lookup failed (fwd_fail done).
+ */
+static int fwd_addrs(struct forwarder *f, const struct conf_addr *a, const struct sockaddr_storage **addrs,
+		     const socklen_t **lens, bool *wait)
+{
+	struct resolve_name *e;
+	int err;
+
+	*wait = false;
+	if (a->ss.ss_family != AF_UNSPEC) {
+		*addrs = &a->ss;
+		*lens = &a->len;
+		return 1;
+	}
+	if (!f->resolver) {
+		char who[CONF_NAME_MAX + 24];
+
+		snprintf(who, sizeof(who), "syslog: [forward %s]", f->fc.name);
+		err = resolver_new(f->r->l, who, &f->resolver);
+		if (err) {
+			fwd_fail(f, FR_RESOLVE, strerror(-err));
+			return 0;
+		}
+	}
+	e = resolver_get(f->resolver, a->text, f->fc.resolve_interval_ms);
+	if (!e) {
+		fwd_fail(f, FR_RESOLVE, strerror(ENOMEM));
+		return 0;
+	}
+	if (!e->n && e->pending) {
+		*wait = true;
+		f->rwait.ready = fwd_name_ready;
+		resolver_wait(e, &f->rwait);
+		return 0;
+	}
+	if (!e->n) {
+		fwd_fail(f, FR_RESOLVE, gai_strerror(e->last_err));
+		return 0;
+	}
+	*addrs = e->addrs;
+	*lens = e->lens;
+	return e->n;
+}
+
+static void fwd_connect(struct forwarder *f)
+{
+	const struct conf_addr *a = &f->fc.collectors[f->cur];
+	const struct connrace_opts ro = { .timeout_ms = f->fc.connect_timeout_ms,
+					  .delay_ms = CONNRACE_DELAY_MS, .max_inflight = CONNRACE_INFLIGHT };
+	const struct sockaddr_storage *addrs = NULL;
+	const socklen_t *lens = NULL;
+	bool wait;
+	int n, err;
+
+	snprintf(f->peer, sizeof(f->peer), "%s", a->text);
+	fwd_pick_name(f, a);
+	f->state = FWD_RESOLVING;
+	n = fwd_addrs(f, a, &addrs, &lens, &wait);
+	if (wait) {
+		loop_timer_arm(f->r->l, &f->timer, f->fc.connect_timeout_ms);
+		return;
+	}
+	if (!n)
+		return;	/* failed: backoff armed */
+	f->state = FWD_CONNECTING;
+	err = connrace_start(f->r->l, addrs, lens, n, &ro, fwd_raced, f, &f->race);
+	if (err) {
+		fwd_fail(f, FR_CONNECT, strerror(-err));
+		return;
+	}
+	/* each attempt has its own deadline; this bounds the race */
+	loop_timer_arm(f->r->l, &f->timer, connrace_bound_ms(&ro, n));
 }
 
 /* ---- the contract with syslog.c ---------------------------------------- */
@@ -823,9 +994,7 @@ int forward_drain(struct forwarder *f)
 		 * this); once the collector's TCP has everything, close_notify
 		 * - its answer proves it read it all */
 		check_acks(f);
-		if (!f->closing && f->send_seq >= ring_next(f->r->ring) && f->spool_rd >= spool_end(f->spool) &&
-		    !f->frame_open && !f->unacked &&
-		    !(br_ssl_engine_current_state(tls_engine(f->tls)) & BR_SSL_SENDREC)) {
+		if (f->state == FWD_UP && all_sent_and_acked(f)) {
 			f->closing = true;
 			pr_info("syslog: [forward %s] all sent; close_notify to collector %s, waiting for "
 				"its close_notify to confirm the last %llu messages", f->fc.name, f->peer,
@@ -898,6 +1067,9 @@ void forward_metrics(struct forwarder **fw, int n, struct metric_sink *s)
 	     ring_next(f->r->ring) - f->ack_seq);
 	EACH(METRIC_COUNTER, "edgesteer_syslog_forward_connects_total", "TLS connections established",
 	     f->connects);
+	EACH(METRIC_COUNTER, "edgesteer_syslog_forward_settles_total",
+	     "Sessions ended by close_notify to confirm what the collector read while the intake waited "
+	     "for room (then connected again)", f->settles);
 #undef EACH
 	for (i = 0; i < n; i++)
 		for (k = 0; k < FR_MAX; k++)
@@ -918,6 +1090,7 @@ void forward_free(struct forwarder *f)
 	if (f->tls)
 		tls_close_notify(f->tls);
 	fwd_teardown(f);
+	resolver_free(f->resolver);
 	loop_timer_cancel(l, &f->flush_timer);
 	spool_close(f->spool, f->spool_ack);
 	tls_anchors_free(f->ca);

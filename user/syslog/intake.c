@@ -35,7 +35,8 @@ static int push(struct syslog_relay *r, const uint8_t *p, size_t len, struct int
 	return 0;
 }
 
-int intake_store(struct syslog_relay *r, uint8_t *p, size_t len, const char *host, struct intake_counts *c)
+int intake_store(struct syslog_relay *r, uint8_t *p, size_t len, const char *host, const char *subject,
+		 struct intake_counts *c)
 {
 	size_t n;
 	int v;
@@ -45,7 +46,7 @@ int intake_store(struct syslog_relay *r, uint8_t *p, size_t len, const char *hos
 	v = syslog_msg_parse(p, len, NULL);
 	switch (v) {
 	case SYSLOG_OK:
-		if (r->sc.origin && (n = syslog_add_origin(p, len, host, r->fixbuf, r->fixcap)) &&
+		if (r->sc.origin && (n = syslog_add_origin(p, len, host, subject, r->fixbuf, r->fixcap)) &&
 		    n <= r->sc.max_message) {
 			c->origin_added++;
 			return push(r, r->fixbuf, n, c);

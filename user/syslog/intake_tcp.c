@@ -37,6 +37,7 @@
 
 #include "core/log.h"
 #include "framing.h"
+#include "origin.h"
 #include "pri_fix.h"
 #include "syslog_int.h"
 #include "syslog_msg.h"
@@ -66,6 +67,9 @@ struct tcp_listener {
 	uint64_t paused_ms;
 	int senders;
 };
+
+/* the most missing_pri or origin may add to a message */
+#define INTAKE_GROWTH (SYSLOG_PRI_EXTRA > SYSLOG_ORIGIN_EXTRA ? SYSLOG_PRI_EXTRA : SYSLOG_ORIGIN_EXTRA)
 
 struct sender {
 	struct loop_fd h;
@@ -200,6 +204,13 @@ static void sender_pause(struct sender *s)
 		loop_timer_arm(in->r->l, &in->retry, PAUSE_RETRY_MS);
 }
 
+/* The client certificate's subject for origin = yes: only a TLS sender
+ * whose certificate was checked (intake_client_ca) has one, "" otherwise. */
+static const char *sender_subject(const struct sender *s)
+{
+	return s->tls && s->hs_done ? tls_peer_subject(s->tls) : NULL;
+}
+
 /*
  * Take the whole frames in the buffer. Returns 0 when the buffer holds no
  * whole frame any more, 1 when paused (no room), or -1 after closing the
@@ -236,11 +247,11 @@ static int sender_take(struct sender *s)
 			sender_close(s, SC_FRAMING);
 			return -1;
 		}
-		if (!syslog_can_keep(r, (uint32_t)ml + SYSLOG_PRI_EXTRA)) {
+		if (!syslog_can_keep(r, (uint32_t)ml + INTAKE_GROWTH)) {
 			ret = 1;
 			break;
 		}
-		if (intake_store(r, (uint8_t *)m, ml, s->host, &s->tl->c) == 0) {
+		if (intake_store(r, (uint8_t *)m, ml, s->host, sender_subject(s), &s->tl->c) == 0) {
 			s->msgs++;
 			any = true;
 		}
@@ -259,11 +270,11 @@ static int sender_take(struct sender *s)
 static void sender_finish(struct sender *s)
 {
 	if (s->have && s->mode == FRAME_LF) {
-		if (!syslog_can_keep(s->in->r, (uint32_t)s->have + SYSLOG_PRI_EXTRA)) {
+		if (!syslog_can_keep(s->in->r, (uint32_t)s->have + INTAKE_GROWTH)) {
 			sender_pause(s);
 			return;
 		}
-		if (intake_store(s->in->r, s->buf, s->have, s->host, &s->tl->c) == 0) {
+		if (intake_store(s->in->r, s->buf, s->have, s->host, sender_subject(s), &s->tl->c) == 0) {
 			s->msgs++;
 			syslog_notify_readers(s->in->r);
 		}
@@ -399,7 +410,7 @@ static void on_retry(struct loop_timer *t)
 		next = s->next;
 		if (!s->paused)
 			continue;
-		if (!syslog_can_keep(in->r, (uint32_t)(s->have ? s->have : 1) + SYSLOG_PRI_EXTRA))
+		if (!syslog_can_keep(in->r, (uint32_t)(s->have ? s->have : 1) + INTAKE_GROWTH))
 			continue;
 		sender_unpause(s);
 		if (loop_fd_mod(in->r->l, &s->h, EPOLLIN) == 0)

@@ -172,7 +172,7 @@ static bool add_origin(struct syslog_relay *r, const struct sockaddr_storage *fr
 	size_t n;
 
 	host_text(from, host, sizeof(host));
-	n = syslog_add_origin(p, len, host, r->fixbuf, r->fixcap);
+	n = syslog_add_origin(p, len, host, NULL, r->fixbuf, r->fixcap);
 	if (!n || n > r->sc.max_message)
 		return false;
 	return ring_push(r->ring, r->fixbuf, (uint32_t)n) >= 0;

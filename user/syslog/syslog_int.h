@@ -63,8 +63,10 @@ void syslog_reload_failed(struct syslog_relay *r, const char *fmt, ...) __attrib
 void syslog_notify_readers(struct syslog_relay *r);
 
 /* intake.c */
-/* Validate p (trimmed in place), apply missing_pri, store; 0 or -errno, counted. */
-int intake_store(struct syslog_relay *r, uint8_t *p, size_t len, const char *host, struct intake_counts *c);
+/* Validate p (trimmed in place), apply missing_pri and origin (host, and
+ * subject: a client certificate's, or NULL), store; 0 or -errno, counted. */
+int intake_store(struct syslog_relay *r, uint8_t *p, size_t len, const char *host, const char *subject,
+		 struct intake_counts *c);
 /* Can a message of len bytes be pushed without losing one a forwarder
  * still needs (not confirmed and no room in its spool)? */
 bool syslog_can_keep(struct syslog_relay *r, uint32_t len);
@@ -100,8 +102,9 @@ int forward_reconf(struct forwarder *f, const struct conf_forward *fc);
 void forward_notify(struct forwarder *f);
 void forward_evict(struct forwarder *f, uint64_t seq, const uint8_t *p, uint32_t len);
 /* Would evicting the ring's messages before `upto` lose one this forwarder
- * still needs (unconfirmed, and its spool cannot take them all)? */
-bool forward_can_keep(const struct forwarder *f, uint64_t upto);
+ * still needs (unconfirmed, and its spool cannot take them all)? A "no"
+ * makes the forwarder settle once all is sent (forward.c). */
+bool forward_can_keep(struct forwarder *f, uint64_t upto);
 int forward_drain(struct forwarder *f);
 void forward_metrics(struct forwarder **f, int n, struct metric_sink *s);
 void forward_free(struct forwarder *f);

@@ -32,6 +32,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -743,6 +744,13 @@ struct x509_check {
 	uint8_t *chain;
 	size_t chain_len, chain_cap, cur_start;
 	char issuer[TLS_DN_MAX];
+	char subject[TLS_DN_MAX];	/* the end entity's: syslog origin = yes */
+	/* no_verify (health checks without a CA): only the end-entity
+	 * certificate's key is decoded, for the key exchange; nothing is
+	 * verified and the inner engine is not used; allocated for such
+	 * sessions only (~1.2 KB) */
+	bool no_verify;
+	br_x509_decoder_context *dec;
 };
 
 static void xc_start_chain(const br_x509_class **ctx, const char *server_name)
@@ -751,8 +759,11 @@ static void xc_start_chain(const br_x509_class **ctx, const char *server_name)
 
 	x->cert_idx = -1;
 	x->issuer[0] = 0;
+	x->subject[0] = 0;
 	x->eku = -EINVAL;
 	x->chain_len = 0;
+	if (x->no_verify)
+		return;
 	x->inner.vtable->start_chain(&x->inner.vtable, server_name);
 }
 
@@ -761,6 +772,11 @@ static void xc_start_cert(const br_x509_class **ctx, uint32_t length)
 	struct x509_check *x = (struct x509_check *)(void *)ctx;
 
 	x->cert_idx++;
+	if (x->no_verify) {
+		if (x->cert_idx == 0)
+			br_x509_decoder_init(x->dec, NULL, NULL);
+		return;
+	}
 	if (x->cert_idx == 0 && length <= EE_CERT_MAX) {
 		free(x->ee);
 		x->ee = malloc(length ? length : 1);
@@ -801,6 +817,11 @@ static void xc_append(const br_x509_class **ctx, const unsigned char *buf, size_
 {
 	struct x509_check *x = (struct x509_check *)(void *)ctx;
 
+	if (x->no_verify) {
+		if (x->cert_idx == 0)
+			br_x509_decoder_push(x->dec, buf, len);
+		return;
+	}
 	if (x->cert_idx == 0 && x->ee && x->ee_len + len <= x->ee_cap) {
 		memcpy(x->ee + x->ee_len, buf, len);
 		x->ee_len += len;
@@ -816,9 +837,13 @@ static void xc_end_cert(const br_x509_class **ctx)
 {
 	struct x509_check *x = (struct x509_check *)(void *)ctx;
 
+	if (x->no_verify)
+		return;
 	if (x->cert_idx == 0 && x->ee) {
 		if (dn_cert_issuer(x->ee, x->ee_len, x->issuer, sizeof(x->issuer)))
 			x->issuer[0] = 0;
+		if (dn_cert_subject(x->ee, x->ee_len, x->subject, sizeof(x->subject)))
+			x->subject[0] = 0;
 		x->eku = x->ee_len == x->ee_cap ? eku_allows(x->ee, x->ee_len, x->want_eku) : -EINVAL;
 		free(x->ee);
 		x->ee = NULL;
@@ -830,8 +855,17 @@ static void xc_end_cert(const br_x509_class **ctx)
 static unsigned xc_end_chain(const br_x509_class **ctx)
 {
 	struct x509_check *x = (struct x509_check *)(void *)ctx;
-	unsigned err = x->inner.vtable->end_chain(&x->inner.vtable);
+	unsigned err;
 
+	if (x->no_verify) {
+		if (x->cert_idx < 0)
+			return BR_ERR_X509_EMPTY_CHAIN;
+		if (br_x509_decoder_get_pkey(x->dec))
+			return 0;
+		err = (unsigned)br_x509_decoder_last_error(x->dec);
+		return err ? err : BR_ERR_X509_TRUNCATED;
+	}
+	err = x->inner.vtable->end_chain(&x->inner.vtable);
 	if (err)
 		return err;
 	if (x->want_eku != TLS_EKU_NONE && x->eku != 1)
@@ -843,8 +877,13 @@ static unsigned xc_end_chain(const br_x509_class **ctx)
 
 static const br_x509_pkey *xc_get_pkey(const br_x509_class *const *ctx, unsigned *usages)
 {
-	const struct x509_check *x = (const struct x509_check *)(const void *)ctx;
+	struct x509_check *x = (struct x509_check *)(void *)ctx;
 
+	if (x->no_verify) {
+		if (usages)
+			*usages = BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN;
+		return x->cert_idx < 0 ? NULL : br_x509_decoder_get_pkey(x->dec);
+	}
 	return x->inner.vtable->get_pkey(&x->inner.vtable, usages);
 }
 
@@ -882,6 +921,10 @@ struct tls_session {
 	bool failed;		/* logged once */
 	int fd;
 	uint64_t sent;
+	/* handshake records taken from the engine but not yet sent (a short
+	 * send of a gathered flight); NULL nearly always */
+	unsigned char *out;
+	size_t out_off, out_len;
 	struct x509_check xc;
 	struct sni_policy pol;
 	const struct tls_cred *cred;	/* server default */
@@ -947,6 +990,64 @@ static struct tls_session *session_alloc(int fd, size_t bufsize, const char *wha
 	return t;
 }
 
+/*
+ * The symmetric implementations, picked once. BearSSL's
+ * br_ssl_server_init_full_*() picks them on every call by asking the
+ * CPU (CPUID) whether it has AES-NI, PCLMUL and SSE2; in a virtual
+ * machine each CPUID traps to the hypervisor, which made the init cost
+ * ~50 us per session on the development VM, for an answer that never
+ * changes. Same choices as BearSSL's defaults.
+ */
+static struct {
+	const br_block_ctr_class *aes_ctr;
+	br_ghash ghash;
+	br_chacha20_run chacha20;
+	br_poly1305_run poly1305;
+} sym;
+static pthread_once_t sym_once = PTHREAD_ONCE_INIT;
+
+static void sym_pick(void)
+{
+	sym.aes_ctr = br_aes_x86ni_ctr_get_vtable();
+	if (!sym.aes_ctr)
+		sym.aes_ctr = &br_aes_ct64_ctr_vtable;
+	sym.ghash = br_ghash_pclmul_get();
+	if (!sym.ghash)
+		sym.ghash = &br_ghash_ctmul64;
+	sym.chacha20 = br_chacha20_sse2_get();
+	if (!sym.chacha20)
+		sym.chacha20 = &br_chacha20_ct_run;
+	sym.poly1305 = br_poly1305_ctmulq_get();
+	if (!sym.poly1305)
+		sym.poly1305 = &br_poly1305_ctmul_run;
+}
+
+/* What br_ssl_server_init_full_rsa() sets up, for the suites we allow
+ * (ECDHE with AES-GCM or ChaCha20-Poly1305, TLS 1.2), without asking the
+ * CPU each time. The key policy is set by the caller. */
+static void server_init(br_ssl_server_context *cc)
+{
+	static const br_hash_class *const hashes[] = {
+		&br_md5_vtable, &br_sha1_vtable, &br_sha224_vtable,
+		&br_sha256_vtable, &br_sha384_vtable, &br_sha512_vtable,
+	};
+	br_ssl_engine_context *eng = &cc->eng;
+
+	pthread_once(&sym_once, sym_pick);
+	br_ssl_server_zero(cc);
+	for (int id = br_md5_ID; id <= br_sha512_ID; id++)
+		br_ssl_engine_set_hash(eng, id, hashes[id - br_md5_ID]);
+	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
+	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
+	br_ssl_engine_set_ec(eng, br_ec_get_default());
+	br_ssl_engine_set_gcm(eng, &br_sslrec_in_gcm_vtable, &br_sslrec_out_gcm_vtable);
+	br_ssl_engine_set_aes_ctr(eng, sym.aes_ctr);
+	br_ssl_engine_set_ghash(eng, sym.ghash);
+	br_ssl_engine_set_chapol(eng, &br_sslrec_in_chapol_vtable, &br_sslrec_out_chapol_vtable);
+	br_ssl_engine_set_chacha20(eng, sym.chacha20);
+	br_ssl_engine_set_poly1305(eng, sym.poly1305);
+}
+
 static void engine_policy(br_ssl_engine_context *eng)
 {
 	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
@@ -967,8 +1068,7 @@ int tls_server_new(const struct tls_server_opts *o, int fd, size_t bufsize, bool
 	t->cred = o->cred;
 	t->sni = o->sni;
 	t->sni_arg = o->sni_arg;
-	/* full init (every hash, AEAD and EC implementation), then narrow */
-	br_ssl_server_init_full_rsa(cc, o->cred->chain, o->cred->chain_len, &o->cred->rsa);
+	server_init(cc);
 	t->eng = &cc->eng;
 	engine_policy(t->eng);
 	if (o->sni) {
@@ -1010,9 +1110,23 @@ int tls_client_new(const struct tls_client_opts *o, int fd, size_t bufsize, bool
 	if (!t)
 		return -ENOMEM;
 	cc = &t->u.c;
-	x509_check_init(&t->xc, o->ca, NULL, TLS_EKU_SERVER);
+	if (o->no_verify) {
+		memset(&t->xc, 0, sizeof(t->xc));
+		t->xc.vtable = &x509_check_vtable;
+		t->xc.no_verify = true;
+		t->xc.cert_idx = -1;
+		t->xc.dec = calloc(1, sizeof(*t->xc.dec));
+		if (!t->xc.dec) {
+			tls_free(t);
+			return -ENOMEM;
+		}
+		br_ssl_client_init_full(cc, &t->xc.inner, NULL, 0);
+	} else {
+		x509_check_init(&t->xc, o->ca, NULL, TLS_EKU_SERVER);
+		br_ssl_client_init_full(cc, &t->xc.inner, o->ca->ta, o->ca->n);
+	}
+	t->failed = o->quiet;	/* the owner reports failures itself */
 	snprintf(t->server_name, sizeof(t->server_name), "%s", o->server_name ? o->server_name : "");
-	br_ssl_client_init_full(cc, &t->xc.inner, o->ca->ta, o->ca->n);
 	/* init_full set the minimal engine; route it through our wrapper */
 	br_ssl_engine_set_x509(&cc->eng, &t->xc.vtable);
 	t->eng = &cc->eng;
@@ -1045,6 +1159,8 @@ void tls_free(struct tls_session *t)
 		return;
 	free(t->xc.ee);
 	free(t->xc.chain);
+	free(t->xc.dec);
+	free(t->out);
 	/* the engine holds session keys, the buffer plaintext */
 	explicit_bzero(t, sizeof(*t) + t->bufsize);
 	free(t);
@@ -1081,6 +1197,76 @@ static int closed_status(struct tls_session *t)
 	return -EPROTO;
 }
 
+/* Send what a short send left of a gathered flight. 0 or -errno. */
+static int out_flush(struct tls_session *t, bool *progress)
+{
+	while (t->out_len) {
+		ssize_t n = send(t->fd, t->out + t->out_off, t->out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+		t->sent += (uint64_t)n;
+		t->out_off += (size_t)n;
+		t->out_len -= (size_t)n;
+		*progress = true;
+	}
+	free(t->out);
+	t->out = NULL;
+	t->out_off = 0;
+	return 0;
+}
+
+/*
+ * BearSSL hands out one record at a time and the next only once the
+ * current one is acknowledged, so a handshake flight of several records
+ * (ChangeCipherSpec then Finished; a resumption's ServerHello before
+ * them) would take a send() each. During the handshake the records that
+ * fit in FLIGHT_MAX are copied out, acknowledged and sent together; a
+ * short send keeps the rest in t->out (sent before anything else).
+ * After the handshake records go straight from the engine's buffer.
+ * 0: the engine moved on; -EAGAIN: the socket is full; or -errno.
+ */
+#define FLIGHT_MAX 1024
+static int send_records(struct tls_session *t)
+{
+	unsigned char flight[FLIGHT_MAX], *buf;
+	size_t len, fl = 0;
+	ssize_t n;
+
+	buf = br_ssl_engine_sendrec_buf(t->eng, &len);
+	if (t->hs_done || len > sizeof(flight)) {
+		n = send(t->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0)
+			return errno == EINTR ? -EAGAIN : -errno;
+		br_ssl_engine_sendrec_ack(t->eng, (size_t)n);
+		t->sent += (uint64_t)n;
+		return 0;
+	}
+	while (len <= sizeof(flight) - fl) {
+		memcpy(flight + fl, buf, len);
+		fl += len;
+		br_ssl_engine_sendrec_ack(t->eng, len);
+		if (!(br_ssl_engine_current_state(t->eng) & BR_SSL_SENDREC))
+			break;
+		buf = br_ssl_engine_sendrec_buf(t->eng, &len);
+	}
+	n = send(t->fd, flight, fl, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			return -errno;
+		n = 0;
+	}
+	t->sent += (uint64_t)n;
+	if ((size_t)n < fl) {
+		t->out = malloc(fl - (size_t)n);
+		if (!t->out)
+			return -ENOMEM;
+		memcpy(t->out, flight + n, fl - (size_t)n);
+		t->out_len = fl - (size_t)n;
+	}
+	return 0;
+}
+
 int tls_io(struct tls_session *t)
 {
 	for (;;) {
@@ -1089,17 +1275,20 @@ int tls_io(struct tls_session *t)
 		unsigned char *buf;
 		size_t len;
 		ssize_t n;
+		int err;
 
+		if (t->out_len && (err = out_flush(t, &progress)) < 0) {
+			if (!t->hs_done)
+				pr_warn("tls: %s %s: handshake failed: send: %s", t->what, t->peer, strerror(-err));
+			return err;
+		}
 		if (st & BR_SSL_CLOSED)
 			return closed_status(t);
 		if (!t->hs_done && (st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP)))
 			t->hs_done = true;
-		if (st & BR_SSL_SENDREC) {
-			buf = br_ssl_engine_sendrec_buf(t->eng, &len);
-			n = send(t->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-			if (n > 0) {
-				br_ssl_engine_sendrec_ack(t->eng, (size_t)n);
-				t->sent += (uint64_t)n;
+		if ((st & BR_SSL_SENDREC) && !t->out_len) {
+			err = send_records(t);
+			if (!err) {
 				progress = true;
 				/* sending our Finished may have completed the
 				 * handshake: a peer that closes right after it
@@ -1107,9 +1296,7 @@ int tls_io(struct tls_session *t)
 				if (!t->hs_done &&
 				    (br_ssl_engine_current_state(t->eng) & (BR_SSL_SENDAPP | BR_SSL_RECVAPP)))
 					t->hs_done = true;
-			} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
-				int err = -errno;
-
+			} else if (err != -EAGAIN) {
 				if (!t->hs_done)
 					pr_warn("tls: %s %s: handshake failed: send: %s", t->what, t->peer,
 						strerror(-err));
@@ -1128,8 +1315,7 @@ int tls_io(struct tls_session *t)
 						t->what, t->peer);
 				return -ECONNRESET;
 			} else if (errno != EAGAIN && errno != EINTR) {
-				int err = -errno;
-
+				err = -errno;
 				if (!t->hs_done)
 					pr_warn("tls: %s %s: handshake failed: recv: %s", t->what, t->peer,
 						strerror(-err));
@@ -1185,7 +1371,7 @@ uint32_t tls_events(const struct tls_session *t)
 	unsigned st = br_ssl_engine_current_state(t->eng);
 	uint32_t ev = 0;
 
-	if (st & BR_SSL_SENDREC)
+	if ((st & BR_SSL_SENDREC) || t->out_len)
 		ev |= EPOLLOUT;
 	if (st & BR_SSL_RECVREC)
 		ev |= EPOLLIN;
@@ -1222,6 +1408,11 @@ const char *tls_peer_issuer(const struct tls_session *t)
 	return t->xc.issuer;
 }
 
+const char *tls_peer_subject(const struct tls_session *t)
+{
+	return t->xc.subject;
+}
+
 uint64_t tls_bytes_sent(const struct tls_session *t)
 {
 	return t->sent;
@@ -1233,12 +1424,12 @@ uint64_t tls_bytes_produced(struct tls_session *t)
 
 	if (br_ssl_engine_current_state(t->eng) & BR_SSL_SENDREC)
 		br_ssl_engine_sendrec_buf(t->eng, &len);
-	return t->sent + len;
+	return t->sent + t->out_len + len;
 }
 
 size_t tls_session_size(const struct tls_session *t)
 {
-	return sizeof(*t) + t->bufsize + t->xc.chain_cap;
+	return sizeof(*t) + t->bufsize + t->xc.chain_cap + (t->xc.dec ? sizeof(*t->xc.dec) : 0);
 }
 
 int tls_last_error(const struct tls_session *t)

@@ -77,11 +77,16 @@ struct tls_server_opts {
 };
 
 struct tls_client_opts {
-	const struct tls_anchors *ca;		/* required */
+	const struct tls_anchors *ca;		/* required unless no_verify */
 	const char *server_name;		/* verified against the certificate, sent
 						 * as SNI; NULL/"" would skip the name
-						 * check: the daemon always sets one */
+						 * check (and send no SNI) */
 	const struct tls_cred *cred;		/* optional client certificate */
+	bool no_verify;				/* handshake only, certificate not verified
+						 * (ca unused): the proxy's check = tls
+						 * without check_ca, never for data */
+	bool quiet;				/* no log line of our own when it fails:
+						 * the owner reports tls_last_error() */
 };
 
 enum tls_status {
@@ -147,6 +152,8 @@ void tls_close_notify(struct tls_session *t);
 const char *tls_server_name(const struct tls_session *t);
 /* Canonical issuer DN of the peer's certificate ("" when none). */
 const char *tls_peer_issuer(const struct tls_session *t);
+/* Canonical subject DN of the peer's certificate ("" when none). */
+const char *tls_peer_subject(const struct tls_session *t);
 /* Ciphertext bytes handed to the kernel so far. */
 uint64_t tls_bytes_sent(const struct tls_session *t);
 /* Ciphertext produced so far: sent plus records waiting in the engine. */

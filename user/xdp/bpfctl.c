@@ -304,15 +304,26 @@ static const struct map_ref map_refs[] = {
 	{ ES_PIN_DIR6_CHUNK, offsetof(struct bpfctl_maps, dir6_chunk) },
 	{ ES_PIN_RULES, offsetof(struct bpfctl_maps, rules) },
 	{ ES_PIN_RULE_HITS, offsetof(struct bpfctl_maps, rule_hits) },
-	{ ES_PIN_TRACE, offsetof(struct bpfctl_maps, trace) },
+	{ ES_TRACE_SEC, offsetof(struct bpfctl_maps, trace) },	/* pinned as ES_PIN_TRACE */
 	{ ES_PIN_TRACE_RB, offsetof(struct bpfctl_maps, trace_rb) },
 	{ ES_PIN_TALKERS, offsetof(struct bpfctl_maps, talkers) },
+	{ ES_PIN_TRACED, offsetof(struct bpfctl_maps, traced) },
 };
 #define N_MAPS ((int)(sizeof(map_refs) / sizeof(map_refs[0])))
 
 static int *map_slot(struct bpfctl_maps *m, int i)
 {
 	return (int *)((char *)m + map_refs[i].off);
+}
+
+/* The pin name of a map: its own, but the trace record, a global
+ * variable of the program, is a section map that libbpf names after its
+ * section (ES_TRACE_SEC); NULL for the other sections (per instance). */
+static const char *pin_name(const struct bpf_map *map)
+{
+	if (!bpf_map__is_internal(map))
+		return bpf_map__name(map);
+	return strcmp(bpf_map__name(map), ES_TRACE_SEC) ? NULL : ES_PIN_TRACE;
 }
 
 /* A pinned map of another layout (an older edgesteer) cannot be reused:
@@ -324,7 +335,7 @@ static int check_pinned(const char *pin_path, struct bpf_map *map)
 	char path[CONF_PATH_MAX + 32];
 	int fd, err = 0;
 
-	if (pin_file(path, sizeof(path), pin_path, bpf_map__name(map)))
+	if (pin_file(path, sizeof(path), pin_path, pin_name(map)))
 		return -ENAMETOOLONG;
 	fd = bpf_obj_get(path);
 	if (fd < 0)
@@ -361,15 +372,16 @@ static int open_maps(struct bpfctl *b)
 		return err ? err : -EINVAL;
 	}
 	bpf_program__set_autoload(b->maps->progs.es_steer, false);
+	bpf_program__set_autoload(b->maps->progs.es_steer_traced, false);
 	bpf_object__for_each_map(map, b->maps->obj) {
-		if (bpf_map__is_internal(map))
+		if (!pin_name(map))
 			continue;
 		err = check_pinned(b->pin_path, map);
 		if (err) {
-			pr_err("%s/%s: %s", b->pin_path, bpf_map__name(map), strerror(-err));
+			pr_err("%s/%s: %s", b->pin_path, pin_name(map), strerror(-err));
 			return err;
 		}
-		pin_file(path, sizeof(path), b->pin_path, bpf_map__name(map));
+		pin_file(path, sizeof(path), b->pin_path, pin_name(map));
 		err = bpf_map__set_pin_path(map, path);
 		if (err)
 			return err;
@@ -394,7 +406,7 @@ static int load_instance(struct bpfctl *b, uint32_t slot, bool l3, struct steer 
 {
 	struct steer *s;
 	struct bpf_map *map;
-	int err, i;
+	int err, i, tfd;
 
 	s = steer__open();
 	if (!s)
@@ -410,6 +422,13 @@ static int load_instance(struct bpfctl *b, uint32_t slot, bool l3, struct steer 
 	err = steer__load(s);
 	if (err)
 		goto fail;
+	/* where es_steer of this slot jumps while a trace runs */
+	tfd = bpf_program__fd(s->progs.es_steer_traced);
+	if (bpf_map_update_elem(b->m.traced, &slot, &tfd, BPF_ANY)) {
+		err = -errno;
+		pr_err("%s/%s: slot %u: %s", b->pin_path, ES_PIN_TRACED, slot, strerror(errno));
+		goto fail;
+	}
 	*out = s;
 	return 0;
 fail:
@@ -680,6 +699,7 @@ static int forget_iface(struct bpfctl *b, const char *name, uint32_t slot)
 	err = detach_link_pin(b->pin_path, name);
 	memset(&e, 0, sizeof(e));
 	bpf_map_update_elem(b->m.ifaces, &slot, &e, BPF_ANY);
+	bpf_map_delete_elem(b->m.traced, &slot);
 	zero_slot(b->m.stats, slot);
 	pr_info("%s: XDP detached", name);
 	return err;

@@ -47,6 +47,7 @@ struct bpfctl_maps {
 	int dir4_l1, dir4_chunk, dir6_l1, dir6_chunk;
 	int syn4, syn6;
 	int rules, rule_hits, trace, trace_rb, talkers;
+	int traced;		/* es_traced: slot -> es_steer_traced of that instance */
 };
 
 /* Fill the config record, the LPM tries and the cpumap from `x`, live:
@@ -100,7 +101,8 @@ int bpfctl_print_rule_hits(const char *pin_path, void *file);
 
 /* Top talkers: one source of one class and verdict, summed over CPUs. */
 struct bpfctl_talker {
-	struct es_talker t;	/* t.packets / t.bytes: since it took its slot */
+	struct es_talker t;	/* t.packets / t.bytes: since it took its slot, scaled
+				 * by 2^t.shift when sampled (estimates then) */
 	double pps;		/* from two reads; 0 when only one */
 };
 

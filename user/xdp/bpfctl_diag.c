@@ -383,6 +383,11 @@ int bpfctl_read_talkers_fd(int talkers_fd, struct bpfctl_talker **out, int *n)
 		for (cpu = 0; cpu < ncpu; cpu++) {
 			if (!pc[cpu].family)
 				continue;
+			/* a sampled frame stands for 2^shift frames */
+			if (pc[cpu].shift <= ES_TALK_SHIFT_MAX) {
+				pc[cpu].packets <<= pc[cpu].shift;
+				pc[cpu].bytes <<= pc[cpu].shift;
+			}
 			/* one key lives in the same slot on every CPU: merge */
 			for (i = *n - 1; i >= 0 && i >= *n - ncpu; i--)
 				if (same_talker(&v[i].t, &pc[cpu]))
@@ -497,6 +502,9 @@ int bpfctl_print_talkers(const char *pin_path, double secs, void *file)
 	}
 	if (!nb)
 		fprintf(f, "no sources counted (talkers = no, or no IP traffic yet)\n");
+	else if (b[0].t.shift)
+		fprintf(f, "(sampled: 1 frame in %u counts for %u; estimates)\n", 1u << b[0].t.shift,
+			1u << b[0].t.shift);
 out:
 	free(a);
 	free(b);

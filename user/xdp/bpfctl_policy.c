@@ -571,6 +571,8 @@ static void config_record(struct es_config *nc, const struct es_config *cur,
 		    (x->proxy_syn_rate_pps ? ES_CF_SYN_RATELIMIT : 0) |
 		    (x->rule_hits ? ES_CF_RULE_HITS : 0) | (x->talkers ? ES_CF_TALKERS : 0);
 	nc->policy_gen = gen;
+	nc->talk_shift = (uint8_t)(x->talkers_sample_shift <= ES_TALK_SHIFT_MAX ? x->talkers_sample_shift
+										: ES_TALK_SHIFT_MAX);
 	/* the old generation's bits stay, so a racing reader of the old
 	 * generation number still consults the (still present) old rules */
 	nc->policy_mask = (uint8_t)(cur->policy_mask & (0x7u << ((cur->policy_gen & 1) * ES_CLASS_MAX)));
@@ -609,6 +611,7 @@ static void config_record(struct es_config *nc, const struct es_config *cur,
 	steer_table(&nc->steer[ES_CLASS_PROXY], &x->steer_proxy);
 	port_bits(nc->syslog_ports, x->syslog_ports, x->syslog_ports_last, x->n_syslog_ports);
 	port_bits(nc->proxy_ports, x->proxy_ports, x->proxy_ports_last, x->n_proxy_ports);
+	port_bits(nc->syslog_tcp_ports, x->syslog_tcp_ports, x->syslog_tcp_ports_last, x->n_syslog_tcp_ports);
 }
 
 /* Retire the old generation. A frame that read the old number a moment

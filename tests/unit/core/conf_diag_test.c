@@ -83,4 +83,68 @@ TEST(other_lists_and_switches)
 	conf_free(c);
 }
 
+/* syslog_tcp_ports: no default (TCP to 514 stays `other` unless listed),
+ * ranges like the other port keys, and a port in proxy_ports too is an
+ * error naming it. */
+TEST(syslog_tcp_ports_parsed_and_apart_from_proxy_ports)
+{
+	struct conf *c;
+	int rc;
+	const char *err = parse("[xdp]\ninterfaces = eth0\n", &c, &rc);
+
+	ASSERT_EQ(rc, 0);
+	EXPECT_EQ(c->xdp.n_syslog_tcp_ports, 0);
+	conf_free(c);
+	err = parse("[xdp]\ninterfaces = eth0\nsyslog_tcp_ports = 514\nsyslog_tcp_ports = 6514-6515\n", &c, &rc);
+	ASSERT_EQ(rc, 0);
+	EXPECT_STREQ(err, "");
+	ASSERT_EQ(c->xdp.n_syslog_tcp_ports, 2);
+	EXPECT_EQ(c->xdp.syslog_tcp_ports[0], 514);
+	EXPECT_EQ(c->xdp.syslog_tcp_ports_last[0], 514);
+	EXPECT_EQ(c->xdp.syslog_tcp_ports[1], 6514);
+	EXPECT_EQ(c->xdp.syslog_tcp_ports_last[1], 6515);
+	conf_free(c);
+	/* 443 is the default proxy port */
+	err = parse("[xdp]\ninterfaces = eth0\nsyslog_tcp_ports = 400-500\n", &c, &rc);
+	EXPECT_NE(rc, 0);
+	EXPECT_TRUE(strstr(err, "syslog_tcp_ports: port 443 is also in proxy_ports") != NULL);
+	if (!strstr(err, "port 443"))
+		TH_LOG("%s", err);
+	conf_free(c);
+	err = parse("[xdp]\ninterfaces = eth0\nproxy_ports = 8000-8100\nsyslog_tcp_ports = 514 8100\n", &c, &rc);
+	EXPECT_NE(rc, 0);
+	EXPECT_TRUE(strstr(err, "port 8100 is also in proxy_ports") != NULL);
+	conf_free(c);
+	err = parse("[xdp]\ninterfaces = eth0\nsyslog_tcp_ports = 0\n", &c, &rc);
+	EXPECT_NE(rc, 0);
+	EXPECT_TRUE(strstr(err, "t.conf:3") && strstr(err, "syslog_tcp_ports"));
+	conf_free(c);
+}
+
+/* talkers_sample: a power of two from 1 to 256, kept as its log2 (the
+ * shift the XDP program uses); 16 by default; anything else is refused. */
+TEST(talkers_sample_powers_of_two)
+{
+	struct conf *c;
+	int rc;
+	const char *err = parse("[xdp]\ninterfaces = eth0\n", &c, &rc);
+
+	ASSERT_EQ(rc, 0);
+	EXPECT_EQ(c->xdp.talkers_sample_shift, 4);
+	conf_free(c);
+	err = parse("[xdp]\ninterfaces = eth0\ntalkers_sample = 1\n", &c, &rc);
+	ASSERT_EQ(rc, 0);
+	EXPECT_EQ(c->xdp.talkers_sample_shift, 0);
+	conf_free(c);
+	err = parse("[xdp]\ninterfaces = eth0\ntalkers_sample = 256\n", &c, &rc);
+	ASSERT_EQ(rc, 0);
+	EXPECT_EQ(c->xdp.talkers_sample_shift, 8);
+	conf_free(c);
+	err = parse("[xdp]\ninterfaces = eth0\ntalkers_sample = 10\n", &c, &rc);
+	EXPECT_NE(rc, 0);
+	EXPECT_TRUE(strstr(err, "talkers_sample") != NULL);
+	EXPECT_TRUE(strstr(err, "'10' is not one of") != NULL);
+	conf_free(c);
+}
+
 TEST_HARNESS_MAIN

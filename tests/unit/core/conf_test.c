@@ -159,8 +159,9 @@ static const struct bad_case {
 	{ "[syslog]\nlisten = 127.0.0.1:514\ntls_listen = 127.0.0.1:6514\n", 3, "tls_listen", "cert, key and client_ca" },
 	{ "[syslog]\nlisten = 127.0.0.1:514\n[forward c]\ncollector = 127.0.0.1:6514\n", 3, NULL, "no 'ca'" },
 	{ "[forward c]\ncollector = 127.0.0.1:6514\nca = /etc/hostname\n", 1, NULL, "needs a [syslog] section" },
-	{ "[syslog]\nlisten = 127.0.0.1:514\n[forward c]\ncollector = no-such-host.invalid:6514\nca = /etc/hostname\n",
-	  4, "collector", "cannot resolve" },
+	/* collector names are resolved later, off the loop: only their form is checked here */
+	{ "[syslog]\nlisten = 127.0.0.1:514\n[forward c]\ncollector = bad!host:6514\nca = /etc/hostname\n",
+	  4, "collector", "not a host name or address" },
 	{ "[watchdog eth1]\nusb_ids = 0b95-1790\n", 2, "usb_ids", "VVVV:PPPP" },
 	{ "[watchdog eth1]\nprobe = gatewy\n", 2, "probe", "not ADDR, icmp ADDR, arp IPV4, ndp IPV6 or gateway" },
 	{ "[watchdog eth1]\ninterval = 10s\nstall_after = 1s\n", 1, NULL, "at least one interval" },
@@ -720,6 +721,17 @@ TEST(proxy_balance_health_pp_in_and_client_limits)
 	EXPECT_STREQ(c->proxies[0].routes[0].upstreams[0].text, "no-such-host.invalid:443");
 	EXPECT_EQ(c->proxies[0].routes[0].upstreams[1].ss.ss_family, AF_INET);
 	EXPECT_EQ(c->proxies[0].resolve_interval_ms, 30000);
+	EXPECT_EQ(c->proxies[0].happy_eyeballs_delay_ms, 250);
+	EXPECT_EQ(c->proxies[0].happy_eyeballs_max, 3);
+	conf_free(c);
+	/* so are collector names; addresses stay literal */
+	err = parse("[syslog]\nlisten = 127.0.0.1:514\n[forward c]\ncollector = no-such-host.invalid:6514 "
+		    "127.0.0.1:6514\nca = /etc/hostname\nserver_name = logs.example.net\n", &c, &rc);
+	ASSERT_EQ(rc, 0);
+	EXPECT_EQ(c->forwards[0].collectors[0].ss.ss_family, AF_UNSPEC);
+	EXPECT_STREQ(c->forwards[0].collectors[0].text, "no-such-host.invalid:6514");
+	EXPECT_EQ(c->forwards[0].collectors[1].ss.ss_family, AF_INET);
+	EXPECT_EQ(c->forwards[0].resolve_interval_ms, 30000);
 	conf_free(c);
 	err = parse("[proxy p]\nlisten = 127.0.0.1:1\nroute = a bad!name:443\n", &c, &rc);
 	EXPECT_NE(rc, 0);
@@ -728,6 +740,110 @@ TEST(proxy_balance_health_pp_in_and_client_limits)
 		    "route = a 127.0.0.1:2\n", &c, &rc);
 	EXPECT_NE(rc, 0);
 	EXPECT_NE(strstr(err, "health_backoff_max is shorter"), NULL);
+}
+
+TEST(proxy_checks_per_section_and_per_route)
+{
+	struct conf *c;
+	const char *err;
+	int rc;
+
+	err = parse("[proxy p]\nlisten = 127.0.0.1:1\ncheck = tls\ncheck_ca = /etc/hostname\n"
+		    "check_sni = up.example\ncheck_interval = 2s\n"
+		    "route = a.example 127.0.0.1:2\n"
+		    "route = b.example 127.0.0.1:3 check=tcp\n"
+		    "route = c.example 127.0.0.1:4 check_sni=c.example\n"
+		    "route = d.example 127.0.0.1:5 check=off\n"
+		    "route = e.example 127.0.0.1:2\n"
+		    "default = 127.0.0.1:6 check=tls check_ca=/etc/passwd\n", &c, &rc);
+	ASSERT_EQ(rc, 0);
+	EXPECT_STREQ(err, "");
+	EXPECT_EQ(c->proxies[0].check, CHECK_TLS);
+	EXPECT_EQ(c->proxies[0].check_interval_ms, 2000);
+	/* inherited whole */
+	EXPECT_EQ(c->proxies[0].routes[0].check, CHECK_TLS);
+	EXPECT_STREQ(c->proxies[0].routes[0].check_ca, "/etc/hostname");
+	EXPECT_STREQ(c->proxies[0].routes[0].check_sni, "up.example");
+	/* tcp takes neither CA nor name */
+	EXPECT_EQ(c->proxies[0].routes[1].check, CHECK_TCP);
+	EXPECT_STREQ(c->proxies[0].routes[1].check_ca, "");
+	EXPECT_STREQ(c->proxies[0].routes[1].check_sni, "");
+	/* one key overridden, the others inherited */
+	EXPECT_EQ(c->proxies[0].routes[2].check, CHECK_TLS);
+	EXPECT_STREQ(c->proxies[0].routes[2].check_ca, "/etc/hostname");
+	EXPECT_STREQ(c->proxies[0].routes[2].check_sni, "c.example");
+	EXPECT_EQ(c->proxies[0].routes[3].check, CHECK_OFF);
+	EXPECT_STREQ(c->proxies[0].default_route.check_ca, "/etc/passwd");
+	EXPECT_STREQ(c->proxies[0].default_route.check_sni, "up.example");
+	/* absent fallbacks inherit too (nothing to check on them) */
+	EXPECT_EQ(c->proxies[0].no_sni_route.check, CHECK_TLS);
+	conf_free(c);
+
+	/* the default is off, and a route may ask for its own */
+	err = parse("[proxy p]\nlisten = 127.0.0.1:1\nroute = a 127.0.0.1:2 check=tls\nroute = b 127.0.0.1:3\n",
+		    &c, &rc);
+	ASSERT_EQ(rc, 0);
+	EXPECT_EQ(c->proxies[0].check, CHECK_OFF);
+	EXPECT_EQ(c->proxies[0].routes[0].check, CHECK_TLS);
+	EXPECT_STREQ(c->proxies[0].routes[0].check_ca, "");
+	EXPECT_EQ(c->proxies[0].routes[1].check, CHECK_OFF);
+	conf_free(c);
+}
+
+TEST(proxy_check_errors_name_file_line_and_key)
+{
+	static const struct {
+		const char *lines;	/* after "[proxy p]\nlisten = 127.0.0.1:1\n" (lines 1-2) */
+		const char *want;
+	} bad_checks[] = {
+		{ "check = http\nroute = a 127.0.0.1:2\n",
+		  "t.conf:3: [proxy p] check: 'http' is not one of" },
+		{ "route = a 127.0.0.1:2 check=ssl\n",
+		  "t.conf:3: [proxy p] route: 'ssl' is not one of" },
+		{ "route = a 127.0.0.1:2 check=tls check_ca=relative.crt\n",
+		  "t.conf:3: [proxy p] route: 'relative.crt' must be an absolute path" },
+		{ "check_ca = ca.crt\nroute = a 127.0.0.1:2 check=tls\n",
+		  "t.conf:3: [proxy p] check_ca: 'ca.crt' must be an absolute path" },
+		{ "route = a 127.0.0.1:2 check=tls check_sni=bad!name\n",
+		  "t.conf:3: [proxy p] route: check_sni='bad!name' is not a host name" },
+		{ "check_sni = -x\nroute = a 127.0.0.1:2 check=tls\n",
+		  "t.conf:3: [proxy p] check_sni: '-x' is not a host name" },
+		{ "route = a 127.0.0.1:2\nroute = b 127.0.0.1:3 check=tcp check_ca=/etc/hostname\n",
+		  "t.conf:4: [proxy p] route: check_ca= and check_sni= only apply to check=tls; this route's check is tcp" },
+		{ "check = tcp\nroute = a 127.0.0.1:2 check_sni=a.example\n",
+		  "t.conf:4: [proxy p] route: check_ca= and check_sni= only apply to check=tls; this route's check is tcp" },
+		{ "\ncheck_ca = /etc/hostname\nroute = a 127.0.0.1:2 check=tcp\n",
+		  "t.conf:4: [proxy p] check_ca: only a tls check uses it, and no route has check = tls" },
+		{ "route = a 127.0.0.1:2 check=tls check_ca=/nonexistent/ca.crt\n",
+		  "t.conf:3: [proxy p] route: check_ca: cannot read '/nonexistent/ca.crt'" },
+		{ "check = tls\ncheck_ca = /nonexistent/ca.crt\nroute = a 127.0.0.1:2\n",
+		  "t.conf:4: [proxy p] check_ca: cannot read '/nonexistent/ca.crt'" },
+		/* one upstream, one health state: checked one way only */
+		{ "route = a 127.0.0.1:2 check=tcp\n\nroute = b 127.0.0.1:9 127.0.0.1:2 check=tls\n",
+		  "t.conf:5: [proxy p] route: upstream 127.0.0.1:2 is checked here with check=tls but with "
+		  "check=tcp on line 3; it has one health state, so check it the same way" },
+		{ "check = tls\nroute = a 127.0.0.1:2 check_sni=a.example\ndefault = 127.0.0.1:2\n",
+		  "t.conf:5: [proxy p] default: upstream 127.0.0.1:2 is checked here with check=tls but with "
+		  "check=tls check_sni=a.example on line 4" },
+	};
+	struct conf *c;
+	char text[512];
+	int rc;
+
+	for (size_t i = 0; i < sizeof(bad_checks) / sizeof(bad_checks[0]); i++) {
+		const char *err;
+
+		snprintf(text, sizeof(text), "[proxy p]\nlisten = 127.0.0.1:1\n%s", bad_checks[i].lines);
+		err = parse(text, &c, &rc);
+		EXPECT_NE(rc, 0);
+		if (!strstr(err, bad_checks[i].want))
+			TH_LOG("case %zu: want \"%s\", got \"%s\"", i, bad_checks[i].want, err);
+		EXPECT_NE(strstr(err, bad_checks[i].want), NULL);
+	}
+	/* a route with check=off beside one that checks the same upstream is fine */
+	parse("[proxy p]\nlisten = 127.0.0.1:1\nroute = a 127.0.0.1:2 check=tls\nroute = b 127.0.0.1:2\n", &c, &rc);
+	EXPECT_EQ(rc, 0);
+	conf_free(c);
 }
 
 TEST_HARNESS_MAIN

@@ -268,23 +268,23 @@ TEST(checks_rise_and_fall_in_a_row)
 
 	log_set_level(LOG_ERR);
 	env_init(&e, 1, BALANCE_FIRST);
-	e.px.check = CHECK_TCP;
 	e.px.check_rise = 2;
 	e.px.check_fall = 3;
 	u = &e.f.ups[0];
-	health_check_result(&e.f, 0, &e.px, 0, false, ECONNREFUSED);
-	health_check_result(&e.f, 0, &e.px, 0, false, ECONNREFUSED);
-	health_check_result(&e.f, 0, &e.px, 0, true, 0);	/* breaks the run */
-	health_check_result(&e.f, 0, &e.px, 0, false, ECONNREFUSED);
-	health_check_result(&e.f, 0, &e.px, 0, false, ECONNREFUSED);
+	u->check = CHECK_TCP;	/* check.c sets it for a checked upstream */
+	health_check_result(&e.f, 0, &e.px, 0, false, "connect: Connection refused");
+	health_check_result(&e.f, 0, &e.px, 0, false, "connect: Connection refused");
+	health_check_result(&e.f, 0, &e.px, 0, true, NULL);	/* breaks the run */
+	health_check_result(&e.f, 0, &e.px, 0, false, "connect: Connection refused");
+	health_check_result(&e.f, 0, &e.px, 0, false, "connect: Connection refused");
 	EXPECT_FALSE(u->down);
-	health_check_result(&e.f, 0, &e.px, 100, false, ETIMEDOUT);
+	health_check_result(&e.f, 0, &e.px, 100, false, "connect: timed out");
 	EXPECT_TRUE(u->down);
 	/* down until the checks pass, whatever the time */
 	EXPECT_FALSE(health_usable(u, UINT64_MAX - 1));
-	health_check_result(&e.f, 0, &e.px, 200, true, 0);
+	health_check_result(&e.f, 0, &e.px, 200, true, NULL);
 	EXPECT_TRUE(u->down);
-	health_check_result(&e.f, 0, &e.px, 300, true, 0);
+	health_check_result(&e.f, 0, &e.px, 300, true, NULL);
 	EXPECT_FALSE(u->down);
 	EXPECT_EQ(u->checks, 8);
 	EXPECT_EQ(u->check_fail, 5);
@@ -292,9 +292,59 @@ TEST(checks_rise_and_fall_in_a_row)
 	health_failed(&e.f, 0, &e.px, 400, ECONNREFUSED);
 	EXPECT_TRUE(u->down);
 	EXPECT_FALSE(health_usable(u, 1000000));
-	health_check_result(&e.f, 0, &e.px, 500, true, 0);
-	health_check_result(&e.f, 0, &e.px, 600, true, 0);
+	health_check_result(&e.f, 0, &e.px, 500, true, NULL);
+	health_check_result(&e.f, 0, &e.px, 600, true, NULL);
 	EXPECT_FALSE(u->down);
+	env_free(&e);
+}
+
+TEST(checked_upstream_comes_back_only_by_its_checks_and_status_says_why)
+{
+	struct env e;
+	struct up_state *u;
+	char st[1024];
+
+	log_set_level(LOG_ERR);
+	env_init(&e, 2, BALANCE_FIRST);
+	e.px.check_rise = 2;
+	e.px.check_fall = 2;
+	u = &e.f.ups[0];
+	u->check = CHECK_TLS;
+	health_check_result(&e.f, 0, &e.px, 10, false, "certificate not trusted (check_ca /x.crt)");
+	health_check_result(&e.f, 0, &e.px, 20, false, "certificate not trusted (check_ca /x.crt)");
+	EXPECT_TRUE(u->down);
+	EXPECT_EQ(u->fail_run, 2);
+	EXPECT_EQ(u->ok_run, 0);
+	EXPECT_STREQ(u->last_why, "certificate not trusted (check_ca /x.crt)");
+	/* every upstream down, a client's TCP connect to it succeeds: the
+	 * tls check failed, so that is no reason to bring it back */
+	health_ok(&e.f, 0, 30);
+	EXPECT_TRUE(u->down);
+	/* down ones go last */
+	{
+		struct sockaddr_storage c = sa("192.0.2.1");
+		uint8_t order[CONF_MAX_UPSTREAMS];
+
+		ASSERT_EQ(balance_order(&e.f, &e.r, &e.lb, (struct sockaddr *)&c, 40, order), 2);
+		EXPECT_EQ(order[0], 1);
+		EXPECT_EQ(order[1], 0);
+	}
+	ASSERT_LT(health_status(&e.f, 1040, st, sizeof(st)), sizeof(st));
+	EXPECT_NE(strstr(st, "upstream t/10.0.0.0:80: down for 1 s, check tls: failed, 2 in a row, last 1020 ms "
+			     "ago: certificate not trusted (check_ca /x.crt)\n"), NULL);
+	EXPECT_NE(strstr(st, "upstream t/10.0.0.1:80: up, no active check"), NULL);
+	health_check_result(&e.f, 0, &e.px, 50, true, NULL);
+	EXPECT_TRUE(u->down);
+	EXPECT_EQ(u->ok_run, 1);
+	EXPECT_EQ(u->fail_run, 0);
+	EXPECT_STREQ(u->last_why, "");
+	health_check_result(&e.f, 0, &e.px, 60, true, NULL);
+	EXPECT_FALSE(u->down);
+	ASSERT_LT(health_status(&e.f, 60, st, sizeof(st)), sizeof(st));
+	EXPECT_NE(strstr(st, "upstream t/10.0.0.0:80: up, check tls: passed, 2 in a row, last 0 ms ago\n"), NULL);
+	/* status cut short says how much it needed */
+	EXPECT_GT(health_status(&e.f, 60, st, 10), 10);
+	EXPECT_EQ(strlen(st), 9);
 	env_free(&e);
 }
 

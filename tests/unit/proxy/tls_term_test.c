@@ -49,7 +49,7 @@ TEST_TIMEOUT(renewed_certificate_does_not_leak_the_old_one, 60)
 		ASSERT_EQ(utime(r.cert, &ut), 0);
 		ASSERT_EQ(utime(r.key, &ut), 0);
 		ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
-		ASSERT_EQ(ops->open(&r, sv[0], NULL, 0, &st), 0);
+		ASSERT_EQ(ops->open(&r, sv[0], NULL, NULL, 0, &st), 0);
 		ops->close(st);
 		close(sv[0]);
 		close(sv[1]);

@@ -83,8 +83,11 @@ TEST(issuer_of_real_certificates)
 	n = read_der(cp("client-inter.crt"), der, sizeof(der));
 	ASSERT_EQ(dn_cert_issuer(der, (size_t)n, out, sizeof(out)), 0);
 	EXPECT_STREQ(out, "CN=Edge Other Sub CA,O=Example");
+	ASSERT_EQ(dn_cert_subject(der, (size_t)n, out, sizeof(out)), 0);
+	EXPECT_STREQ(out, "CN=subscriber-inter,O=Example");
 	/* truncated input is refused, not over-read */
 	EXPECT_EQ(dn_cert_issuer(der, 40, out, sizeof(out)), -EINVAL);
+	EXPECT_EQ(dn_cert_subject(der, 40, out, sizeof(out)), -EINVAL);
 	th_sh("rm -rf %s", certdir);
 }
 
@@ -336,6 +339,62 @@ TEST_F(pair, peer_chain_is_checked_again_with_new_anchors)
 		 "gateway.test", &r);
 	EXPECT_EQ(r.recheck_same, 0);
 	EXPECT_EQ(r.recheck_other, BR_ERR_X509_NOT_TRUSTED);
+}
+
+/* A client handshake against a server with srv_cert; ca NULL: a
+ * no_verify client (the proxy's tls check without check_ca). Returns
+ * the client's BearSSL error, 0 when the handshake completed. */
+static int client_handshake(const char *srv_cert, const char *srv_key, const char *ca, const char *name,
+			    bool *done)
+{
+	struct tls_anchors *a = NULL;
+	struct tls_session *s, *c;
+	struct tls_cred *cred;
+	int sv[2], err;
+
+	*done = false;
+	if (tls_cred_load(cp(srv_cert), cp(srv_key), &cred) || (ca && tls_anchors_load(cp(ca), &a)))
+		abort();
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv);
+	struct tls_server_opts so = { .cred = cred };
+	struct tls_client_opts co = { .ca = a, .no_verify = !a, .server_name = name, .quiet = true };
+
+	if (tls_server_new(&so, sv[0], TLS_BUF_MONO, false, "test-server", "peer-c", &s) ||
+	    tls_client_new(&co, sv[1], TLS_BUF_MONO, false, "test-client", "peer-s", &c))
+		abort();
+	for (int i = 0; i < 200 && !*done; i++) {
+		if (tls_io(s) < 0 || tls_io(c) < 0)
+			break;
+		*done = tls_handshake_done(c);
+	}
+	err = tls_last_error(c);
+	tls_free(s);
+	tls_free(c);
+	close(sv[0]);
+	close(sv[1]);
+	tls_cred_free(cred);
+	tls_anchors_free(a);
+	return err;
+}
+
+TEST_F(pair, a_no_verify_client_completes_the_handshake_with_any_certificate)
+{
+	bool done;
+
+	/* another CA's certificate, another name: verified, refused ... */
+	EXPECT_EQ(client_handshake("server-ec.crt", "server-ec.key", "ca.crt", "gateway.test", &done),
+		  BR_ERR_X509_NOT_TRUSTED);
+	EXPECT_FALSE(done);
+	EXPECT_EQ(client_handshake("other.crt", "other.key", "ca.crt", "gateway.test", &done),
+		  BR_ERR_X509_BAD_SERVER_NAME);
+	EXPECT_FALSE(done);
+	/* ... not verified: the handshake completes, RSA and EC keys alike */
+	EXPECT_EQ(client_handshake("server-ec.crt", "server-ec.key", NULL, "gateway.test", &done), 0);
+	EXPECT_TRUE(done);
+	EXPECT_EQ(client_handshake("other.crt", "other.key", NULL, "gateway.test", &done), 0);
+	EXPECT_TRUE(done);
+	EXPECT_EQ(client_handshake("server.crt", "server.key", NULL, NULL, &done), 0);
+	EXPECT_TRUE(done);
 }
 
 TEST(file_stamp_sees_a_file_renewed_in_place)

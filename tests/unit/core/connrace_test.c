@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Happy eyeballs (connrace.c) on loopback sockets the test owns, the
+ * order families alternate in, and the resolver (resolve.c): the TTL
+ * read from a DNS answer, and no answer lost past its queues.
+ */
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <arpa/nameser.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "core/connrace.h"
+#include "core/loop.h"
+#include "core/resolve.h"
+
+static void v4(struct sockaddr_storage *ss, socklen_t *len, const char *ip, int port)
+{
+	struct sockaddr_in *in = (struct sockaddr_in *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	in->sin_family = AF_INET;
+	in->sin_port = htons((uint16_t)port);
+	inet_pton(AF_INET, ip, &in->sin_addr);
+	*len = sizeof(*in);
+}
+
+static void v6(struct sockaddr_storage *ss, socklen_t *len, const char *ip, int port)
+{
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	in6->sin6_family = AF_INET6;
+	in6->sin6_port = htons((uint16_t)port);
+	inet_pton(AF_INET6, ip, &in6->sin6_addr);
+	*len = sizeof(*in6);
+}
+
+TEST(order_alternates_families_from_the_first)
+{
+	static const struct {
+		const char *fam;	/* '4' or '6' per address, in given order */
+		int want[6];
+	} cases[] = {
+		{ "6644", { 0, 2, 1, 3 } },
+		{ "4466", { 0, 2, 1, 3 } },
+		{ "666",  { 0, 1, 2 } },
+		{ "6444", { 0, 1, 2, 3 } },
+		{ "44446", { 0, 4, 1, 2, 3 } },
+		{ "4", { 0 } },
+	};
+
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		struct sockaddr_storage a[CONNRACE_MAX];
+		socklen_t l;
+		int n = (int)strlen(cases[k].fam), order[CONNRACE_MAX];
+
+		for (int i = 0; i < n; i++) {
+			if (cases[k].fam[i] == '6')
+				v6(&a[i], &l, "2001:db8::1", 1);
+			else
+				v4(&a[i], &l, "192.0.2.1", 1);
+		}
+		connrace_order(a, n, order);
+		for (int i = 0; i < n; i++)
+			EXPECT_EQ(order[i], cases[k].want[i]);
+	}
+}
+
+/* A DNS message: header, one question for a.test, then answers. */
+static int dns_msg(uint8_t *m, const uint16_t *types, const uint32_t *ttls, int n)
+{
+	static const uint8_t q[] = { 1, 'a', 4, 't', 'e', 's', 't', 0, 0, 1, 0, 1 };
+	int o = 12;
+
+	memset(m, 0, 12);
+	m[2] = 0x81, m[3] = 0x80, m[5] = 1, m[7] = (uint8_t)n;
+	memcpy(m + o, q, sizeof(q));
+	o += (int)sizeof(q);
+	for (int i = 0; i < n; i++) {
+		int rd = types[i] == ns_t_aaaa ? 16 : types[i] == ns_t_a ? 4 : 2;
+
+		m[o++] = 0xc0, m[o++] = 12;
+		m[o++] = (uint8_t)(types[i] >> 8), m[o++] = (uint8_t)types[i];
+		m[o++] = 0, m[o++] = 1;
+		m[o++] = (uint8_t)(ttls[i] >> 24), m[o++] = (uint8_t)(ttls[i] >> 16);
+		m[o++] = (uint8_t)(ttls[i] >> 8), m[o++] = (uint8_t)ttls[i];
+		m[o++] = 0, m[o++] = (uint8_t)rd;
+		memset(m + o, 0, (size_t)rd);
+		if (types[i] == ns_t_cname)
+			m[o] = 0xc0, m[o + 1] = 12;	/* a pointer to the question's name */
+		o += rd;
+	}
+	return o;
+}
+
+TEST(answer_ttl_is_the_smallest_of_its_address_records)
+{
+	uint8_t m[512];
+	uint16_t t1[] = { ns_t_a, ns_t_a }, t2[] = { ns_t_cname, ns_t_aaaa }, t3[] = { ns_t_txt, ns_t_a };
+	uint32_t l1[] = { 300, 60 }, l2[] = { 30, 600 }, l3[] = { 5, 120 };
+	int len;
+
+	len = dns_msg(m, t1, l1, 2);
+	EXPECT_EQ(resolve_answer_ttl(m, len), 60);
+	len = dns_msg(m, t2, l2, 2);
+	EXPECT_EQ(resolve_answer_ttl(m, len), 30);	/* the CNAME expires first */
+	len = dns_msg(m, t3, l3, 2);
+	EXPECT_EQ(resolve_answer_ttl(m, len), 120);	/* TXT does not count */
+	len = dns_msg(m, t1, l1, 0);
+	EXPECT_EQ(resolve_answer_ttl(m, len), -1);	/* no answer */
+	len = dns_msg(m, t1, l1, 2);
+	EXPECT_EQ(resolve_answer_ttl(m, len - 3), -1);	/* truncated */
+	EXPECT_EQ(resolve_answer_ttl(m, 5), -1);
+}
+
+struct result {
+	bool done;
+	int fd, idx, err;
+};
+
+static void on_done(void *arg, int fd, int idx, int err)
+{
+	struct result *r = arg;
+
+	r->done = true;
+	r->fd = fd;
+	r->idx = idx;
+	r->err = err;
+}
+
+/* A listener on 127.0.0.1 at an ephemeral port; backlog 0 and one
+ * connection queued makes it drop further SYNs (a blackhole). */
+static int listener(int *port, bool full, int *filler)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t al = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, full ? 0 : 16) ||
+	    getsockname(fd, (struct sockaddr *)&a, &al))
+		return -1;
+	*port = ntohs(a.sin_port);
+	if (full) {
+		*filler = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (connect(*filler, (struct sockaddr *)&a, sizeof(a)))
+			return -1;
+	}
+	return fd;
+}
+
+static void run(struct loop *l, struct result *r)
+{
+	for (int i = 0; i < 500 && !r->done; i++)
+		loop_run_once(l, 20);
+}
+
+TEST(refused_address_is_passed_over_at_once_and_the_live_one_wins)
+{
+	struct sockaddr_storage a[2];
+	socklen_t len[2];
+	struct connrace_opts o = { .timeout_ms = 5000, .delay_ms = 5000, .max_inflight = 2 };
+	struct result r = { 0 };
+	struct connrace *race;
+	struct loop *l;
+	int live, port, closed_port, tmp;
+
+	ASSERT_EQ(loop_new(&l), 0);
+	live = listener(&port, false, NULL);
+	ASSERT_GE(live, 0);
+	tmp = listener(&closed_port, false, NULL);	/* a port nobody listens on */
+	ASSERT_GE(tmp, 0);
+	close(tmp);
+	v4(&a[0], &len[0], "127.0.0.1", closed_port);
+	v4(&a[1], &len[1], "127.0.0.1", port);
+	ASSERT_EQ(connrace_start(l, a, len, 2, &o, on_done, &r, &race), 0);
+	EXPECT_FALSE(r.done);	/* never from connrace_start */
+	run(l, &r);
+	ASSERT_TRUE(r.done);
+	EXPECT_GE(r.fd, 0);
+	EXPECT_EQ(r.idx, 1);	/* not after the 5 s delay: the refusal starts it */
+	close(r.fd);
+	close(live);
+	loop_free(l);
+}
+
+TEST(each_attempt_has_its_deadline_and_the_last_error_is_told)
+{
+	struct sockaddr_storage a[2];
+	socklen_t len[2];
+	struct connrace_opts o = { .timeout_ms = 200, .delay_ms = 50, .max_inflight = 1 };
+	struct result r = { 0 };
+	struct connrace *race;
+	struct loop *l;
+	int dead, filler = -1, port, live, lport;
+
+	ASSERT_EQ(loop_new(&l), 0);
+	dead = listener(&port, true, &filler);
+	ASSERT_GE(dead, 0);
+	live = listener(&lport, false, NULL);
+	ASSERT_GE(live, 0);
+	/* one at a time: the dead one runs into its deadline, then the live one */
+	v4(&a[0], &len[0], "127.0.0.1", port);
+	v4(&a[1], &len[1], "127.0.0.1", lport);
+	ASSERT_EQ(connrace_start(l, a, len, 2, &o, on_done, &r, &race), 0);
+	run(l, &r);
+	ASSERT_TRUE(r.done);
+	EXPECT_EQ(r.idx, 1);
+	EXPECT_GE(r.fd, 0);
+	close(r.fd);
+	/* only the dead one: it times out, and says so */
+	memset(&r, 0, sizeof(r));
+	ASSERT_EQ(connrace_start(l, a, len, 1, &o, on_done, &r, &race), 0);
+	run(l, &r);
+	ASSERT_TRUE(r.done);
+	EXPECT_EQ(r.fd, -1);
+	EXPECT_EQ(r.err, ETIMEDOUT);
+	/* cancelled: closed, done never called */
+	memset(&r, 0, sizeof(r));
+	ASSERT_EQ(connrace_start(l, a, len, 1, &o, on_done, &r, &race), 0);
+	connrace_cancel(race);
+	for (int i = 0; i < 20; i++)
+		loop_run_once(l, 20);
+	EXPECT_FALSE(r.done);
+	EXPECT_EQ(loop_timer_count(l), 0u);
+	close(filler);
+	close(dead);
+	close(live);
+	loop_free(l);
+}
+
+static int all_answered(struct loop *l, struct resolver *r, char names[][32], int n)
+{
+	int got = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct resolve_name *e = resolver_get(r, names[i], 60000);
+
+		got += e && e->n > 0;
+	}
+	loop_run_once(l, 20);
+	return got;
+}
+
+TEST(every_name_is_answered_even_past_the_queues)
+{
+	char names[100][32];
+	struct resolver *r;
+	struct loop *l;
+	int got = 0;
+
+	/* numeric names: getaddrinfo answers them without DNS, and no TTL
+	 * is asked for; a namespace of our own all the same, when allowed */
+	if (th_private_netns())
+		TH_LOG("no private network namespace");
+	ASSERT_EQ(loop_new(&l), 0);
+	ASSERT_EQ(resolver_new(l, "test", &r), 0);
+	for (int i = 0; i < 100; i++)
+		snprintf(names[i], sizeof(names[i]), "127.0.%d.%d:80", i / 200, i % 200 + 1);
+	/* more lookups than the request queue holds, and answers piling up
+	 * while the loop does not run: none may be lost */
+	for (int i = 0; i < 64; i++)
+		ASSERT_NE(resolver_get(r, names[i], 60000), NULL);
+	usleep(300000);
+	for (int i = 64; i < 100; i++)
+		ASSERT_NE(resolver_get(r, names[i], 60000), NULL);
+	usleep(300000);
+	for (int k = 0; k < 250 && got < 100; k++)
+		got = all_answered(l, r, names, 100);
+	EXPECT_EQ(got, 100);
+	resolver_free(r);
+	loop_free(l);
+}
+
+TEST_HARNESS_MAIN
