@@ -1188,6 +1188,10 @@ static void merge_front(struct front *g, const struct front *f)
 	g->pool_len += f->pool_len;
 	g->pipes_created += f->pipes_created;
 	g->pipe_resize_failed += f->pipe_resize_failed;
+	g->pipe_bytes += f->pipe_bytes;
+	g->pipes_grown += f->pipes_grown;
+	g->pipe_grow_refused += f->pipe_grow_refused;
+	g->pipes_shrunk += f->pipes_shrunk;
 	g->copy_fallback += f->copy_fallback;
 	g->splice_bytes += f->splice_bytes;
 	g->copy_bytes += f->copy_bytes;
