@@ -445,7 +445,8 @@ static void proxy_front_free(struct proxy_set *s, struct front *f)
 	for (int i = 0; i < f->n_ls; i++)
 		listener_close(s, &f->ls[i]);
 	free(f->ls);
-	check_stop(f);
+	if (!s->worker)
+		check_stop(f);	/* only worker 0 probes; u->probe is in the shared state */
 	pipe_pool_trim(f, 0);
 	front_cfg_put(f->cfg);
 	free(f->ctrs);
@@ -634,7 +635,8 @@ static void proxy_commit_retire(struct proxy_set *s, struct proxy_plan *p)
 			f->ls = NULL;
 			f->n_ls = 0;
 			f->retired = true;
-			check_stop(f);
+			if (!s->worker)
+				check_stop(f);	/* worker 0's probes (u->probe is shared) */
 			if (!f->active)
 				proxy_front_free(s, f);
 		}
