@@ -187,6 +187,7 @@ size_t health_status(const struct front *f, uint64_t now, char *buf, size_t len)
 {
 	size_t off = 0;
 
+	pthread_mutex_lock(&f->sh->mu);	/* worker 0's checks write these */
 	for (int i = 0; i < f->n_ups; i++) {
 		const struct up_state *u = &f->ups[i];
 		char state[48], chk[480];
@@ -212,6 +213,7 @@ size_t health_status(const struct front *f, uint64_t now, char *buf, size_t len)
 			     "upstream %s/%s: %s, %s\n", f->name, u->text, state, chk);
 		off += w > 0 ? (size_t)w : 0;
 	}
+	pthread_mutex_unlock(&f->sh->mu);
 	return off;
 }
 
