@@ -933,14 +933,18 @@ size_t proxy_active(const struct proxy_set *p)
 
 int proxy_upstreams_down(const struct proxy_set *p, char *list, size_t len)
 {
+	struct workers *ws = p && p->worker < 0 ? p->shared->w : NULL;
 	size_t off = 0;
 	int n = 0;
 
 	if (len)
 		list[0] = 0;
-	/* with workers, the first one's fronts: their health is everyone's */
-	if (p && p->worker < 0)
-		p = p->shared->w->w[0].set;
+	/* with workers, the first one's fronts: their health is everyone's.
+	 * Parked, since worker 0 frees a retired front at its last close. */
+	if (ws) {
+		workers_park(ws);
+		p = ws->w[0].set;
+	}
 	for (const struct front *f = p ? p->fronts : NULL; f; f = f->next) {
 		pthread_mutex_lock(&f->sh->mu);
 		for (int i = 0; i < f->n_ups; i++) {
@@ -956,20 +960,27 @@ int proxy_upstreams_down(const struct proxy_set *p, char *list, size_t len)
 		}
 		pthread_mutex_unlock(&f->sh->mu);
 	}
+	if (ws)
+		workers_release(ws);
 	return n;
 }
 
 size_t proxy_upstream_status(struct proxy_set *p, char *list, size_t len)
 {
+	struct workers *ws = p && p->worker < 0 ? p->shared->w : NULL;
 	size_t off = 0;
 
 	if (len)
 		list[0] = 0;
-	/* with workers, the first one's fronts: their health is everyone's */
-	if (p && p->worker < 0)
-		p = p->shared->w->w[0].set;
+	/* as proxy_upstreams_down(): worker 0's fronts, parked */
+	if (ws) {
+		workers_park(ws);
+		p = ws->w[0].set;
+	}
 	for (const struct front *f = p ? p->fronts : NULL; f; f = f->next)
 		off += health_status(f, loop_now(p->loop), off < len ? list + off : NULL, off < len ? len - off : 0);
+	if (ws)
+		workers_release(ws);
 	return off;
 }
 
