@@ -49,6 +49,18 @@ static inline void pu_workers(struct conf *c)
 		c->global.workers = (uint32_t)atoi(w);
 }
 
+/* The proxy workers of a config that leaves it to the default: what
+ * pu_workers() sets, else the proxy's own default (one per CPU, at most 4). */
+static inline int pu_workers_n(void)
+{
+	const char *w = getenv("EDGESTEER_TEST_WORKERS");
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (w && *w && atoi(w) > 0)
+		return atoi(w);
+	return n < 1 ? 1 : n > 4 ? 4 : (int)n;
+}
+
 static inline void pu_on_hup(struct loop *l, int signo, void *arg)
 {
 	struct conf *c = NULL;
