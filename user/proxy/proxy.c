@@ -234,28 +234,44 @@ static struct conn *old_hello(struct proxy_set *s, struct front *f)
 }
 
 /* Evict this worker's oldest hello connections for other workers'
- * requests, while the limit asked about still holds. */
+ * requests, while the limit asked about still holds. A request that
+ * finds only connections accepted in this loop turn is looked at again
+ * on a 1 ms timer: the asking worker is paused and nothing else would
+ * bring this one back before a client's own timeout. */
 static void evict_for_others(struct proxy_set *s)
 {
 	struct conn *victim;
+	bool young = false;
 
 	for (struct front *f = s->fronts; f; f = f->next)
-		if (front_limit_only(f) && front_at_limit(f) && atomic_load(&f->sh->evict_wanted) > 0 &&
-		    (victim = old_hello(s, f)) && take_one(&f->sh->evict_wanted)) {
-			evict_hello(f, victim, true);
-			return;	/* f may be gone; one per poke */
+		if (front_limit_only(f) && front_at_limit(f) && atomic_load(&f->sh->evict_wanted) > 0) {
+			if ((victim = old_hello(s, f)) && take_one(&f->sh->evict_wanted)) {
+				evict_hello(f, victim, true);
+				return;	/* f may be gone; one per poke */
+			}
+			young |= !victim && conn_oldest_hello(f);
 		}
 	victim = NULL;
-	if (atomic_load(&s->shared->evict_wanted) <= 0 || atomic_load(&s->shared->active) < s->max_total)
-		return;
-	for (struct front *g = s->fronts; g; g = g->next) {
-		struct conn *c = front_limit_only(g) ? old_hello(s, g) : NULL;
+	if (atomic_load(&s->shared->evict_wanted) > 0 && atomic_load(&s->shared->active) >= s->max_total) {
+		for (struct front *g = s->fronts; g; g = g->next) {
+			struct conn *c = front_limit_only(g) ? old_hello(s, g) : NULL;
 
-		if (c && (!victim || c->t_start < victim->t_start))
-			victim = c;
+			young |= !c && front_limit_only(g) && conn_oldest_hello(g);
+			if (c && (!victim || c->t_start < victim->t_start))
+				victim = c;
+		}
+		if (victim && take_one(&s->shared->evict_wanted)) {
+			evict_hello(victim->front, victim, false);
+			return;
+		}
 	}
-	if (victim && take_one(&s->shared->evict_wanted))
-		evict_hello(victim->front, victim, false);
+	if (young && !loop_timer_armed(&s->evict_timer))
+		loop_timer_arm(s->loop, &s->evict_timer, 1);
+}
+
+static void on_evict_timer(struct loop_timer *t)
+{
+	evict_for_others(container_of(t, struct proxy_set, evict_timer));
 }
 
 static void listeners_update(struct proxy_set *s)
@@ -773,6 +789,7 @@ static struct proxy_set *proxy_set_new(struct loop *l, struct proxy_shared *shar
 	atomic_init(&s->any_paused, false);
 	s->conn_closed = proxy_front_conn_closed;
 	loop_timer_init(&s->fd_timer, on_fd_timer);
+	loop_timer_init(&s->evict_timer, on_evict_timer);
 	pipe_set_init(s);
 	return s;
 }
@@ -790,6 +807,7 @@ static void proxy_set_free(struct proxy_set *p)
 	while (p->fronts)
 		proxy_front_free(p, p->fronts);
 	loop_timer_cancel(p->loop, &p->fd_timer);
+	loop_timer_cancel(p->loop, &p->evict_timer);
 	pipe_set_stop(p);
 	resolver_free(p->resolver);
 	free(p);

@@ -274,6 +274,7 @@ struct proxy_set {
 	bool stopped;			/* proxy_stop_accepting() */
 	bool fd_pressure;		/* EMFILE/ENFILE seen: listeners paused */
 	struct loop_timer fd_timer;	/* retry accepting after fd pressure */
+	struct loop_timer evict_timer;	/* another worker's eviction request met only newcomers */
 	struct loop_timer pipe_timer;	/* shrinks grown pipes gone quiet (pipe.c) */
 	uint64_t paused_total, paused_fds;
 	uint8_t scratch[SNI_MAX_HELLO];	/* hello reads land here first */
