@@ -90,15 +90,27 @@ trap 'exit 130' INT TERM
 
 # ---- the jobs -----------------------------------------------------------
 
-# Job i: kind[i] (test|fuzz), name[i] (e2e/x, fuzz/x), path[i].
-kind=() name=() path=()
+# Job i: kind[i] (test|fuzz), name[i] (e2e/x, fuzz/x), path[i], base[i]
+# (name[i] without a variant suffix), workers[i] (EDGESTEER_TEST_WORKERS).
+# The proxy's e2e tests (tests/e2e/proxy_util.h) run with two proxy
+# workers (threads), then once more with one, as e2e/x:workers=1
+# (proxy_workers_test sets its own). EDGESTEER_TEST_WORKERS set by the
+# caller: every binary once, with that.
+kind=() name=() path=() base=() workers=()
 for bin in $(find "$BUILD/tests" -type f -executable 2>/dev/null | sort); do
 	case "$bin" in *"$filter"*) ;; *) continue ;; esac
-	kind+=(test) name+=("${bin#"$BUILD"/tests/}") path+=("$bin")
+	n=${bin#"$BUILD"/tests/}
+	kind+=(test) name+=("$n") path+=("$bin") base+=("$n") workers+=("${EDGESTEER_TEST_WORKERS:-2}")
+	[ -z "${EDGESTEER_TEST_WORKERS:-}" ] || continue
+	case "$n" in
+	e2e/proxy_workers_test) ;;
+	e2e/proxy_* | e2e/tls_terminate*)
+		kind+=(test) name+=("$n:workers=1") path+=("$bin") base+=("$n") workers+=(1) ;;
+	esac
 done
 for fz in $(find "$BUILD/fuzz" -type f -executable 2>/dev/null | sort); do
 	case "$fz" in *"$filter"*) ;; *) continue ;; esac
-	kind+=(fuzz) name+=("fuzz/$(basename "$fz")") path+=("$fz")
+	kind+=(fuzz) name+=("fuzz/$(basename "$fz")") path+=("$fz") base+=("fuzz/$(basename "$fz")") workers+=(-)
 done
 
 # Start job $1 in the background, its output in $tmp/$1.out; its pid goes
@@ -112,7 +124,7 @@ start_job() {
 	t0[$i]=$EPOCHREALTIME
 	: >"$tmp/$i.out"
 	if [ "${kind[i]}" = test ]; then
-		(exec "${path[i]}" >"$tmp/$i.out" 2>&1) &
+		(export EDGESTEER_TEST_WORKERS="${workers[i]}"; exec "${path[i]}" >"$tmp/$i.out" 2>&1) &
 	else
 		fuzz_job "$i" &
 	fi
@@ -210,7 +222,7 @@ expected() {
 
 	[ "${kind[$1]}" = test ] || { echo "$FUZZ_SECONDS"; return; }
 	[ -r "$durations" ] && s=$(awk -v n="$n" '$2 == n { s = $1 } END { print s }' "$durations")
-	[ -n "$s" ] || s=${EXPECTED_SECONDS[$n]:-}
+	[ -n "$s" ] || s=${EXPECTED_SECONDS[${base[$1]}]:-}
 	[ -n "$s" ] || case "$n" in
 		e2e/*) s=$EXPECT_E2E ;;
 		*) s=1 ;;
@@ -223,7 +235,7 @@ if [ "$JOBS" = 1 ]; then
 else
 	order=() serial=()
 	while read -r _ i; do
-		if [ -n "${SERIAL[${name[i]}]:-}" ]; then
+		if [ -n "${SERIAL[${base[i]}]:-}" ]; then
 			serial+=("$i")
 		else
 			order+=("$i")
@@ -243,7 +255,7 @@ else
 		finish "$reaped"
 	done
 	for i in "${serial[@]}"; do
-		echo "# ${name[i]} runs alone: ${SERIAL[${name[i]}]}"
+		echo "# ${name[i]} runs alone: ${SERIAL[${base[i]}]}"
 		run_streamed "$i"
 	done
 fi

@@ -32,9 +32,9 @@
 # 0.45x direct, p99 latency at c=32 no worse than HAProxy's, RSS per idle
 # connection at most 1 KiB.
 #
-# Every proxy runs single-threaded (one process or one worker) so that CPU
-# per GB and per connection compare like with like; the machine has few
-# cores, so throughput ratios mix in contention, CPU figures much less.
+# Every proxy runs single-threaded (one process or one worker; edgesteer's
+# BENCH_WORKERS, default 1) so that CPU per GB and per connection compare
+# like with like; the machine has few cores, so throughput ratios mix in contention, CPU figures much less.
 # Client and upstream are scripts/bench/pxload.c (a real TLS ClientHello
 # with SNI, then plain bytes), built here into $BUILD/bench.
 #
@@ -47,7 +47,8 @@
 # ("direct edgesteer haproxy haproxy-default nginx sniproxy"),
 # BENCH_PORT_BASE (24000; uses BASE..BASE+49 on 127.0.0.1), BENCH_PIPE_SIZE
 # (unset: each proxy's default, 64K for both edgesteer and HAProxy; e.g.
-# 1M sets edgesteer's pipe_size and HAProxy's tune.pipesize alike).
+# 1M sets edgesteer's pipe_size and HAProxy's tune.pipesize alike),
+# BENCH_WORKERS (1: edgesteer's [global] workers).
 # Peers whose binary is missing are skipped with a note.
 set -euo pipefail
 
@@ -132,6 +133,7 @@ start_edgesteer() {
 		echo "control_socket = $TMP/edgesteer.sock"
 		echo "pin_path = /sys/fs/bpf/es-bench-proxy-$$"
 		echo "log_level = warning"
+		echo "workers = ${BENCH_WORKERS:-1}"
 		echo "[proxy bench]"
 		echo "listen = 127.0.0.1:$port"
 		echo "protocol = tls"

@@ -38,11 +38,35 @@ static const char *pu_metrics_file;	/* SIGUSR1: Prometheus text written here */
 static void (*pu_child_init)(void);	/* run in the child before proxy_start */
 static struct proxy_set *pu_ps;
 
+/* [global] workers of a config that leaves it to the default:
+ * EDGESTEER_TEST_WORKERS when set (tests/run.sh runs these tests with 2
+ * proxy workers, then again with 1). */
+static inline void pu_workers(struct conf *c)
+{
+	const char *w = getenv("EDGESTEER_TEST_WORKERS");
+
+	if (w && *w && !c->global.workers)
+		c->global.workers = (uint32_t)atoi(w);
+}
+
+/* The proxy workers of a config that leaves it to the default: what
+ * pu_workers() sets, else the proxy's own default (one per CPU, at most 4). */
+static inline int pu_workers_n(void)
+{
+	const char *w = getenv("EDGESTEER_TEST_WORKERS");
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (w && *w && atoi(w) > 0)
+		return atoi(w);
+	return n < 1 ? 1 : n > 4 ? 4 : (int)n;
+}
+
 static inline void pu_on_hup(struct loop *l, int signo, void *arg)
 {
 	struct conf *c = NULL;
 
 	if (pu_reload_conf && conf_load_string("reload.conf", pu_reload_conf, &c, stderr) == 0) {
+		pu_workers(c);
 		if (proxy_reload(pu_ps, c))
 			fprintf(stderr, "reload failed\n");
 		conf_free(c);
@@ -113,6 +137,7 @@ static inline pid_t pu_proxy(const char *conf, int port, int nofile, const char 
 			pu_child_init();
 		if (conf_load_string("test.conf", conf, &c, stderr) || loop_new(&l))
 			_exit(3);
+		pu_workers(c);
 		/* before the listeners exist: a test may signal once it connects */
 		if (pu_reload_conf)
 			loop_signal(l, SIGHUP, pu_on_hup, NULL);

@@ -30,6 +30,7 @@ struct loop_sig {
 struct loop {
 	int epfd;
 	bool stop;
+	bool threaded;		/* loop_fd_close() unregisters explicitly */
 	uint64_t now;
 	/* timer min-heap */
 	struct loop_timer **heap;
@@ -145,8 +146,15 @@ void loop_fd_del(struct loop *l, struct loop_fd *h)
 	fd_forget(l, h);
 }
 
+void loop_set_threaded(struct loop *l)
+{
+	l->threaded = true;
+}
+
 void loop_fd_close(struct loop *l, struct loop_fd *h, int fd)
 {
+	if (h->fd >= 0 && l->threaded)
+		epoll_ctl(l->epfd, EPOLL_CTL_DEL, h->fd, NULL);
 	if (h->fd >= 0)
 		fd_forget(l, h);
 	if (fd >= 0)

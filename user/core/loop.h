@@ -69,6 +69,11 @@ void loop_fd_del(struct loop *l, struct loop_fd *h);
  * O_CLOEXEC, and the daemon spawns with posix_spawn, whose caller waits
  * until the child's exec has closed its copies). Safe inside callbacks. */
 void loop_fd_close(struct loop *l, struct loop_fd *h, int fd);
+/* For a loop run by a thread of a process whose other threads may spawn:
+ * a spawned child's copy of the fd table would keep a closed socket's
+ * registration (and its events) alive until the exec, so
+ * loop_fd_close() does the EPOLL_CTL_DEL after all. */
+void loop_set_threaded(struct loop *l);
 
 void loop_timer_init(struct loop_timer *t, loop_timer_cb cb);
 /* Arm or move a timer to fire `ms` from now. */

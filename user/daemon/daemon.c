@@ -200,6 +200,9 @@ static int daemon_apply(struct daemon *d, struct conf *nc, FILE *err)
 	if (strcmp(nc->global.pin_path, d->conf->global.pin_path))
 		pr_warn("reload: pin_path changed to %s; it takes effect at the next restart",
 			nc->global.pin_path);
+	if (nc->global.workers != d->conf->global.workers)
+		pr_warn("reload: workers changed to %u; it takes effect at the next restart",
+			nc->global.workers);
 	log_set_level(nc->global.log_level);
 	return failed ? -EIO : 0;
 }

@@ -52,6 +52,8 @@ int balance_order(struct front *f, const struct conf_route *r, struct route_lb *
 	int n = r->n_upstreams, usable[CONF_MAX_UPSTREAMS], nu = 0, start = 0, k = 0, i;
 	bool is_usable[CONF_MAX_UPSTREAMS];
 
+	/* health and load are shared with the other workers */
+	pthread_mutex_lock(&f->sh->mu);
 	for (i = 0; i < n; i++) {
 		is_usable[i] = health_usable(&f->ups[lb->up[i]], now);
 		if (is_usable[i])
@@ -96,6 +98,7 @@ int balance_order(struct front *f, const struct conf_route *r, struct route_lb *
 		}
 		}
 	}
+	pthread_mutex_unlock(&f->sh->mu);
 	for (i = 0; i < nu; i++)
 		order[k++] = (uint8_t)usable[(start + i) % nu];
 	for (i = 0; i < n; i++)

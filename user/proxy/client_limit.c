@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * client_limit.c - per-client limits of one front: open connections
+ * client_limit.c - per-client limits of one section: open connections
  * (max_conn_per_client) and a new-connection token bucket (client_rate
- * per second, client_burst deep).
+ * per second, client_burst deep). The table belongs to the section's
+ * shared state (struct front_shared), so that the limits hold across
+ * workers, under its lock.
  *
  * A client is its address; IPv6 clients are keyed by their /64, since
  * one host commonly owns a whole /64 and would otherwise step around the
@@ -143,22 +145,19 @@ static struct client *lookup(struct client_table *t, const struct conf_proxy *px
 	return c;
 }
 
-int client_admit(struct front *f, const struct conf_proxy *px, const struct sockaddr *client,
-		 uint64_t now, bool *held)
+/* Admission under the lock of f->sh: the table is shared by the
+ * section's fronts in every worker, so a client's limit holds across
+ * them. */
+static int admit_locked(struct front_shared *sh, const struct conf_proxy *px, const uint8_t key[16],
+			uint64_t now, bool *held)
 {
-	uint8_t key[16];
 	struct client *c;
 
-	*held = false;
-	if (!px->max_conn_per_client && !px->client_rate)
-		return 0;
-	if (!f->clients && !(f->clients = calloc(1, sizeof(*f->clients)))) {
+	if (!sh->clients && !(sh->clients = calloc(1, sizeof(*sh->clients))))
 		return 0;	/* no memory for the table: admit, like a full table */
-	}
-	client_key(client, key);
-	c = lookup(f->clients, px, key, now);
+	c = lookup(sh->clients, px, key, now);
 	if (!c) {
-		f->clients->full++;
+		sh->clients->full++;
 		return 0;
 	}
 	if (px->max_conn_per_client && c->active >= px->max_conn_per_client)
@@ -174,29 +173,57 @@ int client_admit(struct front *f, const struct conf_proxy *px, const struct sock
 	return 0;
 }
 
-void client_release(struct front *f, const struct sockaddr *client)
+int client_admit(struct front *f, const struct conf_proxy *px, const struct sockaddr *client,
+		 uint64_t now, bool *held)
 {
 	uint8_t key[16];
+	int rc;
 
-	if (!f->clients)
-		return;
+	*held = false;
+	if (!px->max_conn_per_client && !px->client_rate)
+		return 0;
 	client_key(client, key);
-	for (struct client *c = f->clients->chain[key_hash(key)]; c; c = c->next)
+	pthread_mutex_lock(&f->sh->mu);
+	rc = admit_locked(f->sh, px, key, now, held);
+	pthread_mutex_unlock(&f->sh->mu);
+	return rc;
+}
+
+void client_release(struct front *f, const struct sockaddr *client)
+{
+	struct client_table *t;
+	uint8_t key[16];
+
+	client_key(client, key);
+	pthread_mutex_lock(&f->sh->mu);
+	t = f->sh->clients;
+	for (struct client *c = t ? t->chain[key_hash(key)] : NULL; c; c = c->next)
 		if (!memcmp(c->key, key, 16)) {
 			if (c->active)
 				c->active--;
-			return;
+			break;
 		}
+	pthread_mutex_unlock(&f->sh->mu);
 }
 
 size_t client_table_size(const struct front *f)
 {
-	return f->clients ? f->clients->n : 0;
+	size_t n;
+
+	pthread_mutex_lock(&f->sh->mu);
+	n = f->sh->clients ? f->sh->clients->n : 0;
+	pthread_mutex_unlock(&f->sh->mu);
+	return n;
 }
 
 uint64_t client_table_full(const struct front *f)
 {
-	return f->clients ? f->clients->full : 0;
+	uint64_t n;
+
+	pthread_mutex_lock(&f->sh->mu);
+	n = f->sh->clients ? f->sh->clients->full : 0;
+	pthread_mutex_unlock(&f->sh->mu);
+	return n;
 }
 
 void client_table_free(struct client_table *t)

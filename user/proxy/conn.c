@@ -244,7 +244,7 @@ void conn_close(struct conn *c, enum close_reason why)
 	if (ctr(c))
 		ctr(c)->active--;
 	if (c->up_held >= 0)
-		f->ups[c->up_held].active--;
+		health_unhold(f, c->up_held);
 	if (c->client_held)
 		client_release(f, &c->peer.sa);
 	hello_unlink(c);
@@ -681,7 +681,7 @@ static void start_replay(struct conn *c)
 static void up_release(struct conn *c)
 {
 	if (c->up_held >= 0) {
-		c->front->ups[c->up_held].active--;
+		health_unhold(c->front, c->up_held);
 		c->up_held = -1;
 	}
 }
@@ -816,8 +816,7 @@ static int connect_next(struct conn *c)
 		}
 		/* counted from the attempt on, so a burst spreads under leastconn */
 		c->up_held = lb->up[c->up_cur];
-		c->front->ups[c->up_held].active++;
-		c->front->ups[c->up_held].conns++;
+		health_hold(c->front, c->up_held);
 		err = connrace_start(c->set->loop, addrs, lens, n, &ro, raced, c, &c->race);
 		if (err == -EMFILE || err == -ENFILE || err == -ENOBUFS || err == -ENOMEM) {
 			conn_fail(c, CLOSE_NO_RESOURCES, -err);

@@ -18,6 +18,54 @@
 
 #include "proxy_int.h"
 
+struct front_shared *front_share_get(struct proxy_shared *ps, const char *name)
+{
+	struct front_shared *sh;
+
+	for (sh = ps->fronts; sh; sh = sh->next)
+		if (!strcmp(sh->name, name)) {
+			sh->refs++;
+			return sh;
+		}
+	sh = calloc(1, sizeof(*sh));
+	if (!sh)
+		return NULL;
+	if (pthread_mutex_init(&sh->mu, NULL)) {
+		free(sh);
+		return NULL;
+	}
+	snprintf(sh->name, sizeof(sh->name), "%s", name);
+	atomic_init(&sh->active, 0);
+	atomic_init(&sh->evict_wanted, 0);
+	sh->refs = 1;
+	sh->next = ps->fronts;
+	ps->fronts = sh;
+	return sh;
+}
+
+void front_share_put(struct proxy_shared *ps, struct front_shared *sh)
+{
+	struct front_shared **pp;
+
+	if (!sh || --sh->refs > 0)
+		return;
+	for (pp = &ps->fronts; *pp; pp = &(*pp)->next)
+		if (*pp == sh) {
+			*pp = sh->next;
+			break;
+		}
+	pthread_mutex_destroy(&sh->mu);
+	free(sh->ups);
+	client_table_free(sh->clients);
+	free(sh);
+}
+
+void front_share_sync(struct front *f)
+{
+	f->ups = f->sh->ups;
+	f->n_ups = f->sh->n_ups;
+}
+
 int front_ctr(struct front *f, const char *name)
 {
 	int i;

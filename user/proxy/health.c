@@ -33,26 +33,51 @@
 
 int health_up_index(struct front *f, const struct conf_addr *a)
 {
-	int i;
+	struct front_shared *sh = f->sh;
+	int i, ret = -ENOMEM;
 
-	for (i = 0; i < f->n_ups; i++)
-		if (!strcmp(f->ups[i].text, a->text)) {
-			f->ups[i].addr = *a;	/* a name's literal twin keeps its text */
-			return i;
+	/* the array moves only while every worker is parked (start,
+	 * reload); the lock is for the fields other fronts may be changing
+	 * when this runs without workers */
+	pthread_mutex_lock(&sh->mu);
+	for (i = 0; i < sh->n_ups; i++)
+		if (!strcmp(sh->ups[i].text, a->text)) {
+			sh->ups[i].addr = *a;	/* a name's literal twin keeps its text */
+			ret = i;
+			goto out;
 		}
-	if (f->n_ups == f->cap_ups) {
-		int cap = f->cap_ups ? f->cap_ups * 2 : 8;
-		struct up_state *v = realloc(f->ups, sizeof(*v) * (size_t)cap);
+	if (sh->n_ups == sh->cap_ups) {
+		int cap = sh->cap_ups ? sh->cap_ups * 2 : 8;
+		struct up_state *v = realloc(sh->ups, sizeof(*v) * (size_t)cap);
 
 		if (!v)
-			return -ENOMEM;
-		f->ups = v;
-		f->cap_ups = cap;
+			goto out;
+		sh->ups = v;
+		sh->cap_ups = cap;
 	}
-	memset(&f->ups[f->n_ups], 0, sizeof(f->ups[0]));
-	snprintf(f->ups[f->n_ups].text, sizeof(f->ups[0].text), "%s", a->text);
-	f->ups[f->n_ups].addr = *a;
-	return f->n_ups++;
+	memset(&sh->ups[sh->n_ups], 0, sizeof(sh->ups[0]));
+	snprintf(sh->ups[sh->n_ups].text, sizeof(sh->ups[0].text), "%s", a->text);
+	sh->ups[sh->n_ups].addr = *a;
+	ret = sh->n_ups++;
+out:
+	pthread_mutex_unlock(&sh->mu);
+	front_share_sync(f);
+	return ret;
+}
+
+void health_hold(struct front *f, int idx)
+{
+	pthread_mutex_lock(&f->sh->mu);
+	f->ups[idx].active++;
+	f->ups[idx].conns++;
+	pthread_mutex_unlock(&f->sh->mu);
+}
+
+void health_unhold(struct front *f, int idx)
+{
+	pthread_mutex_lock(&f->sh->mu);
+	f->ups[idx].active--;
+	pthread_mutex_unlock(&f->sh->mu);
 }
 
 bool health_usable(const struct up_state *u, uint64_t now)
@@ -60,7 +85,7 @@ bool health_usable(const struct up_state *u, uint64_t now)
 	return !u->down || now >= u->down_until;
 }
 
-void health_failed(struct front *f, int idx, const struct conf_proxy *px, uint64_t now, int err)
+static void failed_locked(struct front *f, int idx, const struct conf_proxy *px, uint64_t now, int err)
 {
 	struct up_state *u = &f->ups[idx];
 
@@ -94,7 +119,7 @@ void health_failed(struct front *f, int idx, const struct conf_proxy *px, uint64
 	u->down_until = now + u->backoff_ms;
 }
 
-void health_ok(struct front *f, int idx, uint64_t now)
+static void ok_locked(struct front *f, int idx, uint64_t now)
 {
 	struct up_state *u = &f->ups[idx];
 
@@ -109,8 +134,8 @@ void health_ok(struct front *f, int idx, uint64_t now)
 	u->backoff_ms = 0;
 }
 
-void health_check_result(struct front *f, int idx, const struct conf_proxy *px, uint64_t now, bool ok,
-			 const char *why)
+static void check_result_locked(struct front *f, int idx, const struct conf_proxy *px, uint64_t now,
+				bool ok, const char *why)
 {
 	struct up_state *u = &f->ups[idx];
 	bool first = !u->checks;
@@ -162,6 +187,7 @@ size_t health_status(const struct front *f, uint64_t now, char *buf, size_t len)
 {
 	size_t off = 0;
 
+	pthread_mutex_lock(&f->sh->mu);	/* worker 0's checks write these */
 	for (int i = 0; i < f->n_ups; i++) {
 		const struct up_state *u = &f->ups[i];
 		char state[48], chk[480];
@@ -187,5 +213,29 @@ size_t health_status(const struct front *f, uint64_t now, char *buf, size_t len)
 			     "upstream %s/%s: %s, %s\n", f->name, u->text, state, chk);
 		off += w > 0 ? (size_t)w : 0;
 	}
+	pthread_mutex_unlock(&f->sh->mu);
 	return off;
+}
+
+/* Workers share f->sh: every change of an upstream's state under its lock. */
+void health_failed(struct front *f, int idx, const struct conf_proxy *px, uint64_t now, int err)
+{
+	pthread_mutex_lock(&f->sh->mu);
+	failed_locked(f, idx, px, now, err);
+	pthread_mutex_unlock(&f->sh->mu);
+}
+
+void health_ok(struct front *f, int idx, uint64_t now)
+{
+	pthread_mutex_lock(&f->sh->mu);
+	ok_locked(f, idx, now);
+	pthread_mutex_unlock(&f->sh->mu);
+}
+
+void health_check_result(struct front *f, int idx, const struct conf_proxy *px, uint64_t now, bool ok,
+			 const char *why)
+{
+	pthread_mutex_lock(&f->sh->mu);
+	check_result_locked(f, idx, px, now, ok, why);
+	pthread_mutex_unlock(&f->sh->mu);
 }

@@ -91,12 +91,51 @@ static void on_fd_timer(struct loop_timer *t)
 	listeners_update(s);
 }
 
+/* The limits count the connections of every worker (shared atomics). */
 static bool proxy_front_may_accept(const struct front *f)
 {
 	const struct proxy_set *s = f->set;
 
-	return !s->stopped && !f->retired && !s->fd_pressure && s->active < s->max_total &&
-	       f->active < f->cfg->px.max_connections;
+	return !s->stopped && !f->retired && !s->fd_pressure &&
+	       atomic_load(&s->shared->active) < s->max_total &&
+	       atomic_load(&f->sh->active) < f->cfg->px.max_connections;
+}
+
+static bool front_at_limit(const struct front *f)
+{
+	return atomic_load(&f->sh->active) >= f->cfg->px.max_connections;
+}
+
+/* Take one connection slot of f and of all sections before accepting,
+ * so that workers accepting at once cannot overshoot a limit; false
+ * when another worker took the last one. */
+static bool front_reserve(struct front *f)
+{
+	struct proxy_set *s = f->set;
+
+	if (atomic_fetch_add(&s->shared->active, 1) >= s->max_total) {
+		atomic_fetch_sub(&s->shared->active, 1);
+		return false;
+	}
+	if (atomic_fetch_add(&f->sh->active, 1) >= f->cfg->px.max_connections) {
+		atomic_fetch_sub(&f->sh->active, 1);
+		atomic_fetch_sub(&s->shared->active, 1);
+		return false;
+	}
+	return true;
+}
+
+/* The same, past the limit: a victim's slot comes back right after. */
+static void front_reserve_over(struct front *f)
+{
+	atomic_fetch_add(&f->set->shared->active, 1);
+	atomic_fetch_add(&f->sh->active, 1);
+}
+
+static void front_unreserve(struct front *f)
+{
+	atomic_fetch_sub(&f->sh->active, 1);
+	atomic_fetch_sub(&f->set->shared->active, 1);
 }
 
 /* Only a limit stands in the way (not stopping, not fd pressure). */
@@ -115,7 +154,7 @@ static struct conn *hello_victim(struct front *f)
 
 	if (!front_limit_only(f))
 		return NULL;
-	if (f->active >= f->cfg->px.max_connections)
+	if (front_at_limit(f))
 		return conn_oldest_hello(f);
 	/* the global limit: the oldest hello of any front */
 	for (struct front *g = s->fronts; g; g = g->next) {
@@ -127,27 +166,120 @@ static struct conn *hello_victim(struct front *f)
 	return victim;
 }
 
-static bool evict_hello(struct front *f)
+/* Close victim (hello_victim(f)) to admit a new connection of f, whose
+ * slot the caller has taken already (front_reserve_over). */
+static void evict_hello(struct front *f, struct conn *victim, bool own_limit)
 {
 	struct proxy_set *s = f->set;
-	struct conn *victim = hello_victim(f);
 	char peer[64];
 
-	if (!victim)
-		return false;
 	conf_addr_str(&victim->peer.sa, peer, sizeof(peer));
 	log_limited(&s->ll_evict, LOG_WARNING, "[proxy %s] at %s max_connections: closed the oldest "
 		    "connection still in its hello (%s, %llu ms old) to admit a new one", f->name,
-		    f->active >= f->cfg->px.max_connections ? "its" : "[global]", peer,
+		    own_limit ? "its" : "[global]", peer,
 		    (unsigned long long)(loop_now(s->loop) - victim->t_start));
 	conn_close(victim, CLOSE_HELLO_EVICTED);
-	return true;
+}
+
+static bool take_one(atomic_int *a)
+{
+	int v = atomic_load(a);
+
+	while (v > 0)
+		if (atomic_compare_exchange_weak(a, &v, v - 1))
+			return true;
+	return false;
+}
+
+/*
+ * Workers: f's worker is at a limit with no connection in its hello to
+ * evict, while another worker may have some. Ask them (a count per
+ * section and one for [global], bounded by the number of workers); a
+ * worker that evicts for it frees a slot, and its close pokes this one.
+ */
+static void request_evict(struct front *f)
+{
+	struct proxy_set *s = f->set;
+	struct workers *ws = s->shared->w;
+	atomic_int *want = front_at_limit(f) ? &f->sh->evict_wanted : &s->shared->evict_wanted;
+
+	if (!ws)
+		return;
+	if (!s->evict_asked) {	/* one request per worker at a time */
+		atomic_fetch_add(want, 1);
+		s->evict_asked = want;
+	}
+	for (int i = 0; i < ws->n; i++)
+		if (i != s->worker)
+			workers_poke(ws, i);
+}
+
+/* This worker got a slot: its request (if any) is withdrawn, unless
+ * another worker has taken it up already. */
+static void evict_withdraw(struct proxy_set *s)
+{
+	if (s->evict_asked) {
+		take_one(s->evict_asked);
+		s->evict_asked = NULL;
+	}
+}
+
+/* A connection that has had a loop turn to send its hello; one
+ * accepted just now is never evicted for another worker. */
+static struct conn *old_hello(struct proxy_set *s, struct front *f)
+{
+	struct conn *c = conn_oldest_hello(f);
+
+	return c && c->t_start < loop_now(s->loop) ? c : NULL;
+}
+
+/* Evict this worker's oldest hello connections for other workers'
+ * requests, while the limit asked about still holds. A request that
+ * finds only connections accepted in this loop turn is looked at again
+ * on a 1 ms timer: the asking worker is paused and nothing else would
+ * bring this one back before a client's own timeout. */
+static void evict_for_others(struct proxy_set *s)
+{
+	struct conn *victim;
+	bool young = false;
+
+	for (struct front *f = s->fronts; f; f = f->next)
+		if (front_limit_only(f) && front_at_limit(f) && atomic_load(&f->sh->evict_wanted) > 0) {
+			if ((victim = old_hello(s, f)) && take_one(&f->sh->evict_wanted)) {
+				evict_hello(f, victim, true);
+				return;	/* f may be gone; one per poke */
+			}
+			young |= !victim && conn_oldest_hello(f);
+		}
+	victim = NULL;
+	if (atomic_load(&s->shared->evict_wanted) > 0 && atomic_load(&s->shared->active) >= s->max_total) {
+		for (struct front *g = s->fronts; g; g = g->next) {
+			struct conn *c = front_limit_only(g) ? old_hello(s, g) : NULL;
+
+			young |= !c && front_limit_only(g) && conn_oldest_hello(g);
+			if (c && (!victim || c->t_start < victim->t_start))
+				victim = c;
+		}
+		if (victim && take_one(&s->shared->evict_wanted)) {
+			evict_hello(victim->front, victim, false);
+			return;
+		}
+	}
+	if (young && !loop_timer_armed(&s->evict_timer))
+		loop_timer_arm(s->loop, &s->evict_timer, 1);
+}
+
+static void on_evict_timer(struct loop_timer *t)
+{
+	evict_for_others(container_of(t, struct proxy_set, evict_timer));
 }
 
 static void listeners_update(struct proxy_set *s)
 {
+	bool any_paused = false;
+
 	for (struct front *f = s->fronts; f; f = f->next) {
-		bool ok = proxy_front_may_accept(f) || hello_victim(f);
+		bool ok = proxy_front_may_accept(f) || hello_victim(f), asked = false;
 
 		for (int i = 0; i < f->n_ls; i++) {
 			struct listener *l = &f->ls[i];
@@ -157,16 +289,37 @@ static void listeners_update(struct proxy_set *s)
 			if (loop_fd_mod(s->loop, &l->h, ok ? EPOLLIN : 0))
 				continue;	/* stays as it was; retried on the next change */
 			l->paused = !ok;
-			if (!ok && f->active >= f->cfg->px.max_connections)
+			if (!ok && front_at_limit(f))
 				f->paused_limit++;
-			if (!ok && s->active >= s->max_total)
+			if (!ok && atomic_load(&s->shared->active) >= s->max_total)
 				s->paused_total++;
 			if (!ok && front_limit_only(f))
 				log_limited(&s->ll_full, LOG_WARNING, "[proxy %s] at max_connections with "
 					    "every connection past its hello: not accepting until one closes",
 					    f->name);
+			if (!ok && front_limit_only(f) && !asked) {
+				request_evict(f);
+				asked = true;
+			}
 		}
+		for (int i = 0; i < f->n_ls; i++)
+			any_paused |= f->ls[i].h.fd >= 0 && f->ls[i].paused;
 	}
+	if (!s->shared->w)
+		return;
+	if (!any_paused)
+		evict_withdraw(s);	/* accepting again: no longer waiting */
+	/* Other workers poke this one when they close a connection while
+	 * the flag is set. Set first, then look at the counts again: a
+	 * close that came in between either sees the flag or is seen here. */
+	atomic_store(&s->any_paused, any_paused);
+	for (struct front *f = any_paused ? s->fronts : NULL; f; f = f->next)
+		if (proxy_front_may_accept(f))
+			for (int i = 0; i < f->n_ls; i++)
+				if (f->ls[i].h.fd >= 0 && f->ls[i].paused) {
+					workers_poke(s->shared->w, s->worker);
+					return;
+				}
 }
 
 static void on_accept(struct loop_fd *h, uint32_t ev)
@@ -186,10 +339,25 @@ static void on_accept(struct loop_fd *h, uint32_t ev)
 
 		/* Evict only on the first turn, when the wakeup says a client
 		 * is waiting: later in the batch the backlog may be empty and
-		 * the hello closed for nobody. */
-		if (!proxy_front_may_accept(f) && (i || !evict_hello(f) || !proxy_front_may_accept(f)))
-			break;
+		 * the hello closed for nobody. The slot is taken before the
+		 * victim gives its own back, so that it passes straight to
+		 * the newcomer and no other worker can take it in between. */
+		if (!proxy_front_may_accept(f)) {
+			struct conn *victim = i ? NULL : hello_victim(f);
+			bool own = front_at_limit(f);
+
+			if (!victim)
+				break;
+			front_reserve_over(f);
+			evict_hello(f, victim, own);
+		} else if (!front_reserve(f)) {
+			break;	/* another worker took the last slot */
+		}
 		fd = accept4(h->fd, &peer.sa, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			front_unreserve(f);
+		else
+			evict_withdraw(s);
 		if (fd < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				break;
@@ -202,8 +370,10 @@ static void on_accept(struct loop_fd *h, uint32_t ev)
 			pr_warn("[proxy %s] accept on %s: %s", f->name, l->addr.text, strerror(errno));
 			break;
 		}
+		s->accepted++;
 		rc = conn_new(f, fd, &peer.sa, plen);
 		if (rc) {
+			front_unreserve(f);
 			/* ENOMEM, or epoll's watch limit (ENOSPC): the next accept
 			 * would fail the same way, so pause like for fds, loudly */
 			fd_pressure(s, -rc);
@@ -212,6 +382,10 @@ static void on_accept(struct loop_fd *h, uint32_t ev)
 	}
 	if (!proxy_front_may_accept(f))
 		listeners_update(s);
+	/* a worker that asked for an eviction while this one had no hello
+	 * to give may be waiting still */
+	if (s->shared->w)
+		evict_for_others(s);
 }
 
 static int listener_open(struct proxy_set *s, struct listener *l)
@@ -222,6 +396,10 @@ static int listener_open(struct proxy_set *s, struct listener *l)
 	if (fd < 0)
 		goto fail;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+		goto fail;
+	/* every worker listens on the address with a socket of its own;
+	 * the kernel spreads new connections over them by 4-tuple */
+	if (s->reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
 		goto fail;
 	/* Accepted sockets inherit TCP_NODELAY, at no cost per connection.
 	 * A relay must not add Nagle's delay on top of the peers' own:
@@ -261,6 +439,14 @@ static void listener_close(struct proxy_set *s, struct listener *l)
 	close(fd);
 }
 
+/* A worker's eventfd said: another worker freed a slot or asks for an
+ * eviction. */
+static void proxy_worker_poked(struct proxy_set *s)
+{
+	evict_for_others(s);
+	listeners_update(s);
+}
+
 /* ---- fronts ---------------------------------------------------------- */
 
 static void proxy_front_free(struct proxy_set *s, struct front *f)
@@ -275,19 +461,25 @@ static void proxy_front_free(struct proxy_set *s, struct front *f)
 	for (int i = 0; i < f->n_ls; i++)
 		listener_close(s, &f->ls[i]);
 	free(f->ls);
-	check_stop(f);
+	if (!s->worker)
+		check_stop(f);	/* only worker 0 probes; u->probe is in the shared state */
 	pipe_pool_trim(f, 0);
 	front_cfg_put(f->cfg);
 	free(f->ctrs);
-	free(f->ups);
-	client_table_free(f->clients);
+	front_share_put(s->shared, f->sh);
 	free(f);
 }
 
 static void proxy_front_conn_closed(struct front *f)
 {
 	struct proxy_set *s = f->set;
+	struct workers *ws = s->shared->w;
 
+	front_unreserve(f);
+	/* a slot is free: workers paused at a shared limit look again */
+	for (int i = 0; ws && i < ws->n; i++)
+		if (i != s->worker && atomic_load(&ws->w[i].set->any_paused))
+			workers_poke(ws, i);
 	if (f->retired && !f->active) {
 		proxy_front_free(s, f);
 		return;
@@ -364,6 +556,10 @@ static int proxy_plan_front(struct proxy_set *s, struct proxy_plan *p, int i)
 	f = p->fresh[i] = calloc(1, sizeof(*f));
 	if (!f)
 		return -ENOMEM;
+	f->sh = front_share_get(s->shared, px->name);
+	if (!f->sh)
+		return -ENOMEM;
+	front_share_sync(f);
 	f->set = s;
 	snprintf(f->name, sizeof(f->name), "%s", px->name);
 	f->pool_pipe_size = px->pipe_size;
@@ -455,7 +651,8 @@ static void proxy_commit_retire(struct proxy_set *s, struct proxy_plan *p)
 			f->ls = NULL;
 			f->n_ls = 0;
 			f->retired = true;
-			check_stop(f);
+			if (!s->worker)
+				check_stop(f);	/* worker 0's probes (u->probe is shared) */
 			if (!f->active)
 				proxy_front_free(s, f);
 		}
@@ -481,7 +678,9 @@ static void proxy_commit_fronts(struct proxy_set *s, struct proxy_plan *p)
 			f->next = s->fronts;
 			s->fronts = f;
 		}
-		check_apply(f);
+		/* one worker probes; the verdicts are shared (f->sh) */
+		if (!s->worker)
+			check_apply(f);
 	}
 }
 
@@ -508,45 +707,194 @@ static void proxy_rollback(struct proxy_set *s, struct proxy_plan *p)
 		front_cfg_put(p->cfg[i]);
 		if (p->fresh[i]) {
 			free(p->fresh[i]->ctrs);
-			free(p->fresh[i]->ups);
+			front_share_put(s->shared, p->fresh[i]->sh);
 			free(p->fresh[i]);
 		}
 	}
 }
 
-static int proxy_apply(struct proxy_set *s, const struct conf *c)
+/*
+ * Apply c to the sets of every worker, all or nothing: each plans (and
+ * may fail), then all commit or all roll back. With workers, they are
+ * parked meanwhile (the caller's job), so the main thread plays each.
+ */
+static int proxy_apply(struct proxy_set **sets, int n, const struct conf *c)
 {
-	struct proxy_plan p = { .c = c };
+	struct proxy_plan *p = calloc((size_t)n, sizeof(*p));
+	int err = 0, i, planned = 0;
+
+	if (!p)
+		return -ENOMEM;
+	/* eviction requests may name a section about to go; a worker still
+	 * paused asks again when the commit updates its listeners */
+	for (i = 0; i < n; i++)
+		evict_withdraw(sets[i]);
+	for (i = 0; i < n && !err; i++, planned++) {
+		p[i].c = c;
+		err = proxy_plan_fronts(sets[i], &p[i]);
+		if (!err)
+			err = proxy_plan_listeners(sets[i], &p[i]);
+	}
+	for (i = 0; i < planned; i++) {
+		if (err)
+			proxy_rollback(sets[i], &p[i]);
+		else
+			proxy_commit(sets[i], &p[i]);
+	}
+	/* the shared upstream arrays may have moved: every front's mirror */
+	for (i = 0; i < n; i++)
+		for (struct front *f = sets[i]->fronts; f; f = f->next)
+			front_share_sync(f);
+	free(p);
+	return err;
+}
+
+/* ---- workers ---------------------------------------------------------- */
+
+/* The sets to work on: the one of p, or (p is the handle of workers) each worker's. */
+static int proxy_sets(struct proxy_set *p, struct proxy_set ***sets)
+{
+	struct workers *ws = p->shared->w;
+
+	if (p->worker >= 0) {
+		*sets = NULL;
+		return 1;
+	}
+	*sets = calloc((size_t)ws->n, sizeof(**sets));
+	if (!*sets)
+		return -ENOMEM;
+	for (int i = 0; i < ws->n; i++)
+		(*sets)[i] = ws->w[i].set;
+	return ws->n;
+}
+
+static unsigned auto_workers(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	/* more loops than cores only adds switching; a small board's
+	 * fourth core is also what the other subsystems run on */
+	return n < 1 ? 1 : n > 4 ? 4 : (unsigned)n;
+}
+
+static struct proxy_set *proxy_set_new(struct loop *l, struct proxy_shared *shared, int worker)
+{
+	struct proxy_set *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->loop = l;
+	s->shared = shared;
+	s->worker = worker;
+	atomic_init(&s->any_paused, false);
+	s->conn_closed = proxy_front_conn_closed;
+	loop_timer_init(&s->fd_timer, on_fd_timer);
+	loop_timer_init(&s->evict_timer, on_evict_timer);
+	pipe_set_init(s);
+	return s;
+}
+
+static void proxy_set_free(struct proxy_set *p)
+{
+	if (!p)
+		return;
+	p->stopped = true;
+	for (struct front *f = p->fronts; f; f = f->next)
+		for (int i = 0; i < f->n_ls; i++)
+			listener_close(p, &f->ls[i]);
+	while (p->conns)
+		conn_close(p->conns, CLOSE_SHUTDOWN);
+	while (p->fronts)
+		proxy_front_free(p, p->fronts);
+	loop_timer_cancel(p->loop, &p->fd_timer);
+	loop_timer_cancel(p->loop, &p->evict_timer);
+	pipe_set_stop(p);
+	resolver_free(p->resolver);
+	free(p);
+}
+
+/*
+ * The threads start on the main loop's first turn, not in proxy_start():
+ * the daemon drops capabilities between the two, and capset(2) changes
+ * only the calling thread, while a new thread inherits its creator's.
+ * Until then the listeners are open and the kernel queues connections.
+ */
+static void on_start_workers(struct loop_defer *d)
+{
+	struct proxy_set *h = container_of(d, struct proxy_set, start);
+	int err = workers_run(h->shared->w);
+
+	if (err) {
+		pr_err("proxy: cannot start the worker threads (%s); stopping. Set [global] workers = 1 "
+		       "to run the proxy on the main loop", strerror(-err));
+		loop_stop(h->loop);
+	}
+}
+
+/* workers >= 2: a handle (worker -1) over one set per worker thread. */
+static int proxy_start_workers(struct loop *l, const struct conf *c, unsigned n, struct proxy_shared *sh,
+			       struct proxy_set **out)
+{
+	struct proxy_set *h = proxy_set_new(l, sh, -1), **sets = NULL;
 	int err;
 
-	err = proxy_plan_fronts(s, &p);
-	if (!err)
-		err = proxy_plan_listeners(s, &p);
+	if (!h)
+		return -ENOMEM;
+	err = workers_new((int)n, proxy_worker_poked, &sh->w);
 	if (err) {
-		proxy_rollback(s, &p);
+		free(h);
+		free(sh);
 		return err;
 	}
-	proxy_commit(s, &p);
+	for (unsigned i = 0; i < n; i++) {
+		struct worker *w = &sh->w->w[i];
+
+		w->set = proxy_set_new(w->loop, sh, (int)i);
+		if (!w->set) {
+			err = -ENOMEM;
+			goto fail;
+		}
+		w->set->reuseport = true;
+	}
+	err = proxy_sets(h, &sets);
+	if (err < 0)
+		goto fail;
+	err = proxy_apply(sets, (int)n, c);
+	free(sets);
+	if (err)
+		goto fail;
+	loop_defer(l, &h->start, on_start_workers);
+	pr_info("proxy: %u workers", n);
+	*out = h;
 	return 0;
+fail:
+	proxy_free(h);
+	return err;
 }
 
 /* ---- the contract (proxy.h) ------------------------------------------ */
 
 int proxy_start(struct loop *l, const struct conf *c, struct proxy_set **out)
 {
-	struct proxy_set *s = calloc(1, sizeof(*s));
+	unsigned n = c->global.workers ? c->global.workers : auto_workers();
+	struct proxy_shared *sh = calloc(1, sizeof(*sh));
+	struct proxy_set *s;
 	int err;
 
-	if (!s)
+	if (!sh)
 		return -ENOMEM;
+	atomic_init(&sh->active, 0);
 	/* splice(2) has no MSG_NOSIGNAL: a peer that vanished must give
 	 * EPIPE, not kill the daemon. */
 	signal(SIGPIPE, SIG_IGN);
-	s->loop = l;
-	s->conn_closed = proxy_front_conn_closed;
-	loop_timer_init(&s->fd_timer, on_fd_timer);
-	pipe_set_init(s);
-	err = proxy_apply(s, c);
+	if (n > 1)
+		return proxy_start_workers(l, c, n, sh, out);
+	s = proxy_set_new(l, sh, 0);
+	if (!s) {
+		free(sh);
+		return -ENOMEM;
+	}
+	err = proxy_apply(&s, 1, c);
 	if (err) {
 		proxy_free(s);
 		return err;
@@ -557,10 +905,21 @@ int proxy_start(struct loop *l, const struct conf *c, struct proxy_set **out)
 
 int proxy_reload(struct proxy_set *p, const struct conf *c)
 {
-	return proxy_apply(p, c);
+	struct proxy_set **sets;
+	int n = proxy_sets(p, &sets), err;
+
+	if (n < 0)
+		return n;
+	if (!sets)
+		return proxy_apply(&p, 1, c);
+	workers_park(p->shared->w);
+	err = proxy_apply(sets, n, c);
+	workers_release(p->shared->w);
+	free(sets);
+	return err;
 }
 
-void proxy_stop_accepting(struct proxy_set *p)
+static void proxy_set_stop_accepting(struct proxy_set *p)
 {
 	p->stopped = true;
 	for (struct front *f = p->fronts; f; f = f->next)
@@ -568,19 +927,44 @@ void proxy_stop_accepting(struct proxy_set *p)
 			listener_close(p, &f->ls[i]);
 }
 
+void proxy_stop_accepting(struct proxy_set *p)
+{
+	struct workers *ws = p->shared->w;
+
+	p->stopped = true;
+	if (p->worker >= 0) {
+		proxy_set_stop_accepting(p);
+		return;
+	}
+	workers_park(ws);
+	for (int i = 0; i < ws->n; i++)
+		proxy_set_stop_accepting(ws->w[i].set);
+	workers_release(ws);
+}
+
 size_t proxy_active(const struct proxy_set *p)
 {
-	return p ? p->active : 0;
+	if (!p)
+		return 0;
+	return p->worker >= 0 ? p->active : atomic_load(&p->shared->active);
 }
 
 int proxy_upstreams_down(const struct proxy_set *p, char *list, size_t len)
 {
+	struct workers *ws = p && p->worker < 0 ? p->shared->w : NULL;
 	size_t off = 0;
 	int n = 0;
 
 	if (len)
 		list[0] = 0;
-	for (const struct front *f = p ? p->fronts : NULL; f; f = f->next)
+	/* with workers, the first one's fronts: their health is everyone's.
+	 * Parked, since worker 0 frees a retired front at its last close. */
+	if (ws) {
+		workers_park(ws);
+		p = ws->w[0].set;
+	}
+	for (const struct front *f = p ? p->fronts : NULL; f; f = f->next) {
+		pthread_mutex_lock(&f->sh->mu);
 		for (int i = 0; i < f->n_ups; i++) {
 			if (!f->ups[i].down)
 				continue;
@@ -592,32 +976,55 @@ int proxy_upstreams_down(const struct proxy_set *p, char *list, size_t len)
 			}
 			n++;
 		}
+		pthread_mutex_unlock(&f->sh->mu);
+	}
+	if (ws)
+		workers_release(ws);
 	return n;
 }
 
 size_t proxy_upstream_status(struct proxy_set *p, char *list, size_t len)
 {
+	struct workers *ws = p && p->worker < 0 ? p->shared->w : NULL;
 	size_t off = 0;
 
 	if (len)
 		list[0] = 0;
+	/* as proxy_upstreams_down(): worker 0's fronts, parked */
+	if (ws) {
+		workers_park(ws);
+		p = ws->w[0].set;
+	}
 	for (const struct front *f = p ? p->fronts : NULL; f; f = f->next)
 		off += health_status(f, loop_now(p->loop), off < len ? list + off : NULL, off < len ? len - off : 0);
+	if (ws)
+		workers_release(ws);
 	return off;
 }
 
 void proxy_free(struct proxy_set *p)
 {
+	struct proxy_shared *sh;
+	struct workers *ws;
+
 	if (!p)
 		return;
-	proxy_stop_accepting(p);
-	while (p->conns)
-		conn_close(p->conns, CLOSE_SHUTDOWN);
-	while (p->fronts)
-		proxy_front_free(p, p->fronts);
-	loop_timer_cancel(p->loop, &p->fd_timer);
-	pipe_set_stop(p);
-	resolver_free(p->resolver);
+	sh = p->shared;
+	ws = sh->w;
+	if (p->worker >= 0) {
+		proxy_set_free(p);
+		free(sh);
+		return;
+	}
+	/* the threads end first; then their sets go like a single one's,
+	 * with no worker left to poke */
+	loop_defer_cancel(p->loop, &p->start);
+	workers_stop(ws);
+	sh->w = NULL;
+	for (int i = 0; ws && i < ws->n; i++)
+		proxy_set_free(ws->w[i].set);
+	workers_free(ws);
+	free(sh);
 	free(p);
 }
 
@@ -634,13 +1041,11 @@ static const struct {
 	  offsetof(struct up_state, downs) },
 };
 
-void proxy_metrics(struct proxy_set *p, struct metric_sink *s)
+static void proxy_set_metrics(struct proxy_set *p, struct metric_sink *s)
 {
 	struct front *f;
 	int i;
 
-	if (!p)
-		return;
 	for (f = p->fronts; f; f = f->next)
 		metric(s, METRIC_GAUGE, "edgesteer_proxy_active_connections",
 		       "Connections open now", f->active, "proxy", f->name, NULL);
@@ -782,4 +1187,105 @@ void proxy_metrics(struct proxy_set *p, struct metric_sink *s)
 	}
 	metric(s, METRIC_GAUGE, "edgesteer_proxy_max_connections",
 	       "Connection limit of all [proxy] sections together", p->max_total, NULL);
+}
+
+/* The front of m named like f (added at the end when new), or NULL. */
+static struct front *merged_front(struct proxy_set *m, const struct front *f)
+{
+	struct front **pp, *g;
+
+	for (pp = &m->fronts; *pp; pp = &(*pp)->next)
+		if (!strcmp((*pp)->name, f->name))
+			return *pp;
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return NULL;
+	snprintf(g->name, sizeof(g->name), "%s", f->name);
+	g->sh = f->sh;
+	g->ups = f->ups;
+	g->n_ups = f->n_ups;
+	*pp = g;
+	return g;
+}
+
+/* Add the counters of f (one worker's) to g (all workers'). */
+static void merge_front(struct front *g, const struct front *f)
+{
+	g->active += f->active;
+	g->accepted += f->accepted;
+	for (int k = 0; k < CLOSE__COUNT; k++)
+		g->closed[k] += f->closed[k];
+	g->paused_limit += f->paused_limit;
+	g->pool_len += f->pool_len;
+	g->pipes_created += f->pipes_created;
+	g->pipe_resize_failed += f->pipe_resize_failed;
+	g->pipe_bytes += f->pipe_bytes;
+	g->pipes_grown += f->pipes_grown;
+	g->pipe_grow_refused += f->pipe_grow_refused;
+	g->pipes_shrunk += f->pipes_shrunk;
+	g->copy_fallback += f->copy_fallback;
+	g->splice_bytes += f->splice_bytes;
+	g->copy_bytes += f->copy_bytes;
+	for (int k = 0; k < f->n_ctrs; k++) {
+		int j = front_ctr(g, f->ctrs[k].name);
+
+		if (j < 0)
+			continue;	/* out of memory: that route's line is short */
+		g->ctrs[j].conns += f->ctrs[k].conns;
+		g->ctrs[j].active += f->ctrs[k].active;
+		g->ctrs[j].bytes_up += f->ctrs[k].bytes_up;
+		g->ctrs[j].bytes_down += f->ctrs[k].bytes_down;
+		g->ctrs[j].connect_fail += f->ctrs[k].connect_fail;
+	}
+}
+
+/* Counters are kept per worker and summed here, by section and route
+ * name, while the workers are parked; upstream health and client
+ * tables are shared and read once. */
+void proxy_metrics(struct proxy_set *p, struct metric_sink *s)
+{
+	struct proxy_set **sets, m = { 0 };
+	int n;
+
+	if (!p)
+		return;
+	n = proxy_sets(p, &sets);
+	if (n < 0)
+		return;
+	if (!sets) {
+		proxy_set_metrics(p, s);
+		metric(s, METRIC_COUNTER, "edgesteer_proxy_worker_accepted_total",
+		       "Connections accepted, by worker (event loop)", p->accepted, "worker", "0", NULL);
+		return;
+	}
+	workers_park(p->shared->w);
+	m.shared = p->shared;
+	m.max_total = sets[0]->max_total;
+	for (int i = 0; i < n; i++) {
+		m.paused_total += sets[i]->paused_total;
+		m.paused_fds += sets[i]->paused_fds;
+		for (struct front *f = sets[i]->fronts; f; f = f->next) {
+			struct front *g = merged_front(&m, f);
+
+			if (g)
+				merge_front(g, f);
+		}
+	}
+	proxy_set_metrics(&m, s);
+	for (int i = 0; i < n; i++) {
+		char w[16];
+
+		snprintf(w, sizeof(w), "%d", i);
+		metric(s, METRIC_COUNTER, "edgesteer_proxy_worker_accepted_total",
+		       "Connections accepted, by worker (event loop)", sets[i]->accepted, "worker", w, NULL);
+	}
+	workers_release(p->shared->w);
+	while (m.fronts) {
+		struct front *g = m.fronts;
+
+		m.fronts = g->next;
+		free(g->ctrs);
+		free(g);
+	}
+	free(sets);
 }

@@ -9,6 +9,8 @@
 #define EDGESTEER_CONN_H
 
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -180,6 +182,35 @@ struct pipe_pair {
 	bool no_grow;			/* the kernel refused a bigger size */
 };
 
+/*
+ * What the fronts of one section name share across workers (proxy.c,
+ * workers.c): upstream health and load, the per-client table, and the
+ * section's connection count. mu guards the fields of ups[] and clients
+ * while workers run; the array itself and this list grow or shrink
+ * only while every worker is parked (start, reload, free), and refs is
+ * only touched then.
+ */
+struct front_shared {
+	struct front_shared *next;
+	char name[CONF_NAME_MAX];
+	int refs;			/* fronts (of every worker) using it */
+	pthread_mutex_t mu;
+	struct up_state *ups;		/* each front's ups/n_ups mirror these */
+	int n_ups, cap_ups;
+	struct client_table *clients;	/* per-client limits (client_limit.c) */
+	atomic_size_t active;		/* connections of the section, all workers */
+	atomic_int evict_wanted;	/* workers at its limit with no hello of their own to evict */
+};
+
+/* One per proxy_start(): what every worker's proxy_set shares. */
+struct workers;
+struct proxy_shared {
+	struct front_shared *fronts;
+	atomic_size_t active;		/* connections of all sections, all workers */
+	atomic_int evict_wanted;	/* the same at [global] max_connections */
+	struct workers *w;		/* NULL: one loop, no threads */
+};
+
 struct listener {
 	struct loop_fd h;
 	struct front *front;
@@ -192,6 +223,7 @@ struct front {
 	struct proxy_set *set;
 	struct front *next;
 	char name[CONF_NAME_MAX];
+	struct front_shared *sh;	/* shared with this name's fronts in other workers */
 	struct front_cfg *cfg;		/* what new connections use */
 	struct listener *ls;
 	int n_ls;
@@ -217,17 +249,23 @@ struct front {
 	uint64_t pipes_created, pipe_resize_failed, copy_fallback;
 	uint64_t pipes_grown, pipe_grow_refused, pipes_shrunk;
 	uint64_t splice_bytes, copy_bytes;	/* payload moved each way: which path */
-	/* upstream health (health.c) */
+	/* upstream health (health.c): sh->ups and sh->n_ups, mirrored here
+	 * (front_share_sync) after every change of the array */
 	struct up_state *ups;
-	int n_ups, cap_ups;
-	/* per-client limits (client_limit.c) */
-	struct client_table *clients;
+	int n_ups;
 	uint64_t refuse_warned_at, refused_unlogged;
 	struct loop_timer check_timer;	/* active checks (check.c) */
 };
 
 struct proxy_set {
 	struct loop *loop;
+	struct proxy_shared *shared;	/* section state of every worker */
+	int worker;			/* index of this loop's worker (0: the first) */
+	bool reuseport;			/* listeners share their address with other workers */
+	atomic_bool any_paused;		/* a listener is paused: other workers poke on close */
+	struct loop_defer start;	/* the handle of workers: start their threads */
+	atomic_int *evict_asked;	/* the request count this worker added to, or NULL */
+	uint64_t accepted;		/* connections this worker accepted */
 	struct resolver *resolver;	/* started at the first upstream name */
 	struct front *fronts;
 	struct conn *conns;		/* every live connection */
@@ -236,6 +274,7 @@ struct proxy_set {
 	bool stopped;			/* proxy_stop_accepting() */
 	bool fd_pressure;		/* EMFILE/ENFILE seen: listeners paused */
 	struct loop_timer fd_timer;	/* retry accepting after fd pressure */
+	struct loop_timer evict_timer;	/* another worker's eviction request met only newcomers */
 	struct loop_timer pipe_timer;	/* shrinks grown pipes gone quiet (pipe.c) */
 	uint64_t paused_total, paused_fds;
 	uint8_t scratch[SNI_MAX_HELLO];	/* hello reads land here first */
@@ -305,6 +344,11 @@ struct conn {
 };
 
 /* front.c (proxy.c and conn.c call these; front.c calls neither) */
+/* The shared state of section `name`, with one more reference; NULL: no memory. */
+struct front_shared *front_share_get(struct proxy_shared *ps, const char *name);
+void front_share_put(struct proxy_shared *ps, struct front_shared *sh);
+/* f->ups / f->n_ups := the shared array (after it may have moved). */
+void front_share_sync(struct front *f);
 /* The index of route counter `name` in f->ctrs, added when new; -ENOMEM. */
 int front_ctr(struct front *f, const char *name);
 /* A snapshot of px with one reference (the front's); 0 or -errno. */
@@ -339,6 +383,9 @@ bool health_usable(const struct up_state *u, uint64_t now);
 /* A connect to it failed (err) or succeeded: transitions, logged. */
 void health_failed(struct front *f, int idx, const struct conf_proxy *px, uint64_t now, int err);
 void health_ok(struct front *f, int idx, uint64_t now);
+/* A connection of f starts (connecting) / stops using upstream idx. */
+void health_hold(struct front *f, int idx);
+void health_unhold(struct front *f, int idx);
 
 /* balance.c: which upstream a connection tries first, and then */
 /* Fill order[] with the indexes of r's upstreams in the order to try
@@ -388,6 +435,44 @@ void pipe_budget_set(uint64_t max);
 /* Bytes the grown pipes hold past their pool size now, and at most so far. */
 uint64_t pipe_budget_used(void);
 uint64_t pipe_budget_peak(void);
+
+/* workers.c: the proxy's event loops in threads (workers >= 2). Each
+ * worker runs its own loop and proxy_set; the main thread touches a
+ * worker's state only while every worker is parked (blocked in its
+ * eventfd callback, between two events of a batch), which makes start,
+ * reload, metrics and stop simple stop-the-world steps. */
+struct worker {
+	struct workers *ws;
+	int idx;
+	struct loop *loop;
+	struct proxy_set *set;
+	struct loop_fd eh;		/* eventfd: park, poke, quit */
+	pthread_t th;
+	bool running;
+	atomic_bool poked;		/* another worker freed a connection slot */
+};
+struct workers {
+	int n;
+	struct worker *w;
+	void (*poked)(struct proxy_set *s);	/* on the worker's thread */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool park, quit;
+	int parked;
+};
+/* n loops with their eventfds; no thread yet. */
+int workers_new(int n, void (*poked)(struct proxy_set *s), struct workers **out);
+/* Start a thread per worker (signals blocked in them); 0 or -errno. */
+int workers_run(struct workers *ws);
+/* Block until every running worker is parked / let them go on. */
+void workers_park(struct workers *ws);
+void workers_release(struct workers *ws);
+/* Wake worker idx to call poked() on its own thread. */
+void workers_poke(struct workers *ws, int idx);
+/* Stop and join the threads (their loops and sets stay for the caller). */
+void workers_stop(struct workers *ws);
+/* Free the loops and eventfds (after workers_stop and freeing the sets). */
+void workers_free(struct workers *ws);
 
 /* conn.c (proxy.c calls these; conn.c calls nothing in proxy.c) */
 int conn_new(struct front *f, int fd, const struct sockaddr *peer, socklen_t plen);

@@ -33,6 +33,7 @@
  * A session costs its context plus a full-duplex ~33 KB buffer.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,8 @@ struct cred_ent {
 	char cert[CONF_PATH_MAX], key[CONF_PATH_MAX];
 	struct timespec mc, mk;
 	struct tls_cred *cred;
+	const br_ssl_session_cache_class *cache;	/* locked_cache_vtable: what sessions use */
+	pthread_mutex_t cache_mu;
 	br_ssl_session_cache_lru lru;
 	unsigned char *store;
 	int refs;			/* live sessions using it */
@@ -57,7 +60,12 @@ struct cred_ent {
 	struct cred_ent *next;
 };
 
+/* Proxy workers (threads) share the credentials and their session
+ * caches, so a client resumes on whichever worker the kernel hands it
+ * to: the list and refs under creds_mu, each cache under its own lock
+ * (BearSSL's LRU has none), taken by the locked_* methods below. */
 static struct cred_ent *creds;
+static pthread_mutex_t creds_mu = PTHREAD_MUTEX_INITIALIZER;
 
 struct term {
 	struct tls_session *t;
@@ -65,6 +73,35 @@ struct term {
 	int fd;
 };
 
+static void locked_save(const br_ssl_session_cache_class **ctx, br_ssl_server_context *server_ctx,
+			const br_ssl_session_parameters *params)
+{
+	struct cred_ent *e = container_of(ctx, struct cred_ent, cache);
+
+	pthread_mutex_lock(&e->cache_mu);
+	e->lru.vtable->save(&e->lru.vtable, server_ctx, params);
+	pthread_mutex_unlock(&e->cache_mu);
+}
+
+static int locked_load(const br_ssl_session_cache_class **ctx, br_ssl_server_context *server_ctx,
+		       br_ssl_session_parameters *params)
+{
+	struct cred_ent *e = container_of(ctx, struct cred_ent, cache);
+	int rc;
+
+	pthread_mutex_lock(&e->cache_mu);
+	rc = e->lru.vtable->load(&e->lru.vtable, server_ctx, params);
+	pthread_mutex_unlock(&e->cache_mu);
+	return rc;
+}
+
+static const br_ssl_session_cache_class locked_cache_vtable = {
+	.context_size = sizeof(struct cred_ent),
+	.save = locked_save,
+	.load = locked_load,
+};
+
+/* Free e if it is stale and unused; creds_mu held. */
 static void cred_put(struct cred_ent *e)
 {
 	struct cred_ent **pp;
@@ -77,8 +114,17 @@ static void cred_put(struct cred_ent *e)
 			break;
 		}
 	tls_cred_free(e->cred);
+	pthread_mutex_destroy(&e->cache_mu);
 	free(e->store);
 	free(e);
+}
+
+static void cred_release(struct cred_ent *e)
+{
+	pthread_mutex_lock(&creds_mu);
+	e->refs--;
+	cred_put(e);
+	pthread_mutex_unlock(&creds_mu);
 }
 
 static bool same_time(const struct timespec *a, const struct timespec *b)
@@ -86,7 +132,8 @@ static bool same_time(const struct timespec *a, const struct timespec *b)
 	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
 }
 
-static struct cred_ent *cred_get(const char *cert, const char *key)
+/* The credential of (cert, key) with one more reference (cred_release). */
+static struct cred_ent *cred_get_locked(const char *cert, const char *key)
 {
 	struct stat sc, sk;
 	struct cred_ent *e;
@@ -97,8 +144,10 @@ static struct cred_ent *cred_get(const char *cert, const char *key)
 	}
 	for (e = creds; e; e = e->next)
 		if (!e->stale && !strcmp(e->cert, cert) && !strcmp(e->key, key)) {
-			if (same_time(&e->mc, &sc.st_mtim) && same_time(&e->mk, &sk.st_mtim))
+			if (same_time(&e->mc, &sc.st_mtim) && same_time(&e->mk, &sk.st_mtim)) {
+				e->refs++;
 				return e;
+			}
 			/* changed on disk: load anew; the old one stays while
 			 * live sessions use it, then goes */
 			e->stale = true;
@@ -114,7 +163,15 @@ static struct cred_ent *cred_get(const char *cert, const char *key)
 		free(e);
 		return NULL;
 	}
+	if (pthread_mutex_init(&e->cache_mu, NULL)) {
+		tls_cred_free(e->cred);
+		free(e->store);
+		free(e);
+		return NULL;
+	}
 	br_ssl_session_cache_lru_init(&e->lru, e->store, CACHE_BYTES);
+	e->cache = &locked_cache_vtable;
+	e->refs = 1;
 	snprintf(e->cert, sizeof(e->cert), "%s", cert);
 	snprintf(e->key, sizeof(e->key), "%s", key);
 	e->mc = sc.st_mtim;
@@ -122,6 +179,16 @@ static struct cred_ent *cred_get(const char *cert, const char *key)
 	e->next = creds;
 	creds = e;
 	pr_info("tls: loaded %s certificate %s for terminating routes", tls_cred_type(e->cred), cert);
+	return e;
+}
+
+static struct cred_ent *cred_get(const char *cert, const char *key)
+{
+	struct cred_ent *e;
+
+	pthread_mutex_lock(&creds_mu);
+	e = cred_get_locked(cert, key);
+	pthread_mutex_unlock(&creds_mu);
 	return e;
 }
 
@@ -137,16 +204,19 @@ static int term_open(const struct conf_route *r, int fd, const struct sockaddr *
 	if (!ce)
 		return -EINVAL;
 	o.cred = ce->cred;
-	o.cache = &ce->lru.vtable;
+	o.cache = &ce->cache;
 	if (client)
 		conf_addr_str(client, peer, sizeof(peer));
 	x = calloc(1, sizeof(*x));
-	if (!x)
+	if (!x) {
+		cred_release(ce);
 		return -ENOMEM;
+	}
 	x->fd = fd;
 	x->ce = ce;
 	err = tls_server_new(&o, fd, TLS_BUF_BIDI, true, "client", peer, &x->t);
 	if (err) {
+		cred_release(ce);
 		free(x);
 		return err;
 	}
@@ -169,10 +239,10 @@ static int term_open(const struct conf_route *r, int fd, const struct sockaddr *
 	err = tls_io(x->t);
 	if (err < 0 || len) {
 		tls_free(x->t);
+		cred_release(ce);
 		free(x);
 		return err < 0 ? err : -EPROTO;
 	}
-	ce->refs++;
 	*state = x;
 	return 0;
 }
@@ -279,8 +349,7 @@ static void term_close(void *state)
 	struct term *x = state;
 
 	tls_free(x->t);
-	x->ce->refs--;
-	cred_put(x->ce);
+	cred_release(x->ce);
 	free(x);
 }
 

@@ -226,4 +226,48 @@ TEST(harness_catches_crash_expected_fail_is_reported)
 	EXPECT_MEMEQ("abc", "abc", 3);
 }
 
+/* A copy of the fd elsewhere (a spawned child's fd table, here a dup)
+ * keeps the file open after close(): only a threaded loop's
+ * loop_fd_close() ends the registration, so no event reaches the
+ * handle its owner may have freed. */
+static int fd_close_events;
+
+static void on_closed_fd(struct loop_fd *h, uint32_t ev)
+{
+	fd_close_events++;
+}
+
+static int events_after_close(bool threaded)
+{
+	struct loop_fd h = { .fd = -1 };
+	struct loop *l;
+	int sv[2], copy;
+
+	fd_close_events = 0;
+	if (loop_new(&l))
+		return -1;
+	if (threaded)
+		loop_set_threaded(l);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) ||
+	    loop_fd_add(l, &h, sv[0], EPOLLIN, on_closed_fd)) {
+		loop_free(l);
+		return -1;
+	}
+	copy = dup(sv[0]);
+	loop_fd_close(l, &h, sv[0]);
+	(void)!write(sv[1], "x", 1);
+	loop_run_once(l, 50);
+	close(copy);
+	close(sv[1]);
+	loop_free(l);
+	return fd_close_events;
+}
+
+TEST(threaded_fd_close_ends_the_registration_despite_a_copy)
+{
+	EXPECT_EQ(events_after_close(true), 0);
+	/* the single-threaded loop relies on the last close instead */
+	EXPECT_EQ(events_after_close(false), 1);
+}
+
 TEST_HARNESS_MAIN

@@ -3,7 +3,8 @@
  * tests/run.sh on a tree of stand-in test binaries (shell scripts that
  * print a summary line): totals and the list of failed binaries, each
  * binary's output as one block, JOBS binaries at a time, a SERIAL one
- * alone after the others, and JOBS=1 one after another.
+ * alone after the others, and JOBS=1 one after another; a proxy e2e
+ * binary twice, the second time with EDGESTEER_TEST_WORKERS=1.
  */
 #include "harness.h"
 
@@ -66,7 +67,8 @@ FIXTURE_TEARDOWN(tree)
 static int run(FIXTURE(tree) *self, int jobs)
 {
 	th_sh("rm -f %s/log", self->dir);
-	return th_sh("cd %s && JOBS=%d BUILD=%s/build tests/run.sh > %s 2>&1", th_src(), jobs, self->dir, self->out);
+	return th_sh("cd %s && JOBS=%d BUILD=%s/build env -u EDGESTEER_TEST_WORKERS tests/run.sh > %s 2>&1",
+		     th_src(), jobs, self->dir, self->out);
 }
 
 TEST_F(tree, two_at_a_time_totals_blocks_and_the_serial_one_alone)
@@ -116,6 +118,31 @@ TEST_F(tree, jobs_1_runs_one_after_another_in_name_order)
 	EXPECT_EQ(line_of(log, "start unit/x/a_test"), 3);
 	EXPECT_EQ(line_of(log, "end unit/x/a_test"), 4);
 	EXPECT_EQ(line_of(log, "start unit/x/b_test"), 5);
+}
+
+TEST_F(tree, proxy_e2e_runs_with_two_workers_then_one)
+{
+	char last[128], log[160];
+
+	fake(self->dir, "e2e/proxy_x_test", "echo \"workers $EDGESTEER_TEST_WORKERS\" >> LOG\n"
+	     "echo '1 passed, 0 failed, 0 skipped'");
+	ASSERT_EQ(th_sh("sed -i 's|LOG|%s/log|' %s/build/tests/e2e/proxy_x_test", self->dir, self->dir), 0);
+	snprintf(log, sizeof(log), "%s/log", self->dir);
+	EXPECT_EQ(run(self, 2), 1);
+	ASSERT_EQ(th_sh_out(last, sizeof(last), "tail -n 1 %s", self->out), 0);
+	EXPECT_STREQ(last, "8 passed, 2 failed, 1 skipped\n");
+	EXPECT_EQ(th_sh("grep -qx '# ===== e2e/proxy_x_test' %s", self->out), 0);
+	EXPECT_EQ(th_sh("grep -qx '# ===== e2e/proxy_x_test:workers=1' %s", self->out), 0);
+	EXPECT_EQ(th_sh("grep -cx 'workers 2' %s | grep -qx 1", log), 0);
+	EXPECT_EQ(th_sh("grep -cx 'workers 1' %s | grep -qx 1", log), 0);
+	/* the caller's choice: every binary once, with it */
+	th_sh("rm -f %s", log);
+	EXPECT_EQ(th_sh("cd %s && JOBS=2 BUILD=%s/build EDGESTEER_TEST_WORKERS=1 tests/run.sh > %s 2>&1",
+			th_src(), self->dir, self->out), 1);
+	ASSERT_EQ(th_sh_out(last, sizeof(last), "tail -n 1 %s", self->out), 0);
+	EXPECT_STREQ(last, "7 passed, 2 failed, 1 skipped\n");
+	EXPECT_EQ(th_sh("grep -q ':workers=1' %s", self->out), 1);
+	EXPECT_EQ(th_sh("grep -cx 'workers 1' %s | grep -qx 1", log), 0);
 }
 
 TEST_F(tree, jobs_must_be_a_positive_number)

@@ -12,6 +12,7 @@
 #include "proxy/proxy_int.h"
 
 struct env {
+	struct proxy_shared ps;
 	struct front f;
 	struct conf_route r;
 	struct conf_proxy px;
@@ -22,6 +23,7 @@ static void env_init(struct env *e, int n, enum conf_balance b)
 {
 	memset(e, 0, sizeof(*e));
 	snprintf(e->f.name, sizeof(e->f.name), "t");
+	e->f.sh = front_share_get(&e->ps, "t");
 	e->r.n_upstreams = n;
 	e->r.balance = b;
 	e->px.health_backoff_min_ms = 1000;
@@ -34,8 +36,7 @@ static void env_init(struct env *e, int n, enum conf_balance b)
 
 static void env_free(struct env *e)
 {
-	free(e->f.ups);
-	client_table_free(e->f.clients);
+	front_share_put(&e->ps, e->f.sh);
 }
 
 static struct sockaddr_storage sa(const char *ip)
@@ -207,6 +208,44 @@ TEST(client_max_conn_and_ipv6_per_64)
 	EXPECT_EQ(client_admit(&e.f, &e.px, (struct sockaddr *)&a2, 0, &held), 0);
 	EXPECT_EQ(client_table_size(&e.f), 2);
 	env_free(&e);
+}
+
+/* Two workers' fronts of one section share the client table and the
+ * upstream state: a client cannot get its limit once per worker. */
+TEST(limits_and_health_hold_across_fronts_of_one_section)
+{
+	struct sockaddr_storage a = sa("192.0.2.1");
+	struct front g;
+	struct env e;
+	bool held;
+
+	env_init(&e, 2, BALANCE_LEASTCONN);
+	e.px.max_conn_per_client = 2;
+	memset(&g, 0, sizeof(g));
+	snprintf(g.name, sizeof(g.name), "t");
+	g.sh = front_share_get(&e.ps, "t");
+	ASSERT_TRUE(g.sh == e.f.sh);
+	front_share_sync(&g);
+	EXPECT_EQ(g.n_ups, 2);
+	EXPECT_EQ(health_up_index(&g, &e.r.upstreams[1]), 1);
+	EXPECT_EQ(client_admit(&e.f, &e.px, (struct sockaddr *)&a, 0, &held), 0);
+	EXPECT_EQ(client_admit(&g, &e.px, (struct sockaddr *)&a, 0, &held), 0);
+	EXPECT_EQ(client_admit(&g, &e.px, (struct sockaddr *)&a, 0, &held), CLOSE_CLIENT_LIMIT);
+	EXPECT_EQ(client_admit(&e.f, &e.px, (struct sockaddr *)&a, 0, &held), CLOSE_CLIENT_LIMIT);
+	client_release(&g, (struct sockaddr *)&a);
+	EXPECT_EQ(client_admit(&e.f, &e.px, (struct sockaddr *)&a, 0, &held), 0);
+	/* a failure seen by one worker sends the upstream down for both */
+	health_failed(&g, 0, &e.px, 0, ECONNREFUSED);
+	EXPECT_EQ(first(&e, "192.0.2.1", 0), 1);
+	/* and the load one worker puts on an upstream steers the other */
+	health_ok(&g, 0, 0);
+	health_hold(&g, 1);
+	EXPECT_EQ(first(&e, "192.0.2.1", 0), 0);
+	health_unhold(&g, 1);
+	front_share_put(&e.ps, g.sh);
+	EXPECT_EQ(e.ps.fronts == e.f.sh, true);
+	env_free(&e);
+	EXPECT_EQ(e.ps.fronts == NULL, true);
 }
 
 TEST(no_limits_track_nothing)
