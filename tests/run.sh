@@ -92,20 +92,24 @@ trap 'exit 130' INT TERM
 
 # Job i: kind[i] (test|fuzz), name[i] (e2e/x, fuzz/x), path[i], base[i]
 # (name[i] without a variant suffix), workers[i] (EDGESTEER_TEST_WORKERS).
-# The proxy's e2e tests (tests/e2e/proxy_util.h) run with two proxy
-# workers (threads), then once more with one, as e2e/x:workers=1
-# (proxy_workers_test sets its own). EDGESTEER_TEST_WORKERS set by the
+# The proxy's e2e tests (tests/e2e/proxy_util.h) run with one proxy
+# worker (the default), then once more with two threads, as
+# e2e/x:workers=2 (proxy_workers_test sets its own).
+# proxy_hello_budget_test is not run with two: a full hello budget can
+# leave one worker paused until a connection closes (the known gap in
+# docs/proxy-performance.md, why workers defaults to 1); run it by hand
+# with EDGESTEER_TEST_WORKERS=2. EDGESTEER_TEST_WORKERS set by the
 # caller: every binary once, with that.
 kind=() name=() path=() base=() workers=()
 for bin in $(find "$BUILD/tests" -type f -executable 2>/dev/null | sort); do
 	case "$bin" in *"$filter"*) ;; *) continue ;; esac
 	n=${bin#"$BUILD"/tests/}
-	kind+=(test) name+=("$n") path+=("$bin") base+=("$n") workers+=("${EDGESTEER_TEST_WORKERS:-2}")
+	kind+=(test) name+=("$n") path+=("$bin") base+=("$n") workers+=("${EDGESTEER_TEST_WORKERS:-1}")
 	[ -z "${EDGESTEER_TEST_WORKERS:-}" ] || continue
 	case "$n" in
-	e2e/proxy_workers_test) ;;
+	e2e/proxy_workers_test | e2e/proxy_hello_budget_test) ;;
 	e2e/proxy_* | e2e/tls_terminate*)
-		kind+=(test) name+=("$n:workers=1") path+=("$bin") base+=("$n") workers+=(1) ;;
+		kind+=(test) name+=("$n:workers=2") path+=("$bin") base+=("$n") workers+=(2) ;;
 	esac
 done
 for fz in $(find "$BUILD/fuzz" -type f -executable 2>/dev/null | sort); do

@@ -389,10 +389,12 @@ static const struct conf_key global_keys[] = {
 	{ "max_connections", CONF_INT, FIELD(struct conf_global, max_connections), .min = 0, .max = 10000000,
 	  .def = "0",
 	  .doc = "Proxied connections of all [proxy] sections together; 0: (open-file limit - 64) / 2." },
-	{ "workers", CONF_INT, FIELD(struct conf_global, workers), .min = 0, .max = 64, .def = "0",
+	{ "workers", CONF_INT, FIELD(struct conf_global, workers), .min = 0, .max = 64, .def = "1",
 	  .doc = "Event loops (threads) that run the [proxy] sections, each with its own listening "
 		 "sockets (SO_REUSEPORT); 0: one per CPU, at most 4. Per-client limits, max_connections "
-		 "and upstream health hold across them. Read at start only: a reload keeps the count." },
+		 "and upstream health hold across them. Read at start only: a reload keeps the count. "
+		 "1 by default until a paused worker's eviction request can no longer be used up by "
+		 "another worker (see proxy-performance.md)." },
 	{ "pipe_memory_max", CONF_SIZE, FIELD(struct conf_global, pipe_memory_max), .min = 0, .max = 1ull << 40,
 	  .def = "16M",
 	  .doc = "Splice pipes of flows that keep filling them grow towards 1M; this bounds what all grown "

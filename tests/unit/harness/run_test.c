@@ -120,7 +120,7 @@ TEST_F(tree, jobs_1_runs_one_after_another_in_name_order)
 	EXPECT_EQ(line_of(log, "start unit/x/b_test"), 5);
 }
 
-TEST_F(tree, proxy_e2e_runs_with_two_workers_then_one)
+TEST_F(tree, proxy_e2e_runs_with_one_worker_then_two)
 {
 	char last[128], log[160];
 
@@ -132,17 +132,17 @@ TEST_F(tree, proxy_e2e_runs_with_two_workers_then_one)
 	ASSERT_EQ(th_sh_out(last, sizeof(last), "tail -n 1 %s", self->out), 0);
 	EXPECT_STREQ(last, "8 passed, 2 failed, 1 skipped\n");
 	EXPECT_EQ(th_sh("grep -qx '# ===== e2e/proxy_x_test' %s", self->out), 0);
-	EXPECT_EQ(th_sh("grep -qx '# ===== e2e/proxy_x_test:workers=1' %s", self->out), 0);
+	EXPECT_EQ(th_sh("grep -qx '# ===== e2e/proxy_x_test:workers=2' %s", self->out), 0);
 	EXPECT_EQ(th_sh("grep -cx 'workers 2' %s | grep -qx 1", log), 0);
 	EXPECT_EQ(th_sh("grep -cx 'workers 1' %s | grep -qx 1", log), 0);
 	/* the caller's choice: every binary once, with it */
 	th_sh("rm -f %s", log);
-	EXPECT_EQ(th_sh("cd %s && JOBS=2 BUILD=%s/build EDGESTEER_TEST_WORKERS=1 tests/run.sh > %s 2>&1",
+	EXPECT_EQ(th_sh("cd %s && JOBS=2 BUILD=%s/build EDGESTEER_TEST_WORKERS=2 tests/run.sh > %s 2>&1",
 			th_src(), self->dir, self->out), 1);
 	ASSERT_EQ(th_sh_out(last, sizeof(last), "tail -n 1 %s", self->out), 0);
 	EXPECT_STREQ(last, "7 passed, 2 failed, 1 skipped\n");
-	EXPECT_EQ(th_sh("grep -q ':workers=1' %s", self->out), 1);
-	EXPECT_EQ(th_sh("grep -cx 'workers 1' %s | grep -qx 1", log), 0);
+	EXPECT_EQ(th_sh("grep -q ':workers=2' %s", self->out), 1);
+	EXPECT_EQ(th_sh("grep -cx 'workers 2' %s | grep -qx 1", log), 0);
 }
 
 TEST_F(tree, jobs_must_be_a_positive_number)
