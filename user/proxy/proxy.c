@@ -1041,6 +1041,47 @@ static const struct {
 	  offsetof(struct up_state, downs) },
 };
 
+/* The plain per-section counters and gauges (struct front, uint64_t
+ * fields): one line each per section, and summed across workers. */
+static const struct {
+	enum metric_type type;
+	const char *name, *help;
+	size_t off;
+} front_values[] = {
+	{ METRIC_COUNTER, "edgesteer_proxy_accepted_total", "Connections accepted",
+	  offsetof(struct front, accepted) },
+	{ METRIC_COUNTER, "edgesteer_proxy_pipes_created_total", "Pipes created",
+	  offsetof(struct front, pipes_created) },
+	{ METRIC_COUNTER, "edgesteer_proxy_pipe_resize_failures_total",
+	  "Pipes that could not get pipe_size (F_SETPIPE_SZ refused)", offsetof(struct front, pipe_resize_failed) },
+	{ METRIC_GAUGE, "edgesteer_proxy_pipe_bytes",
+	  "Capacity of the pipes held now, pooled and in use (what a stalled reader could fill)",
+	  offsetof(struct front, pipe_bytes) },
+	{ METRIC_COUNTER, "edgesteer_proxy_pipe_grows_total",
+	  "Pipes doubled for a flow that kept filling them (elephant flows)", offsetof(struct front, pipes_grown) },
+	{ METRIC_COUNTER, "edgesteer_proxy_pipe_grow_refused_total",
+	  "Pipe grows refused because [global] pipe_memory_max was reached",
+	  offsetof(struct front, pipe_grow_refused) },
+	{ METRIC_COUNTER, "edgesteer_proxy_pipe_shrinks_total",
+	  "Grown pipes shrunk back to pipe_size (quiet, or returned to the pool)",
+	  offsetof(struct front, pipes_shrunk) },
+	{ METRIC_COUNTER, "edgesteer_proxy_copy_fallback_total",
+	  "Directions moved with read/write because splice or a pipe was refused",
+	  offsetof(struct front, copy_fallback) },
+	{ METRIC_COUNTER, "edgesteer_proxy_splice_bytes_total",
+	  "Payload bytes moved with splice(2) through a pipe (both directions; bytes "
+	  "read together with the hello are replayed with it and in neither counter)",
+	  offsetof(struct front, splice_bytes) },
+	{ METRIC_COUNTER, "edgesteer_proxy_copy_bytes_total",
+	  "Payload bytes moved with read/write through a buffer (both directions; "
+	  "terminate= routes, splice = no, or the fallback)", offsetof(struct front, copy_bytes) },
+};
+
+static uint64_t *front_value(struct front *f, size_t k)
+{
+	return (uint64_t *)((char *)f + front_values[k].off);
+}
+
 static void proxy_set_metrics(struct proxy_set *p, struct metric_sink *s)
 {
 	struct front *f;
@@ -1049,9 +1090,10 @@ static void proxy_set_metrics(struct proxy_set *p, struct metric_sink *s)
 	for (f = p->fronts; f; f = f->next)
 		metric(s, METRIC_GAUGE, "edgesteer_proxy_active_connections",
 		       "Connections open now", f->active, "proxy", f->name, NULL);
-	for (f = p->fronts; f; f = f->next)
-		metric(s, METRIC_COUNTER, "edgesteer_proxy_accepted_total",
-		       "Connections accepted", f->accepted, "proxy", f->name, NULL);
+	for (size_t k = 0; k < sizeof(front_values) / sizeof(front_values[0]); k++)
+		for (f = p->fronts; f; f = f->next)
+			metric(s, front_values[k].type, front_values[k].name, front_values[k].help,
+			       *front_value(f, k), "proxy", f->name, NULL);
 	for (f = p->fronts; f; f = f->next)
 		for (i = 0; i < CLOSE__COUNT; i++)
 			metric(s, METRIC_COUNTER, "edgesteer_proxy_closed_total",
@@ -1096,38 +1138,11 @@ static void proxy_set_metrics(struct proxy_set *p, struct metric_sink *s)
 	for (f = p->fronts; f; f = f->next)
 		metric(s, METRIC_GAUGE, "edgesteer_proxy_pooled_pipes", "Idle pipes in the pool",
 		       f->pool_len, "proxy", f->name, NULL);
-	for (f = p->fronts; f; f = f->next)
-		metric(s, METRIC_COUNTER, "edgesteer_proxy_pipes_created_total", "Pipes created",
-		       f->pipes_created, "proxy", f->name, NULL);
-	for (f = p->fronts; f; f = f->next)
-		metric(s, METRIC_COUNTER, "edgesteer_proxy_pipe_resize_failures_total",
-		       "Pipes that could not get pipe_size (F_SETPIPE_SZ refused)",
-		       f->pipe_resize_failed, "proxy", f->name, NULL);
-	for (f = p->fronts; f; f = f->next)
-		metric(s, METRIC_GAUGE, "edgesteer_proxy_pipe_bytes",
-		       "Capacity of the pipes held now, pooled and in use (what a stalled reader could fill)",
-		       f->pipe_bytes, "proxy", f->name, NULL);
-	for (f = p->fronts; f; f = f->next)
-		metric(s, METRIC_COUNTER, "edgesteer_proxy_pipe_grows_total",
-		       "Pipes doubled for a flow that kept filling them (elephant flows)",
-		       f->pipes_grown, "proxy", f->name, NULL);
-	for (f = p->fronts; f; f = f->next)
-		metric(s, METRIC_COUNTER, "edgesteer_proxy_pipe_grow_refused_total",
-		       "Pipe grows refused because [global] pipe_memory_max was reached",
-		       f->pipe_grow_refused, "proxy", f->name, NULL);
-	for (f = p->fronts; f; f = f->next)
-		metric(s, METRIC_COUNTER, "edgesteer_proxy_pipe_shrinks_total",
-		       "Grown pipes shrunk back to pipe_size (quiet, or returned to the pool)",
-		       f->pipes_shrunk, "proxy", f->name, NULL);
 	metric(s, METRIC_GAUGE, "edgesteer_proxy_pipe_grown_bytes",
 	       "Bytes grown pipes hold beyond pipe_size now, all sections (at most pipe_memory_max)",
 	       pipe_budget_used(), NULL);
 	metric(s, METRIC_GAUGE, "edgesteer_proxy_pipe_grown_bytes_peak",
 	       "The most edgesteer_proxy_pipe_grown_bytes has been since start", pipe_budget_peak(), NULL);
-	for (f = p->fronts; f; f = f->next)
-		metric(s, METRIC_COUNTER, "edgesteer_proxy_copy_fallback_total",
-		       "Directions moved with read/write because splice or a pipe was refused",
-		       f->copy_fallback, "proxy", f->name, NULL);
 	for (f = p->fronts; f; f = f->next)
 		for (i = 0; i < f->n_ups; i++)
 			metric(s, METRIC_GAUGE, "edgesteer_proxy_upstream_up",
@@ -1175,16 +1190,6 @@ static void proxy_set_metrics(struct proxy_set *p, struct metric_sink *s)
 		metric(s, METRIC_COUNTER, "edgesteer_proxy_client_table_full_total",
 		       "Clients admitted without a per-client limit because the table was full",
 		       client_table_full(f), "proxy", f->name, NULL);
-	for (f = p->fronts; f; f = f->next) {
-		metric(s, METRIC_COUNTER, "edgesteer_proxy_splice_bytes_total",
-		       "Payload bytes moved with splice(2) through a pipe (both directions; bytes "
-		       "read together with the hello are replayed with it and in neither counter)",
-		       f->splice_bytes, "proxy", f->name, NULL);
-		metric(s, METRIC_COUNTER, "edgesteer_proxy_copy_bytes_total",
-		       "Payload bytes moved with read/write through a buffer (both directions; "
-		       "terminate= routes, splice = no, or the fallback)",
-		       f->copy_bytes, "proxy", f->name, NULL);
-	}
 	metric(s, METRIC_GAUGE, "edgesteer_proxy_max_connections",
 	       "Connection limit of all [proxy] sections together", p->max_total, NULL);
 }
@@ -1209,23 +1214,15 @@ static struct front *merged_front(struct proxy_set *m, const struct front *f)
 }
 
 /* Add the counters of f (one worker's) to g (all workers'). */
-static void merge_front(struct front *g, const struct front *f)
+static void merge_front(struct front *g, struct front *f)
 {
 	g->active += f->active;
-	g->accepted += f->accepted;
 	for (int k = 0; k < CLOSE__COUNT; k++)
 		g->closed[k] += f->closed[k];
 	g->paused_limit += f->paused_limit;
 	g->pool_len += f->pool_len;
-	g->pipes_created += f->pipes_created;
-	g->pipe_resize_failed += f->pipe_resize_failed;
-	g->pipe_bytes += f->pipe_bytes;
-	g->pipes_grown += f->pipes_grown;
-	g->pipe_grow_refused += f->pipe_grow_refused;
-	g->pipes_shrunk += f->pipes_shrunk;
-	g->copy_fallback += f->copy_fallback;
-	g->splice_bytes += f->splice_bytes;
-	g->copy_bytes += f->copy_bytes;
+	for (size_t k = 0; k < sizeof(front_values) / sizeof(front_values[0]); k++)
+		*front_value(g, k) += *front_value(f, k);
 	for (int k = 0; k < f->n_ctrs; k++) {
 		int j = front_ctr(g, f->ctrs[k].name);
 
