@@ -15,6 +15,24 @@ bench_stop_started() {
 	for pid in "${STARTED[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
 }
 
+# log MSG...: a line on stderr, named after the script.
+log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
+
+# bench_exit_traps: on exit (INT and TERM included) end what STARTED holds
+# and remove $TMP, or keep it and say so with BENCH_KEEP set.
+bench_cleanup() {
+	bench_stop_started
+	if [ -n "${BENCH_KEEP:-}" ]; then
+		log "kept $TMP"
+		return
+	fi
+	rm -rf "$TMP"
+}
+bench_exit_traps() {
+	trap bench_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
 # bench_forget PID...: drop PIDs this script has already ended and waited
 # for from STARTED, so that the exit trap never signals a reused PID.
 bench_forget() {

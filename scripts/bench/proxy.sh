@@ -73,17 +73,11 @@ PXLOAD=$OUT/pxload
 TMP=$(mktemp -d /tmp/es-bench-proxy-$$.XXXXXX)
 STARTED=()		# every PID this script started, killed on exit
 
-log() { printf 'proxy.sh: %s\n' "$*" >&2; }
 
 # shellcheck source=_lib.sh
 . "$SRC/scripts/bench/_lib.sh"
 
-cleanup() {
-	bench_stop_started
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_exit_traps
 
 # ---- build ------------------------------------------------------------------
 

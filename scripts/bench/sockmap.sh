@@ -36,17 +36,11 @@ HZ=$(getconf CLK_TCK)
 TMP=$(mktemp -d /tmp/es-bench-sockmap-$$.XXXXXX)
 STARTED=()
 
-log() { printf 'sockmap.sh: %s\n' "$*" >&2; }
 
 # shellcheck source=_lib.sh
 . "$SRC/scripts/bench/_lib.sh"
 
-cleanup() {
-	bench_stop_started
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_exit_traps
 
 # ---- build -------------------------------------------------------------------
 

@@ -67,15 +67,8 @@ declare -A PORT_COL=([rsyslog]=$((BASE + 2)) [edgesteer]=$((BASE + 12)))
 TMP=$(mktemp -d /tmp/es-bench-syslogtcp-$$.XXXXXX) || exit 1
 STARTED=()		# every PID this script started, ended on exit
 
-log() { printf 'syslog_tcp.sh: %s\n' "$*" >&2; }
 
-cleanup() {
-	bench_stop_started
-	[ -n "${BENCH_KEEP:-}" ] && { log "kept $TMP"; return; }
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_exit_traps
 
 # ---- build, certificates ------------------------------------------------------
 

@@ -41,17 +41,11 @@ PXLOAD=$OUT/pxload
 TMP=$(mktemp -d /tmp/es-bench-tls-$$.XXXXXX)
 STARTED=()
 
-log() { printf 'tls.sh: %s\n' "$*" >&2; }
 
 # shellcheck source=_lib.sh
 . "$SRC/scripts/bench/_lib.sh"
 
-cleanup() {
-	bench_stop_started
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_exit_traps
 
 mkdir -p "$OUT"
 CC=${CC:-cc}

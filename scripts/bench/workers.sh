@@ -35,17 +35,11 @@ PXLOAD=$OUT/pxload
 TMP=$(mktemp -d /tmp/es-bench-workers-$$.XXXXXX)
 STARTED=()
 
-log() { printf 'workers.sh: %s\n' "$*" >&2; }
 
 # shellcheck source=_lib.sh
 . "$SRC/scripts/bench/_lib.sh"
 
-cleanup() {
-	bench_stop_started
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_exit_traps
 
 mkdir -p "$OUT"
 ${CC:-cc} -O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -o "$PXLOAD" "$SRC/scripts/bench/pxload.c"
