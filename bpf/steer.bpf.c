@@ -377,9 +377,8 @@ static __always_inline int es_pipeline(struct xdp_md *ctx, const int traced)
 	__u64 len = data_end - data;
 	int proto, r;
 
-	st = bpf_map_lookup_elem(&es_stats, &slot);
 	cfg = bpf_map_lookup_elem(&es_config, &key);
-	if (!st || !cfg)
+	if (!cfg)
 		return XDP_PASS;
 
 	if (es_l3) {
@@ -408,11 +407,8 @@ static __always_inline int es_pipeline(struct xdp_md *ctx, const int traced)
 	reason = ii.reason;
 	if (r == IP_BAD)
 		goto malformed;
-	if (ii.later_frag) {
-		st->later_fragments.packets++;
-		st->later_fragments.bytes += len;
+	if (ii.later_frag)
 		goto count;
-	}
 	/* Classify by destination port: a bit test in the port sets. Ports
 	 * read but the L4 header bad: the class still shows where the
 	 * garbage was aimed. */
@@ -439,8 +435,18 @@ malformed:
 	cls = ES_CLASS_OTHER;
 malformed_cls:
 	verdict = ES_V_DROP_MALFORMED;
-	st->malformed[reason & (ES_REASON_MAX - 1)]++;
 count:
+	/* The counters are looked up here, not at the start: a pointer held
+	 * across the decision code costs a register or spills on every path. */
+	st = bpf_map_lookup_elem(&es_stats, &slot);
+	if (!st)
+		return XDP_PASS;
+	if (verdict == ES_V_DROP_MALFORMED)
+		st->malformed[reason & (ES_REASON_MAX - 1)]++;
+	else if (ii.later_frag) {
+		st->later_fragments.packets++;
+		st->later_fragments.bytes += len;
+	}
 	st->rx.packets++;
 	st->rx.bytes += len;
 	ctr = &st->cls[cls][verdict];
