@@ -90,33 +90,22 @@ static __always_inline int policy_denies(const struct es_config *cfg, __u32 fami
 					 const void *saddr, __u32 cls, __u32 len)
 {
 	struct es_policy *pol;
-	struct es_dir_l1 *l1;
-	struct es_dir_chunk *ch;
 	__u8 gen = cfg->policy_gen & 1;
 	__u32 k = gen * ES_CLASS_MAX + cls, e;
 
-	if (!(cfg->policy_mask & (1u << (gen * ES_CLASS_MAX + cls))))
+	if (!(cfg->policy_mask & (1u << k)))
 		return 0;
+	if (k >= 2 * ES_CLASS_MAX)
+		return 0;
+	/* plain loads: the tables are a global variable (no lookup calls) */
 	if (family == 4) {
 		__u32 a = bpf_ntohl(*(const __u32 *)saddr);
 
-		l1 = bpf_map_lookup_elem(&es_dir4_l1, &k);
-		if (!l1)
-			return 0;
-		e = l1->e[a >> 16];
+		e = es_tables.dir4_l1[k].e[a >> 16];
 		if (e & ES_DIR_IND) {
-			k = e & ~ES_DIR_IND;
-			ch = bpf_map_lookup_elem(&es_dir4_chunk, &k);
-			if (!ch)
-				return 0;
-			e = ch->e[(a >> 8) & 0xff];
-			if (e & ES_DIR_IND) {
-				k = e & ~ES_DIR_IND;
-				ch = bpf_map_lookup_elem(&es_dir4_chunk, &k);
-				if (!ch)
-					return 0;
-				e = ch->e[a & 0xff];
-			}
+			e = es_tables.dir4_chunk[e & (ES_DIR4_CHUNKS - 1)].e[(a >> 8) & 0xff];
+			if (e & ES_DIR_IND)
+				e = es_tables.dir4_chunk[e & (ES_DIR4_CHUNKS - 1)].e[a & 0xff];
 		}
 		if (!(e & ES_DIR_TRIE)) {
 			diag_rule_hit(cfg, gen, e >> ES_DIR_RULE_SHIFT, len);
@@ -136,18 +125,11 @@ static __always_inline int policy_denies(const struct es_config *cfg, __u32 fami
 		__u64 hi = (__u64)bpf_ntohl(w[0]) << 32 | bpf_ntohl(w[1]);
 		int lvl;
 
-		l1 = bpf_map_lookup_elem(&es_dir6_l1, &k);
-		if (!l1)
-			return 0;
-		e = l1->e[hi >> 48];
+		e = es_tables.dir6_l1[k].e[hi >> 48];
 		for (lvl = 0; lvl < ES_DIR6_LEVELS; lvl++) {
 			if (!(e & ES_DIR_IND))
 				break;
-			k = e & ~ES_DIR_IND;
-			ch = bpf_map_lookup_elem(&es_dir6_chunk, &k);
-			if (!ch)
-				return 0;
-			e = ch->e[(hi >> (40 - 8 * lvl)) & 0xff];
+			e = es_tables.dir6_chunk[e & (ES_DIR6_CHUNKS - 1)].e[(hi >> (40 - 8 * lvl)) & 0xff];
 		}
 		if (!(e & (ES_DIR_TRIE | ES_DIR_IND))) {
 			diag_rule_hit(cfg, gen, e >> ES_DIR_RULE_SHIFT, len);
@@ -202,7 +184,8 @@ static __always_inline int gcra(__u64 interval, __u64 tau, __u64 *tat_p, __u64 n
  * Returns non-zero when the frame is over the limit.
  */
 static __always_inline int rate_limited(const struct es_config *cfg, __u32 family, const __u32 *saddr,
-					__u64 interval, __u64 tau, void *map4, void *map6)
+					__u64 interval, __u64 tau, struct es_bucket4 *tab4,
+					struct es_bucket6 *tab6)
 {
 	__u64 now = bpf_jiffies64() << ES_RL_SHIFT;
 	__u32 slot;
@@ -211,10 +194,8 @@ static __always_inline int rate_limited(const struct es_config *cfg, __u32 famil
 		struct es_bucket4 *b;
 		__u32 a = saddr[0];
 
-		slot = (a * cfg->rl_seed) >> (32 - ES_RL_BITS);
-		b = bpf_map_lookup_elem(map4, &slot);
-		if (!b)
-			return 0;
+		slot = ((a * cfg->rl_seed) >> (32 - ES_RL_BITS)) & (ES_RL_SLOTS - 1);
+		b = &tab4[slot];
 		if (b->addr != a) {
 			if (b->tat > now)
 				return gcra(interval, tau, &b->tat, now);	/* both active: share */
@@ -231,11 +212,9 @@ static __always_inline int rate_limited(const struct es_config *cfg, __u32 famil
 		w1 = saddr[1] & cfg->rl_v6_mask[1];
 		w2 = saddr[2] & cfg->rl_v6_mask[2];
 		w3 = saddr[3] & cfg->rl_v6_mask[3];
-		slot = ((w0 ^ w1 * 0x85ebca6bu ^ w2 * 0xc2b2ae35u ^ w3 * 0x27d4eb2fu) * cfg->rl_seed) >>
-		       (32 - ES_RL_BITS);
-		b = bpf_map_lookup_elem(map6, &slot);
-		if (!b)
-			return 0;
+		slot = (((w0 ^ w1 * 0x85ebca6bu ^ w2 * 0xc2b2ae35u ^ w3 * 0x27d4eb2fu) * cfg->rl_seed) >>
+			(32 - ES_RL_BITS)) & (ES_RL_SLOTS - 1);
+		b = &tab6[slot];
 		if (b->addr[0] != w0 || b->addr[1] != w1 || b->addr[2] != w2 || b->addr[3] != w3) {
 			if (b->tat > now)
 				return gcra(interval, tau, &b->tat, now);
@@ -303,12 +282,13 @@ static __always_inline int decide(const struct es_config *cfg, const struct ip_i
 		return ES_V_DROP_POLICY;
 	/* TCP syslog is paced by TCP itself: the bucket is for UDP only */
 	if (cls == ES_CLASS_SYSLOG && ii->l4proto == IPPROTO_UDP && (cfg->flags & ES_CF_RATELIMIT) &&
-	    rate_limited(cfg, family, sa, cfg->rl_interval, cfg->rl_tau, &es_rl4, &es_rl6))
+	    rate_limited(cfg, family, sa, cfg->rl_interval, cfg->rl_tau, es_tables.rl4, es_tables.rl6))
 		return ES_V_DROP_RATELIMIT;
 	/* a SYN flood is dropped before it costs a socket; the segments of
 	 * established connections are never limited */
 	if (cls == ES_CLASS_PROXY && ii->syn && (cfg->flags & ES_CF_SYN_RATELIMIT) &&
-	    rate_limited(cfg, family, sa, cfg->syn_interval, cfg->syn_tau, &es_syn4, &es_syn6))
+	    rate_limited(cfg, family, sa, cfg->syn_interval, cfg->syn_tau, es_tables.syn4,
+			 es_tables.syn6))
 		return ES_V_DROP_RATELIMIT;
 	if (!cfg->steer[cls].on)
 		return ES_V_PASS;
