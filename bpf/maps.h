@@ -12,12 +12,11 @@
 
 #include "edgesteer_abi.h"
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct es_config);
-} es_config SEC(".maps");
+/* The configuration record is a global variable in a section of its own
+ * (libbpf makes it a one-element array map, pinned as es_config, written
+ * by user space as before): read with plain loads at a constant address,
+ * no lookup and no pointer to keep in a register across the frame. */
+struct es_config es_config SEC(ES_CONFIG_SEC);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -352,14 +352,12 @@ static __always_inline int es_pipeline(struct xdp_md *ctx, const int traced)
 	struct es_iface_stats *st;
 	struct es_config *cfg;
 	struct es_ctr *ctr;
-	__u32 key = 0, slot = es_slot, l3_max = 0xffff, dport, reason = ES_R_NONE;
+	__u32 slot = es_slot, l3_max = 0xffff, dport, reason = ES_R_NONE;
 	__u64 cls = ES_CLASS_OTHER, verdict = ES_V_PASS;	/* 64-bit: bounds stay on one register */
 	__u64 len = data_end - data;
 	int proto, r;
 
-	cfg = bpf_map_lookup_elem(&es_config, &key);
-	if (!cfg)
-		return XDP_PASS;
+	cfg = &es_config;
 
 	if (es_l3) {
 		__u8 *vb = c.pos;

@@ -12,7 +12,9 @@
  * `bpftool map dump pinned /sys/fs/bpf/edgesteer/es_stats` prints names):
  *
  *   es_config   ARRAY[1]        struct es_config: ports, policy generation,
- *                               rate limit, steering tables
+ *                               rate limit, steering tables; the program's
+ *                               global variable `es_config`, in section
+ *                               ES_CONFIG_SEC (libbpf's map name)
  *   es_stats    PERCPU_ARRAY    struct es_iface_stats per interface slot
  *   es_ifaces   ARRAY           struct es_iface: which interface owns a slot
  *                               (user space only; the program never reads it)
@@ -126,9 +128,11 @@ struct es_steer {
 	__u8 cpu[ES_STEER_TABLE];
 };
 
+#define ES_CONFIG_SEC	".data.es_config"	/* the section, and libbpf's map name */
+
 /*
- * The single configuration record, es_config[0]. The program does one
- * lookup per frame. User space rewrites it in place on reload; a frame
+ * The single configuration record, es_config[0]: a global variable of the
+ * program (section ES_CONFIG_SEC), read with plain loads, no lookup. User space rewrites it in place on reload; a frame
  * racing the write sees every field either old or new, and every field is
  * valid on its own (the policy switch itself is the one-byte policy_gen),
  * so no frame is ever judged by an invalid configuration.

@@ -207,7 +207,7 @@ static int es_maps(struct bpf_object *obj, struct bpfctl_maps *m, int scratch)
 		const char *name;
 		size_t off;
 	} refs[] = {
-		{ "es_config", offsetof(struct bpfctl_maps, config) },
+		{ ES_CONFIG_SEC, offsetof(struct bpfctl_maps, config) },
 		{ "es_stats", offsetof(struct bpfctl_maps, stats) },
 		{ "es_ifaces", offsetof(struct bpfctl_maps, ifaces) },
 		{ "es_lpm4", offsetof(struct bpfctl_maps, lpm4) },
@@ -228,6 +228,8 @@ static int es_maps(struct bpf_object *obj, struct bpfctl_maps *m, int scratch)
 
 		if (!map && !strcmp(refs[i].name, ES_TRACE_SEC))	/* a build where it was a map */
 			map = bpf_object__find_map_by_name(obj, "es_trace");
+		if (!map && !strcmp(refs[i].name, ES_CONFIG_SEC))	/* the same */
+			map = bpf_object__find_map_by_name(obj, "es_config");
 		if (!map && !strcmp(refs[i].name, ES_PIN_TRACED)) {	/* a build without it */
 			m->traced = -1;
 			continue;

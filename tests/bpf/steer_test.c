@@ -35,7 +35,7 @@ struct env {
 };
 
 static const char *const map_names[] = {
-	"es_config", "es_stats", "es_ifaces", "es_lpm4", "es_lpm6", "es_cpumap", ES_TABLES_SEC,
+	ES_CONFIG_SEC, "es_stats", "es_ifaces", "es_lpm4", "es_lpm6", "es_cpumap", ES_TABLES_SEC,
 	"es_rules", "es_rule_hits", ES_TRACE_SEC, "es_trace_rb", "es_talkers", "es_traced",
 };
 
@@ -243,7 +243,7 @@ static void env_open(struct env *e, const char *xdp_lines)
 	if (maps_reset(e->eth, why, sizeof(why)))
 		TH_LOG("%s", why);
 	ASSERT_STREQ(why, "");
-	e->m.config = bpf_map__fd(e->eth->maps.es_config);
+	e->m.config = bpf_map__fd(e->eth->maps.data_es_config);
 	e->m.stats = bpf_map__fd(e->eth->maps.es_stats);
 	e->m.ifaces = bpf_map__fd(e->eth->maps.es_ifaces);
 	e->m.lpm4 = bpf_map__fd(e->eth->maps.es_lpm4);

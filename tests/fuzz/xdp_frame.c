@@ -43,7 +43,7 @@ static const char conf_text[] =
 static void setup(void)
 {
 	static const char *const names[] = {
-		"es_config", "es_stats", "es_ifaces", "es_lpm4", "es_lpm6", "es_cpumap", ES_TABLES_SEC,
+		ES_CONFIG_SEC, "es_stats", "es_ifaces", "es_lpm4", "es_lpm6", "es_cpumap", ES_TABLES_SEC,
 		"es_rules", "es_rule_hits", ES_TRACE_SEC, "es_trace_rb", "es_talkers",
 	};
 	struct bpfctl_maps m;
@@ -67,7 +67,7 @@ static void setup(void)
 			goto fail;
 	}
 	m = (struct bpfctl_maps){
-		.config = bpf_map__fd(inst[0]->maps.es_config), .stats = bpf_map__fd(inst[0]->maps.es_stats),
+		.config = bpf_map__fd(inst[0]->maps.data_es_config), .stats = bpf_map__fd(inst[0]->maps.es_stats),
 		.ifaces = bpf_map__fd(inst[0]->maps.es_ifaces), .lpm4 = bpf_map__fd(inst[0]->maps.es_lpm4),
 		.lpm6 = bpf_map__fd(inst[0]->maps.es_lpm6), .cpumap = bpf_map__fd(inst[0]->maps.es_cpumap),
 		.tables = bpf_map__fd(inst[0]->maps.bss),

@@ -288,7 +288,7 @@ struct map_ref {
 };
 
 static const struct map_ref map_refs[] = {
-	{ ES_PIN_CONFIG, offsetof(struct bpfctl_maps, config) },
+	{ ES_CONFIG_SEC, offsetof(struct bpfctl_maps, config) },	/* pinned as ES_PIN_CONFIG */
 	{ ES_PIN_STATS, offsetof(struct bpfctl_maps, stats) },
 	{ ES_PIN_IFACES, offsetof(struct bpfctl_maps, ifaces) },
 	{ ES_PIN_LPM4, offsetof(struct bpfctl_maps, lpm4) },
@@ -309,10 +309,11 @@ static int *map_slot(struct bpfctl_maps *m, int i)
 	return (int *)((char *)m + map_refs[i].off);
 }
 
-/* The pin name of a map: its own, but the trace record and the tables,
- * global variables of the program, are section maps that libbpf names
- * after their section (ES_TRACE_SEC; "<object>" ES_TABLES_SEC); NULL for
- * the other sections (.rodata: per instance). */
+/* The pin name of a map: its own, but the configuration, the trace
+ * record and the tables, global variables of the program, are section
+ * maps that libbpf names after their section (ES_CONFIG_SEC,
+ * ES_TRACE_SEC; "<object>" ES_TABLES_SEC); NULL for the other sections
+ * (.rodata: per instance). */
 static const char *pin_name(const struct bpf_map *map)
 {
 	const char *name = bpf_map__name(map);
@@ -322,6 +323,8 @@ static const char *pin_name(const struct bpf_map *map)
 		return name;
 	if (!strcmp(name, ES_TRACE_SEC))
 		return ES_PIN_TRACE;
+	if (!strcmp(name, ES_CONFIG_SEC))
+		return ES_PIN_CONFIG;
 	return n >= t && !strcmp(name + n - t, ES_TABLES_SEC) ? ES_PIN_TABLES : NULL;
 }
 
