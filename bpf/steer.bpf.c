@@ -3,12 +3,14 @@
  * steer.bpf.c - the XDP data plane: parse -> classify -> policy -> rate
  * limit -> steer -> count.
  *
- * One frame costs two inlined array lookups (this interface's per-CPU
- * counters and the configuration record) before any parsing; a syslog or
- * proxy frame then costs a few inlined reads of the direct policy table
- * (none when its class has no prefix rules; an LPM trie lookup only where
- * the table defers to it) and, for syslog with a rate set, one more
- * inlined array access (the token bucket) and an inlined jiffies read.
+ * One frame costs one inlined array lookup (this interface's per-CPU
+ * counters, where the frame is counted); the configuration record, the
+ * direct policy tables and the token buckets are global variables read
+ * with plain loads (es_config, es_tables). A syslog or proxy frame reads
+ * a few entries of the direct policy table (none when its class has no
+ * prefix rules; an LPM trie lookup only where the table defers to it)
+ * and, for syslog with a rate set, its token bucket and an inlined
+ * jiffies read.
  * Port sets are bitmaps in the configuration record, so classification is
  * a bit test, whatever the number of ports. Diagnostics: a rule hit is an
  * inlined per-CPU array access; the top-talker table sees 1 frame in
@@ -95,9 +97,11 @@ static __always_inline int policy_denies(const struct es_config *cfg, __u32 fami
 
 	if (!(cfg->policy_mask & (1u << k)))
 		return 0;
-	if (k >= 2 * ES_CLASS_MAX)
+	if (k >= 2 * ES_CLASS_MAX)	/* cannot happen; tells the verifier the bound */
 		return 0;
-	/* plain loads: the tables are a global variable (no lookup calls) */
+	/* plain loads: the tables are a global variable (no lookup calls);
+	 * a chunk index is masked to its pool, which user space never
+	 * exceeds */
 	if (family == 4) {
 		__u32 a = bpf_ntohl(*(const __u32 *)saddr);
 
@@ -176,11 +180,12 @@ static __always_inline int gcra(__u64 interval, __u64 tau, __u64 *tat_p, __u64 n
  *
  * The clock is jiffies (bpf_jiffies64(), which the verifier inlines to
  * one load) in units of 2^-20 jiffy; within one tick time stands still,
- * which only ever makes the limit stricter. Buckets live in a direct-
- * mapped table (struct es_bucket4/6): an inlined array access instead of
- * a hash-map call, see edgesteer_abi.h for how slots are shared.
- * The syslog class and the proxy class's SYNs each have their own rate
- * (interval, tau) and tables (map4, map6: constants at each call site).
+ * which only ever makes the limit stricter. Buckets live in direct-
+ * mapped tables in es_tables (struct es_bucket4/6): a plain load at a
+ * hashed index instead of a hash-map call, see edgesteer_abi.h for how
+ * slots are shared. The syslog class and the proxy class's SYNs each have
+ * their own rate (interval, tau) and tables (tab4, tab6: constants at
+ * each call site).
  * Returns non-zero when the frame is over the limit.
  */
 static __always_inline int rate_limited(const struct es_config *cfg, __u32 family, const __u32 *saddr,
