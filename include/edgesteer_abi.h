@@ -132,7 +132,8 @@ struct es_steer {
 
 /*
  * The single configuration record, es_config[0]: a global variable of the
- * program (section ES_CONFIG_SEC), read with plain loads, no lookup. User space rewrites it in place on reload; a frame
+ * program (section ES_CONFIG_SEC), read with plain loads, no lookup. User
+ * space rewrites it in place on reload; a frame
  * racing the write sees every field either old or new, and every field is
  * valid on its own (the policy switch itself is the one-byte policy_gen),
  * so no frame is ever judged by an invalid configuration.
@@ -299,7 +300,7 @@ struct es_dir_chunk {
  * pinned as es_tables and shared by every instance). The program reads
  * and updates it with plain loads and stores at a constant address: no
  * map lookup, which the compiler treats as a call that clobbers five
- * registers, so no spills around it. User space writes the policy tables
+ * registers. User space writes the policy tables
  * through an mmap of the map (bpfctl_policy.c); the buckets are the
  * program's alone.
  *   dir4_l1[gen * ES_CLASS_MAX + class]   IPv4 policy by /16
