@@ -12,12 +12,11 @@
 
 #include "edgesteer_abi.h"
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct es_config);
-} es_config SEC(".maps");
+/* The configuration record is a global variable in a section of its own
+ * (libbpf makes it a one-element array map, pinned as es_config, written
+ * by user space as before): read with plain loads at a constant address,
+ * no lookup and no pointer to keep in a register across the frame. */
+struct es_config es_config SEC(ES_CONFIG_SEC);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -51,63 +50,11 @@ struct {
 	__type(value, struct es_policy);
 } es_lpm6 SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2 * ES_CLASS_MAX);	/* generation x class */
-	__type(key, __u32);
-	__type(value, struct es_dir_l1);
-} es_dir4_l1 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, ES_DIR4_CHUNKS);
-	__type(key, __u32);
-	__type(value, struct es_dir_chunk);
-} es_dir4_chunk SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2 * ES_CLASS_MAX);
-	__type(key, __u32);
-	__type(value, struct es_dir_l1);
-} es_dir6_l1 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, ES_DIR6_CHUNKS);
-	__type(key, __u32);
-	__type(value, struct es_dir_chunk);
-} es_dir6_chunk SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, ES_RL_SLOTS);
-	__type(key, __u32);
-	__type(value, struct es_bucket4);
-} es_rl4 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, ES_RL_SLOTS);
-	__type(key, __u32);
-	__type(value, struct es_bucket6);
-} es_rl6 SEC(".maps");
-
-/* Proxy-class SYN buckets: like es_rl4/6, apart so that syslog sources
- * and clients never share a bucket. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, ES_RL_SLOTS);
-	__type(key, __u32);
-	__type(value, struct es_bucket4);
-} es_syn4 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, ES_RL_SLOTS);
-	__type(key, __u32);
-	__type(value, struct es_bucket6);
-} es_syn6 SEC(".maps");
+/* The direct policy tables and the token buckets: a global variable, so
+ * the program reads them with plain loads at a constant address (libbpf
+ * makes the .bss section a one-element array map; user space pins it as
+ * es_tables and writes the tables through mmap). See struct es_tables. */
+struct es_tables es_tables;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_CPUMAP);

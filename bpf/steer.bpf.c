@@ -3,12 +3,14 @@
  * steer.bpf.c - the XDP data plane: parse -> classify -> policy -> rate
  * limit -> steer -> count.
  *
- * One frame costs two inlined array lookups (this interface's per-CPU
- * counters and the configuration record) before any parsing; a syslog or
- * proxy frame then costs a few inlined reads of the direct policy table
- * (none when its class has no prefix rules; an LPM trie lookup only where
- * the table defers to it) and, for syslog with a rate set, one more
- * inlined array access (the token bucket) and an inlined jiffies read.
+ * One frame costs one inlined array lookup (this interface's per-CPU
+ * counters, where the frame is counted); the configuration record, the
+ * direct policy tables and the token buckets are global variables read
+ * with plain loads (es_config, es_tables). A syslog or proxy frame reads
+ * a few entries of the direct policy table (none when its class has no
+ * prefix rules; an LPM trie lookup only where the table defers to it)
+ * and, for syslog with a rate set, its token bucket and an inlined
+ * jiffies read.
  * Port sets are bitmaps in the configuration record, so classification is
  * a bit test, whatever the number of ports. Diagnostics: a rule hit is an
  * inlined per-CPU array access; the top-talker table sees 1 frame in
@@ -90,33 +92,24 @@ static __always_inline int policy_denies(const struct es_config *cfg, __u32 fami
 					 const void *saddr, __u32 cls, __u32 len)
 {
 	struct es_policy *pol;
-	struct es_dir_l1 *l1;
-	struct es_dir_chunk *ch;
 	__u8 gen = cfg->policy_gen & 1;
 	__u32 k = gen * ES_CLASS_MAX + cls, e;
 
-	if (!(cfg->policy_mask & (1u << (gen * ES_CLASS_MAX + cls))))
+	if (!(cfg->policy_mask & (1u << k)))
 		return 0;
+	if (k >= 2 * ES_CLASS_MAX)	/* cannot happen; tells the verifier the bound */
+		return 0;
+	/* plain loads: the tables are a global variable (no lookup calls);
+	 * a chunk index is masked to its pool, which user space never
+	 * exceeds */
 	if (family == 4) {
 		__u32 a = bpf_ntohl(*(const __u32 *)saddr);
 
-		l1 = bpf_map_lookup_elem(&es_dir4_l1, &k);
-		if (!l1)
-			return 0;
-		e = l1->e[a >> 16];
+		e = es_tables.dir4_l1[k].e[a >> 16];
 		if (e & ES_DIR_IND) {
-			k = e & ~ES_DIR_IND;
-			ch = bpf_map_lookup_elem(&es_dir4_chunk, &k);
-			if (!ch)
-				return 0;
-			e = ch->e[(a >> 8) & 0xff];
-			if (e & ES_DIR_IND) {
-				k = e & ~ES_DIR_IND;
-				ch = bpf_map_lookup_elem(&es_dir4_chunk, &k);
-				if (!ch)
-					return 0;
-				e = ch->e[a & 0xff];
-			}
+			e = es_tables.dir4_chunk[e & (ES_DIR4_CHUNKS - 1)].e[(a >> 8) & 0xff];
+			if (e & ES_DIR_IND)
+				e = es_tables.dir4_chunk[e & (ES_DIR4_CHUNKS - 1)].e[a & 0xff];
 		}
 		if (!(e & ES_DIR_TRIE)) {
 			diag_rule_hit(cfg, gen, e >> ES_DIR_RULE_SHIFT, len);
@@ -136,18 +129,11 @@ static __always_inline int policy_denies(const struct es_config *cfg, __u32 fami
 		__u64 hi = (__u64)bpf_ntohl(w[0]) << 32 | bpf_ntohl(w[1]);
 		int lvl;
 
-		l1 = bpf_map_lookup_elem(&es_dir6_l1, &k);
-		if (!l1)
-			return 0;
-		e = l1->e[hi >> 48];
+		e = es_tables.dir6_l1[k].e[hi >> 48];
 		for (lvl = 0; lvl < ES_DIR6_LEVELS; lvl++) {
 			if (!(e & ES_DIR_IND))
 				break;
-			k = e & ~ES_DIR_IND;
-			ch = bpf_map_lookup_elem(&es_dir6_chunk, &k);
-			if (!ch)
-				return 0;
-			e = ch->e[(hi >> (40 - 8 * lvl)) & 0xff];
+			e = es_tables.dir6_chunk[e & (ES_DIR6_CHUNKS - 1)].e[(hi >> (40 - 8 * lvl)) & 0xff];
 		}
 		if (!(e & (ES_DIR_TRIE | ES_DIR_IND))) {
 			diag_rule_hit(cfg, gen, e >> ES_DIR_RULE_SHIFT, len);
@@ -194,15 +180,17 @@ static __always_inline int gcra(__u64 interval, __u64 tau, __u64 *tat_p, __u64 n
  *
  * The clock is jiffies (bpf_jiffies64(), which the verifier inlines to
  * one load) in units of 2^-20 jiffy; within one tick time stands still,
- * which only ever makes the limit stricter. Buckets live in a direct-
- * mapped table (struct es_bucket4/6): an inlined array access instead of
- * a hash-map call, see edgesteer_abi.h for how slots are shared.
- * The syslog class and the proxy class's SYNs each have their own rate
- * (interval, tau) and tables (map4, map6: constants at each call site).
+ * which only ever makes the limit stricter. Buckets live in direct-
+ * mapped tables in es_tables (struct es_bucket4/6): a plain load at a
+ * hashed index instead of a hash-map call, see edgesteer_abi.h for how
+ * slots are shared. The syslog class and the proxy class's SYNs each have
+ * their own rate (interval, tau) and tables (tab4, tab6: constants at
+ * each call site).
  * Returns non-zero when the frame is over the limit.
  */
 static __always_inline int rate_limited(const struct es_config *cfg, __u32 family, const __u32 *saddr,
-					__u64 interval, __u64 tau, void *map4, void *map6)
+					__u64 interval, __u64 tau, struct es_bucket4 *tab4,
+					struct es_bucket6 *tab6)
 {
 	__u64 now = bpf_jiffies64() << ES_RL_SHIFT;
 	__u32 slot;
@@ -211,10 +199,8 @@ static __always_inline int rate_limited(const struct es_config *cfg, __u32 famil
 		struct es_bucket4 *b;
 		__u32 a = saddr[0];
 
-		slot = (a * cfg->rl_seed) >> (32 - ES_RL_BITS);
-		b = bpf_map_lookup_elem(map4, &slot);
-		if (!b)
-			return 0;
+		slot = ((a * cfg->rl_seed) >> (32 - ES_RL_BITS)) & (ES_RL_SLOTS - 1);
+		b = &tab4[slot];
 		if (b->addr != a) {
 			if (b->tat > now)
 				return gcra(interval, tau, &b->tat, now);	/* both active: share */
@@ -231,11 +217,9 @@ static __always_inline int rate_limited(const struct es_config *cfg, __u32 famil
 		w1 = saddr[1] & cfg->rl_v6_mask[1];
 		w2 = saddr[2] & cfg->rl_v6_mask[2];
 		w3 = saddr[3] & cfg->rl_v6_mask[3];
-		slot = ((w0 ^ w1 * 0x85ebca6bu ^ w2 * 0xc2b2ae35u ^ w3 * 0x27d4eb2fu) * cfg->rl_seed) >>
-		       (32 - ES_RL_BITS);
-		b = bpf_map_lookup_elem(map6, &slot);
-		if (!b)
-			return 0;
+		slot = (((w0 ^ w1 * 0x85ebca6bu ^ w2 * 0xc2b2ae35u ^ w3 * 0x27d4eb2fu) * cfg->rl_seed) >>
+			(32 - ES_RL_BITS)) & (ES_RL_SLOTS - 1);
+		b = &tab6[slot];
 		if (b->addr[0] != w0 || b->addr[1] != w1 || b->addr[2] != w2 || b->addr[3] != w3) {
 			if (b->tat > now)
 				return gcra(interval, tau, &b->tat, now);
@@ -303,12 +287,13 @@ static __always_inline int decide(const struct es_config *cfg, const struct ip_i
 		return ES_V_DROP_POLICY;
 	/* TCP syslog is paced by TCP itself: the bucket is for UDP only */
 	if (cls == ES_CLASS_SYSLOG && ii->l4proto == IPPROTO_UDP && (cfg->flags & ES_CF_RATELIMIT) &&
-	    rate_limited(cfg, family, sa, cfg->rl_interval, cfg->rl_tau, &es_rl4, &es_rl6))
+	    rate_limited(cfg, family, sa, cfg->rl_interval, cfg->rl_tau, es_tables.rl4, es_tables.rl6))
 		return ES_V_DROP_RATELIMIT;
 	/* a SYN flood is dropped before it costs a socket; the segments of
 	 * established connections are never limited */
 	if (cls == ES_CLASS_PROXY && ii->syn && (cfg->flags & ES_CF_SYN_RATELIMIT) &&
-	    rate_limited(cfg, family, sa, cfg->syn_interval, cfg->syn_tau, &es_syn4, &es_syn6))
+	    rate_limited(cfg, family, sa, cfg->syn_interval, cfg->syn_tau, es_tables.syn4,
+			 es_tables.syn6))
 		return ES_V_DROP_RATELIMIT;
 	if (!cfg->steer[cls].on)
 		return ES_V_PASS;
@@ -372,15 +357,12 @@ static __always_inline int es_pipeline(struct xdp_md *ctx, const int traced)
 	struct es_iface_stats *st;
 	struct es_config *cfg;
 	struct es_ctr *ctr;
-	__u32 key = 0, slot = es_slot, l3_max = 0xffff, dport, reason = ES_R_NONE;
+	__u32 slot = es_slot, l3_max = 0xffff, dport, reason = ES_R_NONE;
 	__u64 cls = ES_CLASS_OTHER, verdict = ES_V_PASS;	/* 64-bit: bounds stay on one register */
 	__u64 len = data_end - data;
 	int proto, r;
 
-	st = bpf_map_lookup_elem(&es_stats, &slot);
-	cfg = bpf_map_lookup_elem(&es_config, &key);
-	if (!st || !cfg)
-		return XDP_PASS;
+	cfg = &es_config;
 
 	if (es_l3) {
 		__u8 *vb = c.pos;
@@ -408,11 +390,8 @@ static __always_inline int es_pipeline(struct xdp_md *ctx, const int traced)
 	reason = ii.reason;
 	if (r == IP_BAD)
 		goto malformed;
-	if (ii.later_frag) {
-		st->later_fragments.packets++;
-		st->later_fragments.bytes += len;
+	if (ii.later_frag)
 		goto count;
-	}
 	/* Classify by destination port: a bit test in the port sets. Ports
 	 * read but the L4 header bad: the class still shows where the
 	 * garbage was aimed. */
@@ -439,8 +418,18 @@ malformed:
 	cls = ES_CLASS_OTHER;
 malformed_cls:
 	verdict = ES_V_DROP_MALFORMED;
-	st->malformed[reason & (ES_REASON_MAX - 1)]++;
 count:
+	/* The counters are looked up here, not at the start: a pointer held
+	 * across the decision code costs a register or spills on every path. */
+	st = bpf_map_lookup_elem(&es_stats, &slot);
+	if (!st)
+		return XDP_PASS;
+	if (verdict == ES_V_DROP_MALFORMED)
+		st->malformed[reason & (ES_REASON_MAX - 1)]++;
+	else if (ii.later_frag) {
+		st->later_fragments.packets++;
+		st->later_fragments.bytes += len;
+	}
 	st->rx.packets++;
 	st->rx.bytes += len;
 	ctr = &st->cls[cls][verdict];

@@ -12,21 +12,19 @@
  * `bpftool map dump pinned /sys/fs/bpf/edgesteer/es_stats` prints names):
  *
  *   es_config   ARRAY[1]        struct es_config: ports, policy generation,
- *                               rate limit, steering tables
+ *                               rate limit, steering tables; the program's
+ *                               global variable `es_config`, in section
+ *                               ES_CONFIG_SEC (libbpf's map name)
  *   es_stats    PERCPU_ARRAY    struct es_iface_stats per interface slot
  *   es_ifaces   ARRAY           struct es_iface: which interface owns a slot
  *                               (user space only; the program never reads it)
  *   es_lpm4     LPM_TRIE        struct es_lpm4_key -> struct es_policy
  *   es_lpm6     LPM_TRIE        struct es_lpm6_key -> struct es_policy
- *   es_dir4_l1  ARRAY[6]        struct es_dir_l1: IPv4 policy by /16, per
- *                               generation and class (index gen * 3 + class)
- *   es_dir4_chunk ARRAY         struct es_dir_chunk: its /24 and /32 levels
- *   es_dir6_l1  ARRAY[6]        struct es_dir_l1: IPv6 policy by /16
- *   es_dir6_chunk ARRAY         struct es_dir_chunk: its /24 .. /64 levels
- *   es_rl4      ARRAY           struct es_bucket4: syslog token buckets, IPv4
- *   es_rl6      ARRAY           struct es_bucket6: the same per IPv6 /N
- *   es_syn4     ARRAY           struct es_bucket4: proxy-class SYN buckets, IPv4
- *   es_syn6     ARRAY           struct es_bucket6: the same per IPv6 /N
+ *   es_tables   ARRAY[1]        struct es_tables: the direct policy tables
+ *                               and the token buckets; the program's global
+ *                               variable `es_tables`, in section
+ *                               ES_TABLES_SEC (read by plain loads, written
+ *                               by user space through mmap)
  *   es_cpumap   CPUMAP          CPU -> queue, for steering
  *   es_rules    ARRAY           struct es_rule: what each rule id of a
  *                               generation is (user space only)
@@ -52,7 +50,7 @@
 
 /* Bumped whenever a layout below changes; pinned maps of another layout
  * are replaced rather than reused (their sizes differ anyway). */
-#define ES_ABI_VERSION 3
+#define ES_ABI_VERSION 4
 
 /* Traffic classes. The order is the order of the counter arrays. */
 enum es_class {
@@ -130,9 +128,12 @@ struct es_steer {
 	__u8 cpu[ES_STEER_TABLE];
 };
 
+#define ES_CONFIG_SEC	".data.es_config"	/* the section, and libbpf's map name */
+
 /*
- * The single configuration record, es_config[0]. The program does one
- * lookup per frame. User space rewrites it in place on reload; a frame
+ * The single configuration record, es_config[0]: a global variable of the
+ * program (section ES_CONFIG_SEC), read with plain loads, no lookup. User
+ * space rewrites it in place on reload; a frame
  * racing the write sees every field either old or new, and every field is
  * valid on its own (the policy switch itself is the one-byte policy_gen),
  * so no frame is ever judged by an invalid configuration.
@@ -294,6 +295,37 @@ struct es_dir_chunk {
 };
 
 /*
+ * The program's tables, one global variable in the program's .bss
+ * section (which libbpf makes a one-element array map, BPF_F_MMAPABLE;
+ * pinned as es_tables and shared by every instance). The program reads
+ * and updates it with plain loads and stores at a constant address: no
+ * map lookup, which the compiler treats as a call that clobbers five
+ * registers. User space writes the policy tables
+ * through an mmap of the map (bpfctl_policy.c); the buckets are the
+ * program's alone.
+ *   dir4_l1[gen * ES_CLASS_MAX + class]   IPv4 policy by /16
+ *   dir4_chunk[]                          its /24 and /32 levels
+ *   dir6_l1[gen * ES_CLASS_MAX + class]   IPv6 policy by /16
+ *   dir6_chunk[]                          its /24 .. /64 levels
+ *   rl4, rl6                              syslog token buckets (IPv4; IPv6 per /N)
+ *   syn4, syn6                            proxy-class SYN buckets
+ * A chunk index read from a table is masked to its pool (user space never
+ * writes one beyond it).
+ */
+#define ES_TABLES_SEC	".bss"	/* the section, and libbpf's map name */
+
+struct es_tables {
+	struct es_dir_l1 dir4_l1[2 * ES_CLASS_MAX];
+	struct es_dir_l1 dir6_l1[2 * ES_CLASS_MAX];
+	struct es_dir_chunk dir4_chunk[ES_DIR4_CHUNKS];
+	struct es_dir_chunk dir6_chunk[ES_DIR6_CHUNKS];
+	struct es_bucket4 rl4[ES_RL_SLOTS];
+	struct es_bucket6 rl6[ES_RL_SLOTS];
+	struct es_bucket4 syn4[ES_RL_SLOTS];
+	struct es_bucket6 syn6[ES_RL_SLOTS];
+};
+
+/*
  * Trace: es_trace[0] is written by `edgesteer trace` while it runs and
  * cleared when it stops; the program reads `on` (one load per frame: the
  * record is a global variable, see ES_TRACE_SEC) and does nothing more
@@ -368,15 +400,8 @@ struct es_talker {
 #define ES_PIN_IFACES	"es_ifaces"
 #define ES_PIN_LPM4	"es_lpm4"
 #define ES_PIN_LPM6	"es_lpm6"
-#define ES_PIN_RL4	"es_rl4"
-#define ES_PIN_RL6	"es_rl6"
-#define ES_PIN_SYN4	"es_syn4"
-#define ES_PIN_SYN6	"es_syn6"
 #define ES_PIN_CPUMAP	"es_cpumap"
-#define ES_PIN_DIR4_L1	"es_dir4_l1"
-#define ES_PIN_DIR4_CHUNK "es_dir4_chunk"
-#define ES_PIN_DIR6_L1	"es_dir6_l1"
-#define ES_PIN_DIR6_CHUNK "es_dir6_chunk"
+#define ES_PIN_TABLES	"es_tables"
 #define ES_PIN_RULES	"es_rules"
 #define ES_PIN_RULE_HITS "es_rule_hits"
 #define ES_PIN_TRACE	"es_trace"

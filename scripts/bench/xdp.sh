@@ -10,7 +10,7 @@
 # BENCH_XDP_ROUNDS (7), BENCH_XDP_PREFIXES (deny prefixes per class and
 # family, 1000), BENCH_XDP_FILTER (path of xdpfilt_alw_all.o).
 # Arguments are passed on: `xdp.sh -x before=/tmp/steer.bpf.o` adds another
-# build of steer.bpf.c (same map layout) as a column, to compare a change
+# build of steer.bpf.c (also one from before es_tables) as a column, to compare a change
 # with the tree before it in one run.
 set -eu
 

@@ -24,9 +24,10 @@
  * the minimum beside it. Every frame must come back XDP_PASS from every
  * program (checked), so all do their whole work.
  *
- * -x LABEL=OBJ adds another build of steer.bpf.c (the same map layout),
- * configured as "diag on", as one more column: to compare a change with
- * the tree before it in the same run.
+ * -x LABEL=OBJ adds another build of steer.bpf.c, configured as "diag
+ * on", as one more column: to compare a change with the tree before it in
+ * the same run (a build from before es_tables gets its policy table maps
+ * filled from a stand-in, see legacy_tables_copy()).
  *
  * Usage: xdp_bench [-n REPEAT] [-r ROUNDS] [-p PREFIXES] [-f XDP_FILTER_OBJ] [-x LABEL=OBJ]...
  */
@@ -38,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -154,27 +156,64 @@ static char *prefix_lines(const char *key, const char *fmt, int n)
 	return s;
 }
 
-/* The map fds of one loaded steer.bpf.c object, by name. */
-static int es_maps(struct bpf_object *obj, struct bpfctl_maps *m)
+/*
+ * A build from before the policy tables became the global es_tables had
+ * them as four array maps (es_dir4_l1, es_dir4_chunk, es_dir6_l1,
+ * es_dir6_chunk, element = one struct es_dir_l1 / es_dir_chunk; the
+ * buckets, which the program alone writes, were maps of their own).
+ * bpfctl writes the tables into a stand-in es_tables map; this copies
+ * them into such a build's maps. Returns 0 when `obj` has es_tables.
+ */
+static int legacy_tables_copy(struct bpf_object *obj, int tables_fd)
+{
+	static const char *const names[] = { "es_dir4_l1", "es_dir4_chunk", "es_dir6_l1", "es_dir6_chunk" };
+	struct es_tables *t;
+	uint32_t i, k;
+	int err = 0;
+
+	if (bpf_object__find_map_by_name(obj, ES_TABLES_SEC))
+		return 0;
+	t = mmap(NULL, sizeof(*t), PROT_READ, MAP_SHARED, tables_fd, 0);
+	if (t == MAP_FAILED)
+		return -errno;
+	for (i = 0; i < 4 && !err; i++) {
+		struct bpf_map *map = bpf_object__find_map_by_name(obj, names[i]);
+		uint32_t n = i & 1 ? ES_DIR4_CHUNKS : 2 * ES_CLASS_MAX;
+
+		if (!map) {
+			fprintf(stderr, "xdp_bench: %s: neither %s nor %s\n", bpf_object__name(obj),
+				ES_TABLES_SEC, names[i]);
+			err = -ENOENT;
+			break;
+		}
+		for (k = 0; k < n && !err; k++) {
+			const void *v = i == 0 ? (const void *)&t->dir4_l1[k] :
+					i == 1 ? (const void *)&t->dir4_chunk[k] :
+					i == 2 ? (const void *)&t->dir6_l1[k] : (const void *)&t->dir6_chunk[k];
+
+			if (bpf_map_update_elem(bpf_map__fd(map), &k, v, BPF_ANY))
+				err = -errno;
+		}
+	}
+	munmap(t, sizeof(*t));
+	return err;
+}
+
+/* The map fds of one loaded steer.bpf.c object, by name; `scratch`: the
+ * stand-in es_tables for a build without it (see legacy_tables_copy). */
+static int es_maps(struct bpf_object *obj, struct bpfctl_maps *m, int scratch)
 {
 	static const struct {
 		const char *name;
 		size_t off;
 	} refs[] = {
-		{ "es_config", offsetof(struct bpfctl_maps, config) },
+		{ ES_CONFIG_SEC, offsetof(struct bpfctl_maps, config) },
 		{ "es_stats", offsetof(struct bpfctl_maps, stats) },
 		{ "es_ifaces", offsetof(struct bpfctl_maps, ifaces) },
 		{ "es_lpm4", offsetof(struct bpfctl_maps, lpm4) },
 		{ "es_lpm6", offsetof(struct bpfctl_maps, lpm6) },
-		{ "es_rl4", offsetof(struct bpfctl_maps, rl4) },
-		{ "es_rl6", offsetof(struct bpfctl_maps, rl6) },
-		{ "es_syn4", offsetof(struct bpfctl_maps, syn4) },
-		{ "es_syn6", offsetof(struct bpfctl_maps, syn6) },
 		{ "es_cpumap", offsetof(struct bpfctl_maps, cpumap) },
-		{ "es_dir4_l1", offsetof(struct bpfctl_maps, dir4_l1) },
-		{ "es_dir4_chunk", offsetof(struct bpfctl_maps, dir4_chunk) },
-		{ "es_dir6_l1", offsetof(struct bpfctl_maps, dir6_l1) },
-		{ "es_dir6_chunk", offsetof(struct bpfctl_maps, dir6_chunk) },
+		{ ES_TABLES_SEC, offsetof(struct bpfctl_maps, tables) },
 		{ "es_rules", offsetof(struct bpfctl_maps, rules) },
 		{ "es_rule_hits", offsetof(struct bpfctl_maps, rule_hits) },
 		{ ES_TRACE_SEC, offsetof(struct bpfctl_maps, trace) },
@@ -189,8 +228,14 @@ static int es_maps(struct bpf_object *obj, struct bpfctl_maps *m)
 
 		if (!map && !strcmp(refs[i].name, ES_TRACE_SEC))	/* a build where it was a map */
 			map = bpf_object__find_map_by_name(obj, "es_trace");
+		if (!map && !strcmp(refs[i].name, ES_CONFIG_SEC))	/* the same */
+			map = bpf_object__find_map_by_name(obj, "es_config");
 		if (!map && !strcmp(refs[i].name, ES_PIN_TRACED)) {	/* a build without it */
 			m->traced = -1;
+			continue;
+		}
+		if (!map && !strcmp(refs[i].name, ES_TABLES_SEC)) {	/* a build with table maps */
+			m->tables = scratch;
 			continue;
 		}
 
@@ -223,7 +268,7 @@ int main(int argc, char **argv)
 	struct steer *es_inst[P_MAX] = { 0 };
 	struct bpf_object *extra[MAX_EXTRA] = { 0 };
 	const char *extra_obj[MAX_EXTRA];
-	int nextra = 0, np;
+	int nextra = 0, np, scratch;
 	struct bpfctl_maps m;
 	struct conf *c = NULL;
 	char *conf_text, *d4, *d6, *d4p, *d6p;
@@ -293,6 +338,17 @@ int main(int argc, char **argv)
 	d6 = prefix_lines("deny_syslog", "2001:db8:bad:%x:%x::/80", prefixes);
 	d4p = prefix_lines("deny_proxy", "198.19.%d.%d/32", prefixes);
 	d6p = prefix_lines("deny_proxy", "2001:db8:bee:%x:%x::/80", prefixes);
+	/* stand-in es_tables for -x builds that still had table maps */
+	{
+		LIBBPF_OPTS(bpf_map_create_opts, mo, .map_flags = BPF_F_MMAPABLE);
+
+		scratch = bpf_map_create(BPF_MAP_TYPE_ARRAY, "es_tables_tmp", 4, sizeof(struct es_tables), 1,
+					 &mo);
+		if (scratch < 0) {
+			fprintf(stderr, "xdp_bench: creating a stand-in es_tables: %s\n", strerror(errno));
+			return 1;
+		}
+	}
 	conf_text = malloc((size_t)prefixes * 300 + 4096);
 	if (!d4 || !d6 || !d4p || !d6p || !conf_text)
 		return 1;
@@ -321,7 +377,7 @@ int main(int argc, char **argv)
 			}
 			extra[p - P_FIXED] = obj;
 		}
-		if (es_maps(obj, &m))
+		if (es_maps(obj, &m, scratch))
 			return 1;
 		sprintf(conf_text,
 			"[xdp]\ninterfaces = lo\n"
@@ -332,7 +388,8 @@ int main(int argc, char **argv)
 			"deny_proxy = 203.0.113.0/24\n%s%s"
 			"syslog_rate_pps = 100000000\nsyslog_burst = 100000000\n%s",
 			d4, d6, d4p, d6p, p == P_ES_OFF ? "rule_hits = no\ntalkers = no\n" : "");
-		if (conf_load_string("bench.conf", conf_text, &c, NULL) || bpfctl_write_config(&m, &c->xdp)) {
+		if (conf_load_string("bench.conf", conf_text, &c, NULL) || bpfctl_write_config(&m, &c->xdp) ||
+		    legacy_tables_copy(obj, m.tables)) {
 			fprintf(stderr, "xdp_bench: configuring edgesteer failed\n");
 			return 1;
 		}
@@ -423,6 +480,7 @@ int main(int argc, char **argv)
 		steer__destroy(es_inst[p]);
 	for (p = 0; p < nextra; p++)
 		bpf_object__close(extra[p]);
+	close(scratch);
 	close(fds[P_FLOOR]);
 	return 0;
 }

@@ -35,9 +35,7 @@ struct env {
 };
 
 static const char *const map_names[] = {
-	"es_config", "es_stats", "es_ifaces", "es_lpm4", "es_lpm6", "es_rl4", "es_rl6", "es_syn4", "es_syn6",
-	"es_cpumap",
-	"es_dir4_l1", "es_dir4_chunk", "es_dir6_l1", "es_dir6_chunk",
+	ES_CONFIG_SEC, "es_stats", "es_ifaces", "es_lpm4", "es_lpm6", "es_cpumap", ES_TABLES_SEC,
 	"es_rules", "es_rule_hits", ES_TRACE_SEC, "es_trace_rb", "es_talkers", "es_traced",
 };
 
@@ -149,8 +147,8 @@ static int discard_record(void *ctx, void *data, size_t len)
 
 /*
  * Every map of the shared instances back to what a fresh load holds:
- * arrays zeroed (configuration, counters, buckets, talkers, direct
- * tables, the trace record in .data.es_trace), tries and the cpumap emptied, the trace ring buffer drained.
+ * arrays zeroed (configuration, counters, talkers, the direct tables
+ * and buckets in .bss, the trace record in .data.es_trace), tries and the cpumap emptied, the trace ring buffer drained.
  * The test children share these kernel objects, so what one test left
  * must not reach the next. A map of another type fails the test by name
  * (add its reset here).
@@ -245,20 +243,13 @@ static void env_open(struct env *e, const char *xdp_lines)
 	if (maps_reset(e->eth, why, sizeof(why)))
 		TH_LOG("%s", why);
 	ASSERT_STREQ(why, "");
-	e->m.config = bpf_map__fd(e->eth->maps.es_config);
+	e->m.config = bpf_map__fd(e->eth->maps.data_es_config);
 	e->m.stats = bpf_map__fd(e->eth->maps.es_stats);
 	e->m.ifaces = bpf_map__fd(e->eth->maps.es_ifaces);
 	e->m.lpm4 = bpf_map__fd(e->eth->maps.es_lpm4);
 	e->m.lpm6 = bpf_map__fd(e->eth->maps.es_lpm6);
-	e->m.rl4 = bpf_map__fd(e->eth->maps.es_rl4);
-	e->m.rl6 = bpf_map__fd(e->eth->maps.es_rl6);
-	e->m.syn4 = bpf_map__fd(e->eth->maps.es_syn4);
-	e->m.syn6 = bpf_map__fd(e->eth->maps.es_syn6);
 	e->m.cpumap = bpf_map__fd(e->eth->maps.es_cpumap);
-	e->m.dir4_l1 = bpf_map__fd(e->eth->maps.es_dir4_l1);
-	e->m.dir4_chunk = bpf_map__fd(e->eth->maps.es_dir4_chunk);
-	e->m.dir6_l1 = bpf_map__fd(e->eth->maps.es_dir6_l1);
-	e->m.dir6_chunk = bpf_map__fd(e->eth->maps.es_dir6_chunk);
+	e->m.tables = bpf_map__fd(e->eth->maps.bss);
 	e->m.rules = bpf_map__fd(e->eth->maps.es_rules);
 	e->m.rule_hits = bpf_map__fd(e->eth->maps.es_rule_hits);
 	e->m.trace = bpf_map__fd(e->eth->maps.data_es_trace);

@@ -43,8 +43,7 @@ static const char conf_text[] =
 static void setup(void)
 {
 	static const char *const names[] = {
-		"es_config", "es_stats", "es_ifaces", "es_lpm4", "es_lpm6", "es_rl4", "es_rl6", "es_syn4", "es_syn6",
-		"es_cpumap", "es_dir4_l1", "es_dir4_chunk", "es_dir6_l1", "es_dir6_chunk",
+		ES_CONFIG_SEC, "es_stats", "es_ifaces", "es_lpm4", "es_lpm6", "es_cpumap", ES_TABLES_SEC,
 		"es_rules", "es_rule_hits", ES_TRACE_SEC, "es_trace_rb", "es_talkers",
 	};
 	struct bpfctl_maps m;
@@ -68,15 +67,10 @@ static void setup(void)
 			goto fail;
 	}
 	m = (struct bpfctl_maps){
-		.config = bpf_map__fd(inst[0]->maps.es_config), .stats = bpf_map__fd(inst[0]->maps.es_stats),
+		.config = bpf_map__fd(inst[0]->maps.data_es_config), .stats = bpf_map__fd(inst[0]->maps.es_stats),
 		.ifaces = bpf_map__fd(inst[0]->maps.es_ifaces), .lpm4 = bpf_map__fd(inst[0]->maps.es_lpm4),
-		.lpm6 = bpf_map__fd(inst[0]->maps.es_lpm6), .rl4 = bpf_map__fd(inst[0]->maps.es_rl4),
-		.rl6 = bpf_map__fd(inst[0]->maps.es_rl6), .syn4 = bpf_map__fd(inst[0]->maps.es_syn4),
-		.syn6 = bpf_map__fd(inst[0]->maps.es_syn6), .cpumap = bpf_map__fd(inst[0]->maps.es_cpumap),
-		.dir4_l1 = bpf_map__fd(inst[0]->maps.es_dir4_l1),
-		.dir4_chunk = bpf_map__fd(inst[0]->maps.es_dir4_chunk),
-		.dir6_l1 = bpf_map__fd(inst[0]->maps.es_dir6_l1),
-		.dir6_chunk = bpf_map__fd(inst[0]->maps.es_dir6_chunk),
+		.lpm6 = bpf_map__fd(inst[0]->maps.es_lpm6), .cpumap = bpf_map__fd(inst[0]->maps.es_cpumap),
+		.tables = bpf_map__fd(inst[0]->maps.bss),
 		.rules = bpf_map__fd(inst[0]->maps.es_rules),
 		.rule_hits = bpf_map__fd(inst[0]->maps.es_rule_hits),
 		.trace = bpf_map__fd(inst[0]->maps.data_es_trace),

@@ -288,20 +288,13 @@ struct map_ref {
 };
 
 static const struct map_ref map_refs[] = {
-	{ ES_PIN_CONFIG, offsetof(struct bpfctl_maps, config) },
+	{ ES_CONFIG_SEC, offsetof(struct bpfctl_maps, config) },	/* pinned as ES_PIN_CONFIG */
 	{ ES_PIN_STATS, offsetof(struct bpfctl_maps, stats) },
 	{ ES_PIN_IFACES, offsetof(struct bpfctl_maps, ifaces) },
 	{ ES_PIN_LPM4, offsetof(struct bpfctl_maps, lpm4) },
 	{ ES_PIN_LPM6, offsetof(struct bpfctl_maps, lpm6) },
-	{ ES_PIN_RL4, offsetof(struct bpfctl_maps, rl4) },
-	{ ES_PIN_RL6, offsetof(struct bpfctl_maps, rl6) },
-	{ ES_PIN_SYN4, offsetof(struct bpfctl_maps, syn4) },
-	{ ES_PIN_SYN6, offsetof(struct bpfctl_maps, syn6) },
 	{ ES_PIN_CPUMAP, offsetof(struct bpfctl_maps, cpumap) },
-	{ ES_PIN_DIR4_L1, offsetof(struct bpfctl_maps, dir4_l1) },
-	{ ES_PIN_DIR4_CHUNK, offsetof(struct bpfctl_maps, dir4_chunk) },
-	{ ES_PIN_DIR6_L1, offsetof(struct bpfctl_maps, dir6_l1) },
-	{ ES_PIN_DIR6_CHUNK, offsetof(struct bpfctl_maps, dir6_chunk) },
+	{ ES_TABLES_SEC, offsetof(struct bpfctl_maps, tables) },	/* pinned as ES_PIN_TABLES */
 	{ ES_PIN_RULES, offsetof(struct bpfctl_maps, rules) },
 	{ ES_PIN_RULE_HITS, offsetof(struct bpfctl_maps, rule_hits) },
 	{ ES_TRACE_SEC, offsetof(struct bpfctl_maps, trace) },	/* pinned as ES_PIN_TRACE */
@@ -316,14 +309,37 @@ static int *map_slot(struct bpfctl_maps *m, int i)
 	return (int *)((char *)m + map_refs[i].off);
 }
 
-/* The pin name of a map: its own, but the trace record, a global
- * variable of the program, is a section map that libbpf names after its
- * section (ES_TRACE_SEC); NULL for the other sections (per instance). */
+/* The pin name of a map: its own, but the configuration, the trace
+ * record and the tables, global variables of the program, are section
+ * maps that libbpf names after their section (ES_CONFIG_SEC,
+ * ES_TRACE_SEC; "<object>" ES_TABLES_SEC); NULL for the other sections
+ * (.rodata: per instance). */
 static const char *pin_name(const struct bpf_map *map)
 {
+	const char *name = bpf_map__name(map);
+	size_t n = strlen(name), t = strlen(ES_TABLES_SEC);
+
 	if (!bpf_map__is_internal(map))
-		return bpf_map__name(map);
-	return strcmp(bpf_map__name(map), ES_TRACE_SEC) ? NULL : ES_PIN_TRACE;
+		return name;
+	if (!strcmp(name, ES_TRACE_SEC))
+		return ES_PIN_TRACE;
+	if (!strcmp(name, ES_CONFIG_SEC))
+		return ES_PIN_CONFIG;
+	return n >= t && !strcmp(name + n - t, ES_TABLES_SEC) ? ES_PIN_TABLES : NULL;
+}
+
+/* Pins of maps that older versions had and this one folded into
+ * es_tables: removed, so that they do not linger as memory nobody uses. */
+static void drop_obsolete_pins(const char *pin_path)
+{
+	static const char *const gone[] = { "es_rl4", "es_rl6", "es_syn4", "es_syn6", "es_dir4_l1",
+					    "es_dir4_chunk", "es_dir6_l1", "es_dir6_chunk" };
+	char path[CONF_PATH_MAX + 32];
+	size_t i;
+
+	for (i = 0; i < sizeof(gone) / sizeof(gone[0]); i++)
+		if (!pin_file(path, sizeof(path), pin_path, gone[i]) && !unlink(path))
+			pr_info("%s: removed (an older edgesteer's map, now part of %s)", path, ES_PIN_TABLES);
 }
 
 /* A pinned map of another layout (an older edgesteer) cannot be reused:
@@ -373,6 +389,7 @@ static int open_maps(struct bpfctl *b)
 	}
 	bpf_program__set_autoload(b->maps->progs.es_steer, false);
 	bpf_program__set_autoload(b->maps->progs.es_steer_traced, false);
+	drop_obsolete_pins(b->pin_path);
 	bpf_object__for_each_map(map, b->maps->obj) {
 		if (!pin_name(map))
 			continue;

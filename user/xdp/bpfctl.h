@@ -43,9 +43,8 @@ int bpfctl_detach_all(const char *pin_path);
 
 /* File descriptors of the shared maps (owned by whoever opened them). */
 struct bpfctl_maps {
-	int config, stats, ifaces, lpm4, lpm6, rl4, rl6, cpumap;
-	int dir4_l1, dir4_chunk, dir6_l1, dir6_chunk;
-	int syn4, syn6;
+	int config, stats, ifaces, lpm4, lpm6, cpumap;
+	int tables;		/* es_tables: direct policy tables, token buckets (mmapable) */
 	int rules, rule_hits, trace, trace_rb, talkers;
 	int traced;		/* es_traced: slot -> es_steer_traced of that instance */
 };

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/utsname.h>
@@ -416,7 +417,7 @@ static uint16_t dir_entry(uint8_t action, uint32_t rule)
 	return (uint16_t)(action | rule << ES_DIR_RULE_SHIFT);
 }
 
-static int write_dir(int l1_fd, uint8_t gen, uint8_t cls, uint32_t base, int family,
+static int write_dir(struct es_dir_l1 *l1_tab, uint8_t gen, uint8_t cls, uint32_t base, int family,
 		     const struct conf_prefix_list *allow, const struct conf_prefix_list *deny,
 		     struct dir_build *d)
 {
@@ -452,18 +453,18 @@ static int write_dir(int l1_fd, uint8_t gen, uint8_t cls, uint32_t base, int fam
 	for (k = 0; k < n; k++)
 		dir_add(d, &rules[k]);
 	free(rules);
-	return bpf_map_update_elem(l1_fd, &key, &d->l1, BPF_ANY) ? -errno : 0;
+	memcpy(&l1_tab[key], &d->l1, sizeof(d->l1));
+	return 0;
 }
 
 /* Both classes of one family into generation `gen`: L1 tables, then the
  * chunks they use. */
-static int write_dir_family(const struct bpfctl_maps *m, const struct conf_xdp *x, uint8_t gen,
-			    int family)
+static int write_dir_family(struct es_tables *t, const struct conf_xdp *x, uint8_t gen, int family)
 {
 	struct dir_build *d = calloc(1, sizeof(*d));
 	int pool = family == AF_INET ? ES_DIR4_CHUNKS / 2 : ES_DIR6_CHUNKS / 2;
-	int l1_fd = family == AF_INET ? m->dir4_l1 : m->dir6_l1;
-	int chunk_fd = family == AF_INET ? m->dir4_chunk : m->dir6_chunk;
+	struct es_dir_l1 *l1_tab = family == AF_INET ? t->dir4_l1 : t->dir6_l1;
+	struct es_dir_chunk *chunk_tab = family == AF_INET ? t->dir4_chunk : t->dir6_chunk;
 	int err = -ENOMEM, i;
 
 	if (!d || !(d->chunks = calloc((size_t)pool, sizeof(*d->chunks))))
@@ -473,14 +474,10 @@ static int write_dir_family(const struct bpfctl_maps *m, const struct conf_xdp *
 	d->levels = family == AF_INET ? 2 : ES_DIR6_LEVELS;
 	err = 0;
 	for (i = ES_CLASS_SYSLOG; i < ES_CLASS_MAX && !err; i++)
-		err = write_dir(l1_fd, gen, (uint8_t)i, class_rule_base(x, i), family, class_allow(x, i),
+		err = write_dir(l1_tab, gen, (uint8_t)i, class_rule_base(x, i), family, class_allow(x, i),
 				class_deny(x, i), d);
-	for (i = 0; i < d->n && !err; i++) {
-		uint32_t k = d->base + (uint32_t)i;
-
-		if (bpf_map_update_elem(chunk_fd, &k, &d->chunks[i], BPF_ANY))
-			err = -errno;
-	}
+	if (!err)
+		memcpy(&chunk_tab[d->base], d->chunks, (size_t)d->n * sizeof(*d->chunks));
 	if (!err && d->overflowed)
 		pr_info("IPv%d prefix rules need more than %d table chunks; the rest is looked up in "
 			"the trie (slower, same result)", family == AF_INET ? 4 : 6, pool);
@@ -494,6 +491,7 @@ out:
 /* The new generation's prefixes and direct tables, next to the live ones. */
 static int policy_write_gen(const struct bpfctl_maps *m, const struct conf_xdp *x, uint8_t gen)
 {
+	struct es_tables *t;
 	struct es_rule *tab;
 	int err;
 
@@ -507,10 +505,19 @@ static int policy_write_gen(const struct bpfctl_maps *m, const struct conf_xdp *
 		       strerror(-err), ES_LPM_ENTRIES);
 		return err;
 	}
-	err = write_dir_family(m, x, gen, AF_INET);
-	err = err ?: write_dir_family(m, x, gen, AF_INET6);
+	/* the tables are the program's global variable: written in place,
+	 * through a shared mapping of the es_tables map */
+	t = mmap(NULL, sizeof(*t), PROT_READ | PROT_WRITE, MAP_SHARED, m->tables, 0);
+	if (t == MAP_FAILED) {
+		err = -errno;
+		pr_err("%s: mapping the policy tables: %s", ES_PIN_TABLES, strerror(-err));
+		return err;
+	}
+	err = write_dir_family(t, x, gen, AF_INET);
+	err = err ?: write_dir_family(t, x, gen, AF_INET6);
+	munmap(t, sizeof(*t));
 	if (err) {
-		pr_err("es_dir4/es_dir6: writing the policy tables: %s", strerror(-err));
+		pr_err("%s: writing the policy tables: %s", ES_PIN_TABLES, strerror(-err));
 		return err;
 	}
 	tab = calloc(ES_RULE_MAX, sizeof(*tab));
