@@ -28,10 +28,16 @@
 #define NPORTS	 64
 #define NEED	 3	/* ports wanted per worker */
 
-static const char conf_text[] =
+/* the limit of 2 is the section's, or [global]'s */
+static const char conf_section[] =
 	"[global]\nworkers = 2\n"
 	"[proxy t]\nlisten = 127.0.0.1:24800\nprotocol = http\naccess_log = no\n"
 	"max_connections = 2\nhello_timeout = 30s\n"
+	"route = a.test 127.0.0.1:24801\n";
+static const char conf_global[] =
+	"[global]\nworkers = 2\nmax_connections = 2\n"
+	"[proxy t]\nlisten = 127.0.0.1:24800\nprotocol = http\naccess_log = no\n"
+	"max_connections = 100\nhello_timeout = 30s\n"
 	"route = a.test 127.0.0.1:24801\n";
 
 static const char request[] = "GET / HTTP/1.1\r\nHost: a.test\r\n\r\n";
@@ -97,6 +103,11 @@ static size_t section_active(struct env *e)
 	return atomic_load(&e->set[0]->fronts->sh->active);
 }
 
+static size_t all_active(struct env *e)
+{
+	return atomic_load(&e->p->shared->active);
+}
+
 /* Step both loops until neither has a connection (bounded). */
 static void drain(struct env *e)
 {
@@ -108,7 +119,7 @@ static void drain(struct env *e)
 	}
 }
 
-static int env_init(struct env *e)
+static int env_init(struct env *e, const char *conf_text)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
 				 .sin_port = htons(UP) };
@@ -170,7 +181,7 @@ static void env_free(struct env *e)
  * closes its hello connection for A; right then a stranger waits at B's
  * listener. The freed slot must go to A's client, not to B's stranger.
  */
-TEST_TIMEOUT(slot_freed_for_a_request_reaches_the_asker, 60)
+static void slot_reaches_the_asker(struct th_metadata *_metadata, const char *conf_text)
 {
 	struct env e;
 	int good, stranger, wanted, late, served = 0;
@@ -178,7 +189,7 @@ TEST_TIMEOUT(slot_freed_for_a_request_reaches_the_asker, 60)
 
 	TH_PRIVATE_NETNS();
 	log_set_level(LOG_ERR);
-	ASSERT_EQ(env_init(&e), 0);
+	ASSERT_EQ(env_init(&e, conf_text), 0);
 	TH_LOG("ports to worker 0: %d %d %d, to worker 1: %d %d %d", e.port[0][0], e.port[0][1],
 	       e.port[0][2], e.port[1][0], e.port[1][1], e.port[1][2]);
 
@@ -233,6 +244,7 @@ TEST_TIMEOUT(slot_freed_for_a_request_reaches_the_asker, 60)
 	EXPECT_TRUE(served);
 	/* the limit held: the two good clients, the late stranger waits */
 	EXPECT_EQ(section_active(&e), 2);
+	EXPECT_EQ(all_active(&e), 2);
 	EXPECT_EQ(e.set[0]->active + e.set[1]->active, 2);
 	EXPECT_EQ(evicted, 1);
 	EXPECT_TRUE(e.set[1]->fronts->ls[0].paused);
@@ -246,7 +258,20 @@ TEST_TIMEOUT(slot_freed_for_a_request_reaches_the_asker, 60)
 	e.up = -1;
 	drain(&e);
 	EXPECT_EQ(section_active(&e), 0);
+	EXPECT_EQ(all_active(&e), 0);
 	env_free(&e);
+}
+
+TEST_TIMEOUT(slot_freed_at_the_section_limit_reaches_the_asker, 60)
+{
+	slot_reaches_the_asker(_metadata, conf_section);
+}
+
+/* A [global] grant holds a slot of the total only: the asker takes its
+ * section's slot itself. */
+TEST_TIMEOUT(slot_freed_at_the_global_limit_reaches_the_asker, 60)
+{
+	slot_reaches_the_asker(_metadata, conf_global);
 }
 
 TEST_HARNESS_MAIN
