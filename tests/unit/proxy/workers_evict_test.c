@@ -4,7 +4,9 @@
  * in one thread (the worker threads are never started), so that the
  * order of events is fixed: the slot a worker frees for another
  * worker's request must reach that worker, even when the evicting
- * worker's own listener has a client waiting at that moment.
+ * worker's own listener has a client waiting at that moment (at the
+ * section's limit and at [global]'s), and goes back, counted, when no
+ * client waits for it any more.
  *
  * Which worker's SO_REUSEPORT listener a connection lands on is the
  * kernel's hash of the 4-tuple: the test learns, for a few fixed client
@@ -272,6 +274,66 @@ TEST_TIMEOUT(slot_freed_at_the_section_limit_reaches_the_asker, 60)
 TEST_TIMEOUT(slot_freed_at_the_global_limit_reaches_the_asker, 60)
 {
 	slot_reaches_the_asker(_metadata, conf_global);
+}
+
+
+/* The client A asked for is gone when the slot arrives (here the test
+ * takes it from A's backlog itself): A gives the slot back, counted, and
+ * the counts are those of the connections that remain. */
+TEST_TIMEOUT(slot_no_client_takes_is_given_back, 60)
+{
+	struct env e;
+	int good, stranger, wanted, taken;
+	uint64_t a_accepted;
+
+	TH_PRIVATE_NETNS();
+	log_set_level(LOG_ERR);
+	ASSERT_EQ(env_init(&e, conf_section), 0);
+	good = client(e.port[0][0]);
+	ASSERT_GE(good, 0);
+	ASSERT_EQ(write(good, request, strlen(request)), (ssize_t)strlen(request));
+	for (int i = 0; i < 200 && (section_active(&e) < 1 || conn_oldest_hello(e.set[0]->fronts)); i++)
+		loop_run_once(e.loop[0], 5);
+	ASSERT_EQ(conn_oldest_hello(e.set[0]->fronts), NULL);
+	stranger = client(e.port[1][0]);
+	ASSERT_GE(stranger, 0);
+	for (int i = 0; i < 200 && section_active(&e) < 2; i++)
+		loop_run_once(e.loop[1], 5);
+	ASSERT_EQ(section_active(&e), 2);
+	usleep(20 * 1000);
+
+	a_accepted = e.set[0]->accepted;
+	wanted = client(e.port[0][1]);
+	ASSERT_GE(wanted, 0);
+	ASSERT_EQ(queued_at(&e), 0);
+	loop_run_once(e.loop[0], 50);
+	ASSERT_TRUE(e.set[0]->fronts->ls[0].paused);
+	/* the waiting client leaves A's backlog before the slot comes */
+	taken = accept(listen_fd(&e, 0), NULL, NULL);
+	ASSERT_GE(taken, 0);
+	loop_run_once(e.loop[1], 50);
+	EXPECT_EQ(e.set[1]->fronts->closed[CLOSE_HELLO_EVICTED], 1);
+	for (int i = 0; i < 10; i++) {
+		loop_run_once(e.loop[0], 5);
+		loop_run_once(e.loop[1], 5);
+	}
+	EXPECT_EQ(e.set[0]->accepted, a_accepted);
+	EXPECT_EQ(e.set[0]->evict_unused, 1);
+	/* only the one past its hello holds a slot; A accepts again */
+	EXPECT_EQ(section_active(&e), 1);
+	EXPECT_EQ(all_active(&e), 1);
+	EXPECT_FALSE(e.set[0]->fronts->ls[0].paused);
+	EXPECT_FALSE(e.set[0]->evict_asking);
+
+	close(taken);
+	close(wanted);
+	close(good);
+	close(stranger);
+	close(e.up);
+	e.up = -1;
+	drain(&e);
+	EXPECT_EQ(section_active(&e), 0);
+	env_free(&e);
 }
 
 TEST_HARNESS_MAIN
