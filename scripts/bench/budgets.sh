@@ -117,6 +117,8 @@ cat > "$dir/edgesteer.conf" <<CONF
 control_socket = $dir/ctl.sock
 pin_path = $dir/bpffs/edgesteer
 metrics_listen = 127.0.0.1:19464
+; one loop, like the single-threaded HAProxy it is compared with
+workers = 1
 [xdp]
 interfaces = esb0
 mode = generic

@@ -68,6 +68,8 @@ start_edgesteer() {
 		echo "control_socket = $TMP/edgesteer.sock"
 		echo "pin_path = /sys/fs/bpf/es-bench-tls-$$"
 		echo "log_level = warning"
+		# one loop, like the single-threaded peers (workers defaults to one per CPU)
+		echo "workers = 1"
 		for k in ec rsa; do
 			echo "[proxy $k]"
 			echo "listen = 127.0.0.1:${PORT[edgesteer,$k]}"

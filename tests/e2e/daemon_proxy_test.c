@@ -183,7 +183,7 @@ TEST_F_TIMEOUT(dp, sigterm_drains_in_flight_transfer, 90)
  * in status and stats, logged. */
 TEST_F_TIMEOUT(dp, dead_upstream_down_in_status_and_stats, 60)
 {
-	char out[8192];
+	char out[65536];	/* the metrics: more lines with every worker */
 
 	write_conf(self, PORT_UP1, "");
 	th_sh("sed -i 's|^route = demo.test .*|route = demo.test 127.0.0.1:9 127.0.0.1:%d|' %s/edgesteer.conf",
@@ -205,7 +205,7 @@ TEST_F_TIMEOUT(dp, dead_upstream_down_in_status_and_stats, 60)
  * status, its streak in stats. */
 TEST_F_TIMEOUT(dp, tls_check_state_in_status_and_stats, 60)
 {
-	char out[8192], extra[512], want[160];
+	char out[65536], extra[512], want[160];
 
 	snprintf(extra, sizeof(extra), "check = tls\ncheck_ca = %s/certs/ca.crt\ncheck_sni = demo.test\n"
 		 "check_interval = 300ms\ncheck_fall = 2\n", self->dir);

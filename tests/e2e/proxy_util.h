@@ -38,28 +38,27 @@ static const char *pu_metrics_file;	/* SIGUSR1: Prometheus text written here */
 static void (*pu_child_init)(void);	/* run in the child before proxy_start */
 static struct proxy_set *pu_ps;
 
-/* [global] workers of a config that leaves it at the default, 1:
- * EDGESTEER_TEST_WORKERS when set (tests/run.sh runs these tests with
- * 1, then again with 2 proxy workers). A test that needs another fixed
- * count (proxy_workers_test: 2) writes it in its config. */
+/* [global] workers of a config that leaves it at the default (auto:
+ * one per online CPU, at most 4): EDGESTEER_TEST_WORKERS when set
+ * (tests/run.sh runs these tests with the default, then again with 1
+ * or, where the default is 1, with 2). A test that needs a fixed count
+ * (proxy_workers_test: 2) writes it in its config. */
 static inline void pu_workers(struct conf *c)
 {
 	const char *w = getenv("EDGESTEER_TEST_WORKERS");
 
-	if (w && *w && c->global.workers == 1)
+	if (w && *w && c->global.workers == 0)
 		c->global.workers = (uint32_t)atoi(w);
 }
 
-/* The proxy workers pu_workers() leaves a config with: 0 means one per
- * CPU, at most 4. */
+/* The proxy workers pu_workers() leaves a config with: auto (0) means
+ * one per online CPU, at most 4. */
 static inline int pu_workers_n(void)
 {
 	const char *w = getenv("EDGESTEER_TEST_WORKERS");
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
-	if (!w || !*w)
-		return 1;
-	if (atoi(w) > 0)
+	if (w && *w && atoi(w) > 0)
 		return atoi(w);
 	return n < 1 ? 1 : n > 4 ? 4 : (int)n;
 }

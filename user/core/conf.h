@@ -27,6 +27,7 @@
 #define CONF_MAX_SECTIONS   32	/* [proxy]/[forward]/[watchdog] each */
 #define CONF_MAX_USB_IDS    16
 #define CONF_NAME_MAX       64
+#define CONF_WORKERS_MAX    64	/* [global] workers */
 #define CONF_PATH_MAX       256
 #define CONF_HOST_MAX       256
 
@@ -78,7 +79,7 @@ struct conf_global {
 	int log_level;				/* LOG_ERR..LOG_DEBUG */
 	uint32_t drain_timeout_ms;		/* SIGTERM grace */
 	uint32_t max_connections;		/* all [proxy] together; 0 = from RLIMIT_NOFILE */
-	uint32_t workers;			/* proxy event loops; 0 = one per CPU, at most 4 */
+	uint32_t workers;			/* proxy event loops; 0 (auto) = one per CPU, at most 4 */
 	uint64_t pipe_memory_max;		/* bytes splice pipes may grow by, all [proxy] together */
 	enum conf_log_format access_log_format;	/* the proxy's access-log lines */
 };

@@ -58,6 +58,27 @@ static void key_metrics_listen(struct conf_parser *p, const struct conf_key *k, 
 		g->metrics_on = true;
 }
 
+/* auto | N; auto (and 0) is stored as 0: the proxy takes one per online
+ * CPU, at most 4, when it starts */
+static void key_workers(struct conf_parser *p, const struct conf_key *k, void *sec, const char *val)
+{
+	struct conf_global *g = sec;
+	char *end;
+	unsigned long n;
+
+	if (!strcasecmp(val, "auto")) {
+		g->workers = 0;
+		return;
+	}
+	errno = 0;
+	n = strtoul(val, &end, 10);
+	if (val[0] < '0' || val[0] > '9' || *end || errno || n > CONF_WORKERS_MAX)
+		conf_error(p, k->name, "'%s' is not auto or a whole number from 0 (auto) to %d", val,
+			   CONF_WORKERS_MAX);
+	else
+		g->workers = (uint32_t)n;
+}
+
 /* pass | cpu N | cpus LIST */
 static void key_steer(struct conf_parser *p, const struct conf_key *k, void *sec, const char *val)
 {
@@ -389,12 +410,13 @@ static const struct conf_key global_keys[] = {
 	{ "max_connections", CONF_INT, FIELD(struct conf_global, max_connections), .min = 0, .max = 10000000,
 	  .def = "0",
 	  .doc = "Proxied connections of all [proxy] sections together; 0: (open-file limit - 64) / 2." },
-	{ "workers", CONF_INT, FIELD(struct conf_global, workers), .min = 0, .max = 64, .def = "1",
+	{ "workers", CONF_CUSTOM, FIELD(struct conf_global, workers), .parse = key_workers,
+	  .syntax = "auto | N", .def = "auto",
 	  .doc = "Event loops (threads) that run the [proxy] sections, each with its own listening "
-		 "sockets (SO_REUSEPORT); 0: one per CPU, at most 4. Per-client limits, max_connections "
-		 "and upstream health hold across them. Read at start only: a reload keeps the count. "
-		 "1 by default until a paused worker's eviction request can no longer be used up by "
-		 "another worker (see proxy-performance.md)." },
+		 "sockets (SO_REUSEPORT); auto (or 0): one per online CPU, at most 4. Per-client limits, "
+		 "max_connections and upstream health hold across them; a worker at a limit with nothing "
+		 "of its own to evict gets a slot another worker frees for it. 1 runs the proxy on the "
+		 "main loop, without threads. Read at start only: a reload keeps the count." },
 	{ "pipe_memory_max", CONF_SIZE, FIELD(struct conf_global, pipe_memory_max), .min = 0, .max = 1ull << 40,
 	  .def = "16M",
 	  .doc = "Splice pipes of flows that keep filling them grow towards 1M; this bounds what all grown "

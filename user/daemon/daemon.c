@@ -200,9 +200,13 @@ static int daemon_apply(struct daemon *d, struct conf *nc, FILE *err)
 	if (strcmp(nc->global.pin_path, d->conf->global.pin_path))
 		pr_warn("reload: pin_path changed to %s; it takes effect at the next restart",
 			nc->global.pin_path);
-	if (nc->global.workers != d->conf->global.workers)
-		pr_warn("reload: workers changed to %u; it takes effect at the next restart",
-			nc->global.workers);
+	if (nc->global.workers != d->conf->global.workers) {
+		char n[16] = "auto";
+
+		if (nc->global.workers)
+			snprintf(n, sizeof(n), "%u", nc->global.workers);
+		pr_warn("reload: workers changed to %s; it takes effect at the next restart", n);
+	}
 	log_set_level(nc->global.log_level);
 	return failed ? -EIO : 0;
 }

@@ -36,7 +36,6 @@ struct front_shared *front_share_get(struct proxy_shared *ps, const char *name)
 	}
 	snprintf(sh->name, sizeof(sh->name), "%s", name);
 	atomic_init(&sh->active, 0);
-	atomic_init(&sh->evict_wanted, 0);
 	sh->refs = 1;
 	sh->next = ps->fronts;
 	ps->fronts = sh;

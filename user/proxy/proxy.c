@@ -181,47 +181,83 @@ static void evict_hello(struct front *f, struct conn *victim, bool own_limit)
 	conn_close(victim, CLOSE_HELLO_EVICTED);
 }
 
-static bool take_one(atomic_int *a)
+/* A slot came free outside a close (a grant given back): the workers
+ * paused at a shared limit look again, as after a close. */
+static void slot_freed(struct proxy_set *s)
 {
-	int v = atomic_load(a);
+	struct workers *ws = s->shared->w;
 
-	while (v > 0)
-		if (atomic_compare_exchange_weak(a, &v, v - 1))
-			return true;
-	return false;
+	for (int i = 0; ws && i < ws->n; i++)
+		if (i != s->worker && atomic_load(&ws->w[i].set->any_paused))
+			workers_poke(ws, i);
 }
 
 /*
  * Workers: f's worker is at a limit with no connection in its hello to
- * evict, while another worker may have some. Ask them (a count per
- * section and one for [global], bounded by the number of workers); a
- * worker that evicts for it frees a slot, and its close pokes this one.
+ * evict, while another worker may have some. It asks them: one request
+ * per worker at a time, EVICT_ASKED, naming the section at its limit
+ * (or none: [global]). A worker that takes the request up reserves the
+ * slot for the asker before it closes its victim, so that the victim's
+ * slot passes to the asker and to nobody else (not to the evicting
+ * worker's own next accept), marks it EVICT_GRANTED and pokes it; the
+ * asker accepts with that slot or, when no client waits any more, gives
+ * it back. A request is made only when a listener pauses and ends only
+ * by a grant or by the asker's withdrawal: no worker asks again on a
+ * wakeup, so two paused workers cannot keep asking each other.
  */
 static void request_evict(struct front *f)
 {
 	struct proxy_set *s = f->set;
-	struct workers *ws = s->shared->w;
-	atomic_int *want = front_at_limit(f) ? &f->sh->evict_wanted : &s->shared->evict_wanted;
+	struct proxy_shared *ps = s->shared;
+	struct workers *ws = ps->w;
 
 	if (!ws)
 		return;
-	if (!s->evict_asked) {	/* one request per worker at a time */
-		atomic_fetch_add(want, 1);
-		s->evict_asked = want;
+	if (!s->evict_asking) {
+		pthread_mutex_lock(&ps->evict_mu);
+		s->evict_state = EVICT_ASKED;
+		s->evict_sh = front_at_limit(f) ? f->sh : NULL;
+		atomic_fetch_add(&ps->evict_open, 1);
+		pthread_mutex_unlock(&ps->evict_mu);
+		s->evict_front = f;
+		s->evict_asking = true;
 	}
 	for (int i = 0; i < ws->n; i++)
 		if (i != s->worker)
 			workers_poke(ws, i);
 }
 
-/* This worker got a slot: its request (if any) is withdrawn, unless
- * another worker has taken it up already. */
+/* Give back a granted slot that no client took. */
+static void grant_return(struct proxy_set *s, struct front_shared *sh)
+{
+	if (sh)
+		atomic_fetch_sub(&sh->active, 1);
+	atomic_fetch_sub(&s->shared->active, 1);
+	s->evict_unused++;
+	slot_freed(s);
+}
+
+/* This worker got a slot of its own (or a reload comes): its request
+ * is withdrawn; a slot granted meanwhile goes back. */
 static void evict_withdraw(struct proxy_set *s)
 {
-	if (s->evict_asked) {
-		take_one(s->evict_asked);
-		s->evict_asked = NULL;
-	}
+	struct proxy_shared *ps = s->shared;
+	enum evict_state st;
+	struct front_shared *sh;
+
+	if (!s->evict_asking)
+		return;
+	pthread_mutex_lock(&ps->evict_mu);
+	st = s->evict_state;
+	sh = s->evict_sh;
+	if (st == EVICT_ASKED)
+		atomic_fetch_sub(&ps->evict_open, 1);
+	s->evict_state = EVICT_NONE;
+	pthread_mutex_unlock(&ps->evict_mu);
+	s->evict_asking = false;
+	s->evict_front = NULL;
+	if (st == EVICT_GRANTED)
+		grant_return(s, sh);
 }
 
 /* A connection that has had a loop turn to send its hello; one
@@ -233,6 +269,28 @@ static struct conn *old_hello(struct proxy_set *s, struct front *f)
 	return c && c->t_start < loop_now(s->loop) ? c : NULL;
 }
 
+/* This worker's connection to close for a request at sh's limit (NULL:
+ * [global]), while that limit still holds; *young is set when only
+ * connections accepted in this loop turn are in their hello. */
+static struct conn *victim_for(struct proxy_set *s, const struct front_shared *sh, bool *young)
+{
+	struct conn *victim = NULL;
+
+	if (!sh && atomic_load(&s->shared->active) < s->max_total)
+		return NULL;
+	for (struct front *g = s->fronts; g; g = g->next) {
+		struct conn *c;
+
+		if (!front_limit_only(g) || (sh && (g->sh != sh || !front_at_limit(g))))
+			continue;
+		c = old_hello(s, g);
+		*young |= !c && conn_oldest_hello(g);
+		if (c && (!victim || c->t_start < victim->t_start))
+			victim = c;
+	}
+	return victim;
+}
+
 /* Evict this worker's oldest hello connections for other workers'
  * requests, while the limit asked about still holds. A request that
  * finds only connections accepted in this loop turn is looked at again
@@ -240,30 +298,40 @@ static struct conn *old_hello(struct proxy_set *s, struct front *f)
  * bring this one back before a client's own timeout. */
 static void evict_for_others(struct proxy_set *s)
 {
-	struct conn *victim;
+	struct proxy_shared *ps = s->shared;
+	struct workers *ws = ps->w;
 	bool young = false;
 
-	for (struct front *f = s->fronts; f; f = f->next)
-		if (front_limit_only(f) && front_at_limit(f) && atomic_load(&f->sh->evict_wanted) > 0) {
-			if ((victim = old_hello(s, f)) && take_one(&f->sh->evict_wanted)) {
-				evict_hello(f, victim, true);
-				return;	/* f may be gone; one per poke */
-			}
-			young |= !victim && conn_oldest_hello(f);
-		}
-	victim = NULL;
-	if (atomic_load(&s->shared->evict_wanted) > 0 && atomic_load(&s->shared->active) >= s->max_total) {
-		for (struct front *g = s->fronts; g; g = g->next) {
-			struct conn *c = front_limit_only(g) ? old_hello(s, g) : NULL;
+	/* at most one eviction per other worker: each has one request */
+	for (int round = 1; ws && round < ws->n && atomic_load(&ps->evict_open) > 0; round++) {
+		struct conn *victim = NULL;
+		bool section = false;
+		int asker = -1;
 
-			young |= !c && front_limit_only(g) && conn_oldest_hello(g);
-			if (c && (!victim || c->t_start < victim->t_start))
-				victim = c;
+		pthread_mutex_lock(&ps->evict_mu);
+		for (int i = 0; i < ws->n && !victim; i++) {
+			struct proxy_set *a = ws->w[i].set;
+
+			if (i == s->worker || a->evict_state != EVICT_ASKED)
+				continue;
+			victim = victim_for(s, a->evict_sh, &young);
+			asker = i;
+			section = a->evict_sh != NULL;
 		}
-		if (victim && take_one(&s->shared->evict_wanted)) {
-			evict_hello(victim->front, victim, false);
-			return;
+		if (victim) {
+			/* the asker's slot, taken before the victim gives its
+			 * own back: the counts never show a free slot */
+			atomic_fetch_add(&ps->active, 1);
+			if (section)
+				atomic_fetch_add(&victim->front->sh->active, 1);
+			ws->w[asker].set->evict_state = EVICT_GRANTED;
+			atomic_fetch_sub(&ps->evict_open, 1);
 		}
+		pthread_mutex_unlock(&ps->evict_mu);
+		if (!victim)
+			break;
+		evict_hello(victim->front, victim, section);
+		workers_poke(ws, asker);
 	}
 	if (young && !loop_timer_armed(&s->evict_timer))
 		loop_timer_arm(s->loop, &s->evict_timer, 1);
@@ -322,6 +390,56 @@ static void listeners_update(struct proxy_set *s)
 				}
 }
 
+enum accept_res {
+	ACCEPT_OK,
+	ACCEPT_EMPTY,		/* no client waits (or a signal): stop for now */
+	ACCEPT_AGAIN,		/* that client was gone already: the next may be fine */
+	ACCEPT_STOP,		/* out of fds or memory: paused, do not go on */
+};
+
+/* Accept one client on l into a slot of l's front that the caller has
+ * taken already; on anything but ACCEPT_OK the slot is given back. */
+static enum accept_res accept_one(struct listener *l)
+{
+	struct front *f = l->front;
+	struct proxy_set *s = f->set;
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} peer;
+	socklen_t plen = sizeof(peer);
+	int fd, rc;
+
+	fd = accept4(l->h.fd, &peer.sa, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0) {
+		int err = errno;
+
+		front_unreserve(f);
+		if (err == EAGAIN || err == EINTR)
+			return ACCEPT_EMPTY;
+		if (err == ECONNABORTED || err == EPROTO || err == EPERM)
+			return ACCEPT_AGAIN;
+		if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+			fd_pressure(s, err);
+			return ACCEPT_STOP;
+		}
+		pr_warn("[proxy %s] accept on %s: %s", f->name, l->addr.text, strerror(err));
+		return ACCEPT_EMPTY;
+	}
+	evict_withdraw(s);
+	s->accepted++;
+	rc = conn_new(f, fd, &peer.sa, plen);
+	if (rc) {
+		front_unreserve(f);
+		/* ENOMEM, or epoll's watch limit (ENOSPC): the next accept
+		 * would fail the same way, so pause like for fds, loudly */
+		fd_pressure(s, -rc);
+		return ACCEPT_STOP;
+	}
+	return ACCEPT_OK;
+}
+
 static void on_accept(struct loop_fd *h, uint32_t ev)
 {
 	struct listener *l = container_of(h, struct listener, h);
@@ -329,13 +447,7 @@ static void on_accept(struct loop_fd *h, uint32_t ev)
 	struct proxy_set *s = f->set;
 
 	for (int i = 0; i < ACCEPT_BATCH; i++) {
-		union {
-			struct sockaddr sa;
-			struct sockaddr_in in;
-			struct sockaddr_in6 in6;
-		} peer;
-		socklen_t plen = sizeof(peer);
-		int fd, rc;
+		enum accept_res r;
 
 		/* Evict only on the first turn, when the wakeup says a client
 		 * is waiting: later in the batch the backlog may be empty and
@@ -353,32 +465,11 @@ static void on_accept(struct loop_fd *h, uint32_t ev)
 		} else if (!front_reserve(f)) {
 			break;	/* another worker took the last slot */
 		}
-		fd = accept4(h->fd, &peer.sa, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0)
-			front_unreserve(f);
-		else
-			evict_withdraw(s);
-		if (fd < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				break;
-			if (errno == ECONNABORTED || errno == EPROTO || errno == EPERM)
-				continue;	/* that one is gone; the next may be fine */
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-				fd_pressure(s, errno);
-				return;
-			}
-			pr_warn("[proxy %s] accept on %s: %s", f->name, l->addr.text, strerror(errno));
-			break;
-		}
-		s->accepted++;
-		rc = conn_new(f, fd, &peer.sa, plen);
-		if (rc) {
-			front_unreserve(f);
-			/* ENOMEM, or epoll's watch limit (ENOSPC): the next accept
-			 * would fail the same way, so pause like for fds, loudly */
-			fd_pressure(s, -rc);
+		r = accept_one(l);
+		if (r == ACCEPT_STOP)
 			return;
-		}
+		if (r == ACCEPT_EMPTY)
+			break;
 	}
 	if (!proxy_front_may_accept(f))
 		listeners_update(s);
@@ -386,6 +477,61 @@ static void on_accept(struct loop_fd *h, uint32_t ev)
 	 * to give may be waiting still */
 	if (s->shared->w)
 		evict_for_others(s);
+}
+
+/* Another worker evicted a connection for this one's request and holds
+ * the slot for it: accept a client of the asking front into it, or give
+ * it back when none waits (gone meanwhile, or the request was made
+ * after the last waiting client had been accepted). */
+static void evict_take_grant(struct proxy_set *s)
+{
+	struct proxy_shared *ps = s->shared;
+	struct front *f = s->evict_front;
+	struct front_shared *sh;
+	bool granted;
+
+	if (!s->evict_asking)
+		return;
+	pthread_mutex_lock(&ps->evict_mu);
+	granted = s->evict_state == EVICT_GRANTED;
+	sh = s->evict_sh;
+	if (granted)
+		s->evict_state = EVICT_NONE;
+	pthread_mutex_unlock(&ps->evict_mu);
+	if (!granted)
+		return;
+	s->evict_asking = false;
+	s->evict_front = NULL;
+	/* a [global] grant holds no slot of the section: take one */
+	if (!sh && atomic_fetch_add(&f->sh->active, 1) >= f->cfg->px.max_connections) {
+		atomic_fetch_sub(&f->sh->active, 1);
+		grant_return(s, NULL);
+		return;
+	}
+	if (s->stopped || f->retired || s->fd_pressure) {
+		grant_return(s, f->sh);
+		return;
+	}
+	/* the slot is f's now (front_unreserve gives it back on failure) */
+	for (int i = 0, tries = 0; i < f->n_ls && tries < ACCEPT_BATCH; tries++) {
+		enum accept_res r;
+
+		if (f->ls[i].h.fd < 0) {
+			i++;
+			continue;
+		}
+		r = accept_one(&f->ls[i]);
+		if (r == ACCEPT_OK || r == ACCEPT_STOP)
+			return;
+		if (r == ACCEPT_EMPTY)
+			i++;
+		/* the slot was given back: take it again for the next try */
+		if (!front_reserve(f)) {
+			s->evict_unused++;	/* taken by another worker meanwhile */
+			return;
+		}
+	}
+	grant_return(s, f->sh);
 }
 
 static int listener_open(struct proxy_set *s, struct listener *l)
@@ -443,6 +589,7 @@ static void listener_close(struct proxy_set *s, struct listener *l)
  * eviction. */
 static void proxy_worker_poked(struct proxy_set *s)
 {
+	evict_take_grant(s);
 	evict_for_others(s);
 	listeners_update(s);
 }
@@ -473,13 +620,10 @@ static void proxy_front_free(struct proxy_set *s, struct front *f)
 static void proxy_front_conn_closed(struct front *f)
 {
 	struct proxy_set *s = f->set;
-	struct workers *ws = s->shared->w;
 
 	front_unreserve(f);
 	/* a slot is free: workers paused at a shared limit look again */
-	for (int i = 0; ws && i < ws->n; i++)
-		if (i != s->worker && atomic_load(&ws->w[i].set->any_paused))
-			workers_poke(ws, i);
+	slot_freed(s);
 	if (f->retired && !f->active) {
 		proxy_front_free(s, f);
 		return;
@@ -843,6 +987,7 @@ static int proxy_start_workers(struct loop *l, const struct conf *c, unsigned n,
 	err = workers_new((int)n, proxy_worker_poked, &sh->w);
 	if (err) {
 		free(h);
+		pthread_mutex_destroy(&sh->evict_mu);
 		free(sh);
 		return err;
 	}
@@ -883,7 +1028,12 @@ int proxy_start(struct loop *l, const struct conf *c, struct proxy_set **out)
 
 	if (!sh)
 		return -ENOMEM;
+	if (pthread_mutex_init(&sh->evict_mu, NULL)) {
+		free(sh);
+		return -ENOMEM;
+	}
 	atomic_init(&sh->active, 0);
+	atomic_init(&sh->evict_open, 0);
 	/* splice(2) has no MSG_NOSIGNAL: a peer that vanished must give
 	 * EPIPE, not kill the daemon. */
 	signal(SIGPIPE, SIG_IGN);
@@ -891,6 +1041,7 @@ int proxy_start(struct loop *l, const struct conf *c, struct proxy_set **out)
 		return proxy_start_workers(l, c, n, sh, out);
 	s = proxy_set_new(l, sh, 0);
 	if (!s) {
+		pthread_mutex_destroy(&sh->evict_mu);
 		free(sh);
 		return -ENOMEM;
 	}
@@ -922,6 +1073,7 @@ int proxy_reload(struct proxy_set *p, const struct conf *c)
 static void proxy_set_stop_accepting(struct proxy_set *p)
 {
 	p->stopped = true;
+	evict_withdraw(p);
 	for (struct front *f = p->fronts; f; f = f->next)
 		for (int i = 0; i < f->n_ls; i++)
 			listener_close(p, &f->ls[i]);
@@ -1013,6 +1165,7 @@ void proxy_free(struct proxy_set *p)
 	ws = sh->w;
 	if (p->worker >= 0) {
 		proxy_set_free(p);
+		pthread_mutex_destroy(&sh->evict_mu);
 		free(sh);
 		return;
 	}
@@ -1024,6 +1177,7 @@ void proxy_free(struct proxy_set *p)
 	for (int i = 0; ws && i < ws->n; i++)
 		proxy_set_free(ws->w[i].set);
 	workers_free(ws);
+	pthread_mutex_destroy(&sh->evict_mu);
 	free(sh);
 	free(p);
 }
@@ -1135,6 +1289,10 @@ static void proxy_set_metrics(struct proxy_set *p, struct metric_sink *s)
 	metric(s, METRIC_COUNTER, "edgesteer_proxy_paused_total",
 	       "Times listeners paused, by cause", p->paused_fds,
 	       "proxy", "*", "cause", "out_of_fds", NULL);
+	if (p->shared->w)
+		metric(s, METRIC_COUNTER, "edgesteer_proxy_evict_grants_unused_total",
+		       "Slots freed for another worker's eviction request that no client of its took",
+		       p->evict_unused, NULL);
 	for (f = p->fronts; f; f = f->next)
 		metric(s, METRIC_GAUGE, "edgesteer_proxy_pooled_pipes", "Idle pipes in the pool",
 		       f->pool_len, "proxy", f->name, NULL);
@@ -1261,6 +1419,7 @@ void proxy_metrics(struct proxy_set *p, struct metric_sink *s)
 	for (int i = 0; i < n; i++) {
 		m.paused_total += sets[i]->paused_total;
 		m.paused_fds += sets[i]->paused_fds;
+		m.evict_unused += sets[i]->evict_unused;
 		for (struct front *f = sets[i]->fronts; f; f = f->next) {
 			struct front *g = merged_front(&m, f);
 

@@ -199,7 +199,6 @@ struct front_shared {
 	int n_ups, cap_ups;
 	struct client_table *clients;	/* per-client limits (client_limit.c) */
 	atomic_size_t active;		/* connections of the section, all workers */
-	atomic_int evict_wanted;	/* workers at its limit with no hello of their own to evict */
 };
 
 /* One per proxy_start(): what every worker's proxy_set shares. */
@@ -207,8 +206,20 @@ struct workers;
 struct proxy_shared {
 	struct front_shared *fronts;
 	atomic_size_t active;		/* connections of all sections, all workers */
-	atomic_int evict_wanted;	/* the same at [global] max_connections */
+	/* eviction requests between workers (proxy.c): evict_mu guards
+	 * every set's evict_state and evict_sh; evict_open counts the
+	 * requests in EVICT_ASKED, so that a worker looks without the lock */
+	pthread_mutex_t evict_mu;
+	atomic_int evict_open;
 	struct workers *w;		/* NULL: one loop, no threads */
+};
+
+/* A worker's request that another worker evict a connection still in
+ * its hello and hand the freed slot over (proxy.c). */
+enum evict_state {
+	EVICT_NONE,
+	EVICT_ASKED,		/* paused at a limit with no hello of its own */
+	EVICT_GRANTED,		/* a slot is held for this worker: it accepts or gives it back */
 };
 
 struct listener {
@@ -264,7 +275,14 @@ struct proxy_set {
 	bool reuseport;			/* listeners share their address with other workers */
 	atomic_bool any_paused;		/* a listener is paused: other workers poke on close */
 	struct loop_defer start;	/* the handle of workers: start their threads */
-	atomic_int *evict_asked;	/* the request count this worker added to, or NULL */
+	/* eviction request (proxy.c): state and sh under shared->evict_mu;
+	 * evict_asking (state != EVICT_NONE) and evict_front are this
+	 * worker's own, read without the lock */
+	enum evict_state evict_state;
+	struct front_shared *evict_sh;	/* the section at its limit; NULL: [global] */
+	struct front *evict_front;	/* the front that asked (accepts a grant) */
+	bool evict_asking;
+	uint64_t evict_unused;		/* slots granted to this worker that no client took */
 	uint64_t accepted;		/* connections this worker accepted */
 	struct resolver *resolver;	/* started at the first upstream name */
 	struct front *fronts;

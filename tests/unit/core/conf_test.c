@@ -135,6 +135,9 @@ static const struct bad_case {
 	{ "[global]\ncontrol_socket = relative.sock\n", 2, "control_socket", "absolute" },
 	{ "[global]\nlog_level = loud\n", 2, "log_level", "debug" },
 	{ "[global]\ndrain_timeout = 5 parsecs\n", 2, "drain_timeout", "duration" },
+	{ "[global]\nworkers = many\n", 2, "workers", "not auto or a whole number from 0 (auto) to 64" },
+	{ "[global]\nworkers = 65\n", 2, "workers", "0 (auto) to 64" },
+	{ "[global]\nworkers = -1\n", 2, "workers", "0 (auto) to 64" },
 	{ "[proxy a]\nlisten = 127.0.0.1:99999\ndefault = 127.0.0.1:1\n", 2, "listen", "port must be 1-65535" },
 	{ "[proxy a]\nlisten = 127.0.0.1\ndefault = 127.0.0.1:1\n", 2, "listen", "HOST:PORT" },
 	{ "[proxy a]\nlisten = [::1:443\ndefault = 127.0.0.1:1\n", 2, "listen", "[IPv6]:PORT" },
@@ -362,6 +365,31 @@ TEST(max_handshakes_default_and_range)
 	err = parse("[syslog]\nlisten = 127.0.0.1:514\nmax_handshakes = 0\n", &c, &rc);
 	EXPECT_EQ(rc, -EINVAL);
 	EXPECT_TRUE(strstr(err, "t.conf:3: [syslog] max_handshakes") != NULL);
+}
+
+/* workers: auto by default, auto and 0 alike, an explicit count kept */
+TEST(workers_auto_or_count)
+{
+	static const struct {
+		const char *val;
+		uint32_t want;
+	} ok[] = { { "auto", 0 }, { "AUTO", 0 }, { "0", 0 }, { "1", 1 }, { "3", 3 }, { "64", 64 } };
+	struct conf *c;
+	char text[128];
+	int rc;
+
+	parse("[syslog]\nlisten = 127.0.0.1:514\n", &c, &rc);
+	ASSERT_EQ(rc, 0);
+	EXPECT_EQ(c->global.workers, 0);
+	conf_free(c);
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		snprintf(text, sizeof(text), "[global]\nworkers = %s\n[syslog]\nlisten = 127.0.0.1:514\n",
+			 ok[i].val);
+		parse(text, &c, &rc);
+		ASSERT_EQ(rc, 0);
+		EXPECT_EQ(c->global.workers, ok[i].want);
+		conf_free(c);
+	}
 }
 
 TEST(check_exit_codes)
@@ -632,6 +660,7 @@ TEST(defaults_are_the_values_they_always_were)
 	EXPECT_EQ(c->global.log_level, 6);	/* LOG_INFO */
 	EXPECT_EQ(c->global.drain_timeout_ms, 10000);
 	EXPECT_EQ(c->global.max_connections, 0);
+	EXPECT_EQ(c->global.workers, 0);	/* auto */
 	EXPECT_STREQ(c->global.control_group, "");
 	EXPECT_EQ(c->xdp.cpumap_qsize, 2048);
 	EXPECT_EQ(c->xdp.syslog_rate_v6_prefix, 64);
