@@ -158,7 +158,9 @@ mkdir -p "$work/spool"
 # the host's bpffs where the maps are pinned.
 nsenter --net="/run/netns/$(ns gw)" "$bin" run ${DEMO_VERBOSE:+-v} -c "$work/edgesteer.conf" 2>"$work/edgesteer.log" &
 pids+=($!)
-for _ in $(seq 50); do
+# Start-up verifies two XDP programs (about a second idle, several on a
+# loaded machine); wait up to 30 s.
+for _ in $(seq 300); do
 	"$bin" status -s "$work/control.sock" >/dev/null 2>&1 && break
 	sleep 0.1
 done
