@@ -43,6 +43,7 @@
 
 #include "core/log.h"
 #include "ec_nettle.h"
+#include "rsa_nettle.h"
 #include "tls.h"
 
 #define PEM_FILE_MAX (8u << 20)	/* CA bundles are ~200 KB; refuse absurd files */
@@ -373,7 +374,7 @@ struct tls_cred {
 	br_x509_certificate *chain;
 	size_t chain_len;
 	int key_type;			/* BR_KEYTYPE_RSA or BR_KEYTYPE_EC */
-	br_rsa_private_key rsa;
+	struct tls_rsa_key rsa;		/* prepared for Nettle's signer at load */
 	struct tls_ec_key ec;		/* prepared for Nettle's signer at load */
 	uint8_t *key_mem;		/* backing store of rsa/ec fields */
 };
@@ -389,6 +390,7 @@ static uint8_t *dup_into(uint8_t **at, const void *src, size_t len)
 
 static int decode_key(struct tls_cred *c, br_skey_decoder_context *kc, const uint8_t *der, size_t len)
 {
+	br_rsa_private_key rsa;
 	br_ec_private_key ec;
 	uint8_t *at;
 
@@ -404,12 +406,15 @@ static int decode_key(struct tls_cred *c, br_skey_decoder_context *kc, const uin
 		if (!c->key_mem)
 			return -ENOMEM;
 		at = c->key_mem;
-		c->rsa = *k;
-		c->rsa.p = dup_into(&at, k->p, k->plen);
-		c->rsa.q = dup_into(&at, k->q, k->qlen);
-		c->rsa.dp = dup_into(&at, k->dp, k->dplen);
-		c->rsa.dq = dup_into(&at, k->dq, k->dqlen);
-		c->rsa.iq = dup_into(&at, k->iq, k->iqlen);
+		rsa = *k;
+		rsa.p = dup_into(&at, k->p, k->plen);
+		rsa.q = dup_into(&at, k->q, k->qlen);
+		rsa.dp = dup_into(&at, k->dp, k->dplen);
+		rsa.dq = dup_into(&at, k->dq, k->dqlen);
+		rsa.iq = dup_into(&at, k->iq, k->iqlen);
+		/* a key Nettle refuses is signed by BearSSL, which may take it */
+		if (tls_rsa_key_init(&c->rsa, &rsa) == -ENOMEM)
+			return -ENOMEM;
 	} else if (c->key_type == BR_KEYTYPE_EC) {
 		const br_ec_private_key *k = br_skey_decoder_get_ec(kc);
 
@@ -448,10 +453,13 @@ void tls_cred_free(struct tls_cred *c)
 	free(c->chain);
 	if (c->key_mem) {
 		explicit_bzero(c->key_mem, c->key_type == BR_KEYTYPE_RSA ?
-			       c->rsa.plen + c->rsa.qlen + c->rsa.dplen + c->rsa.dqlen + c->rsa.iqlen :
+			       c->rsa.sk.plen + c->rsa.sk.qlen + c->rsa.sk.dplen + c->rsa.sk.dqlen +
+			       c->rsa.sk.iqlen :
 			       c->ec.sk.xlen);
 		free(c->key_mem);
 		tls_ec_key_wipe(&c->ec);
+		if (c->key_type == BR_KEYTYPE_RSA)
+			tls_rsa_key_clear(&c->rsa);
 	}
 	free(c);
 }
@@ -945,8 +953,8 @@ struct tls_session {
 static void server_use_cred(br_ssl_server_context *cc, const struct tls_cred *c)
 {
 	if (c->key_type == BR_KEYTYPE_RSA)
-		br_ssl_server_set_single_rsa(cc, c->chain, c->chain_len, &c->rsa, BR_KEYTYPE_SIGN,
-					     br_rsa_private_get_default(), br_rsa_pkcs1_sign_get_default());
+		br_ssl_server_set_single_rsa(cc, c->chain, c->chain_len, &c->rsa.sk, BR_KEYTYPE_SIGN,
+					     br_rsa_private_get_default(), tls_rsa_pkcs1_sign);
 	else
 		br_ssl_server_set_single_ec(cc, c->chain, c->chain_len, &c->ec.sk, BR_KEYTYPE_SIGN,
 					    BR_KEYTYPE_EC, &tls_ec_nettle, tls_ecdsa_sign_asn1);
@@ -1145,8 +1153,8 @@ int tls_client_new(const struct tls_client_opts *o, int fd, size_t bufsize, bool
 		const struct tls_cred *c = o->cred;
 
 		if (c->key_type == BR_KEYTYPE_RSA)
-			br_ssl_client_set_single_rsa(cc, c->chain, c->chain_len, &c->rsa,
-						     br_rsa_pkcs1_sign_get_default());
+			br_ssl_client_set_single_rsa(cc, c->chain, c->chain_len, &c->rsa.sk,
+						     tls_rsa_pkcs1_sign);
 		else
 			br_ssl_client_set_single_ec(cc, c->chain, c->chain_len, &c->ec.sk,
 						    BR_KEYTYPE_SIGN, 0, &tls_ec_nettle,
