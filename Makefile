@@ -64,7 +64,7 @@ BEARSSL_VERSION := $(shell dpkg-query -W -f='$${Version}' libbearssl-dev:$(ARCH)
 WARN     := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wno-unused-parameter
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -iquote user -I$(BPFBUILD)/skel -MMD -MP
-LDLIBS   := -lbpf -lelf -lz -lbearssl -linih -lm -lresolv
+LDLIBS   := -lbpf -lelf -lz -lbearssl -lhogweed -lnettle -lgmp -linih -lm -lresolv
 
 BPF_CFLAGS := -target bpf -O2 -g -Wall -Werror -Iinclude -Ibpf \
 	      -I/usr/include/$(MULTIARCH) -D__TARGET_ARCH_$(BPF_ARCH)

@@ -11,6 +11,7 @@ PACKAGES=(
 	# build
 	make gcc clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
 	libbearssl-dev libinih-dev pkg-config
+	nettle-dev             # P-256/X25519/ECDSA under BearSSL (libhogweed, libgmp)
 	linux-libc-dev
 	groff-base man-db      # tests render the man pages (groff -ww, man -l)
 	# tests: fuzzing runtime, namespaces, real peers
@@ -38,7 +39,7 @@ if [ "${1:-}" = --arm64 ]; then
 	fi
 	PACKAGES+=(crossbuild-essential-arm64 qemu-user-static
 		   libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64 libbearssl-dev:arm64
-		   libinih-dev:arm64 libc6-dev:arm64 linux-libc-dev:arm64)
+		   nettle-dev:arm64 libinih-dev:arm64 libc6-dev:arm64 linux-libc-dev:arm64)
 fi
 
 missing=()

@@ -19,9 +19,15 @@
 # microseconds per handshake (utime+stime of its PIDs from /proc/PID/stat,
 # before and after; 10 ms ticks, so short runs are coarse).
 #
+# Then the public-key operations alone (ec_bench.c): BearSSL's portable
+# code against the Nettle-backed hooks edgesteer uses, us per call.
+#
 # Knobs (environment): BENCH_TLS_SECS (4), BENCH_TLS_TARGETS
 # ("edgesteer haproxy nginx"), BENCH_TLS_PORT_BASE (24100; uses
-# BASE..BASE+19 on 127.0.0.1). Peers whose binary is missing are skipped.
+# BASE..BASE+19 on 127.0.0.1), BENCH_TLS_BEFORE (another edgesteer
+# binary, e.g. an older build, measured as the target "before" in the
+# same run), BENCH_TLS_EC_CALLS (300 calls per ec_bench cell, 0: skip it).
+# Peers whose binary is missing are skipped.
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -29,11 +35,15 @@ BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$SRC/$BUILD ;; esac
 SECS=${BENCH_TLS_SECS:-4}
 TARGETS=${BENCH_TLS_TARGETS:-"edgesteer haproxy nginx"}
+BEFORE=${BENCH_TLS_BEFORE:-}
+[ -n "$BEFORE" ] && TARGETS="before $TARGETS"
+EC_CALLS=${BENCH_TLS_EC_CALLS:-300}
 BASE=${BENCH_TLS_PORT_BASE:-24100}
 P_SINK=$((BASE + 1))
 declare -A PORT=([edgesteer,ec]=$((BASE + 10)) [edgesteer,rsa]=$((BASE + 11))
 		 [haproxy,ec]=$((BASE + 12)) [haproxy,rsa]=$((BASE + 13))
-		 [nginx,ec]=$((BASE + 14)) [nginx,rsa]=$((BASE + 15)))
+		 [nginx,ec]=$((BASE + 14)) [nginx,rsa]=$((BASE + 15))
+		 [before,ec]=$((BASE + 16)) [before,rsa]=$((BASE + 17)))
 declare -A CIPHER=([ec]=ECDHE-ECDSA-AES128-GCM-SHA256 [rsa]=ECDHE-RSA-AES128-GCM-SHA256)
 HZ=$(getconf CLK_TCK)
 OUT=$BUILD/bench
@@ -60,27 +70,31 @@ declare -A CRT=([ec]=$C/server-ec.crt [rsa]=$C/server.crt) KEY=([ec]=$C/server-e
 STARTED+=($!)
 bench_wait_listen $P_SINK || { log "upstream did not start"; exit 1; }
 
+# start_edgesteer [BINARY [TARGET]]
 start_edgesteer() {
-	local f=$TMP/edgesteer.conf k
-	[ -x "$BUILD/edgesteer" ] || return 1
+	local bin=${1:-$BUILD/edgesteer} t=${2:-edgesteer} f k
+	f=$TMP/$t.conf
+	[ -x "$bin" ] || return 1
 	{
 		echo "[global]"
-		echo "control_socket = $TMP/edgesteer.sock"
-		echo "pin_path = /sys/fs/bpf/es-bench-tls-$$"
+		echo "control_socket = $TMP/$t.sock"
+		echo "pin_path = /sys/fs/bpf/es-bench-tls-$t-$$"
 		echo "log_level = warning"
 		# one loop, like the single-threaded peers (workers defaults to one per CPU)
 		echo "workers = 1"
 		for k in ec rsa; do
 			echo "[proxy $k]"
-			echo "listen = 127.0.0.1:${PORT[edgesteer,$k]}"
+			echo "listen = 127.0.0.1:${PORT[$t,$k]}"
 			echo "protocol = tls"
 			echo "no_sni = 127.0.0.1:$P_SINK terminate=${CRT[$k]},${KEY[$k]}"
 			echo "access_log = no"
 		done
 	} >"$f"
-	"$BUILD/edgesteer" run -c "$f" >"$TMP/edgesteer.log" 2>&1 &
+	"$bin" run -c "$f" >"$TMP/$t.log" 2>&1 &
 	PEER_PID=$!
 }
+
+start_before() { start_edgesteer "$BEFORE" before; }
 
 start_haproxy() {
 	local f=$TMP/haproxy.cfg k
@@ -174,3 +188,14 @@ for t in $TARGETS; do
 	done
 	printf '\n'
 done
+
+[ "$EC_CALLS" -gt 0 ] || exit 0
+if [ -f "$BUILD/libedgesteer.a" ]; then
+	$CC -O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -I"$SRC/include" \
+		-iquote "$SRC/user" -o "$OUT/ec_bench" "$SRC/scripts/bench/ec_bench.c" "$BUILD/libedgesteer.a" \
+		-lbearssl -lhogweed -lnettle -lgmp
+	printf '\nPublic-key operations, CPU time per call (ec_bench, %s calls, best of 5 rounds)\n' "$EC_CALLS"
+	"$OUT/ec_bench" -n "$EC_CALLS"
+else
+	log "no $BUILD/libedgesteer.a: ec_bench skipped (build first)"
+fi

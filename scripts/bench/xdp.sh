@@ -29,7 +29,7 @@ XF=${BENCH_XDP_FILTER:-/usr/lib/$multiarch/bpf/xdpfilt_alw_all.o}
 mkdir -p "$BENCH_BIN"
 gcc -O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$ROOT/include" -iquote "$ROOT/user" \
 	-I"$BUILD/skel" -o "$BENCH_BIN/xdp_bench" "$ROOT/scripts/bench/xdp_bench.c" \
-	"$BUILD/libedgesteer.a" -lbpf -lelf -lz -lbearssl -linih -lsystemd -lm
+	"$BUILD/libedgesteer.a" -lbpf -lelf -lz -lbearssl -lhogweed -lnettle -lgmp -linih -lsystemd -lm
 
 exec "$BENCH_BIN/xdp_bench" -n "${BENCH_XDP_REPEAT:-2000000}" -r "${BENCH_XDP_ROUNDS:-7}" \
 	-p "${BENCH_XDP_PREFIXES:-1000}" -f "$XF" "$@"

@@ -114,6 +114,64 @@ TEST_F_TIMEOUT(term, openssl_s_client_request_and_close, 30)
 	EXPECT_GE(atoi(out), 5);
 }
 
+/*
+ * Each ECDHE group the terminator offers, forced by the client, with the
+ * ECDSA and the RSA certificate, and the ECDSA signature over each hash
+ * a client may ask for: P-256 and X25519 are computed by Nettle
+ * (tls/ec_nettle.c), P-384 by BearSSL. -verify_return_error: the
+ * ServerKeyExchange signature and the chain must verify.
+ */
+TEST_F_TIMEOUT(term, openssl_s_client_each_group_and_ecdsa_hash, 60)
+{
+	/* OpenSSL refuses an ECDSA certificate on a curve it did not list
+	 * in supported_groups: the ECDSA route's client lists P-256 last.
+	 * Offered P-384 and P-256, BearSSL takes P-256, so P-384 is tried
+	 * with the RSA certificate only. */
+	static const struct {
+		const char *groups, *temp_key;
+		bool rsa_only;
+	} g[] = {
+		{ "X25519", "Server Temp Key: X25519", false },
+		{ "P-256", "Server Temp Key: ECDH, prime256v1", false },
+		{ "P-384", "Server Temp Key: ECDH, secp384r1", true },
+	};
+	static const struct {
+		const char *name, *ca, *also;
+	} c[] = { { "ec.test", "ca-ec.crt", ":P-256" }, { "app.test", "ca.crt", "" } };
+	static const char *const hashes[] = { "SHA256", "SHA384", "SHA512" };
+	char out[16384], want[64];
+
+	for (size_t i = 0; i < sizeof(g) / sizeof(g[0]); i++)
+		for (size_t j = g[i].rsa_only; j < sizeof(c) / sizeof(c[0]); j++) {
+			int rc = th_sh_out(out, sizeof(out),
+					   "printf 'GET /hello HTTP/1.0\\r\\nHost: %s\\r\\n\\r\\n' | timeout 10 "
+					   "openssl s_client -connect 127.0.0.1:%d -servername %s -CAfile %s/%s "
+					   "-groups %s%s -verify_return_error -ign_eof 2>&1",
+					   c[j].name, PORT, c[j].name, self->certs, c[j].ca, g[i].groups,
+					   strcmp(g[i].groups, "P-256") ? c[j].also : "");
+
+			if (rc)
+				TH_LOG("%s", out);
+			ASSERT_EQ(rc, 0);
+			if (!strstr(out, g[i].temp_key))
+				TH_LOG("%s, groups %s: no \"%s\"", c[j].name, g[i].groups, g[i].temp_key);
+			EXPECT_TRUE(strstr(out, g[i].temp_key) != NULL);
+			snprintf(want, sizeof(want), "hello %s", c[j].name);
+			EXPECT_TRUE(strstr(out, want) != NULL);
+		}
+	for (size_t h = 0; h < sizeof(hashes) / sizeof(hashes[0]); h++) {
+		ASSERT_EQ(th_sh_out(out, sizeof(out),
+				    "printf 'GET /hello HTTP/1.0\\r\\nHost: ec.test\\r\\n\\r\\n' | timeout 10 "
+				    "openssl s_client -connect 127.0.0.1:%d -servername ec.test -CAfile %s/ca-ec.crt "
+				    "-groups P-256 -sigalgs ECDSA+%s -verify_return_error -ign_eof 2>&1",
+				    PORT, self->certs, hashes[h]), 0);
+		snprintf(want, sizeof(want), "Peer signing digest: %s", hashes[h]);
+		EXPECT_TRUE(strstr(out, want) != NULL);
+		EXPECT_TRUE(strstr(out, "Peer signature type: ECDSA") != NULL);
+		EXPECT_TRUE(strstr(out, "hello ec.test") != NULL);
+	}
+}
+
 TEST_F_TIMEOUT(term, hundred_mib_byte_exact_and_no_leaks, 120)
 {
 	char want[80], got[80];

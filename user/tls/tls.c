@@ -42,6 +42,8 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "ec_nettle.h"
+#include "rsa_nettle.h"
 #include "tls.h"
 
 #define PEM_FILE_MAX (8u << 20)	/* CA bundles are ~200 KB; refuse absurd files */
@@ -372,8 +374,8 @@ struct tls_cred {
 	br_x509_certificate *chain;
 	size_t chain_len;
 	int key_type;			/* BR_KEYTYPE_RSA or BR_KEYTYPE_EC */
-	br_rsa_private_key rsa;
-	br_ec_private_key ec;
+	struct tls_rsa_key rsa;		/* prepared for Nettle's signer at load */
+	struct tls_ec_key ec;		/* prepared for Nettle's signer at load */
 	uint8_t *key_mem;		/* backing store of rsa/ec fields */
 };
 
@@ -388,6 +390,8 @@ static uint8_t *dup_into(uint8_t **at, const void *src, size_t len)
 
 static int decode_key(struct tls_cred *c, br_skey_decoder_context *kc, const uint8_t *der, size_t len)
 {
+	br_rsa_private_key rsa;
+	br_ec_private_key ec;
 	uint8_t *at;
 
 	br_skey_decoder_init(kc);
@@ -402,12 +406,15 @@ static int decode_key(struct tls_cred *c, br_skey_decoder_context *kc, const uin
 		if (!c->key_mem)
 			return -ENOMEM;
 		at = c->key_mem;
-		c->rsa = *k;
-		c->rsa.p = dup_into(&at, k->p, k->plen);
-		c->rsa.q = dup_into(&at, k->q, k->qlen);
-		c->rsa.dp = dup_into(&at, k->dp, k->dplen);
-		c->rsa.dq = dup_into(&at, k->dq, k->dqlen);
-		c->rsa.iq = dup_into(&at, k->iq, k->iqlen);
+		rsa = *k;
+		rsa.p = dup_into(&at, k->p, k->plen);
+		rsa.q = dup_into(&at, k->q, k->qlen);
+		rsa.dp = dup_into(&at, k->dp, k->dplen);
+		rsa.dq = dup_into(&at, k->dq, k->dqlen);
+		rsa.iq = dup_into(&at, k->iq, k->iqlen);
+		/* a key Nettle refuses is signed by BearSSL, which may take it */
+		if (tls_rsa_key_init(&c->rsa, &rsa) == -ENOMEM)
+			return -ENOMEM;
 	} else if (c->key_type == BR_KEYTYPE_EC) {
 		const br_ec_private_key *k = br_skey_decoder_get_ec(kc);
 
@@ -415,8 +422,10 @@ static int decode_key(struct tls_cred *c, br_skey_decoder_context *kc, const uin
 		if (!c->key_mem)
 			return -ENOMEM;
 		at = c->key_mem;
-		c->ec = *k;
-		c->ec.x = dup_into(&at, k->x, k->xlen);
+		ec = *k;
+		ec.x = dup_into(&at, k->x, k->xlen);
+		if (tls_ec_key_init(&c->ec, &ec))
+			return -EINVAL;
 	} else {
 		return -EINVAL;
 	}
@@ -444,9 +453,13 @@ void tls_cred_free(struct tls_cred *c)
 	free(c->chain);
 	if (c->key_mem) {
 		explicit_bzero(c->key_mem, c->key_type == BR_KEYTYPE_RSA ?
-			       c->rsa.plen + c->rsa.qlen + c->rsa.dplen + c->rsa.dqlen + c->rsa.iqlen :
-			       c->ec.xlen);
+			       c->rsa.sk.plen + c->rsa.sk.qlen + c->rsa.sk.dplen + c->rsa.sk.dqlen +
+			       c->rsa.sk.iqlen :
+			       c->ec.sk.xlen);
 		free(c->key_mem);
+		tls_ec_key_wipe(&c->ec);
+		if (c->key_type == BR_KEYTYPE_RSA)
+			tls_rsa_key_clear(&c->rsa);
 	}
 	free(c);
 }
@@ -940,11 +953,11 @@ struct tls_session {
 static void server_use_cred(br_ssl_server_context *cc, const struct tls_cred *c)
 {
 	if (c->key_type == BR_KEYTYPE_RSA)
-		br_ssl_server_set_single_rsa(cc, c->chain, c->chain_len, &c->rsa, BR_KEYTYPE_SIGN,
-					     br_rsa_private_get_default(), br_rsa_pkcs1_sign_get_default());
+		br_ssl_server_set_single_rsa(cc, c->chain, c->chain_len, &c->rsa.sk, BR_KEYTYPE_SIGN,
+					     br_rsa_private_get_default(), tls_rsa_pkcs1_sign);
 	else
-		br_ssl_server_set_single_ec(cc, c->chain, c->chain_len, &c->ec, BR_KEYTYPE_SIGN,
-					    BR_KEYTYPE_EC, br_ec_get_default(), br_ecdsa_sign_asn1_get_default());
+		br_ssl_server_set_single_ec(cc, c->chain, c->chain_len, &c->ec.sk, BR_KEYTYPE_SIGN,
+					    BR_KEYTYPE_EC, &tls_ec_nettle, tls_ecdsa_sign_asn1);
 }
 
 static int sni_choose(const br_ssl_server_policy_class **pctx, const br_ssl_server_context *cc,
@@ -1039,7 +1052,7 @@ static void server_init(br_ssl_server_context *cc)
 		br_ssl_engine_set_hash(eng, id, hashes[id - br_md5_ID]);
 	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
 	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
-	br_ssl_engine_set_ec(eng, br_ec_get_default());
+	br_ssl_engine_set_ec(eng, &tls_ec_nettle);
 	br_ssl_engine_set_gcm(eng, &br_sslrec_in_gcm_vtable, &br_sslrec_out_gcm_vtable);
 	br_ssl_engine_set_aes_ctr(eng, sym.aes_ctr);
 	br_ssl_engine_set_ghash(eng, sym.ghash);
@@ -1080,9 +1093,11 @@ int tls_server_new(const struct tls_server_opts *o, int fd, size_t bufsize, bool
 	}
 	if (o->client_ca) {
 		/* verifying the client's CertificateVerify; init_full_rsa
-		 * leaves these out since client auth is optional */
+		 * leaves these out since client auth is optional. Not
+		 * br_ssl_engine_set_default_ecdsa(): it would also put
+		 * BearSSL's EC code back in place of Nettle's. */
 		br_ssl_engine_set_default_rsavrfy(t->eng);
-		br_ssl_engine_set_default_ecdsa(t->eng);
+		br_ssl_engine_set_ecdsa(t->eng, br_ecdsa_vrfy_asn1_get_default());
 		x509_check_init(&t->xc, o->client_ca, o->client_issuer, TLS_EKU_CLIENT);
 		t->xc.keep = o->keep_peer_chain;
 		br_ssl_engine_set_x509(t->eng, &t->xc.vtable);
@@ -1129,18 +1144,21 @@ int tls_client_new(const struct tls_client_opts *o, int fd, size_t bufsize, bool
 	snprintf(t->server_name, sizeof(t->server_name), "%s", o->server_name ? o->server_name : "");
 	/* init_full set the minimal engine; route it through our wrapper */
 	br_ssl_engine_set_x509(&cc->eng, &t->xc.vtable);
+	/* ECDHE and the server's signature check by Nettle (init_full
+	 * set BearSSL's own) */
+	br_ssl_engine_set_ec(&cc->eng, &tls_ec_nettle);
 	t->eng = &cc->eng;
 	engine_policy(t->eng);
 	if (o->cred) {
 		const struct tls_cred *c = o->cred;
 
 		if (c->key_type == BR_KEYTYPE_RSA)
-			br_ssl_client_set_single_rsa(cc, c->chain, c->chain_len, &c->rsa,
-						     br_rsa_pkcs1_sign_get_default());
+			br_ssl_client_set_single_rsa(cc, c->chain, c->chain_len, &c->rsa.sk,
+						     tls_rsa_pkcs1_sign);
 		else
-			br_ssl_client_set_single_ec(cc, c->chain, c->chain_len, &c->ec,
-						    BR_KEYTYPE_SIGN, 0, br_ec_get_default(),
-						    br_ecdsa_sign_asn1_get_default());
+			br_ssl_client_set_single_ec(cc, c->chain, c->chain_len, &c->ec.sk,
+						    BR_KEYTYPE_SIGN, 0, &tls_ec_nettle,
+						    tls_ecdsa_sign_asn1);
 	}
 	br_ssl_engine_set_buffer(t->eng, t->buf, t->bufsize, bidi);
 	if (!br_ssl_client_reset(cc, o->server_name && o->server_name[0] ? o->server_name : NULL, 0)) {
