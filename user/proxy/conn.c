@@ -31,11 +31,24 @@
  *
  * The pump (SPLICE). Each direction ("half") moves src -> pipe -> dst
  * with splice(2), so payload never enters user space (docs/design.md,
- * Zero-copy where the kernel allows). A half reads only when its pipe is
- * empty and then writes the pipe out; it asks for EPOLLIN on src while
- * the pipe is empty and EPOLLOUT on dst while it is not, never both.
- * That rule is what keeps the loop from spinning: "splice returned
- * EAGAIN with bytes in the pipe" can mean either "socket empty" or "pipe
+ * Zero-copy where the kernel allows), once it has proven bulk (a full
+ * 16 KiB read, or 64 KiB moved); until then it copies with read() and
+ * send() through a buffer held only in flight, which for a few hundred
+ * bytes costs less than two splices. A half reads only when its pipe is
+ * empty and then writes the pipe out.
+ *
+ * Epoll. A plain connection is edge-triggered: each socket is registered
+ * once with every event it will need (CONN_ET_EVENTS; the upstream by
+ * the connect race, on c->uh), and what each can do is remembered
+ * (c_in, c_out, u_in, u_out: set by events, cleared when a read or write
+ * finds EAGAIN), so no epoll_ctl follows the state. A TCP read shorter
+ * than asked has emptied the socket; with EPOLLRDHUP seen, it also means
+ * EOF, and the last bytes go with MSG_MORE so the FIN rides with them.
+ * Once a half proves bulk, and for terminate= routes from the start, the
+ * connection is level-triggered: it asks for EPOLLIN on src while the
+ * pipe is empty and EPOLLOUT on dst while it is not, never both. That
+ * rule is what keeps the loop from spinning: "splice returned EAGAIN
+ * with bytes in the pipe" can mean either "socket empty" or "pipe
  * full", and we never have to guess. The pipe comes from the front's
  * pool when the half starts moving bytes and goes back as soon as it is
  * empty, so an idle connection holds two sockets and no pipe. When
@@ -606,13 +619,27 @@ static void splice_run(struct conn *c)
 		conn_close(c, CLOSE_DONE);
 		return;
 	}
+	if (c->up.bulk || c->down.bulk) {
+		/* An elephant: level-triggered from here, with the interest
+		 * following the pipes (two epoll_ctl now, a few per pipe
+		 * that fills later). Edge-triggered, every segment that
+		 * arrives while its pipe waits for the other side wakes us
+		 * for nothing: more CPU per GB (docs/proxy-performance.md). */
+		c->et = false;
+		loop_defer_cancel(c->set->loop, &c->more);
+		splice_settle(c, false, 0);
+		return;
+	}
 	if (up || down)
 		loop_defer(c->set->loop, &c->more, on_more);
 }
 
 static void on_more(struct loop_defer *d)
 {
-	splice_run(container_of(d, struct conn, more));
+	struct conn *c = container_of(d, struct conn, more);
+
+	if (c->et)
+		splice_run(c);
 }
 
 static void splice_event(struct conn *c, bool client, uint32_t ev)
