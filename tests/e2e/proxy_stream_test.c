@@ -549,6 +549,12 @@ static void expect_served_by_up2(struct th_metadata *_metadata, struct th_fixtur
 	ASSERT_EQ(pu_write_all(ufd, "ok", 2), 0);
 	ASSERT_EQ(pu_read_n(fd, buf, 2), 2);
 	EXPECT_MEMEQ(buf, "ok", 2);
+	/* still whole after the first answer: what the failed attempt
+	 * reported (a refused connect's EPOLLHUP) did not stick to the
+	 * winner as an EOF of the upstream */
+	ASSERT_EQ(pu_write_all(ufd, "again", 5), 0);
+	ASSERT_EQ(pu_read_n(fd, buf, 5), 5);
+	EXPECT_MEMEQ(buf, "again", 5);
 	close(ufd);
 	close(fd);
 }

@@ -1304,11 +1304,19 @@ static void on_upstream(struct loop_fd *h, uint32_t ev)
 {
 	struct conn *c = container_of(h, struct conn, uh);
 
-	if (c->et)
+	if (c->et && c->state != CONN_CONNECT)
 		et_mark(c, false, ev);
 	switch (c->state) {
 	case CONN_CONNECT:
-		/* an attempt of the race on our handle (connrace.c) */
+		/* An attempt of the race on our handle (connrace.c). What a
+		 * failed attempt reported (EPOLLHUP: EOF) must not stick to
+		 * the socket that wins: only a success's event is noted (a
+		 * winner moved here by the race gets a fresh event). */
+		if (c->et) {
+			c->u_in = c->u_out = c->u_rdhup = false;
+			if (!(ev & (EPOLLERR | EPOLLHUP)))
+				et_mark(c, false, ev);
+		}
 		if (c->race)
 			connrace_event(c->race, h, ev);
 		return;
