@@ -32,6 +32,10 @@
 #include "core/metrics.h"
 #include "proxy/proxy.h"
 
+/* What one direction of a connection copies (read/send) before it
+ * proves bulk and splices: conn.c's SMALL_MAX plus one COPY_BUF read. */
+#define SMALL_COPY_MAX ((64ll + 16) << 10)
+
 /* Options of the next pu_proxy(): set before calling it. */
 static const char *pu_reload_conf;	/* SIGHUP: proxy_reload() with this */
 static const char *pu_metrics_file;	/* SIGUSR1: Prometheus text written here */

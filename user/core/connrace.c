@@ -34,6 +34,7 @@
 
 struct attempt {
 	struct loop_fd h;
+	struct loop_fd *hp;		/* &h or o.own; NULL: not in flight */
 	struct connrace *r;
 	uint64_t deadline;		/* loop ms */
 	int idx;			/* into addrs */
@@ -46,7 +47,7 @@ struct connrace {
 	socklen_t lens[CONNRACE_MAX];
 	int order[CONNRACE_MAX];
 	int n, next;			/* order[next] is the next to start */
-	struct attempt at[CONNRACE_MAX];	/* h.fd >= 0: in flight */
+	struct attempt at[CONNRACE_MAX];	/* hp: in flight */
 	int inflight;
 	uint64_t next_at;		/* loop ms: when order[next] may start */
 	int last_err;
@@ -86,8 +87,8 @@ uint64_t connrace_bound_ms(const struct connrace_opts *o, int n)
 static void race_free(struct connrace *r)
 {
 	for (int i = 0; i < CONNRACE_MAX; i++)
-		if (r->at[i].h.fd >= 0)
-			loop_fd_close(r->l, &r->at[i].h, r->at[i].h.fd);
+		if (r->at[i].hp)
+			loop_fd_close(r->l, r->at[i].hp, r->at[i].hp->fd);
 	loop_timer_cancel(r->l, &r->t);
 	free(r);
 }
@@ -110,7 +111,7 @@ static bool resource_err(int err)
 static int start_one(struct connrace *r)
 {
 	while (r->next < r->n) {
-		int idx = r->order[r->next++], one = 1, fd, slot;
+		int idx = r->order[r->next++], one = 1, fd, slot, err;
 		const struct sockaddr *sa = (const struct sockaddr *)&r->addrs[idx];
 
 		fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -127,15 +128,21 @@ static int start_one(struct connrace *r)
 			close(fd);
 			continue;
 		}
-		for (slot = 0; r->at[slot].h.fd >= 0; slot++)
+		for (slot = 0; r->at[slot].hp; slot++)
 			;	/* inflight < max_inflight <= CONNRACE_MAX: there is one */
 		r->at[slot].r = r;
 		r->at[slot].idx = idx;
-		if (loop_fd_add(r->l, &r->at[slot].h, fd, EPOLLOUT, on_attempt)) {
+		/* on the caller's handle when it is free: no epoll_ctl to hand it over */
+		if (r->o.own && r->o.own->fd < 0)
+			err = loop_fd_add(r->l, r->o.own, fd, r->o.own_events, r->o.own_cb);
+		else
+			err = loop_fd_add(r->l, &r->at[slot].h, fd, EPOLLOUT, on_attempt);
+		if (err) {
 			r->last_err = ENOMEM;
 			close(fd);
 			return -ENOMEM;
 		}
+		r->at[slot].hp = r->o.own && r->o.own->fd == fd ? r->o.own : &r->at[slot].h;
 		r->at[slot].deadline = loop_now(r->l) + r->o.timeout_ms;
 		r->inflight++;
 		r->next_at = loop_now(r->l) + r->o.delay_ms;
@@ -168,7 +175,7 @@ static void settle(struct connrace *r, bool start_now)
 	if (r->next < r->n && r->inflight < r->o.max_inflight)
 		when = r->next_at;
 	for (int i = 0; i < CONNRACE_MAX; i++)
-		if (r->at[i].h.fd >= 0 && r->at[i].deadline < when)
+		if (r->at[i].hp && r->at[i].deadline < when)
 			when = r->at[i].deadline;
 	loop_timer_arm(r->l, &r->t, when > now ? when - now : 1);
 }
@@ -177,36 +184,85 @@ static void attempt_failed(struct attempt *a, int err)
 {
 	struct connrace *r = a->r;
 
-	loop_fd_close(r->l, &a->h, a->h.fd);
+	loop_fd_close(r->l, a->hp, a->hp->fd);
+	a->hp = NULL;
 	r->inflight--;
 	r->last_err = err;
 }
 
-static void on_attempt(struct loop_fd *h, uint32_t ev)
+static void attempt_event(struct attempt *a, uint32_t ev)
 {
-	struct attempt *a = container_of(h, struct attempt, h);
 	struct connrace *r = a->r;
+	struct loop_fd *h = a->hp;
 	int err = 0, fd = h->fd, idx = a->idx;
 	socklen_t len = sizeof(err);
 	connrace_done_fn done;
 	void *arg;
 
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-		err = errno;
-	if (!err && (ev & (EPOLLERR | EPOLLHUP)))
-		err = ECONNRESET;
+	/* EPOLLOUT alone is a connect that succeeded: SO_ERROR is only
+	 * read when the socket says something went wrong */
+	if (ev & (EPOLLERR | EPOLLHUP)) {
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+			err = errno;
+		if (!err)
+			err = ECONNRESET;
+	} else if (!(ev & EPOLLOUT)) {
+		return;	/* not connected yet */
+	}
 	if (err) {
 		attempt_failed(a, err);
 		settle(r, true);	/* a failure starts the next one at once */
 		return;
 	}
-	/* the winner: its fd leaves the race, the others are closed */
-	loop_fd_del(r->l, h);
-	h->fd = -1;
+	/* the winner: its fd leaves the race (on the caller's handle when
+	 * it has one), the others are closed */
+	if (r->o.own && h != r->o.own) {
+		/* a loser on the caller's handle makes room first */
+		for (int i = 0; i < CONNRACE_MAX; i++) {
+			if (r->at[i].hp == r->o.own) {
+				loop_fd_close(r->l, r->o.own, r->o.own->fd);
+				r->at[i].hp = NULL;
+				r->inflight--;
+			}
+		}
+	}
+	if (h != r->o.own) {
+		if (r->o.own && loop_fd_move(r->l, h, r->o.own, r->o.own_events, r->o.own_cb) == 0) {
+			/* moved */
+		} else {
+			loop_fd_del(r->l, h);
+			if (r->o.own) {
+				/* the caller counts on its handle: without it,
+				 * this attempt is lost like a failed one */
+				close(fd);
+				a->hp = NULL;
+				r->inflight--;
+				r->last_err = ENOMEM;
+				settle(r, true);
+				return;
+			}
+		}
+	}
+	a->hp = NULL;
 	done = r->done;
 	arg = r->arg;
 	race_free(r);
 	done(arg, fd, idx, 0);
+}
+
+static void on_attempt(struct loop_fd *h, uint32_t ev)
+{
+	attempt_event(container_of(h, struct attempt, h), ev);
+}
+
+void connrace_event(struct connrace *r, struct loop_fd *h, uint32_t ev)
+{
+	for (int i = 0; i < CONNRACE_MAX; i++) {
+		if (r->at[i].hp == h) {
+			attempt_event(&r->at[i], ev);
+			return;
+		}
+	}
 }
 
 static void on_timer(struct loop_timer *t)
@@ -215,7 +271,7 @@ static void on_timer(struct loop_timer *t)
 	uint64_t now = loop_now(r->l);
 
 	for (int i = 0; i < CONNRACE_MAX; i++)
-		if (r->at[i].h.fd >= 0 && now >= r->at[i].deadline)
+		if (r->at[i].hp && now >= r->at[i].deadline)
 			attempt_failed(&r->at[i], ETIMEDOUT);
 	settle(r, false);
 }
@@ -245,7 +301,7 @@ int connrace_start(struct loop *l, const struct sockaddr_storage *addrs, const s
 	r->done = done;
 	r->arg = arg;
 	for (int i = 0; i < CONNRACE_MAX; i++)
-		r->at[i].h.fd = -1;
+		r->at[i].h.fd = -1;	/* hp NULL (calloc) */
 	loop_timer_init(&r->t, on_timer);
 	connrace_order(r->addrs, n, r->order);
 	rc = start_one(r);

@@ -21,6 +21,18 @@ struct connrace_opts {
 	uint32_t delay_ms;	/* the next attempt starts this long after the last one
 				 * while that one is still pending (at once when it fails) */
 	int max_inflight;	/* attempts at once (1: one after the other) */
+	/*
+	 * Optional (NULL: none): the caller's handle. An attempt started
+	 * while it is free is registered on it, with own_events and own_cb
+	 * (which must hand its events to connrace_event() while the race
+	 * runs), and the winner is always left registered on it, moved there
+	 * with one EPOLL_CTL_MOD when it raced on another handle: the socket
+	 * changes hands with no epoll_ctl in the common case of one address.
+	 * Without it the winner comes unregistered.
+	 */
+	struct loop_fd *own;
+	uint32_t own_events;
+	loop_fd_cb own_cb;
 };
 
 /*
@@ -44,6 +56,8 @@ struct connrace;
  */
 int connrace_start(struct loop *l, const struct sockaddr_storage *addrs, const socklen_t *lens, int n,
 		   const struct connrace_opts *o, connrace_done_fn done, void *arg, struct connrace **out);
+/* An event of o->own while the race runs (see own above). */
+void connrace_event(struct connrace *r, struct loop_fd *h, uint32_t ev);
 /* Stop a race: every attempt closed, done() not called. */
 void connrace_cancel(struct connrace *r);
 /* The longest a race of n addresses can take (a bound for a caller's own deadline). */

@@ -146,6 +146,22 @@ void loop_fd_del(struct loop *l, struct loop_fd *h)
 	fd_forget(l, h);
 }
 
+int loop_fd_move(struct loop *l, struct loop_fd *from, struct loop_fd *to, uint32_t events, loop_fd_cb cb)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = to };
+	int fd = from->fd;
+
+	if (fd < 0)
+		return -EBADF;
+	if (epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev) < 0)
+		return -errno;
+	fd_forget(l, from);
+	to->fd = fd;
+	to->events = events;
+	to->cb = cb;
+	return 0;
+}
+
 void loop_set_threaded(struct loop *l)
 {
 	l->threaded = true;

@@ -61,6 +61,9 @@ void loop_free(struct loop *l);
 int loop_fd_add(struct loop *l, struct loop_fd *h, int fd, uint32_t events, loop_fd_cb cb);
 /* Change interest; a no-op when unchanged. */
 int loop_fd_mod(struct loop *l, struct loop_fd *h, uint32_t events);
+/* Hand from's registration to `to` with new interest and callback in one
+ * EPOLL_CTL_MOD (from is forgotten); safe inside callbacks. */
+int loop_fd_move(struct loop *l, struct loop_fd *from, struct loop_fd *to, uint32_t events, loop_fd_cb cb);
 /* Unregister (does not close the fd); safe inside callbacks. */
 void loop_fd_del(struct loop *l, struct loop_fd *h);
 /* Unregister h (if registered) and close(fd), without an epoll_ctl:

@@ -31,11 +31,24 @@
  *
  * The pump (SPLICE). Each direction ("half") moves src -> pipe -> dst
  * with splice(2), so payload never enters user space (docs/design.md,
- * Zero-copy where the kernel allows). A half reads only when its pipe is
- * empty and then writes the pipe out; it asks for EPOLLIN on src while
- * the pipe is empty and EPOLLOUT on dst while it is not, never both.
- * That rule is what keeps the loop from spinning: "splice returned
- * EAGAIN with bytes in the pipe" can mean either "socket empty" or "pipe
+ * Zero-copy where the kernel allows), once it has proven bulk (a full
+ * 16 KiB read, or 64 KiB moved); until then it copies with read() and
+ * send() through a buffer held only in flight, which for a few hundred
+ * bytes costs less than two splices. A half reads only when its pipe is
+ * empty and then writes the pipe out.
+ *
+ * Epoll. A plain connection is edge-triggered: each socket is registered
+ * once with every event it will need (CONN_ET_EVENTS; the upstream by
+ * the connect race, on c->uh), and what each can do is remembered
+ * (c_in, c_out, u_in, u_out: set by events, cleared when a read or write
+ * finds EAGAIN), so no epoll_ctl follows the state. A TCP read shorter
+ * than asked has emptied the socket; with EPOLLRDHUP seen, it also means
+ * EOF, and the last bytes go with MSG_MORE so the FIN rides with them.
+ * Once a half proves bulk, and for terminate= routes from the start, the
+ * connection is level-triggered: it asks for EPOLLIN on src while the
+ * pipe is empty and EPOLLOUT on dst while it is not, never both. That
+ * rule is what keeps the loop from spinning: "splice returned EAGAIN
+ * with bytes in the pipe" can mean either "socket empty" or "pipe
  * full", and we never have to guess. The pipe comes from the front's
  * pool when the half starts moving bytes and goes back as soon as it is
  * empty, so an idle connection holds two sockets and no pipe. When
@@ -73,10 +86,14 @@
 #include "pp.h"
 
 #define PUMP_ROUNDS	16		/* fairness: then back to the loop */
-#define COPY_BUF	(16u << 10)	/* read/write fallback buffer */
+#define COPY_BUF	(16u << 10)	/* read/write buffer: the fallback, and small transfers */
+#define SMALL_MAX	(64u << 10)	/* a half that moved more is bulk: splice from then on */
 #define REFUSE_LINGER_MS 1000		/* read an unrouted client to EOF this long */
 #define REFUSE_MAX_DISCARD (64u << 10)
 #define WARN_INTERVAL_MS 10000		/* per route: upstream failure warnings */
+/* Edge-triggered registration of a plain connection's sockets: once, with
+ * every event it will ever need, so its interest never changes. */
+#define CONN_ET_EVENTS	(EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
 
 static const struct conn_xform_ops *g_xform;
 
@@ -249,6 +266,7 @@ void conn_close(struct conn *c, enum close_reason why)
 		client_release(f, &c->peer.sa);
 	hello_unlink(c);
 	loop_timer_cancel(l, &c->timer);
+	loop_defer_cancel(l, &c->more);
 	resolver_unwait(&c->rwait);
 	connrace_cancel(c->race);
 	/* closing ends the epoll registrations: no EPOLL_CTL_DEL each */
@@ -303,9 +321,23 @@ static int want(struct conn *c, bool client, uint32_t ev)
 
 	if (fd < 0)
 		return 0;
+	if (c->et)	/* registered once for good (the upstream by the race) */
+		return h->fd < 0 && ev ? loop_fd_add(c->set->loop, h, fd, CONN_ET_EVENTS, client ? on_client : on_upstream) : 0;
 	if (h->fd < 0)
 		return ev ? loop_fd_add(c->set->loop, h, fd, ev, client ? on_client : on_upstream) : 0;
 	return loop_fd_mod(c->set->loop, h, ev);
+}
+
+/* ET: what an event says a socket can do now (until a read or write
+ * finds out otherwise). */
+static void et_mark(struct conn *c, bool client, uint32_t ev)
+{
+	if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		*(client ? &c->c_in : &c->u_in) = true;
+	if (ev & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+		*(client ? &c->c_out : &c->u_out) = true;
+	if (ev & (EPOLLRDHUP | EPOLLHUP))
+		*(client ? &c->c_rdhup : &c->u_rdhup) = true;
 }
 
 static uint32_t splice_want(const struct conn *c, bool client)
@@ -392,7 +424,11 @@ static ssize_t dst_write(struct conn *c, struct half *h, int fd, const void *buf
 {
 	if (h == &c->down && c->xf)
 		return c->xf->write(c->xf_state, fd, buf, len);
-	return send(fd, buf, len, MSG_NOSIGNAL);
+	/* The last bytes before an EOF we already know of: held (MSG_MORE)
+	 * for the shutdown() or close() that follows at once, so the FIN
+	 * rides in their segment instead of one of its own. When the
+	 * socket runs out of room the kernel sends what it holds anyway. */
+	return send(fd, buf, len, MSG_NOSIGNAL | (h->eof && c->et ? MSG_MORE : 0));
 }
 
 static void dst_shut(struct conn *c, struct half *h, int fd)
@@ -420,33 +456,62 @@ static void count(struct conn *c, struct half *h, size_t n)
 	}
 }
 
-/* Move what can move now in one direction. 0, or -1 when c was closed. */
+/* Move what can move now in one direction. 0; 1 when (ET) it stopped
+ * for fairness with work left; -1 when c was closed. */
 static int pump(struct conn *c, struct half *h)
 {
 	bool up = h == &c->up, moved = false;
-	int src = up ? c->cfd : c->ufd, dst = up ? c->ufd : c->cfd;
+	int src = up ? c->cfd : c->ufd, dst = up ? c->ufd : c->cfd, round;
+	/* ET: what src and dst can do; level-triggered: always try */
+	bool lt_yes = true, *src_ok = &lt_yes, *dst_ok = &lt_yes;
 	enum close_reason src_err = up ? CLOSE_CLIENT_ERROR : CLOSE_UPSTREAM_ERROR;
 	enum close_reason dst_err = up ? CLOSE_UPSTREAM_ERROR : CLOSE_CLIENT_ERROR;
 	struct front *f = c->front;
 
-	for (int round = 0; round < PUMP_ROUNDS; round++) {
+	if (c->et) {
+		src_ok = up ? &c->c_in : &c->u_in;
+		dst_ok = up ? &c->u_out : &c->c_out;
+	}
+	for (round = 0; round < PUMP_ROUNDS; round++) {
 		bool progress = false;
 		ssize_t n;
 
-		if (!h->eof && !h->inflight) {
-			if (!h->copy && !h->pipe) {
+		if (!h->eof && !h->inflight && *src_ok) {
+			if (!h->copy && h->bulk && !h->pipe) {
 				h->pipe = pipe_get(f);
 				if (!h->pipe) {
 					h->copy = true;	/* out of fds: copy instead */
 					f->copy_fallback++;
 				}
 			}
-			if (h->copy) {
+			/* Until a half proves bulk it copies: for a few hundred
+			 * bytes one read and one send cost less than two splices
+			 * through a pipe, and a short read tells what a splice
+			 * cannot (below). */
+			if (h->copy || !h->bulk) {
 				if (!h->buf && !(h->buf = malloc(COPY_BUF)))
 					goto nomem;
 				h->off = 0;
+				h->inbuf = true;
 				n = src_read(c, h, src, h->buf, COPY_BUF);
+				if (n > 0 && !h->copy &&
+				    ((size_t)n == COPY_BUF || (up ? c->bytes_up : c->bytes_down) + (size_t)n > SMALL_MAX))
+					h->bulk = true;	/* a full buffer, or enough: splice from now on */
+				/*
+				 * ET, EOF seen (EPOLLRDHUP) and a read that
+				 * returned less than asked: the socket is empty
+				 * and the FIN is next, so EOF is known without
+				 * the read that would return 0. TCP hands a
+				 * read all it holds up to the length; the one
+				 * exception is urgent data (a read stops at its
+				 * mark), which TLS and HTTP do not use: bytes
+				 * after a mark that came with the FIN would be
+				 * lost. HAProxy infers EOF the same way.
+				 */
+				if (n > 0 && (size_t)n < COPY_BUF && c->et && (up ? c->c_rdhup : c->u_rdhup))
+					h->eof = true;
 			} else {
+				h->inbuf = false;
 				n = splice(src, NULL, h->pipe->w, NULL, h->pipe->size,
 					   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 				if (n < 0 && (errno == EINVAL || errno == ENOSYS)) {
@@ -458,18 +523,21 @@ static int pump(struct conn *c, struct half *h)
 			}
 			if (n > 0) {
 				h->inflight = (size_t)n;
-				if (!h->copy)
+				if (!h->inbuf)
 					pipe_filled(f, h, (size_t)n);
 				progress = true;
 			} else if (n == 0) {
 				h->eof = true;
-			} else if (errno != EAGAIN && errno != EINTR) {
+			} else if (errno == EAGAIN) {
+				if (c->et)
+					*src_ok = false;	/* until its next event */
+			} else if (errno != EINTR) {
 				conn_fail(c, c->xf && up ? CLOSE_TRANSFORM_ERROR : src_err, errno);
 				return -1;
 			}
 		}
-		if (h->inflight) {
-			if (h->copy)
+		if (h->inflight && *dst_ok) {
+			if (h->inbuf)
 				n = dst_write(c, h, dst, h->buf + h->off, h->inflight);
 			else
 				n = splice(h->pipe->r, NULL, dst, NULL, h->inflight,
@@ -478,9 +546,12 @@ static int pump(struct conn *c, struct half *h)
 				h->inflight -= (size_t)n;
 				h->off += (size_t)n;
 				count(c, h, (size_t)n);
-				*(h->copy ? &f->copy_bytes : &f->splice_bytes) += (uint64_t)n;
+				*(h->inbuf ? &f->copy_bytes : &f->splice_bytes) += (uint64_t)n;
 				progress = true;
-			} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			} else if (n < 0 && errno == EAGAIN) {
+				if (c->et)
+					*dst_ok = false;	/* until its next EPOLLOUT */
+			} else if (n < 0 && errno != EINTR) {
 				conn_fail(c, c->xf && !up ? CLOSE_TRANSFORM_ERROR : dst_err, errno);
 				return -1;
 			}
@@ -506,7 +577,8 @@ static int pump(struct conn *c, struct half *h)
 		half_idle(f, h);	/* held only while bytes are in flight */
 	if (moved)
 		c->last_io = loop_now(c->set->loop);
-	return 0;
+	/* Level-triggered, epoll brings us back; ET, nothing would */
+	return c->et && round == PUMP_ROUNDS ? 1 : 0;
 nomem:
 	conn_fail(c, CLOSE_NO_RESOURCES, ENOMEM);
 	return -1;
@@ -533,6 +605,43 @@ static void splice_settle(struct conn *c, bool client, uint32_t ev)
 		conn_fail(c, CLOSE_NO_RESOURCES, ENOMEM);
 }
 
+static void on_more(struct loop_defer *d);
+
+/* ET: both directions move what their sockets' state allows. No
+ * interest to change: only finished, or (fairness) more later. */
+static void splice_run(struct conn *c)
+{
+	int up, down;
+
+	if ((up = pump(c, &c->up)) < 0 || (down = pump(c, &c->down)) < 0)
+		return;
+	if (c->up.shut && c->down.shut) {
+		conn_close(c, CLOSE_DONE);
+		return;
+	}
+	if (c->up.bulk || c->down.bulk) {
+		/* An elephant: level-triggered from here, with the interest
+		 * following the pipes (two epoll_ctl now, a few per pipe
+		 * that fills later). Edge-triggered, every segment that
+		 * arrives while its pipe waits for the other side wakes us
+		 * for nothing: more CPU per GB (docs/proxy-performance.md). */
+		c->et = false;
+		loop_defer_cancel(c->set->loop, &c->more);
+		splice_settle(c, false, 0);
+		return;
+	}
+	if (up || down)
+		loop_defer(c->set->loop, &c->more, on_more);
+}
+
+static void on_more(struct loop_defer *d)
+{
+	struct conn *c = container_of(d, struct conn, more);
+
+	if (c->et)
+		splice_run(c);
+}
+
 static void splice_event(struct conn *c, bool client, uint32_t ev)
 {
 	struct half *in = client ? &c->up : &c->down, *out = client ? &c->down : &c->up;
@@ -543,14 +652,18 @@ static void splice_event(struct conn *c, bool client, uint32_t ev)
 		conn_fail(c, client ? CLOSE_CLIENT_ERROR : CLOSE_UPSTREAM_ERROR, sock_error(fd));
 		return;
 	}
+	if (c->et) {
+		splice_run(c);
+		return;
+	}
 	if (client && c->xf) {
 		/* the transform may need either direction to make progress */
-		if (pump(c, &c->up) || pump(c, &c->down))
+		if (pump(c, &c->up) < 0 || pump(c, &c->down) < 0)
 			return;
 	} else {
-		if ((ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) && pump(c, in))
+		if ((ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) && pump(c, in) < 0)
 			return;
-		if ((ev & EPOLLOUT) && pump(c, out))
+		if ((ev & EPOLLOUT) && pump(c, out) < 0)
 			return;
 	}
 	splice_settle(c, client, ev);
@@ -599,9 +712,14 @@ static void enter_splice(struct conn *c)
 		c->xf_deadline = c->last_io + hs;
 		deadline = hs < idle ? hs : idle;
 	}
-	/* Level-triggered: bytes that arrived meanwhile wake us at once. */
-	if (conn_enter(c, CONN_SPLICE, deadline))
+	/* Level-triggered: bytes that arrived meanwhile wake us at once;
+	 * ET: their events have been noted, so the pump runs now. */
+	if (conn_enter(c, CONN_SPLICE, deadline)) {
 		conn_fail(c, CLOSE_NO_RESOURCES, ENOMEM);
+		return;
+	}
+	if (c->et)
+		splice_run(c);
 }
 
 static void replay_write(struct conn *c)
@@ -610,6 +728,8 @@ static void replay_write(struct conn *c)
 		ssize_t n = send(c->ufd, c->buf + c->buf_off, c->buf_len - c->buf_off, MSG_NOSIGNAL);
 
 		if (n < 0) {
+			if (errno == EAGAIN && c->et)
+				c->u_out = false;
 			if (errno == EAGAIN || errno == EINTR)
 				return;	/* REPLAY asks for EPOLLOUT on the upstream */
 			conn_fail(c, CLOSE_UPSTREAM_ERROR, errno);
@@ -735,7 +855,8 @@ static void raced(void *arg, int fd, int idx, int err)
 		upstream_failed(c, err);
 		return;
 	}
-	c->ufd = fd;
+	c->ufd = fd;	/* registered on c->uh by the race */
+	c->u_out = true;	/* just connected */
 	health_ok(c->front, c->up_held, loop_now(c->set->loop));
 	start_replay(c);
 }
@@ -787,9 +908,12 @@ static int connect_next(struct conn *c)
 	const struct conf_route *r = c->route;
 	const struct route_lb *lb = front_route_lb(c->cfg, r);
 	const struct conf_proxy *px = &c->cfg->px;
+	/* the winner is left registered on c->uh: no epoll_ctl to take it */
 	const struct connrace_opts ro = { .timeout_ms = px->connect_timeout_ms,
 					  .delay_ms = px->happy_eyeballs_delay_ms,
-					  .max_inflight = (int)px->happy_eyeballs_max };
+					  .max_inflight = (int)px->happy_eyeballs_max,
+					  .own = &c->uh, .own_events = c->et ? CONN_ET_EVENTS : EPOLLOUT,
+					  .own_cb = on_upstream };
 
 	while (c->up_idx < c->n_order) {
 		const struct sockaddr_storage *addrs = NULL;
@@ -840,6 +964,8 @@ static int connect_next(struct conn *c)
 
 /* ---- routing --------------------------------------------------------- */
 
+static void refuse_read(struct conn *c);
+
 static void refuse(struct conn *c)
 {
 	static const uint8_t alert[] = { 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x70 };	/* fatal unrecognized_name */
@@ -859,8 +985,12 @@ static void refuse(struct conn *c)
 	c->buf_len = 0;
 	c->refuse_why = CLOSE_UNROUTED;
 	if (conn_enter(c, CONN_REFUSE, REFUSE_LINGER_MS < c->cfg->px.hello_timeout_ms ?
-		       REFUSE_LINGER_MS : c->cfg->px.hello_timeout_ms))
+		       REFUSE_LINGER_MS : c->cfg->px.hello_timeout_ms)) {
 		conn_fail(c, CLOSE_NO_RESOURCES, ENOMEM);
+		return;
+	}
+	if (c->et && c->c_in)
+		refuse_read(c);	/* ET: no event for what is already there */
 }
 
 static void route_conn(struct conn *c, enum sni_result res, const struct sni_alpn *alpn)
@@ -903,6 +1033,9 @@ static void route_conn(struct conn *c, enum sni_result res, const struct sni_alp
 		}
 		c->xf = g_xform;
 		c->up.copy = c->down.copy = true;
+		/* the transform's interest follows its engine: level-triggered
+		 * from here on (the next conn_enter sets it) */
+		c->et = false;
 	}
 	connect_next(c);
 }
@@ -1031,71 +1164,98 @@ static int pp_in(struct conn *c)
 	return c->buf_len ? 0 : 1;
 }
 
-static void hello_read(struct conn *c, uint32_t ev)
+/* One read of the hello. 1: (ET) the socket may hold more of it, read
+ * again; 0: wait for an event, or c was routed or closed. */
+static int hello_read(struct conn *c, uint32_t ev)
 {
 	struct proxy_set *s = c->set;
 	char name[SNI_NAME_MAX];
 	struct sni_alpn alpn = { .len = 0 };
 	enum sni_result r;
+	size_t want = SNI_MAX_HELLO - c->buf_len;
 	ssize_t n;
+	int pp;
 
 	if (ev & EPOLLERR) {
 		conn_fail(c, CLOSE_CLIENT_ERROR, sock_error(c->cfd));
-		return;
+		return 0;
 	}
-	n = read(c->cfd, s->scratch, SNI_MAX_HELLO - c->buf_len);
+	n = read(c->cfd, s->scratch, want);
 	if (n < 0) {
-		if (errno != EAGAIN && errno != EINTR)
+		if (errno == EINTR)
+			return c->et;
+		if (errno == EAGAIN)
+			c->c_in = false;
+		else
 			conn_fail(c, CLOSE_CLIENT_ERROR, errno);
-		return;
+		return 0;
 	}
 	if (n == 0) {
 		conn_close(c, CLOSE_HELLO_EOF);
-		return;
+		return 0;
 	}
+	/* A TCP read that returns less than asked has emptied the socket:
+	 * no read that would only say EAGAIN. Unless its EOF has come,
+	 * which the next read reports (and no event would). */
+	if ((size_t)n < want && !c->c_rdhup)
+		c->c_in = false;
 	if (hello_reserve(c, (size_t)n)) {
 		conn_fail(c, CLOSE_NO_RESOURCES, ENOMEM);
-		return;
+		return 0;
 	}
 	memcpy(c->buf + c->buf_len, s->scratch, (size_t)n);
 	c->buf_len += (size_t)n;
-	if (c->cfg->px.accept_proxy && !c->pp_done && pp_in(c))
-		return;
+	if (c->cfg->px.accept_proxy && !c->pp_done && (pp = pp_in(c)))
+		return pp > 0 && c->et && c->c_in;
 	if (c->cfg->px.protocol == PROTO_TLS)
 		r = sni_parse_tls_alpn(c->buf, c->buf_len, name, sizeof(name), &alpn);
 	else
 		r = sni_parse_http(c->buf, c->buf_len, name, sizeof(name));
 	switch (r) {
 	case SNI_NEED_MORE:
-		if (c->buf_len >= SNI_MAX_HELLO)
+		if (c->buf_len >= SNI_MAX_HELLO) {
 			conn_close(c, CLOSE_HELLO_TOO_LARGE);
-		return;
+			return 0;
+		}
+		return c->et && c->c_in;
 	case SNI_BAD:
 		conn_close(c, CLOSE_BAD_HELLO);
-		return;
+		return 0;
 	case SNI_OK:
 		c->name = strdup(name);
 		if (!c->name) {
 			conn_fail(c, CLOSE_NO_RESOURCES, ENOMEM);
-			return;
+			return 0;
 		}
 		break;
 	case SNI_NONE:
 		break;
 	}
 	route_conn(c, r, &alpn);
+	return 0;
 }
 
 /* ---- events ---------------------------------------------------------- */
 
 static void refuse_read(struct conn *c)
 {
-	ssize_t n = read(c->cfd, c->set->scratch, sizeof(c->set->scratch));
+	/* ET: read until EAGAIN, bounded by REFUSE_MAX_DISCARD */
+	for (;;) {
+		ssize_t n = read(c->cfd, c->set->scratch, sizeof(c->set->scratch));
 
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n > 0 && (c->buf_len += (size_t)n) < REFUSE_MAX_DISCARD)
-		return;
+		if (n < 0 && errno == EINTR && c->et)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			c->c_in = false;
+			return;
+		}
+		if (n > 0 && (c->buf_len += (size_t)n) < REFUSE_MAX_DISCARD) {
+			if (c->et)
+				continue;
+			return;
+		}
+		break;	/* EOF, an error, or enough */
+	}
 	conn_close(c, c->refuse_why);
 }
 
@@ -1103,9 +1263,14 @@ static void on_client(struct loop_fd *h, uint32_t ev)
 {
 	struct conn *c = container_of(h, struct conn, ch);
 
+	if (c->et)
+		et_mark(c, true, ev);
 	switch (c->state) {
 	case CONN_HELLO:
-		hello_read(c, ev);
+		if (c->et && !c->c_in)
+			return;	/* only writable: nothing to read */
+		while (hello_read(c, ev) > 0)
+			;	/* ET: until the hello is complete or EAGAIN */
 		return;
 	case CONN_CONNECT:
 	case CONN_REPLAY:
@@ -1139,15 +1304,29 @@ static void on_upstream(struct loop_fd *h, uint32_t ev)
 {
 	struct conn *c = container_of(h, struct conn, uh);
 
+	if (c->et && c->state != CONN_CONNECT)
+		et_mark(c, false, ev);
 	switch (c->state) {
 	case CONN_CONNECT:
-		return;	/* the race owns the attempts' sockets (connrace.c) */
+		/* An attempt of the race on our handle (connrace.c). What a
+		 * failed attempt reported (EPOLLHUP: EOF) must not stick to
+		 * the socket that wins: only a success's event is noted (a
+		 * winner moved here by the race gets a fresh event). */
+		if (c->et) {
+			c->u_in = c->u_out = c->u_rdhup = false;
+			if (!(ev & (EPOLLERR | EPOLLHUP)))
+				et_mark(c, false, ev);
+		}
+		if (c->race)
+			connrace_event(c->race, h, ev);
+		return;
 	case CONN_REPLAY:
 		if (ev & EPOLLERR) {
 			conn_fail(c, CLOSE_UPSTREAM_ERROR, sock_error(c->ufd));
 			return;
 		}
-		replay_write(c);
+		if (!c->et || c->u_out)
+			replay_write(c);
 		return;
 	case CONN_SPLICE:
 		splice_event(c, false, ev);
@@ -1218,6 +1397,8 @@ int conn_new(struct front *f, int fd, const struct sockaddr *peer, socklen_t ple
 	c->ctr = -1;
 	c->up_cur = c->up_held = -1;
 	c->up.copy = c->down.copy = !c->cfg->px.splice;
+	c->et = true;		/* until a transform takes the connection */
+	c->c_out = true;	/* a new socket has room */
 	if (plen > sizeof(c->peer))
 		plen = sizeof(c->peer);
 	memcpy(&c->peer, peer, plen);

@@ -312,6 +312,8 @@ struct half {
 	size_t inflight;
 	uint32_t fills;		/* splices in a row that filled half the pipe or more */
 	bool copy;		/* splice refused (or a transform): read/write */
+	bool bulk;		/* proven bulk: splice (until then read/send, see conn.c) */
+	bool inbuf;		/* the bytes in flight are in buf, not in the pipe */
 	bool eof;		/* read EOF from src */
 	bool shut;		/* EOF passed on: shutdown(dst, SHUT_WR) done */
 };
@@ -355,6 +357,15 @@ struct conn {
 	uint64_t bytes_up, bytes_down;
 	const struct conn_xform_ops *xf;
 	void *xf_state;
+	/* Edge-triggered (plain routes): both sockets are registered once
+	 * with CONN_ET_EVENTS, and what each may do is remembered here: set
+	 * by its events, cleared when a read or write finds nothing to do.
+	 * A transform (terminate=) runs level-triggered instead (et false),
+	 * with its interest set per state. */
+	bool et;
+	bool c_in, c_out, u_in, u_out;
+	bool c_rdhup, u_rdhup;		/* ET: its EOF has arrived (still to be read) */
+	struct loop_defer more;		/* ET: the pump stopped for fairness, not for lack of work */
 	bool client_rdhup;		/* client half-closed before SPLICE */
 	bool client_early;		/* client sent bytes before SPLICE */
 	struct conn *hello_prev, *hello_next;	/* front->hello_* list */

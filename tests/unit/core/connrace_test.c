@@ -231,6 +231,104 @@ TEST(each_attempt_has_its_deadline_and_the_last_error_is_told)
 	loop_free(l);
 }
 
+/* The caller's own handle: the race's events reach it through
+ * connrace_event(), the winner stays registered on it. */
+static struct connrace *g_race;
+static uint32_t g_own_events_after;	/* events seen once the race is over */
+
+static void own_cb(struct loop_fd *h, uint32_t ev)
+{
+	if (g_race)
+		connrace_event(g_race, h, ev);
+	else
+		g_own_events_after |= ev;
+}
+
+static void own_done(void *arg, int fd, int idx, int err)
+{
+	g_race = NULL;
+	on_done(arg, fd, idx, err);
+}
+
+/* After a won race on own: the peer's bytes reach own_cb, no epoll_ctl needed. */
+static void expect_own_gets_data(struct loop *l, struct loop_fd *own, int fd, int lfd)
+{
+	int pfd = accept(lfd, NULL, NULL);
+
+	ASSERT_GE(pfd, 0);
+	EXPECT_EQ(own->fd, fd);
+	g_own_events_after = 0;
+	ASSERT_EQ(write(pfd, "x", 1), 1);
+	for (int i = 0; i < 50 && !(g_own_events_after & EPOLLIN); i++)
+		loop_run_once(l, 20);
+	EXPECT_TRUE(g_own_events_after & EPOLLIN);
+	close(pfd);
+}
+
+TEST(own_handle_a_failed_attempt_frees_it_and_the_winner_stays_on_it)
+{
+	struct sockaddr_storage a[2];
+	socklen_t len[2];
+	struct loop_fd own = { .fd = -1 };
+	struct connrace_opts o = { .timeout_ms = 5000, .delay_ms = 5000, .max_inflight = 1,
+				   .own = &own, .own_events = EPOLLIN | EPOLLOUT | EPOLLET, .own_cb = own_cb };
+	struct result r = { 0 };
+	struct loop *l;
+	int live, port, closed_port, tmp;
+
+	ASSERT_EQ(loop_new(&l), 0);
+	live = listener(&port, false, NULL);
+	ASSERT_GE(live, 0);
+	tmp = listener(&closed_port, false, NULL);
+	ASSERT_GE(tmp, 0);
+	close(tmp);
+	v4(&a[0], &len[0], "127.0.0.1", closed_port);
+	v4(&a[1], &len[1], "127.0.0.1", port);
+	ASSERT_EQ(connrace_start(l, a, len, 2, &o, own_done, &r, &g_race), 0);
+	EXPECT_GE(own.fd, 0);	/* the first attempt is on it */
+	run(l, &r);
+	ASSERT_TRUE(r.done);
+	ASSERT_GE(r.fd, 0);
+	EXPECT_EQ(r.idx, 1);
+	expect_own_gets_data(l, &own, r.fd, live);
+	loop_fd_close(l, &own, r.fd);
+	close(live);
+	loop_free(l);
+}
+
+TEST(own_handle_busy_with_a_loser_the_winner_is_moved_onto_it)
+{
+	struct sockaddr_storage a[2];
+	socklen_t len[2];
+	struct loop_fd own = { .fd = -1 };
+	struct connrace_opts o = { .timeout_ms = 5000, .delay_ms = 30, .max_inflight = 2,
+				   .own = &own, .own_events = EPOLLIN | EPOLLOUT | EPOLLET, .own_cb = own_cb };
+	struct result r = { 0 };
+	struct loop *l;
+	int dead, filler = -1, port, live, lport;
+
+	ASSERT_EQ(loop_new(&l), 0);
+	dead = listener(&port, true, &filler);
+	ASSERT_GE(dead, 0);
+	live = listener(&lport, false, NULL);
+	ASSERT_GE(live, 0);
+	/* the blackholed one holds own; the live one races on the race's handle */
+	v4(&a[0], &len[0], "127.0.0.1", port);
+	v4(&a[1], &len[1], "127.0.0.1", lport);
+	ASSERT_EQ(connrace_start(l, a, len, 2, &o, own_done, &r, &g_race), 0);
+	run(l, &r);
+	ASSERT_TRUE(r.done);
+	ASSERT_GE(r.fd, 0);
+	EXPECT_EQ(r.idx, 1);
+	expect_own_gets_data(l, &own, r.fd, live);
+	loop_fd_close(l, &own, r.fd);
+	EXPECT_EQ(loop_timer_count(l), 0u);
+	close(filler);
+	close(dead);
+	close(live);
+	loop_free(l);
+}
+
 static int all_answered(struct loop *l, struct resolver *r, char names[][32], int n)
 {
 	int got = 0;

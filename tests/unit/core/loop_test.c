@@ -218,6 +218,48 @@ TEST_TIMEOUT(far_timer_does_not_block_forever, 5)
 	loop_free(l);
 }
 
+/* loop_fd_move: the registration changes hands in one epoll_ctl; events
+ * reach the new handle with its callback and interest, none the old one. */
+static int g_moved_from, g_moved_to;
+static void on_from(struct loop_fd *h, uint32_t ev)
+{
+	(void)h;
+	(void)ev;
+	g_moved_from++;
+}
+static void on_to(struct loop_fd *h, uint32_t ev)
+{
+	(void)h;
+	if (ev & EPOLLIN)
+		g_moved_to++;
+}
+
+TEST(fd_move_hands_the_registration_over)
+{
+	struct loop *l;
+	struct loop_fd from = { .fd = -1 }, to = { .fd = -1 };
+	int sv[2];
+
+	ASSERT_EQ(loop_new(&l), 0);
+	ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+	ASSERT_EQ(loop_fd_add(l, &from, sv[0], EPOLLOUT, on_from), 0);
+	ASSERT_EQ(loop_fd_move(l, &from, &to, EPOLLIN | EPOLLET, on_to), 0);
+	EXPECT_EQ(from.fd, -1);
+	EXPECT_EQ(to.fd, sv[0]);
+	EXPECT_EQ(to.events, (uint32_t)(EPOLLIN | EPOLLET));
+	loop_run_once(l, 0);	/* writable, but that is no longer asked for */
+	EXPECT_EQ(g_moved_from, 0);
+	EXPECT_EQ(g_moved_to, 0);
+	ASSERT_EQ(write(sv[1], "x", 1), 1);
+	loop_run_once(l, 100);
+	EXPECT_EQ(g_moved_to, 1);
+	EXPECT_EQ(g_moved_from, 0);
+	EXPECT_EQ(loop_fd_move(l, &from, &to, EPOLLIN, on_to), -EBADF);	/* from has nothing */
+	loop_fd_close(l, &to, sv[0]);
+	close(sv[1]);
+	loop_free(l);
+}
+
 TEST(harness_catches_crash_expected_fail_is_reported)
 {
 	/* sanity of the harness itself: a passing EXPECT chain */
