@@ -101,6 +101,19 @@ static long rx_packets(FIXTURE(dx) *self)
 	return atol(out);
 }
 
+/* kB of BPF map memory mapped into the daemon (its RSS counts them):
+ * the policy tables are several MB, mapped only while they are written. */
+static long map_rss_kb(FIXTURE(dx) *self)
+{
+	char out[64];
+
+	if (th_sh_out(out, sizeof(out),
+		      "awk '/^[0-9a-f]+-/ { m = ($NF == \"anon_inode:bpf-map\") } /^Rss:/ { if (m) s += $2 } "
+		      "END { print s + 0 }' /proc/%d/smaps", (int)self->pid))
+		return -1;
+	return atol(out);
+}
+
 static void ping_gw(FIXTURE(dx) *self, int n)
 {
 	th_sh("ip netns exec %s ping -q -c %d -i 0.05 -W 1 10.99.0.1 >/dev/null", self->peer, n);
@@ -114,6 +127,10 @@ TEST_F_TIMEOUT(dx, fail_static_counts_on_and_restart_continues, 60)
 	ping_gw(self, 5);
 	before = rx_packets(self);
 	EXPECT_GE(before, 5);
+	/* maps created by this start: their pages are not kept in the RSS */
+	TH_LOG("BPF maps in the daemon's RSS: %ld kB", map_rss_kb(self));
+	EXPECT_GE(map_rss_kb(self), 0);
+	EXPECT_LT(map_rss_kb(self), 1024);
 	stop_daemon(_metadata, self);
 	/* on_exit = keep: still attached, still counting, pins in place */
 	EXPECT_EQ(th_sh("ip -n %s link show g0 | grep -q xdp", self->gw), 0);
@@ -125,6 +142,7 @@ TEST_F_TIMEOUT(dx, fail_static_counts_on_and_restart_continues, 60)
 	ping_gw(self, 5);
 	after_restart = rx_packets(self);
 	EXPECT_GE(after_restart, after_exit + 5);
+	EXPECT_LT(map_rss_kb(self), 1024);	/* maps reused from their pins */
 	TH_LOG("rx packets: %ld, after exit %ld, after restart %ld", before, after_exit, after_restart);
 }
 

@@ -44,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/random.h>
@@ -375,6 +376,29 @@ out:
 	return err;
 }
 
+/*
+ * libbpf maps each global-variable section of the program into this
+ * process; for .bss, which is es_tables, the kernel inserts every page of
+ * the map at once, so all of the tables (about 8.5 MB) would count in the
+ * controller's RSS although nothing here reads them through that mapping
+ * (the policy writer maps them only while it writes). Put an
+ * inaccessible reservation in its place: the memory stays the map's, the
+ * address range stays ours, so libbpf's munmap at close finds its range
+ * and nothing else lands there meanwhile.
+ */
+static void drop_tables_mapping(struct steer *s)
+{
+	size_t sz, page = (size_t)sysconf(_SC_PAGESIZE);
+	const void *p = bpf_map__initial_value(s->maps.bss, &sz);
+
+	if (!p)
+		return;
+	sz = (sz + page - 1) & ~(page - 1);
+	if (mmap((void *)(uintptr_t)p, sz, PROT_NONE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0) == MAP_FAILED)
+		pr_warn("%s: releasing libbpf's view of the tables: %s (the controller's RSS includes them)",
+			ES_PIN_TABLES, strerror(errno));
+}
+
 static int open_maps(struct bpfctl *b)
 {
 	struct bpf_map *map;
@@ -415,6 +439,7 @@ static int open_maps(struct bpfctl *b)
 			return -ENOENT;
 		*map_slot(&b->m, i) = bpf_map__fd(map);
 	}
+	drop_tables_mapping(b->maps);
 	return 0;
 }
 
