@@ -117,6 +117,14 @@ bench_build_dir() {
 }
 
 # bench_now_us: the wall clock in microseconds.
+# bench_build_pxload DEST: the proxy parts' client and upstream
+# (scripts/bench/pxload.c), built with the flags of every bench helper.
+bench_build_pxload() {
+	mkdir -p "$(dirname "$1")"
+	${CC:-cc} -O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
+		-o "$1" "$SRC/scripts/bench/pxload.c"
+}
+
 bench_now_us() { local t=${EPOCHREALTIME/[.,]/}; echo $((10#$t)); }
 
 # bench_host: "CPU model, N CPUs, Linux release, date" for a report's head.

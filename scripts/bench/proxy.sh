@@ -82,9 +82,7 @@ bench_exit_traps
 # ---- build ------------------------------------------------------------------
 
 mkdir -p "$OUT"
-CC=${CC:-cc}
-BCFLAGS="-O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes"
-$CC $BCFLAGS -o "$PXLOAD" "$SRC/scripts/bench/pxload.c"
+bench_build_pxload "$PXLOAD"
 
 # 10,000 idle connections need 20,000+ fds in the proxy. Where the hard
 # limit cannot be raised (no CAP_SYS_RESOURCE, as in some containers), the

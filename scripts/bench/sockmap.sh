@@ -47,7 +47,7 @@ bench_exit_traps
 mkdir -p "$OUT"
 CC=${CC:-cc}
 BCFLAGS="-O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes"
-$CC $BCFLAGS -o "$OUT/pxload" "$SRC/scripts/bench/pxload.c"
+bench_build_pxload "$OUT/pxload"
 clang -target bpf -O2 -g -Wall -Werror -I"/usr/include/$(gcc -dumpmachine)" \
 	-c "$SRC/scripts/bench/relay.bpf.c" -o "$OUT/relay.bpf.o"
 bpftool gen skeleton "$OUT/relay.bpf.o" name relay_bpf >"$OUT/relay.skel.h"

@@ -59,7 +59,7 @@ bench_exit_traps
 
 mkdir -p "$OUT"
 CC=${CC:-cc}
-$CC -O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -o "$PXLOAD" "$SRC/scripts/bench/pxload.c"
+bench_build_pxload "$PXLOAD"
 "$SRC/scripts/mkcerts.sh" "$TMP/certs" bench.test >/dev/null
 C=$TMP/certs
 cat "$C/server-ec.crt" "$C/server-ec.key" >"$C/ec.pem"

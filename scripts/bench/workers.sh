@@ -42,7 +42,7 @@ STARTED=()
 bench_exit_traps
 
 mkdir -p "$OUT"
-${CC:-cc} -O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -o "$PXLOAD" "$SRC/scripts/bench/pxload.c"
+bench_build_pxload "$PXLOAD"
 [ -x "$BUILD/edgesteer" ] || { log "no $BUILD/edgesteer; run make first"; exit 1; }
 
 wait_listen() {	# PORT

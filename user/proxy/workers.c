@@ -159,16 +159,23 @@ static int running(const struct workers *ws)
 	return n;
 }
 
-void workers_park(struct workers *ws)
+/* Sets a request every worker reads under ws->mu (park, quit) and wakes
+ * the running ones so that they see it. */
+static void tell_all(struct workers *ws, bool *flag)
 {
-	int n = running(ws);
-
 	pthread_mutex_lock(&ws->mu);
-	ws->park = true;
+	*flag = true;
 	pthread_mutex_unlock(&ws->mu);
 	for (int i = 0; i < ws->n; i++)
 		if (ws->w[i].running)
 			wake(&ws->w[i]);
+}
+
+void workers_park(struct workers *ws)
+{
+	int n = running(ws);
+
+	tell_all(ws, &ws->park);
 	pthread_mutex_lock(&ws->mu);
 	while (ws->parked < n)
 		pthread_cond_wait(&ws->cv, &ws->mu);
@@ -195,12 +202,7 @@ void workers_stop(struct workers *ws)
 {
 	if (!ws)
 		return;
-	pthread_mutex_lock(&ws->mu);
-	ws->quit = true;
-	pthread_mutex_unlock(&ws->mu);
-	for (int i = 0; i < ws->n; i++)
-		if (ws->w[i].running)
-			wake(&ws->w[i]);
+	tell_all(ws, &ws->quit);
 	for (int i = 0; i < ws->n; i++)
 		if (ws->w[i].running) {
 			pthread_join(ws->w[i].th, NULL);

@@ -151,6 +151,18 @@ static int listener(int *port, bool full, int *filler)
 	return fd;
 }
 
+/* a[0]: a listener with a full backlog (its connects hang, SYNs dropped),
+ * a[1]: a live one. Each fd is -1 on failure. */
+static void dead_and_live(struct sockaddr_storage a[2], socklen_t len[2], int *dead, int *filler, int *live)
+{
+	int port = 0, lport = 0;
+
+	*dead = listener(&port, true, filler);
+	*live = listener(&lport, false, NULL);
+	v4(&a[0], &len[0], "127.0.0.1", port);
+	v4(&a[1], &len[1], "127.0.0.1", lport);
+}
+
 static void run(struct loop *l, struct result *r)
 {
 	for (int i = 0; i < 500 && !r->done; i++)
@@ -194,16 +206,13 @@ TEST(each_attempt_has_its_deadline_and_the_last_error_is_told)
 	struct result r = { 0 };
 	struct connrace *race;
 	struct loop *l;
-	int dead, filler = -1, port, live, lport;
+	int dead, filler = -1, live;
 
 	ASSERT_EQ(loop_new(&l), 0);
-	dead = listener(&port, true, &filler);
+	dead_and_live(a, len, &dead, &filler, &live);
 	ASSERT_GE(dead, 0);
-	live = listener(&lport, false, NULL);
 	ASSERT_GE(live, 0);
 	/* one at a time: the dead one runs into its deadline, then the live one */
-	v4(&a[0], &len[0], "127.0.0.1", port);
-	v4(&a[1], &len[1], "127.0.0.1", lport);
 	ASSERT_EQ(connrace_start(l, a, len, 2, &o, on_done, &r, &race), 0);
 	run(l, &r);
 	ASSERT_TRUE(r.done);
@@ -305,16 +314,13 @@ TEST(own_handle_busy_with_a_loser_the_winner_is_moved_onto_it)
 				   .own = &own, .own_events = EPOLLIN | EPOLLOUT | EPOLLET, .own_cb = own_cb };
 	struct result r = { 0 };
 	struct loop *l;
-	int dead, filler = -1, port, live, lport;
+	int dead, filler = -1, live;
 
 	ASSERT_EQ(loop_new(&l), 0);
-	dead = listener(&port, true, &filler);
+	dead_and_live(a, len, &dead, &filler, &live);
 	ASSERT_GE(dead, 0);
-	live = listener(&lport, false, NULL);
 	ASSERT_GE(live, 0);
 	/* the blackholed one holds own; the live one races on the race's handle */
-	v4(&a[0], &len[0], "127.0.0.1", port);
-	v4(&a[1], &len[1], "127.0.0.1", lport);
 	ASSERT_EQ(connrace_start(l, a, len, 2, &o, own_done, &r, &g_race), 0);
 	run(l, &r);
 	ASSERT_TRUE(r.done);
