@@ -285,6 +285,45 @@ TEST(check_refuses_names_that_are_not_host_names)
 	th_sh("rm -f %s", path);
 }
 
+TEST(check_warns_of_listeners_whose_port_the_data_plane_would_not_classify)
+{
+	char path[64], out[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/tmp/es-cli-classes-%d.conf", getpid());
+	f = fopen(path, "w");
+	ASSERT_TRUE(f != NULL);
+	fprintf(f, "[xdp]\ninterfaces = eth0\n"
+		"syslog_ports = 514 6000-6010\nproxy_ports = 443\nsyslog_tcp_ports = 6514\n"
+		"[proxy web]\n"
+		"listen = 127.0.0.1:443 127.0.0.1:8443 [::1]:8443\n"	/* line 7 */
+		"default = 127.0.0.1:9\n"
+		"[syslog]\n"
+		"listen = 127.0.0.1:6005 127.0.0.1:5514\n"		/* line 10 */
+		"tcp_listen = 127.0.0.1:601\n"
+		"tls_intake = 127.0.0.1:6514\n"
+		"cert = /nonexistent.crt\nkey = /nonexistent.key\n");
+	fclose(f);
+	/* warnings only: the file is valid */
+	EXPECT_EQ(th_sh_out(out, sizeof(out), "%s check --no-files -c %s 2>&1", th_bin(), path), 0);
+	TH_LOG("%s", out);
+	EXPECT_TRUE(strstr(out, ":7: [proxy web] listen: warning: port 8443 is not in [xdp] proxy_ports") != NULL);
+	EXPECT_TRUE(strstr(strstr(out, "port 8443") + 1, "port 8443") == NULL);	/* once per port */
+	EXPECT_TRUE(strstr(out, ":10: [syslog] listen: warning: port 5514 is not in [xdp] syslog_ports") != NULL);
+	EXPECT_TRUE(strstr(out, ":11: [syslog] tcp_listen: warning: port 601 is not in [xdp] syslog_tcp_ports") !=
+		    NULL);
+	EXPECT_TRUE(strstr(out, "port 443 ") == NULL);	/* listed */
+	EXPECT_TRUE(strstr(out, "port 6005") == NULL);	/* inside a range */
+	EXPECT_TRUE(strstr(out, "port 6514") == NULL);
+	EXPECT_TRUE(strstr(out, "configuration OK") != NULL);
+	EXPECT_TRUE(strstr(out, "with warnings") != NULL);
+	/* without [xdp] nothing is classified, so nothing to warn of */
+	ASSERT_EQ(th_sh("sed -i '1,5d' %s", path), 0);
+	EXPECT_EQ(th_sh_out(out, sizeof(out), "%s check --no-files -c %s 2>&1", th_bin(), path), 0);
+	EXPECT_TRUE(strstr(out, "warning") == NULL);
+	th_sh("rm -f %s", path);
+}
+
 TEST(check_reports_an_empty_configuration_with_its_own_exit_code)
 {
 	char path[64], out[4096];

@@ -195,6 +195,14 @@ TEST_F_TIMEOUT(dp, dead_upstream_down_in_status_and_stats, 60)
 	}
 	ASSERT_EQ(th_sh_out(out, sizeof(out), "%s status -s %s/ctl.sock", th_bin(), self->dir), 0);
 	EXPECT_TRUE(strstr(out, "upstreams down: 1 (web/127.0.0.1:9)") != NULL);
+	/* [global] workers = auto: one loop per online CPU, at most 4 */
+	{
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		char want[64];
+
+		snprintf(want, sizeof(want), "proxies: 1, workers: %ld,", cpus < 1 ? 1 : cpus > 4 ? 4 : cpus);
+		EXPECT_TRUE(strstr(out, want) != NULL);
+	}
 	ASSERT_EQ(th_sh_out(out, sizeof(out), "%s metrics -s %s/ctl.sock", th_bin(), self->dir), 0);
 	EXPECT_TRUE(strstr(out, "edgesteer_proxy_upstream_up{proxy=\"web\",upstream=\"127.0.0.1:9\"} 0") != NULL);
 	EXPECT_TRUE(strstr(out, "edgesteer_proxy_upstream_connects_total{proxy=\"web\",upstream=\"127.0.0.1:9\"} 1") != NULL);

@@ -7,14 +7,17 @@
  * Here the files `run` will load are loaded too: certificate chains
  * parse, each key belongs to its certificate, CA bundles hold at least
  * one anchor, and a certificate that expires within 30 days is a warning
- * (an expired one an error). Every message points at the line of the key
- * that names the file.
+ * (an expired one an error). A listener whose port the data plane would
+ * not classify as its class is a warning too. Every message points at
+ * the line of the key that names the file or the port.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -233,6 +236,81 @@ static void check_files(struct check *k, const struct conf *c)
 	}
 }
 
+/* The port of a listen address (host order). */
+static unsigned addr_port(const struct conf_addr *a)
+{
+	if (a->ss.ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)&a->ss)->sin_port);
+	if (a->ss.ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)&a->ss)->sin6_port);
+	return 0;
+}
+
+static bool port_in(unsigned port, const uint16_t *first, const uint16_t *last, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (port >= first[i] && port <= last[i])
+			return true;
+	return false;
+}
+
+/* Warn once per port of `key` in [sec] that is missing from [xdp]'s
+ * `ports_key` (first/last/n). */
+static void check_class_ports(struct check *k, const char *sec, const char *key, const struct conf_addr *a,
+			      int n_addr, const char *ports_key, const uint16_t *first, const uint16_t *last,
+			      int n_ports, const char *cls)
+{
+	unsigned warned[CONF_MAX_LISTEN];
+	int n_warned = 0;
+
+	for (int i = 0; i < n_addr; i++) {
+		unsigned port = addr_port(&a[i]);
+		bool seen = false;
+
+		for (int j = 0; j < n_warned; j++)
+			seen |= warned[j] == port;
+		if (!port || seen || port_in(port, first, last, n_ports))
+			continue;
+		warned[n_warned++] = port;
+		report(k, key_line(k->path, sec, key), sec, key, true,
+		       "port %u is not in [xdp] %s: the data plane passes its traffic as class other, "
+		       "outside the %s policy (prefix lists, rate limit, steering); add it there",
+		       port, ports_key, cls);
+	}
+}
+
+/*
+ * The data plane classifies by destination port, from [xdp]'s port lists
+ * only (they are not derived from the listeners: a gateway may listen on
+ * ports XDP does not see, or steer ports whose listener is elsewhere).
+ * A listener whose port is in no list is almost always a forgotten
+ * entry, so it is a warning: its traffic passes as `other`, outside the
+ * policy the operator wrote for its class.
+ */
+static void check_xdp_classes(struct check *k, const struct conf *c)
+{
+	const struct conf_xdp *x = &c->xdp;
+	char sec[CONF_NAME_MAX + 16];
+
+	if (!c->has_xdp)
+		return;
+	for (int i = 0; i < c->n_proxies; i++) {
+		snprintf(sec, sizeof(sec), "proxy %s", c->proxies[i].name);
+		check_class_ports(k, sec, "listen", c->proxies[i].listen, c->proxies[i].n_listen, "proxy_ports",
+				  x->proxy_ports, x->proxy_ports_last, x->n_proxy_ports, "proxy");
+	}
+	if (!c->syslog.enabled)
+		return;
+	check_class_ports(k, "syslog", "listen", c->syslog.listen, c->syslog.n_listen, "syslog_ports",
+			  x->syslog_ports, x->syslog_ports_last, x->n_syslog_ports, "syslog");
+	check_class_ports(k, "syslog", "tcp_listen", c->syslog.tcp_listen, c->syslog.n_tcp_listen,
+			  "syslog_tcp_ports", x->syslog_tcp_ports, x->syslog_tcp_ports_last,
+			  x->n_syslog_tcp_ports, "syslog");
+	check_class_ports(k, "syslog", "tls_intake", c->syslog.tls_intake, c->syslog.n_tls_intake,
+			  "syslog_tcp_ports", x->syslog_tcp_ports, x->syslog_tcp_ports_last,
+			  x->n_syslog_tcp_ports, "syslog");
+}
+
 static bool nothing_to_do(const struct conf *c)
 {
 	return !c->has_xdp && !c->n_proxies && !c->syslog.enabled && !c->n_watchdogs;
@@ -278,6 +356,7 @@ int cmd_check(int argc, char **argv)
 	if (!no_files)
 		check_files(&k, c);
 	k.errors += check_spool_dirs(k.path, c);
+	check_xdp_classes(&k, c);
 	if (k.errors) {
 		fprintf(stderr, "%s: configuration has errors\n", k.path);
 		rc = CLI_EXIT_FAIL;

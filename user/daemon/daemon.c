@@ -354,14 +354,14 @@ static void on_ctl(void *ctx, const char *cmd, const char *arg, struct ctl_reply
 			      "edgesteer running, pid %d, up %llu s\n"
 			      "config: %s (reloads: %llu ok, %llu failed)\n"
 			      "xdp: %s on %d interfaces (pins in %s)\n"
-			      "proxies: %d, active connections: %zu, upstreams down: %d%s%s%s\n"
+			      "proxies: %d, workers: %d, active connections: %zu, upstreams down: %d%s%s%s\n"
 			      "syslog relay: %s, forwards: %d\n"
 			      "watchdogs: %d\n%s",
 			      getpid(), (unsigned long long)((loop_now(d->l) - d->started_ms) / 1000),
 			      d->conf_path, (unsigned long long)d->reloads_ok,
 			      (unsigned long long)(d->reloads_refused + d->reloads_partial),
 			      d->bpf ? "attached" : "off", d->conf->has_xdp ? d->conf->xdp.n_ifaces : 0,
-			      d->conf->global.pin_path, d->conf->n_proxies,
+			      d->conf->global.pin_path, d->conf->n_proxies, proxy_workers(d->proxy),
 			      d->proxy ? proxy_active(d->proxy) : (size_t)0, n_down,
 			      n_down ? " (" : "", down, n_down ? ")" : "",
 			      d->conf->syslog.enabled ? "on" : "off", d->conf->n_forwards,

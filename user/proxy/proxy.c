@@ -1101,6 +1101,13 @@ size_t proxy_active(const struct proxy_set *p)
 	return p->worker >= 0 ? p->active : atomic_load(&p->shared->active);
 }
 
+int proxy_workers(const struct proxy_set *p)
+{
+	if (!p)
+		return 0;
+	return p->worker >= 0 ? 1 : p->shared->w->n;
+}
+
 int proxy_upstreams_down(const struct proxy_set *p, char *list, size_t len)
 {
 	struct workers *ws = p && p->worker < 0 ? p->shared->w : NULL;

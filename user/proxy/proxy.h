@@ -23,6 +23,9 @@ int proxy_reload(struct proxy_set *p, const struct conf *c);
 /* SIGTERM: close listeners, keep serving established connections. */
 void proxy_stop_accepting(struct proxy_set *p);
 size_t proxy_active(const struct proxy_set *p);
+/* Event loops serving the proxies ([global] workers as resolved): 1 for
+ * the main loop alone, 0 without a proxy. */
+int proxy_workers(const struct proxy_set *p);
 /* Upstreams marked down by passive health, counted, and named as
  * "PROXY/ADDR, ..." in list (cut short to len). */
 int proxy_upstreams_down(const struct proxy_set *p, char *list, size_t len);
