@@ -345,6 +345,189 @@ static __always_inline int es_decide(struct xdp_md *ctx, const struct es_config 
 }
 
 /*
+ * The counting stage of the fast path (the generic path has its own copy
+ * in es_pipeline(), with the malformed and fragment counters the fast
+ * path never needs): rx, class x verdict, and the top-talker sample.
+ * sa: the frame's source address (4 or 16 bytes, already bounds-checked).
+ */
+static __always_inline int es_fast_count(const struct es_config *cfg, __u64 cls, __u64 verdict,
+					 __u64 len, __u32 family, const __u32 *sa)
+{
+	struct es_iface_stats *st;
+	struct es_ctr *ctr;
+	__u32 slot = es_slot;
+
+	st = bpf_map_lookup_elem(&es_stats, &slot);
+	if (!st)
+		return XDP_PASS;
+	st->rx.packets++;
+	st->rx.bytes += len;
+	ctr = &st->cls[cls][verdict];
+	ctr->packets++;
+	ctr->bytes += len;
+	if ((cfg->flags & ES_CF_TALKERS) && diag_talk_sampled(st->rx.packets, cfg->talk_shift)) {
+		if (family == 4) {
+			__u32 w[4] = { sa[0] };
+
+			diag_talker(w, 4, (__u32)cls, (__u32)verdict, len, cfg->talk_shift);
+		} else {
+			diag_talker(sa, 6, (__u32)cls, (__u32)verdict, len, cfg->talk_shift);
+		}
+	}
+	return verdict == ES_V_PASS ? XDP_PASS : verdict == ES_V_STEER ? XDP_REDIRECT : XDP_DROP;
+}
+
+/* Is bit `port` (host order) of a port set set? */
+static __always_inline int port_in(const __u64 *set, __u32 port)
+{
+	return (set[port >> 6] >> (port & 63)) & 1;
+}
+
+/*
+ * Class and decision of a frame the fast path accepted: the class is a
+ * constant in each call of decide(), so each gets its own copy with the
+ * class's configuration tests folded.
+ */
+static __always_inline int es_fast_decide(const struct es_config *cfg, struct ip_info *ii,
+					  __u32 family, const __u32 *sa)
+{
+	__u32 dport = bpf_ntohs((__u16)ii->dport);
+	__u64 verdict = ES_V_PASS, cls = ES_CLASS_OTHER;
+
+	if (ii->l4proto == IPPROTO_UDP) {
+		if (port_in(cfg->syslog_ports, dport)) {
+			cls = ES_CLASS_SYSLOG;
+			verdict = (__u64)decide(cfg, ii, ES_CLASS_SYSLOG, family, sa);
+			goto count;
+		}
+	} else {
+		if (port_in(cfg->proxy_ports, dport)) {
+			cls = ES_CLASS_PROXY;
+			verdict = (__u64)decide(cfg, ii, ES_CLASS_PROXY, family, sa);
+			goto count;
+		}
+		if (port_in(cfg->syslog_tcp_ports, dport)) {
+			cls = ES_CLASS_SYSLOG;
+			verdict = (__u64)decide(cfg, ii, ES_CLASS_SYSLOG, family, sa);
+			goto count;
+		}
+	}
+	if (cfg->policy_mask & (1u << ((cfg->policy_gen & 1) * ES_CLASS_MAX + ES_CLASS_OTHER)))
+		verdict = (__u64)decide(cfg, ii, ES_CLASS_OTHER, family, sa);
+count:
+	return es_fast_count(cfg, cls, verdict, ii->len, family, sa);
+}
+
+/*
+ * The fast path (es_steer only): the common frame shape, untagged
+ * Ethernet (or an IP-first link) + IPv4 without options and not a
+ * fragment, or IPv6 without extension headers, + UDP or TCP, under ONE
+ * bounds check per family that covers every byte it reads (the IP
+ * header and 20 bytes after it). It accepts only frames the generic
+ * parser accepts with the same results: the IP length within the frame,
+ * the UDP length in [8, IP payload], the TCP data offset in [20, IP
+ * payload]. Anything else (tags, PPPoE, options, fragments, other
+ * protocols, short or inconsistent headers, frames shorter than the
+ * bound) returns -1 and takes the generic path, which assigns the
+ * malformed reasons. So the verdict, the reason and the counters are the
+ * generic path's; what is saved is the cursor walk, the spills of its
+ * state and the re-derived header pointer.
+ */
+static __always_inline int es_fast(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	const struct es_config *cfg = &es_config;
+	struct ip_info ii = {};
+	__u32 l4_len, hv;
+	void *l3 = data;
+
+	ii.len = (__u32)(data_end - data);
+	l3 = es_l3 ? data : data + sizeof(struct ethhdr);
+	/* IPv4's one bounds check, made first: it also covers the Ethernet
+	 * header (IPv6 needs 20 bytes more and checks again) */
+	if (l3 + sizeof(struct iphdr) + sizeof(struct tcphdr) > data_end)
+		return -1;
+	if (es_l3) {
+		hv = *(__u8 *)l3 >> 4;
+	} else {
+		__be16 proto = ((struct ethhdr *)data)->h_proto;
+
+		hv = proto == bpf_htons(ETH_P_IP) ? 4 : proto == bpf_htons(ETH_P_IPV6) ? 6 : 0;
+	}
+	if (hv == 4) {
+		struct iphdr *iph = l3;
+		struct udphdr *uh = (void *)(iph + 1);
+		struct tcphdr *th = (void *)(iph + 1);
+
+		/* version 4, IHL 5; no MF, no fragment offset */
+		if (*(__u8 *)iph != 0x45 || (iph->frag_off & bpf_htons(0x3fff)))
+			return -1;
+		l4_len = bpf_ntohs(iph->tot_len);
+		if (l4_len > (__u32)(data_end - (void *)iph))
+			return -1;
+		ii.l4proto = iph->protocol;
+		if (ii.l4proto == IPPROTO_UDP) {
+			__u32 ulen = bpf_ntohs(uh->len);
+
+			/* l4_len is the IP total length here */
+			if (ulen < sizeof(*uh) || ulen + sizeof(*iph) > l4_len)
+				return -1;
+			ii.sport = uh->source;
+			ii.dport = uh->dest;
+		} else if (ii.l4proto == IPPROTO_TCP) {
+			__u32 doff = th->doff * 4;
+
+			if (doff < sizeof(*th) || doff + sizeof(*iph) > l4_len)
+				return -1;
+			ii.sport = th->source;
+			ii.dport = th->dest;
+			ii.syn = th->syn && !th->ack;
+		} else {
+			return -1;
+		}
+		return es_fast_decide(cfg, &ii, 4, &iph->saddr);
+	}
+	if (hv == 6) {
+		struct ipv6hdr *ip6 = l3;
+		struct udphdr *uh = (void *)(ip6 + 1);
+		struct tcphdr *th = (void *)(ip6 + 1);
+
+		if ((void *)(ip6 + 1) + sizeof(struct tcphdr) > data_end)
+			return -1;
+		if ((*(__u8 *)ip6 >> 4) != 6)
+			return -1;
+		l4_len = bpf_ntohs(ip6->payload_len);
+		/* the generic parser's bounds: the frame, and the 64k an
+		 * IP length can say */
+		if (l4_len + sizeof(*ip6) > (__u32)(data_end - (void *)ip6) ||
+		    l4_len + sizeof(*ip6) > 0xffff)
+			return -1;
+		ii.l4proto = ip6->nexthdr;
+		if (ii.l4proto == IPPROTO_UDP) {
+			__u32 ulen = bpf_ntohs(uh->len);
+
+			if (ulen < sizeof(*uh) || ulen > l4_len)
+				return -1;
+			ii.sport = uh->source;
+			ii.dport = uh->dest;
+		} else if (ii.l4proto == IPPROTO_TCP) {
+			__u32 doff = th->doff * 4;
+
+			if (doff < sizeof(*th) || doff > l4_len)
+				return -1;
+			ii.sport = th->source;
+			ii.dport = th->dest;
+			ii.syn = th->syn && !th->ack;
+		} else {
+			return -1;
+		}
+		return es_fast_decide(cfg, &ii, 6, ip6->saddr.in6_u.u6_addr32);
+	}
+	return -1;
+}
+
+/*
  * The whole pipeline; `traced` is a constant in each of the two programs
  * below, and only es_steer_traced has the trace call at its end.
  */
@@ -362,6 +545,11 @@ static __always_inline int es_pipeline(struct xdp_md *ctx, const int traced)
 	__u64 len = data_end - data;
 	int proto, r;
 
+	if (!traced) {
+		r = es_fast(ctx);
+		if (r >= 0)
+			return r;
+	}
 	cfg = &es_config;
 
 	if (es_l3) {
