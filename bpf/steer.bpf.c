@@ -16,6 +16,19 @@
  * inlined per-CPU array access; the top-talker table sees 1 frame in
  * 2^talk_shift; whether a trace runs is one load (see es_steer()).
  *
+ * Two paths through es_steer. The fast path (es_fast()) takes the common
+ * frame shape: untagged Ethernet or an IP-first link, IPv4 without
+ * options and not a fragment or IPv6 without extension headers, UDP or
+ * TCP, lengths consistent, under one bounds check per family; its state
+ * stays in a few registers and each class gets its own copy of the
+ * decision. Every other frame (tags, PPPoE, options, fragments, other
+ * protocols, anything short or inconsistent) takes the generic path
+ * below, which assigns the malformed reasons; the fast path accepts only
+ * frames the generic path would judge and count the same way (the border
+ * is tested in tests/bpf/steer_test.c). es_steer_traced has only the
+ * generic path: it is near the verifier's limit, and a traced frame pays
+ * for the trace anyway. docs/diagnostics.md has the measurements.
+ *
  * Verifier cost: every link-layer path (0-2 VLAN tags, PPPoE, nothing)
  * and every IPv6 extension-header path would otherwise drag its own copy
  * of the packet pointer state through the whole decision code, and the
@@ -23,8 +36,10 @@
  * instructions in an early version). Instead the IP header's position is
  * handed on as a plain offset (a pointer difference, which the verifier
  * treats as an unknown scalar) and the decision code re-derives its
- * pointer with one bounds check, so the paths merge: ~40k instructions,
- * ~30 ms to load. Everything is inlined: a BPF-to-BPF call cost ~10 ns
+ * pointer with one bounds check, so the paths merge. The fast path keeps
+ * its pointer (one shape, a constant offset, nothing to merge). The
+ * verifier walks es_steer in ~231k instructions and es_steer_traced in
+ * ~862k (of 1M). Everything is inlined: a BPF-to-BPF call cost ~10 ns
  * per frame here.
  *
  * User space loads one instance of this program per interface (es_steer,
@@ -345,6 +360,190 @@ static __always_inline int es_decide(struct xdp_md *ctx, const struct es_config 
 }
 
 /*
+ * The counting stage of the fast path (the generic path has its own copy
+ * in es_pipeline(), with the malformed and fragment counters the fast
+ * path never needs): rx, class x verdict, and the top-talker sample.
+ * sa: the frame's source address (4 or 16 bytes, already bounds-checked).
+ */
+static __always_inline int es_fast_count(const struct es_config *cfg, __u64 cls, __u64 verdict,
+					 __u64 len, __u32 family, const __u32 *sa)
+{
+	struct es_iface_stats *st;
+	struct es_ctr *ctr;
+	__u32 slot = es_slot;
+
+	st = bpf_map_lookup_elem(&es_stats, &slot);
+	if (!st)
+		return XDP_PASS;
+	st->rx.packets++;
+	st->rx.bytes += len;
+	ctr = &st->cls[cls][verdict];
+	ctr->packets++;
+	ctr->bytes += len;
+	if ((cfg->flags & ES_CF_TALKERS) && diag_talk_sampled(st->rx.packets, cfg->talk_shift)) {
+		if (family == 4) {
+			__u32 w[4] = { sa[0] };
+
+			diag_talker(w, 4, (__u32)cls, (__u32)verdict, len, cfg->talk_shift);
+		} else {
+			diag_talker(sa, 6, (__u32)cls, (__u32)verdict, len, cfg->talk_shift);
+		}
+	}
+	return verdict == ES_V_PASS ? XDP_PASS : verdict == ES_V_STEER ? XDP_REDIRECT : XDP_DROP;
+}
+
+/* Is bit `port` (host order) of a port set set? */
+static __always_inline int port_in(const __u64 *set, __u32 port)
+{
+	return (set[port >> 6] >> (port & 63)) & 1;
+}
+
+/*
+ * Class and decision of a frame the fast path accepted: the class is a
+ * constant in each call of decide(), so each gets its own copy with the
+ * class's configuration tests folded.
+ */
+static __always_inline int es_fast_decide(const struct es_config *cfg, struct ip_info *ii,
+					  __u32 family, const __u32 *sa)
+{
+	__u32 dport = bpf_ntohs((__u16)ii->dport);
+	__u64 verdict = ES_V_PASS, cls = ES_CLASS_OTHER;
+
+	if (ii->l4proto == IPPROTO_UDP) {
+		if (port_in(cfg->syslog_ports, dport)) {
+			cls = ES_CLASS_SYSLOG;
+			verdict = (__u64)decide(cfg, ii, ES_CLASS_SYSLOG, family, sa);
+			goto count;
+		}
+	} else {
+		if (port_in(cfg->proxy_ports, dport)) {
+			cls = ES_CLASS_PROXY;
+			verdict = (__u64)decide(cfg, ii, ES_CLASS_PROXY, family, sa);
+			goto count;
+		}
+		if (port_in(cfg->syslog_tcp_ports, dport)) {
+			cls = ES_CLASS_SYSLOG;
+			verdict = (__u64)decide(cfg, ii, ES_CLASS_SYSLOG, family, sa);
+			goto count;
+		}
+	}
+	if (cfg->policy_mask & (1u << ((cfg->policy_gen & 1) * ES_CLASS_MAX + ES_CLASS_OTHER)))
+		verdict = (__u64)decide(cfg, ii, ES_CLASS_OTHER, family, sa);
+count:
+	return es_fast_count(cfg, cls, verdict, ii->len, family, sa);
+}
+
+/*
+ * The fast path (es_steer only): the common frame shape, untagged
+ * Ethernet (or an IP-first link) + IPv4 without options and not a
+ * fragment, or IPv6 without extension headers, + UDP or TCP, under ONE
+ * bounds check per family that covers every byte it reads (the IP
+ * header and 20 bytes after it). It accepts only frames the generic
+ * parser accepts with the same results: the IP length within the frame,
+ * the UDP length in [8, IP payload], the TCP data offset in [20, IP
+ * payload]. Anything else (tags, PPPoE, options, fragments, other
+ * protocols, short or inconsistent headers, frames shorter than the
+ * bound) returns -1 and takes the generic path, which assigns the
+ * malformed reasons. So the verdict, the reason and the counters are the
+ * generic path's; what is saved is the cursor walk, the spills of its
+ * state and the re-derived header pointer.
+ */
+static __always_inline int es_fast(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	const struct es_config *cfg = &es_config;
+	struct ip_info ii = {};
+	__u32 l4_len, hv;
+	void *l3 = data;
+
+	ii.len = (__u32)(data_end - data);
+	l3 = es_l3 ? data : data + sizeof(struct ethhdr);
+	/* IPv4's one bounds check, made first: it also covers the Ethernet
+	 * header (IPv6 needs 20 bytes more and checks again) */
+	if (l3 + sizeof(struct iphdr) + sizeof(struct tcphdr) > data_end)
+		return -1;
+	if (es_l3) {
+		hv = *(__u8 *)l3 >> 4;
+	} else {
+		/* one 16-bit load (struct ethhdr is packed: two byte loads) */
+		__be16 proto = *(__be16 *)(data + offsetof(struct ethhdr, h_proto));
+
+		hv = proto == bpf_htons(ETH_P_IP) ? 4 : proto == bpf_htons(ETH_P_IPV6) ? 6 : 0;
+	}
+	if (hv == 4) {
+		struct iphdr *iph = l3;
+		struct udphdr *uh = (void *)(iph + 1);
+		struct tcphdr *th = (void *)(iph + 1);
+
+		/* version 4, IHL 5; no MF, no fragment offset */
+		if (*(__u8 *)iph != 0x45 || (iph->frag_off & bpf_htons(0x3fff)))
+			return -1;
+		l4_len = bpf_ntohs(iph->tot_len);
+		if (l4_len > (__u32)(data_end - (void *)iph))
+			return -1;
+		ii.l4proto = iph->protocol;
+		if (ii.l4proto == IPPROTO_UDP) {
+			__u32 ulen = bpf_ntohs(uh->len);
+
+			/* l4_len is the IP total length here */
+			if (ulen < sizeof(*uh) || ulen + sizeof(*iph) > l4_len)
+				return -1;
+			ii.sport = uh->source;
+			ii.dport = uh->dest;
+		} else if (ii.l4proto == IPPROTO_TCP) {
+			__u32 doff = th->doff * 4;
+
+			if (doff < sizeof(*th) || doff + sizeof(*iph) > l4_len)
+				return -1;
+			ii.sport = th->source;
+			ii.dport = th->dest;
+			ii.syn = th->syn && !th->ack;
+		} else {
+			return -1;
+		}
+		return es_fast_decide(cfg, &ii, 4, &iph->saddr);
+	}
+	if (hv == 6) {
+		struct ipv6hdr *ip6 = l3;
+		struct udphdr *uh = (void *)(ip6 + 1);
+		struct tcphdr *th = (void *)(ip6 + 1);
+
+		if ((void *)(ip6 + 1) + sizeof(struct tcphdr) > data_end)
+			return -1;
+		if ((*(__u8 *)ip6 >> 4) != 6)
+			return -1;
+		l4_len = bpf_ntohs(ip6->payload_len);
+		/* the generic parser's bounds: the frame, and the 64k an
+		 * IP length can say */
+		if (l4_len + sizeof(*ip6) > (__u32)(data_end - (void *)ip6) ||
+		    l4_len + sizeof(*ip6) > 0xffff)
+			return -1;
+		ii.l4proto = ip6->nexthdr;
+		if (ii.l4proto == IPPROTO_UDP) {
+			__u32 ulen = bpf_ntohs(uh->len);
+
+			if (ulen < sizeof(*uh) || ulen > l4_len)
+				return -1;
+			ii.sport = uh->source;
+			ii.dport = uh->dest;
+		} else if (ii.l4proto == IPPROTO_TCP) {
+			__u32 doff = th->doff * 4;
+
+			if (doff < sizeof(*th) || doff > l4_len)
+				return -1;
+			ii.sport = th->source;
+			ii.dport = th->dest;
+			ii.syn = th->syn && !th->ack;
+		} else {
+			return -1;
+		}
+		return es_fast_decide(cfg, &ii, 6, ip6->saddr.in6_u.u6_addr32);
+	}
+	return -1;
+}
+
+/*
  * The whole pipeline; `traced` is a constant in each of the two programs
  * below, and only es_steer_traced has the trace call at its end.
  */
@@ -362,6 +561,11 @@ static __always_inline int es_pipeline(struct xdp_md *ctx, const int traced)
 	__u64 len = data_end - data;
 	int proto, r;
 
+	if (!traced) {
+		r = es_fast(ctx);
+		if (r >= 0)
+			return r;
+	}
 	cfg = &es_config;
 
 	if (es_l3) {

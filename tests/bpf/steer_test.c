@@ -1142,6 +1142,150 @@ TEST(inconsistent_headers_malformed)
 }
 
 /*
+ * The border of es_steer's fast path (untagged Ethernet or IP-first,
+ * IPv4 without options and not a fragment or IPv6 without extension
+ * headers, UDP or TCP, consistent lengths, one bounds check of the IP
+ * header + 20 bytes): frames just inside and just outside each of its
+ * conditions get the verdict, the reason and the counters the generic
+ * parser gives them (written out here, not compared with the program).
+ * Proxy sources are denied, so a proxy frame that reaches the decision
+ * shows it (drop-policy), and a frame that does not, shows that too.
+ */
+TEST(fast_path_border_same_results)
+{
+	struct env e;
+	struct frame_spec s;
+	uint8_t f[FRAME_MAX];
+	uint32_t rv;
+	size_t len, o;
+	int l3;
+
+	env_open(&e, PORTS "deny_proxy = 192.0.2.0/24 2001:db8::/32\n");
+	for (l3 = 0; l3 <= 1; l3++) {
+		o = l3 ? 0 : 14;	/* where the IP header starts */
+
+		/* IPv4: frames exactly the bound (IP header + 20) and one byte under */
+		s = (struct frame_spec){ .l3 = l3, .family = 4, .proto = IPPROTO_UDP, .dport = 514, .payload = 12 };
+		len = frame_build(&s, f, NULL);
+		ASSERT_EQ(len, o + 40);
+		EXPECT_FRAME(&e, l3, f, len, ES_CLASS_SYSLOG, ES_V_PASS, "v4 udp, the bound exactly");
+		s.payload = 11;
+		len = frame_build(&s, f, NULL);
+		EXPECT_FRAME(&e, l3, f, len, ES_CLASS_SYSLOG, ES_V_PASS, "v4 udp, a byte under the bound");
+		s = (struct frame_spec){ .l3 = l3, .family = 4, .proto = IPPROTO_TCP, .dport = 443 };
+		len = frame_build(&s, f, NULL);
+		ASSERT_EQ(len, o + 40);
+		EXPECT_FRAME(&e, l3, f, len, ES_CLASS_PROXY, ES_V_DROP_POLICY, "v4 tcp, the bound exactly");
+
+		/* UDP length: 8 and the IP payload are in, 7 and payload + 1 out */
+		s = (struct frame_spec){ .l3 = l3, .family = 4, .proto = IPPROTO_UDP, .dport = 514, .payload = 30 };
+		len = frame_build(&s, f, NULL);
+		put16(f + o + 24, 8);
+		EXPECT_FRAME(&e, l3, f, len, ES_CLASS_SYSLOG, ES_V_PASS, "v4 udp len 8");
+		put16(f + o + 24, 38);
+		EXPECT_FRAME(&e, l3, f, len, ES_CLASS_SYSLOG, ES_V_PASS, "v4 udp len = payload");
+		put16(f + o + 24, 7);
+		EXPECT_REASON(&e, l3, f, len, ES_CLASS_SYSLOG, ES_R_UDP_LEN, "v4 udp len 7");
+		put16(f + o + 24, 39);
+		EXPECT_REASON(&e, l3, f, len, ES_CLASS_SYSLOG, ES_R_UDP_LEN, "v4 udp len = payload + 1");
+		put16(f + o + 24, 38);
+
+		/* IP total length: the frame, or less (padding), not more */
+		EXPECT_FRAME(&e, l3, f, len + 6, ES_CLASS_SYSLOG, ES_V_PASS, "v4 padded");
+		put16(f + o + 2, (uint16_t)(len - o + 1));
+		EXPECT_REASON(&e, l3, f, len, ES_CLASS_OTHER, ES_R_IP_LEN, "v4 tot_len = frame + 1");
+		put16(f + o + 2, 27);	/* 7 bytes of UDP header */
+		EXPECT_REASON(&e, l3, f, len, ES_CLASS_OTHER, ES_R_UDP_TRUNC, "v4 tot_len 27");
+		put16(f + o + 2, 19);
+		EXPECT_REASON(&e, l3, f, len, ES_CLASS_OTHER, ES_R_IP_IHL, "v4 tot_len 19");
+		put16(f + o + 2, (uint16_t)(len - o));
+
+		/* IHL: 4 is malformed, 6 (options) takes the generic path */
+		f[o] = 0x44;
+		EXPECT_REASON(&e, l3, f, len, ES_CLASS_OTHER, ES_R_IP_IHL, "v4 ihl 4");
+		f[o] = 0x45;
+		s.ip_opt_words = 1;
+		len = frame_build(&s, f, NULL);
+		EXPECT_FRAME(&e, l3, f, len, ES_CLASS_SYSLOG, ES_V_PASS, "v4 ihl 6");
+		s.ip_opt_words = 0;
+
+		/* fragments: DF is in; a first fragment (its UDP length is the
+		 * datagram's) and a later one go the generic way */
+		len = frame_build(&s, f, NULL);
+		f[o + 6] = 0x40;
+		EXPECT_FRAME(&e, l3, f, len, ES_CLASS_SYSLOG, ES_V_PASS, "v4 DF");
+		f[o + 6] = 0x80;	/* the reserved bit: ignored, as by the generic parser */
+		EXPECT_FRAME(&e, l3, f, len, ES_CLASS_SYSLOG, ES_V_PASS, "v4 reserved flag");
+		s.frag = FRAG_FIRST;
+		len = frame_build(&s, f, NULL);
+		EXPECT_FRAME(&e, l3, f, len, ES_CLASS_SYSLOG, ES_V_PASS, "v4 first fragment");
+		s.frag = FRAG_LATER;
+		len = frame_build(&s, f, NULL);
+		ASSERT_EQ(run(l3 ? e.l3 : e.eth, f, len, 1, &rv), 0);
+		EXPECT_EQ(rv, XDP_PASS);
+		EXPECT_TRUE(counters_moved(&e, l3, ES_CLASS_OTHER, ES_V_PASS, 1, len, 1) == NULL);
+
+		/* TCP data offset: 5 and the IP payload are in, 4 and beyond out */
+		s = (struct frame_spec){ .l3 = l3, .family = 4, .proto = IPPROTO_TCP, .dport = 443, .payload = 20 };
+		len = frame_build(&s, f, NULL);
+		f[o + 32] = 10 << 4;
+		EXPECT_FRAME(&e, l3, f, len, ES_CLASS_PROXY, ES_V_DROP_POLICY, "v4 tcp doff = payload");
+		f[o + 32] = 11 << 4;
+		EXPECT_REASON(&e, l3, f, len, ES_CLASS_PROXY, ES_R_TCP_DOFF, "v4 tcp doff beyond payload");
+		f[o + 32] = 4 << 4;
+		EXPECT_REASON(&e, l3, f, len, ES_CLASS_PROXY, ES_R_TCP_DOFF, "v4 tcp doff 4");
+		s = (struct frame_spec){ .l3 = l3, .family = 4, .proto = IPPROTO_ICMP, .payload = 20 };
+		EXPECT_SPEC(&e, s, ES_CLASS_OTHER, ES_V_PASS, "v4 icmp");
+
+		/* IPv6: the bound (IP header + 20) exactly and a byte under */
+		s = (struct frame_spec){ .l3 = l3, .family = 6, .proto = IPPROTO_UDP, .dport = 514, .payload = 12 };
+		len = frame_build(&s, f, NULL);
+		ASSERT_EQ(len, o + 60);
+		EXPECT_FRAME(&e, l3, f, len, ES_CLASS_SYSLOG, ES_V_PASS, "v6 udp, the bound exactly");
+		s.payload = 11;
+		len = frame_build(&s, f, NULL);
+		EXPECT_FRAME(&e, l3, f, len, ES_CLASS_SYSLOG, ES_V_PASS, "v6 udp, a byte under the bound");
+		s = (struct frame_spec){ .l3 = l3, .family = 6, .proto = IPPROTO_TCP, .dport = 443 };
+		len = frame_build(&s, f, NULL);
+		ASSERT_EQ(len, o + 60);
+		EXPECT_FRAME(&e, l3, f, len, ES_CLASS_PROXY, ES_V_DROP_POLICY, "v6 tcp, the bound exactly");
+
+		/* payload length and UDP length */
+		s = (struct frame_spec){ .l3 = l3, .family = 6, .proto = IPPROTO_UDP, .dport = 514, .payload = 30 };
+		len = frame_build(&s, f, NULL);
+		EXPECT_FRAME(&e, l3, f, len + 6, ES_CLASS_SYSLOG, ES_V_PASS, "v6 padded");
+		put16(f + o + 4, 39);
+		EXPECT_REASON(&e, l3, f, len, ES_CLASS_OTHER, ES_R_IP_LEN, "v6 payload_len = frame + 1");
+		put16(f + o + 4, 7);
+		EXPECT_REASON(&e, l3, f, len, ES_CLASS_OTHER, ES_R_UDP_TRUNC, "v6 payload_len 7");
+		put16(f + o + 4, 38);
+		put16(f + o + 44, 7);
+		EXPECT_REASON(&e, l3, f, len, ES_CLASS_SYSLOG, ES_R_UDP_LEN, "v6 udp len 7");
+		put16(f + o + 44, 39);
+		EXPECT_REASON(&e, l3, f, len, ES_CLASS_SYSLOG, ES_R_UDP_LEN, "v6 udp len = payload + 1");
+		put16(f + o + 44, 8);
+		EXPECT_FRAME(&e, l3, f, len, ES_CLASS_SYSLOG, ES_V_PASS, "v6 udp len 8");
+		s.v6_ext = 1;
+		EXPECT_SPEC(&e, s, ES_CLASS_SYSLOG, ES_V_PASS, "v6 with an extension header");
+		s = (struct frame_spec){ .l3 = l3, .family = 6, .proto = IPPROTO_TCP, .dport = 443, .payload = 20 };
+		len = frame_build(&s, f, NULL);
+		f[o + 52] = 10 << 4;
+		EXPECT_FRAME(&e, l3, f, len, ES_CLASS_PROXY, ES_V_DROP_POLICY, "v6 tcp doff = payload");
+		f[o + 52] = 11 << 4;
+		EXPECT_REASON(&e, l3, f, len, ES_CLASS_PROXY, ES_R_TCP_DOFF, "v6 tcp doff beyond payload");
+	}
+	/* the version must match the EtherType on the fast path as elsewhere */
+	s = (struct frame_spec){ .family = 4, .proto = IPPROTO_UDP, .dport = 514, .payload = 30 };
+	len = frame_build(&s, f, NULL);
+	f[14] = 0x65;
+	EXPECT_REASON(&e, 0, f, len, ES_CLASS_OTHER, ES_R_IP_VERSION, "version 6 under EtherType IPv4");
+	s.family = 6;
+	len = frame_build(&s, f, NULL);
+	f[14] = 0x45;
+	EXPECT_REASON(&e, 0, f, len, ES_CLASS_OTHER, ES_R_IP_VERSION, "version 4 under EtherType IPv6");
+}
+
+/*
  * Every malformed reason, on the frame that shows it first. ES_R_L2_TRUNC
  * cannot be produced here: test_run refuses frames shorter than an
  * Ethernet header (checked in truncated_at_every_offset).
