@@ -43,7 +43,6 @@ struct attempt {
 struct connrace {
 	struct loop *l;
 	struct connrace_opts o;
-	struct sockaddr_storage addrs[CONNRACE_MAX];
 	socklen_t lens[CONNRACE_MAX];
 	int order[CONNRACE_MAX];
 	int n, next;			/* order[next] is the next to start */
@@ -54,6 +53,8 @@ struct connrace {
 	struct loop_timer t;
 	connrace_done_fn done;
 	void *arg;
+	/* last: only n of them are allocated (one per connection, mostly) */
+	struct sockaddr_storage addrs[];
 };
 
 void connrace_order(const struct sockaddr_storage *addrs, int n, int *order)
@@ -122,7 +123,8 @@ static int start_one(struct connrace *r)
 			continue;
 		}
 		/* no Nagle delay of our own; failing only costs latency */
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (!r->o.nodelay_later)
+			(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		if (connect(fd, sa, r->lens[idx]) < 0 && errno != EINPROGRESS) {
 			r->last_err = errno;
 			close(fd);
@@ -284,11 +286,11 @@ int connrace_start(struct loop *l, const struct sockaddr_storage *addrs, const s
 
 	if (n <= 0)
 		return -EINVAL;
-	r = calloc(1, sizeof(*r));
-	if (!r)
-		return -ENOMEM;
 	if (n > CONNRACE_MAX)
 		n = CONNRACE_MAX;
+	r = calloc(1, sizeof(*r) + sizeof(r->addrs[0]) * (size_t)n);
+	if (!r)
+		return -ENOMEM;
 	r->l = l;
 	r->o = *o;
 	if (r->o.max_inflight < 1)

@@ -7,6 +7,7 @@
 #ifndef EDGESTEER_CONNRACE_H
 #define EDGESTEER_CONNRACE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -33,10 +34,15 @@ struct connrace_opts {
 	struct loop_fd *own;
 	uint32_t own_events;
 	loop_fd_cb own_cb;
+	/* The caller sets TCP_NODELAY itself, before its second write (Nagle
+	 * never holds a connection's first segment): for a connection that
+	 * writes once, one setsockopt less. */
+	bool nodelay_later;
 };
 
 /*
- * The end of a race: fd >= 0 is connected (non-blocking, TCP_NODELAY),
+ * The end of a race: fd >= 0 is connected (non-blocking, TCP_NODELAY
+ * unless nodelay_later),
  * now the caller's, to addrs[idx]; fd -1: every attempt failed, err the
  * errno of the one that ended last (ETIMEDOUT: its deadline passed).
  * Called once, from the loop, never from connrace_start; the race is
