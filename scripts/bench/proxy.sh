@@ -525,7 +525,9 @@ for t in $TARGETS; do
 	if available "$t"; then RUN+=("$t"); else log "$t: not available here, skipped"; fi
 done
 if [ "${BENCH_INTERLEAVE:-0}" -gt 0 ]; then
-	interleave "$BENCH_INTERLEAVE" "${RUN[@]}" | tee "$OUT/proxy-interleave.txt"
+	# not in a pipeline: the peers it starts must reach STARTED (the exit trap)
+	interleave "$BENCH_INTERLEAVE" "${RUN[@]}" >"$OUT/proxy-interleave.txt"
+	cat "$OUT/proxy-interleave.txt"
 	exit 0
 fi
 for t in "${RUN[@]}"; do bench_target "$t"; done

@@ -38,6 +38,20 @@ struct connrace_opts {
 	 * never holds a connection's first segment): for a connection that
 	 * writes once, one setsockopt less. */
 	bool nodelay_later;
+	/*
+	 * TCP Fast Open (syn_len > 0): every attempt connects with
+	 * sendto(MSG_FASTOPEN) of syn_data (not copied: it must stay until
+	 * the race ends), so that once the kernel holds a cookie for the
+	 * address the bytes ride in the SYN; without one (the first time,
+	 * or a server without TFO) the SYN asks for a cookie and nothing is
+	 * sent. The winner is still the first attempt that connects; how
+	 * many bytes of syn_data it sent goes to *syn_sent before done().
+	 * Such data may reach a server twice (a duplicated SYN) or reach one
+	 * whose attempt then loses the race: only for bytes that may.
+	 */
+	const void *syn_data;
+	size_t syn_len;
+	size_t *syn_sent;
 };
 
 /*

@@ -786,12 +786,21 @@ static void replay_write(struct conn *c)
 	enter_splice(c);
 }
 
-static void start_replay(struct conn *c)
+/*
+ * c->buf := what the upstream gets first: the PROXY header, if the route
+ * sends one, and the client's bytes read so far (none on a terminate=
+ * route, whose transform took them). Built once per connection, at the
+ * latest when the upstream has connected, before its first connect with
+ * upstream_fastopen (the bytes ride in the SYN). 0, or -1: c was closed.
+ */
+static int replay_prepare(struct conn *c)
 {
 	uint8_t hdr[PP_MAX_LEN];
 	size_t hello = c->xf ? 0 : c->buf_len;
 	int hl = 0;
 
+	if (c->replay_ready)
+		return 0;
 	if (c->route->proxy_protocol != PP_OFF) {
 		struct sockaddr_storage local;
 		socklen_t ll = sizeof(local);
@@ -801,13 +810,13 @@ static void start_replay(struct conn *c)
 			local = c->pp_dst;
 		else if (getsockname(c->cfd, (struct sockaddr *)&local, &ll) < 0) {
 			conn_fail(c, CLOSE_CLIENT_ERROR, errno);
-			return;
+			return -1;
 		}
 		hl = pp_build(c->route->proxy_protocol, &c->peer.sa, (struct sockaddr *)&local,
 			      c->name, hdr, sizeof(hdr));
 		if (hl < 0) {
 			conn_fail(c, CLOSE_NO_RESOURCES, -hl);
-			return;
+			return -1;
 		}
 	}
 	if (hl) {
@@ -815,7 +824,7 @@ static void start_replay(struct conn *c)
 
 		if (!b) {
 			conn_fail(c, CLOSE_NO_RESOURCES, ENOMEM);
-			return;
+			return -1;
 		}
 		memcpy(b, hdr, (size_t)hl);
 		if (hello)
@@ -827,8 +836,18 @@ static void start_replay(struct conn *c)
 		c->buf = NULL;
 	}
 	c->buf_len = (size_t)hl + hello;
-	c->buf_off = 0;
 	c->replay_hello = hello;
+	c->replay_ready = true;
+	return 0;
+}
+
+/* Connected: send what replay_prepare() built, after what the SYN
+ * carried already (upstream_fastopen). */
+static void start_replay(struct conn *c)
+{
+	if (replay_prepare(c))
+		return;
+	c->buf_off = c->syn_sent;
 	c->last_io = loop_now(c->set->loop);
 	/* REPLAY's deadline is idle_timeout, moved lazily like SPLICE's */
 	if (conn_enter(c, CONN_REPLAY, c->cfg->px.idle_timeout_ms)) {
@@ -951,12 +970,22 @@ static int connect_next(struct conn *c)
 	const struct route_lb *lb = front_route_lb(c->cfg, r);
 	const struct conf_proxy *px = &c->cfg->px;
 	/* the winner is left registered on c->uh: no epoll_ctl to take it */
-	const struct connrace_opts ro = { .timeout_ms = px->connect_timeout_ms,
+	struct connrace_opts ro = { .timeout_ms = px->connect_timeout_ms,
 					  .delay_ms = px->happy_eyeballs_delay_ms,
 					  .max_inflight = (int)px->happy_eyeballs_max,
 					  .own = &c->uh, .own_events = c->et ? CONN_ET_EVENTS : EPOLLOUT,
 					  .own_cb = on_upstream, .nodelay_later = true };
 
+	/* TCP Fast Open: the replay goes with the SYN once the kernel has
+	 * the upstream's cookie (core/connrace.c); off by default, since a
+	 * SYN's data may reach the server twice */
+	if (px->upstream_fastopen) {
+		if (replay_prepare(c))
+			return -1;
+		ro.syn_data = c->buf;
+		ro.syn_len = c->buf_len;
+		ro.syn_sent = &c->syn_sent;
+	}
 	while (c->up_idx < c->n_order) {
 		const struct sockaddr_storage *addrs = NULL;
 		const socklen_t *lens = NULL;

@@ -356,6 +356,8 @@ struct conn {
 	uint8_t *buf;			/* HELLO: peeked bytes; REPLAY: header + bytes */
 	size_t buf_len, buf_off;
 	size_t replay_hello;		/* bytes of buf that are the client's */
+	bool replay_ready;		/* buf holds the replay (replay_prepare) */
+	size_t syn_sent;		/* bytes of the replay the upstream's SYN carried (TFO) */
 	struct half up, down;		/* client->upstream, upstream->client */
 	uint64_t bytes_up, bytes_down;
 	const struct conn_xform_ops *xf;
