@@ -54,7 +54,9 @@
 # Open towards the upstreams: net.ipv4.tcp_fastopen = 3 for the run,
 # restored after; the upstream accepts it, edgesteer runs with
 # upstream_fastopen = yes, HAProxy with its server option "tfo"; "before"
-# and the other peers as they are).
+# and the other peers as they are). HAProxy 2.6 uses TFO towards servers
+# only in HTTP mode with L7 retries: in mode tcp it takes the option and
+# connects without it (docs/proxy-performance.md).
 # BENCH_BULK_SECS=0 and BENCH_IDLE=0 skip those parts (BENCH_CONCS=32
 # with both: the connection figures alone). BENCH_INTERLEAVE=N measures
 # only the connection rate at c=32, interleaved: every proxy of
