@@ -48,7 +48,22 @@
 # BENCH_PORT_BASE (24000; uses BASE..BASE+49 on 127.0.0.1), BENCH_PIPE_SIZE
 # (unset: each proxy's default, 64K for both edgesteer and HAProxy; e.g.
 # 1M sets edgesteer's pipe_size and HAProxy's tune.pipesize alike),
-# BENCH_WORKERS (1: edgesteer's [global] workers).
+# BENCH_WORKERS (1: edgesteer's [global] workers), BENCH_PROXY_BEFORE
+# (another edgesteer binary, e.g. an older build, measured as the target
+# "before" in the same run, next to "edgesteer"), BENCH_TFO (1: TCP Fast
+# Open towards the upstreams: net.ipv4.tcp_fastopen = 3 for the run,
+# restored after; the upstream accepts it, edgesteer runs with
+# upstream_fastopen = yes, HAProxy with its server option "tfo"; "before"
+# and the other peers as they are). HAProxy 2.6 uses TFO towards servers
+# only in HTTP mode with L7 retries: in mode tcp it takes the option and
+# connects without it (docs/proxy-performance.md).
+# BENCH_BULK_SECS=0 and BENCH_IDLE=0 skip those parts (BENCH_CONCS=32
+# with both: the connection figures alone). BENCH_INTERLEAVE=N measures
+# only the connection rate at c=32, interleaved: every proxy of
+# BENCH_TARGETS (but direct) runs at once and is measured in turn for
+# BENCH_RATE_SECS, the order rotated each of N rounds, so that all see the
+# same machine (the one-after-the-other parts above do not); prints each
+# round and the medians, CPU per connection with its ratio to HAProxy.
 # Peers whose binary is missing are skipped with a note.
 set -euo pipefail
 
@@ -62,10 +77,19 @@ CONCS=${BENCH_CONCS:-"1 32 128"}
 REQ=64 RESP=256		# the rate test's request and response
 IDLE=${BENCH_IDLE:-10000}
 TARGETS=${BENCH_TARGETS:-"direct edgesteer haproxy haproxy-default nginx sniproxy"}
+BEFORE=${BENCH_PROXY_BEFORE:-}
+if [ -n "$BEFORE" ] && [[ " $TARGETS " != *" before "* ]]; then
+	if [[ " $TARGETS " == *" edgesteer "* ]]; then
+		TARGETS=${TARGETS/edgesteer/before edgesteer}
+	else
+		TARGETS="before $TARGETS"
+	fi
+fi
+TFO=${BENCH_TFO:-0}
 BASE=${BENCH_PORT_BASE:-24000}
 
 P_SINK=$((BASE + 1)) P_SOURCE=$((BASE + 2)) P_HOLD=$((BASE + 3)) P_CLOSE=$((BASE + 4))
-declare -A PORT=([edgesteer]=$((BASE + 10)) [haproxy]=$((BASE + 20)) [haproxy-default]=$((BASE + 25))
+declare -A PORT=([edgesteer]=$((BASE + 10)) [before]=$((BASE + 12)) [haproxy]=$((BASE + 20)) [haproxy-default]=$((BASE + 25))
 		 [nginx]=$((BASE + 30)) [sniproxy]=$((BASE + 40)))
 HZ=$(getconf CLK_TCK)
 OUT=$BUILD/bench
@@ -111,19 +135,14 @@ upstream_of() {
 	esac
 }
 
-# `edgesteer run` from the build.
-ES_RUN=()
-have_edgesteer() {
-	[ -x "$BUILD/edgesteer" ] || return 1
-	ES_RUN=("$BUILD/edgesteer" run)
-}
-
+# start_edgesteer [BINARY [TARGET]]: `edgesteer run` (from the build).
 start_edgesteer() {
-	local port=${PORT[edgesteer]} f=$TMP/edgesteer.conf s
+	local bin=${1:-$BUILD/edgesteer} t=${2:-edgesteer} port f s
+	port=${PORT[$t]} f=$TMP/$t.conf
 	{
 		echo "[global]"
-		echo "control_socket = $TMP/edgesteer.sock"
-		echo "pin_path = /sys/fs/bpf/es-bench-proxy-$$"
+		echo "control_socket = $TMP/$t.sock"
+		echo "pin_path = /sys/fs/bpf/es-bench-proxy-$t-$$"
 		echo "log_level = warning"
 		echo "workers = ${BENCH_WORKERS:-1}"
 		echo "[proxy bench]"
@@ -134,10 +153,13 @@ start_edgesteer() {
 		echo "max_connections = $((IDLE + 1000))"
 		echo "access_log = no	; the peers run without access logs too"
 		[ -z "${BENCH_PIPE_SIZE:-}" ] || echo "pipe_size = $BENCH_PIPE_SIZE"
+		[ "$TFO" = 1 ] && [ "$t" = edgesteer ] && echo "upstream_fastopen = yes"
 	} >"$f"
-	"${ES_RUN[@]}" -c "$f" >"$TMP/edgesteer.log" 2>&1 &
+	"$bin" run -c "$f" >"$TMP/$t.log" 2>&1 &
 	PEER_PID=$!
 }
+
+start_before() { start_edgesteer "$BEFORE" before; }
 
 start_haproxy() {	# [nosplice]
 	local port=${PORT[haproxy]} f=$TMP/haproxy.cfg s
@@ -166,7 +188,7 @@ start_haproxy() {	# [nosplice]
 		for s in $SNIS; do echo "  use_backend be_${s%%.*} if { req.ssl_sni -i $s }"; done
 		for s in $SNIS; do
 			echo "backend be_${s%%.*}"
-			echo "  server up 127.0.0.1:$(upstream_of $s)"
+			echo "  server up 127.0.0.1:$(upstream_of $s)$([ "$TFO" = 1 ] && echo " tfo")"
 		done
 	} >"$f"
 	haproxy -db -f "$f" >"${f%.cfg}.log" 2>&1 &
@@ -225,7 +247,8 @@ start_sniproxy() {
 available() {	# TARGET -> 0 when it can run here
 	case $1 in
 	direct) return 0 ;;
-	edgesteer) have_edgesteer ;;
+	edgesteer) [ -x "$BUILD/edgesteer" ] ;;
+	before) [ -x "$BEFORE" ] ;;
 	haproxy-default) command -v haproxy >/dev/null ;;
 	*) command -v "$1" >/dev/null ;;
 	esac
@@ -299,6 +322,7 @@ bench_target() {	# TARGET
 
 	# bulk, one long connection each way
 	for dir in up down; do
+		[ "$BULK_SECS" != 0 ] || break
 		local addr=$addr_sink sni=sink.bench
 		[ $dir = down ] && addr=$addr_source sni=source.bench
 		c0=$(bench_cpu_ticks "${pids[@]}")
@@ -434,8 +458,66 @@ print_goals() {
 		"to HAProxy without splice $(ratio_or_dash "${R[$e,rate_32]:-}" "${R[haproxy-default,rate_32]:-}")"
 }
 
+# ---- interleaved connection rate ---------------------------------------------
+
+median() {	# VALUES... -> the median
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+interleave() {	# ROUNDS TARGET...
+	local rounds=$1 t r i k out c0 c1 n order=() ts=()
+	local -A pids cpu p99 rate
+	shift
+	for t in "$@"; do
+		[ "$t" = direct ] && continue
+		"start_$t"
+		STARTED+=("$PEER_PID")
+		bench_wait_listen "${PORT[$t]}" || { log "$t did not listen"; cat "$TMP/$t"*.log >&2 2>/dev/null; continue; }
+		sleep 0.3
+		pids[$t]=$(pids_of "$PEER_PID")
+		ts+=("$t")
+		"$PXLOAD" rate "127.0.0.1:${PORT[$t]}" close.bench 32 1 $REQ >/dev/null || true	# warm-up
+	done
+	printf '\nInterleaved connection rate, c=32, %s s per cell, %s rounds, %s (TFO %s)\n' \
+		"$RATE_SECS" "$rounds" "$(date -u '+%Y-%m-%d %H:%M UTC')" "$TFO"
+	for ((r = 0; r < rounds; r++)); do
+		order=()
+		for ((i = 0; i < ${#ts[@]}; i++)); do order+=("${ts[(i + r) % ${#ts[@]}]}"); done
+		printf 'round %d:' "$((r + 1))"
+		for t in "${order[@]}"; do
+			read -ra k <<<"${pids[$t]}"
+			c0=$(bench_cpu_ticks "${k[@]}")
+			out=$("$PXLOAD" rate "127.0.0.1:${PORT[$t]}" close.bench 32 "$RATE_SECS" $REQ) || { log "$t: rate failed"; continue; }
+			c1=$(bench_cpu_ticks "${k[@]}")
+			n=$(bench_kv conns "$out")
+			[ "$(bench_kv errors "$out")" = 0 ] || log "$t: $(bench_kv errors "$out") failed connections"
+			[ "${n:-0}" -gt 0 ] || continue
+			cpu[$t]+=" $(awk -v t=$((c1 - c0)) -v hz="$HZ" -v n="$n" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')"
+			p99[$t]+=" $(bench_kv p99_us "$out")"
+			rate[$t]+=" $(bench_kv rate "$out")"
+			printf ' %s %s us/conn' "$t" "${cpu[$t]##* }"
+		done
+		echo
+	done
+	printf '%-12s %14s %14s %10s %10s   %s\n' target "CPU us/conn" "(to haproxy)" "p99 us" "conn/s" "CPU us/conn per round"
+	for t in "${ts[@]}"; do
+		# shellcheck disable=SC2086	# the lists split into values
+		R[$t,cpu]=$(median ${cpu[$t]}) R[$t,p99]=$(median ${p99[$t]}) R[$t,rate]=$(median ${rate[$t]})
+	done
+	for t in "${ts[@]}"; do
+		printf '%-12s %14s %14s %10s %10s  %s\n' "$t" "${R[$t,cpu]}" "$(ratio_or_dash "${R[$t,cpu]}" "${R[haproxy,cpu]:-}")" \
+			"${R[$t,p99]}" "${R[$t,rate]}" "${cpu[$t]}"
+	done
+}
+
 # ---- main ------------------------------------------------------------------
 
+if [ "$TFO" = 1 ]; then
+	TFO_SYSCTL=$(sysctl -n net.ipv4.tcp_fastopen)
+	sysctl -qw net.ipv4.tcp_fastopen=3 || { log "BENCH_TFO=1: cannot set net.ipv4.tcp_fastopen"; exit 1; }
+	trap 'sysctl -qw net.ipv4.tcp_fastopen="$TFO_SYSCTL"; bench_cleanup' EXIT
+	export PXLOAD_FASTOPEN=4096	# the upstream's listeners accept TFO
+fi
 "$PXLOAD" serve 127.0.0.1 $P_SINK $P_SOURCE $P_HOLD $P_CLOSE $REQ $RESP >"$TMP/serve.log" 2>&1 &
 STARTED+=($!)
 bench_wait_listen $P_CLOSE || { log "upstream pxload did not start: $(cat "$TMP/serve.log")"; exit 1; }
@@ -444,6 +526,12 @@ RUN=()
 for t in $TARGETS; do
 	if available "$t"; then RUN+=("$t"); else log "$t: not available here, skipped"; fi
 done
+if [ "${BENCH_INTERLEAVE:-0}" -gt 0 ]; then
+	# not in a pipeline: the peers it starts must reach STARTED (the exit trap)
+	interleave "$BENCH_INTERLEAVE" "${RUN[@]}" >"$OUT/proxy-interleave.txt"
+	cat "$OUT/proxy-interleave.txt"
+	exit 0
+fi
 for t in "${RUN[@]}"; do bench_target "$t"; done
 
 print_table | tee "$OUT/proxy-table.txt"

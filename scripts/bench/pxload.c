@@ -30,6 +30,10 @@
  * accepting sides and neither the client nor the proxy runs out of
  * ephemeral ports during the rate test.
  *
+ * With PXLOAD_FASTOPEN=QLEN in the environment, serve's listeners accept
+ * TCP Fast Open (TCP_FASTOPEN, QLEN pending; net.ipv4.tcp_fastopen must
+ * have its server bit, 2).
+ *
  * Output is one line of key=value pairs for the script to parse. Every
  * mode is bounded by alarm() in case a proxy stalls.
  */
@@ -373,6 +377,12 @@ static int srv_listen(const char *host, const char *port)
 	if (fd < 0)
 		die("socket");
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (getenv("PXLOAD_FASTOPEN")) {
+		int qlen = atoi(getenv("PXLOAD_FASTOPEN"));
+
+		if (setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN, &qlen, sizeof(qlen)) != 0)
+			die("setsockopt TCP_FASTOPEN");
+	}
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
 		fprintf(stderr, "pxload: bind %s: %s\n", hp, strerror(errno));
 		exit(1);

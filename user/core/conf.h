@@ -166,6 +166,7 @@ struct conf_proxy {
 	bool access_log;			/* one line per connection at info */
 	enum conf_log_format access_log_format;	/* [global]'s, copied for the snapshot */
 	bool splice;				/* no: read/write (diagnostics, odd kernels) */
+	bool upstream_fastopen;			/* TCP Fast Open towards the upstreams */
 	int line;
 };
 

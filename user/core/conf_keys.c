@@ -605,6 +605,11 @@ static const struct conf_key proxy_keys[] = {
 	  .doc = "One line per connection (client, name, route, upstream, bytes, duration, close reason) at info." },
 	{ "splice", CONF_BOOL, FIELD(struct conf_proxy, splice), .def = "yes",
 	  .doc = "no: move bytes with read/write instead of splice(2) (diagnostics, odd kernels)." },
+	{ "upstream_fastopen", CONF_BOOL, FIELD(struct conf_proxy, upstream_fastopen), .def = "no",
+	  .doc = "yes: connect to upstreams with TCP Fast Open, the client's first bytes (and the PROXY "
+		 "header) in the SYN once the kernel holds the upstream's cookie; upstreams without TFO "
+		 "connect as usual. Data in a SYN may reach the server twice (a duplicated SYN): only for "
+		 "upstreams that accept that. Needs net.ipv4.tcp_fastopen's client bit (1, the default)." },
 };
 
 static const char *const oversize_words[] = { "truncate", "drop", NULL };

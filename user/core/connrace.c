@@ -38,12 +38,12 @@ struct attempt {
 	struct connrace *r;
 	uint64_t deadline;		/* loop ms */
 	int idx;			/* into addrs */
+	size_t sent;			/* bytes of syn_data in its SYN */
 };
 
 struct connrace {
 	struct loop *l;
 	struct connrace_opts o;
-	struct sockaddr_storage addrs[CONNRACE_MAX];
 	socklen_t lens[CONNRACE_MAX];
 	int order[CONNRACE_MAX];
 	int n, next;			/* order[next] is the next to start */
@@ -54,6 +54,8 @@ struct connrace {
 	struct loop_timer t;
 	connrace_done_fn done;
 	void *arg;
+	/* last: only n of them are allocated (one per connection, mostly) */
+	struct sockaddr_storage addrs[];
 };
 
 void connrace_order(const struct sockaddr_storage *addrs, int n, int *order)
@@ -111,8 +113,9 @@ static bool resource_err(int err)
 static int start_one(struct connrace *r)
 {
 	while (r->next < r->n) {
-		int idx = r->order[r->next++], one = 1, fd, slot, err;
+		int idx = r->order[r->next++], one = 1, fd, slot, err, rc = 0;
 		const struct sockaddr *sa = (const struct sockaddr *)&r->addrs[idx];
+		size_t sent;
 
 		fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd < 0) {
@@ -122,8 +125,26 @@ static int start_one(struct connrace *r)
 			continue;
 		}
 		/* no Nagle delay of our own; failing only costs latency */
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		if (connect(fd, sa, r->lens[idx]) < 0 && errno != EINPROGRESS) {
+		if (!r->o.nodelay_later)
+			(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		sent = 0;
+		if (r->o.syn_len) {
+			/* connect with the first bytes (TFO): how many went in
+			 * the SYN, or EINPROGRESS when none did (no cookie yet);
+			 * EOPNOTSUPP: TFO is off in net.ipv4.tcp_fastopen */
+			ssize_t n = sendto(fd, r->o.syn_data, r->o.syn_len, MSG_FASTOPEN | MSG_NOSIGNAL, sa,
+					   r->lens[idx]);
+
+			if (n >= 0)
+				sent = (size_t)n;
+			else if (errno == EOPNOTSUPP)
+				rc = connect(fd, sa, r->lens[idx]);
+			else
+				rc = -1;
+		} else {
+			rc = connect(fd, sa, r->lens[idx]);
+		}
+		if (rc < 0 && errno != EINPROGRESS) {
 			r->last_err = errno;
 			close(fd);
 			continue;
@@ -132,6 +153,7 @@ static int start_one(struct connrace *r)
 			;	/* inflight < max_inflight <= CONNRACE_MAX: there is one */
 		r->at[slot].r = r;
 		r->at[slot].idx = idx;
+		r->at[slot].sent = sent;
 		/* on the caller's handle when it is free: no epoll_ctl to hand it over */
 		if (r->o.own && r->o.own->fd < 0)
 			err = loop_fd_add(r->l, r->o.own, fd, r->o.own_events, r->o.own_cb);
@@ -244,6 +266,8 @@ static void attempt_event(struct attempt *a, uint32_t ev)
 		}
 	}
 	a->hp = NULL;
+	if (r->o.syn_sent)
+		*r->o.syn_sent = a->sent;
 	done = r->done;
 	arg = r->arg;
 	race_free(r);
@@ -284,11 +308,11 @@ int connrace_start(struct loop *l, const struct sockaddr_storage *addrs, const s
 
 	if (n <= 0)
 		return -EINVAL;
-	r = calloc(1, sizeof(*r));
-	if (!r)
-		return -ENOMEM;
 	if (n > CONNRACE_MAX)
 		n = CONNRACE_MAX;
+	r = calloc(1, sizeof(*r) + sizeof(r->addrs[0]) * (size_t)n);
+	if (!r)
+		return -ENOMEM;
 	r->l = l;
 	r->o = *o;
 	if (r->o.max_inflight < 1)

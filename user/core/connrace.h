@@ -7,6 +7,7 @@
 #ifndef EDGESTEER_CONNRACE_H
 #define EDGESTEER_CONNRACE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -33,10 +34,29 @@ struct connrace_opts {
 	struct loop_fd *own;
 	uint32_t own_events;
 	loop_fd_cb own_cb;
+	/* The caller sets TCP_NODELAY itself, before its second write (Nagle
+	 * never holds a connection's first segment): for a connection that
+	 * writes once, one setsockopt less. */
+	bool nodelay_later;
+	/*
+	 * TCP Fast Open (syn_len > 0): every attempt connects with
+	 * sendto(MSG_FASTOPEN) of syn_data (not copied: it must stay until
+	 * the race ends), so that once the kernel holds a cookie for the
+	 * address the bytes ride in the SYN; without one (the first time,
+	 * or a server without TFO) the SYN asks for a cookie and nothing is
+	 * sent. The winner is still the first attempt that connects; how
+	 * many bytes of syn_data it sent goes to *syn_sent before done().
+	 * Such data may reach a server twice (a duplicated SYN) or reach one
+	 * whose attempt then loses the race: only for bytes that may.
+	 */
+	const void *syn_data;
+	size_t syn_len;
+	size_t *syn_sent;
 };
 
 /*
- * The end of a race: fd >= 0 is connected (non-blocking, TCP_NODELAY),
+ * The end of a race: fd >= 0 is connected (non-blocking, TCP_NODELAY
+ * unless nodelay_later),
  * now the caller's, to addrs[idx]; fd -1: every attempt failed, err the
  * errno of the one that ended last (ETIMEDOUT: its deadline passed).
  * Called once, from the loop, never from connrace_start; the race is

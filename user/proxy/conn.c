@@ -86,7 +86,8 @@
 #include "pp.h"
 
 #define PUMP_ROUNDS	16		/* fairness: then back to the loop */
-#define COPY_BUF	(16u << 10)	/* read/write buffer: the fallback, and small transfers */
+/* read/write buffer (the fallback, and small transfers): the set's scratch */
+#define COPY_BUF	sizeof(((struct proxy_set *)0)->scratch)
 #define SMALL_MAX	(64u << 10)	/* a half that moved more is bulk: splice from then on */
 #define REFUSE_LINGER_MS 1000		/* read an unrouted client to EOF this long */
 #define REFUSE_MAX_DISCARD (64u << 10)
@@ -142,13 +143,20 @@ static const char *const state_names[] = {
 
 /* ---- halves -------------------------------------------------------- */
 
+/* A half's copy buffer goes: its own, or (borrowed) the set's scratch. */
+static void half_buf_drop(struct front *f, struct half *h)
+{
+	if (h->buf != f->set->scratch)
+		free(h->buf);
+	h->buf = NULL;
+	h->off = 0;
+}
+
 /* The connection is over: pipe and buffer go. */
 static void half_release(struct front *f, struct half *h)
 {
 	pipe_release(f, h);
-	free(h->buf);
-	h->buf = NULL;
-	h->off = 0;
+	half_buf_drop(f, h);
 }
 
 /* Nothing in flight: an idle half holds no buffer and, unless its pipe
@@ -156,9 +164,7 @@ static void half_release(struct front *f, struct half *h)
 static void half_idle(struct front *f, struct half *h)
 {
 	pipe_idle(f, h);
-	free(h->buf);
-	h->buf = NULL;
-	h->off = 0;
+	half_buf_drop(f, h);
 }
 
 /* ---- closing --------------------------------------------------------- */
@@ -441,6 +447,22 @@ static void dst_shut(struct conn *c, struct half *h, int fd)
 		shutdown(fd, SHUT_WR);
 }
 
+/*
+ * No Nagle delay of our own towards the upstream: TCP_NODELAY, set
+ * before the second write to it rather than at connect (the race is
+ * told nodelay_later). Nagle only holds a small segment while earlier
+ * data is unacknowledged, never a connection's first one, so a
+ * connection whose one write is the replay (a request and its answer)
+ * saves the setsockopt. Failing only costs latency.
+ */
+static void upstream_nodelay(struct conn *c)
+{
+	int one = 1;
+
+	c->u_nodelay = true;
+	(void)setsockopt(c->ufd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
 static void count(struct conn *c, struct half *h, size_t n)
 {
 	struct route_ctr *r = ctr(c);
@@ -489,9 +511,10 @@ static int pump(struct conn *c, struct half *h)
 			 * through a pipe, and a short read tells what a splice
 			 * cannot (below). */
 			if (h->copy || !h->bulk) {
-				if (!h->buf && !(h->buf = malloc(COPY_BUF)))
-					goto nomem;
-				h->off = 0;
+				/* nothing in flight: read into the set's scratch
+				 * (a buffer of its own only if bytes stay, below) */
+				half_buf_drop(f, h);
+				h->buf = c->set->scratch;
 				h->inbuf = true;
 				n = src_read(c, h, src, h->buf, COPY_BUF);
 				if (n > 0 && !h->copy &&
@@ -537,6 +560,8 @@ static int pump(struct conn *c, struct half *h)
 			}
 		}
 		if (h->inflight && *dst_ok) {
+			if (up && !c->u_nodelay)
+				upstream_nodelay(c);
 			if (h->inbuf)
 				n = dst_write(c, h, dst, h->buf + h->off, h->inflight);
 			else
@@ -573,8 +598,20 @@ static int pump(struct conn *c, struct half *h)
 			break;
 		moved = true;
 	}
-	if (!h->inflight)
+	if (!h->inflight) {
 		half_idle(f, h);	/* held only while bytes are in flight */
+	} else if (h->inbuf && h->buf == c->set->scratch) {
+		/* Unsent bytes leave the scratch, which the next pump of any
+		 * connection of this loop reuses: a copy of just those bytes
+		 * (rare: the destination was full). */
+		uint8_t *b = malloc(h->inflight);
+
+		if (!b)
+			goto nomem;
+		memcpy(b, h->buf + h->off, h->inflight);
+		h->buf = b;
+		h->off = 0;
+	}
 	if (moved)
 		c->last_io = loop_now(c->set->loop);
 	/* Level-triggered, epoll brings us back; ET, nothing would */
@@ -725,7 +762,11 @@ static void enter_splice(struct conn *c)
 static void replay_write(struct conn *c)
 {
 	while (c->buf_off < c->buf_len) {
-		ssize_t n = send(c->ufd, c->buf + c->buf_off, c->buf_len - c->buf_off, MSG_NOSIGNAL);
+		ssize_t n;
+
+		if (c->buf_off && !c->u_nodelay)
+			upstream_nodelay(c);	/* the rest of a replay that did not fit */
+		n = send(c->ufd, c->buf + c->buf_off, c->buf_len - c->buf_off, MSG_NOSIGNAL);
 
 		if (n < 0) {
 			if (errno == EAGAIN && c->et)
@@ -745,12 +786,21 @@ static void replay_write(struct conn *c)
 	enter_splice(c);
 }
 
-static void start_replay(struct conn *c)
+/*
+ * c->buf := what the upstream gets first: the PROXY header, if the route
+ * sends one, and the client's bytes read so far (none on a terminate=
+ * route, whose transform took them). Built once per connection, at the
+ * latest when the upstream has connected, before its first connect with
+ * upstream_fastopen (the bytes ride in the SYN). 0, or -1: c was closed.
+ */
+static int replay_prepare(struct conn *c)
 {
 	uint8_t hdr[PP_MAX_LEN];
 	size_t hello = c->xf ? 0 : c->buf_len;
 	int hl = 0;
 
+	if (c->replay_ready)
+		return 0;
 	if (c->route->proxy_protocol != PP_OFF) {
 		struct sockaddr_storage local;
 		socklen_t ll = sizeof(local);
@@ -760,13 +810,13 @@ static void start_replay(struct conn *c)
 			local = c->pp_dst;
 		else if (getsockname(c->cfd, (struct sockaddr *)&local, &ll) < 0) {
 			conn_fail(c, CLOSE_CLIENT_ERROR, errno);
-			return;
+			return -1;
 		}
 		hl = pp_build(c->route->proxy_protocol, &c->peer.sa, (struct sockaddr *)&local,
 			      c->name, hdr, sizeof(hdr));
 		if (hl < 0) {
 			conn_fail(c, CLOSE_NO_RESOURCES, -hl);
-			return;
+			return -1;
 		}
 	}
 	if (hl) {
@@ -774,7 +824,7 @@ static void start_replay(struct conn *c)
 
 		if (!b) {
 			conn_fail(c, CLOSE_NO_RESOURCES, ENOMEM);
-			return;
+			return -1;
 		}
 		memcpy(b, hdr, (size_t)hl);
 		if (hello)
@@ -786,8 +836,18 @@ static void start_replay(struct conn *c)
 		c->buf = NULL;
 	}
 	c->buf_len = (size_t)hl + hello;
-	c->buf_off = 0;
 	c->replay_hello = hello;
+	c->replay_ready = true;
+	return 0;
+}
+
+/* Connected: send what replay_prepare() built, after what the SYN
+ * carried already (upstream_fastopen). */
+static void start_replay(struct conn *c)
+{
+	if (replay_prepare(c))
+		return;
+	c->buf_off = c->syn_sent;
 	c->last_io = loop_now(c->set->loop);
 	/* REPLAY's deadline is idle_timeout, moved lazily like SPLICE's */
 	if (conn_enter(c, CONN_REPLAY, c->cfg->px.idle_timeout_ms)) {
@@ -856,6 +916,7 @@ static void raced(void *arg, int fd, int idx, int err)
 		return;
 	}
 	c->ufd = fd;	/* registered on c->uh by the race */
+	c->u_nodelay = false;	/* set before its second write */
 	c->u_out = true;	/* just connected */
 	health_ok(c->front, c->up_held, loop_now(c->set->loop));
 	start_replay(c);
@@ -909,12 +970,22 @@ static int connect_next(struct conn *c)
 	const struct route_lb *lb = front_route_lb(c->cfg, r);
 	const struct conf_proxy *px = &c->cfg->px;
 	/* the winner is left registered on c->uh: no epoll_ctl to take it */
-	const struct connrace_opts ro = { .timeout_ms = px->connect_timeout_ms,
+	struct connrace_opts ro = { .timeout_ms = px->connect_timeout_ms,
 					  .delay_ms = px->happy_eyeballs_delay_ms,
 					  .max_inflight = (int)px->happy_eyeballs_max,
 					  .own = &c->uh, .own_events = c->et ? CONN_ET_EVENTS : EPOLLOUT,
-					  .own_cb = on_upstream };
+					  .own_cb = on_upstream, .nodelay_later = true };
 
+	/* TCP Fast Open: the replay goes with the SYN once the kernel has
+	 * the upstream's cookie (core/connrace.c); off by default, since a
+	 * SYN's data may reach the server twice */
+	if (px->upstream_fastopen) {
+		if (replay_prepare(c))
+			return -1;
+		ro.syn_data = c->buf;
+		ro.syn_len = c->buf_len;
+		ro.syn_sent = &c->syn_sent;
+	}
 	while (c->up_idx < c->n_order) {
 		const struct sockaddr_storage *addrs = NULL;
 		const socklen_t *lens = NULL;

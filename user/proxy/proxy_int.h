@@ -295,7 +295,9 @@ struct proxy_set {
 	struct loop_timer evict_timer;	/* another worker's eviction request met only newcomers */
 	struct loop_timer pipe_timer;	/* shrinks grown pipes gone quiet (pipe.c) */
 	uint64_t paused_total, paused_fds;
-	uint8_t scratch[SNI_MAX_HELLO];	/* hello reads land here first */
+	/* hello reads land here first, and copied bytes (conn.c, pump):
+	 * free again whenever a callback returns */
+	uint8_t scratch[SNI_MAX_HELLO];
 	struct log_limit ll_evict, ll_full;
 	/* Set by proxy.c: a connection of f has closed (fds came back, a
 	 * retired front may go). A callback, so that conn.c never calls
@@ -307,7 +309,8 @@ struct proxy_set {
 /* One end-to-end direction: src socket -> pipe (or buffer) -> dst socket. */
 struct half {
 	struct pipe_pair *pipe;	/* held only while bytes are in flight */
-	uint8_t *buf;		/* copy mode: bytes in flight at buf[off..off+inflight) */
+	uint8_t *buf;		/* copy mode: bytes in flight at buf[off..off+inflight):
+				 * the set's scratch during a pump, else its own */
 	size_t off;
 	size_t inflight;
 	uint32_t fills;		/* splices in a row that filled half the pipe or more */
@@ -353,6 +356,8 @@ struct conn {
 	uint8_t *buf;			/* HELLO: peeked bytes; REPLAY: header + bytes */
 	size_t buf_len, buf_off;
 	size_t replay_hello;		/* bytes of buf that are the client's */
+	bool replay_ready;		/* buf holds the replay (replay_prepare) */
+	size_t syn_sent;		/* bytes of the replay the upstream's SYN carried (TFO) */
 	struct half up, down;		/* client->upstream, upstream->client */
 	uint64_t bytes_up, bytes_down;
 	const struct conn_xform_ops *xf;
@@ -368,6 +373,7 @@ struct conn {
 	struct loop_defer more;		/* ET: the pump stopped for fairness, not for lack of work */
 	bool client_rdhup;		/* client half-closed before SPLICE */
 	bool client_early;		/* client sent bytes before SPLICE */
+	bool u_nodelay;			/* TCP_NODELAY set on the upstream (before its second write) */
 	struct conn *hello_prev, *hello_next;	/* front->hello_* list */
 	bool in_hello_list;
 };

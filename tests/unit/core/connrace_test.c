@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Happy eyeballs (connrace.c) on loopback sockets the test owns, the
- * order families alternate in, and the resolver (resolve.c): the TTL
+ * order families alternate in, TCP_NODELAY now or left to the caller,
+ * the first bytes in the SYN (TFO), and the resolver (resolve.c): the TTL
  * read from a DNS answer, and no answer lost past its queues.
  */
 #include "harness.h"
@@ -9,6 +10,7 @@
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include "core/connrace.h"
@@ -167,6 +169,93 @@ static void run(struct loop *l, struct result *r)
 {
 	for (int i = 0; i < 500 && !r->done; i++)
 		loop_run_once(l, 20);
+}
+
+static int nodelay_of(int fd)
+{
+	int v = -1;
+	socklen_t len = sizeof(v);
+
+	getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, &len);
+	return v;
+}
+
+TEST(nodelay_at_connect_unless_the_caller_sets_it_later)
+{
+	struct sockaddr_storage a;
+	socklen_t len;
+	struct loop *l;
+	int lfd, port;
+
+	ASSERT_EQ(loop_new(&l), 0);
+	lfd = listener(&port, false, NULL);
+	ASSERT_GE(lfd, 0);
+	v4(&a, &len, "127.0.0.1", port);
+	for (int later = 0; later < 2; later++) {
+		struct connrace_opts o = { .timeout_ms = 5000, .delay_ms = 250, .max_inflight = 1,
+					   .nodelay_later = later };
+		struct result r = { 0 };
+		struct connrace *race;
+
+		ASSERT_EQ(connrace_start(l, &a, &len, 1, &o, on_done, &r, &race), 0);
+		run(l, &r);
+		ASSERT_TRUE(r.done);
+		ASSERT_GE(r.fd, 0);
+		EXPECT_EQ(nodelay_of(r.fd) > 0, !later);
+		close(r.fd);
+	}
+	close(lfd);
+	loop_free(l);
+}
+
+/* With syn_data: no cookie yet, so the first SYN carries nothing (it asks
+ * for one) and syn_sent says 0; the second carries the bytes, which the
+ * listener reads as the connection's first. Needs a namespace of our own
+ * for net.ipv4.tcp_fastopen (server bit). */
+TEST(fastopen_first_bytes_ride_in_the_syn_once_there_is_a_cookie)
+{
+	static const char data[] = "first bytes in the SYN";
+	struct sockaddr_storage a;
+	socklen_t len;
+	struct loop *l;
+	int lfd, port, qlen = 16;
+	FILE *f;
+
+	TH_PRIVATE_NETNS();
+	f = fopen("/proc/sys/net/ipv4/tcp_fastopen", "w");
+	ASSERT_NE(f, NULL);
+	fputs("3", f);
+	ASSERT_EQ(fclose(f), 0);
+	ASSERT_EQ(loop_new(&l), 0);
+	lfd = listener(&port, false, NULL);
+	ASSERT_GE(lfd, 0);
+	ASSERT_EQ(setsockopt(lfd, IPPROTO_TCP, TCP_FASTOPEN, &qlen, sizeof(qlen)), 0);
+	v4(&a, &len, "127.0.0.1", port);
+	for (int i = 0; i < 2; i++) {
+		size_t sent = 99;
+		struct connrace_opts o = { .timeout_ms = 5000, .delay_ms = 250, .max_inflight = 1,
+					   .syn_data = data, .syn_len = sizeof(data), .syn_sent = &sent };
+		struct result r = { 0 };
+		struct connrace *race;
+		char got[sizeof(data)];
+		int afd;
+
+		ASSERT_EQ(connrace_start(l, &a, &len, 1, &o, on_done, &r, &race), 0);
+		run(l, &r);
+		ASSERT_TRUE(r.done);
+		ASSERT_GE(r.fd, 0);
+		EXPECT_EQ(sent, i ? sizeof(data) : 0);
+		afd = accept(lfd, NULL, NULL);
+		ASSERT_GE(afd, 0);
+		if (i) {
+			EXPECT_EQ(recv(afd, got, sizeof(got), MSG_DONTWAIT), (ssize_t)sizeof(data));
+			EXPECT_MEMEQ(got, data, sizeof(data));
+		}
+		close(afd);
+		close(r.fd);
+	}
+	close(lfd);
+	loop_free(l);
 }
 
 TEST(refused_address_is_passed_over_at_once_and_the_live_one_wins)
