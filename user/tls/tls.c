@@ -44,6 +44,7 @@
 #include "core/log.h"
 #include "ec_nettle.h"
 #include "rsa_nettle.h"
+#include "sha_nettle.h"
 #include "tls.h"
 
 #define PEM_FILE_MAX (8u << 20)	/* CA bundles are ~200 KB; refuse absurd files */
@@ -1040,9 +1041,12 @@ static void sym_pick(void)
  * CPU each time. The key policy is set by the caller. */
 static void server_init(br_ssl_server_context *cc)
 {
+	/* SHA-224/256 by Nettle (SHA-NI where the CPU has it): the
+	 * transcript, the PRF of every suite we allow but the SHA-384 ones,
+	 * the engine's HMAC-DRBG and the hash of what we sign use them */
 	static const br_hash_class *const hashes[] = {
-		&br_md5_vtable, &br_sha1_vtable, &br_sha224_vtable,
-		&br_sha256_vtable, &br_sha384_vtable, &br_sha512_vtable,
+		&br_md5_vtable, &br_sha1_vtable, &tls_sha224_nettle,
+		&tls_sha256_nettle, &br_sha384_vtable, &br_sha512_vtable,
 	};
 	br_ssl_engine_context *eng = &cc->eng;
 
@@ -1050,7 +1054,7 @@ static void server_init(br_ssl_server_context *cc)
 	br_ssl_server_zero(cc);
 	for (int id = br_md5_ID; id <= br_sha512_ID; id++)
 		br_ssl_engine_set_hash(eng, id, hashes[id - br_md5_ID]);
-	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
+	br_ssl_engine_set_prf_sha256(eng, &tls_sha256_prf);
 	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
 	br_ssl_engine_set_ec(eng, &tls_ec_nettle);
 	br_ssl_engine_set_gcm(eng, &br_sslrec_in_gcm_vtable, &br_sslrec_out_gcm_vtable);

@@ -6,8 +6,13 @@
  * made by BearSSL's key generator from a fixed seed and for each hash a
  * TLS 1.2 peer may ask for; BearSSL's verifier must recover the hash;
  * a key whose CRT coefficient is wrong must give no signature at all
- * (Nettle checks each result against the public key).
+ * (each result is checked against the public key). The blinding pairs
+ * come in batches: signatures across several batches, and from threads
+ * sharing the key, must each be right (a wrong inverse would show as a
+ * wrong signature), and every pair must be used exactly once.
  */
+#include <pthread.h>
+
 #include "harness.h"
 
 #include "tls/rsa_nettle.h"
@@ -110,6 +115,74 @@ TEST_TIMEOUT(a_key_nettle_refuses_is_signed_by_bearssl, 60)
 	ASSERT_EQ(tls_rsa_pkcs1_sign(oid_sha256, hash, sizeof(hash), &nk.sk, a), 1);
 	ASSERT_EQ(br_rsa_i31_pkcs1_sign(oid_sha256, hash, sizeof(hash), &k.sk, b), 1);
 	EXPECT_EQ(memcmp(a, b, sizeof(a)), 0);
+	tls_rsa_key_clear(&nk);
+}
+
+TEST_TIMEOUT(signatures_across_blinding_batches, 120)
+{
+	static struct key k;
+	struct tls_rsa_key nk;
+	unsigned char hash[32], a[256], b[256];
+	const int n = 3 * TLS_RSA_BLIND_BATCH + 1;
+
+	ASSERT_EQ(make_key(&k, 2048, "rsa-batches"), 0);
+	ASSERT_EQ(tls_rsa_key_init(&nk, &k.sk), 0);
+	EXPECT_EQ(tls_rsa_blind_batches(&nk), 0u);	/* made on first use */
+	for (int i = 0; i < n; i++) {
+		memset(hash, i, sizeof(hash));
+		ASSERT_EQ(tls_rsa_pkcs1_sign(oid_sha256, hash, sizeof(hash), &nk.sk, a), 1);
+		ASSERT_EQ(br_rsa_i31_pkcs1_sign(oid_sha256, hash, sizeof(hash), &k.sk, b), 1);
+		ASSERT_EQ(memcmp(a, b, sizeof(a)), 0);
+	}
+	/* one inversion per TLS_RSA_BLIND_BATCH signatures, each pair once */
+	EXPECT_EQ(tls_rsa_blind_batches(&nk), 4u);
+	tls_rsa_key_clear(&nk);
+}
+
+#define SIGNERS 4
+#define PER_SIGNER 24
+
+struct signer {
+	struct tls_rsa_key *nk;
+	const struct key *k;
+	int id, bad;
+};
+
+static void *sign_many(void *arg)
+{
+	struct signer *s = arg;
+	unsigned char hash[32], a[256], b[256];
+
+	for (int i = 0; i < PER_SIGNER; i++) {
+		memset(hash, s->id * PER_SIGNER + i, sizeof(hash));
+		if (tls_rsa_pkcs1_sign(oid_sha256, hash, sizeof(hash), &s->nk->sk, a) != 1 ||
+		    br_rsa_i31_pkcs1_sign(oid_sha256, hash, sizeof(hash), &s->k->sk, b) != 1 ||
+		    memcmp(a, b, sizeof(a)))
+			s->bad++;
+	}
+	return NULL;
+}
+
+TEST_TIMEOUT(threads_share_the_blinding_pool, 180)
+{
+	static struct key k;
+	struct tls_rsa_key nk;
+	struct signer s[SIGNERS];
+	pthread_t th[SIGNERS];
+
+	ASSERT_EQ(make_key(&k, 2048, "rsa-threads"), 0);
+	ASSERT_EQ(tls_rsa_key_init(&nk, &k.sk), 0);
+	for (int i = 0; i < SIGNERS; i++) {
+		s[i] = (struct signer){ .nk = &nk, .k = &k, .id = i };
+		ASSERT_EQ(pthread_create(&th[i], NULL, sign_many, &s[i]), 0);
+	}
+	for (int i = 0; i < SIGNERS; i++) {
+		pthread_join(th[i], NULL);
+		EXPECT_EQ(s[i].bad, 0);
+	}
+	/* no pair lost or handed out twice under contention */
+	EXPECT_EQ(tls_rsa_blind_batches(&nk),
+		  (uint64_t)((SIGNERS * PER_SIGNER + TLS_RSA_BLIND_BATCH - 1) / TLS_RSA_BLIND_BATCH));
 	tls_rsa_key_clear(&nk);
 }
 
