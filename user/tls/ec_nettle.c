@@ -37,6 +37,7 @@
 #include <nettle/ecdsa.h>
 
 #include "ec_nettle.h"
+#include "gmp_wipe.h"
 
 #define P256_BYTES 32
 #define P256_POINT 65
@@ -405,6 +406,8 @@ int tls_ec_key_init(struct tls_ec_key *k, const br_ec_private_key *sk)
 	mp_limb_t q[TLS_EC_LIMBS];
 	const uint8_t *x = sk->x;
 	size_t xlen = sk->xlen;
+
+	tls_gmp_wipe_init();
 	uint8_t high = 0;
 
 	memset(k, 0, sizeof(*k));

@@ -37,6 +37,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "gmp_wipe.h"
 #include "rsa_nettle.h"
 
 #define RSA_MAX_BYTES 1024	/* 8192-bit keys; larger go to BearSSL */
@@ -115,6 +116,8 @@ int tls_rsa_key_init(struct tls_rsa_key *k, const br_rsa_private_key *sk)
 	unsigned char n[RSA_MAX_BYTES];
 	size_t nlen;
 	uint32_t e;
+
+	tls_gmp_wipe_init();
 
 	memset(k, 0, sizeof(*k));
 	k->sk = *sk;

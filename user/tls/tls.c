@@ -43,6 +43,7 @@
 
 #include "core/log.h"
 #include "ec_nettle.h"
+#include "gmp_wipe.h"
 #include "rsa_nettle.h"
 #include "sha_nettle.h"
 #include "tls.h"
@@ -1041,6 +1042,7 @@ static void sym_pick(void)
  * CPU each time. The key policy is set by the caller. */
 static void server_init(br_ssl_server_context *cc)
 {
+	tls_gmp_wipe_init();	/* before the engine's first ECDHE by Nettle */
 	/* SHA-224/256 by Nettle (SHA-NI where the CPU has it): the
 	 * transcript, the PRF of every suite we allow but the SHA-384 ones,
 	 * the engine's HMAC-DRBG and the hash of what we sign use them */
@@ -1128,6 +1130,7 @@ int tls_client_new(const struct tls_client_opts *o, int fd, size_t bufsize, bool
 
 	if (!t)
 		return -ENOMEM;
+	tls_gmp_wipe_init();	/* before the engine's first ECDHE by Nettle */
 	cc = &t->u.c;
 	if (o->no_verify) {
 		memset(&t->xc, 0, sizeof(t->xc));
