@@ -392,7 +392,7 @@ cell() {	# TARGET METRIC BASE_TARGET -> "value ratio"
 
 print_table() {
 	local ran=() t c
-	for t in $TARGETS; do [ -n "${R[$t,gbps_up]:-}${R[$t,rate_32]:-}" ] && ran+=("$t"); done
+	for t in $TARGETS; do [ -n "${R[$t,gbps_up]:-}${R[$t,rate_32]:-}${R[$t,syscalls]:-}${R[$t,rss]:-}" ] && ran+=("$t"); done
 	printf '\nProxy benchmark, %s, %s, %s CPUs, loopback; bulk %ss, rate %ss (%s B request, %s B response), %s idle, pipes %s\n' \
 		"$(date -u '+%Y-%m-%d %H:%M UTC')" "$(uname -r)" "$(nproc)" "$BULK_SECS" "$RATE_SECS" $REQ $RESP "$IDLE" \
 		"${BENCH_PIPE_SIZE:-default}"
