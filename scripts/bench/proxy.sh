@@ -48,10 +48,7 @@
 # BENCH_PORT_BASE (24000; uses BASE..BASE+49 on 127.0.0.1), BENCH_PIPE_SIZE
 # (unset: each proxy's default, 64K for both edgesteer and HAProxy; e.g.
 # 1M sets edgesteer's pipe_size and HAProxy's tune.pipesize alike),
-# BENCH_WORKERS (1: edgesteer's [global] workers), BENCH_PROXY_BEFORE
-# (another edgesteer binary, e.g. an older build, measured as the target
-# "before" in the same run), BENCH_PROXY_PHASES ("bulk rate syscalls
-# idle": the phases to run, e.g. "bulk" alone).
+# BENCH_WORKERS (1: edgesteer's [global] workers).
 # Peers whose binary is missing are skipped with a note.
 set -euo pipefail
 
@@ -65,13 +62,10 @@ CONCS=${BENCH_CONCS:-"1 32 128"}
 REQ=64 RESP=256		# the rate test's request and response
 IDLE=${BENCH_IDLE:-10000}
 TARGETS=${BENCH_TARGETS:-"direct edgesteer haproxy haproxy-default nginx sniproxy"}
-BEFORE=${BENCH_PROXY_BEFORE:-}
-[ -n "$BEFORE" ] && TARGETS=${TARGETS/edgesteer/before edgesteer}
-PHASES=" ${BENCH_PROXY_PHASES:-bulk rate syscalls idle} "
 BASE=${BENCH_PORT_BASE:-24000}
 
 P_SINK=$((BASE + 1)) P_SOURCE=$((BASE + 2)) P_HOLD=$((BASE + 3)) P_CLOSE=$((BASE + 4))
-declare -A PORT=([edgesteer]=$((BASE + 10)) [before]=$((BASE + 15)) [haproxy]=$((BASE + 20)) [haproxy-default]=$((BASE + 25))
+declare -A PORT=([edgesteer]=$((BASE + 10)) [haproxy]=$((BASE + 20)) [haproxy-default]=$((BASE + 25))
 		 [nginx]=$((BASE + 30)) [sniproxy]=$((BASE + 40)))
 HZ=$(getconf CLK_TCK)
 OUT=$BUILD/bench
@@ -124,13 +118,12 @@ have_edgesteer() {
 	ES_RUN=("$BUILD/edgesteer" run)
 }
 
-start_edgesteer() {	# [BINARY NAME]
-	local bin=${1:-${ES_RUN[0]}} t=${2:-edgesteer}
-	local port=${PORT[$t]} f=$TMP/$t.conf s
+start_edgesteer() {
+	local port=${PORT[edgesteer]} f=$TMP/edgesteer.conf s
 	{
 		echo "[global]"
-		echo "control_socket = $TMP/$t.sock"
-		echo "pin_path = /sys/fs/bpf/es-bench-proxy-$$-$t"
+		echo "control_socket = $TMP/edgesteer.sock"
+		echo "pin_path = /sys/fs/bpf/es-bench-proxy-$$"
 		echo "log_level = warning"
 		echo "workers = ${BENCH_WORKERS:-1}"
 		echo "[proxy bench]"
@@ -142,11 +135,9 @@ start_edgesteer() {	# [BINARY NAME]
 		echo "access_log = no	; the peers run without access logs too"
 		[ -z "${BENCH_PIPE_SIZE:-}" ] || echo "pipe_size = $BENCH_PIPE_SIZE"
 	} >"$f"
-	"$bin" run -c "$f" >"$TMP/$t.log" 2>&1 &
+	"${ES_RUN[@]}" -c "$f" >"$TMP/edgesteer.log" 2>&1 &
 	PEER_PID=$!
 }
-
-start_before() { start_edgesteer "$BEFORE" before; }
 
 start_haproxy() {	# [nosplice]
 	local port=${PORT[haproxy]} f=$TMP/haproxy.cfg s
@@ -235,7 +226,6 @@ available() {	# TARGET -> 0 when it can run here
 	case $1 in
 	direct) return 0 ;;
 	edgesteer) have_edgesteer ;;
-	before) [ -x "$BEFORE" ] ;;
 	haproxy-default) command -v haproxy >/dev/null ;;
 	*) command -v "$1" >/dev/null ;;
 	esac
@@ -309,7 +299,6 @@ bench_target() {	# TARGET
 
 	# bulk, one long connection each way
 	for dir in up down; do
-		[[ $PHASES == *" bulk "* ]] || break
 		local addr=$addr_sink sni=sink.bench
 		[ $dir = down ] && addr=$addr_source sni=source.bench
 		c0=$(bench_cpu_ticks "${pids[@]}")
@@ -325,7 +314,6 @@ bench_target() {	# TARGET
 
 	# connection rate, a new connection per request/response
 	for c in $CONCS; do
-		[[ $PHASES == *" rate "* ]] || break
 		c0=$(bench_cpu_ticks "${pids[@]}")
 		out=$("$PXLOAD" rate "$addr_close" close.bench "$c" "$RATE_SECS" $REQ) || { log "$t: rate c=$c failed"; continue; }
 		c1=$(bench_cpu_ticks "${pids[@]}")
@@ -339,10 +327,10 @@ bench_target() {	# TARGET
 		fi
 	done
 
-	[ ${#pids[@]} -gt 0 ] && [[ $PHASES == *" syscalls "* ]] && syscalls_per_conn "$t" "$addr_close" "${pids[@]}"
+	[ ${#pids[@]} -gt 0 ] && syscalls_per_conn "$t" "$addr_close" "${pids[@]}"
 
 	# idle connections: RSS delta over the baseline
-	if [ ${#pids[@]} -gt 0 ] && [ "$IDLE" -gt 0 ] && [[ $PHASES == *" idle "* ]]; then
+	if [ ${#pids[@]} -gt 0 ] && [ "$IDLE" -gt 0 ]; then
 		r0=$(bench_rss_kb "${pids[@]}")
 		"$PXLOAD" idle "$addr_hold" hold.bench "$IDLE" 2 >"$TMP/idle.out" &
 		idle_pid=$!
@@ -392,7 +380,7 @@ cell() {	# TARGET METRIC BASE_TARGET -> "value ratio"
 
 print_table() {
 	local ran=() t c
-	for t in $TARGETS; do [ -n "${R[$t,gbps_up]:-}${R[$t,rate_32]:-}${R[$t,syscalls]:-}${R[$t,rss]:-}" ] && ran+=("$t"); done
+	for t in $TARGETS; do [ -n "${R[$t,gbps_up]:-}${R[$t,rate_32]:-}" ] && ran+=("$t"); done
 	printf '\nProxy benchmark, %s, %s, %s CPUs, loopback; bulk %ss, rate %ss (%s B request, %s B response), %s idle, pipes %s\n' \
 		"$(date -u '+%Y-%m-%d %H:%M UTC')" "$(uname -r)" "$(nproc)" "$BULK_SECS" "$RATE_SECS" $REQ $RESP "$IDLE" \
 		"${BENCH_PIPE_SIZE:-default}"
