@@ -32,19 +32,6 @@ static const char *conf_fmt =
 	"access_log = no\n"
 	"%s";
 
-static int upstream_accept(int lfd, int ms)
-{
-	struct pollfd p = { .fd = lfd, .events = POLLIN };
-	int fd;
-
-	if (poll(&p, 1, ms) <= 0)
-		return -ETIMEDOUT;
-	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd >= 0)
-		pu_timeout(fd, 5000);
-	return fd;
-}
-
 /* A copy of the proxy's socket connected to 127.0.0.1:port (pidfd_getfd),
  * or -1. */
 static int proxy_sock_to(pid_t pid, int port)
@@ -124,7 +111,7 @@ TEST_F(conn, upstream_nodelay_from_the_second_write)
 	ASSERT_GE(fd, 0);
 	pu_timeout(fd, 5000);
 	ASSERT_EQ(pu_write_all(fd, h, hl), 0);
-	ufd = upstream_accept(self->up, 3000);
+	ufd = pu_accept(self->up, 3000, 5000);
 	ASSERT_GE(ufd, 0);
 	ASSERT_EQ(pu_read_n(ufd, got, hl), (ssize_t)hl);
 	ASSERT_MEMEQ(got, h, hl);
@@ -193,7 +180,7 @@ TEST_F(copy, held_bytes_survive_other_connections)
 	ASSERT_EQ(connect(a, (struct sockaddr *)&ss, len), 0);
 	pu_timeout(a, 5000);
 	ASSERT_EQ(pu_write_all(a, h, hl), 0);
-	ua = upstream_accept(self->up, 3000);
+	ua = pu_accept(self->up, 3000, 5000);
 	ASSERT_GE(ua, 0);
 	ASSERT_EQ(pu_read_n(ua, buf, hl), (ssize_t)hl);
 	/* A's upstream writes until its socket takes no more: the proxy has
@@ -219,7 +206,7 @@ TEST_F(copy, held_bytes_survive_other_connections)
 	ASSERT_GE(b, 0);
 	pu_timeout(b, 5000);
 	ASSERT_EQ(pu_write_all(b, h, hl), 0);
-	ub = upstream_accept(self->up, 3000);
+	ub = pu_accept(self->up, 3000, 5000);
 	ASSERT_GE(ub, 0);
 	ASSERT_EQ(pu_read_n(ub, buf, hl), (ssize_t)hl);
 	/* in one piece: one read of B's fills the scratch over A's bytes */
@@ -307,7 +294,7 @@ static int tfo_exchange(struct th_metadata *_metadata, FIXTURE(tfo) *self, bool 
 		return -1;
 	pu_timeout(fd, 5000);
 	EXPECT_EQ(pu_write_all(fd, h, hl), 0);
-	ufd = upstream_accept(self->up, 3000);
+	ufd = pu_accept(self->up, 3000, 5000);
 	if (ufd < 0) {
 		close(fd);
 		return -1;

@@ -14,19 +14,6 @@
 #define UP1      21402
 #define UP2      21403
 
-static int accept_one(int lfd, int ms)
-{
-	struct pollfd p = { .fd = lfd, .events = POLLIN };
-	int fd;
-
-	if (poll(&p, 1, ms) <= 0)
-		return -ETIMEDOUT;
-	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd >= 0)
-		pu_timeout(fd, 5000);
-	return fd;
-}
-
 /* Connect to port, send the seed hello; the client fd. */
 static int hello_client(int port, const char *seed, size_t *hl)
 {
@@ -77,7 +64,7 @@ TEST_TIMEOUT(reload_changes_routes_and_listeners_established_survive, 30)
 	ASSERT_GT(px, 0);
 	c_old = hello_client(PX_PORT, "openssl_tls13_sni.bin", &hl);
 	ASSERT_GE(c_old, 0);
-	u_old = accept_one(up1, 3000);
+	u_old = pu_accept(up1, 3000, 5000);
 	ASSERT_GE(u_old, 0);
 	ASSERT_EQ(pu_read_n(u_old, skip, hl), (ssize_t)hl);
 	ASSERT_EQ(exchange(c_old, u_old, "before"), 0);
@@ -98,7 +85,7 @@ TEST_TIMEOUT(reload_changes_routes_and_listeners_established_survive, 30)
 		c_new = hello_client(PX_PORT2, "openssl_tls13_sni.bin", &hl);
 	ASSERT_GE(c_new, 0);
 	/* new connections take the new route */
-	u_new = accept_one(up2, 3000);
+	u_new = pu_accept(up2, 3000, 5000);
 	ASSERT_GE(u_new, 0);
 	ASSERT_EQ(pu_read_n(u_new, skip, hl), (ssize_t)hl);
 	ASSERT_EQ(exchange(c_new, u_new, "new"), 0);
@@ -134,7 +121,7 @@ TEST_TIMEOUT(per_route_counters, 30)
 	ASSERT_GT(px, 0);
 	/* app.example.com: 321-byte hello + 5 up, 7 down */
 	c = hello_client(PX_PORT, "openssl_tls13_sni.bin", &hl);
-	u = accept_one(up1, 3000);
+	u = pu_accept(up1, 3000, 5000);
 	ASSERT_GE(u, 0);
 	ASSERT_EQ(pu_read_n(u, skip, hl), (ssize_t)hl);
 	ASSERT_EQ(pu_write_all(c, "12345", 5), 0);
@@ -145,13 +132,13 @@ TEST_TIMEOUT(per_route_counters, 30)
 	close(u);
 	/* www.example.org: first upstream refused, second serves */
 	c = hello_client(PX_PORT, "openssl_tls12_sni.bin", &hl);
-	u = accept_one(up2, 3000);
+	u = pu_accept(up2, 3000, 5000);
 	ASSERT_GE(u, 0);
 	close(c);
 	close(u);
 	/* no SNI */
 	c = hello_client(PX_PORT, "openssl_nosni.bin", &hl);
-	u = accept_one(up2, 3000);
+	u = pu_accept(up2, 3000, 5000);
 	ASSERT_GE(u, 0);
 	close(c);
 	close(u);
@@ -196,7 +183,7 @@ static void *copy_upstream(void *arg)
 	struct sink *s = arg;
 	uint8_t *buf = malloc(1 << 16);
 	uint64_t off = 0;
-	int fd = accept_one(s->lfd, 5000);
+	int fd = pu_accept(s->lfd, 5000, 5000);
 
 	if (fd < 0 || pu_read_n(fd, buf, s->hl) != (ssize_t)s->hl) {
 		s->err = "no hello";
@@ -343,7 +330,7 @@ TEST_TIMEOUT(terminate_route_uses_the_transform_hook, 30)
 	ASSERT_GT(px, 0);
 	c = hello_client(PX_PORT, "openssl_tls13_sni.bin", &hl);
 	ASSERT_GE(c, 0);
-	u = accept_one(up, 3000);
+	u = pu_accept(up, 3000, 5000);
 	ASSERT_GE(u, 0);
 	/* the upstream sees plaintext, not the hello: the transform took it */
 	for (int i = 0; i < 8; i++)
@@ -383,7 +370,7 @@ TEST_TIMEOUT(failed_reload_changes_nothing, 30)
 	usleep(200000);
 	c = hello_client(PX_PORT, "openssl_tls13_sni.bin", &hl);
 	ASSERT_GE(c, 0);
-	u = accept_one(up1, 3000);
+	u = pu_accept(up1, 3000, 5000);
 	ASSERT_GE(u, 0);
 	ASSERT_EQ(pu_read_n(u, skip, hl), (ssize_t)hl);
 	EXPECT_EQ(exchange(c, u, "still"), 0);

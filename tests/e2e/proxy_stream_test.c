@@ -41,19 +41,6 @@ static size_t hello_for(const char *seed, uint8_t *buf, size_t cap)
 	return n;
 }
 
-static int upstream_accept(int lfd, int ms)
-{
-	struct pollfd p = { .fd = lfd, .events = POLLIN };
-	int fd;
-
-	if (poll(&p, 1, ms) <= 0)
-		return -ETIMEDOUT;
-	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd >= 0)
-		pu_timeout(fd, 20000);
-	return fd;
-}
-
 FIXTURE(px) {
 	pid_t proxy;
 	int up, up2;
@@ -151,7 +138,7 @@ static void *bulk_upstream(void *arg)
 	uint8_t h[4096];
 	struct pump_arg w;
 	pthread_t t;
-	int fd = upstream_accept(u->lfd, 5000);
+	int fd = pu_accept(u->lfd, 5000, 20000);
 
 	if (fd < 0) {
 		u->err = "upstream: no connection";
@@ -302,7 +289,7 @@ TEST_F(hello, reaches_the_upstream_byte_for_byte)
 		if (step < hl)
 			usleep(step == 1 ? 1000 : 50000);
 	}
-	ufd = upstream_accept(self->up, 3000);
+	ufd = pu_accept(self->up, 3000, 20000);
 	ASSERT_GE(ufd, 0);
 	ASSERT_EQ(pu_read_n(ufd, got, hl), (ssize_t)hl);
 	ASSERT_MEMEQ(got, hello, hl);
@@ -327,7 +314,7 @@ TEST_F(px, half_close_client_then_upstream_replies)
 	ASSERT_EQ(pu_write_all(fd, h, hl), 0);
 	ASSERT_EQ(pu_write_all(fd, "request", 7), 0);
 	ASSERT_EQ(shutdown(fd, SHUT_WR), 0);
-	ufd = upstream_accept(self->up, 3000);
+	ufd = pu_accept(self->up, 3000, 20000);
 	ASSERT_GE(ufd, 0);
 	/* the upstream reads everything, then EOF: the half-close came through */
 	ASSERT_EQ(pu_read_n(ufd, buf, hl + 7 < sizeof(buf) ? hl + 7 : sizeof(buf)), (ssize_t)(hl + 7 < sizeof(buf) ? hl + 7 : sizeof(buf)));
@@ -356,7 +343,7 @@ TEST_F(px, half_close_upstream_client_sees_eof_promptly)
 	ASSERT_GE(fd, 0);
 	pu_timeout(fd, 5000);
 	ASSERT_EQ(pu_write_all(fd, h, hl), 0);
-	ufd = upstream_accept(self->up, 3000);
+	ufd = pu_accept(self->up, 3000, 20000);
 	ASSERT_GE(ufd, 0);
 	ASSERT_EQ(pu_read_n(ufd, buf, 1), 1);
 	ASSERT_EQ(pu_write_all(ufd, "bye", 3), 0);
@@ -430,7 +417,7 @@ TEST_F(reset, tears_down_the_pair)
 
 	ASSERT_GE(fd, 0);
 	ASSERT_EQ(pu_write_all(fd, h, hl), 0);
-	ufd = upstream_accept(self->up, 3000);
+	ufd = pu_accept(self->up, 3000, 20000);
 	ASSERT_GE(ufd, 0);
 	ASSERT_EQ(pu_read_n(ufd, b, 1), 1);
 	/* a pair in the middle of a conversation, both sides silent now */
@@ -542,7 +529,7 @@ static void expect_served_by_up2(struct th_metadata *_metadata, struct th_fixtur
 	int fd = client_with_name(name), ufd;
 
 	ASSERT_GE(fd, 0);
-	ufd = upstream_accept(self->up2, 3000);
+	ufd = pu_accept(self->up2, 3000, 20000);
 	ASSERT_GE(ufd, 0);
 	ASSERT_EQ(pu_read_n(ufd, buf, 5), 5);
 	EXPECT_EQ(buf[0], 0x16);
@@ -629,7 +616,7 @@ TEST_F(px, idle_connection_closed_at_idle_timeout)
 
 	ASSERT_GE(fd, 0);
 	ASSERT_EQ(pu_write_all(fd, h, hl), 0);
-	ufd = upstream_accept(self->up, 3000);
+	ufd = pu_accept(self->up, 3000, 20000);
 	ASSERT_GE(ufd, 0);
 	ASSERT_EQ(pu_read_n(ufd, b, 1), 1);
 	t0 = th_now();
@@ -666,7 +653,7 @@ TEST(http_host_routing)
 	ASSERT_EQ(pu_write_all(fd, req, 20), 0);
 	usleep(50000);
 	ASSERT_EQ(pu_write_all(fd, req + 20, strlen(req) - 20), 0);
-	ufd = upstream_accept(up, 3000);
+	ufd = pu_accept(up, 3000, 20000);
 	ASSERT_GE(ufd, 0);
 	ASSERT_EQ(pu_read_n(ufd, buf, strlen(req)), (ssize_t)strlen(req));
 	EXPECT_MEMEQ(buf, req, strlen(req));
@@ -705,7 +692,7 @@ TEST(ipv6_listener_and_upstream_with_proxy_v2)
 	ASSERT_GE(fd, 0);
 	pu_timeout(fd, 3000);
 	ASSERT_EQ(pu_write_all(fd, h, hl), 0);
-	ufd = upstream_accept(up, 3000);
+	ufd = pu_accept(up, 3000, 20000);
 	ASSERT_GE(ufd, 0);
 	/* v2 header: signature, PROXY TCP6, 36 address bytes + authority TLV */
 	ASSERT_EQ(pu_read_n(ufd, got, 16), 16);

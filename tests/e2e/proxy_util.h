@@ -329,6 +329,21 @@ static inline void pu_timeout(int fd, int ms)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
+/* One connection from listener lfd within ms (-ETIMEDOUT), with io_ms
+ * read/write timeouts set on it; or -1. */
+static inline int pu_accept(int lfd, int ms, int io_ms)
+{
+	struct pollfd p = { .fd = lfd, .events = POLLIN };
+	int fd;
+
+	if (poll(&p, 1, ms) <= 0)
+		return -ETIMEDOUT;
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd >= 0)
+		pu_timeout(fd, io_ms);
+	return fd;
+}
+
 static inline int pu_write_all(int fd, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
