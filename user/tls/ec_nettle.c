@@ -9,7 +9,8 @@
  * branches or table lookups on their value, and are handed to Nettle's
  * side-channel silent entry points: curve25519_mul/_mul_g (Montgomery
  * ladder, fixed-window Edwards comb), ecc_point_mul/_mul_g (fixed
- * windows, masked table scans) and ecc_ecdsa_sign (limb-level, no mpz).
+ * windows, masked table scans) and ecc_ecdsa_sign (limb-level, no mpz),
+ * with the nonce of RFC 6979 plus fresh random data (p256_nonce()).
  * GMP's mpz layer (variable time) sees only public values: the peer's
  * point while it is validated, and the operands of the final point
  * addition of muladd(), which BearSSL uses to verify signatures. Results
@@ -431,60 +432,97 @@ void tls_ec_key_wipe(struct tls_ec_key *k)
 	wipe(k, sizeof(*k));
 }
 
-/* A nonce uniform in [1, q-1]: 32 bytes from the kernel's CSPRNG until
- * one falls in range (a rejection happens with probability ~2^-32; the
- * draw rejected is discarded, so its timing tells nothing). 0 if
- * getrandom() keeps failing. */
-static int p256_nonce(mp_limb_t k[TLS_EC_LIMBS], const mp_limb_t q[TLS_EC_LIMBS])
+/*
+ * The nonce of RFC 6979 with additional data (its section 3.2, with k'
+ * of section 3.6): HMAC_DRBG over the message's hash function, seeded
+ * with the key, the hash reduced mod q, and `extra` (32 bytes from the
+ * kernel's CSPRNG when signing). With good randomness every nonce is
+ * fresh; without it (extra_len 0) the nonce is still secret and
+ * different for every message, so a failing or repeating random source
+ * cannot make two signatures share a nonce and give the key away.
+ * Candidates outside [1, q-1] are drawn again (probability ~2^-32).
+ */
+static void p256_nonce(mp_limb_t k[TLS_EC_LIMBS], const mp_limb_t q[TLS_EC_LIMBS],
+		       const mp_limb_t z[TLS_EC_LIMBS], const br_hash_class *hf, const void *hash, size_t hlen,
+		       const void *extra, size_t extra_len)
 {
-	uint8_t b[P256_BYTES];
-	mp_limb_t t[TLS_EC_LIMBS];
+	uint8_t seed[2 * P256_BYTES + TLS_ECDSA_EXTRA_MAX], b[P256_BYTES];
+	mp_limb_t h[TLS_EC_LIMBS], t[TLS_EC_LIMBS];
+	br_hmac_drbg_context d;
 
-	for (int tries = 0; tries < 16; tries++) {
-		if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
-			continue;
+	if (extra_len > TLS_ECDSA_EXTRA_MAX)
+		extra_len = TLS_ECDSA_EXTRA_MAX;
+	limbs_to_be(seed, P256_BYTES, z);
+	/* bits2octets(hash): its leftmost 256 bits as an integer, mod q
+	 * (the hash is public) */
+	memset(b, 0, sizeof(b));
+	if (hlen >= P256_BYTES)
+		memcpy(b, hash, P256_BYTES);
+	else
+		memcpy(b + P256_BYTES - hlen, hash, hlen);
+	be_to_limbs(h, TLS_EC_LIMBS, b, sizeof(b));
+	if (!mpn_sub_n(t, h, q, TLS_EC_LIMBS))
+		mpn_copyi(h, t, TLS_EC_LIMBS);
+	limbs_to_be(seed + P256_BYTES, P256_BYTES, h);
+	if (extra_len)
+		memcpy(seed + 2 * P256_BYTES, extra, extra_len);
+	br_hmac_drbg_init(&d, hf, seed, 2 * P256_BYTES + extra_len);
+	for (;;) {
+		br_hmac_drbg_generate(&d, b, sizeof(b));
 		be_to_limbs(k, TLS_EC_LIMBS, b, sizeof(b));
-		if (mpn_sub_n(t, k, q, TLS_EC_LIMBS) && !limbs_zero(k, TLS_EC_LIMBS)) {
-			wipe(b, sizeof(b));
-			wipe(t, sizeof(t));
-			return 1;
-		}
+		if (mpn_sub_n(t, k, q, TLS_EC_LIMBS) && !limbs_zero(k, TLS_EC_LIMBS))
+			break;
 	}
+	wipe(seed, sizeof(seed));
 	wipe(b, sizeof(b));
 	wipe(t, sizeof(t));
-	return 0;
+	wipe(&d, sizeof(d));
 }
 
 #define SIGN_SCRATCH 256	/* limbs; Nettle's P-256 signing needs ~50 */
+
+size_t tls_ecdsa_p256_sign_raw(const struct tls_ec_key *k, const br_hash_class *hf, const void *hash_value,
+				const void *extra, size_t extra_len, uint8_t raw[64])
+{
+	const struct ecc_curve *ecc = p256();
+	mp_limb_t q[TLS_EC_LIMBS], nonce[TLS_EC_LIMBS], r[TLS_EC_LIMBS], s[TLS_EC_LIMBS];
+	mp_limb_t scratch[SIGN_SCRATCH];
+	size_t hlen;
+
+	if (!k->p256 || ecc_ecdsa_sign_itch(ecc) > SIGN_SCRATCH)
+		return 0;
+	hlen = (hf->desc >> BR_HASHDESC_OUT_OFF) & BR_HASHDESC_OUT_MASK;
+	p256_order(q);
+	p256_nonce(nonce, q, k->z, hf, hash_value, hlen, extra, extra_len);
+	ecc_ecdsa_sign(ecc, k->z, nonce, hlen, hash_value, r, s, scratch);
+	wipe(nonce, sizeof(nonce));
+	wipe(scratch, sizeof(scratch));
+	/* r or s zero (probability ~2^-256): no signature rather than a bad one */
+	if (limbs_zero(r, TLS_EC_LIMBS) || limbs_zero(s, TLS_EC_LIMBS))
+		return 0;
+	limbs_to_be(raw, P256_BYTES, r);
+	limbs_to_be(raw + P256_BYTES, P256_BYTES, s);
+	return 2 * P256_BYTES;
+}
 
 size_t tls_ecdsa_sign_asn1(const br_ec_impl *impl, const br_hash_class *hf, const void *hash_value,
 			   const br_ec_private_key *sk, void *sig)
 {
 	/* sk is the first member of a struct tls_ec_key (header contract) */
 	const struct tls_ec_key *k = (const struct tls_ec_key *)(const void *)sk;
-	const struct ecc_curve *ecc = p256();
-	mp_limb_t q[TLS_EC_LIMBS], nonce[TLS_EC_LIMBS], r[TLS_EC_LIMBS], s[TLS_EC_LIMBS];
-	mp_limb_t scratch[SIGN_SCRATCH];
-	uint8_t raw[2 * P256_BYTES + 16];
-	size_t hlen, len = 0;
+	uint8_t raw[2 * P256_BYTES + 16], extra[TLS_ECDSA_EXTRA_MAX];
+	size_t len, extra_len = sizeof(extra);
 
-	if (sk->curve != BR_EC_secp256r1 || !k->p256 || ecc_ecdsa_sign_itch(ecc) > SIGN_SCRATCH)
+	if (sk->curve != BR_EC_secp256r1 || !k->p256)
 		return br_ecdsa_i31_sign_asn1(impl, hf, hash_value, sk, sig);
-	hlen = (hf->desc >> BR_HASHDESC_OUT_OFF) & BR_HASHDESC_OUT_MASK;
-	p256_order(q);
-	/* r or s zero: another nonce (probability ~2^-256 each) */
-	for (int tries = 0; tries < 4 && !len; tries++) {
-		if (!p256_nonce(nonce, q))
-			break;
-		ecc_ecdsa_sign(ecc, k->z, nonce, hlen, hash_value, r, s, scratch);
-		if (limbs_zero(r, TLS_EC_LIMBS) || limbs_zero(s, TLS_EC_LIMBS))
-			continue;
-		limbs_to_be(raw, P256_BYTES, r);
-		limbs_to_be(raw + P256_BYTES, P256_BYTES, s);
-		len = br_ecdsa_raw_to_asn1(raw, 2 * P256_BYTES);
-		memcpy(sig, raw, len);
-	}
-	wipe(nonce, sizeof(nonce));
-	wipe(scratch, sizeof(scratch));
+	/* no randomness: the deterministic nonce of RFC 6979, still safe */
+	if (getrandom(extra, sizeof(extra), 0) != (ssize_t)sizeof(extra))
+		extra_len = 0;
+	len = tls_ecdsa_p256_sign_raw(k, hf, hash_value, extra, extra_len, raw);
+	wipe(extra, sizeof(extra));
+	if (!len)
+		return 0;
+	len = br_ecdsa_raw_to_asn1(raw, len);
+	memcpy(sig, raw, len);
 	return len;
 }

@@ -41,11 +41,22 @@ struct tls_ec_key {
 int tls_ec_key_init(struct tls_ec_key *k, const br_ec_private_key *sk);
 void tls_ec_key_wipe(struct tls_ec_key *k);
 
+/* Random bytes mixed into each ECDSA nonce (RFC 6979 section 3.6). */
+#define TLS_ECDSA_EXTRA_MAX 32
+
+/* P-256 ECDSA, raw r || s into raw; the nonce is RFC 6979's with `extra`
+ * as its additional data (extra_len 0: deterministic, byte for byte what
+ * BearSSL's br_ecdsa_i31_sign_raw gives). 64, or 0 when k is not a
+ * P-256 key. tls_ecdsa_sign_asn1 passes 32 fresh random bytes. */
+size_t tls_ecdsa_p256_sign_raw(const struct tls_ec_key *k, const br_hash_class *hf, const void *hash_value,
+				const void *extra, size_t extra_len, uint8_t raw[64]);
+
 /*
  * A br_ecdsa_sign: signature in ASN.1 DER (what br_ecdsa_sign_asn1
  * writes). `sk` must be the `sk` member of a struct tls_ec_key: P-256
- * keys are signed by Nettle with a nonce from getrandom(), others by
- * br_ecdsa_i31_sign_asn1. Returns the signature length, 0 on failure.
+ * keys are signed by Nettle (tls_ecdsa_p256_sign_raw, 32 bytes from
+ * getrandom() as the nonce's additional data; none if it fails), others
+ * by br_ecdsa_i31_sign_asn1. Returns the signature length, 0 on failure.
  */
 size_t tls_ecdsa_sign_asn1(const br_ec_impl *impl, const br_hash_class *hf, const void *hash_value,
 			   const br_ec_private_key *sk, void *sig);

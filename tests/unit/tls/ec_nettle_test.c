@@ -437,6 +437,74 @@ TEST(ecdsa_nonce_is_fresh)
 	EXPECT_TRUE(l1 != l2 || memcmp(s1, s2, l1) != 0);
 }
 
+/* Without additional data the nonce is RFC 6979's: signatures equal
+ * BearSSL's (which implements RFC 6979) byte for byte, for hashes
+ * shorter than, as long as and longer than the order, and for keys and
+ * hashes at or above the order. */
+TEST(ecdsa_without_extra_data_is_rfc6979_as_bearssl_signs)
+{
+	static const br_hash_class *const hfs[] = { &br_sha1_vtable, &br_sha256_vtable, &br_sha384_vtable,
+						    &br_sha512_vtable };
+	uint8_t x[32], hash[64], ours[64], theirs[64];
+	br_ec_private_key sk = { .curve = BR_EC_secp256r1, .x = x, .xlen = 32 };
+	struct tls_ec_key key;
+
+	for (int i = 0; i < 40; i++) {
+		const br_hash_class *hf = hfs[i % 4];
+		size_t hlen = (hf->desc >> BR_HASHDESC_OUT_OFF) & BR_HASHDESC_OUT_MASK;
+
+		rng_bytes(x, 32);
+		if (i % 10 == 0)
+			x[0] &= 0x7F;
+		rng_bytes(hash, hlen);
+		if (i % 5 == 1)
+			memset(hash, 0xFF, hlen);	/* above the order: reduced */
+		ASSERT_EQ(tls_ec_key_init(&key, &sk), 0);
+		ASSERT_EQ(tls_ecdsa_p256_sign_raw(&key, hf, hash, NULL, 0, ours), 64);
+		ASSERT_EQ(br_ecdsa_i31_sign_raw(&br_ec_all_m31, hf, hash, &sk, theirs), 64);
+		EXPECT_EQ(memcmp(ours, theirs, 64), 0);
+		tls_ec_key_wipe(&key);
+	}
+}
+
+/* RFC 6979 A.2.5: P-256, SHA-256, message "sample". */
+TEST(ecdsa_rfc6979_vector)
+{
+	static const uint8_t x[32] = {
+		0xC9, 0xAF, 0xA9, 0xD8, 0x45, 0xBA, 0x75, 0x16, 0x6B, 0x5C, 0x21, 0x57, 0x67, 0xB1, 0xD6, 0x93,
+		0x4E, 0x50, 0xC3, 0xDB, 0x36, 0xE8, 0x9B, 0x12, 0x7B, 0x8A, 0x62, 0x2B, 0x12, 0x0F, 0x67, 0x21,
+	};
+	static const uint8_t want[64] = {
+		0xEF, 0xD4, 0x8B, 0x2A, 0xAC, 0xB6, 0xA8, 0xFD, 0x11, 0x40, 0xDD, 0x9C, 0xD4, 0x5E, 0x81, 0xD6,
+		0x9D, 0x2C, 0x87, 0x7B, 0x56, 0xAA, 0xF9, 0x91, 0xC3, 0x4D, 0x0E, 0xA8, 0x4E, 0xAF, 0x37, 0x16,
+		0xF7, 0xCB, 0x1C, 0x94, 0x2D, 0x65, 0x7C, 0x41, 0xD4, 0x36, 0xC7, 0xA1, 0xB6, 0xE2, 0x9F, 0x65,
+		0xF3, 0xE9, 0x00, 0xDB, 0xB9, 0xAF, 0xF4, 0x06, 0x4D, 0xC4, 0xAB, 0x2F, 0x84, 0x3A, 0xCD, 0xA8,
+	};
+	br_ec_private_key sk = { .curve = BR_EC_secp256r1, .x = (unsigned char *)x, .xlen = 32 };
+	struct tls_ec_key key;
+	br_sha256_context h;
+	uint8_t hash[32], sig[64], extra[32];
+
+	br_sha256_init(&h);
+	br_sha256_update(&h, "sample", 6);
+	br_sha256_out(&h, hash);
+	ASSERT_EQ(tls_ec_key_init(&key, &sk), 0);
+	ASSERT_EQ(tls_ecdsa_p256_sign_raw(&key, &br_sha256_vtable, hash, NULL, 0, sig), 64);
+	EXPECT_EQ(memcmp(sig, want, 64), 0);
+	/* with additional data: another nonce, and the signature verifies */
+	memset(extra, 0x5A, sizeof(extra));
+	ASSERT_EQ(tls_ecdsa_p256_sign_raw(&key, &br_sha256_vtable, hash, extra, sizeof(extra), sig), 64);
+	EXPECT_NE(memcmp(sig, want, 32), 0);
+	{
+		uint8_t pub[65];
+		br_ec_public_key pk = { .curve = BR_EC_secp256r1, .q = pub };
+
+		pk.qlen = br_ec_all_m31.mulgen(pub, x, 32, BR_EC_secp256r1);
+		EXPECT_EQ(br_ecdsa_i31_vrfy_raw(&br_ec_all_m31, hash, 32, &pk, sig, 64), 1);
+	}
+	tls_ec_key_wipe(&key);
+}
+
 TEST(ec_key_init_refuses_out_of_range_keys)
 {
 	uint8_t x[33] = { 0 };
