@@ -197,8 +197,12 @@ wait "$tpid" 2>/dev/null
 read -r ok1 ok2 sent < "$work/traffic" 2>/dev/null || { ok1=0 ok2=0 sent=0; }
 
 say "checking that traffic flowed end to end"
-sleep 2	# let the forwarder deliver the last messages
-got=$(grep -c 'demo message' "$work/coll/received.log" 2>/dev/null || echo 0)
+# let the forwarder deliver the last messages: up to 10 s on a busy machine
+for _ in $(seq 20); do
+	got=$(grep -c 'demo message' "$work/coll/received.log" 2>/dev/null || echo 0)
+	[ "$got" -lt "$sent" ] || break
+	sleep 0.5
+done
 json=$("$bin" stats --json -s "$work/control.sock")
 xdp_count() { # class
 	python3 -c 'import json,sys

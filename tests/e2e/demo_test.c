@@ -13,12 +13,14 @@ TEST_TIMEOUT(demo_runs_with_duration, 180)
 
 	/* the demo names its namespaces esdemo<its pid>-*; the tag goes on
 	 * the first line so that the leftover check below looks at this run
-	 * only (someone may be running `make demo` next to us) */
+	 * only (someone may be running `make demo` next to us); then the
+	 * demo's verdict lines, which the log's tail may not reach */
 	rc = th_sh_out(out, sizeof(out),
 		       "cd %s && BUILD=%s scripts/demo.sh 6 > /tmp/es-demo-test-%d.log 2>&1; rc=$?; "
 		       "echo \"tag=$(grep -o 'esdemo[0-9]*' /tmp/es-demo-test-%d.log | head -n 1)\"; "
+		       "grep -E '^(FAIL|upstream1 answers|XDP passed)' /tmp/es-demo-test-%d.log; "
 		       "tail -n 25 /tmp/es-demo-test-%d.log; rm -f /tmp/es-demo-test-%d.log; exit $rc",
-		       src, build, getpid(), getpid(), getpid(), getpid());
+		       src, build, getpid(), getpid(), getpid(), getpid(), getpid());
 	TH_LOG("%s", out);
 	EXPECT_EQ(rc, 0);
 	EXPECT_TRUE(strstr(out, "demo OK: traffic flowed end to end") != NULL);
