@@ -122,6 +122,9 @@ workers = 1
 [xdp]
 interfaces = esb0
 mode = generic
+; the listeners' ports, so that each is in its class (check warns otherwise)
+proxy_ports = 18080
+syslog_ports = 15514
 [proxy web]
 listen = 127.0.0.1:18080
 protocol = http
