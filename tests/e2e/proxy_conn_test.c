@@ -251,14 +251,9 @@ FIXTURE_VARIANT_ADD(tfo, off_by_default) { .upstream_tfo = true };
 
 FIXTURE_SETUP(tfo)
 {
-	FILE *f;
-
 	TH_PRIVATE_NETNS();
 	/* this namespace's: client and server sides of TFO */
-	f = fopen("/proc/sys/net/ipv4/tcp_fastopen", "w");
-	ASSERT_NE(f, NULL);
-	fputs("3", f);
-	ASSERT_EQ(fclose(f), 0);
+	ASSERT_EQ(th_sh("echo 3 > /proc/sys/net/ipv4/tcp_fastopen"), 0);
 	self->up = pu_listen("127.0.0.1", UP_PORT);
 	ASSERT_GE(self->up, 0);
 	if (variant->upstream_tfo) {

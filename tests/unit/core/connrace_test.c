@@ -219,13 +219,9 @@ TEST(fastopen_first_bytes_ride_in_the_syn_once_there_is_a_cookie)
 	socklen_t len;
 	struct loop *l;
 	int lfd, port, qlen = 16;
-	FILE *f;
 
 	TH_PRIVATE_NETNS();
-	f = fopen("/proc/sys/net/ipv4/tcp_fastopen", "w");
-	ASSERT_NE(f, NULL);
-	fputs("3", f);
-	ASSERT_EQ(fclose(f), 0);
+	ASSERT_EQ(th_sh("echo 3 > /proc/sys/net/ipv4/tcp_fastopen"), 0);
 	ASSERT_EQ(loop_new(&l), 0);
 	lfd = listener(&port, false, NULL);
 	ASSERT_GE(lfd, 0);
