@@ -6,7 +6,7 @@
  *
  * BearSSL's private key has p, q, d mod (p-1), d mod (q-1) and q^-1 mod p:
  * Nettle's a, b and c. The public key (n, e) is computed from the private
- * key with BearSSL's own helpers, once, at load: each signature is
+ * key, once, at load (pubexp_of() for e): each signature is
  * checked with it before it leaves (a fault in the CRT computation would
  * otherwise reveal a factor).
  *
@@ -109,10 +109,59 @@ static void blind_free(struct tls_rsa_blind *b)
 	free(b);
 }
 
+/* Overwrites an mpz's limbs before GMP frees them. */
+static void mpz_wipe_clear(mpz_t z)
+{
+	size_t n = mpz_size(z);
+
+	if (n)
+		explicit_bzero(mpz_limbs_modify(z, (mp_size_t)n), n * sizeof(mp_limb_t));
+	mpz_clear(z);
+}
+
+/*
+ * The public exponent of a private key: BearSSL's helper first; it gives
+ * 0 for most keys that OpenSSL makes (it works only for primes p = 3 mod
+ * 4, which BearSSL's own key generator makes). Then e = dp^-1 mod (p - 1),
+ * exact because e < p - 1, checked against dq and q - 1 as well, so a
+ * key whose parts do not belong together still gives 0. GMP's inversion
+ * is not constant time; it runs once per key file, like the import.
+ */
+static uint32_t pubexp_of(const br_rsa_private_key *sk)
+{
+	uint32_t e = br_rsa_compute_pubexp_get_default()(sk);
+	mpz_t p1, q1, dp, dq, x;
+
+	if (e)
+		return e;
+	mpz_inits(p1, q1, dp, dq, x, NULL);
+	set_mpz(p1, sk->p, sk->plen);
+	set_mpz(q1, sk->q, sk->qlen);
+	set_mpz(dp, sk->dp, sk->dplen);
+	set_mpz(dq, sk->dq, sk->dqlen);
+	if (mpz_cmp_ui(p1, 3) >= 0 && mpz_cmp_ui(q1, 3) >= 0) {
+		mpz_sub_ui(p1, p1, 1);
+		mpz_sub_ui(q1, q1, 1);
+		if (mpz_invert(x, dp, p1) && mpz_odd_p(x) && mpz_cmp_ui(x, 3) >= 0 &&
+		    mpz_cmp_ui(x, UINT32_MAX) <= 0) {
+			e = (uint32_t)mpz_get_ui(x);
+			mpz_mul_ui(x, dq, e);
+			mpz_mod(x, x, q1);
+			if (mpz_cmp_ui(x, 1) != 0)
+				e = 0;
+		}
+	}
+	mpz_wipe_clear(p1);
+	mpz_wipe_clear(q1);
+	mpz_wipe_clear(dp);
+	mpz_wipe_clear(dq);
+	mpz_wipe_clear(x);
+	return e;
+}
+
 int tls_rsa_key_init(struct tls_rsa_key *k, const br_rsa_private_key *sk)
 {
 	br_rsa_compute_modulus modulus = br_rsa_compute_modulus_get_default();
-	br_rsa_compute_pubexp pubexp = br_rsa_compute_pubexp_get_default();
 	unsigned char n[RSA_MAX_BYTES];
 	size_t nlen;
 	uint32_t e;
@@ -122,7 +171,7 @@ int tls_rsa_key_init(struct tls_rsa_key *k, const br_rsa_private_key *sk)
 	memset(k, 0, sizeof(*k));
 	k->sk = *sk;
 	nlen = modulus(NULL, sk);
-	e = pubexp(sk);
+	e = pubexp_of(sk);
 	if (!nlen || nlen > sizeof(n) || !e || modulus(n, sk) != nlen)
 		return -EINVAL;
 	rsa_public_key_init(&k->pub);
@@ -150,16 +199,6 @@ int tls_rsa_key_init(struct tls_rsa_key *k, const br_rsa_private_key *sk)
 	}
 	k->ready = true;
 	return 0;
-}
-
-/* Overwrites an mpz's limbs before GMP frees them. */
-static void mpz_wipe_clear(mpz_t z)
-{
-	size_t n = mpz_size(z);
-
-	if (n)
-		explicit_bzero(mpz_limbs_modify(z, (mp_size_t)n), n * sizeof(mp_limb_t));
-	mpz_clear(z);
 }
 
 void tls_rsa_key_clear(struct tls_rsa_key *k)

@@ -521,6 +521,12 @@ int tls_cred_load(const char *cert_path, const char *key_path, struct tls_cred *
 			goto fail;
 		}
 		have_key = true;
+		/* BearSSL's own RSA signs it, correctly but at some 3x the CPU
+		 * per full handshake: say so rather than be slow unexplained */
+		if (c->key_type == BR_KEYTYPE_RSA && !c->rsa.ready)
+			pr_warn("tls: %s: this RSA key is signed with BearSSL's slower code, not Nettle's "
+				"(its parts give no public exponent below 2^32); a key with e = 65537, "
+				"openssl genpkey's default, is signed by Nettle", key_path);
 	}
 	for (i = 0; i < n; i++)
 		if (objs[i].der)
