@@ -129,7 +129,7 @@ bench_exit_traps
 
 # veth_end DEV [NETNS]: GRO on and TSO off (NAPI for TCP), threaded NAPI.
 veth_end() {
-	local ns=() 
+	local ns=()
 	[ -z "${2:-}" ] || ns=(ip netns exec "$2")
 	"${ns[@]}" ethtool -K "$1" gro on tso off >/dev/null &&
 		"${ns[@]}" sh -c "echo 1 >/sys/class/net/$1/threaded"
