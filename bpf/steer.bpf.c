@@ -434,6 +434,46 @@ count:
 }
 
 /*
+ * The L4 header of a frame the fast path took, one code for both
+ * families: the UDP length in [8, IP payload], the TCP data offset in
+ * [20, IP payload], then the ports into ii. 0, or -1 to send the frame
+ * to the generic path. l4 is already bounds-checked for a TCP header.
+ * ip_len is the length the IP header states, ip_hlen (a constant per
+ * call) how much of it is the IP header: IPv4's total length counts its
+ * header, IPv6's payload length does not. ip_hlen is added on the left
+ * (64-bit) rather than subtracted on the right, so a total length under
+ * 20 cannot wrap. The caller makes the decision: with es_fast_decide()
+ * called in here, clang allocated the registers of the whole fast path
+ * differently (data_end spilled on every frame); so, es_steer's code is
+ * the same, instruction for instruction, as with two copies of this.
+ */
+static __always_inline int es_fast_l4(struct ip_info *ii, void *l4, __u32 ip_len, const __u64 ip_hlen)
+{
+	struct udphdr *uh = l4;
+	struct tcphdr *th = l4;
+
+	if (ii->l4proto == IPPROTO_UDP) {
+		__u32 ulen = bpf_ntohs(uh->len);
+
+		if (ulen < sizeof(*uh) || ulen + ip_hlen > ip_len)
+			return -1;
+		ii->sport = uh->source;
+		ii->dport = uh->dest;
+	} else if (ii->l4proto == IPPROTO_TCP) {
+		__u32 doff = th->doff * 4;
+
+		if (doff < sizeof(*th) || doff + ip_hlen > ip_len)
+			return -1;
+		ii->sport = th->source;
+		ii->dport = th->dest;
+		ii->syn = th->syn && !th->ack;
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * The fast path (es_steer only): the common frame shape, untagged
  * Ethernet (or an IP-first link) + IPv4 without options and not a
  * fragment, or IPv6 without extension headers, + UDP or TCP, under ONE
@@ -473,8 +513,6 @@ static __always_inline int es_fast(struct xdp_md *ctx)
 	}
 	if (hv == 4) {
 		struct iphdr *iph = l3;
-		struct udphdr *uh = (void *)(iph + 1);
-		struct tcphdr *th = (void *)(iph + 1);
 
 		/* version 4, IHL 5; no MF, no fragment offset */
 		if (*(__u8 *)iph != 0x45 || (iph->frag_off & bpf_htons(0x3fff)))
@@ -483,31 +521,13 @@ static __always_inline int es_fast(struct xdp_md *ctx)
 		if (l4_len > (__u32)(data_end - (void *)iph))
 			return -1;
 		ii.l4proto = iph->protocol;
-		if (ii.l4proto == IPPROTO_UDP) {
-			__u32 ulen = bpf_ntohs(uh->len);
-
-			/* l4_len is the IP total length here */
-			if (ulen < sizeof(*uh) || ulen + sizeof(*iph) > l4_len)
-				return -1;
-			ii.sport = uh->source;
-			ii.dport = uh->dest;
-		} else if (ii.l4proto == IPPROTO_TCP) {
-			__u32 doff = th->doff * 4;
-
-			if (doff < sizeof(*th) || doff + sizeof(*iph) > l4_len)
-				return -1;
-			ii.sport = th->source;
-			ii.dport = th->dest;
-			ii.syn = th->syn && !th->ack;
-		} else {
+		/* l4_len is the IP total length here, header included */
+		if (es_fast_l4(&ii, iph + 1, l4_len, sizeof(*iph)))
 			return -1;
-		}
 		return es_fast_decide(cfg, &ii, 4, &iph->saddr);
 	}
 	if (hv == 6) {
 		struct ipv6hdr *ip6 = l3;
-		struct udphdr *uh = (void *)(ip6 + 1);
-		struct tcphdr *th = (void *)(ip6 + 1);
 
 		if ((void *)(ip6 + 1) + sizeof(struct tcphdr) > data_end)
 			return -1;
@@ -520,24 +540,8 @@ static __always_inline int es_fast(struct xdp_md *ctx)
 		    l4_len + sizeof(*ip6) > 0xffff)
 			return -1;
 		ii.l4proto = ip6->nexthdr;
-		if (ii.l4proto == IPPROTO_UDP) {
-			__u32 ulen = bpf_ntohs(uh->len);
-
-			if (ulen < sizeof(*uh) || ulen > l4_len)
-				return -1;
-			ii.sport = uh->source;
-			ii.dport = uh->dest;
-		} else if (ii.l4proto == IPPROTO_TCP) {
-			__u32 doff = th->doff * 4;
-
-			if (doff < sizeof(*th) || doff > l4_len)
-				return -1;
-			ii.sport = th->source;
-			ii.dport = th->dest;
-			ii.syn = th->syn && !th->ack;
-		} else {
+		if (es_fast_l4(&ii, ip6 + 1, l4_len, 0))
 			return -1;
-		}
 		return es_fast_decide(cfg, &ii, 6, ip6->saddr.in6_u.u6_addr32);
 	}
 	return -1;

@@ -4,7 +4,8 @@
 # xdp.sh - the XDP data plane benchmark: ns per frame through
 # BPF_PROG_TEST_RUN for edgesteer's program with every feature on, beside
 # an empty XDP_PASS program (the floor) and xdp-tools' xdp-filter with a
-# port filter, all measured in the same run (see xdp_bench.c).
+# port filter, all measured in the same run (see xdp_bench.c); then one
+# "goal: ... PASS|MISS (...)" line per frame, like the other parts.
 #
 # Environment: BUILD, BENCH_XDP_REPEAT (runs per measurement, 2000000),
 # BENCH_XDP_ROUNDS (7), BENCH_XDP_PREFIXES (deny prefixes per class and
