@@ -19,6 +19,10 @@
 # microseconds per handshake (utime+stime of its PIDs from /proc/PID/stat,
 # before and after; 10 ms ticks, so short runs are coarse).
 #
+# Then two goal lines, "goal: ... PASS|MISS (ratio)": CPU per full ECDSA
+# handshake at most 1.5x the faster OpenSSL peer's, per resumed ECDSA
+# handshake at most the faster peer's (RSA is reported, without a goal).
+#
 # Then the public-key operations alone (ec_bench.c): BearSSL's portable
 # code against the Nettle-backed hooks edgesteer uses, us per call.
 #
@@ -189,6 +193,15 @@ for t in $TARGETS; do
 	printf '\n'
 done
 
+fastest() {	# CELL -> the faster peer's us per handshake in this run, or ""
+	local p v best=
+	for p in haproxy nginx; do
+		v=${R[$p,$1,us]:-}
+		[ -n "$v" ] && { [ -z "$best" ] || [ "$v" -lt "$best" ]; } && best=$v
+	done
+	echo "$best"
+}
+
 # CPU per handshake over the faster OpenSSL peer's in this run (the goal
 # is at most 1.5 for full ECDSA handshakes, parity when resumed)
 printf '\nCPU per handshake / the faster of haproxy and nginx in this run\n'
@@ -196,11 +209,7 @@ for t in $TARGETS; do
 	case $t in haproxy | nginx) continue ;; esac
 	printf '%-10s' "$t"
 	for c in ec,new ec,reuse rsa,new rsa,reuse; do
-		best=
-		for p in haproxy nginx; do
-			v=${R[$p,$c,us]:-}
-			[ -n "$v" ] && { [ -z "$best" ] || [ "$v" -lt "$best" ]; } && best=$v
-		done
+		best=$(fastest "$c")
 		if [ -n "$best" ] && [ "$best" -gt 0 ] && [ -n "${R[$t,$c,us]:-}" ]; then
 			printf ' %18s' "$(awk -v a="${R[$t,$c,us]}" -v b="$best" 'BEGIN { printf "%.2f", a / b }')"
 		else
@@ -209,6 +218,15 @@ for t in $TARGETS; do
 	done
 	printf '\n'
 done
+
+# the goal lines, edgesteer's against the faster OpenSSL peer's CPU
+if [[ " $TARGETS " == *" edgesteer "* ]]; then
+	echo
+	bench_goal "CPU per full ECDSA handshake <= 1.5x the faster OpenSSL peer's" \
+		"${R[edgesteer,ec,new,us]:-}" "$(fastest ec,new)" 1.5 le
+	bench_goal "CPU per resumed ECDSA handshake <= the faster OpenSSL peer's" \
+		"${R[edgesteer,ec,reuse,us]:-}" "$(fastest ec,reuse)" 1 le
+fi
 
 [ "$EC_CALLS" -gt 0 ] || exit 0
 if [ -f "$BUILD/libedgesteer.a" ]; then
