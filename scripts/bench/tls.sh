@@ -23,14 +23,43 @@
 # handshake at most 1.5x the faster OpenSSL peer's, per resumed ECDSA
 # handshake at most the faster peer's (RSA is reported, without a goal).
 #
+# Then, with the ECDSA certificate only (the record path does not depend
+# on the certificate's key type), through a route of each terminator, the
+# client tlsload.c (BearSSL, TLS 1.2, ECDHE-ECDSA-AES128-GCM-SHA256, the
+# same client for every target, so its CPU is the same for all):
+#
+#   bulk     one long connection each way for BENCH_TLS_BULK_SECS: "up",
+#            the client writes plaintext as fast as it can, the terminator
+#            decrypts and forwards to pxload's SINK port; "down", pxload's
+#            SOURCE port writes without end, the terminator encrypts, the
+#            client reads and discards. Gbit/s of plaintext and the
+#            terminator's CPU seconds per GB of plaintext (utime+stime of
+#            its PIDs, as proxy.sh measures). One client thread on the
+#            same 2 CPUs: Gbit/s may be the client's ceiling; CPU per GB
+#            is the terminator's own.
+#   idle     BENCH_TLS_IDLE sessions open at once, each a full handshake
+#            and then bytes through to the upstream (the client sends a
+#            record header pxload reads as its "hello" and reads the HOLD
+#            port's 'A' back through TLS): the RSS delta of the
+#            terminator's PIDs (VmRSS) over their baseline just before,
+#            per session. Measured before the bulk runs.
+#
+# Each with its ratio to the better OpenSSL peer of the run (Gbit/s: the
+# faster; CPU per GB and RSS: the lower), and a goal line: RSS per idle
+# TLS session below the lighter OpenSSL peer's. Every byte count is
+# checked to be non-zero; a target that moved none is named on stderr.
+#
 # Then the public-key operations alone (ec_bench.c): BearSSL's portable
 # code against the Nettle-backed hooks edgesteer uses, us per call.
 #
 # Knobs (environment): BENCH_TLS_SECS (4), BENCH_TLS_TARGETS
 # ("edgesteer haproxy nginx"), BENCH_TLS_PORT_BASE (24100; uses
-# BASE..BASE+19 on 127.0.0.1), BENCH_TLS_BEFORE (another edgesteer
+# BASE..BASE+29 on 127.0.0.1), BENCH_TLS_BEFORE (another edgesteer
 # binary, e.g. an older build, measured as the target "before" in the
-# same run), BENCH_TLS_EC_CALLS (300 calls per ec_bench cell, 0: skip it).
+# same run), BENCH_TLS_BULK_SECS (4 s each way, 0: skip bulk),
+# BENCH_TLS_IDLE (1000 sessions, 0: skip; fewer when ulimit -n cannot
+# hold 2 fds each), BENCH_TLS_EC_CALLS (300 calls per ec_bench cell, 0:
+# skip it).
 # Peers whose binary is missing are skipped.
 set -euo pipefail
 
@@ -229,6 +258,8 @@ bench_bulk() {
 		R[$t,gbps_$dir]=$(bench_kv gbps "$out")
 		R[$t,cpugb_$dir]=$(awk -v t=$((c1 - c0)) -v hz="$HZ" -v b="$b" \
 			'BEGIN { printf "%.3f", t / hz / (b / 1e9) }')
+		R[$t,clientgb_$dir]=$(awk -v t="$(bench_kv cpu "$out")" -v b="$b" \
+			'BEGIN { printf "%.3f", t / (b / 1e9) }')
 	done
 }
 
@@ -332,6 +363,10 @@ if [ "$BULK_SECS" != 0 ] || [ "$IDLE" -gt 0 ]; then
 		printf '%-10s %20s %20s %14s\n' "$t" "${R[$t,gbps_up]:--} | ${R[$t,cpugb_up]:--}" \
 			"${R[$t,gbps_down]:--} | ${R[$t,cpugb_down]:--}" "${R[$t,rss]:--}"
 	done
+	# the one client thread may be the ceiling of Gbit/s: its own CPU
+	printf '(tlsload, the client, CPU s per GB up / down:'
+	for t in $TARGETS; do printf ' %s %s / %s' "$t" "${R[$t,clientgb_up]:--}" "${R[$t,clientgb_down]:--}"; done
+	printf ')\n'
 	# ratios: Gbit/s over the faster OpenSSL peer's, CPU per GB and RSS
 	# over the cheaper one's, each cell on its own
 	printf '\nratio to the better of haproxy and nginx in this run (Gbit/s: the faster; CPU/GB, RSS: the lower)\n'

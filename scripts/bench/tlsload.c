@@ -24,7 +24,8 @@
  *         handshake, the header sent and the upstream's 'A' read back; the
  *         client then drops its TLS state and keeps only the socket, so
  *         COUNT sessions stay open at once at little cost here
- * Output is one line of key=value pairs (bulk: bytes= secs= gbps=; idle:
+ * Output is one line of key=value pairs (bulk: bytes= secs= gbps= and
+ * cpu=, the client's own CPU seconds over the same span; idle:
  * "ready ok= failed=", printed once all are open, then HOLD_SECS of
  * holding). Every mode is bounded by alarm(), every socket by a receive
  * and send timeout.
@@ -191,13 +192,24 @@ static int tls_open(br_sslio_context *io, int *fd, int want_ack)
 	return 0;
 }
 
+/* This process's CPU time (user + system), in seconds. */
+static double cpu_secs(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		die("getrusage");
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 static int cmd_bulk(int argc, char **argv)
 {
 	struct sockaddr_in sa;
 	br_sslio_context io;
 	int64_t start, end, deadline;
 	uint64_t bytes = 0;
-	double secs;
+	double secs, cpu0;
 	int fd, up;
 
 	if (argc != 6) {
@@ -220,6 +232,7 @@ static int cmd_bulk(int argc, char **argv)
 	if (tls_open(&io, &fd, up) != 0)
 		die_tls(up ? "bulk up: handshake or the sink's 'A'" : "bulk down: handshake");
 	start = now_ns();
+	cpu0 = cpu_secs();
 	deadline = start + (int64_t)(secs * 1e9);
 	if (up) {
 		while (now_ns() < deadline) {
@@ -246,8 +259,9 @@ static int cmd_bulk(int argc, char **argv)
 	}
 	end = now_ns();
 	close(fd);
-	printf("bytes=%llu secs=%.3f gbps=%.3f\n", (unsigned long long)bytes,
-	       (double)(end - start) / 1e9, (double)bytes * 8 / ((double)(end - start)));
+	printf("bytes=%llu secs=%.3f gbps=%.3f cpu=%.3f\n", (unsigned long long)bytes,
+	       (double)(end - start) / 1e9, (double)bytes * 8 / ((double)(end - start)),
+	       cpu_secs() - cpu0);
 	return 0;
 }
 
