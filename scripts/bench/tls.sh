@@ -23,14 +23,43 @@
 # handshake at most 1.5x the faster OpenSSL peer's, per resumed ECDSA
 # handshake at most the faster peer's (RSA is reported, without a goal).
 #
+# Then, with the ECDSA certificate only (the record path does not depend
+# on the certificate's key type), through a route of each terminator, the
+# client tlsload.c (BearSSL, TLS 1.2, ECDHE-ECDSA-AES128-GCM-SHA256, the
+# same client for every target, so its CPU is the same for all):
+#
+#   bulk     one long connection each way for BENCH_TLS_BULK_SECS: "up",
+#            the client writes plaintext as fast as it can, the terminator
+#            decrypts and forwards to pxload's SINK port; "down", pxload's
+#            SOURCE port writes without end, the terminator encrypts, the
+#            client reads and discards. Gbit/s of plaintext and the
+#            terminator's CPU seconds per GB of plaintext (utime+stime of
+#            its PIDs, as proxy.sh measures). One client thread on the
+#            same 2 CPUs: Gbit/s may be the client's ceiling; CPU per GB
+#            is the terminator's own.
+#   idle     BENCH_TLS_IDLE sessions open at once, each a full handshake
+#            and then bytes through to the upstream (the client sends a
+#            record header pxload reads as its "hello" and reads the HOLD
+#            port's 'A' back through TLS): the RSS delta of the
+#            terminator's PIDs (VmRSS) over their baseline just before,
+#            per session. Measured before the bulk runs.
+#
+# Each with its ratio to the better OpenSSL peer of the run (Gbit/s: the
+# faster; CPU per GB and RSS: the lower), and a goal line: RSS per idle
+# TLS session below the lighter OpenSSL peer's. Every byte count is
+# checked to be non-zero; a target that moved none is named on stderr.
+#
 # Then the public-key operations alone (ec_bench.c): BearSSL's portable
 # code against the Nettle-backed hooks edgesteer uses, us per call.
 #
 # Knobs (environment): BENCH_TLS_SECS (4), BENCH_TLS_TARGETS
 # ("edgesteer haproxy nginx"), BENCH_TLS_PORT_BASE (24100; uses
-# BASE..BASE+19 on 127.0.0.1), BENCH_TLS_BEFORE (another edgesteer
+# BASE..BASE+29 on 127.0.0.1), BENCH_TLS_BEFORE (another edgesteer
 # binary, e.g. an older build, measured as the target "before" in the
-# same run), BENCH_TLS_EC_CALLS (300 calls per ec_bench cell, 0: skip it).
+# same run), BENCH_TLS_BULK_SECS (4 s each way, 0: skip bulk),
+# BENCH_TLS_IDLE (1000 sessions, 0: skip; fewer when ulimit -n cannot
+# hold 2 fds each), BENCH_TLS_EC_CALLS (300 calls per ec_bench cell, 0:
+# skip it).
 # Peers whose binary is missing are skipped.
 set -euo pipefail
 
@@ -43,15 +72,27 @@ BEFORE=${BENCH_TLS_BEFORE:-}
 [ -n "$BEFORE" ] && TARGETS="before $TARGETS"
 EC_CALLS=${BENCH_TLS_EC_CALLS:-300}
 BASE=${BENCH_TLS_PORT_BASE:-24100}
-P_SINK=$((BASE + 1))
+BULK_SECS=${BENCH_TLS_BULK_SECS:-4}
+IDLE=${BENCH_TLS_IDLE:-1000}
+P_SINK=$((BASE + 1)) P_SOURCE=$((BASE + 2)) P_HOLD=$((BASE + 3))
 declare -A PORT=([edgesteer,ec]=$((BASE + 10)) [edgesteer,rsa]=$((BASE + 11))
 		 [haproxy,ec]=$((BASE + 12)) [haproxy,rsa]=$((BASE + 13))
 		 [nginx,ec]=$((BASE + 14)) [nginx,rsa]=$((BASE + 15))
-		 [before,ec]=$((BASE + 16)) [before,rsa]=$((BASE + 17)))
+		 [before,ec]=$((BASE + 16)) [before,rsa]=$((BASE + 17))
+		 [edgesteer,ecsrc]=$((BASE + 20)) [edgesteer,echold]=$((BASE + 21))
+		 [haproxy,ecsrc]=$((BASE + 22)) [haproxy,echold]=$((BASE + 23))
+		 [nginx,ecsrc]=$((BASE + 24)) [nginx,echold]=$((BASE + 25))
+		 [before,ecsrc]=$((BASE + 26)) [before,echold]=$((BASE + 27)))
+# every terminator's routes: the handshake cells go to the sink; bulk
+# "down" to the source, idle sessions to the hold port (ECDSA only)
+ROUTES="ec rsa ecsrc echold"
+declare -A UPSTREAM=([ec]=$P_SINK [rsa]=$P_SINK [ecsrc]=$P_SOURCE [echold]=$P_HOLD)
+declare -A KIND=([ec]=ec [rsa]=rsa [ecsrc]=ec [echold]=ec)
 declare -A CIPHER=([ec]=ECDHE-ECDSA-AES128-GCM-SHA256 [rsa]=ECDHE-RSA-AES128-GCM-SHA256)
 HZ=$(getconf CLK_TCK)
 OUT=$BUILD/bench
 PXLOAD=$OUT/pxload
+TLSLOAD=$OUT/tlsload
 TMP=$(mktemp -d /tmp/es-bench-tls-$$.XXXXXX)
 STARTED=()
 
@@ -64,11 +105,23 @@ bench_exit_traps
 mkdir -p "$OUT"
 CC=${CC:-cc}
 bench_build_pxload "$PXLOAD"
+if [ "$BULK_SECS" != 0 ] || [ "$IDLE" != 0 ]; then
+	$CC "${BENCH_CFLAGS[@]}" -o "$TLSLOAD" "$SRC/scripts/bench/tlsload.c" -lbearssl
+fi
+# IDLE sessions hold 2 * IDLE fds in each terminator
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+if [ "$(ulimit -n)" -lt $((2 * IDLE + 1000)) ]; then
+	IDLE=$((($(ulimit -n) - 1000) / 2 / 100 * 100))
+	log "ulimit -n is $(ulimit -n) and cannot be raised here: the idle test uses $IDLE sessions"
+fi
 "$SRC/scripts/mkcerts.sh" "$TMP/certs" bench.test >/dev/null
 C=$TMP/certs
 cat "$C/server-ec.crt" "$C/server-ec.key" >"$C/ec.pem"
 cat "$C/server.crt" "$C/server.key" >"$C/rsa.pem"
 declare -A CRT=([ec]=$C/server-ec.crt [rsa]=$C/server.crt) KEY=([ec]=$C/server-ec.key [rsa]=$C/server.key)
+# tlsload trusts exactly the ECDSA server key: its uncompressed point, the
+# last 65 bytes of the DER SubjectPublicKeyInfo
+PUBKEY=$(openssl pkey -in "$C/server-ec.key" -pubout -outform DER | tail -c 65 | od -An -tx1 | tr -d ' \n')
 
 "$PXLOAD" serve 127.0.0.1 $P_SINK $((BASE + 2)) $((BASE + 3)) $((BASE + 4)) 2>"$TMP/pxload.log" &
 STARTED+=($!)
@@ -86,11 +139,11 @@ start_edgesteer() {
 		echo "log_level = warning"
 		# one loop, like the single-threaded peers (workers defaults to one per CPU)
 		echo "workers = 1"
-		for k in ec rsa; do
+		for k in $ROUTES; do
 			echo "[proxy $k]"
 			echo "listen = 127.0.0.1:${PORT[$t,$k]}"
 			echo "protocol = tls"
-			echo "no_sni = 127.0.0.1:$P_SINK terminate=${CRT[$k]},${KEY[$k]}"
+			echo "no_sni = 127.0.0.1:${UPSTREAM[$k]} terminate=${CRT[${KIND[$k]}]},${KEY[${KIND[$k]}]}"
 			echo "access_log = no"
 		done
 	} >"$f"
@@ -106,19 +159,19 @@ start_haproxy() {
 	{
 		echo "global"
 		echo "  nbthread 1"
-		echo "  maxconn 4000"
+		echo "  maxconn $((2 * IDLE + 1000))"
 		echo "defaults"
 		echo "  mode tcp"
 		echo "  timeout connect 5s"
 		echo "  timeout client 30s"
 		echo "  timeout server 30s"
-		for k in ec rsa; do
+		for k in $ROUTES; do
 			echo "frontend fe_$k"
-			echo "  bind 127.0.0.1:${PORT[haproxy,$k]} ssl crt $C/$k.pem"
-			echo "  default_backend sink"
+			echo "  bind 127.0.0.1:${PORT[haproxy,$k]} ssl crt $C/${KIND[$k]}.pem"
+			echo "  default_backend be_$k"
+			echo "backend be_$k"
+			echo "  server up 127.0.0.1:${UPSTREAM[$k]}"
 		done
-		echo "backend sink"
-		echo "  server up 127.0.0.1:$P_SINK"
 	} >"$f"
 	haproxy -db -f "$f" >"$TMP/haproxy.log" 2>&1 &
 	PEER_PID=$!
@@ -134,15 +187,15 @@ start_nginx() {
 		echo "worker_processes 1;"
 		echo "pid $TMP/nginx.pid;"
 		echo "error_log $TMP/nginx-error.log warn;"
-		echo "events { worker_connections 4000; use epoll; }"
+		echo "events { worker_connections $((2 * IDLE + 1000)); use epoll; }"
 		echo "stream {"
 		echo "  ssl_session_cache shared:S:10m;"
-		for k in ec rsa; do
+		for k in $ROUTES; do
 			echo "  server {"
 			echo "    listen 127.0.0.1:${PORT[nginx,$k]} ssl;"
-			echo "    ssl_certificate ${CRT[$k]};"
-			echo "    ssl_certificate_key ${KEY[$k]};"
-			echo "    proxy_pass 127.0.0.1:$P_SINK;"
+			echo "    ssl_certificate ${CRT[${KIND[$k]}]};"
+			echo "    ssl_certificate_key ${KEY[${KIND[$k]}]};"
+			echo "    proxy_pass 127.0.0.1:${UPSTREAM[$k]};"
 			echo "  }"
 		done
 		echo "}"
@@ -153,12 +206,69 @@ start_nginx() {
 
 declare -A R
 
+# bench_idle TARGET PID...: IDLE established ECDSA sessions at once
+# through TARGET to the hold port; R[TARGET,rss] = the RSS delta of its
+# PIDs over their baseline, bytes per session. Before the bulk runs, so
+# that their buffers are not in the baseline.
+bench_idle() {
+	local t=$1 r0 r1 idle_pid ok out _
+	shift
+	[ "$IDLE" -gt 0 ] || return 0
+	r0=$(bench_rss_kb "$@")
+	"$TLSLOAD" idle "127.0.0.1:${PORT[$t,echold]}" "$PUBKEY" "$IDLE" 2 >"$TMP/idle.out" 2>"$TMP/idle.err" &
+	idle_pid=$!
+	STARTED+=("$idle_pid")
+	for _ in $(seq 900); do	# 90 s; tlsload gives up opening after 60
+		grep -q ready "$TMP/idle.out" 2>/dev/null && break
+		kill -0 $idle_pid 2>/dev/null || break
+		sleep 0.1
+	done
+	r1=$(bench_rss_kb "$@")
+	wait $idle_pid || true
+	bench_forget $idle_pid
+	out=$(cat "$TMP/idle.out")
+	ok=$(bench_kv ok "$out")
+	if [ -n "$ok" ] && [ "$ok" -gt 0 ]; then
+		R[$t,rss]=$(awk -v d=$((r1 - r0)) -v n="$ok" 'BEGIN { printf "%.0f", d * 1024 / n }')
+		R[$t,idle_ok]=$ok
+		[ "$ok" = "$IDLE" ] || log "$t: only $ok of $IDLE TLS sessions were established: $(head -1 "$TMP/idle.err")"
+	else
+		log "$t: idle TLS sessions failed: ${out:-no output} $(head -2 "$TMP/idle.err" | tr '\n' ' ')"
+	fi
+}
+
+# bench_bulk TARGET PID...: one long ECDSA connection each way through
+# TARGET; R[TARGET,gbps_DIR] (plaintext) and R[TARGET,cpugb_DIR], the CPU
+# seconds of its PIDs per GB of plaintext.
+bench_bulk() {
+	local t=$1 dir port out c0 c1 b
+	shift
+	[ "$BULK_SECS" != 0 ] || return 0
+	for dir in up down; do
+		port=${PORT[$t,ec]}
+		[ $dir = down ] && port=${PORT[$t,ecsrc]}
+		c0=$(bench_cpu_ticks "$@")
+		out=$(timeout $((${BULK_SECS%.*} + 40)) "$TLSLOAD" bulk "127.0.0.1:$port" "$PUBKEY" $dir "$BULK_SECS" 2>&1) || true
+		c1=$(bench_cpu_ticks "$@")
+		b=$(bench_kv bytes "$out")
+		if [ -z "$b" ] || [ "$b" = 0 ]; then
+			log "$t: bulk $dir: no bytes through: $(tail -2 <<<"$out" | tr '\n' ' ')"
+			continue
+		fi
+		R[$t,gbps_$dir]=$(bench_kv gbps "$out")
+		R[$t,cpugb_$dir]=$(awk -v t=$((c1 - c0)) -v hz="$HZ" -v b="$b" \
+			'BEGIN { printf "%.3f", t / hz / (b / 1e9) }')
+		R[$t,clientgb_$dir]=$(awk -v t="$(bench_kv cpu "$out")" -v b="$b" \
+			'BEGIN { printf "%.3f", t / (b / 1e9) }')
+	done
+}
+
 bench_target() {
 	local t=$1 k mode pids out n c0 c1
 	PEER_PID=
 	"start_$t" || { log "$t: not available here, skipped"; return 0; }
 	STARTED+=("$PEER_PID")
-	bench_wait_listen "${PORT[$t,rsa]}" || { log "$t: did not listen"; return 0; }
+	bench_wait_listen "${PORT[$t,echold]}" || { log "$t: did not listen"; return 0; }
 	sleep 0.3
 	pids=("$PEER_PID" $(pgrep -P "$PEER_PID" 2>/dev/null || true))
 	for k in ec rsa; do
@@ -176,6 +286,8 @@ bench_target() {
 			R[$t,$k,$mode,us]=$(((c1 - c0) * 1000000 / HZ / n))
 		done
 	done
+	bench_idle "$t" "${pids[@]}"
+	bench_bulk "$t" "${pids[@]}"
 	kill "$PEER_PID" 2>/dev/null || true
 	wait "$PEER_PID" 2>/dev/null || true
 	bench_forget "$PEER_PID"
@@ -226,6 +338,58 @@ if [[ " $TARGETS " == *" edgesteer "* ]]; then
 		"${R[edgesteer,ec,new,us]:-}" "$(fastest ec,new)" 1.5 le
 	bench_goal "CPU per resumed ECDSA handshake <= the faster OpenSSL peer's" \
 		"${R[edgesteer,ec,reuse,us]:-}" "$(fastest ec,reuse)" 1 le
+fi
+
+# peer_best FIELD min|max -> the lower or higher of haproxy's and nginx's
+# R[PEER,FIELD] in this run (decimals), or ""
+peer_best() {
+	local p v best=
+	for p in haproxy nginx; do
+		v=${R[$p,$1]:-}
+		[ -n "$v" ] || continue
+		if [ -z "$best" ] || awk -v v="$v" -v b="$best" -v op="$2" \
+			'BEGIN { exit !(op == "min" ? v < b : v > b) }'; then
+			best=$v
+		fi
+	done
+	echo "$best"
+}
+
+if [ "$BULK_SECS" != 0 ] || [ "$IDLE" -gt 0 ]; then
+	printf '\nECDSA certificate, TLS 1.2 ECDHE-ECDSA-AES128-GCM-SHA256: bulk, one connection each way for %s s\n' "$BULK_SECS"
+	printf '(Gbit/s of plaintext | terminator CPU s per GB); %s sessions held open (terminator RSS B per session)\n' "$IDLE"
+	printf '%-10s %20s %20s %14s\n' target "bulk up" "bulk down" "RSS B/session"
+	for t in $TARGETS; do
+		printf '%-10s %20s %20s %14s\n' "$t" "${R[$t,gbps_up]:--} | ${R[$t,cpugb_up]:--}" \
+			"${R[$t,gbps_down]:--} | ${R[$t,cpugb_down]:--}" "${R[$t,rss]:--}"
+	done
+	# the one client thread may be the ceiling of Gbit/s: its own CPU
+	printf '(tlsload, the client, CPU s per GB up / down:'
+	for t in $TARGETS; do printf ' %s %s / %s' "$t" "${R[$t,clientgb_up]:--}" "${R[$t,clientgb_down]:--}"; done
+	printf ')\n'
+	# ratios: Gbit/s over the faster OpenSSL peer's, CPU per GB and RSS
+	# over the cheaper one's, each cell on its own
+	printf '\nratio to the better of haproxy and nginx in this run (Gbit/s: the faster; CPU/GB, RSS: the lower)\n'
+	for t in $TARGETS; do
+		case $t in haproxy | nginx) continue ;; esac
+		printf '%-10s' "$t"
+		for c in gbps_up,max cpugb_up,min gbps_down,max cpugb_down,min rss,min; do
+			best=$(peer_best "${c%,*}" "${c#*,}")
+			v=${R[$t,${c%,*}]:-}
+			if [ -n "$best" ] && [ -n "$v" ]; then
+				printf ' %s %s' "${c%,*}" "$(awk -v a="$v" -v b="$best" 'BEGIN { printf (b > 0 ? "%.2f" : "-"), a / b }')"
+			else
+				printf ' %s -' "${c%,*}"
+			fi
+		done
+		printf '\n'
+	done
+	if [[ " $TARGETS " == *" edgesteer "* ]] && [ "$IDLE" -gt 0 ]; then
+		echo
+		# strictly below: a ratio of 1.00 is not ahead
+		bench_goal "RSS per idle TLS session < the lighter OpenSSL peer's" \
+			"${R[edgesteer,rss]:-}" "$(peer_best rss min)" 0.9999 le
+	fi
 fi
 
 [ "$EC_CALLS" -gt 0 ] || exit 0
