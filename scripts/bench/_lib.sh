@@ -83,6 +83,30 @@ bench_rss_kb() {
 	echo $sum
 }
 
+# bench_hold_rss OUT TENTHS "PID..." CMD...: CMD (a load generator that
+# opens connections, prints "ready" and holds them) in the background, its
+# stdout in OUT, its stderr in OUT.err; waits up to TENTHS tenths of a
+# second for "ready" (or for CMD to end), then sets BENCH_HOLD_KB to the
+# RSS growth of the PIDs meanwhile, and waits for CMD to finish. Not in a
+# $(...): CMD's PID must reach STARTED for the exit trap.
+bench_hold_rss() {
+	local out=$1 tenths=$2 pids r0 hold_pid _
+	read -ra pids <<<"$3"
+	shift 3
+	r0=$(bench_rss_kb "${pids[@]}")
+	"$@" >"$out" 2>"$out.err" &
+	hold_pid=$!
+	STARTED+=("$hold_pid")
+	for _ in $(seq "$tenths"); do
+		grep -q ready "$out" 2>/dev/null && break
+		kill -0 "$hold_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	BENCH_HOLD_KB=$(($(bench_rss_kb "${pids[@]}") - r0))
+	wait "$hold_pid" || true
+	bench_forget "$hold_pid"
+}
+
 # bench_kv KEY LINE: the value of KEY=value in LINE (load generators print
 # one line of such pairs).
 bench_kv() {
@@ -116,15 +140,14 @@ bench_build_dir() {
 	echo "$b"
 }
 
-# bench_now_us: the wall clock in microseconds.
 # bench_build_pxload DEST: the proxy parts' client and upstream
 # (scripts/bench/pxload.c), built with the flags of every bench helper.
 bench_build_pxload() {
 	mkdir -p "$(dirname "$1")"
-	${CC:-cc} -O2 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
-		-o "$1" "$SRC/scripts/bench/pxload.c"
+	${CC:-cc} "${BENCH_CFLAGS[@]}" -o "$1" "$SRC/scripts/bench/pxload.c"
 }
 
+# bench_now_us: the wall clock in microseconds.
 bench_now_us() { local t=${EPOCHREALTIME/[.,]/}; echo $((10#$t)); }
 
 # bench_host: "CPU model, N CPUs, Linux release, date" for a report's head.

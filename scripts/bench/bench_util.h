@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * bench_util.h - helpers shared by the syslog benchmark tools
- * (syslog-gen.c, syslog-tcp-gen.c, syslog-sink.c). Each tool is one .c
+ * bench_util.h - helpers shared by the benchmark tools (syslog-gen.c,
+ * syslog-tcp-gen.c, syslog-sink.c, pxload.c, tlsload.c). Each tool is one .c
  * file that the benchmark scripts compile on their own, so these are
  * static inline: a tool that does not use one gets no warning for it.
  */
@@ -24,6 +24,15 @@ static inline double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+static inline int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 /* Sleep until now_s() reaches t (again after a signal). */
@@ -58,6 +67,18 @@ static inline int parse_addr(const char *s, struct sockaddr_in *sa)
 	sa->sin_family = AF_INET;
 	sa->sin_port = htons((uint16_t)atoi(colon + 1));
 	return inet_pton(AF_INET, host, &sa->sin_addr) == 1 ? 0 : -1;
+}
+
+/* "a.b.c.d:port" from the command line, or a message naming prog and exit 2. */
+static inline struct sockaddr_in addr_or_exit(const char *prog, const char *s)
+{
+	struct sockaddr_in sa;
+
+	if (parse_addr(s, &sa)) {
+		fprintf(stderr, "%s: '%s': expected IPV4:PORT\n", prog, s);
+		exit(2);
+	}
+	return sa;
 }
 
 #define TAIL_LEN 20	/* " r=RRRR s=SSSSSSSSSS" */

@@ -361,8 +361,8 @@ syscalls_per_conn() {
 }
 
 bench_target() {	# TARGET
-	local t=$1 addr_sink addr_source addr_hold addr_close pids=() out c0 c1 r0 r1
-	local c n idle_pid i
+	local t=$1 addr_sink addr_source addr_hold addr_close pids=() out c0 c1
+	local c n i
 
 	if [ "$t" = direct ]; then
 		addr_sink=$UIP:$P_SINK addr_source=$UIP:$P_SOURCE
@@ -418,25 +418,14 @@ bench_target() {	# TARGET
 
 	# idle connections: RSS delta over the baseline
 	if [ ${#pids[@]} -gt 0 ] && [ "$IDLE" -gt 0 ]; then
-		r0=$(bench_rss_kb "${pids[@]}")
-		"${CLI[@]}" "$PXLOAD" idle "$addr_hold" hold.bench "$IDLE" 2 >"$TMP/idle.out" &
-		idle_pid=$!
-		STARTED+=("$idle_pid")
-		for i in $(seq 600); do
-			grep -q ready "$TMP/idle.out" 2>/dev/null && break
-			kill -0 $idle_pid 2>/dev/null || break
-			sleep 0.1
-		done
-		r1=$(bench_rss_kb "${pids[@]}")
-		wait $idle_pid || true
-		bench_forget $idle_pid
+		bench_hold_rss "$TMP/idle.out" 600 "${pids[*]}" "${CLI[@]}" "$PXLOAD" idle "$addr_hold" hold.bench "$IDLE" 2
 		out=$(cat "$TMP/idle.out")
 		local ok; ok=$(bench_kv ok "$out")
 		if [ -n "$ok" ] && [ "$ok" -gt 0 ]; then
-			R[$t,rss]=$(awk -v d=$((r1 - r0)) -v n="$ok" 'BEGIN { printf "%.0f", d * 1024 / n }')
+			R[$t,rss]=$(awk -v d="$BENCH_HOLD_KB" -v n="$ok" 'BEGIN { printf "%.0f", d * 1024 / n }')
 			[ "$ok" = "$IDLE" ] || log "$t: only $ok of $IDLE idle connections were proxied"
 		else
-			log "$t: idle test failed: ${out:-no output}"
+			log "$t: idle test failed: ${out:-no output} $(head -2 "$TMP/idle.out.err" | tr '\n' ' ')"
 		fi
 	fi
 

@@ -56,6 +56,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
+
 #define BUF_SIZE	(256 * 1024)
 #define MAX_EVENTS	256
 #define HELLO_MAX	1024
@@ -69,14 +71,6 @@ static void die(const char *what)
 {
 	fprintf(stderr, "pxload: %s: %s\n", what, strerror(errno));
 	exit(1);
-}
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 /* ---- ClientHello ----------------------------------------------------- */
@@ -198,26 +192,6 @@ static size_t build_hello(uint8_t *out, const char *sni)
 }
 
 /* ---- sockets ---------------------------------------------------------- */
-
-static struct sockaddr_in parse_hostport(const char *s)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	char host[64];
-	const char *colon = strrchr(s, ':');
-
-	if (!colon || (size_t)(colon - s) >= sizeof(host)) {
-		fprintf(stderr, "pxload: '%s': expected IPV4:PORT\n", s);
-		exit(2);
-	}
-	memcpy(host, s, (size_t)(colon - s));
-	host[colon - s] = '\0';
-	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
-		fprintf(stderr, "pxload: '%s': not an IPv4 address\n", host);
-		exit(2);
-	}
-	sa.sin_port = htons((uint16_t)atoi(colon + 1));
-	return sa;
-}
 
 static void raise_nofile(void)
 {
@@ -372,7 +346,7 @@ static int srv_listen(const char *host, const char *port)
 	int one = 1, fd;
 
 	snprintf(hp, sizeof(hp), "%s:%s", host, port);
-	sa = parse_hostport(hp);
+	sa = addr_or_exit("pxload", hp);
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		die("socket");
@@ -504,7 +478,7 @@ static int cmd_bulk(int argc, char **argv)
 		fprintf(stderr, "usage: pxload bulk HOST:PORT SNI up|down SECS\n");
 		return 2;
 	}
-	sa = parse_hostport(argv[2]);
+	sa = addr_or_exit("pxload", argv[2]);
 	up = strcmp(argv[4], "up") == 0;
 	secs = atof(argv[5]);
 	alarm((unsigned)secs + 30);
@@ -653,7 +627,7 @@ static int cmd_rate(int argc, char **argv)
 		fprintf(stderr, "usage: pxload rate HOST:PORT SNI CONC SECS [REQ]\n");
 		return 2;
 	}
-	sa = parse_hostport(argv[2]);
+	sa = addr_or_exit("pxload", argv[2]);
 	conc = atoi(argv[4]);
 	secs = atof(argv[5]);
 	if (argc == 7) {
@@ -762,7 +736,7 @@ static int cmd_idle(int argc, char **argv)
 		return 2;
 	}
 	raise_nofile();
-	sa = parse_hostport(argv[2]);
+	sa = addr_or_exit("pxload", argv[2]);
 	count = atoi(argv[4]);
 	hold = atof(argv[5]);
 	if (count < 1 || count > max_fds() - 16) {

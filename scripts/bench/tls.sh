@@ -211,29 +211,19 @@ declare -A R
 # PIDs over their baseline, bytes per session. Before the bulk runs, so
 # that their buffers are not in the baseline.
 bench_idle() {
-	local t=$1 r0 r1 idle_pid ok out _
+	local t=$1 ok out
 	shift
 	[ "$IDLE" -gt 0 ] || return 0
-	r0=$(bench_rss_kb "$@")
-	"$TLSLOAD" idle "127.0.0.1:${PORT[$t,echold]}" "$PUBKEY" "$IDLE" 2 >"$TMP/idle.out" 2>"$TMP/idle.err" &
-	idle_pid=$!
-	STARTED+=("$idle_pid")
-	for _ in $(seq 900); do	# 90 s; tlsload gives up opening after 60
-		grep -q ready "$TMP/idle.out" 2>/dev/null && break
-		kill -0 $idle_pid 2>/dev/null || break
-		sleep 0.1
-	done
-	r1=$(bench_rss_kb "$@")
-	wait $idle_pid || true
-	bench_forget $idle_pid
+	# 90 s; tlsload gives up opening after 60
+	bench_hold_rss "$TMP/idle.out" 900 "$*" "$TLSLOAD" idle "127.0.0.1:${PORT[$t,echold]}" "$PUBKEY" "$IDLE" 2
 	out=$(cat "$TMP/idle.out")
 	ok=$(bench_kv ok "$out")
 	if [ -n "$ok" ] && [ "$ok" -gt 0 ]; then
-		R[$t,rss]=$(awk -v d=$((r1 - r0)) -v n="$ok" 'BEGIN { printf "%.0f", d * 1024 / n }')
+		R[$t,rss]=$(awk -v d="$BENCH_HOLD_KB" -v n="$ok" 'BEGIN { printf "%.0f", d * 1024 / n }')
 		R[$t,idle_ok]=$ok
-		[ "$ok" = "$IDLE" ] || log "$t: only $ok of $IDLE TLS sessions were established: $(head -1 "$TMP/idle.err")"
+		[ "$ok" = "$IDLE" ] || log "$t: only $ok of $IDLE TLS sessions were established: $(head -1 "$TMP/idle.out.err")"
 	else
-		log "$t: idle TLS sessions failed: ${out:-no output} $(head -2 "$TMP/idle.err" | tr '\n' ' ')"
+		log "$t: idle TLS sessions failed: ${out:-no output} $(head -2 "$TMP/idle.out.err" | tr '\n' ' ')"
 	fi
 }
 

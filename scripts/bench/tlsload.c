@@ -48,6 +48,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
+
 #define CHUNK		16384		/* one full TLS record of plaintext */
 #define SOCK_TIMEOUT_S	10		/* per read or write on a socket */
 
@@ -71,34 +73,6 @@ static void die_tls(const char *what)
 	fprintf(stderr, "tlsload: %s: TLS error %d (bearssl.h BR_ERR_*)\n", what,
 		br_ssl_engine_last_error(&cc.eng));
 	exit(1);
-}
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static struct sockaddr_in parse_hostport(const char *s)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	char host[64];
-	const char *colon = strrchr(s, ':');
-
-	if (!colon || (size_t)(colon - s) >= sizeof(host)) {
-		fprintf(stderr, "tlsload: '%s' is not HOST:PORT\n", s);
-		exit(2);
-	}
-	memcpy(host, s, (size_t)(colon - s));
-	host[colon - s] = 0;
-	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
-		fprintf(stderr, "tlsload: '%s' is not an IPv4 address\n", host);
-		exit(2);
-	}
-	sa.sin_port = htons((uint16_t)atoi(colon + 1));
-	return sa;
 }
 
 static void parse_pubkey(const char *hex)
@@ -216,7 +190,7 @@ static int cmd_bulk(int argc, char **argv)
 		fprintf(stderr, "usage: tlsload bulk HOST:PORT PUBKEY up|down SECS\n");
 		return 2;
 	}
-	sa = parse_hostport(argv[2]);
+	sa = addr_or_exit("tlsload", argv[2]);
 	parse_pubkey(argv[3]);
 	up = strcmp(argv[4], "up") == 0;
 	secs = atof(argv[5]);
@@ -278,7 +252,7 @@ static int cmd_idle(int argc, char **argv)
 		fprintf(stderr, "usage: tlsload idle HOST:PORT PUBKEY COUNT HOLD_SECS\n");
 		return 2;
 	}
-	sa = parse_hostport(argv[2]);
+	sa = addr_or_exit("tlsload", argv[2]);
 	parse_pubkey(argv[3]);
 	count = atoi(argv[4]);
 	hold = atof(argv[5]);
