@@ -102,6 +102,7 @@ bench_hold_rss() {
 		kill -0 "$hold_pid" 2>/dev/null || break
 		sleep 0.1
 	done
+	# shellcheck disable=SC2034	# read by the calling script
 	BENCH_HOLD_KB=$(($(bench_rss_kb "${pids[@]}") - r0))
 	wait "$hold_pid" || true
 	bench_forget "$hold_pid"
