@@ -25,7 +25,9 @@
  * Buffers: a full-duplex session needs BR_SSL_BUFSIZE_BIDI (~33 KB); a
  * session that mostly writes in one direction (syslog subscribers and
  * forwarders) uses TLS_BUF_MONO (~16.3 KB): half-duplex, every record
- * size still accepted from the peer. See README "TLS".
+ * size still accepted from the peer. See README "TLS". A server made
+ * with lend_buffer (the proxy's terminator) holds its buffer only while
+ * it works: tls_release_idle().
  */
 #ifndef EDGESTEER_TLS_H
 #define EDGESTEER_TLS_H
