@@ -132,6 +132,7 @@ static const struct err_name err_names[] = {
 	{ TLS_ERR_ISSUER_MISMATCH, "ES_ERR_ISSUER_MISMATCH", "client certificate issuer is not client_issuer" },
 	{ TLS_ERR_WRONG_EKU, "ES_ERR_WRONG_EKU",
 	  "certificate's extended key usage does not allow this role" },
+	{ TLS_ERR_NO_BUFFER, "ES_ERR_NO_BUFFER", "out of memory for the session's record buffer" },
 	E(BR_ERR_RECV_FATAL_ALERT, "peer sent a fatal alert"),
 	E(BR_ERR_SEND_FATAL_ALERT, "we sent a fatal alert"),
 };
@@ -954,8 +955,13 @@ struct tls_session {
 	char what[24];
 	char peer[64];
 	char server_name[256];		/* client: the name the certificate must carry */
-	size_t bufsize;
-	unsigned char buf[];
+	/* The record buffer: right after the struct, or, when lent
+	 * (tls_server_opts.lend_buffer), a malloc of bufsize that is NULL
+	 * while the session is idle; ioff/ooff: where the engine's ibuf
+	 * and obuf start in it (what br_ssl_engine_set_buffer chose). */
+	unsigned char *buf;
+	size_t bufsize, ioff, ooff;
+	bool lent;
 };
 
 static void server_use_cred(br_ssl_server_context *cc, const struct tls_cred *c)
@@ -995,15 +1001,22 @@ static const br_ssl_server_policy_class sni_policy_vtable = {
 	sizeof(struct sni_policy), sni_choose, sni_do_keyx, sni_do_sign,
 };
 
-static struct tls_session *session_alloc(int fd, size_t bufsize, const char *what, const char *peer)
+static struct tls_session *session_alloc(int fd, size_t bufsize, bool lent, const char *what,
+					  const char *peer)
 {
 	struct tls_session *t;
 
 	if (bufsize < 512)
 		bufsize = 512;
-	t = calloc(1, sizeof(*t) + bufsize);
+	t = calloc(1, sizeof(*t) + (lent ? 0 : bufsize));
 	if (!t)
 		return NULL;
+	t->buf = lent ? malloc(bufsize) : (unsigned char *)(t + 1);
+	if (!t->buf) {
+		free(t);
+		return NULL;
+	}
+	t->lent = lent;
 	t->fd = fd;
 	t->bufsize = bufsize;
 	snprintf(t->what, sizeof(t->what), "%s", what ? what : "tls");
@@ -1083,7 +1096,7 @@ static void engine_policy(br_ssl_engine_context *eng)
 int tls_server_new(const struct tls_server_opts *o, int fd, size_t bufsize, bool bidi,
 		   const char *what, const char *peer, struct tls_session **out)
 {
-	struct tls_session *t = session_alloc(fd, bufsize, what, peer);
+	struct tls_session *t = session_alloc(fd, bufsize, o->lend_buffer, what, peer);
 	br_ssl_server_context *cc;
 
 	if (!t)
@@ -1118,6 +1131,8 @@ int tls_server_new(const struct tls_server_opts *o, int fd, size_t bufsize, bool
 	if (o->cache)
 		br_ssl_server_set_cache(cc, o->cache);
 	br_ssl_engine_set_buffer(t->eng, t->buf, t->bufsize, bidi);
+	t->ioff = (size_t)(t->eng->ibuf - t->buf);
+	t->ooff = (size_t)(t->eng->obuf - t->buf);
 	if (!br_ssl_server_reset(cc)) {
 		pr_err("tls: %s %s: cannot start a server session: %s", t->what, t->peer,
 		       tls_error_name(br_ssl_engine_last_error(t->eng)));
@@ -1131,7 +1146,7 @@ int tls_server_new(const struct tls_server_opts *o, int fd, size_t bufsize, bool
 int tls_client_new(const struct tls_client_opts *o, int fd, size_t bufsize, bool bidi,
 		   const char *what, const char *peer, struct tls_session **out)
 {
-	struct tls_session *t = session_alloc(fd, bufsize, what, peer);
+	struct tls_session *t = session_alloc(fd, bufsize, false, what, peer);
 	br_ssl_client_context *cc;
 
 	if (!t)
@@ -1174,6 +1189,8 @@ int tls_client_new(const struct tls_client_opts *o, int fd, size_t bufsize, bool
 						    tls_ecdsa_sign_asn1);
 	}
 	br_ssl_engine_set_buffer(t->eng, t->buf, t->bufsize, bidi);
+	t->ioff = (size_t)(t->eng->ibuf - t->buf);
+	t->ooff = (size_t)(t->eng->obuf - t->buf);
 	if (!br_ssl_client_reset(cc, o->server_name && o->server_name[0] ? o->server_name : NULL, 0)) {
 		pr_err("tls: %s %s: cannot start a client session: %s", t->what, t->peer,
 		       tls_error_name(br_ssl_engine_last_error(t->eng)));
@@ -1193,8 +1210,96 @@ void tls_free(struct tls_session *t)
 	free(t->xc.dec);
 	free(t->out);
 	/* the engine holds session keys, the buffer plaintext */
-	explicit_bzero(t, sizeof(*t) + t->bufsize);
+	if (t->lent) {
+		if (t->buf)
+			explicit_bzero(t->buf, t->bufsize);
+		free(t->buf);
+		explicit_bzero(t, sizeof(*t));
+	} else {
+		explicit_bzero(t, sizeof(*t) + t->bufsize);
+	}
 	free(t);
+}
+
+/* ---- lent record buffers ------------------------------------------------ */
+
+/* BearSSL's iomode values (its inner.h, not installed). */
+#define ENGINE_IO_FAILED 0
+#define ENGINE_IO_INOUT 3
+
+/*
+ * Idle: the engine's buffers hold nothing it will read again. Read from
+ * BearSSL 0.6's ssl_engine.c: make_ready_in() leaves the input waiting
+ * for a record header with nothing received (ixa == ixb == 0, ixc == 5),
+ * and a header is written at ibuf[0], a record's data after it;
+ * make_ready_out() leaves the output accumulating with nothing in it
+ * (oxa == oxc, the payload start, oxa != oxb), and the record layer
+ * writes its header, nonce and tag around the payload when it closes a
+ * record. So a detached engine is attached again to a buffer whose
+ * content is anything. Everything else (handshake, a record half
+ * received or not yet sent, plaintext not yet taken, closing) keeps it.
+ * The handshake coroutine's hbuf_in/hbuf_out are set afresh each time
+ * the engine runs it (jump_handshake), never kept across calls.
+ */
+static bool engine_idle(const struct tls_session *t)
+{
+	const br_ssl_engine_context *e = t->eng;
+	unsigned st;
+
+	if (!t->hs_done || t->out_len || e->iomode != ENGINE_IO_INOUT || !e->incrypt)
+		return false;
+	if (e->ixa != 0 || e->ixb != 0 || e->ixc != 5 || e->oxa != e->oxc || e->oxa == e->oxb)
+		return false;
+	st = br_ssl_engine_current_state(e);
+	return (st & (BR_SSL_SENDAPP | BR_SSL_RECVREC)) == (BR_SSL_SENDAPP | BR_SSL_RECVREC) &&
+	       !(st & (BR_SSL_CLOSED | BR_SSL_SENDREC | BR_SSL_RECVAPP));
+}
+
+/*
+ * Give a lent session its buffer back before anything touches the
+ * engine. Out of memory fails this session only: the engine reads as
+ * closed with TLS_ERR_NO_BUFFER (it has no buffer to touch in that
+ * state) and the owner closes it on its next tls_io().
+ */
+static void attach(struct tls_session *t)
+{
+	/* detached means idle, never failed: a failed one is ours, below */
+	if (t->buf || t->eng->iomode == ENGINE_IO_FAILED)
+		return;
+	t->buf = malloc(t->bufsize);
+	if (!t->buf) {
+		if (t->eng->iomode != ENGINE_IO_FAILED) {
+			pr_err("tls: %s %s: out of memory for the record buffer (%zu bytes): session closed",
+			       t->what, t->peer, t->bufsize);
+			t->failed = true;	/* logged */
+			t->eng->iomode = ENGINE_IO_FAILED;
+			t->eng->err = TLS_ERR_NO_BUFFER;
+		}
+		return;
+	}
+	/* same offsets as br_ssl_engine_set_buffer() chose: ibuf_len,
+	 * obuf_len and every index stay valid */
+	t->eng->ibuf = t->buf + t->ioff;
+	t->eng->obuf = t->buf + t->ooff;
+}
+
+bool tls_release_idle(struct tls_session *t)
+{
+	if (!t->lent || !t->buf || !engine_idle(t))
+		return false;
+	/* it may hold the last records' plaintext */
+	explicit_bzero(t->buf, t->bufsize);
+	free(t->buf);
+	t->buf = NULL;
+	/* a use without attach() faults instead of touching freed memory */
+	t->eng->ibuf = t->eng->obuf = NULL;
+	t->eng->hbuf_in = t->eng->hbuf_out = t->eng->saved_hbuf_out = NULL;
+	return true;
+}
+
+bool tls_session_holds_buffer(const struct tls_session *t)
+{
+	return t->buf != NULL;
 }
 
 static int closed_status(struct tls_session *t)
@@ -1300,6 +1405,7 @@ static int send_records(struct tls_session *t)
 
 int tls_io(struct tls_session *t)
 {
+	attach(t);
 	for (;;) {
 		unsigned st = br_ssl_engine_current_state(t->eng);
 		bool progress = false;
@@ -1362,6 +1468,7 @@ int tls_pump(struct tls_session *t, struct tls_pump *p)
 {
 	size_t budget = p->budget;
 
+	attach(t);
 	for (;;) {
 		unsigned st;
 		long moved;
@@ -1399,9 +1506,12 @@ int tls_pump(struct tls_session *t, struct tls_pump *p)
 
 uint32_t tls_events(const struct tls_session *t)
 {
-	unsigned st = br_ssl_engine_current_state(t->eng);
+	unsigned st;
 	uint32_t ev = 0;
 
+	if (!t->buf)
+		return EPOLLIN;	/* idle: waits for a record, sends nothing */
+	st = br_ssl_engine_current_state(t->eng);
 	if ((st & BR_SSL_SENDREC) || t->out_len)
 		ev |= EPOLLOUT;
 	if (st & BR_SSL_RECVREC)
@@ -1411,6 +1521,7 @@ uint32_t tls_events(const struct tls_session *t)
 
 br_ssl_engine_context *tls_engine(struct tls_session *t)
 {
+	attach(t);
 	return t->eng;
 }
 
@@ -1421,6 +1532,7 @@ bool tls_handshake_done(const struct tls_session *t)
 
 void tls_close_notify(struct tls_session *t)
 {
+	attach(t);
 	if (br_ssl_engine_current_state(t->eng) & BR_SSL_CLOSED)
 		return;
 	br_ssl_engine_close(t->eng);
@@ -1453,14 +1565,14 @@ uint64_t tls_bytes_produced(struct tls_session *t)
 {
 	size_t len = 0;
 
-	if (br_ssl_engine_current_state(t->eng) & BR_SSL_SENDREC)
+	if (t->buf && (br_ssl_engine_current_state(t->eng) & BR_SSL_SENDREC))
 		br_ssl_engine_sendrec_buf(t->eng, &len);
 	return t->sent + t->out_len + len;
 }
 
 size_t tls_session_size(const struct tls_session *t)
 {
-	return sizeof(*t) + t->bufsize + t->xc.chain_cap + (t->xc.dec ? sizeof(*t->xc.dec) : 0);
+	return sizeof(*t) + (t->buf ? t->bufsize : 0) + t->xc.chain_cap + (t->xc.dec ? sizeof(*t->xc.dec) : 0);
 }
 
 int tls_last_error(const struct tls_session *t)

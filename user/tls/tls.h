@@ -25,7 +25,9 @@
  * Buffers: a full-duplex session needs BR_SSL_BUFSIZE_BIDI (~33 KB); a
  * session that mostly writes in one direction (syslog subscribers and
  * forwarders) uses TLS_BUF_MONO (~16.3 KB): half-duplex, every record
- * size still accepted from the peer. See README "TLS".
+ * size still accepted from the peer. See README "TLS". A server made
+ * with lend_buffer (the proxy's terminator) holds its buffer only while
+ * it works: tls_release_idle().
  */
 #ifndef EDGESTEER_TLS_H
 #define EDGESTEER_TLS_H
@@ -43,6 +45,8 @@
 /* Our own X.509 errors, in BearSSL's X.509 range (sent as bad_certificate). */
 #define TLS_ERR_WRONG_EKU 61		/* extendedKeyUsage lacks the role */
 #define TLS_ERR_ISSUER_MISMATCH 63
+/* Ours too: no memory to attach a lent record buffer (tls_release_idle). */
+#define TLS_ERR_NO_BUFFER 70
 
 /* A peer certificate chain kept for tls_recheck_peer() is at most this big. */
 #define TLS_PEER_CHAIN_MAX (64u << 10)
@@ -74,6 +78,8 @@ struct tls_server_opts {
 	const char *client_issuer;		/* canonical DN or NULL/"": any issuer */
 	const br_ssl_session_cache_class **cache; /* optional resumption cache, shared */
 	bool keep_peer_chain;			/* for tls_recheck_peer() after a reload */
+	bool lend_buffer;			/* the record buffer only while busy:
+						 * see tls_release_idle() */
 };
 
 struct tls_client_opts {
@@ -160,6 +166,22 @@ uint64_t tls_bytes_sent(const struct tls_session *t);
 uint64_t tls_bytes_produced(struct tls_session *t);
 /* Bytes this session holds in memory (context, buffer, kept peer chain). */
 size_t tls_session_size(const struct tls_session *t);
+
+/*
+ * A session made with lend_buffer holds its record buffer (bufsize
+ * bytes) only while it works: tls_release_idle() wipes and frees it when
+ * the session is established and idle (no record partly received or
+ * waiting to be sent, no plaintext waiting to be read, not closing) and
+ * says so; every call here that touches the engine (tls_io, tls_pump,
+ * tls_engine, tls_close_notify) allocates it again first. So the owner
+ * calls tls_release_idle() only where it keeps no engine state (nothing
+ * from tls_engine() or its *_buf calls) across the call. If that
+ * allocation fails, the session fails (TLS_ERR_NO_BUFFER, logged with
+ * the peer): the next tls_io() returns -EPROTO. Without lend_buffer
+ * (and for clients) it is a no-op returning false.
+ */
+bool tls_release_idle(struct tls_session *t);
+bool tls_session_holds_buffer(const struct tls_session *t);
 
 /* BearSSL error code -> "BR_ERR_X509_NOT_TRUSTED"-style name. */
 const char *tls_error_name(int err);
