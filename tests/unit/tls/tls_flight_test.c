@@ -19,6 +19,8 @@
 #include "core/log.h"
 #include "tls/tls.h"
 
+#include "certs.h"
+
 static int count_fd = -1;	/* count the sends on this fd */
 static int sends;
 static size_t send_max;		/* 0: whole; else at most this many bytes per send */
@@ -31,18 +33,6 @@ ssize_t send(int fd, const void *buf, size_t len, int flags)
 			len = send_max;
 	}
 	return syscall(SYS_sendto, fd, buf, len, flags, NULL, 0);
-}
-
-static char certdir[256];
-
-static const char *cp(const char *name)
-{
-	static char bufs[4][320];
-	static int i;
-	char *b = bufs[i++ % 4];
-
-	snprintf(b, 320, "%s/%s", certdir, name);
-	return b;
 }
 
 struct run {
@@ -110,10 +100,7 @@ FIXTURE(flight) {
 
 FIXTURE_SETUP(flight)
 {
-	const char *src = getenv("EDGESTEER_SRC");
-
-	snprintf(certdir, sizeof(certdir), "/tmp/es-tls-flight-%d", getpid());
-	if (th_sh("%s/scripts/mkcerts.sh %s gateway.test >/dev/null", src ? src : ".", certdir))
+	if (certs_make("tls-flight"))
 		SKIP(return, "mkcerts.sh failed (openssl missing?)");
 	log_set_level(LOG_CRIT);
 	br_ssl_session_cache_lru_init(&self->lru, self->store, sizeof(self->store));
@@ -121,7 +108,7 @@ FIXTURE_SETUP(flight)
 
 FIXTURE_TEARDOWN(flight)
 {
-	th_sh("rm -rf %s", certdir);
+	certs_remove();
 }
 
 TEST_F(flight, full_handshake_takes_one_send_per_flight)

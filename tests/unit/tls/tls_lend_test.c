@@ -19,6 +19,8 @@
 #include "core/log.h"
 #include "tls/tls.h"
 
+#include "certs.h"
+
 /* malloc of this binary: fails a request of fail_size bytes when set,
  * to see a session that cannot borrow its buffer */
 extern void *__libc_malloc(size_t n);
@@ -29,18 +31,6 @@ void *malloc(size_t n)
 	if (fail_size && n == fail_size)
 		return NULL;
 	return __libc_malloc(n);
-}
-
-static char certdir[256];
-
-static const char *cp(const char *name)
-{
-	static char bufs[4][320];
-	static int i;
-	char *b = bufs[i++ % 4];
-
-	snprintf(b, 320, "%s/%s", certdir, name);
-	return b;
 }
 
 /* One side of a pair: what it has to send and what it got. */
@@ -101,18 +91,14 @@ FIXTURE(lend) {
 
 FIXTURE_SETUP(lend)
 {
-	const char *src = getenv("EDGESTEER_SRC");
-
 	log_set_level(LOG_CRIT);
-	snprintf(certdir, sizeof(certdir), "/tmp/es-tls-lend-%d", getpid());
-	if (th_sh("%s/scripts/mkcerts.sh %s gateway.test >/dev/null", src ? src : ".", certdir))
+	if (certs_make("tls-lend"))
 		SKIP(return, "mkcerts.sh failed (openssl missing?)");
 }
 
 FIXTURE_TEARDOWN(lend)
 {
-	if (certdir[0])
-		th_sh("rm -rf %s", certdir);
+	certs_remove();
 }
 
 /* One turn of a side, as the terminator does it: records in and out,
@@ -356,11 +342,9 @@ TEST(a_session_without_lend_buffer_keeps_its_buffer)
 {
 	struct tls_cred *cred;
 	struct tls_session *s;
-	const char *src = getenv("EDGESTEER_SRC");
 	int sv[2];
 
-	snprintf(certdir, sizeof(certdir), "/tmp/es-tls-lend-%d", getpid());
-	if (th_sh("%s/scripts/mkcerts.sh %s gateway.test >/dev/null", src ? src : ".", certdir))
+	if (certs_make("tls-lend"))
 		SKIP(return, "mkcerts.sh failed (openssl missing?)");
 	ASSERT_EQ(tls_cred_load(cp("server.crt"), cp("server.key"), &cred), 0);
 	ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
@@ -375,7 +359,7 @@ TEST(a_session_without_lend_buffer_keeps_its_buffer)
 	tls_cred_free(cred);
 	close(sv[0]);
 	close(sv[1]);
-	th_sh("rm -rf %s", certdir);
+	certs_remove();
 }
 
 TEST_HARNESS_MAIN

@@ -13,26 +13,7 @@
 #include "core/log.h"
 #include "tls/tls.h"
 
-static char certdir[256];
-
-static void mkcerts(void)
-{
-	const char *src = getenv("EDGESTEER_SRC");
-
-	snprintf(certdir, sizeof(certdir), "/tmp/es-syslog-tls-%d", getpid());
-	if (th_sh("%s/scripts/mkcerts.sh %s gateway.test >/dev/null", src ? src : ".", certdir))
-		certdir[0] = 0;
-}
-
-static const char *cp(const char *name)
-{
-	static char bufs[8][320];
-	static int i;
-	char *b = bufs[i++ % 8];
-
-	snprintf(b, 320, "%s/%s", certdir, name);
-	return b;
-}
+#include "certs.h"
 
 TEST(dn_canonical_form_of_config_strings)
 {
@@ -73,7 +54,7 @@ TEST(issuer_of_real_certificates)
 	char out[TLS_DN_MAX];
 	int n;
 
-	mkcerts();
+	(void)certs_make("syslog-tls");
 	if (!certdir[0])
 		SKIP(return, "mkcerts.sh failed (openssl missing?)");
 	n = read_der(cp("client.crt"), der, sizeof(der));
@@ -88,7 +69,7 @@ TEST(issuer_of_real_certificates)
 	/* truncated input is refused, not over-read */
 	EXPECT_EQ(dn_cert_issuer(der, 40, out, sizeof(out)), -EINVAL);
 	EXPECT_EQ(dn_cert_subject(der, 40, out, sizeof(out)), -EINVAL);
-	th_sh("rm -rf %s", certdir);
+	certs_remove();
 }
 
 TEST(pem_loading_rsa_ec_and_bundles)
@@ -96,7 +77,7 @@ TEST(pem_loading_rsa_ec_and_bundles)
 	struct tls_cred *c;
 	struct tls_anchors *a;
 
-	mkcerts();
+	(void)certs_make("syslog-tls");
 	if (!certdir[0])
 		SKIP(return, "mkcerts.sh failed (openssl missing?)");
 	log_set_level(LOG_CRIT);
@@ -121,7 +102,7 @@ TEST(pem_loading_rsa_ec_and_bundles)
 		EXPECT_GT(tls_anchors_count(a), 50);
 		tls_anchors_free(a);
 	}
-	th_sh("rm -rf %s", certdir);
+	certs_remove();
 }
 
 struct hs_result {
@@ -222,7 +203,7 @@ FIXTURE(pair) {
 
 FIXTURE_SETUP(pair)
 {
-	mkcerts();
+	(void)certs_make("syslog-tls");
 	if (!certdir[0])
 		SKIP(return, "mkcerts.sh failed (openssl missing?)");
 	log_set_level(LOG_CRIT);
@@ -230,8 +211,7 @@ FIXTURE_SETUP(pair)
 
 FIXTURE_TEARDOWN(pair)
 {
-	if (certdir[0])
-		th_sh("rm -rf %s", certdir);
+	certs_remove();
 }
 
 TEST_F(pair, mutual_tls_rsa_ok_and_close_notify)
