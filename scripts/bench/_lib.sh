@@ -197,7 +197,9 @@ bench_goal_rounds() {
 # in this network namespace and each NETNS, or MAX_MS have passed, polling
 # every 20 ms. TIME-WAIT itself lasts 60 s on Linux, far longer than a
 # round: it is not waited for (the balanced order spreads it evenly).
-# Sets BENCH_SETTLE_MS, the time waited; 1 when it gave up.
+# Sets BENCH_SETTLE_MS, the time waited (one poll takes 50-200 ms
+# itself with some 50,000 sockets in TIME-WAIT), and BENCH_SETTLE_POLLS
+# (1: nothing was left open); 1 when it gave up.
 # shellcheck disable=SC2034	# BENCH_SETTLE_MS is for the caller
 bench_settle() {
 	local max=$1 f="" p ns n t0 ss_args
@@ -207,7 +209,9 @@ bench_settle() {
 	ss_args=(-Htan state syn-sent state syn-recv state established state fin-wait-1 state fin-wait-2
 		 state closing state last-ack state close-wait "( $f )")
 	t0=$(bench_now_us)
+	BENCH_SETTLE_POLLS=0
 	while :; do
+		BENCH_SETTLE_POLLS=$((BENCH_SETTLE_POLLS + 1))
 		n=$(ss "${ss_args[@]}" | wc -l)
 		for ns in "$@"; do n=$((n + $(ip netns exec "$ns" ss "${ss_args[@]}" | wc -l))); done
 		BENCH_SETTLE_MS=$((($(bench_now_us) - t0) / 1000))

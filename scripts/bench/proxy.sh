@@ -570,7 +570,7 @@ addr_c32() {	# TARGET -> the address its rate cells connect to
 # sets RR[TARGET,ROUND,cpu|p50|p99|rate], R[TARGET,rate_32|p50_32|p99_32|
 # cpuconn_32] (the medians over rounds) and ROUNDS_RAN.
 rounds_c32() {
-	local rounds=$1 t r i k out c0 c1 n ts=() ports=$P_CLOSE v m gave_up=0 settle=() ticks=() x xs
+	local rounds=$1 t r i k out c0 c1 n ts=() ports=$P_CLOSE v m gave_up=0 settle=() waited=() ticks=() x xs
 	local -A pids peer
 	shift
 	for t in "$@"; do
@@ -598,6 +598,7 @@ rounds_c32() {
 			# shellcheck disable=SC2086	# no namespaces on loopback
 			bench_settle "$SETTLE_MS" "$ports" $NS_CLI $NS_SRV || gave_up=$((gave_up + 1))
 			settle+=("$BENCH_SETTLE_MS")
+			[ "$BENCH_SETTLE_POLLS" = 1 ] || waited+=("$BENCH_SETTLE_MS")
 			k=()
 			[ "$t" = direct ] || read -ra k <<<"${pids[$t]}"
 			c0=$(bench_cpu_ticks "${k[@]}")
@@ -626,8 +627,9 @@ rounds_c32() {
 			[ ${#xs[@]} = 0 ] || R[$t,${m#*:}]=$(awk -v v="$(bench_median "${xs[@]}")" 'BEGIN { printf (v == int(v) ? "%d" : "%.1f"), v }')
 		done
 	done
-	printf '(cells: target CPU us/conn/p99 us; settle before a cell: median %s ms, at most %s ms, %s of %s gave up at %s ms; fewest CPU ticks of a proxy in a cell: %s, %s a second)\n' \
-		"$(bench_median "${settle[@]}")" "$(printf '%s\n' "${settle[@]}" | sort -n | tail -1)" "$gave_up" "${#settle[@]}" "$SETTLE_MS" \
+	printf '(cells: target CPU us/conn/p99 us; settle before a cell: median %s ms, at most %s ms; %s of %s cells found sockets still open, waited %s ms, %s gave up at %s ms; fewest CPU ticks of a proxy in a cell: %s, %s a second)\n' \
+		"$(bench_median "${settle[@]}")" "$(printf '%s\n' "${settle[@]}" | sort -n | tail -1)" \
+		"${#waited[@]}" "${#settle[@]}" "$([ ${#waited[@]} = 0 ] && echo - || bench_range "${waited[@]}" | sed 's/\.00//g')" "$gave_up" "$SETTLE_MS" \
 		"$(printf '%s\n' "${ticks[@]:-0}" | sort -n | head -1)" "$HZ"
 	printf '%-16s %10s %10s %10s %10s   %s\n' target "conn/s" "CPU us" "p99 us" "p50 us" "per round, ratio to haproxy: CPU/conn, p99"
 	for t in "${ts[@]}"; do

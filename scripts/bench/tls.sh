@@ -254,7 +254,7 @@ s_time_cell() {
 # cell before let settle first (bench_settle). Prints each round and the
 # medians; sets RR[...], R[TARGET,ec,MODE,rate|us] (medians) and ROUNDS_RAN.
 ec_rounds() {
-	local rounds=$1 t u r i mode ports=$P_SINK units=() settle=() ticks=() gave_up=0 xs v m
+	local rounds=$1 t u r i mode ports=$P_SINK units=() settle=() waited=() ticks=() gave_up=0 xs v m
 	local -A tpids
 	shift
 	for t in "$@"; do
@@ -275,6 +275,7 @@ ec_rounds() {
 			u=${units[i]} t=${units[i]%:*} mode=${units[i]#*:}
 			bench_settle "$SETTLE_MS" "$ports" || gave_up=$((gave_up + 1))
 			settle+=("$BENCH_SETTLE_MS")
+			[ "$BENCH_SETTLE_POLLS" = 1 ] || waited+=("$BENCH_SETTLE_MS")
 			# shellcheck disable=SC2086	# the PIDs split
 			s_time_cell "$t" ec "$mode" "$ROUND_SECS" ${tpids[$t]} || { printf ' %s none' "$u"; continue; }
 			ticks+=("$CELL_TICKS")
@@ -297,8 +298,9 @@ ec_rounds() {
 			[ ${#xs[@]} = 0 ] || R[$t,ec,$mode,$m]=$(awk -v v="$(bench_median "${xs[@]}")" 'BEGIN { printf "%.0f", v }')
 		done
 	done
-	printf '(cells: target:mode terminator CPU us per handshake; settle before a cell: median %s ms, at most %s ms, %s of %s gave up at %s ms; fewest CPU ticks of a terminator in a cell: %s, %s a second)\n' \
-		"$(bench_median "${settle[@]}")" "$(printf '%s\n' "${settle[@]}" | sort -n | tail -1)" "$gave_up" "${#settle[@]}" "$SETTLE_MS" \
+	printf '(cells: target:mode terminator CPU us per handshake; settle before a cell: median %s ms, at most %s ms; %s of %s cells found sockets still open, waited %s ms, %s gave up at %s ms; fewest CPU ticks of a terminator in a cell: %s, %s a second)\n' \
+		"$(bench_median "${settle[@]}")" "$(printf '%s\n' "${settle[@]}" | sort -n | tail -1)" \
+		"${#waited[@]}" "${#settle[@]}" "$([ ${#waited[@]} = 0 ] && echo - || bench_range "${waited[@]}" | sed 's/\.00//g')" "$gave_up" "$SETTLE_MS" \
 		"$(printf '%s\n' "${ticks[@]:-0}" | sort -n | head -1)" "$HZ"
 	for t in "$@"; do
 		[ -n "${tpids[$t]:-}" ] || continue
