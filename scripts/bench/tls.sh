@@ -263,7 +263,7 @@ ec_rounds() {
 		STARTED+=("$PEER_PID")
 		bench_wait_listen "${PORT[$t,echold]}" || { log "$t: did not listen"; continue; }
 		sleep 0.3
-		tpids[$t]="$PEER_PID $(pgrep -P "$PEER_PID" 2>/dev/null | tr '\n' ' ')"
+		tpids[$t]="$PEER_PID $(pgrep -P "$PEER_PID" 2>/dev/null | tr '\n' ' ' || true)"
 		ports+=" ${PORT[$t,ec]}"
 		units+=("$t:new" "$t:reuse")
 	done
