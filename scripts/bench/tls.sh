@@ -67,9 +67,12 @@
 # Knobs (environment): BENCH_TLS_SECS (4: an RSA cell), BENCH_TLS_ROUNDS
 # (auto: the fewest whole Williams squares of at least 6 rounds, 6 for the
 # three targets by default; 0: the old way, one cell of BENCH_TLS_SECS per
-# target and mode, one target after the other), BENCH_TLS_ROUND_SECS (2,
-# whole seconds for s_time; the CPU figure counts 10 ms ticks, the fewest
-# in a cell is printed), BENCH_TLS_SETTLE_MS (1000), BENCH_TLS_TARGETS
+# target and mode, one target after the other), BENCH_TLS_ROUND_SECS (1:
+# whole seconds for s_time, which stops at the first whole second of the
+# clock past it, so a cell lasts 1-2 s; the CPU figure counts 10 ms ticks,
+# some 50 or more in a cell here, and the fewest of the run is printed;
+# 2 s cells would add 30-40 s to the part), BENCH_TLS_SETTLE_MS (1000),
+# BENCH_TLS_TARGETS
 # ("edgesteer haproxy nginx"), BENCH_TLS_PORT_BASE (24100; uses
 # BASE..BASE+29 on 127.0.0.1), BENCH_TLS_BEFORE (another edgesteer
 # binary, e.g. an older build, measured as the target "before" in the
@@ -85,7 +88,7 @@ BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$SRC/$BUILD ;; esac
 SECS=${BENCH_TLS_SECS:-4}
 NROUNDS=${BENCH_TLS_ROUNDS:-auto}
-ROUND_SECS=${BENCH_TLS_ROUND_SECS:-2}
+ROUND_SECS=${BENCH_TLS_ROUND_SECS:-1}
 SETTLE_MS=${BENCH_TLS_SETTLE_MS:-1000}
 TARGETS=${BENCH_TLS_TARGETS:-"edgesteer haproxy nginx"}
 BEFORE=${BENCH_TLS_BEFORE:-}
