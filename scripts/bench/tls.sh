@@ -14,7 +14,8 @@
 #            first connection (session ID; HAProxy and nginx may resume
 #            with a ticket instead)
 #
-# For each: handshakes/s (as s_time counts them; the client runs on the
+# For each: handshakes/s (over the wall clock around s_time, which runs
+# to the next whole second past its time; the client runs on the
 # same machine and takes its share of the CPU) and the terminator's CPU
 # microseconds per handshake (utime+stime of its PIDs from /proc/PID/stat,
 # before and after; 10 ms ticks, so short runs are coarse).
@@ -232,14 +233,18 @@ ROUNDS_RAN=0
 
 # s_time_cell TARGET KIND MODE SECS PID...: one openssl s_time run against
 # TARGET's KIND route (ec|rsa) with -MODE (new|reuse) for SECS; sets
-# CELL_N (handshakes), CELL_TICKS (CPU ticks of the PIDs meanwhile) and
+# CELL_N (handshakes), CELL_TICKS (CPU ticks of the PIDs meanwhile),
+# CELL_RATE (handshakes per second of the wall clock around s_time, which
+# runs on to the next whole second of the clock: SECS to SECS + 1) and
 # CELL_OUT; 1 when no handshake was made.
 s_time_cell() {
-	local t=$1 k=$2 mode=$3 secs=$4 c0 c1
+	local t=$1 k=$2 mode=$3 secs=$4 c0 c1 t0
 	shift 4
 	c0=$(bench_cpu_ticks "$@")
+	t0=$(bench_now_us)
 	CELL_OUT=$(timeout $((secs + 20)) openssl s_time -connect "127.0.0.1:${PORT[$t,$k]}" -$mode \
 		-tls1_2 -cipher "${CIPHER[$k]}" -time "$secs" 2>&1) || true
+	t0=$(($(bench_now_us) - t0))
 	c1=$(bench_cpu_ticks "$@")
 	CELL_TICKS=$((c1 - c0))
 	CELL_N=$(sed -n 's/^\([0-9]*\) connections in [0-9.]* real seconds.*/\1/p' <<<"$CELL_OUT" | tail -1)
@@ -247,6 +252,7 @@ s_time_cell() {
 		log "$t $k $mode: no handshakes: $(tail -2 <<<"$CELL_OUT" | tr '\n' ' ')"
 		return 1
 	fi
+	CELL_RATE=$((CELL_N * 1000000 / t0))
 }
 
 # ec_rounds ROUNDS TARGET...: the ECDSA handshake cells (full and
@@ -282,7 +288,7 @@ ec_rounds() {
 			# shellcheck disable=SC2086	# the PIDs split
 			s_time_cell "$t" ec "$mode" "$ROUND_SECS" ${tpids[$t]} || { printf ' %s none' "$u"; continue; }
 			ticks+=("$CELL_TICKS")
-			RR[$t,ec,$mode,$r,rate]=$((CELL_N / ROUND_SECS))
+			RR[$t,ec,$mode,$r,rate]=$CELL_RATE
 			RR[$t,ec,$mode,$r,us]=$(awk -v t="$CELL_TICKS" -v hz="$HZ" -v n="$CELL_N" 'BEGIN { printf "%.1f", t * 1e6 / hz / n }')
 			printf ' %s %s' "$u" "${RR[$t,ec,$mode,$r,us]}"
 		done
@@ -389,7 +395,7 @@ bench_target() {
 		[ $k = ec ] && [ "$ROUNDS_RAN" -gt 0 ] && continue
 		for mode in new reuse; do
 			s_time_cell "$t" $k $mode "$SECS" "${pids[@]}" || continue
-			R[$t,$k,$mode,rate]=$((CELL_N / SECS))
+			R[$t,$k,$mode,rate]=$CELL_RATE
 			R[$t,$k,$mode,us]=$((CELL_TICKS * 1000000 / HZ / CELL_N))
 		done
 	done
