@@ -125,6 +125,102 @@ bench_goal() {
 		printf "goal: %s: %s (%.2f)\n", name, ok ? "PASS" : "MISS", x }'
 }
 
+# ---- balanced rounds (proxy.sh, tls.sh) --------------------------------------
+#
+# A cell measured right after another carries something over from it (the
+# previous target's connections still closing, TIME_WAIT, the scheduler's
+# state): with one cell per target, one after the other, the order of the
+# run decides close verdicts. The goal figures are therefore measured in
+# rounds, every target running at once, the order of each round from a
+# Williams square, the sockets of each cell let settle before the next,
+# and the verdict taken from the median of the per-round ratios.
+
+# bench_williams N R: the order of round R (from 0) of N targets, as the
+# indices 0..N-1 on one line. A Williams square: over N rounds (2N for odd
+# N, the second N reversed) each target comes right after each other
+# target equally often (once; twice for odd N) and holds every position
+# equally often. R wraps around.
+bench_williams() {
+	local n=$1 r=$2 j s first=(0) row=()
+	for ((j = 1; j < n; j++)); do
+		if ((j % 2)); then first+=($(((j + 1) / 2))); else first+=($((n - j / 2))); fi
+	done
+	r=$((r % (n % 2 ? 2 * n : n)))
+	s=$((r % n))
+	for ((j = 0; j < n; j++)); do row+=($(((first[j] + s) % n))); done
+	if ((r >= n)); then
+		for ((j = n - 1; j >= 0; j--)); do printf '%s ' "${row[j]}"; done
+		echo
+	else
+		echo "${row[*]}"
+	fi
+}
+
+# bench_square N: how many rounds one balanced square of N targets takes.
+bench_square() { echo $(($1 % 2 ? 2 * $1 : $1)); }
+
+# bench_rounds_default N: the fewest rounds, a whole number of squares,
+# that is at least 6 (so that the median stands on a few values).
+bench_rounds_default() {
+	local q; q=$(bench_square "$1")
+	echo $(((6 + q - 1) / q * q))
+}
+
+# bench_median VALUES...: the median (the mean of the middle two for an
+# even count).
+bench_median() {
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# bench_range VALUES...: "min-max" ("%.2f" each).
+bench_range() {
+	printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f-%.2f", lo, hi }'
+}
+
+# bench_goal_rounds NAME LIMIT le|ge RATIO...: bench_goal on the median of
+# the per-round RATIOs, the count and range beside it:
+# "goal: NAME: PASS (0.85; median of 8 rounds, 0.80-0.93)".
+bench_goal_rounds() {
+	local name=$1 limit=$2 op=$3
+	shift 3
+	if [ $# = 0 ]; then
+		bench_goal "$name" "" "" "$limit" "$op"
+		return
+	fi
+	bench_goal "$name" "$(bench_median "$@")" 1 "$limit" "$op" |
+		sed "s/)\$/; median of $# rounds, $(bench_range "$@"))/"
+}
+
+# bench_settle MAX_MS PORTS [NETNS...]: wait until no TCP socket from or
+# to any of PORTS (one string) is between connecting and TIME-WAIT
+# (SYN-SENT/RECV, ESTABLISHED, FIN-WAIT-1/2, CLOSING, LAST-ACK, CLOSE-WAIT)
+# in this network namespace and each NETNS, or MAX_MS have passed, polling
+# every 20 ms. TIME-WAIT itself lasts 60 s on Linux, far longer than a
+# round: it is not waited for (the balanced order spreads it evenly).
+# Sets BENCH_SETTLE_MS, the time waited (one poll takes 50-200 ms
+# itself with some 50,000 sockets in TIME-WAIT), and BENCH_SETTLE_POLLS
+# (1: nothing was left open); 1 when it gave up.
+# shellcheck disable=SC2034	# BENCH_SETTLE_MS is for the caller
+bench_settle() {
+	local max=$1 f="" p ns n t0 ss_args
+	shift
+	for p in $1; do f+="${f:+ or }sport = :$p or dport = :$p"; done
+	shift
+	ss_args=(-Htan state syn-sent state syn-recv state established state fin-wait-1 state fin-wait-2
+		 state closing state last-ack state close-wait "( $f )")
+	t0=$(bench_now_us)
+	BENCH_SETTLE_POLLS=0
+	while :; do
+		BENCH_SETTLE_POLLS=$((BENCH_SETTLE_POLLS + 1))
+		n=$(ss "${ss_args[@]}" | wc -l)
+		for ns in "$@"; do n=$((n + $(ip netns exec "$ns" ss "${ss_args[@]}" | wc -l))); done
+		BENCH_SETTLE_MS=$((($(bench_now_us) - t0) / 1000))
+		[ "$n" = 0 ] && return 0
+		[ "$BENCH_SETTLE_MS" -ge "$max" ] && return 1
+		sleep 0.02
+	done
+}
+
 # ---- shared by syslog.sh and syslog_tcp.sh ----------------------------------
 
 # Variables set here and in the functions below are read by the scripts.

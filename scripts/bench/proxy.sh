@@ -24,13 +24,29 @@
 #   idle      BENCH_IDLE (10,000) proxied connections held open: proxy RSS
 #             delta over its baseline, per connection
 #
+# The rate at c=32, which two goals use, is measured first and apart, in
+# rounds: the direct path, edgesteer, HAProxy (both), and "before" when
+# given all run at once, each is measured for BENCH_ROUND_SECS in every
+# round, the order of each round from a Williams square (each target
+# right after each other equally often, every position equally often),
+# and before each cell the sockets of the one before (connecting,
+# established or closing, to or from the ports of the run; not TIME-WAIT,
+# which lasts 60 s) are let go, at most BENCH_SETTLE_MS. Measured one
+# after the other, a cell carries something over from the one before it,
+# and the p99 ratio swung 0.44-1.48 between runs of one binary
+# (docs/benchmarks.md, Method). Their c=32 figures in the table are the
+# medians over the rounds; nginx and sniproxy get one cell each, as
+# before.
+#
 # Then one table (the ratios: throughput and conn/s to direct, the rest to
 # HAProxy with splice forced, the stronger of the two per byte) and a line
 # per goal of edgesteer's, "goal: ... PASS|MISS (ratio)": proxy CPU per
 # connection at c=32 at most 2/3 of HAProxy's, bulk CPU per GB at most 2/3
 # of HAProxy's (each direction), single-connection throughput at least
 # 0.45x direct, p99 latency at c=32 no worse than HAProxy's, RSS per idle
-# connection at most 1 KiB.
+# connection at most 1 KiB. The two c=32 goals take the median of the
+# per-round ratios (edgesteer over HAProxy in the same round) and print
+# their range: "PASS (0.85; median of 8 rounds, 0.80-0.93)".
 #
 # Every proxy runs single-threaded (one process or one worker; edgesteer's
 # BENCH_WORKERS, default 1) so that CPU per GB and per connection compare
@@ -58,12 +74,14 @@
 # only in HTTP mode with L7 retries: in mode tcp it takes the option and
 # connects without it (docs/proxy-performance.md).
 # BENCH_BULK_SECS=0 and BENCH_IDLE=0 skip those parts (BENCH_CONCS=32
-# with both: the connection figures alone). BENCH_INTERLEAVE=N measures
-# only the connection rate at c=32, interleaved: every proxy of
-# BENCH_TARGETS (but direct) runs at once and is measured in turn for
-# BENCH_RATE_SECS, the order rotated each of N rounds, so that all see the
-# same machine (the one-after-the-other parts above do not); prints each
-# round and the medians, CPU per connection with its ratio to HAProxy.
+# with both: the connection figures alone). BENCH_ROUNDS (auto: the
+# fewest whole Williams squares of at least 6 rounds, 8 for the four
+# targets by default; 0: the old way, one cell of BENCH_RATE_SECS per
+# target one after the other, for the goals too), BENCH_ROUND_SECS (1.5 s
+# per cell), BENCH_SETTLE_MS (2000). BENCH_INTERLEAVE=N measures only the
+# rounds at c=32, N of them, with every proxy of BENCH_TARGETS (but
+# direct), and prints them with the medians and per-round ratios to
+# HAProxy.
 # Peers whose binary is missing are skipped with a note.
 #
 # BENCH_PROXY_NET=veth puts the load generator and the upstream each in a
@@ -89,6 +107,10 @@ BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$SRC/$BUILD ;; esac
 BULK_SECS=${BENCH_BULK_SECS:-4}
 RATE_SECS=${BENCH_RATE_SECS:-3}
+NROUNDS=${BENCH_ROUNDS:-auto}
+ROUND_SECS=${BENCH_ROUND_SECS:-1.5}
+SETTLE_MS=${BENCH_SETTLE_MS:-2000}
+ROUND_TARGETS="direct before edgesteer haproxy haproxy-default"
 CONCS=${BENCH_CONCS:-"1 32 128"}
 [[ " $CONCS " == *" 32 "* ]] || CONCS="$CONCS 32"
 REQ=64 RESP=256		# the rate test's request and response
@@ -401,6 +423,8 @@ bench_target() {	# TARGET
 
 	# connection rate, a new connection per request/response
 	for c in $CONCS; do
+		# c=32 of the goal targets: from the rounds (rounds_c32)
+		[ "$c" = 32 ] && [ "$ROUNDS_RAN" -gt 0 ] && [ -n "${R[$t,rate_32]:-}" ] && continue
 		c0=$(bench_cpu_ticks "${pids[@]}")
 		out=$("${CLI[@]}" "$PXLOAD" rate "$addr_close" close.bench "$c" "$RATE_SECS" $REQ) || { log "$t: rate c=$c failed"; continue; }
 		c1=$(bench_cpu_ticks "${pids[@]}")
@@ -502,14 +526,24 @@ print_goals() {
 	[ -n "${R[$e,rate_32]:-}${R[$e,gbps_up]:-}" ] || return 0
 	[ "$NET" = loopback ] || on=" ($NET)"
 	echo
-	bench_goal "proxy CPU per connection at c=32 <= 2/3 HAProxy's$on" "${R[$e,cpuconn_32]:-}" "${R[$h,cpuconn_32]:-}" 0.667 le
+	if [ "$ROUNDS_RAN" -gt 0 ]; then
+		# shellcheck disable=SC2046	# one ratio per round
+		bench_goal_rounds "proxy CPU per connection at c=32 <= 2/3 HAProxy's$on" 0.667 le $(round_ratios $e $h cpu)
+	else
+		bench_goal "proxy CPU per connection at c=32 <= 2/3 HAProxy's$on" "${R[$e,cpuconn_32]:-}" "${R[$h,cpuconn_32]:-}" 0.667 le
+	fi
 	if [ "$BULK_SECS" != 0 ]; then
 		bench_goal "bulk CPU per GB up <= 2/3 HAProxy's$on" "${R[$e,cpugb_up]:-}" "${R[$h,cpugb_up]:-}" 0.667 le
 		bench_goal "bulk CPU per GB down <= 2/3 HAProxy's$on" "${R[$e,cpugb_down]:-}" "${R[$h,cpugb_down]:-}" 0.667 le
 		bench_goal "1-connection throughput up >= 0.45x direct$on" "${R[$e,gbps_up]:-}" "${R[$d,gbps_up]:-}" 0.45 ge
 		bench_goal "1-connection throughput down >= 0.45x direct$on" "${R[$e,gbps_down]:-}" "${R[$d,gbps_down]:-}" 0.45 ge
 	fi
-	bench_goal "p99 latency at c=32 <= HAProxy's$on" "${R[$e,p99_32]:-}" "${R[$h,p99_32]:-}" 1 le
+	if [ "$ROUNDS_RAN" -gt 0 ]; then
+		# shellcheck disable=SC2046	# one ratio per round
+		bench_goal_rounds "p99 latency at c=32 <= HAProxy's$on" 1 le $(round_ratios $e $h p99)
+	else
+		bench_goal "p99 latency at c=32 <= HAProxy's$on" "${R[$e,p99_32]:-}" "${R[$h,p99_32]:-}" 1 le
+	fi
 	[ "$IDLE" = 0 ] || bench_goal "RSS per idle connection <= 1 KiB$on" "${R[$e,rss]:-}" 1024 1 le
 	echo "conn/s at c=32: edgesteer ${R[$e,rate_32]:--}, direct ${R[$d,rate_32]:--};" \
 		"edgesteer's ratio to direct $(ratio_or_dash "${R[$e,rate_32]:-}" "${R[$d,rate_32]:-}")," \
@@ -517,56 +551,115 @@ print_goals() {
 		"to HAProxy without splice $(ratio_or_dash "${R[$e,rate_32]:-}" "${R[haproxy-default,rate_32]:-}")"
 }
 
-# ---- interleaved connection rate ---------------------------------------------
+# ---- balanced rounds at c=32 -------------------------------------------------
 
-median() {	# VALUES... -> the median
-	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+declare -A RR	# RR[target,round,metric]: one cell of the rounds
+ROUNDS_RAN=0
+
+addr_c32() {	# TARGET -> the address its rate cells connect to
+	if [ "$1" = direct ]; then echo "$UIP:$P_CLOSE"; else echo "$LIP:${PORT[$1]}"; fi
 }
 
-interleave() {	# ROUNDS TARGET...
-	local rounds=$1 t r i k out c0 c1 n order=() ts=()
-	local -A pids cpu p99 rate
+# rounds_c32 ROUNDS TARGET...: the connection rate at c=32 of every TARGET
+# (direct: straight to the upstream, no proxy), all of them running at
+# once, each measured for ROUND_SECS in each of ROUNDS rounds; the order
+# of each round from a Williams square (bench_williams: each target right
+# after each other equally often, every position equally often), and
+# before every cell the sockets of the one before let settle
+# (bench_settle, at most SETTLE_MS). Prints each round and the medians;
+# sets RR[TARGET,ROUND,cpu|p50|p99|rate], R[TARGET,rate_32|p50_32|p99_32|
+# cpuconn_32] (the medians over rounds) and ROUNDS_RAN.
+rounds_c32() {
+	local rounds=$1 t r i k out c0 c1 n ts=() ports=$P_CLOSE v m gave_up=0 settle=() waited=() ticks=() x xs
+	local -A pids peer
 	shift
 	for t in "$@"; do
-		[ "$t" = direct ] && continue
-		"start_$t"
-		STARTED+=("$PEER_PID")
-		bench_wait_listen "${PORT[$t]}" || { log "$t did not listen"; cat "$TMP/$t"*.log >&2 2>/dev/null; continue; }
-		sleep 0.3
-		pids[$t]=$(pids_of "$PEER_PID")
+		if [ "$t" != direct ]; then
+			"start_$t"
+			STARTED+=("$PEER_PID")
+			if ! bench_wait_listen "${PORT[$t]}"; then
+				log "$t did not listen on $LIP:${PORT[$t]}; its log:"
+				cat "$TMP/$t"*.log >&2 2>/dev/null || true
+				continue
+			fi
+			sleep 0.3	# nginx forks its worker after binding
+			peer[$t]=$PEER_PID pids[$t]=$(pids_of "$PEER_PID")
+			ports+=" ${PORT[$t]}"
+		fi
 		ts+=("$t")
-		"${CLI[@]}" "$PXLOAD" rate "$LIP:${PORT[$t]}" close.bench 32 1 $REQ >/dev/null || true	# warm-up
+		"${CLI[@]}" "$PXLOAD" rate "$(addr_c32 "$t")" close.bench 32 0.5 $REQ >/dev/null || true	# warm-up
 	done
-	printf '\nInterleaved connection rate, c=32, %s s per cell, %s rounds, %s (TFO %s), %s\n' \
-		"$RATE_SECS" "$rounds" "$(date -u '+%Y-%m-%d %H:%M UTC')" "$TFO" "$(net_label)"
+	printf '\nConnection rate at c=32, %s rounds of %s s per target (all running; order a Williams square; sockets settled between cells), %s (TFO %s), %s\n' \
+		"$rounds" "$ROUND_SECS" "$(date -u '+%Y-%m-%d %H:%M UTC')" "$TFO" "$(net_label)"
 	for ((r = 0; r < rounds; r++)); do
-		order=()
-		for ((i = 0; i < ${#ts[@]}; i++)); do order+=("${ts[(i + r) % ${#ts[@]}]}"); done
 		printf 'round %d:' "$((r + 1))"
-		for t in "${order[@]}"; do
-			read -ra k <<<"${pids[$t]}"
+		for i in $(bench_williams ${#ts[@]} "$r"); do
+			t=${ts[i]}
+			# shellcheck disable=SC2086	# no namespaces on loopback
+			bench_settle "$SETTLE_MS" "$ports" $NS_CLI $NS_SRV || gave_up=$((gave_up + 1))
+			settle+=("$BENCH_SETTLE_MS")
+			[ "$BENCH_SETTLE_POLLS" = 1 ] || waited+=("$BENCH_SETTLE_MS")
+			k=()
+			[ "$t" = direct ] || read -ra k <<<"${pids[$t]}"
 			c0=$(bench_cpu_ticks "${k[@]}")
-			out=$("${CLI[@]}" "$PXLOAD" rate "$LIP:${PORT[$t]}" close.bench 32 "$RATE_SECS" $REQ) || { log "$t: rate failed"; continue; }
+			out=$("${CLI[@]}" "$PXLOAD" rate "$(addr_c32 "$t")" close.bench 32 "$ROUND_SECS" $REQ) || { log "$t: rate failed"; printf ' %s failed' "$t"; continue; }
 			c1=$(bench_cpu_ticks "${k[@]}")
 			n=$(bench_kv conns "$out")
-			[ "$(bench_kv errors "$out")" = 0 ] || log "$t: $(bench_kv errors "$out") failed connections"
-			[ "${n:-0}" -gt 0 ] || continue
-			cpu[$t]+=" $(awk -v t=$((c1 - c0)) -v hz="$HZ" -v n="$n" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')"
-			p99[$t]+=" $(bench_kv p99_us "$out")"
-			rate[$t]+=" $(bench_kv rate "$out")"
-			printf ' %s %s us/conn' "$t" "${cpu[$t]##* }"
+			[ "$(bench_kv errors "$out")" = 0 ] || log "$t: round $((r + 1)): $(bench_kv errors "$out") failed connections"
+			[ "${n:-0}" -gt 0 ] || { printf ' %s none' "$t"; continue; }
+			RR[$t,$r,rate]=$(bench_kv rate "$out") RR[$t,$r,p50]=$(bench_kv p50_us "$out") RR[$t,$r,p99]=$(bench_kv p99_us "$out")
+			if [ "$t" != direct ]; then
+				RR[$t,$r,cpu]=$(awk -v t=$((c1 - c0)) -v hz="$HZ" -v n="$n" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
+				ticks+=($((c1 - c0)))
+			fi
+			printf ' %s %s/%s' "$t" "${RR[$t,$r,cpu]:--}" "${RR[$t,$r,p99]}"
 		done
 		echo
 	done
-	printf '%-12s %14s %14s %10s %10s   %s\n' target "CPU us/conn" "(to haproxy)" "p99 us" "conn/s" "CPU us/conn per round"
+	ROUNDS_RAN=$rounds
 	for t in "${ts[@]}"; do
-		# shellcheck disable=SC2086	# the lists split into values
-		R[$t,cpu]=$(median ${cpu[$t]}) R[$t,p99]=$(median ${p99[$t]}) R[$t,rate]=$(median ${rate[$t]})
+		for m in rate:rate_32 p50:p50_32 p99:p99_32 cpu:cpuconn_32; do
+			xs=()
+			for ((r = 0; r < rounds; r++)); do
+				v=${RR[$t,$r,${m%:*}]:-}
+				[ -z "$v" ] || xs+=("$v")
+			done
+			[ ${#xs[@]} = 0 ] || R[$t,${m#*:}]=$(awk -v v="$(bench_median "${xs[@]}")" 'BEGIN { printf (v == int(v) ? "%d" : "%.1f"), v }')
+		done
+	done
+	printf '(cells: target CPU us/conn/p99 us; settle before a cell: median %s ms, at most %s ms; %s of %s cells found sockets still open, waited %s ms, %s gave up at %s ms; fewest CPU ticks of a proxy in a cell: %s, %s a second)\n' \
+		"$(bench_median "${settle[@]}")" "$(printf '%s\n' "${settle[@]}" | sort -n | tail -1)" \
+		"${#waited[@]}" "${#settle[@]}" "$([ ${#waited[@]} = 0 ] && echo - || bench_range "${waited[@]}" | sed 's/\.00//g')" "$gave_up" "$SETTLE_MS" \
+		"$(printf '%s\n' "${ticks[@]:-0}" | sort -n | head -1)" "$HZ"
+	printf '%-16s %10s %10s %10s %10s   %s\n' target "conn/s" "CPU us" "p99 us" "p50 us" "per round, ratio to haproxy: CPU/conn, p99"
+	for t in "${ts[@]}"; do
+		printf '%-16s %10s %10s %10s %10s' "$t" "${R[$t,rate_32]:--}" "${R[$t,cpuconn_32]:--}" "${R[$t,p99_32]:--}" "${R[$t,p50_32]:--}"
+		if [ "$t" != haproxy ] && [ -n "${R[haproxy,rate_32]:-}" ]; then
+			for m in cpu p99; do
+				read -ra xs <<<"$(round_ratios "$t" haproxy "$m")"
+				if [ ${#xs[@]} -gt 0 ]; then printf '   %s %.2f (%s)' "$m" "$(bench_median "${xs[@]}")" "$(bench_range "${xs[@]}")"; fi
+			done
+		fi
+		echo
 	done
 	for t in "${ts[@]}"; do
-		printf '%-12s %14s %14s %10s %10s  %s\n' "$t" "${R[$t,cpu]}" "$(ratio_or_dash "${R[$t,cpu]}" "${R[haproxy,cpu]:-}")" \
-			"${R[$t,p99]}" "${R[$t,rate]}" "${cpu[$t]}"
+		[ "$t" = direct ] && continue
+		for i in $(pgrep -P "${peer[$t]}"); do kill "$i" 2>/dev/null || true; done
+		kill "${peer[$t]}" 2>/dev/null || true
+		wait "${peer[$t]}" 2>/dev/null || true
+		bench_forget "${peer[$t]}"
 	done
+}
+
+# round_ratios TARGET BASE METRIC -> TARGET's METRIC over BASE's, one per
+# round in which both were measured (the same round: the same machine)
+round_ratios() {
+	local r x xs=()
+	for ((r = 0; r < ROUNDS_RAN; r++)); do
+		x=$(awk -v a="${RR[$1,$r,$3]:-}" -v b="${RR[$2,$r,$3]:-}" 'BEGIN { if (a != "" && b + 0 > 0) printf "%.3f", a / b }')
+		[ -z "$x" ] || xs+=("$x")
+	done
+	echo "${xs[*]}"
 }
 
 # ---- main ------------------------------------------------------------------
@@ -597,13 +690,26 @@ for t in $TARGETS; do
 	if available "$t"; then RUN+=("$t"); else log "$t: not available here, skipped"; fi
 done
 if [ "${BENCH_INTERLEAVE:-0}" -gt 0 ]; then
+	ROUNDS=()
+	for t in "${RUN[@]}"; do [ "$t" = direct ] || ROUNDS+=("$t"); done
 	# not in a pipeline: the peers it starts must reach STARTED (the exit trap)
-	interleave "$BENCH_INTERLEAVE" "${RUN[@]}" >"$OUT/$TABLE-interleave.txt"
+	rounds_c32 "$BENCH_INTERLEAVE" "${ROUNDS[@]}" >"$OUT/$TABLE-interleave.txt"
 	cat "$OUT/$TABLE-interleave.txt"
 	exit 0
+fi
+# the targets of the goal figures at c=32, measured in rounds
+ROUNDS=()
+if [ "$NROUNDS" != 0 ]; then
+	for t in "${RUN[@]}"; do
+		[[ " $ROUND_TARGETS " == *" $t "* ]] && ROUNDS+=("$t")
+	done
+fi
+if [ ${#ROUNDS[@]} -gt 0 ]; then
+	[ "$NROUNDS" != auto ] || NROUNDS=$(bench_rounds_default ${#ROUNDS[@]})
+	rounds_c32 "$NROUNDS" "${ROUNDS[@]}" >"$OUT/$TABLE-rounds.txt"
+	cat "$OUT/$TABLE-rounds.txt"
 fi
 for t in "${RUN[@]}"; do bench_target "$t"; done
 
 print_table | tee "$OUT/$TABLE-table.txt"
 print_goals | tee -a "$OUT/$TABLE-table.txt"
-

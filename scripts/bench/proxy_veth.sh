@@ -6,7 +6,8 @@
 # generator and the upstream in network namespaces over veth pairs with
 # threaded NAPI, so that the proxy's CPU time holds its own work and not
 # its peers' TCP work, as loopback charges it (see BENCH_PROXY_NET in
-# proxy.sh, which does the work). Part of `make bench`; about 1 min.
+# proxy.sh, which does the work; the c=32 figures come from its rounds).
+# Part of `make bench`; about 2 min.
 # Knobs: those of proxy.sh; BENCH_TARGETS defaults to the direct path,
 # edgesteer and HAProxy (splice forced, and default).
 set -eu
