@@ -1472,6 +1472,11 @@ static int send_records(struct tls_session *t)
 
 int tls_io(struct tls_session *t)
 {
+	/* a recv() that found the socket empty is not repeated in this call
+	 * (the loop goes on after a send): the owner's poller reports what
+	 * arrives later; one recv() less per flight we send */
+	bool drained = false;
+
 	attach(t);
 	for (;;) {
 		unsigned st = br_ssl_engine_current_state(t->eng);
@@ -1507,7 +1512,7 @@ int tls_io(struct tls_session *t)
 				return err;
 			}
 		}
-		if (st & BR_SSL_RECVREC) {
+		if ((st & BR_SSL_RECVREC) && !drained) {
 			buf = br_ssl_engine_recvrec_buf(t->eng, &len);
 			n = recv(t->fd, buf, len, MSG_DONTWAIT);
 			if (n > 0) {
@@ -1518,7 +1523,9 @@ int tls_io(struct tls_session *t)
 					pr_warn("tls: %s %s: handshake failed: connection closed by the peer",
 						t->what, t->peer);
 				return -ECONNRESET;
-			} else if (errno != EAGAIN && errno != EINTR) {
+			} else if (errno == EAGAIN) {
+				drained = true;
+			} else if (errno != EINTR) {
 				err = -errno;
 				if (!t->hs_done)
 					pr_warn("tls: %s %s: handshake failed: recv: %s", t->what, t->peer,
