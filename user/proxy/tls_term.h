@@ -9,4 +9,8 @@
 /* Register the transform with the proxy; call before proxy_start(). */
 void tls_term_register(void);
 
+/* How long a credential's file stamps are trusted before the files are
+ * looked at again (1000 ms); tests set 0: looked at for every session. */
+void tls_term_set_recheck_ms(unsigned ms);
+
 #endif

@@ -38,6 +38,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1056,6 +1057,70 @@ static void sym_pick(void)
 		sym.poly1305 = &br_poly1305_ctmul_run;
 }
 
+/*
+ * Each engine's HMAC-DRBG gets its seed from a generator of the thread
+ * (one per event loop), not from the system. BearSSL seeds every engine
+ * at reset with br_prng_seeder_system(): on x86 a CPUID (to ask for
+ * RDRAND; it traps to the hypervisor in a VM) and eight RDRANDs, ~1.5 %
+ * of a resumed handshake's CPU. Here the thread's HMAC-DRBG (SHA-256,
+ * SP 800-90A) is seeded with 32 bytes of getrandom(), reseeded with 32
+ * more every RNG_RESEED sessions and in a forked child, and each engine
+ * is given 32 bytes of its output, as BearSSL would have given it 32
+ * bytes of RDRAND; the engine's own DRBG does the rest as before. The
+ * seeds of two sessions are distinct outputs of the generator, and a
+ * generate updates its state (a later look at it does not give earlier
+ * seeds). What is not kept is a fresh hardware seed per session: between
+ * reseeds the seeds follow from the thread generator's state, which only
+ * someone reading this process's memory has - and that someone has the
+ * certificate keys and the session cache too. No getrandom() answer
+ * (an old kernel): the engine is seeded by BearSSL as before.
+ */
+#define RNG_RESEED 4096
+
+static __thread struct {
+	br_hmac_drbg_context drbg;
+	unsigned left;		/* sessions before the next reseed; 0: seed first */
+} rng;
+static pthread_once_t rng_once = PTHREAD_ONCE_INIT;
+
+/* The child of a fork() must not repeat its parent's seeds: only the
+ * thread that forked lives on in it, and this runs in that thread. */
+static void rng_after_fork(void)
+{
+	explicit_bzero(&rng, sizeof(rng));
+}
+
+static void rng_register_fork(void)
+{
+	(void)pthread_atfork(NULL, NULL, rng_after_fork);
+}
+
+/* 32 bytes of the thread's generator into eng's DRBG; false: not done */
+static bool rng_seed_engine(br_ssl_engine_context *eng)
+{
+	unsigned char seed[32];
+
+	pthread_once(&rng_once, rng_register_fork);
+	if (!rng.left) {
+		if (getrandom(seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
+			return false;
+		if (rng.drbg.vtable)
+			br_hmac_drbg_update(&rng.drbg, seed, sizeof(seed));
+		else
+			br_hmac_drbg_init(&rng.drbg, &tls_sha256_nettle, seed, sizeof(seed));
+		rng.left = RNG_RESEED;
+	}
+	rng.left--;
+	br_hmac_drbg_generate(&rng.drbg, seed, sizeof(seed));
+	br_ssl_engine_inject_entropy(eng, seed, sizeof(seed));
+	explicit_bzero(seed, sizeof(seed));
+	/* the engine is seeded ("rng_init_done" 2): BearSSL's reset would
+	 * still try the system once, unless told it has (BearSSL 0.6's
+	 * public struct; the field means "OS seeding attempted") */
+	eng->rng_os_rand_done = 1;
+	return true;
+}
+
 /* What br_ssl_server_init_full_rsa() sets up, for the suites we allow
  * (ECDHE with AES-GCM or ChaCha20-Poly1305, TLS 1.2), without asking the
  * CPU each time. The key policy is set by the caller. */
@@ -1133,6 +1198,7 @@ int tls_server_new(const struct tls_server_opts *o, int fd, size_t bufsize, bool
 	br_ssl_engine_set_buffer(t->eng, t->buf, t->bufsize, bidi);
 	t->ioff = (size_t)(t->eng->ibuf - t->buf);
 	t->ooff = (size_t)(t->eng->obuf - t->buf);
+	(void)rng_seed_engine(t->eng);
 	if (!br_ssl_server_reset(cc)) {
 		pr_err("tls: %s %s: cannot start a server session: %s", t->what, t->peer,
 		       tls_error_name(br_ssl_engine_last_error(t->eng)));
@@ -1191,6 +1257,7 @@ int tls_client_new(const struct tls_client_opts *o, int fd, size_t bufsize, bool
 	br_ssl_engine_set_buffer(t->eng, t->buf, t->bufsize, bidi);
 	t->ioff = (size_t)(t->eng->ibuf - t->buf);
 	t->ooff = (size_t)(t->eng->obuf - t->buf);
+	(void)rng_seed_engine(t->eng);
 	if (!br_ssl_client_reset(cc, o->server_name && o->server_name[0] ? o->server_name : NULL, 0)) {
 		pr_err("tls: %s %s: cannot start a client session: %s", t->what, t->peer,
 		       tls_error_name(br_ssl_engine_last_error(t->eng)));
@@ -1405,6 +1472,11 @@ static int send_records(struct tls_session *t)
 
 int tls_io(struct tls_session *t)
 {
+	/* a recv() that found the socket empty is not repeated in this call
+	 * (the loop goes on after a send): the owner's poller reports what
+	 * arrives later; one recv() less per flight we send */
+	bool drained = false;
+
 	attach(t);
 	for (;;) {
 		unsigned st = br_ssl_engine_current_state(t->eng);
@@ -1440,7 +1512,7 @@ int tls_io(struct tls_session *t)
 				return err;
 			}
 		}
-		if (st & BR_SSL_RECVREC) {
+		if ((st & BR_SSL_RECVREC) && !drained) {
 			buf = br_ssl_engine_recvrec_buf(t->eng, &len);
 			n = recv(t->fd, buf, len, MSG_DONTWAIT);
 			if (n > 0) {
@@ -1451,7 +1523,9 @@ int tls_io(struct tls_session *t)
 					pr_warn("tls: %s %s: handshake failed: connection closed by the peer",
 						t->what, t->peer);
 				return -ECONNRESET;
-			} else if (errno != EAGAIN && errno != EINTR) {
+			} else if (errno == EAGAIN) {
+				drained = true;
+			} else if (errno != EINTR) {
 				err = -errno;
 				if (!t->hs_done)
 					pr_warn("tls: %s %s: handshake failed: recv: %s", t->what, t->peer,
