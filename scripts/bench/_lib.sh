@@ -221,6 +221,20 @@ bench_settle() {
 	done
 }
 
+# bench_rounds_note CELLS WHO: the line after a run of rounds that says how
+# long the settle pauses were and how many CPU ticks the thinnest cell had
+# (CELLS: what a cell's figures are; WHO: "a proxy", "a terminator"). Reads
+# the caller's arrays settle (ms waited before each cell), waited (the
+# waits of cells that found sockets open) and ticks, and gave_up,
+# SETTLE_MS and HZ.
+# shellcheck disable=SC2154	# the caller's locals, as said above
+bench_rounds_note() {
+	printf '(cells: %s; settle before a cell: median %s ms, at most %s ms; %s of %s cells found sockets still open, waited %s ms, %s gave up at %s ms; fewest CPU ticks of %s in a cell: %s, %s a second)\n' \
+		"$1" "$(bench_median "${settle[@]}")" "$(printf '%s\n' "${settle[@]}" | sort -n | tail -1)" \
+		"${#waited[@]}" "${#settle[@]}" "$([ ${#waited[@]} = 0 ] && echo - || bench_range "${waited[@]}" | sed 's/\.00//g')" "$gave_up" "$SETTLE_MS" \
+		"$2" "$(printf '%s\n' "${ticks[@]:-0}" | sort -n | head -1)" "$HZ"
+}
+
 # ---- shared by syslog.sh and syslog_tcp.sh ----------------------------------
 
 # Variables set here and in the functions below are read by the scripts.

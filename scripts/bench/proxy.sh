@@ -627,10 +627,7 @@ rounds_c32() {
 			[ ${#xs[@]} = 0 ] || R[$t,${m#*:}]=$(awk -v v="$(bench_median "${xs[@]}")" 'BEGIN { printf (v == int(v) ? "%d" : "%.1f"), v }')
 		done
 	done
-	printf '(cells: target CPU us/conn/p99 us; settle before a cell: median %s ms, at most %s ms; %s of %s cells found sockets still open, waited %s ms, %s gave up at %s ms; fewest CPU ticks of a proxy in a cell: %s, %s a second)\n' \
-		"$(bench_median "${settle[@]}")" "$(printf '%s\n' "${settle[@]}" | sort -n | tail -1)" \
-		"${#waited[@]}" "${#settle[@]}" "$([ ${#waited[@]} = 0 ] && echo - || bench_range "${waited[@]}" | sed 's/\.00//g')" "$gave_up" "$SETTLE_MS" \
-		"$(printf '%s\n' "${ticks[@]:-0}" | sort -n | head -1)" "$HZ"
+	bench_rounds_note "target CPU us/conn/p99 us" "a proxy"
 	printf '%-16s %10s %10s %10s %10s   %s\n' target "conn/s" "CPU us" "p99 us" "p50 us" "per round, ratio to haproxy: CPU/conn, p99"
 	for t in "${ts[@]}"; do
 		printf '%-16s %10s %10s %10s %10s' "$t" "${R[$t,rate_32]:--}" "${R[$t,cpuconn_32]:--}" "${R[$t,p99_32]:--}" "${R[$t,p50_32]:--}"

@@ -307,10 +307,7 @@ ec_rounds() {
 			[ ${#xs[@]} = 0 ] || R[$t,ec,$mode,$m]=$(awk -v v="$(bench_median "${xs[@]}")" 'BEGIN { printf "%.0f", v }')
 		done
 	done
-	printf '(cells: target:mode terminator CPU us per handshake; settle before a cell: median %s ms, at most %s ms; %s of %s cells found sockets still open, waited %s ms, %s gave up at %s ms; fewest CPU ticks of a terminator in a cell: %s, %s a second)\n' \
-		"$(bench_median "${settle[@]}")" "$(printf '%s\n' "${settle[@]}" | sort -n | tail -1)" \
-		"${#waited[@]}" "${#settle[@]}" "$([ ${#waited[@]} = 0 ] && echo - || bench_range "${waited[@]}" | sed 's/\.00//g')" "$gave_up" "$SETTLE_MS" \
-		"$(printf '%s\n' "${ticks[@]:-0}" | sort -n | head -1)" "$HZ"
+	bench_rounds_note "target:mode terminator CPU us per handshake" "a terminator"
 	for t in "$@"; do
 		[ -n "${tpids[$t]:-}" ] || continue
 		for u in ${tpids[$t]}; do kill "$u" 2>/dev/null || true; done
