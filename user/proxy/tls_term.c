@@ -166,30 +166,30 @@ static struct cred_ent *cred_get_locked(const char *cert, const char *key)
 	struct stat sc, sk;
 	struct cred_ent *e;
 
-	/* looked at recently: no stat() */
+	/* the live credential of these files, if there is one */
 	for (e = creds; e; e = e->next)
-		if (!e->stale && now - e->checked_ms < recheck_ms && !strcmp(e->cert, cert) &&
-		    !strcmp(e->key, key)) {
-			e->refs++;
-			return e;
-		}
+		if (!e->stale && !strcmp(e->cert, cert) && !strcmp(e->key, key))
+			break;
+	/* looked at recently: no stat() */
+	if (e && now - e->checked_ms < recheck_ms) {
+		e->refs++;
+		return e;
+	}
 	if (stat(cert, &sc) < 0 || stat(key, &sk) < 0) {
 		pr_err("tls: terminate=%s,%s: %s", cert, key, strerror(errno));
 		return NULL;
 	}
-	for (e = creds; e; e = e->next)
-		if (!e->stale && !strcmp(e->cert, cert) && !strcmp(e->key, key)) {
-			if (same_time(&e->mc, &sc.st_mtim) && same_time(&e->mk, &sk.st_mtim)) {
-				e->checked_ms = now;
-				e->refs++;
-				return e;
-			}
-			/* changed on disk: load anew; the old one stays while
-			 * live sessions use it, then goes */
-			e->stale = true;
-			cred_put(e);
-			break;
+	if (e) {
+		if (same_time(&e->mc, &sc.st_mtim) && same_time(&e->mk, &sk.st_mtim)) {
+			e->checked_ms = now;
+			e->refs++;
+			return e;
 		}
+		/* changed on disk: load anew; the old one stays while live
+		 * sessions use it, then goes */
+		e->stale = true;
+		cred_put(e);
+	}
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return NULL;

@@ -1095,15 +1095,16 @@ static void rng_register_fork(void)
 	(void)pthread_atfork(NULL, NULL, rng_after_fork);
 }
 
-/* 32 bytes of the thread's generator into eng's DRBG; false: not done */
-static bool rng_seed_engine(br_ssl_engine_context *eng)
+/* 32 bytes of the thread's generator into eng's DRBG (nothing without
+ * getrandom(): BearSSL's reset seeds it from the system then) */
+static void rng_seed_engine(br_ssl_engine_context *eng)
 {
 	unsigned char seed[32];
 
 	pthread_once(&rng_once, rng_register_fork);
 	if (!rng.left) {
 		if (getrandom(seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
-			return false;
+			return;
 		if (rng.drbg.vtable)
 			br_hmac_drbg_update(&rng.drbg, seed, sizeof(seed));
 		else
@@ -1118,7 +1119,17 @@ static bool rng_seed_engine(br_ssl_engine_context *eng)
 	 * still try the system once, unless told it has (BearSSL 0.6's
 	 * public struct; the field means "OS seeding attempted") */
 	eng->rng_os_rand_done = 1;
-	return true;
+}
+
+/* The engine's record buffer, where its input and output start in it
+ * (attach() needs them for a lent buffer), and its DRBG's seed: what
+ * every session does before its reset. */
+static void session_engine_setup(struct tls_session *t, bool bidi)
+{
+	br_ssl_engine_set_buffer(t->eng, t->buf, t->bufsize, bidi);
+	t->ioff = (size_t)(t->eng->ibuf - t->buf);
+	t->ooff = (size_t)(t->eng->obuf - t->buf);
+	rng_seed_engine(t->eng);
 }
 
 /* What br_ssl_server_init_full_rsa() sets up, for the suites we allow
@@ -1195,10 +1206,7 @@ int tls_server_new(const struct tls_server_opts *o, int fd, size_t bufsize, bool
 	}
 	if (o->cache)
 		br_ssl_server_set_cache(cc, o->cache);
-	br_ssl_engine_set_buffer(t->eng, t->buf, t->bufsize, bidi);
-	t->ioff = (size_t)(t->eng->ibuf - t->buf);
-	t->ooff = (size_t)(t->eng->obuf - t->buf);
-	(void)rng_seed_engine(t->eng);
+	session_engine_setup(t, bidi);
 	if (!br_ssl_server_reset(cc)) {
 		pr_err("tls: %s %s: cannot start a server session: %s", t->what, t->peer,
 		       tls_error_name(br_ssl_engine_last_error(t->eng)));
@@ -1254,10 +1262,7 @@ int tls_client_new(const struct tls_client_opts *o, int fd, size_t bufsize, bool
 						    BR_KEYTYPE_SIGN, 0, &tls_ec_nettle,
 						    tls_ecdsa_sign_asn1);
 	}
-	br_ssl_engine_set_buffer(t->eng, t->buf, t->bufsize, bidi);
-	t->ioff = (size_t)(t->eng->ibuf - t->buf);
-	t->ooff = (size_t)(t->eng->obuf - t->buf);
-	(void)rng_seed_engine(t->eng);
+	session_engine_setup(t, bidi);
 	if (!br_ssl_client_reset(cc, o->server_name && o->server_name[0] ? o->server_name : NULL, 0)) {
 		pr_err("tls: %s %s: cannot start a client session: %s", t->what, t->peer,
 		       tls_error_name(br_ssl_engine_last_error(t->eng)));
