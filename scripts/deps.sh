@@ -27,6 +27,7 @@ PACKAGES=(
 	haproxy sniproxy xdp-tools iperf3
 	libnginx-mod-stream    # nginx stream + ssl_preread for the proxy bench
 	linux-perf             # bench: syscalls per connection, profiles
+	liburing-dev           # bench: the io_uring yardstick relay
 	# make deb, and the systemd test that boots the package
 	debhelper dpkg-dev lintian mmdebstrap systemd-container
 )

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * bench_util.h - helpers shared by the benchmark tools (syslog-gen.c,
- * syslog-tcp-gen.c, syslog-sink.c, pxload.c, tlsload.c). Each tool is one .c
+ * syslog-tcp-gen.c, syslog-sink.c, pxload.c, tlsload.c, the yardstick
+ * relays). Each tool is one .c
  * file that the benchmark scripts compile on their own, so these are
  * static inline: a tool that does not use one gets no warning for it.
  */
@@ -11,10 +12,12 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 /* CLOCK_MONOTONIC in seconds. */
@@ -79,6 +82,58 @@ static inline struct sockaddr_in addr_or_exit(const char *prog, const char *s)
 		exit(2);
 	}
 	return sa;
+}
+
+/*
+ * The yardstick relays take edgesteer's command line, `run -c FILE`, so
+ * that proxy.sh runs them as BENCH_PROXY_BEFORE: from FILE, edgesteer's
+ * configuration as proxy.sh writes it, the `listen = IP:PORT` line into
+ * *lis and the upstream of the route for close.bench (the rate test's)
+ * into *up. Exits 2 with a message naming prog when either is missing.
+ */
+static inline void relay_conf_or_exit(const char *prog, int argc, char **argv,
+				      struct sockaddr_in *lis, struct sockaddr_in *up)
+{
+	char line[512], a[128];
+	int have = 0;
+	FILE *f;
+
+	if (argc != 4 || strcmp(argv[1], "run") || strcmp(argv[2], "-c")) {
+		fprintf(stderr, "usage: %s run -c EDGESTEER_CONF\n", prog);
+		exit(2);
+	}
+	f = fopen(argv[3], "r");
+	if (!f) {
+		fprintf(stderr, "%s: %s: %s\n", prog, argv[3], strerror(errno));
+		exit(2);
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, " listen = %127s", a) == 1 && !parse_addr(a, lis))
+			have |= 1;
+		else if (sscanf(line, " route = close.bench %127s", a) == 1 && !parse_addr(a, up))
+			have |= 2;
+	}
+	fclose(f);
+	if (have != 3) {
+		fprintf(stderr, "%s: %s: no `listen = IP:PORT` or `route = close.bench IP:PORT`\n",
+			prog, argv[3]);
+		exit(2);
+	}
+}
+
+/* The relays' listener on lis: TCP_DEFER_ACCEPT (1 s), as edgesteer's
+ * listeners, so an accepted client has normally sent its hello already. */
+static inline int relay_listen_or_exit(const char *prog, const struct sockaddr_in *lis, int flags)
+{
+	int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
+
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &one, sizeof(one)) ||
+	    bind(fd, (const struct sockaddr *)lis, sizeof(*lis)) || listen(fd, 4096)) {
+		fprintf(stderr, "%s: listening: %s\n", prog, strerror(errno));
+		exit(1);
+	}
+	return fd;
 }
 
 #define TAIL_LEN 20	/* " r=RRRR s=SSSSSSSSSS" */

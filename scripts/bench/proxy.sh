@@ -66,7 +66,9 @@
 # 1M sets edgesteer's pipe_size and HAProxy's tune.pipesize alike),
 # BENCH_WORKERS (1: edgesteer's [global] workers), BENCH_PROXY_BEFORE
 # (another edgesteer binary, e.g. an older build, measured as the target
-# "before" in the same run, next to "edgesteer"), BENCH_TFO (1: TCP Fast
+# "before" in the same run, next to "edgesteer"; "floor" or "uring": the
+# yardstick relays scripts/bench/floor_relay.c (epoll) and uring_relay.c
+# (io_uring), for the c=32 rate only), BENCH_TFO (1: TCP Fast
 # Open towards the upstreams: net.ipv4.tcp_fastopen = 3 for the run,
 # restored after; the upstream accepts it, edgesteer runs with
 # upstream_fastopen = yes, HAProxy with its server option "tfo"; "before"
@@ -192,6 +194,13 @@ net_down() {	# the namespaces take their veth ends along
 
 mkdir -p "$OUT"
 bench_build_pxload "$PXLOAD"
+case $BEFORE in	# a yardstick relay as "before"
+floor | uring)
+	${CC:-cc} "${BENCH_CFLAGS[@]}" -o "$OUT/${BEFORE}_relay" "$SRC/scripts/bench/${BEFORE}_relay.c" \
+		$([ "$BEFORE" = uring ] && echo -luring)
+	BEFORE=$OUT/${BEFORE}_relay
+	;;
+esac
 
 # 10,000 idle connections need 20,000+ fds in the proxy. Where the hard
 # limit cannot be raised (no CAP_SYS_RESOURCE, as in some containers), the
