@@ -193,19 +193,17 @@ static void on_completion(struct io_uring_cqe *cqe, int lfd)
 	}
 	c = sd->c;
 	c->inflight--;
-	if (c->failed || res < 0) {
-		if (res < 0 && op != OP_CLOSE)
-			fail(c);
-		if (!c->inflight && !c->closing)
-			queue_close(c);
-	} else if (op == OP_HELLO) {
+	if (res < 0 && op != OP_CLOSE)
+		fail(c);
+	else if (!c->failed && op == OP_HELLO)
 		on_hello(sd, res);
-	} else if (op == OP_RECV) {
-		if (res == 0)
-			on_eof(c, sd->idx);
-		else
-			queue_forward(sd, (size_t)res);
-	}
+	else if (!c->failed && op == OP_RECV && res == 0)
+		on_eof(c, sd->idx);
+	else if (!c->failed && op == OP_RECV)
+		queue_forward(sd, (size_t)res);
+	/* a failed connection closes once its last operation is back */
+	if (c->failed && !c->inflight && !c->closing)
+		queue_close(c);
 	if (c->closing && !c->inflight)
 		free(c);
 }
