@@ -67,7 +67,8 @@
 # BENCH_WORKERS (1: edgesteer's [global] workers), BENCH_PROXY_BEFORE
 # (another edgesteer binary, e.g. an older build, measured as the target
 # "before" in the same run, next to "edgesteer"; "floor" or "uring": the
-# yardstick relays scripts/bench/floor_relay.c (epoll) and uring_relay.c
+# yardstick relays scripts/bench/floor_relay.c (epoll; FLOOR_RELAY_BATCH=1:
+# the calls it does not wait for batched in an io_uring) and uring_relay.c
 # (io_uring), for the c=32 rate only), BENCH_TFO (1: TCP Fast
 # Open towards the upstreams: net.ipv4.tcp_fastopen = 3 for the run,
 # restored after; the upstream accepts it, edgesteer runs with
@@ -197,7 +198,7 @@ bench_build_pxload "$PXLOAD"
 case $BEFORE in	# a yardstick relay as "before"
 floor | uring)
 	${CC:-cc} "${BENCH_CFLAGS[@]}" -o "$OUT/${BEFORE}_relay" "$SRC/scripts/bench/${BEFORE}_relay.c" \
-		$([ "$BEFORE" = uring ] && echo -luring)
+		-luring
 	BEFORE=$OUT/${BEFORE}_relay
 	;;
 esac
